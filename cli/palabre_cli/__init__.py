@@ -1,0 +1,1 @@
+"""The `palabre` command: validate and upload admin files, run the local stack."""

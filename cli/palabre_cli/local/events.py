@@ -1,0 +1,234 @@
+"""Events shaped as Lambda delivers them: S3 notifications, SQS batches, DynamoDB stream
+records, API Gateway HTTP API (payload 2.0) requests, and async failure records."""
+
+import base64
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote_plus
+
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def s3_created(
+    *, region: str, bucket: str, key: str, size: int, etag: str, version: str, at: datetime
+) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": region,
+                "eventTime": _iso(at),
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:LOCAL"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {
+                    "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                    "x-amz-id-2": uuid.uuid4().hex,
+                },
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "local",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "LOCAL"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": etag.strip('"'),
+                        "versionId": version,
+                        "sequencer": f"{time.time_ns():X}",
+                    },
+                },
+            }
+        ]
+    }
+
+
+def sqs_batch(messages: Sequence[Mapping[str, Any]], *, arn: str, region: str) -> dict[str, Any]:
+    records = []
+    for message in messages:
+        attributes = {
+            k: v
+            for k, v in message.get("Attributes", {}).items()
+            if k
+            in (
+                "ApproximateReceiveCount",
+                "SentTimestamp",
+                "SenderId",
+                "ApproximateFirstReceiveTimestamp",
+                "MessageGroupId",
+                "MessageDeduplicationId",
+            )
+        }
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": attributes,
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "binaryValue": value.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value["DataType"],
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+def stream_record(record: Mapping[str, Any], *, arn: str) -> dict[str, Any]:
+    """moto's record, as Lambda gives it: with its source ARN and epoch-second times."""
+    shaped = {**record, "eventSourceARN": arn}
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    shaped["dynamodb"] = dynamodb
+    return shaped
+
+
+def http_api(
+    *,
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    route_key: str,
+    path_parameters: Mapping[str, str],
+    api_id: str,
+    at: datetime,
+    source_ip: str,
+) -> dict[str, Any]:
+    lowered: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers.items():
+        if name.lower() == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
+        key = name.lower()
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+    content_type = lowered.get("content-type", "")
+    # API Gateway passes text as is and base64-encodes everything else, form posts included.
+    textual = not body or content_type.startswith(_TEXT_TYPES)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": api_id,
+            "domainName": lowered.get("host", "127.0.0.1"),
+            "domainPrefix": lowered.get("host", "127.0.0.1").split(".")[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": at.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(at.timestamp() * 1000),
+        },
+        "isBase64Encoded": not textual,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if parameters:
+        event["queryStringParameters"] = parameters
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if body:
+        event["body"] = body.decode() if textual else base64.b64encode(body).decode()
+    return event
+
+
+def async_failure(
+    *, function_arn: str, payload: Any, error: Mapping[str, Any], attempts: int, at: datetime
+) -> dict[str, Any]:
+    """What Lambda sends to an on-failure destination after the last async retry."""
+    return {
+        "version": "1.0",
+        "timestamp": _iso(at),
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": payload,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": dict(error),
+    }
+
+
+def stream_failure(
+    *,
+    function_arn: str,
+    stream_arn: str,
+    shard_id: str,
+    records: Sequence[Mapping[str, Any]],
+    attempts: int,
+    at: datetime,
+) -> dict[str, Any]:
+    """What Lambda sends to a stream trigger's on-failure destination: where the batch was."""
+    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "version": "1.0",
+        "timestamp": _iso(at),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso(
+                datetime.fromtimestamp(first["ApproximateCreationDateTime"], UTC)
+            ),
+            "approximateArrivalOfLastRecord": _iso(
+                datetime.fromtimestamp(last["ApproximateCreationDateTime"], UTC)
+            ),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }

@@ -1,0 +1,457 @@
+"""Creating in moto every resource template.yaml declares, and reading how they are wired.
+
+moto stands in for the AWS services; what it cannot run (functions, event source
+mappings, HTTP APIs) is described here so that the runtime (stack.py) can wire it.
+"""
+
+import json
+import re
+import secrets
+import string
+import uuid
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+from palabre_cli.local.intrinsics import Resolver
+from palabre_cli.template import Translated
+
+ACCOUNT = "123456789012"
+_SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
+_INTEGRATION_FUNCTION = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "SqsManagedSseEnabled",
+)
+
+
+@dataclass
+class Function:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    environment: dict[str, str]
+    timeout: int
+    memory: int
+    async_retries: int = 2
+    on_failure: str | None = None
+
+
+@dataclass
+class Queue:
+    logical_id: str
+    url: str
+    arn: str
+    dead_letter_arn: str | None = None
+    max_receive_count: int | None = None
+
+
+@dataclass
+class QueueTrigger:
+    function: str
+    queue: Queue
+    batch_size: int
+    report_failures: bool
+
+
+@dataclass
+class StreamTrigger:
+    function: str
+    stream_arn: str
+    table: str
+    batch_size: int
+    report_failures: bool
+    bisect: bool
+    max_retries: int
+    on_failure: str | None
+    starting_position: str
+
+
+@dataclass
+class BucketTrigger:
+    function: str
+    bucket: str
+    events: str
+    prefix: str = ""
+    suffix: str = ""
+
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.prefix) and key.endswith(self.suffix)
+
+
+@dataclass
+class Schedule:
+    name: str
+    function: str
+    expression: str
+    timezone: str
+    input: str
+    enabled: bool = True
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    function: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class Provisioned:
+    region: str
+    stack_name: str
+    functions: dict[str, Function] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
+    bucket_triggers: list[BucketTrigger] = field(default_factory=list)
+    queue_triggers: list[QueueTrigger] = field(default_factory=list)
+    stream_triggers: list[StreamTrigger] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def function_by_name(self, name_or_arn: str) -> str:
+        for logical_id, function in self.functions.items():
+            if name_or_arn in (function.name, function.arn, logical_id):
+                return logical_id
+        raise KeyError(name_or_arn)
+
+    def queue_by_arn(self, arn: str) -> Queue:
+        return next(q for q in self.queues.values() if q.arn == arn)
+
+
+def _dependencies(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, arg in value.items():
+            if key == "Ref" and isinstance(arg, str):
+                found.add(arg)
+            elif key == "Fn::GetAtt":
+                found.add(arg[0] if isinstance(arg, list) else arg.split(".")[0])
+            elif key == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+                local = set() if isinstance(arg, str) else set(arg[1])
+                found |= {n for n in _SUB_NAMES.findall(text) if n not in local}
+                if not isinstance(arg, str):
+                    found |= _dependencies(arg[1])
+            else:
+                found |= _dependencies(arg)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _dependencies(item)
+    return found
+
+
+class Provisioner:
+    def __init__(self, translated: Translated, clients: Any, *, region: str, stack_name: str):
+        self.translated = translated
+        self.clients = clients
+        self.out = Provisioned(region=region, stack_name=stack_name)
+        stack_id = f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack_name}/{uuid.uuid4()}"
+        self.resolve = Resolver(
+            parameters=translated.parameters,
+            pseudo={
+                "AWS::Region": region,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::StackName": stack_name,
+                "AWS::StackId": stack_id,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            },
+            ref=self._ref,
+            get_att=self._get_att,
+            conditions=translated.source.get("Conditions", {}),
+        )
+
+    def _ref(self, logical_id: str) -> str:
+        return self.out.physical[logical_id]
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        if (logical_id, attribute) in self.out.attributes:
+            return self.out.attributes[(logical_id, attribute)]
+        if attribute == "Arn":
+            return self.out.physical[logical_id]
+        raise KeyError(f"{logical_id}.{attribute}")
+
+    def run(self) -> Provisioned:
+        resources = self.translated.resources
+        graph = {
+            logical_id: {
+                d
+                for d in _dependencies(resource.get("Properties", {}))
+                | set(_as_list(resource.get("DependsOn")))
+                if d in resources
+            }
+            for logical_id, resource in resources.items()
+        }
+        # Notifications make the bucket depend on the functions it calls, as in CloudFormation.
+        for logical_id in TopologicalSorter(graph).static_order():
+            resource = resources[logical_id]
+            if "Condition" in resource and not self.resolve.condition(resource["Condition"]):
+                continue
+            create = getattr(self, "_" + resource["Type"].replace("::", "_"), self._placeholder)
+            create(logical_id, resource.get("Properties", {}))
+        self.out.outputs = {
+            name: str(self.resolve(spec["Value"]))
+            for name, spec in self.translated.outputs.items()
+            if "Condition" not in spec or self.resolve.condition(spec["Condition"])
+        }
+        return self.out
+
+    # ------------------------------------------------------------------ helpers
+    def _name(self, logical_id: str, limit: int = 64) -> str:
+        return f"{self.out.stack_name}-{logical_id}"[:limit]
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.out.region}:{ACCOUNT}:{resource}"
+
+    def _placeholder(self, logical_id: str, props: dict[str, Any]) -> None:
+        """Roles, permissions, layers, stages: nothing to run locally, only a name."""
+        self.out.physical[logical_id] = self._arn("local", logical_id)
+
+    # ------------------------------------------------------------------ data
+    def _AWS_DynamoDB_Table(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("TableName") or self._name(logical_id)
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput"):
+            if key in props:
+                request[key] = props[key]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        client = self.clients("dynamodb")
+        table = client.create_table(**request)["TableDescription"]
+        if props.get("TimeToLiveSpecification", {}).get("Enabled"):
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
+            )
+        self.out.physical[logical_id] = name
+        self.out.tables[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = table["TableArn"]
+        if "LatestStreamArn" in table:
+            self.out.attributes[(logical_id, "StreamArn")] = table["LatestStreamArn"]
+
+    def _AWS_S3_Bucket(self, logical_id: str, props: dict[str, Any]) -> None:
+        notifications = props.get("NotificationConfiguration", {})
+        props = self.resolve({k: v for k, v in props.items() if k != "NotificationConfiguration"})
+        name = props.get("BucketName") or self._name(logical_id, 63).lower()
+        client = self.clients("s3")
+        if self.out.region == "us-east-1":
+            client.create_bucket(Bucket=name)
+        else:
+            client.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.out.region}
+            )
+        if props.get("VersioningConfiguration"):
+            client.put_bucket_versioning(
+                Bucket=name, VersioningConfiguration=props["VersioningConfiguration"]
+            )
+        self.out.physical[logical_id] = name
+        self.out.buckets[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        for config in notifications.get("LambdaConfigurations", []):
+            rules = {
+                r["Name"].lower(): r["Value"]
+                for r in config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+            }
+            function_id = config["Function"]["Fn::GetAtt"][0]
+            self.out.bucket_triggers.append(
+                BucketTrigger(
+                    function=function_id,
+                    bucket=name,
+                    events=config["Event"],
+                    prefix=rules.get("prefix", ""),
+                    suffix=rules.get("suffix", ""),
+                )
+            )
+
+    def _AWS_SecretsManager_Secret(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        value = props.get("SecretString")
+        if value is None:
+            generate = props.get("GenerateSecretString", {})
+            alphabet = string.ascii_letters + string.digits
+            if not generate.get("ExcludePunctuation"):
+                alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+            password = "".join(
+                secrets.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32)))
+            )
+            if "GenerateStringKey" in generate:
+                body = json.loads(generate.get("SecretStringTemplate", "{}"))
+                body[generate["GenerateStringKey"]] = password
+                value = json.dumps(body)
+            else:
+                value = password
+        secret = self.clients("secretsmanager").create_secret(
+            Name=props.get("Name") or self._name(logical_id), SecretString=value
+        )
+        self.out.physical[logical_id] = secret["ARN"]
+
+    def _AWS_SES_ConfigurationSet(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("Name") or self._name(logical_id)
+        self.clients("sesv2").create_configuration_set(ConfigurationSetName=name)
+        self.out.physical[logical_id] = name
+
+    def _AWS_SNS_Topic(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("TopicName") or self._name(logical_id)
+        arn = self.clients("sns").create_topic(Name=name)["TopicArn"]
+        self.out.physical[logical_id] = arn
+        self.out.attributes[(logical_id, "TopicArn")] = arn
+
+    # ------------------------------------------------------------------ queues
+    def _AWS_SQS_Queue(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("QueueName") or self._name(logical_id, 80)
+        attributes = {k: _attr(props[k]) for k in _QUEUE_ATTRIBUTES if k in props}
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            attributes["RedrivePolicy"] = json.dumps(redrive)
+        client = self.clients("sqs")
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = self._arn("sqs", name)
+        self.out.physical[logical_id] = url
+        self.out.attributes[(logical_id, "Arn")] = arn
+        self.out.attributes[(logical_id, "QueueName")] = name
+        self.out.attributes[(logical_id, "QueueUrl")] = url
+        self.out.queues[logical_id] = Queue(
+            logical_id=logical_id,
+            url=url,
+            arn=arn,
+            dead_letter_arn=redrive["deadLetterTargetArn"] if redrive else None,
+            max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+        )
+
+    # ------------------------------------------------------------------ functions
+    def _AWS_Lambda_Function(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = props.get("FunctionName") or self._name(logical_id)
+        arn = self._arn("lambda", f"function:{name}")
+        self.out.physical[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = arn
+        environment = self.resolve(props.get("Environment", {}).get("Variables", {}))
+        self.out.functions[logical_id] = Function(
+            logical_id=logical_id,
+            name=name,
+            arn=arn,
+            handler=props["Handler"],
+            code_dir=self.translated.code_paths[logical_id],
+            environment={k: str(v) for k, v in environment.items()},
+            timeout=int(props.get("Timeout", 3)),
+            memory=int(props.get("MemorySize", 128)),
+        )
+
+    def _AWS_Lambda_EventInvokeConfig(self, logical_id: str, props: dict[str, Any]) -> None:
+        self._placeholder(logical_id, props)
+        props = self.resolve(props)
+        function = self.out.functions[self.out.function_by_name(props["FunctionName"])]
+        function.async_retries = int(props.get("MaximumRetryAttempts", 2))
+        on_failure = props.get("DestinationConfig", {}).get("OnFailure", {})
+        function.on_failure = on_failure.get("Destination")
+
+    def _AWS_Lambda_EventSourceMapping(self, logical_id: str, props: dict[str, Any]) -> None:
+        self._placeholder(logical_id, props)
+        props = self.resolve(props)
+        function = self.out.function_by_name(props["FunctionName"])
+        source = props["EventSourceArn"]
+        report = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
+        if ":sqs:" in source:
+            self.out.queue_triggers.append(
+                QueueTrigger(
+                    function=function,
+                    queue=self.out.queue_by_arn(source),
+                    batch_size=int(props.get("BatchSize", 10)),
+                    report_failures=report,
+                )
+            )
+            return
+        table = next(
+            name
+            for logical, name in self.out.tables.items()
+            if self.out.attributes.get((logical, "StreamArn")) == source
+        )
+        self.out.stream_triggers.append(
+            StreamTrigger(
+                function=function,
+                stream_arn=source,
+                table=table,
+                batch_size=int(props.get("BatchSize", 100)),
+                report_failures=report,
+                bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+                max_retries=int(props.get("MaximumRetryAttempts", -1)),
+                on_failure=props.get("DestinationConfig", {})
+                .get("OnFailure", {})
+                .get("Destination"),
+                starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+            )
+        )
+
+    def _AWS_Scheduler_Schedule(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("Name") or self._name(logical_id)
+        target = props["Target"]
+        self.clients("scheduler").create_schedule(
+            Name=name,
+            ScheduleExpression=props["ScheduleExpression"],
+            ScheduleExpressionTimezone=props.get("ScheduleExpressionTimezone", "UTC"),
+            FlexibleTimeWindow=props.get("FlexibleTimeWindow", {"Mode": "OFF"}),
+            Target={k: v for k, v in target.items() if k in ("Arn", "RoleArn", "Input")},
+            State=props.get("State", "ENABLED"),
+        )
+        self.out.physical[logical_id] = name
+        self.out.schedules.append(
+            Schedule(
+                name=name,
+                function=self.out.function_by_name(target["Arn"]),
+                expression=props["ScheduleExpression"],
+                timezone=props.get("ScheduleExpressionTimezone", "UTC"),
+                input=target.get("Input", "{}"),
+                enabled=props.get("State", "ENABLED") == "ENABLED",
+            )
+        )
+
+    def _AWS_ApiGatewayV2_Api(self, logical_id: str, props: dict[str, Any]) -> None:
+        self._placeholder(logical_id, props)
+        self.out.physical[logical_id] = f"local{logical_id.lower()[:6]}"
+        for path, methods in props.get("Body", {}).get("paths", {}).items():
+            for method, spec in methods.items():
+                integration = spec["x-amazon-apigateway-integration"]["uri"]
+                text = integration["Fn::Sub"] if isinstance(integration, dict) else integration
+                function = _INTEGRATION_FUNCTION.search(text if isinstance(text, str) else text[0])
+                if function is None:
+                    raise ValueError(f"{method} {path}: no function in its integration")
+                http_method = "ANY" if method == "x-amazon-apigateway-any-method" else method
+                self.out.routes.append(Route(http_method.upper(), path, function.group(1)))
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _attr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,121 @@
+"""Running the handlers as Lambda would: one invocation at a time, with the function's
+environment, and the retry rules of each kind of trigger."""
+
+import importlib.util
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from palabre_cli.local.provision import Function
+
+
+class LambdaContext:
+    def __init__(self, function: Function) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = function.memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+        self._deadline = time.monotonic() + function.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class Invocation:
+    function: str
+    at: datetime
+    result: Any = None
+    error: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "at": self.at.isoformat(),
+            "result": self.result if self.error is None else {"error": self.error},
+        }
+
+
+class Runtime:
+    """Loads each function's handler once and invokes it with that function's environment."""
+
+    def __init__(
+        self,
+        functions: Mapping[str, Function],
+        base_environment: Mapping[str, str],
+        path_map: Mapping[str, Path],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.functions = functions
+        self.base_environment = dict(base_environment)
+        self.path_map = dict(path_map)
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._modules: dict[str, ModuleType] = {}
+        self.history: deque[Invocation] = deque(maxlen=500)
+
+    def environment(self, function: Function) -> dict[str, str]:
+        env = {**self.base_environment, **function.environment}
+        for name, value in env.items():
+            for deployed, local in self.path_map.items():
+                if value == deployed or value.startswith(deployed + "/"):
+                    env[name] = str(local) + value[len(deployed) :]
+        env |= {
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+        return env
+
+    def _handler(self, function: Function) -> Callable[[Any, Any], Any]:
+        module_name, _, attribute = function.handler.rpartition(".")
+        if function.logical_id not in self._modules:
+            path = function.code_dir / (module_name.replace(".", "/") + ".py")
+            spec = importlib.util.spec_from_file_location(
+                f"palabre_local_fn_{function.logical_id}", path
+            )
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[function.logical_id] = module
+        return getattr(self._modules[function.logical_id], attribute)
+
+    def invoke(self, logical_id: str, event: Any) -> Invocation:
+        function = self.functions[logical_id]
+        invocation = Invocation(function=logical_id, at=self.clock())
+        with self.lock, _environ(self.environment(function)):
+            try:
+                invocation.result = self._handler(function)(event, LambdaContext(function))
+            except Exception as error:  # noqa: BLE001 - reported as Lambda reports it
+                invocation.error = {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error)[-6:],
+                }
+        self.history.append(invocation)
+        return invocation
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,280 @@
+"""HTTP on 127.0.0.1: the API routes as API Gateway serves them, and the /_local console."""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import HTTP
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from palabre_cli.local.clock import ClockBackwards
+from palabre_cli.local.stack import LocalStack, UploadFailed
+
+CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
+MAX_BODY = 12 * 1024 * 1024
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+_console = Environment(loader=FileSystemLoader(CONSOLE_DIR), autoescape=select_autoescape())
+
+
+class BadRequest(Exception):
+    pass
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip().upper())
+    if not match or text.strip().upper() in ("P", "PT"):
+        raise BadRequest(f"not an ISO-8601 duration: {text!r} (try PT2H or P7D)")
+    return timedelta(**{k: float(v) for k, v in match.groupdict().items() if v})
+
+
+def parse_instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"not an ISO-8601 date and time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise BadRequest("give the time with its offset, e.g. 2026-12-01T09:00:00+01:00")
+    return moment
+
+
+def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """name -> (filename, content) for a multipart/form-data body."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    if not message.is_multipart():
+        raise BadRequest("expected multipart/form-data")
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return fields
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: "LocalServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the handlers' own structured logs say what happened
+
+    # -------------------------------------------------------------- dispatch
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        try:
+            body = self._body()
+            if url.path == "/_local" or url.path.startswith("/_local/"):
+                self._console(method, url.path.removeprefix("/_local").rstrip("/"), url.query, body)
+            else:
+                status, headers, data = self.server.stack.api(
+                    method=method,
+                    path=url.path,
+                    query=url.query,
+                    headers=dict(self.headers.items()),
+                    body=body,
+                    source_ip=self.client_address[0],
+                )
+                self._send(status, data, headers)
+        except BadRequest as error:
+            self._json({"message": str(error)}, HTTPStatus.BAD_REQUEST)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise BadRequest("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, data: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        names = {name.lower() for name, _ in headers}
+        for name, value in headers:
+            self.send_header(name, value)
+        if "content-length" not in names:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _json(self, value: Any, status: int = HTTPStatus.OK) -> None:
+        data = json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
+        self._send(status, data, [("Content-Type", "application/json; charset=utf-8")])
+
+    def _html(self, text: str, status: int = HTTPStatus.OK) -> None:
+        self._send(status, text.encode(), [("Content-Type", "text/html; charset=utf-8")])
+
+    def _wants_html(self) -> bool:
+        return "text/html" in self.headers.get("Accept", "")
+
+    def _form(self, body: bytes) -> dict[str, str]:
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            try:
+                value = json.loads(body or b"{}")
+            except json.JSONDecodeError as error:
+                raise BadRequest(f"invalid JSON: {error}") from None
+            if not isinstance(value, dict):
+                raise BadRequest("expected a JSON object")
+            return {k: str(v) for k, v in value.items()}
+        return {k: v[-1] for k, v in parse_qs(body.decode(errors="replace")).items()}
+
+    # -------------------------------------------------------------- the console
+    def _console(self, method: str, path: str, query: str, body: bytes) -> None:
+        stack = self.server.stack
+        route = (method, path)
+        if route == ("GET", ""):
+            self._html(self.server.render_console())
+        elif route == ("GET", "/mail"):
+            self._json(stack.mailbox())
+        elif route == ("DELETE", "/mail"):
+            stack.clear_mail()
+            self._send(HTTPStatus.NO_CONTENT, b"", [])
+        elif method == "GET" and path.startswith("/mail/"):
+            self._mail(path.removeprefix("/mail/"), parse_qs(query).get("part", ["html"])[-1])
+        elif route == ("GET", "/clock"):
+            self._json({"now": stack.clock().isoformat()})
+        elif route == ("POST", "/clock"):
+            self._move_clock(self._form(body))
+        elif route == ("POST", "/drain"):
+            self._json({"ran": [i.as_json() for i in stack.drain()]})
+        elif route == ("POST", "/upload"):
+            self._upload(body)
+        elif route == ("GET", "/dlq"):
+            self._json(stack.dead_letter_queues())
+        elif route == ("GET", "/outputs"):
+            self._json(stack.outputs)
+        elif method == "GET" and path.startswith("/demo/"):
+            self._demo_file(path.removeprefix("/demo/"))
+        else:
+            self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
+
+    def _mail(self, message_id: str, part: str) -> None:
+        mail = self.server.stack.mail(message_id)
+        if mail is None:
+            self._json({"message": "no such email"}, HTTPStatus.NOT_FOUND)
+        elif part == "text":
+            self._send(
+                HTTPStatus.OK,
+                mail["text"].encode(),
+                [("Content-Type", "text/plain; charset=utf-8")],
+            )
+        else:
+            self._html(mail["html"] or f"<pre>{mail['text']}</pre>")
+
+    def _move_clock(self, form: dict[str, str]) -> None:
+        stack = self.server.stack
+        if form.get("now"):
+            target = parse_instant(form["now"])
+        elif form.get("advance"):
+            target = stack.clock() + parse_duration(form["advance"])
+        else:
+            raise BadRequest('give {"now": ISO-8601} or {"advance": "PT2H"}')
+        try:
+            ran = stack.advance_to(target)
+        except ClockBackwards as error:
+            self._json(
+                {
+                    "message": f"the clock only moves forward: {error}",
+                    "now": stack.clock().isoformat(),
+                },
+                HTTPStatus.CONFLICT,
+            )
+            return
+        if self._wants_html() and not self.headers.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            self._redirect("/_local/")
+            return
+        self._json({"now": stack.clock().isoformat(), "ran": [i.as_json() for i in ran]})
+
+    def _upload(self, body: bytes) -> None:
+        fields = multipart(self.headers.get("Content-Type", ""), body)
+        filename, data = fields.get("file", (None, b""))
+        kind = fields.get("kind", (None, b""))[1].decode().strip()
+        uploader = fields.get("uploader", (None, b""))[1].decode().strip() or None
+        if kind not in ("roster", "calendar"):
+            raise BadRequest("kind must be roster or calendar")
+        if not filename:
+            raise BadRequest("attach the file as the multipart field 'file'")
+        try:
+            report = self.server.stack.upload(kind, filename, data, uploader)
+        except UploadFailed as error:
+            self._json({"message": f"the import failed: {error}"}, HTTPStatus.BAD_GATEWAY)
+            return
+        if self._wants_html():
+            self._html(self.server.render_console(report=report, uploaded=f"{kind}/{filename}"))
+        else:
+            self._json(report)
+
+    def _demo_file(self, name: str) -> None:
+        files = self.server.demo_files
+        if name not in files:
+            self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
+            return
+        self._send(
+            HTTPStatus.OK,
+            files[name],
+            [
+                ("Content-Type", "text/csv; charset=utf-8"),
+                ("Content-Disposition", f'attachment; filename="{name}"'),
+            ],
+        )
+
+    def _redirect(self, location: str) -> None:
+        self._send(HTTPStatus.SEE_OTHER, b"", [("Location", location)])
+
+
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, stack: LocalStack, port: int, demo_files: dict[str, bytes]) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
+        self.stack = stack
+        self.demo_files = demo_files
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def render_console(self, **extra: Any) -> str:
+        stack = self.stack
+        return _console.get_template("console.html").render(
+            now=stack.clock(),
+            now_utc=stack.clock().astimezone(UTC),
+            organisation=stack.parameters["OrganisationName"],
+            timezone=stack.parameters["OrganisationTimezone"],
+            mails=list(reversed(stack.mailbox())),
+            dead_letters=stack.dead_letter_queues(),
+            routes=stack.provisioned.routes,
+            outputs=stack.outputs,
+            demo_files=sorted(self.demo_files),
+            history=[i.as_json() for i in list(stack.runtime.history)[-15:]][::-1],
+            url=self.url,
+            **extra,
+        )

@@ -1,0 +1,278 @@
+"""`palabre`: validate admin files offline, upload them, run the local stack."""
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from palabre_cli.template import ROOT, load_source, parameter_defaults
+
+TEMPLATES = ROOT / "templates"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="palabre", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="check a roster or calendar, offline")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--kind", choices=["roster", "calendar"], required=True)
+    validate.add_argument("--roster", type=Path, help="check a calendar's audience against it")
+    validate.add_argument("--timezone", help="organisation timezone (default: template's)")
+    validate.add_argument("--locale", choices=["fr", "en"], help="report language and default")
+    validate.add_argument("--json", action="store_true", help="print the JSON report")
+    validate.set_defaults(run=_validate)
+
+    upload = commands.add_parser("upload", help="upload a file to the deployed or local stack")
+    upload.add_argument("file", type=Path)
+    upload.add_argument("--kind", choices=["roster", "calendar"], required=True)
+    where = upload.add_mutually_exclusive_group()
+    where.add_argument(
+        "--stack",
+        default=os.environ.get("PALABRE_STACK", "palabre"),
+        help="deployed CloudFormation stack (default: palabre)",
+    )
+    where.add_argument("--bucket", help="the uploads bucket, if you know it")
+    where.add_argument(
+        "--local",
+        nargs="?",
+        const="http://127.0.0.1:3000",
+        metavar="URL",
+        help="the local stack (default http://127.0.0.1:3000)",
+    )
+    upload.add_argument("--uploader", help="who receives the report (default: the admins)")
+    upload.add_argument("--no-wait", action="store_true", help="do not wait for the report")
+    upload.set_defaults(run=_upload)
+
+    local = commands.add_parser("local", help="run the local stack with its console")
+    local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    local.add_argument(
+        "--no-demo",
+        action="store_true",
+        default=os.environ.get("DEMO", "1") == "0",
+        help="start empty",
+    )
+    local.add_argument(
+        "--clock-start",
+        default=os.environ.get("CLOCK_START"),
+        help="ISO-8601 instant the clock starts from (default: now)",
+    )
+    local.set_defaults(run=_local)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def _defaults() -> dict[str, str]:
+    return parameter_defaults(load_source())
+
+
+# ---------------------------------------------------------------------------- validate
+def _validate(args: argparse.Namespace) -> int:
+    from palabre.i18n import translations
+    from palabre.importer import Organisation, validate_file
+    from palabre.mail.render import render
+    from palabre.roster import Directory
+
+    defaults = _defaults()
+    org = Organisation(
+        name=defaults["OrganisationName"],
+        timezone=args.timezone or defaults["OrganisationTimezone"],
+        locale=args.locale or defaults["DefaultLocale"],  # type: ignore[arg-type]
+    )
+    tr = translations(TEMPLATES, org.locale)
+    today = datetime.now(UTC).astimezone(org.zone).date()
+    directory = None
+    if args.roster:
+        report, members = validate_file(
+            "roster",
+            args.roster.name,
+            args.roster.read_bytes(),
+            org,
+            today=today,
+            translations=tr,
+        )
+        if not report.ok:
+            print(
+                f"{args.roster}: the roster itself has errors; validate it first.", file=sys.stderr
+            )
+            return 2
+        directory = Directory.of(members)  # type: ignore[arg-type]
+    report, _ = validate_file(
+        args.kind,
+        args.file.name,
+        args.file.read_bytes(),
+        org,
+        today=today,
+        translations=tr,
+        directory=directory,
+    )
+    if args.json:
+        print(json.dumps(report.model_dump(), ensure_ascii=False, indent=2))
+    else:
+        print(
+            render(
+                TEMPLATES,
+                "email/import_report.txt",
+                org.locale,
+                organisation=org.name,
+                key=str(args.file),
+                report=report,
+                errors=report.errors,
+                more_errors=0,
+                when=datetime.now(UTC).astimezone(org.zone),
+            ).rstrip()
+        )
+    return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------------------- upload
+class Progress:
+    """A progress bar on stderr, for files large enough to wait for."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total = max(total, 1)
+        self.label = label
+        self.done = 0
+        self.shown = total >= 256 * 1024 and sys.stderr.isatty()
+
+    def __call__(self, sent: int) -> None:
+        self.done += sent
+        if self.shown:
+            ratio = min(self.done / self.total, 1.0)
+            bar = "#" * int(ratio * 30)
+            sys.stderr.write(
+                f"\r{self.label} [{bar:<30}] {ratio:4.0%} "
+                f"{self.done / 1e6:.1f}/{self.total / 1e6:.1f} MB"
+            )
+            if self.done >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _upload(args: argparse.Namespace) -> int:
+    data = args.file.read_bytes()
+    if args.local:
+        report = _upload_local(args.local, args.kind, args.file.name, data, args.uploader)
+    else:
+        report = _upload_aws(args, data)
+    if report is None:
+        return 0
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0 if report.get("ok") else 1
+
+
+def _upload_local(
+    url: str, kind: str, filename: str, data: bytes, uploader: str | None
+) -> dict[str, Any]:
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    parts = [
+        ("kind", None, kind.encode()),
+        *([("uploader", None, uploader.encode())] if uploader else []),
+        ("file", filename, data),
+    ]
+    body = b""
+    for name, file_name, content in parts:
+        disposition = f'form-data; name="{name}"'
+        if file_name:
+            disposition += f'; filename="{file_name}"'
+        body += (
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+        )
+    body += f"--{boundary}--\r\n".encode()
+    progress = Progress(len(body), filename)
+
+    class Body:
+        def __init__(self) -> None:
+            self.offset = 0
+
+        def read(self, size: int = -1) -> bytes:
+            size = 64 * 1024 if size < 0 else size
+            chunk = body[self.offset : self.offset + size]
+            self.offset += len(chunk)
+            progress(len(chunk))
+            return chunk
+
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/_local/upload",
+        data=Body(),  # type: ignore[arg-type]
+        method="POST",
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(body)),
+            "Accept": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return {"ok": False, "message": error.read().decode(errors="replace")}
+
+
+def _upload_aws(args: argparse.Namespace, data: bytes) -> dict[str, Any] | None:
+    import boto3
+
+    bucket = args.bucket or _stack_output(boto3, args.stack, "UploadsBucketName")
+    key = f"{args.kind}/{args.file.name}"
+    s3 = boto3.client("s3")
+    extra = {"Metadata": {"uploader": args.uploader}} if args.uploader else {}
+    started = time.time()
+    s3.upload_file(str(args.file), bucket, key, ExtraArgs=extra, Callback=Progress(len(data), key))
+    print(f"uploaded s3://{bucket}/{key}", file=sys.stderr)
+    if args.no_wait:
+        return None
+    report_key = f"{key}.report.json"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            head = s3.head_object(Bucket=bucket, Key=report_key)
+        except s3.exceptions.ClientError:
+            head = None
+        if head and head["LastModified"].timestamp() >= started - 5:
+            return json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())
+        time.sleep(2)
+    print("no report after 5 minutes; see the import function's logs", file=sys.stderr)
+    return {"ok": False, "message": "timed out waiting for the report"}
+
+
+def _stack_output(boto3: Any, stack: str, name: str) -> str:
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    for output in outputs.get("Outputs", []):
+        if output["OutputKey"] == name:
+            return output["OutputValue"]
+    raise SystemExit(f"stack {stack} has no output {name}")
+
+
+# ---------------------------------------------------------------------------- local
+def _local(args: argparse.Namespace) -> int:
+    from palabre_cli.local.launch import launch
+
+    start = None
+    if args.clock_start:
+        start = datetime.fromisoformat(args.clock_start.replace("Z", "+00:00"))
+        if start.tzinfo is None:
+            raise SystemExit("CLOCK_START needs an offset, e.g. 2026-11-30T08:00:00+01:00")
+    running = launch(port=args.port, demo_org=not args.no_demo, clock_start=start)
+    print(running.banner(), flush=True)
+    try:
+        running.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

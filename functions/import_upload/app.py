@@ -1,0 +1,33 @@
+"""S3 ObjectCreated under roster/ or calendar/ -> import, report beside it, email the admin."""
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from palabre import clock
+from palabre.config import Settings
+from palabre.observability import logger, metrics
+from palabre.wiring import upload_handler
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+@event_source(data_class=S3Event)
+def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
+    uploads = upload_handler(Settings.from_env())
+    reports = {}
+    for record in event.records:
+        key = unquote_plus(record.s3.get_object.key)
+        report = uploads.handle(key, record.s3.get_object.size, clock.now())
+        if report is None:
+            continue
+        metrics.add_metric(
+            name="ImportAccepted" if report.ok else "ImportRejected",
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        reports[key] = report.model_dump()
+    return {"reports": reports}

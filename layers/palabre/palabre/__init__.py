@@ -1,0 +1,1 @@
+"""Palabre's domain: roster and calendar import, dispatch, answers, scores, digests."""

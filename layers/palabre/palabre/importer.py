@@ -1,0 +1,192 @@
+"""Importing a roster or calendar: validate everything, then write all of it or nothing."""
+
+import gettext
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from botocore.exceptions import ClientError
+
+from palabre.columns import SPECS
+from palabre.import_report import ImportReport, Issue, Kind, Rejected
+from palabre.models import Locale, Member, Theme
+from palabre.roster import Directory, OrgDefaults, validate_roster
+from palabre.store import keys
+from palabre.store.members import MemberStore, directory_fields
+from palabre.store.table import Table
+from palabre.store.themes import ThemeStore
+from palabre.tabular import read_sheet
+from palabre.theme_calendar import CalendarContext, validate_calendar
+
+LOCK_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    timezone: str
+    locale: Locale
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def defaults(self) -> OrgDefaults:
+        return OrgDefaults(locale=self.locale, timezone=self.timezone)
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
+
+
+class ImportBusy(Exception):
+    """Another import of the same kind is running; the invocation is retried later."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    rows: int
+    parsed: list[Member] | list[Theme]
+    issues: list[Issue]
+
+
+def check(
+    kind: Kind,
+    filename: str,
+    data: bytes,
+    org: Organisation,
+    calendar_context: Callable[[], CalendarContext],
+) -> Checked:
+    """Read and validate a whole file; nothing is written."""
+    try:
+        sheet = read_sheet(filename, data, SPECS[kind])
+    except Rejected as rejected:
+        return Checked(0, [], rejected.issues)
+    if kind == "roster":
+        members, issues = validate_roster(sheet, org.defaults)
+        return Checked(len(sheet.rows), members, issues)
+    themes, issues = validate_calendar(sheet, calendar_context())
+    return Checked(len(sheet.rows), themes, issues)
+
+
+def validate_file(
+    kind: Kind,
+    filename: str,
+    data: bytes,
+    org: Organisation,
+    *,
+    today: date,
+    translations: gettext.NullTranslations,
+    directory: Directory | None = None,
+) -> tuple[ImportReport, list[Member] | list[Theme]]:
+    """Offline check (`palabre validate`): nothing is read from or written to AWS."""
+    checked = check(
+        kind, filename, data, org, lambda: CalendarContext(org.zone, today, directory, {})
+    )
+    if checked.issues:
+        return ImportReport.rejected(kind, checked.rows, checked.issues, translations), []
+    return ImportReport(ok=True, kind=kind, rows=checked.rows), checked.parsed
+
+
+class Importer:
+    def __init__(self, table: Table, org: Organisation) -> None:
+        self.table = table
+        self.members = MemberStore(table)
+        self.themes = ThemeStore(table)
+        self.org = org
+
+    def run(
+        self,
+        kind: Kind,
+        filename: str,
+        data: bytes,
+        *,
+        now: datetime,
+        translations: gettext.NullTranslations,
+    ) -> ImportReport:
+        """Validate the whole file first: a rejected file writes nothing, not even a lock."""
+        checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
+        if checked.issues:
+            return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
+        with _Lock(self.table, kind, now):
+            if kind == "roster":
+                counts = self._apply_roster(checked.parsed)
+            else:
+                counts = self._apply_calendar(checked.parsed, self.org.today(now))
+        return ImportReport(ok=True, kind=kind, rows=checked.rows, **counts)
+
+    def _calendar_context(self, now: datetime) -> CalendarContext:
+        return CalendarContext(
+            zone=self.org.zone,
+            today=self.org.today(now),
+            directory=self.members.directory() or Directory(),
+            existing=self.themes.calendar(),
+        )
+
+    def _apply_roster(self, incoming: list[Member]) -> dict[str, int]:
+        existing = self.members.roster()
+        emails = {m.email for m in incoming}
+        created = [m for m in incoming if m.email not in existing]
+        updated = [m for m in incoming if m.email in existing and existing[m.email] != m]
+        leaving = [
+            m.model_copy(update={"active": False})
+            for m in existing.values()
+            if m.active and m.email not in emails
+        ]
+        self.members.save([*created, *updated, *leaving])
+        directory = Directory.of(incoming)
+        stored = self.members.directory()
+        if stored is None or directory_fields(stored) != directory_fields(directory):
+            self.members.save_directory(directory)
+        return _counts(incoming, created, updated, leaving)
+
+    def _apply_calendar(self, incoming: list[Theme], today: date) -> dict[str, int]:
+        # Read again under the lock: what was validated against may have changed since.
+        existing = self.themes.calendar()
+        ids = {t.id for t in incoming}
+        created = [t for t in incoming if t.id not in existing]
+        updated = [t for t in incoming if t.id in existing and existing[t.id] != t]
+        # The file is the calendar: a future theme it no longer lists is cancelled. Themes
+        # already sent stay as history, whatever the file says.
+        cancelled = [
+            t.model_copy(update={"active": False})
+            for t in existing.values()
+            if t.active and t.id not in ids and t.send_on >= today
+        ]
+        self.themes.save([*created, *updated, *cancelled])
+        return _counts(incoming, created, updated, cancelled)
+
+
+def _counts(incoming: list, created: list, updated: list, gone: list) -> dict[str, int]:
+    return {
+        "created": len(created),
+        "updated": len(updated),
+        "unchanged": len(incoming) - len(created) - len(updated),
+        "deactivated": len(gone),
+    }
+
+
+class _Lock:
+    """One import of a kind at a time: two at once could each deactivate the other's rows."""
+
+    def __init__(self, table: Table, kind: Kind, now: datetime) -> None:
+        self.table = table
+        self.key = keys.lock(f"import-{kind}")
+        self.now = now
+
+    def __enter__(self) -> None:
+        expires = int((self.now + timedelta(seconds=LOCK_SECONDS)).timestamp())
+        try:
+            self.table.put(
+                {**self.key, "expires_at": expires},
+                ConditionExpression="attribute_not_exists(PK) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(int(self.now.timestamp()))}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ImportBusy(self.key["SK"]) from None
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.table.delete(self.key)

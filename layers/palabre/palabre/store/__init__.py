@@ -1,0 +1,1 @@
+"""Persistence: the single-table key design (keys.py) and repositories over DynamoDB."""

@@ -1,0 +1,66 @@
+"""The single-table key design. docs/data-model.md lists every access pattern it serves.
+
+Each writer owns its own items, so no writer can overwrite another's state:
+the roster import owns PROFILE, an unsubscribe owns PREFS, a bounce owns SUPPRESSED,
+the score stream owns SCORE and AWARD#.
+"""
+
+from palabre.models import Member, group_key
+
+ORG = "ORG"
+DIRECTORY = {"PK": ORG, "SK": "DIRECTORY"}
+CALENDAR = "CALENDAR"
+INACTIVE = "inactive"
+
+
+def lock(name: str) -> dict[str, str]:
+    return {"PK": ORG, "SK": f"LOCK#{name}"}
+
+
+def member(member_id: str) -> dict[str, str]:
+    return {"PK": f"MEMBER#{member_id}", "SK": "PROFILE"}
+
+
+def roster_partition(role_or_inactive: str) -> str:
+    return f"ROSTER#{role_or_inactive}"
+
+
+def circle_partition(name: str) -> str:
+    return f"CIRCLE#{group_key(name)}"
+
+
+def team_partition(name: str) -> str:
+    return f"TEAM#{group_key(name)}"
+
+
+def member_in_zone(timezone: str, email: str = "") -> str:
+    """Sort key inside a roster, circle or team partition: members grouped by timezone."""
+    return f"MEMBER#{timezone}#{email}"
+
+
+def member_indexes(m: Member) -> dict[str, str]:
+    """GSI1 lists the roster by role; GSI2 and GSI3 list who takes part by circle and team.
+
+    Inactive members and observers are left out of GSI2/GSI3 (sparse), so a dispatch
+    never reads them.
+    """
+    keys = {
+        "GSI1PK": roster_partition(m.role.value if m.active else INACTIVE),
+        "GSI1SK": member_in_zone(m.timezone, m.email),
+    }
+    if m.takes_part:
+        keys |= {
+            "GSI2PK": circle_partition(m.circle),
+            "GSI2SK": member_in_zone(m.timezone, m.email),
+            "GSI3PK": team_partition(m.team),
+            "GSI3SK": member_in_zone(m.timezone, m.email),
+        }
+    return keys
+
+
+def theme(theme_id: str) -> dict[str, str]:
+    return {"PK": f"THEME#{theme_id}", "SK": "THEME"}
+
+
+def calendar_sort(send_on: str, theme_id: str) -> str:
+    return f"{send_on}#{theme_id}"

@@ -1,0 +1,156 @@
+"""A thin layer over the DynamoDB client: (de)serialisation, paging, batching, retries."""
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_BATCH_WRITE = 25
+_BATCH_GET = 100
+
+type Item = dict[str, Any]
+
+
+def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
+
+
+def from_dynamo(item: Mapping[str, Any]) -> Item:
+    return {k: _python(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _python(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _python(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_python(v) for v in value]
+    if isinstance(value, set):
+        return {_python(v) for v in value}
+    return value
+
+
+class Table:
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def get(self, key: Mapping[str, str], *, consistent: bool = False) -> Item | None:
+        response = self.client.get_item(
+            TableName=self.name, Key=to_dynamo(key), ConsistentRead=consistent
+        )
+        return from_dynamo(response["Item"]) if "Item" in response else None
+
+    def get_many(self, keys: Iterable[Mapping[str, str]]) -> list[Item]:
+        pending = [to_dynamo(k) for k in keys]
+        found: list[Item] = []
+        for start in range(0, len(pending), _BATCH_GET):
+            request = {self.name: {"Keys": pending[start : start + _BATCH_GET]}}
+            for attempt in range(8):
+                response = self.client.batch_get_item(RequestItems=request)
+                found.extend(from_dynamo(i) for i in response["Responses"].get(self.name, []))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                _backoff(attempt)
+            else:
+                raise RuntimeError("DynamoDB kept keys unprocessed after 8 attempts")
+        return found
+
+    def query(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        prefix: str | None = None,
+        between: tuple[str, str] | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[Item]:
+        pk, sk = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
+        condition = "#pk = :pk"
+        names = {"#pk": pk}
+        values: dict[str, Any] = {":pk": partition}
+        if prefix is not None:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sk
+            values[":prefix"] = prefix
+        elif between is not None:
+            condition += " AND #sk BETWEEN :low AND :high"
+            names["#sk"] = sk
+            values[":low"], values[":high"] = between
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            request["IndexName"] = index
+        if limit:
+            request["Limit"] = limit
+        returned = 0
+        while True:
+            response = self.client.query(**request)
+            for item in response["Items"]:
+                yield from_dynamo(item)
+                returned += 1
+                if limit and returned >= limit:
+                    return
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def put(self, item: Mapping[str, Any], **conditions: Any) -> None:
+        self.client.put_item(TableName=self.name, Item=to_dynamo(item), **conditions)
+
+    def delete(self, key: Mapping[str, str]) -> None:
+        self.client.delete_item(TableName=self.name, Key=to_dynamo(key))
+
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> int:
+        return self._write_many({"PutRequest": {"Item": to_dynamo(i)}} for i in items)
+
+    def delete_many(self, keys: Iterable[Mapping[str, str]]) -> int:
+        return self._write_many({"DeleteRequest": {"Key": to_dynamo(k)}} for k in keys)
+
+    def _write_many(self, requests: Iterable[dict[str, Any]]) -> int:
+        batch: list[dict[str, Any]] = []
+        written = 0
+        for request in requests:
+            batch.append(request)
+            if len(batch) == _BATCH_WRITE:
+                written += self._flush(batch)
+                batch = []
+        if batch:
+            written += self._flush(batch)
+        return written
+
+    def _flush(self, batch: list[dict[str, Any]]) -> int:
+        pending = {self.name: batch}
+        for attempt in range(8):
+            response = self.client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return len(batch)
+            _backoff(attempt)
+        raise RuntimeError("DynamoDB kept writes unprocessed after 8 attempts")
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.05 * 2**attempt, 2.0))

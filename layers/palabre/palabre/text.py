@@ -1,0 +1,44 @@
+"""Small text rules shared by imports, pages and emails."""
+
+import re
+import unicodedata
+
+# Pragmatic address check: what SES accepts in practice, ASCII only (no SMTPUTF8).
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN)
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "ʼ": "'"})
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def strip_accents(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(value: str) -> str:
+    """Case-, accent- and separator-insensitive form, for headers and names."""
+    folded = strip_accents(value.translate(_APOSTROPHES)).casefold()
+    return _SEPARATORS.sub(" ", folded).strip()
+
+
+def slugify(value: str, max_length: int = 64) -> str:
+    slug = _NOT_SLUG.sub("-", strip_accents(value).casefold()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and _EMAIL.match(value) is not None
+
+
+def control_characters(value: str, *, multiline: bool = False) -> list[str]:
+    """Control characters in `value` (NUL, escapes...); newlines and tabs only if multiline."""
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    return [c for c in value if c not in allowed and unicodedata.category(c) == "Cc"]
+
+
+def collapse_spaces(value: str) -> str:
+    return " ".join(value.split())
