@@ -263,7 +263,12 @@ def _local(args: argparse.Namespace) -> int:
         start = datetime.fromisoformat(args.clock_start.replace("Z", "+00:00"))
         if start.tzinfo is None:
             raise SystemExit("CLOCK_START needs an offset, e.g. 2026-11-30T08:00:00+01:00")
-    running = launch(port=args.port, demo_org=not args.no_demo, clock_start=start)
+    running = launch(
+        port=args.port,
+        demo_org=not args.no_demo,
+        clock_start=start,
+        log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+    )
     print(running.banner(), flush=True)
     try:
         running.server.serve_forever()

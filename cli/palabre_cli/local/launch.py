@@ -3,6 +3,7 @@ demo organisation, the HTTP server and the clock's ticker."""
 
 import logging
 import socket
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -52,16 +53,21 @@ class Running:
 
 
 def launch(
-    *, port: int = 3000, demo_org: bool = True, clock_start: datetime | None = None
+    *,
+    port: int = 3000,
+    demo_org: bool = True,
+    clock_start: datetime | None = None,
+    log_level: str = "WARNING",
 ) -> Running:
     # moto's server logs every request through werkzeug, even with verbose=False.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     moto_port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     moto_url = f"http://127.0.0.1:{moto_port}"
     clock = LocalClock(clock_start or datetime.now(UTC))
-    stack = LocalStack(endpoint=moto_url, clock=clock)
+    stack = LocalStack(endpoint=moto_url, clock=clock, log_level=log_level)
     zone = ZoneInfo(stack.parameters["OrganisationTimezone"])
     demo_files = {
         "roster.csv": demo.roster(),

@@ -58,9 +58,11 @@ class Runtime:
         base_environment: Mapping[str, str],
         path_map: Mapping[str, Path],
         clock: Callable[[], datetime],
+        overrides: Mapping[str, str] | None = None,
     ) -> None:
         self.functions = functions
         self.base_environment = dict(base_environment)
+        self.overrides = dict(overrides or {})
         self.path_map = dict(path_map)
         self.clock = clock
         self.lock = threading.RLock()
@@ -68,7 +70,7 @@ class Runtime:
         self.history: deque[Invocation] = deque(maxlen=500)
 
     def environment(self, function: Function) -> dict[str, str]:
-        env = {**self.base_environment, **function.environment}
+        env = {**self.base_environment, **function.environment, **self.overrides}
         for name, value in env.items():
             for deployed, local in self.path_map.items():
                 if value == deployed or value.startswith(deployed + "/"):

@@ -22,6 +22,7 @@ _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
+_DEMO_TYPES = {".csv": "text/csv", ".yaml": "application/yaml"}
 _console = Environment(loader=FileSystemLoader(CONSOLE_DIR), autoescape=select_autoescape())
 
 
@@ -239,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
             HTTPStatus.OK,
             files[name],
             [
-                ("Content-Type", "text/csv; charset=utf-8"),
+                ("Content-Type", _DEMO_TYPES[Path(name).suffix] + "; charset=utf-8"),
                 ("Content-Disposition", f'attachment; filename="{name}"'),
             ],
         )

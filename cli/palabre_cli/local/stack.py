@@ -57,9 +57,10 @@ class LocalStack:
     def __init__(
         self,
         *,
-        endpoint: str,
+        endpoint: str | None,
         clock: LocalClock,
         parameters: dict[str, str] | None = None,
+        log_level: str = "WARNING",
     ) -> None:
         self.endpoint = endpoint
         self.clock = clock
@@ -71,8 +72,13 @@ class LocalStack:
             self.translated, self.client, region=REGION, stack_name=STACK_NAME
         ).run()
         mounts = {mount: self.translated.code_paths[layer] for mount, layer in LAYER_MOUNTS.items()}
+        # Only what makes local runs readable: the log level, and metrics (CloudWatch EMF
+        # lines on stdout) unless you asked for INFO or DEBUG logs.
+        overrides = {"POWERTOOLS_LOG_LEVEL": log_level}
+        if log_level not in ("DEBUG", "INFO"):
+            overrides["POWERTOOLS_METRICS_DISABLED"] = "true"
         self.runtime = Runtime(
-            self.provisioned.functions, self.handler_environment(), mounts, clock
+            self.provisioned.functions, self.handler_environment(), mounts, clock, overrides
         )
         # The handlers run in this process: every time-dependent decision reads this clock.
         palabre.clock.use(clock)
@@ -85,12 +91,8 @@ class LocalStack:
 
     # ------------------------------------------------------------------ plumbing
     def handler_environment(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            **CREDENTIALS,
-        }
+        endpoint = {"AWS_ENDPOINT_URL": self.endpoint} if self.endpoint else {}
+        return {**endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

@@ -1,0 +1,37 @@
+"""Shared test setup. Each suite is marked by its folder, named by what it costs:
+unit (no AWS, no sockets), functional (handlers against moto), e2e (the local stack over
+HTTP and a real browser), infra (the translated template)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+TEMPLATES = ROOT / "templates"
+SUITES = ("unit", "functional", "e2e", "infra")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        suite = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if suite in SUITES:
+            item.add_marker(getattr(pytest.mark, suite))
+
+
+def load_event(name: str) -> Any:
+    """An event from events/, the same file `sam local invoke -e` takes."""
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _reset_global_state() -> Any:
+    """Module-level state must not leak between tests: clock, clients, caches."""
+    import palabre.aws
+    import palabre.clock
+
+    yield
+    palabre.clock.reset()
+    palabre.aws.reset()

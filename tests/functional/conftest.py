@@ -1,0 +1,49 @@
+"""Handlers against moto, in process: the template's resources created by the local
+stack's provisioner, the handlers invoked with the environment template.yaml gives them."""
+
+import copy
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from palabre_cli.local.clock import LocalClock
+from palabre_cli.local.stack import REGION, LocalStack
+from tests.conftest import load_event
+
+START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+def make_stack(**parameters: str) -> LocalStack:
+    return LocalStack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
+
+
+@pytest.fixture
+def stack(aws: None) -> LocalStack:
+    return make_stack()
+
+
+def s3_event(stack: LocalStack, name: str, **object_fields: Any) -> dict[str, Any]:
+    """A sample event from events/, pointed at this stack's bucket."""
+    event = copy.deepcopy(load_event(name))
+    for record in event["Records"]:
+        bucket = stack.uploads_bucket(record["s3"]["object"]["key"].split("/")[0])
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+        record["s3"]["object"].update(object_fields)
+    return event

@@ -1,0 +1,266 @@
+"""The import journey against moto: S3 event -> import -> report beside it -> email."""
+
+import email
+import json
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from palabre.models import member_id
+from palabre_cli import demo
+from palabre_cli.local.stack import LocalStack
+from tests.functional.conftest import make_stack, s3_event
+
+ADMIN = demo.ADMIN
+BAD_ROSTER = (
+    "Courriel;Prénom;Nom;Cercle;Équipe;Fuseau horaire\r\n"
+    "anne.leroux@demo.palabre.example;Anne;Le Roux;Bâtisseurs;Opérations;Europe/Paris\r\n"
+    "ANNE.LEROUX@demo.palabre.example;Anne;Leroux;Bâtisseurs;Opérations;Europe/Paris\r\n"
+    "marc.faure@demo.palabre.example;Marc;Fauré;Éclaireurs;Produit;Paris/France\r\n"
+).encode("cp1252")
+
+
+def put(stack: LocalStack, key: str, data: bytes, uploader: str | None = None) -> None:
+    stack.client("s3").put_object(
+        Bucket=stack.uploads_bucket(key.split("/")[0]),
+        Key=key,
+        Body=data,
+        Metadata={"uploader": uploader} if uploader else {},
+    )
+
+
+def import_file(stack: LocalStack, key: str, data: bytes, uploader: str | None = None) -> Any:
+    put(stack, key, data, uploader)
+    event_name = "import_upload/roster-uploaded.json"
+    if key.startswith("calendar/"):
+        event_name = "import_upload/calendar-uploaded.json"
+    event = s3_event(stack, event_name, key=key, size=len(data))
+    invocation = stack.runtime.invoke("ImportUploadFunction", event)
+    assert invocation.error is None, invocation.error
+    return invocation.result["reports"][key]
+
+
+def table_items(stack: LocalStack) -> list[dict[str, Any]]:
+    # A Scan is fine in a test: it reads back everything the handler wrote.
+    table = stack.provisioned.tables["PalabreTable"]
+    items = stack.client("dynamodb").scan(TableName=table)["Items"]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def member_item(stack: LocalStack, address: str) -> dict[str, Any]:
+    table = stack.provisioned.tables["PalabreTable"]
+    key = {"PK": {"S": f"MEMBER#{member_id(address)}"}, "SK": {"S": "PROFILE"}}
+    return stack.client("dynamodb").get_item(TableName=table, Key=key).get("Item", {})
+
+
+def sent(stack: LocalStack) -> list[EmailMessage]:
+    return [
+        email.message_from_bytes(
+            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
+            policy=policy.default,
+        )
+        for m in stack._sent()
+    ]
+
+
+def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalStack) -> None:
+    # Given the demo roster dropped by its admin
+    # When the notification reaches the handler
+    report = import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+
+    # Then every member is stored, the report sits beside the upload, and the admin has it
+    assert report == {
+        "ok": True,
+        "kind": "roster",
+        "rows": 20,
+        "created": 20,
+        "updated": 0,
+        "unchanged": 0,
+        "deactivated": 0,
+        "errors": [],
+    }
+    assert member_item(stack, "lea.dubois@demo.palabre.example")["circle"] == {"S": "Bâtisseurs"}
+    s3 = stack.client("s3")
+    bucket = stack.uploads_bucket("roster")
+    stored = json.loads(
+        s3.get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.json")["Body"].read()
+    )
+    assert stored == report
+    text = s3.get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.txt")["Body"].read()
+    assert "Créées : 20" in text.decode()
+
+    [message] = sent(stack)
+    assert message["To"] == ADMIN
+    assert message["Subject"] == "Import Palabre de demo-roster.csv : terminé"
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Créées : 20" in plain
+    assert "Créées : 20" in html
+    assert 'style="' in html  # CSS inlined for mail clients that drop <style>
+    assert message["Message-ID"].endswith("@example.com>")
+
+
+def test_a_file_with_errors_changes_nothing_and_the_report_names_each_row(
+    stack: LocalStack,
+) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    before = table_items(stack)
+
+    # A semicolon CSV written by Excel in Windows-1252, French headers, one address twice
+    # (differing in case) and one impossible timezone
+    report = import_file(stack, "roster/effectifs.csv", BAD_ROSTER, uploader=ADMIN)
+
+    assert report["ok"] is False
+    assert report["created"] == report["updated"] == report["deactivated"] == 0
+    assert [(e["row"], e["column"], e["value"]) for e in report["errors"]] == [
+        (3, "Courriel", "ANNE.LEROUX@demo.palabre.example"),
+        (4, "Fuseau horaire", "Paris/France"),
+    ]
+    assert "ligne 2" in report["errors"][0]["message"]
+    assert table_items(stack) == before
+    rejected = sent(stack)[-1]
+    assert rejected["Subject"] == "Import Palabre de effectifs.csv : 2 erreurs, rien n'a changé"
+    plain = rejected.get_body(("plain",)).get_content()
+    assert "Ligne 3, colonne Courriel" in plain
+    assert "Ligne 4, colonne Fuseau horaire" in plain
+
+
+def test_uploading_the_same_roster_again_changes_nothing(stack: LocalStack) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    before = table_items(stack)
+    writes: list[str] = []
+
+    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name in (
+            "PutItem",
+            "BatchWriteItem",
+            "UpdateItem",
+            "DeleteItem",
+            "TransactWriteItems",
+        ):
+            key = params.get("Item") or params.get("Key") or {}
+            writes.append(f"{model.name} {key.get('SK', {}).get('S', '')}")
+
+    import palabre.aws
+
+    palabre.aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb.*", count)
+    report = import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+
+    assert report["unchanged"] == 20
+    assert report["created"] == report["updated"] == report["deactivated"] == 0
+    assert table_items(stack) == before
+    # Only the import lock is taken and released; no member, no directory is rewritten.
+    assert writes == ["PutItem LOCK#import-roster", "DeleteItem LOCK#import-roster"]
+
+
+def test_a_member_missing_from_a_new_roster_is_deactivated_never_deleted(
+    stack: LocalStack,
+) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    lines = demo.roster().decode("utf-8").splitlines()
+    leaving = "hugo.bernard@demo.palabre.example"
+    smaller = "\n".join(line for line in lines if not line.startswith(leaving)).encode()
+
+    report = import_file(stack, "roster/demo-roster.csv", smaller, uploader=ADMIN)
+
+    assert (report["unchanged"], report["deactivated"]) == (19, 1)
+    item = member_item(stack, leaving)
+    assert item["active"] == {"BOOL": False}
+    assert item["GSI1PK"] == {"S": "ROSTER#inactive"}
+    assert "GSI2PK" not in item  # out of the circle's list: never sent a theme again
+
+    # And coming back reactivates them with their history
+    report = import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    assert (report["updated"], report["unchanged"]) == (1, 19)
+    assert member_item(stack, leaving)["active"] == {"BOOL": True}
+
+
+def test_without_an_uploader_the_admins_get_the_report(stack: LocalStack) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    import_file(stack, "roster/demo-roster.csv", demo.roster())
+    last = sent(stack)[-1]
+    assert sorted(a.strip() for a in last["To"].split(",")) == [
+        "alice.david@demo.palabre.example",
+        "camille.martin@demo.palabre.example",
+    ]
+
+
+def test_before_any_admin_exists_the_admin_address_parameter_gets_it(aws: None) -> None:
+    stack = make_stack(AdminAddress="owner@client.example")
+    calendar = demo.calendar(stack.clock().date())
+    import_file(stack, "calendar/demo-calendar.yaml", calendar)
+    [message] = sent(stack)
+    assert message["To"] == "owner@client.example"
+
+
+def test_the_calendar_audience_is_checked_against_the_roster(stack: LocalStack) -> None:
+    calendar = demo.calendar(stack.clock().date())
+    report = import_file(stack, "calendar/demo-calendar.yaml", calendar, uploader=ADMIN)
+    assert report["ok"] is False
+    assert {(e["row"], e["column"]) for e in report["errors"]} == {(3, "audience"), (6, "audience")}
+
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    report = import_file(stack, "calendar/demo-calendar.yaml", calendar, uploader=ADMIN)
+    assert (report["ok"], report["created"]) == (True, 6)
+
+
+def test_report_files_and_other_keys_are_not_imported(stack: LocalStack) -> None:
+    event = s3_event(stack, "import_upload/report-written.json")
+    invocation = stack.runtime.invoke("ImportUploadFunction", event)
+    assert invocation.error is None
+    assert invocation.result == {"reports": {}}
+    assert sent(stack) == []
+
+
+def test_keys_arrive_url_encoded_as_s3_sends_them(stack: LocalStack) -> None:
+    key = "roster/Effectifs décembre.csv"
+    put(stack, key, demo.roster(), ADMIN)
+    event = s3_event(stack, "import_upload/roster-uploaded-encoded-key.json")
+    invocation = stack.runtime.invoke("ImportUploadFunction", event)
+    assert invocation.result["reports"][key]["created"] == 20
+
+
+def test_a_file_over_5_mb_is_refused_without_being_read(stack: LocalStack) -> None:
+    big = b"email\n" + b"x" * (5 * 1024 * 1024)
+    report = import_file(stack, "roster/huge.csv", big, uploader=ADMIN)
+    assert report["ok"] is False
+    assert [e["row"] for e in report["errors"]] == [None]
+    assert "5 Mo" in report["errors"][0]["message"]
+
+
+def test_a_busy_import_is_retried_then_parked_in_the_failure_queue(stack: LocalStack) -> None:
+    table = stack.provisioned.tables["PalabreTable"]
+    stack.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": "ORG"},
+            "SK": {"S": "LOCK#import-roster"},
+            "expires_at": {"N": str(int(stack.clock().timestamp()) + 600)},
+        },
+    )
+    put(stack, "roster/demo-roster.csv", demo.roster(), ADMIN)
+    event = s3_event(stack, "import_upload/roster-uploaded.json")
+
+    invocation = stack.invoke_async("ImportUploadFunction", event)
+
+    assert invocation.error["errorType"] == "ImportBusy"
+    queue = stack.provisioned.queues["ImportFailureQueue"].url
+    [parked] = stack.client("sqs").receive_message(QueueUrl=queue)["Messages"]
+    failure = json.loads(parked["Body"])
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 3
+    assert failure["requestPayload"] == event
+    assert member_item(stack, ADMIN) == {}
+
+
+@pytest.mark.parametrize("missing", ["TABLE_NAME", "SENDER_ADDRESS"])
+def test_a_missing_setting_fails_loudly(stack: LocalStack, missing: str) -> None:
+    function = stack.provisioned.functions["ImportUploadFunction"]
+    del function.environment[missing]
+    event = s3_event(stack, "import_upload/roster-uploaded.json")
+    invocation = stack.runtime.invoke("ImportUploadFunction", event)
+    assert invocation.error["errorType"] == "ValidationError"
+    assert missing in invocation.error["errorMessage"]
