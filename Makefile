@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
 
-.PHONY: help venv run test lint format check-template unit functional infra e2e bench build chromium clean
+.PHONY: help venv run test lint format check-template unit functional infra e2e bench build chromium clean messages
 
 help:
 	@echo "make run     start the local stack (PORT=3000 DEMO=1 CLOCK_START=ISO-8601)"
@@ -63,6 +63,12 @@ e2e: venv chromium
 
 test: venv chromium lint check-template
 	$(BIN)/pytest -q
+
+# Re-extract translatable messages into the French catalog (then translate the new ones).
+messages: venv
+	$(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k N_ -k _ -k gettext -o /tmp/palabre-messages.pot .
+	$(BIN)/pybabel --quiet update -i /tmp/palabre-messages.pot -d templates/locales -D messages \
+	  --no-fuzzy-matching --width 100 --ignore-obsolete
 
 bench: venv
 	$(BIN)/python -m bench

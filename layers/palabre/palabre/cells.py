@@ -6,7 +6,7 @@ the same way whichever file they come from.
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -96,7 +96,11 @@ def text(max_length: int, *, multiline: bool = False, forbidden: str = "") -> Pa
         if isinstance(value, list):
             raise Invalid(N_("Expected a single value, not a list."))
         result = value.isoformat() if isinstance(value, date | time) else str(value)
-        result = result.strip() if multiline else " ".join(result.split())
+        if multiline:
+            # Excel writes line breaks inside a cell as CRLF; store them one way.
+            result = result.replace("\r\n", "\n").replace("\r", "\n").strip()
+        else:
+            result = " ".join(result.split())
         if control_characters(result, multiline=multiline):
             raise Invalid(N_("This value contains control characters; retype it."))
         if len(result) > max_length:
@@ -190,12 +194,25 @@ def local_datetime(zone: ZoneInfo) -> Parser[datetime]:
                 raise Invalid(N_("Expected a date and time such as 2027-03-02 14:00."))
             day = calendar_date(parts[0])
             rest = parts[1].strip()
-            offset = re.search(r"(Z|[+-]\d{2}:?\d{2})$", rest)
+            offset = re.search(r"(Z|[+-](\d{2}):?(\d{2}))$", rest)
             moment = datetime.combine(day, clock_time(rest[: offset.start()] if offset else rest))
             if offset:
+                # fromisoformat raises on +25:00 and reads +01:99 as +02:39.
+                if offset.group(2) and (int(offset.group(2)) > 23 or int(offset.group(3)) > 59):
+                    raise Invalid(N_("There is no such time."))
                 stamp = offset.group(1).replace("Z", "+00:00")
                 moment = datetime.fromisoformat(f"{moment.isoformat()}{stamp}")
-        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+            # 02:30 on the night clocks go forward never happens: say so rather than guess.
+            if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(
+                tzinfo=None
+            ):
+                raise Invalid(
+                    N_("This time does not exist in %(zone)s (the clocks change)."),
+                    zone=str(zone),
+                )
+        return moment
 
     return parse
 

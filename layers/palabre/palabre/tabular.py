@@ -7,6 +7,7 @@ with a reason the admin can act on.
 
 import csv
 import io
+import math
 import re
 import warnings
 import zipfile
@@ -71,7 +72,8 @@ def read_sheet(filename: str, data: bytes, spec: Mapping[str, tuple[str, ...]]) 
         raise Rejected(
             Issue(
                 N_("The file is %(size)s MB; the limit is 5 MB."),
-                params={"size": f"{len(data) / 1024 / 1024:.1f}"},
+                # Rounded up: a file just over the limit must not read "5.0 MB".
+                params={"size": f"{math.ceil(len(data) / 1024 / 1024 * 10) / 10:.1f}"},
             )
         )
     if not data.strip(b"\xef\xbb\xbf \t\r\n\x00"):
@@ -115,7 +117,7 @@ def _sheet_from_records(
     rows: list[Row] = []
     issues: list[Issue] = []
     for number, cells in records:
-        if all(_blank(v) for v, _ in cells):
+        if _empty(cells):
             continue
         if len(rows) >= MAX_ROWS:
             raise Rejected(
@@ -125,12 +127,26 @@ def _sheet_from_records(
                 )
             )
         extra = [v for v, _ in cells[len(header_cells) :] if not _blank(v)]
+        unnamed = [
+            v
+            for i, (v, _) in enumerate(cells[: len(header_cells)])
+            if i not in positions and not _blank(v)
+        ]
         if extra:
             issues.append(
                 Issue(
                     N_("This row has values beyond the last column of the header."),
                     row=number,
                     value=extra[0],
+                )
+            )
+        elif unnamed:
+            # Ignoring them would lose data the admin believes was imported.
+            issues.append(
+                Issue(
+                    N_("This row has a value in a column whose header is empty; name it."),
+                    row=number,
+                    value=unnamed[0],
                 )
             )
         row = Row(number=number, cells={})
@@ -196,6 +212,11 @@ def _blank(value: Value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _empty(cells: list[tuple[Value, str | None]]) -> bool:
+    # A formula cell has no value but is not empty: it must be refused, not skipped.
+    return all(_blank(v) and f is None for v, f in cells)
+
+
 # ---------------------------------------------------------------------------- CSV
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
@@ -224,7 +245,8 @@ def _delimiter(text: str) -> str:
     """The separator the header line uses most, outside quotes (Excel: , or ;)."""
     counts = {",": 0, ";": 0, "\t": 0}
     quoted = False
-    for char in text:
+    # The header is the first line that is not empty, as in _csv_records.
+    for char in text.lstrip("\r\n "):
         if char == '"':
             quoted = not quoted
         elif char == "\n" and not quoted:
@@ -244,9 +266,14 @@ def _csv_records(data: bytes) -> tuple[Record | None, list[Record]]:
     number = 0
     try:
         for number, values in enumerate(reader, start=1):
+            cells = [(_csv_value(v, number), None) for v in values]
+            # Empty lines are skipped before the limit is counted: counted, they cut the
+            # file short without a word, and the rows cut off would be deactivated.
+            if _empty(cells):
+                continue
             if len(records) > MAX_ROWS + 1:
                 break
-            records.append((number, [(_csv_value(v, number), None) for v in values]))
+            records.append((number, cells))
     except csv.Error as error:
         raise Rejected(
             Issue(
@@ -255,12 +282,9 @@ def _csv_records(data: bytes) -> tuple[Record | None, list[Record]]:
                 params={"detail": str(error)},
             )
         ) from None
-    header = next(
-        ((n, cells) for n, cells in records if not all(_blank(v) for v, _ in cells)), None
-    )
-    if header is None:
+    if not records:
         return None, []
-    return header, [r for r in records if r[0] > header[0]]
+    return records[0], records[1:]
 
 
 def _csv_value(value: str, number: int) -> str:
@@ -314,7 +338,9 @@ def _xlsx_records(data: bytes) -> tuple[Record | None, list[Record]]:
             break
         cells = by_row[number]
         last = max(max(cells), width)
-        records.append((number, [_xlsx_value(cells.get(c), issues) for c in range(1, last + 1)]))
+        record = [_xlsx_value(cells.get(c), issues) for c in range(1, last + 1)]
+        if not _empty(record):  # blank rows must not count against the limit
+            records.append((number, record))
     for (number, column), coord in sorted(merged.items()):
         name = header[1][column - 1][0]
         if number > header_number and name is not None:

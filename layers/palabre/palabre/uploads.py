@@ -152,15 +152,18 @@ class UploadHandler:
             }
         context = self._context(key, report, now) | {"subject": subject}
         html = render(self.mailroom.templates_dir, "email/import_report.html", locale, **context)
-        message = build_message(
-            sender=(self.org.name, self.mailroom.sender),
-            to=recipients,
-            subject=subject,
-            text=text,
-            html=html,
-            date=now,
-        )
-        self.mailroom.outbox.send(message, tags={"kind": "import-report"})
+        # One message per recipient: admins do not see each other's addresses, and a long
+        # list of admins never meets SES's recipient limit.
+        for recipient in recipients:
+            message = build_message(
+                sender=(self.org.name, self.mailroom.sender),
+                to=[recipient],
+                subject=subject,
+                text=text,
+                html=html,
+                date=now,
+            )
+            self.mailroom.outbox.send(message, tags={"kind": "import-report"})
 
 
 def _uploader(response: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""`make bench`: Palabre's speed and cost figures, measured, printed."""

@@ -1,0 +1,96 @@
+"""Importing a 20,000-row roster: our own speed (parse + validate every cell), and the
+whole import through the real handler against in-process moto, with the DynamoDB
+requests it makes (what it would cost on AWS)."""
+
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+ROWS = 20_000
+ZONES = ["Europe/Paris"] * 8 + ["America/Montreal", "Asia/Tokyo", "Europe/London"]
+
+
+def roster(rows: int = ROWS, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    lines = ["email;first_name;last_name;circle;team;locale;timezone;role"]
+    for n in range(rows):
+        lines.append(
+            f"manager{n:05d}@bench.palabre.example;Prénom{n};Nom{n};"
+            f"Cercle {n // 10:04d};Équipe {n % 40:02d};{rng.choice(['fr', 'en'])};"
+            f"{rng.choice(ZONES)};{'admin' if n % 500 == 0 else 'member'}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+@contextmanager
+def in_process_moto() -> Any:
+    from moto import mock_aws
+
+    saved = dict(os.environ)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def validate_rate(data: bytes) -> float:
+    from palabre.importer import Organisation, check
+
+    org = Organisation("bench", "Europe/Paris", "fr")
+    samples = []
+    for _ in range(3):
+        started = time.perf_counter()
+        checked = check("roster", "bench.csv", data, org, lambda: None)
+        samples.append(time.perf_counter() - started)
+        if checked.issues:
+            raise RuntimeError(checked.issues[:3])
+    return ROWS / statistics.median(samples)
+
+
+def measure() -> dict[str, Any]:
+    import palabre.aws
+    from palabre_cli.local.clock import LocalClock
+    from palabre_cli.local.stack import LocalStack
+
+    data = roster()
+    figures: dict[str, Any] = {"megabytes": len(data) / 1e6, "validate": validate_rate(data)}
+    with in_process_moto():
+        palabre.aws.reset()
+        stack = LocalStack(endpoint=None, clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)))
+        requests: Counter[str] = Counter()
+        palabre.aws.client("dynamodb").meta.events.register(
+            "before-call.dynamodb.*", lambda model, **_: requests.update([model.name])
+        )
+        bucket = stack.uploads_bucket("roster")
+        for label in ("first upload", "same file again"):
+            requests.clear()
+            stack.client("s3").put_object(
+                Bucket=bucket,
+                Key="roster/bench.csv",
+                Body=data,
+                Metadata={"uploader": "admin@bench.palabre.example"},
+            )
+            started = time.perf_counter()
+            ran = stack.poll_buckets()
+            elapsed = time.perf_counter() - started
+            [report] = [r for i in ran for r in (i.result or {}).get("reports", {}).values()]
+            if not report["ok"]:
+                raise RuntimeError(report["errors"][:3])
+            figures[label] = {
+                "seconds": elapsed,
+                "rows/s": ROWS / elapsed,
+                "requests": dict(requests),
+            }
+        palabre.aws.reset()
+    return figures
