@@ -45,6 +45,7 @@ class Response:
 @dataclass
 class Local:
     url: str
+    moto_url: str
     output: list[str]
 
     def request(
@@ -111,16 +112,18 @@ def local() -> Iterator[Local]:
             lines.put(line)
 
     threading.Thread(target=pump, daemon=True).start()
-    url = None
+    found: dict[str, str] = {}
     try:
-        while url is None:
+        while len(found) < 2:
             line = lines.get(timeout=120)
             if line.strip().startswith("console"):
-                url = line.split()[1].removesuffix("/_local/")
+                found["url"] = line.split()[1].removesuffix("/_local/")
+            if line.strip().startswith("AWS (moto)"):
+                found["moto_url"] = line.split()[2]
     except queue.Empty:
         process.kill()
         pytest.fail("the local stack did not start:\n" + "".join(output))
-    yield Local(url=url, output=output)
+    yield Local(url=found["url"], moto_url=found["moto_url"], output=output)
     process.terminate()
     try:
         process.wait(timeout=10)

@@ -29,7 +29,7 @@ def test_the_demo_organisation_is_loaded_and_its_reports_are_in_the_mailbox(loca
         "Import Palabre de demo-roster.csv : terminé",
         "Import Palabre de demo-calendar.yaml : terminé",
     ]
-    for mail in mails:
+    for mail in mails[:2]:
         assert set(mail) == MAIL_KEYS
         assert mail["to"] == [demo.ADMIN]
         assert mail["html"].startswith("<!DOCTYPE html>")
