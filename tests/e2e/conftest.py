@@ -68,6 +68,16 @@ class Local:
         except urllib.error.HTTPError as error:
             return Response(error.code, dict(error.headers), error.read())
 
+    def mail(self) -> list[dict[str, Any]]:
+        response = self.request("GET", "/_local/mail")
+        assert response.status == 200
+        return response.json()
+
+    def move_clock(self, **body: str) -> dict[str, Any]:
+        response = self.request("POST", "/_local/clock", json_body=body)
+        assert response.status == 200, response.body
+        return response.json()
+
     def upload(self, kind: str, filename: str, data: bytes, uploader: str = "") -> Response:
         boundary = "palabre-e2e-boundary"
         fields = [("kind", None, kind.encode()), ("file", filename, data)]
@@ -89,8 +99,10 @@ class Local:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local() -> Iterator[Local]:
+    """A fresh stack per test module: the clock only moves forward, so modules that travel
+    in time must not share one."""
     palabre = Path(sys.executable).with_name("palabre")
     env = {**os.environ, "PORT": "0", "DEMO": "1", "CLOCK_START": CLOCK_START}
     env.pop("AWS_ENDPOINT_URL", None)

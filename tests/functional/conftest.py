@@ -2,8 +2,11 @@
 stack's provisioner, the handlers invoked with the environment template.yaml gives them."""
 
 import copy
+import email
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -47,3 +50,16 @@ def s3_event(stack: LocalStack, name: str, **object_fields: Any) -> dict[str, An
         record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
         record["s3"]["object"].update(object_fields)
     return event
+
+
+def sent(stack: LocalStack) -> list[EmailMessage]:
+    """Every email SES was given, parsed by Python's email package."""
+    return [email.message_from_bytes(raw, policy=policy.default) for raw in stack.raw_mail()]
+
+
+def table_items(stack: LocalStack) -> list[dict[str, Any]]:
+    # A Scan is fine in a test: it reads back everything the handlers wrote.
+    table = stack.provisioned.tables["PalabreTable"]
+    pages = stack.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+    items = [i for page in pages for i in page["Items"]]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))

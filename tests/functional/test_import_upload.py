@@ -1,9 +1,6 @@
 """The import journey against moto: S3 event -> import -> report beside it -> email."""
 
-import email
 import json
-from email import policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -11,7 +8,7 @@ import pytest
 from palabre.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import make_stack, s3_event
+from tests.functional.conftest import make_stack, s3_event, sent, table_items
 
 ADMIN = demo.ADMIN
 BAD_ROSTER = (
@@ -42,27 +39,10 @@ def import_file(stack: LocalStack, key: str, data: bytes, uploader: str | None =
     return invocation.result["reports"][key]
 
 
-def table_items(stack: LocalStack) -> list[dict[str, Any]]:
-    # A Scan is fine in a test: it reads back everything the handler wrote.
-    table = stack.provisioned.tables["PalabreTable"]
-    items = stack.client("dynamodb").scan(TableName=table)["Items"]
-    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
-
-
 def member_item(stack: LocalStack, address: str) -> dict[str, Any]:
     table = stack.provisioned.tables["PalabreTable"]
     key = {"PK": {"S": f"MEMBER#{member_id(address)}"}, "SK": {"S": "PROFILE"}}
     return stack.client("dynamodb").get_item(TableName=table, Key=key).get("Item", {})
-
-
-def sent(stack: LocalStack) -> list[EmailMessage]:
-    return [
-        email.message_from_bytes(
-            m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
-            policy=policy.default,
-        )
-        for m in stack._sent()
-    ]
 
 
 def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalStack) -> None:

@@ -1,11 +1,15 @@
 """Every sample event under events/ feeds its handler (the same files `sam local invoke
 -e` takes), against the template's resources in moto."""
 
+import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from palabre.models import member_id
+from palabre.tokens import Purpose, Signer, keys_from_secret
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from palabre_cli.template import translate
@@ -33,17 +37,47 @@ def _given_uploads(stack: LocalStack, event: dict) -> None:
         stack.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
 
 
-GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {"import_upload": _given_uploads}
+def _given_calendar(stack: LocalStack, event: dict) -> None:
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+
+
+def _given_a_sent_prompt(stack: LocalStack, event: dict) -> None:
+    """An answer link is about a prompt that was sent: send it, then sign a real token."""
+    _given_calendar(stack, event)
+    member = member_id("lea.dubois@demo.palabre.example")
+    stack.client("sqs").send_message(
+        QueueUrl=stack.provisioned.queues["SendQueue"].url,
+        MessageBody=json.dumps({"job": "prompt", "theme": "demo-1", "member": member}),
+    )
+    stack.drain()
+    secret = stack.client("secretsmanager").get_secret_value(
+        SecretId=stack.provisioned.physical["LinkSigningSecret"]
+    )
+    signer = Signer(keys_from_secret(json.loads(secret["SecretString"])))
+    token = signer.sign(Purpose.ANSWER, ["demo-1", member], stack.clock() + timedelta(days=9))
+    old = event["pathParameters"]["token"]
+    event["rawPath"] = event["rawPath"].replace(old, token)
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    event["pathParameters"]["token"] = token
+
+
+GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
+    "import_upload": _given_uploads,
+    "schedule_prompts": _given_calendar,
+    "send_email": _given_calendar,
+    "answer_api": _given_a_sent_prompt,
+}
 
 
 def event_files() -> list[Path]:
     return sorted(EVENTS.rglob("*.json"))
 
 
-def test_every_events_folder_names_a_function() -> None:
+def test_every_events_folder_names_a_function_and_every_function_has_events() -> None:
     assert event_files()
     for path in event_files():
         assert path.parent.name in FUNCTIONS, f"{path}: no function in functions/{path.parent.name}"
+    assert {p.parent.name for p in event_files()} == set(FUNCTIONS)
 
 
 @pytest.mark.parametrize("path", event_files(), ids=lambda p: str(p.relative_to(EVENTS)))
@@ -56,3 +90,5 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
     invocation = stack.runtime.invoke(FUNCTIONS[path.parent.name], event)
 
     assert invocation.error is None, invocation.error
+    if path.parent.name == "answer_api":
+        assert invocation.result["statusCode"] == 200, invocation.result["body"]

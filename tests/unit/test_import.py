@@ -8,6 +8,7 @@ from palabre.import_report import ImportReport, Kind
 from palabre.importer import ImportBusy, Importer, validate_file
 from palabre.models import Member, Role
 from palabre.roster import Directory
+from palabre.scheduling import earliest_send
 from palabre.store import keys
 from palabre.store.members import MemberStore
 from palabre.store.themes import ThemeStore
@@ -321,9 +322,29 @@ def test_future_theme_missing_from_the_calendar_is_cancelled_past_ones_are_kept(
     themes = ThemeStore(table).calendar()
     assert themes[FUTURE_THEME.id] == FUTURE_THEME.model_copy(update={"active": False})
     assert themes[PAST_THEME.id] == PAST_THEME
+    # Nothing is deleted but the cancelled theme's place in the dispatch queue (and the lock)
     assert [w for w in table.writes if w[0] == "delete"] == [
-        ("delete", keys.lock("import-calendar"))
+        ("delete", keys.dispatch(FUTURE_THEME.id)),
+        ("delete", keys.lock("import-calendar")),
     ]
+
+
+def test_new_themes_are_opened_for_dispatch_at_their_earliest_send_time() -> None:
+    table = table_with(ROSTER, [])
+
+    _import(table, "calendar", "calendar.csv")
+
+    opened = {
+        w[1]["theme_id"]: w[1]["GSI2SK"]
+        for w in table.writes
+        if w[0] == "put" and w[1]["SK"] == "DISPATCH"
+    }
+    assert sorted(opened) == sorted(t.id for t in CALENDAR)
+    for theme in CALENDAR:
+        # 09:00 on the send date in UTC+14, the first place on Earth it is due
+        expected = earliest_send(theme).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert opened[theme.id] == expected
+        assert expected.startswith((theme.send_on - timedelta(days=1)).isoformat())
 
 
 def _past_theme_csv(prompt: str) -> bytes:

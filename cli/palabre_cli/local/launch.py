@@ -14,6 +14,7 @@ from palabre_cli import demo
 from palabre_cli.local.clock import LocalClock
 from palabre_cli.local.server import LocalServer
 from palabre_cli.local.stack import LocalStack
+from palabre_cli.template import load_source, parameter_defaults
 
 
 def free_port() -> int:
@@ -66,16 +67,18 @@ def launch(
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     moto_url = f"http://127.0.0.1:{moto_port}"
-    clock = LocalClock(clock_start or datetime.now(UTC))
+    zone = ZoneInfo(parameter_defaults(load_source())["OrganisationTimezone"])
+    # The console shows the organisation's wall clock.
+    clock = LocalClock((clock_start or datetime.now(UTC)).astimezone(zone))
     stack = LocalStack(endpoint=moto_url, clock=clock, log_level=log_level)
-    zone = ZoneInfo(stack.parameters["OrganisationTimezone"])
     demo_files = {
         "roster.csv": demo.roster(),
         "calendar.yaml": demo.calendar(clock().astimezone(zone).date()),
     }
+    server = LocalServer(stack, port, demo_files)
+    stack.serve_api_at(server.url)
     if demo_org:
         stack.upload("roster", "demo-roster.csv", demo_files["roster.csv"], demo.ADMIN)
         stack.upload("calendar", "demo-calendar.yaml", demo_files["calendar.yaml"], demo.ADMIN)
-    server = LocalServer(stack, port, demo_files)
     stack.start()
     return Running(moto=moto, stack=stack, server=server, moto_url=moto_url, demo_loaded=demo_org)

@@ -96,6 +96,8 @@ class Schedule:
     timezone: str
     input: str
     enabled: bool = True
+    retries: int = 185
+    dead_letter: str | None = None
 
 
 @dataclass
@@ -428,6 +430,8 @@ class Provisioner:
                 timezone=props.get("ScheduleExpressionTimezone", "UTC"),
                 input=target.get("Input", "{}"),
                 enabled=props.get("State", "ENABLED") == "ENABLED",
+                retries=int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)),
+                dead_letter=target.get("DeadLetterConfig", {}).get("Arn"),
             )
         )
 

@@ -114,10 +114,13 @@ class Runtime:
 
 @contextmanager
 def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
+    saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -3,11 +3,13 @@ the same handlers, a clock to travel in time, and a mailbox of what SES was aske
 """
 
 import base64
+import contextlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import getaddresses
 from pathlib import Path
@@ -15,12 +17,13 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 import palabre.clock
 from palabre_cli.local import events
 from palabre_cli.local.clock import LocalClock
+from palabre_cli.local.peek import Peek
 from palabre_cli.local.provision import (
-    ACCOUNT,
     Provisioned,
     Provisioner,
     QueueTrigger,
@@ -37,11 +40,8 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 # Where a layer's content appears in Lambda, and which layer (by its logical id in
 # template.yaml) provides it: templates/'s Makefile copies it under /opt/templates.
 LAYER_MOUNTS = {"/opt/templates": "TemplatesLayer"}
-# A queue trigger whose messages keep failing and that has no dead-letter queue would
-# spin forever locally; after this many attempts in one drain they wait for their
-# visibility timeout, as in AWS.
-MAX_IMMEDIATE_RETRIES = 20
 STREAM_RETRY_CAP = 50
+SCHEDULE_RETRY_CAP = 5
 
 
 class UploadFailed(Exception):
@@ -85,9 +85,17 @@ class LocalStack:
         self.client("sesv2").create_email_identity(EmailIdentity=self.parameters["SenderAddress"])
         self._seen_objects: set[tuple[str, str, str]] = set()
         self._shards: dict[tuple[str, str], _Shard] = {}
+        self._hidden: dict[str, tuple[str, str, datetime]] = {}
+        self._versions_seen: dict[str, int] = {}
+        self._records_seen: dict[str, int] = {}
+        self.peek = Peek(REGION)
         self._last_tick = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def serve_api_at(self, url: str) -> None:
+        """Links in emails point at the local HTTP server, not at execute-api."""
+        self.runtime.overrides["PUBLIC_BASE_URL"] = url
 
     # ------------------------------------------------------------------ plumbing
     def handler_environment(self) -> dict[str, str]:
@@ -155,6 +163,10 @@ class LocalStack:
         ran: list[Invocation] = []
         s3 = self.client("s3")
         for bucket in sorted({t.bucket for t in self.provisioned.bucket_triggers}):
+            versions = self.peek.object_versions(bucket)
+            if self._versions_seen.get(bucket) == versions:
+                continue  # nothing was written since the last look
+            self._versions_seen[bucket] = versions
             created = []
             for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
                 for version in page.get("Versions", []):
@@ -177,24 +189,24 @@ class LocalStack:
                         ran.append(self.invoke_async(trigger.function, event))
         return ran
 
-    def poll_queues(self, attempts: dict[str, int] | None = None) -> list[Invocation]:
-        attempts = attempts if attempts is not None else {}
+    def poll_queues(self) -> list[Invocation]:
+        self._release_due_messages()
         ran = []
         for trigger in self.provisioned.queue_triggers:
-            invocation = self._queue_batch(trigger, attempts)
+            invocation = self._queue_batch(trigger)
             if invocation is not None:
                 ran.append(invocation)
         return ran
 
-    def _queue_batch(self, trigger: QueueTrigger, attempts: dict[str, int]) -> Invocation | None:
+    def _queue_batch(self, trigger: QueueTrigger) -> Invocation | None:
+        if not self.peek.visible_messages(trigger.queue.url):
+            return None
         sqs = self.client("sqs")
-        function = self.provisioned.functions[trigger.function]
         received = sqs.receive_message(
             QueueUrl=trigger.queue.url,
             MaxNumberOfMessages=min(trigger.batch_size, 10),
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            VisibilityTimeout=max(function.timeout, 30),
         ).get("Messages", [])
         if not received:
             return None
@@ -217,21 +229,43 @@ class LocalStack:
             )
         for message in received:
             if message["MessageId"] in failed:
-                attempts[message["MessageId"]] = attempts.get(message["MessageId"], 0) + 1
-                if attempts[message["MessageId"]] <= MAX_IMMEDIATE_RETRIES:
-                    # Visible again at once: retried on the next pass, and parked in the
-                    # dead-letter queue by SQS after maxReceiveCount receives.
-                    sqs.change_message_visibility(
-                        QueueUrl=trigger.queue.url,
-                        ReceiptHandle=message["ReceiptHandle"],
-                        VisibilityTimeout=0,
-                    )
+                self._hide_until_retry(trigger.queue, message)
         return invocation
+
+    def _hide_until_retry(self, queue: Any, message: dict[str, Any]) -> None:
+        """A failed message comes back when its visibility timeout ends, as in AWS, but on
+        the stack's clock: moving the clock forward brings retries (and, after
+        maxReceiveCount, the dead-letter queue) without waiting in real time. A timeout
+        the handler changed itself (ChangeMessageVisibility) is kept as it set it."""
+        visible_at = self.peek.message_visible_at(queue.url, message["MessageId"])
+        if visible_at is None:
+            return
+        remaining = max(0.0, visible_at - time.time())
+        self._hidden[message["MessageId"]] = (
+            queue.url,
+            message["ReceiptHandle"],
+            self.clock() + timedelta(seconds=remaining),
+        )
+
+    def _release_due_messages(self) -> None:
+        sqs = self.client("sqs")
+        now = self.clock()
+        for message_id, (url, handle, visible_at) in list(self._hidden.items()):
+            if visible_at <= now:
+                del self._hidden[message_id]
+                # Deleted, or received again meanwhile: then there is nothing to release.
+                with contextlib.suppress(ClientError):
+                    sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+                    )
 
     def poll_streams(self) -> list[Invocation]:
         ran: list[Invocation] = []
         streams = self.client("dynamodbstreams")
         for trigger in self.provisioned.stream_triggers:
+            length = self.peek.stream_records(trigger.table)
+            if self._records_seen.get(trigger.function) == length:
+                continue  # no new record, and every batch before was settled
             description = streams.describe_stream(StreamArn=trigger.stream_arn)
             for shard in description["StreamDescription"]["Shards"]:
                 state = self._shards.setdefault((trigger.function, shard["ShardId"]), _Shard())
@@ -254,6 +288,8 @@ class LocalStack:
                 if records:
                     shaped = [events.stream_record(r, arn=trigger.stream_arn) for r in records]
                     ran.extend(self._stream_batch(trigger, shard["ShardId"], shaped, state))
+            if not ran:
+                self._records_seen[trigger.function] = length
         return ran
 
     def _stream_batch(
@@ -311,10 +347,9 @@ class LocalStack:
     def drain(self) -> list[Invocation]:
         """Run pending uploads, queue messages and stream records until nothing is left."""
         ran: list[Invocation] = []
-        attempts: dict[str, int] = {}
         with self.lock:
             while True:
-                batch = [*self.poll_buckets(), *self.poll_queues(attempts), *self.poll_streams()]
+                batch = [*self.poll_buckets(), *self.poll_queues(), *self.poll_streams()]
                 if not batch:
                     return ran
                 ran.extend(batch)
@@ -329,7 +364,18 @@ class LocalStack:
             .replace("<aws.scheduler.execution-id>", stamp)
             .replace("<aws.scheduler.attempt-number>", "1")
         )
-        return self.invoke_async(schedule.function, json.loads(payload))
+        # EventBridge Scheduler retries the target itself, then parks the event.
+        event = json.loads(payload)
+        for _ in range(min(schedule.retries, SCHEDULE_RETRY_CAP) + 1):
+            invocation = self.runtime.invoke(schedule.function, event)
+            if invocation.error is None:
+                return invocation
+        if schedule.dead_letter:
+            self._send_to(
+                schedule.dead_letter,
+                {"schedule": schedule.name, "input": event, "error": invocation.error},
+            )
+        return invocation
 
     def _due(self, after: datetime, until: datetime) -> list[tuple[datetime, str]]:
         due = [
@@ -414,12 +460,14 @@ class LocalStack:
 
     # ------------------------------------------------------------------ mailbox
     def _sent(self) -> list[Any]:
-        from moto.ses.models import ses_backends
-
-        return ses_backends[ACCOUNT][REGION].sent_messages
+        return self.peek.sent_messages()
 
     def mailbox(self) -> list[dict[str, Any]]:
         return [_mail(m) for m in list(self._sent())]
+
+    def raw_mail(self) -> list[bytes]:
+        """Every message SES was given, as bytes, oldest first."""
+        return [_raw(m) for m in list(self._sent())]
 
     def mail(self, message_id: str) -> dict[str, Any] | None:
         return next((m for m in self.mailbox() if m["id"] == message_id), None)
@@ -497,9 +545,12 @@ def _http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return int(result["statusCode"]), headers, data
 
 
+def _raw(sent: Any) -> bytes:
+    return sent.raw_data if isinstance(sent.raw_data, bytes) else sent.raw_data.encode()
+
+
 def _mail(sent: Any) -> dict[str, Any]:
-    raw = sent.raw_data if isinstance(sent.raw_data, bytes) else sent.raw_data.encode()
-    message = message_from_bytes(raw, policy=policy.default)
+    message = message_from_bytes(_raw(sent), policy=policy.default)
     headers: dict[str, str] = {}
     for name, value in message.items():
         headers[name] = f"{headers[name]}\n{value}" if name in headers else str(value)

@@ -48,3 +48,15 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls) -> "Settings":
         return cls.model_validate(dict(os.environ))
+
+
+class DispatchSettings(Settings):
+    """The scheduler also needs the queue it fills."""
+
+    send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
+
+
+class LinkSettings(Settings):
+    """Functions that write personal links need the public address of the HTTP API."""
+
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^\s/]+(/\S*)?$")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from botocore.exceptions import ClientError
 
 from palabre.columns import SPECS
+from palabre.dispatch import DispatchStore, open_new_themes
 from palabre.import_report import ImportReport, Issue, Kind, Rejected
 from palabre.models import Locale, Member, Theme
 from palabre.roster import Directory, OrgDefaults, validate_roster
@@ -155,6 +156,7 @@ class Importer:
             if t.active and t.id not in ids and t.send_on >= today
         ]
         self.themes.save([*created, *updated, *cancelled])
+        open_new_themes(DispatchStore(self.table), [*created, *updated, *cancelled])
         return _counts(incoming, created, updated, cancelled)
 
 

@@ -25,6 +25,14 @@ class ThemeKind(StrEnum):
     LIVE = "live"
 
 
+class Subscription(StrEnum):
+    """What a member still wants to receive (the unsubscribe page sets it)."""
+
+    ALL = "all"
+    NO_DIGEST = "no_digest"
+    NOTHING = "nothing"
+
+
 class Visibility(StrEnum):
     CIRCLE = "circle"
     ORGANISATION = "organisation"

@@ -3,12 +3,27 @@
 Tests and the local stack call the same functions with moto behind AWS_ENDPOINT_URL.
 """
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities import parameters
+
 from palabre import aws
-from palabre.config import Settings
+from palabre.answer_pages import AnswerPages
+from palabre.answers import Answers
+from palabre.config import DispatchSettings, LinkSettings, Settings
+from palabre.dispatch import Dispatcher
 from palabre.importer import Importer, Organisation
+from palabre.jobs import JobQueue
+from palabre.links import Links
 from palabre.mail.outbox import Outbox
+from palabre.prompt_mail import Sender
+from palabre.sending import PromptSender
 from palabre.store.table import Table
+from palabre.tokens import Signer, signer_for
 from palabre.uploads import Mailroom, UploadHandler
+from palabre.web import Pages
 
 
 def organisation(settings: Settings) -> Organisation:
@@ -39,3 +54,44 @@ def upload_handler(settings: Settings) -> UploadHandler:
         bucket=settings.uploads_bucket,
         mailroom=mailroom(settings),
     )
+
+
+@cache
+def secrets() -> Any:
+    """One provider per container: it caches the link keys between invocations."""
+    return parameters.SecretsProvider(boto3_client=aws.client("secretsmanager"))
+
+
+def reset() -> None:
+    secrets.cache_clear()
+
+
+def signer(settings: Settings) -> Signer:
+    return signer_for(settings.link_secret_arn, secrets())
+
+
+def dispatcher(settings: DispatchSettings, time_left: Callable[[], float]) -> Dispatcher:
+    queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
+    return Dispatcher(table(settings), queue, time_left=time_left)
+
+
+def prompt_sender(settings: LinkSettings) -> PromptSender:
+    return PromptSender(
+        table(settings),
+        mailroom(settings).outbox,
+        Links(settings.public_base_url, signer(settings)),
+        Sender(
+            organisation=settings.organisation_name,
+            address=settings.sender_address,
+            templates_dir=settings.templates_dir,
+        ),
+    )
+
+
+def pages(settings: Settings) -> Pages:
+    return Pages(settings.templates_dir, settings.organisation_name, settings.default_locale)
+
+
+def answer_pages(settings: Settings) -> AnswerPages:
+    answers = Answers(table(settings), signer(settings), settings.zone)
+    return AnswerPages(answers, pages(settings), settings.templates_dir)

@@ -64,3 +64,44 @@ def theme(theme_id: str) -> dict[str, str]:
 
 def calendar_sort(send_on: str, theme_id: str) -> str:
     return f"{send_on}#{theme_id}"
+
+
+# ---------------------------------------------------------------- dispatch
+DISPATCH_OPEN = "DISPATCH#open"
+
+
+def dispatch(theme_id: str) -> dict[str, str]:
+    return {"PK": f"THEME#{theme_id}", "SK": "DISPATCH"}
+
+
+def cursor(theme_id: str, job: str, part: str, zone: str) -> dict[str, str]:
+    return {"PK": f"THEME#{theme_id}", "SK": f"CURSOR#{job}#{part}#{zone}"}
+
+
+CURSOR_PREFIX = "CURSOR#"
+
+
+# ---------------------------------------------------------------- prompts and answers
+def prompt(theme_id: str, member_id: str) -> dict[str, str]:
+    return {"PK": f"THEME#{theme_id}", "SK": f"PROMPT#{member_id}"}
+
+
+def answer(theme_id: str, member_id: str) -> dict[str, str]:
+    return {"PK": f"THEME#{theme_id}", "SK": f"ANSWER#{member_id}"}
+
+
+def member_partition(member_id: str) -> str:
+    """Profile, preferences, suppression and score of one member: one Query reads them."""
+    return f"MEMBER#{member_id}"
+
+
+def prefs(member_id: str) -> dict[str, str]:
+    return {"PK": member_partition(member_id), "SK": "PREFS"}
+
+
+def suppressed(member_id: str) -> dict[str, str]:
+    return {"PK": member_partition(member_id), "SK": "SUPPRESSED"}
+
+
+def week_partition(week: str) -> str:
+    return f"WEEK#{week}"

@@ -2,9 +2,10 @@
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from palabre.models import Member, Role
+from palabre.models import Member, Role, Subscription
 from palabre.roster import Directory, Group
 from palabre.store import keys
 from palabre.store.table import Item, Table
@@ -32,6 +33,15 @@ def member_from(item: Item) -> Member:
     )
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """A member as the sender sees them: who, and whether they still want email."""
+
+    member: Member
+    subscription: Subscription
+    suppressed: bool
+
+
 class MemberStore:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -51,6 +61,18 @@ class MemberStore:
     def get(self, member_id: str) -> Member | None:
         item = self.table.get(keys.member(member_id))
         return member_from(item) if item else None
+
+    def recipient(self, member_id: str) -> Recipient | None:
+        """Profile, preferences and suppression in one Query of the member's partition."""
+        items = {i["SK"]: i for i in self.table.query(keys.member_partition(member_id))}
+        if "PROFILE" not in items:
+            return None
+        prefs = items.get("PREFS", {})
+        return Recipient(
+            member=member_from(items["PROFILE"]),
+            subscription=Subscription(prefs.get("subscription", Subscription.ALL.value)),
+            suppressed="SUPPRESSED" in items,
+        )
 
     def save(self, members: Iterable[Member]) -> int:
         return self.table.put_many(member_item(m) for m in members)

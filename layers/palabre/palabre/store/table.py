@@ -117,6 +117,62 @@ class Table:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def page(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        prefix: str | None = None,
+        limit: int = 100,
+        start: dict[str, Any] | None = None,
+    ) -> tuple[list[Item], dict[str, Any] | None]:
+        """One page of a Query, and where the next one starts (None at the end).
+
+        The position is DynamoDB's LastEvaluatedKey, as is: it can be stored in a cursor.
+        """
+        pk, sk = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "#pk = :pk"
+            + (" AND begins_with(#sk, :prefix)" if prefix is not None else ""),
+            "ExpressionAttributeNames": {"#pk": pk} | ({"#sk": sk} if prefix is not None else {}),
+            "ExpressionAttributeValues": to_dynamo(
+                {":pk": partition} | ({":prefix": prefix} if prefix is not None else {})
+            ),
+            "Limit": limit,
+        }
+        if index:
+            request["IndexName"] = index
+        if start:
+            request["ExclusiveStartKey"] = start
+        response = self.client.query(**request)
+        return [from_dynamo(i) for i in response["Items"]], response.get("LastEvaluatedKey")
+
+    def update(
+        self,
+        key: Mapping[str, str],
+        expression: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        names: Mapping[str, str] | None = None,
+        condition: str | None = None,
+        returns: str = "NONE",
+    ) -> Item:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_dynamo(key),
+            "UpdateExpression": expression,
+            "ReturnValues": returns,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = to_dynamo(values)
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if condition:
+            request["ConditionExpression"] = condition
+        response = self.client.update_item(**request)
+        return from_dynamo(response.get("Attributes", {}))
+
     def put(self, item: Mapping[str, Any], **conditions: Any) -> None:
         self.client.put_item(TableName=self.name, Item=to_dynamo(item), **conditions)
 
@@ -150,6 +206,11 @@ class Table:
                 return len(batch)
             _backoff(attempt)
         raise RuntimeError("DynamoDB kept writes unprocessed after 8 attempts")
+
+
+def is_conditional_failure(error: Exception) -> bool:
+    response = getattr(error, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _backoff(attempt: int) -> None:

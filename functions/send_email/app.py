@@ -1,0 +1,70 @@
+"""SQS batch of send jobs -> emails through SES, each recorded exactly once."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from palabre import aws, clock
+from palabre.config import LinkSettings
+from palabre.jobs import Job
+from palabre.observability import logger, metrics
+from palabre.sending import QuotaExhausted
+from palabre.wiring import prompt_sender
+
+processor = BatchProcessor(event_type=EventType.SQS)
+# SES's daily quota is a rolling 24 hours: a job refused for it waits this long before
+# its next try, so its few receives (the queue's maxReceiveCount) outlast the quota.
+QUOTA_BACKOFF_SECONDS = 6 * 3600
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sender = prompt_sender(LinkSettings.from_env())
+    waiting: list[SQSRecord] = []
+
+    def record_handler(record: SQSRecord) -> str:
+        if waiting:
+            waiting.append(record)  # the quota is spent: leave the rest queued, untried
+            raise QuotaExhausted("daily quota already reached in this batch")
+        job = Job.model_validate_json(record.body)
+        try:
+            delivery = sender.deliver(job, clock.now())
+        except QuotaExhausted:
+            waiting.append(record)
+            raise
+        metrics.add_metric(name=f"Delivery_{delivery.outcome}", unit=MetricUnit.Count, value=1)
+        return delivery.outcome.value
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    if waiting:
+        _postpone(waiting)
+    return response
+
+
+def _postpone(records: list[SQSRecord]) -> None:
+    account, name = records[0].event_source_arn.rsplit(":", 2)[1:]
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    for start in range(0, len(records), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {
+                    "Id": str(i),
+                    "ReceiptHandle": r.receipt_handle,
+                    "VisibilityTimeout": QUOTA_BACKOFF_SECONDS,
+                }
+                for i, r in enumerate(records[start : start + 10])
+            ],
+        )
+    logger.warning("SES daily quota reached; jobs postponed", extra={"jobs": len(records)})

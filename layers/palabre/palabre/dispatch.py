@@ -1,0 +1,270 @@
+"""Journey 2, first half: who is due a theme (or its reminder) now, queued exactly once.
+
+A theme's audience is split into groups: one per part of the audience (everyone by
+role, a circle, a team) and per timezone found in it (the roster's directory counts
+them). Each group becomes due at its own local time. A tick reads only the themes with a
+group due (a sparse index ordered by the next due instant), claims each due group with a
+conditional write (a lease, so overlapping ticks never queue the same group), and pages
+through its members with a cursor it saves after every page, so a retried or timed-out
+tick resumes where the last one stopped. Its cost follows the work that is due, not the
+size of the roster times the number of themes.
+"""
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from palabre import clock
+from palabre.jobs import Job, JobKind, JobQueue
+from palabre.models import Theme, group_key
+from palabre.observability import logger
+from palabre.roster import Directory
+from palabre.scheduling import (
+    EARLIEST_ZONE,
+    earliest_send,
+    link_expiry,
+    reminder_instant,
+    send_instant,
+)
+from palabre.store import keys
+from palabre.store.members import MemberStore
+from palabre.store.table import Item, Table, is_conditional_failure
+from palabre.store.themes import ThemeStore
+
+PAGE = 100
+LEASE = timedelta(minutes=2)
+
+
+def iso(moment: datetime) -> str:
+    """Sortable UTC text, as the index orders it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Group:
+    job: JobKind
+    part: str
+    """role:member, role:admin, circle:<key> or team:<key>"""
+    zone: str
+    due: datetime
+
+    @property
+    def name(self) -> str:
+        return f"{self.job.value}#{self.part}#{self.zone}"
+
+
+def plan(theme: Theme, directory: Directory) -> list[Group]:
+    """Every group of the theme's audience, with the instant it becomes due."""
+    if theme.audience.everyone:
+        parts = [("role:member", directory.zones), ("role:admin", directory.zones)]
+    else:
+        # dict.fromkeys: a circle named twice (in two spellings) is still one part.
+        circles = dict.fromkeys(group_key(c) for c in theme.audience.circles)
+        teams = dict.fromkeys(group_key(t) for t in theme.audience.teams)
+        parts = [
+            (f"circle:{k}", directory.circles[k].zones) for k in circles if k in directory.circles
+        ] + [(f"team:{k}", directory.teams[k].zones) for k in teams if k in directory.teams]
+    groups = []
+    for part, zones in parts:
+        for zone_name in sorted(zones):
+            zone = ZoneInfo(zone_name)
+            groups.append(Group(JobKind.PROMPT, part, zone_name, send_instant(theme, zone)))
+            reminder = reminder_instant(theme, zone)
+            if reminder is not None:
+                groups.append(Group(JobKind.REMINDER, part, zone_name, reminder))
+    return sorted(groups, key=lambda g: (g.due, g.name))
+
+
+def _listing(part: str) -> tuple[str, str]:
+    """The index and partition that list a part's members, by timezone."""
+    kind, _, name = part.partition(":")
+    if kind == "role":
+        return "GSI1", keys.roster_partition(name)
+    if kind == "circle":
+        return "GSI2", keys.circle_partition(name)
+    return "GSI3", keys.team_partition(name)
+
+
+class DispatchStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def open(self, theme_id: str, next_due: datetime) -> None:
+        self.table.put(
+            {
+                **keys.dispatch(theme_id),
+                "theme_id": theme_id,
+                "GSI2PK": keys.DISPATCH_OPEN,
+                "GSI2SK": iso(next_due),
+            }
+        )
+
+    def close(self, theme_id: str) -> None:
+        self.table.delete(keys.dispatch(theme_id))
+
+    def due(self, now: datetime) -> list[str]:
+        items = self.table.query(keys.DISPATCH_OPEN, index="GSI2", between=("0", iso(now)))
+        return [i["theme_id"] for i in items]
+
+    def cursors(self, theme_id: str) -> dict[str, Item]:
+        items = self.table.query(f"THEME#{theme_id}", prefix=keys.CURSOR_PREFIX)
+        return {i["SK"].removeprefix(keys.CURSOR_PREFIX): i for i in items}
+
+    def claim(self, key: dict[str, str], owner: str, until: datetime, now: datetime) -> bool:
+        try:
+            self.table.update(
+                key,
+                "SET #owner = :owner, lease_until = :until",
+                {":owner": owner, ":until": iso(until), ":now": iso(now)},
+                names={"#owner": "owner"},
+                condition="attribute_not_exists(done) AND "
+                "(attribute_not_exists(lease_until) OR lease_until < :now)",
+            )
+        except Exception as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def advance(
+        self,
+        key: dict[str, str],
+        owner: str,
+        *,
+        position: dict | None,
+        queued: int,
+        lease_until: datetime,
+    ) -> None:
+        """Saves where the next page starts; the last page marks the group done."""
+        if position is None:
+            expression = "SET done = :true, lease_until = :until ADD queued :n REMOVE #pos"
+            values: dict = {":true": True}
+        else:
+            expression = "SET #pos = :pos, lease_until = :until ADD queued :n"
+            values = {":pos": json.dumps(position)}
+        self.table.update(
+            key,
+            expression,
+            values | {":n": queued, ":owner": owner, ":until": iso(lease_until)},
+            names={"#pos": "position", "#owner": "owner"},
+            condition="#owner = :owner",
+        )
+
+
+@dataclass
+class TickReport:
+    themes: int = 0
+    groups: int = 0
+    queued: dict[str, int] = field(default_factory=dict)
+
+    def count(self, job: JobKind, n: int) -> None:
+        self.queued[job.value] = self.queued.get(job.value, 0) + n
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        table: Table,
+        queue: JobQueue,
+        *,
+        time_left: Callable[[], float] = lambda: float("inf"),
+    ) -> None:
+        self.table = table
+        self.queue = queue
+        self.store = DispatchStore(table)
+        self.themes = ThemeStore(table)
+        self.members = MemberStore(table)
+        self.time_left = time_left
+        """seconds the invocation has left; a tick stops early and the next one resumes"""
+
+    def tick(self, now: datetime) -> TickReport:
+        report = TickReport()
+        due = self.store.due(now)
+        if not due:
+            return report
+        directory = self.members.directory() or Directory()
+        for theme_id in due:
+            report.themes += 1
+            theme = self.themes.get(theme_id)
+            if theme is None or not theme.active:
+                self.store.close(theme_id)
+                continue
+            self._dispatch(theme, directory, now, report)
+        return report
+
+    def _dispatch(
+        self, theme: Theme, directory: Directory, now: datetime, report: TickReport
+    ) -> None:
+        groups = plan(theme, directory)
+        if not groups and now < link_expiry(theme, EARLIEST_ZONE):
+            # No one in the audience yet (a calendar before its roster): look again later.
+            self.store.open(theme.id, now + timedelta(hours=1))
+            return
+        cursors = self.store.cursors(theme.id)
+        remaining = []
+        for group in groups:
+            if cursors.get(group.name, {}).get("done"):
+                continue
+            if group.due <= now and self.time_left() > 10:
+                finished, queued = self._run(theme, group, cursors.get(group.name))
+                report.groups += 1
+                report.count(group.job, queued)
+                if finished:
+                    continue
+            remaining.append(group)
+        if remaining:
+            self.store.open(theme.id, min(g.due for g in remaining))
+        else:
+            self.store.close(theme.id)
+            logger.info("theme fully dispatched", extra={"theme": theme.id})
+
+    def _run(self, theme: Theme, group: Group, cursor: Item | None) -> tuple[bool, int]:
+        """Queues the group's members page by page; (finished, how many queued)."""
+        key = keys.cursor(theme.id, group.job.value, group.part, group.zone)
+        owner = uuid.uuid4().hex
+        if not self.store.claim(key, owner, clock.now() + LEASE, clock.now()):
+            return False, 0  # another tick holds it
+        index, partition = _listing(group.part)
+        position = json.loads(cursor["position"]) if cursor and cursor.get("position") else None
+        queued = 0
+        while True:
+            members, position = self.table.page(
+                partition,
+                index=index,
+                prefix=keys.member_in_zone(group.zone),
+                limit=PAGE,
+                start=position,
+            )
+            jobs = [
+                Job(job=group.job, theme=theme.id, member=m["member_id"])
+                for m in self._belonging(theme, group, members)
+            ]
+            self.queue.send(jobs)
+            queued += len(jobs)
+            self.store.advance(
+                key, owner, position=position, queued=len(jobs), lease_until=clock.now() + LEASE
+            )
+            if position is None:
+                return True, queued
+            if self.time_left() < 10:
+                return False, queued
+
+    @staticmethod
+    def _belonging(theme: Theme, group: Group, members: Iterable[Item]) -> Iterable[Item]:
+        if not group.part.startswith("team:"):
+            return members
+        # A member both in an audience circle and an audience team is that circle's.
+        circles = {group_key(c) for c in theme.audience.circles}
+        return [m for m in members if group_key(m.get("circle", "")) not in circles]
+
+
+def open_new_themes(store: DispatchStore, themes: Iterable[Theme]) -> None:
+    """The calendar import opens each new or changed theme for dispatch."""
+    for theme in themes:
+        if theme.active:
+            store.open(theme.id, earliest_send(theme))
+        else:
+            store.close(theme.id)

@@ -1,0 +1,56 @@
+"""Send jobs: what the scheduler (and the digest) queue for the sender, one per email."""
+
+import json
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+BATCH = 10  # SendMessageBatch's limit: one SQS call per ten emails
+
+
+class JobKind(StrEnum):
+    PROMPT = "prompt"
+    REMINDER = "reminder"
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job: JobKind
+    theme: str
+    member: str
+
+    def body(self) -> str:
+        return self.model_dump_json()
+
+
+class QueueError(Exception):
+    pass
+
+
+class JobQueue:
+    def __init__(self, sqs: Any, url: str) -> None:
+        self.sqs = sqs
+        self.url = url
+
+    def send(self, jobs: Sequence[Job]) -> int:
+        for start in range(0, len(jobs), BATCH):
+            self._batch(jobs[start : start + BATCH])
+        return len(jobs)
+
+    def _batch(self, jobs: Sequence[Job]) -> None:
+        entries = {str(i): job.body() for i, job in enumerate(jobs)}
+        for _ in range(3):
+            response = self.sqs.send_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()],
+            )
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            entries = {i: body for i, body in entries.items() if i in failed}
+            if not entries:
+                return
+        # Raising leaves the cursor where it was: the whole page is queued again later
+        # and the sender's send record absorbs the entries that did get through.
+        raise QueueError(f"SQS refused {len(entries)} messages: {json.dumps(list(entries))}")

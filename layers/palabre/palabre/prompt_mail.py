@@ -1,0 +1,151 @@
+"""The emails of the answer journey: a theme's prompt, and its one reminder."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, get_timezone_location
+from icalendar import Calendar, Event, vCalAddress
+
+from palabre.i18n import N_, translations
+from palabre.jobs import JobKind
+from palabre.links import Links
+from palabre.mail.mime import Attachment, build_message
+from palabre.mail.render import render
+from palabre.markdown import to_html, to_text
+from palabre.models import Member, Theme, ThemeKind
+from palabre.scheduling import deadline, deadline_day, link_expiry
+
+SUBJECTS = {
+    JobKind.PROMPT: N_("%(title)s — your theme this week"),
+    JobKind.REMINDER: N_("Reminder: %(title)s, open until %(date)s"),
+}
+FAST_BONUS = 5
+FAST_WINDOW = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Sender:
+    organisation: str
+    address: str
+    templates_dir: Path
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+
+def message_id(kind: JobKind, theme_id: str, member_id: str, domain: str) -> str:
+    """The same for every attempt at the same email (see README: exactly once)."""
+    return f"<{kind.value}.{theme_id}.{member_id}@{domain}>"
+
+
+def compose(
+    kind: JobKind,
+    theme: Theme,
+    member: Member,
+    links: Links,
+    sender: Sender,
+    now: datetime,
+) -> EmailMessage:
+    zone = ZoneInfo(member.timezone)
+    locale = member.locale
+    tr = translations(sender.templates_dir, locale)
+    last_day = format_date(deadline_day(theme), "full", locale=locale)
+    subject = tr.gettext(SUBJECTS[kind]) % {"title": theme.title, "date": last_day}
+    unsubscribe = links.unsubscribe(member.id, now)
+    context = {
+        "subject": subject,
+        "organisation": sender.organisation,
+        "kind": kind.value,
+        "first_name": member.first_name or member.display_name,
+        "theme": theme,
+        "prompt_html": to_html(theme.prompt),
+        "prompt_text": to_text(theme.prompt),
+        "answer_url": links.answer(theme.id, member.id, link_expiry(theme, zone)),
+        "unsubscribe_url": unsubscribe,
+        "last_day": last_day,
+        "points": theme.points,
+        "bonus": FAST_BONUS,
+        "live": live_session(theme, zone, locale),
+    }
+    mailto = f"mailto:{sender.address}?subject={quote('unsubscribe ' + member.id)}"
+    message = build_message(
+        sender=(sender.organisation, sender.address),
+        to=[member.email],
+        subject=subject,
+        text=render(sender.templates_dir, f"email/{kind.value}.txt", locale, **context),
+        html=render(sender.templates_dir, f"email/{kind.value}.html", locale, **context),
+        date=now,
+        message_id=message_id(kind, theme.id, member.id, sender.domain),
+        headers={
+            # RFC 8058 one-click: mailbox providers show an unsubscribe button.
+            "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Content-Language": locale,
+        },
+        attachments=_invitation(theme, member, sender, now) if kind is JobKind.PROMPT else (),
+    )
+    return message
+
+
+def live_session(theme: Theme, zone: ZoneInfo, locale: str) -> dict[str, str] | None:
+    if theme.kind is not ThemeKind.LIVE or theme.starts_at is None:
+        return None
+    return {
+        "starts": format_datetime(
+            theme.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=locale
+        ),
+        "where_tz": get_timezone_location(zone, locale=locale),
+        "duration": str(theme.duration_minutes or 60),
+        "location": theme.location,
+    }
+
+
+def _invitation(theme: Theme, member: Member, sender: Sender, now: datetime) -> list[Attachment]:
+    """A live session comes with an .ics invitation mail clients add to the calendar."""
+    if theme.kind is not ThemeKind.LIVE or theme.starts_at is None:
+        return []
+    calendar = Calendar()
+    calendar.add("prodid", "-//Palabre//Live sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", f"{theme.id}@{sender.domain}")
+    event.add("dtstamp", now)
+    # In UTC: a time with a bare offset would be written "floating", i.e. read in each
+    # reader's own timezone, and Tokyo would join at 14:00 Tokyo time.
+    starts = theme.starts_at.astimezone(UTC)
+    event.add("dtstart", starts)
+    event.add("dtend", starts + timedelta(minutes=theme.duration_minutes or 60))
+    event.add("summary", theme.title)
+    event.add("description", to_text(theme.prompt))
+    event.add("location", theme.location)
+    organizer = vCalAddress(f"mailto:{sender.address}")
+    organizer.params["cn"] = sender.organisation
+    event["organizer"] = organizer
+    attendee = vCalAddress(f"mailto:{member.email}")
+    attendee.params["cn"] = member.display_name
+    attendee.params["rsvp"] = "TRUE"
+    attendee.params["partstat"] = "NEEDS-ACTION"
+    event.add("attendee", attendee)
+    calendar.add_component(event)
+    return [
+        Attachment(
+            filename="invitation.ics",
+            content_type="text/calendar",
+            data=calendar.to_ical(),
+            params={"method": "REQUEST"},
+        )
+    ]
+
+
+def deadline_of(theme: Theme, member: Member) -> datetime:
+    return deadline(theme, ZoneInfo(member.timezone))
+
+
+def sent_within_bonus(sent_at: datetime, answered_at: datetime) -> bool:
+    return answered_at - sent_at <= FAST_WINDOW

@@ -1,0 +1,98 @@
+"""Personal links: signed, carrying only opaque ids, a purpose and an expiry.
+
+HMAC keys come from the Secrets Manager secret ({"current": ..., "previous": [...]}),
+read through Powertools parameters and cached. The current key signs; every key
+verifies, so rotating the secret never breaks a link already sent. A token signed for
+one purpose (answer, vote, unsubscribe) is refused for any other.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
+
+# payload.signature, both unpadded URL-safe base64; a compressed payload starts with "."
+_SHAPE = re.compile(r"\.?[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
+
+
+class Purpose(StrEnum):
+    ANSWER = "answer"
+    VOTE = "vote"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class InvalidToken(Exception):
+    """Forged, unknown, expired or for another purpose: the caller cannot tell which."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    purpose: Purpose
+    ids: tuple[str, ...]
+    expires: datetime
+
+
+class Signer:
+    def __init__(self, keys: Sequence[str]) -> None:
+        """`keys` oldest first; the last one signs."""
+        if not keys or not all(keys):
+            raise ValueError("at least one non-empty signing key is needed")
+        self.keys = list(keys)
+
+    def _serializer(self, purpose: Purpose) -> URLSafeSerializer:
+        # The purpose is the salt: a different derived key, not just a field to check.
+        return URLSafeSerializer(self.keys, salt=f"palabre.{purpose.value}")
+
+    def sign(self, purpose: Purpose, ids: Sequence[str], expires: datetime) -> str:
+        return self._serializer(purpose).dumps([*ids, int(expires.timestamp())])
+
+    def verify(self, purpose: Purpose, token: str, now: datetime) -> Claims:
+        if len(token) > 512 or not _canonical(token):
+            raise InvalidToken
+        try:
+            payload = self._serializer(purpose).loads(token)
+        except BadData:
+            raise InvalidToken from None
+        if (
+            not isinstance(payload, list)
+            or len(payload) < 2
+            or not isinstance(payload[-1], int)
+            or not all(isinstance(i, str) for i in payload[:-1])
+        ):
+            raise InvalidToken
+        expires = datetime.fromtimestamp(payload[-1], UTC)
+        if now >= expires:
+            raise InvalidToken
+        return Claims(purpose=purpose, ids=tuple(payload[:-1]), expires=expires)
+
+
+def _canonical(token: str) -> bool:
+    """Only the exact text `sign` wrote: base64 decoding ignores padding, stray
+    characters and a last character's unused bits, so without this check several
+    spellings of one token would verify."""
+    shape = _SHAPE.fullmatch(token)
+    if shape is None:
+        return False
+    signature = shape.group(1)
+    try:
+        return base64_encode(base64_decode(signature)).decode() == signature
+    except BadData:
+        return False
+
+
+def keys_from_secret(secret: dict[str, Any]) -> list[str]:
+    previous = secret.get("previous") or []
+    if isinstance(previous, str):
+        previous = [previous]
+    return [*previous, secret["current"]]
+
+
+def signer_for(secret_arn: str, secrets: Any) -> Signer:
+    """The signer for the link secret; `secrets` is a Powertools SecretsProvider."""
+    secret = secrets.get(secret_arn, transform="json", max_age=300)
+    return Signer(keys_from_secret(secret))

@@ -1,0 +1,65 @@
+"""HTML pages served by the HTTP API: rendered in the reader's language, with headers
+that keep the personal link in the URL private and forbid inline script."""
+
+import base64
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from markupsafe import Markup
+
+from palabre.mail.render import render
+
+STYLE = "web/style.css"
+
+
+@cache
+def _style(templates_dir: Path) -> tuple[Markup, str]:
+    css = (templates_dir / STYLE).read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return Markup(css), f"'sha256-{digest}'"
+
+
+def headers(templates_dir: Path) -> dict[str, str]:
+    _, style_hash = _style(templates_dir)
+    return {
+        # No script at all; the one inline stylesheet is allowed by its hash.
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src {style_hash}; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "Referrer-Policy": "no-referrer",  # the token is in the URL
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+
+
+class Pages:
+    def __init__(self, templates_dir: Path, organisation: str, default_locale: str) -> None:
+        self.templates_dir = templates_dir
+        self.organisation = organisation
+        self.default_locale = default_locale
+
+    def render(self, name: str, locale: str, status: int = 200, **context: Any) -> Response:
+        style, _ = _style(self.templates_dir)
+        body = render(
+            self.templates_dir,
+            f"web/{name}.html",
+            locale,
+            style=style,
+            organisation=self.organisation,
+            **context,
+        )
+        return Response(
+            status_code=status,
+            content_type="text/html; charset=utf-8",
+            body=body,
+            headers=headers(self.templates_dir),
+        )
+
+    def not_found(self) -> Response:
+        """The same page whatever was wrong with the link: it reveals nothing."""
+        return self.render("not_found", self.default_locale, status=404)

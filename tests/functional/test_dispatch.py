@@ -1,0 +1,471 @@
+"""Dispatch against moto: the scheduler queues each (theme, member) once, at 09:00 in the
+member's timezone; the sender turns each job into one email, recorded exactly once."""
+
+import json
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from icalendar import Calendar
+
+import palabre.dispatch
+from palabre.jobs import QueueError
+from palabre.mail.outbox import Outbox
+from palabre.models import member_id
+from palabre.sending import PromptSender
+from palabre_cli import demo
+from palabre_cli.local.stack import LocalStack
+from tests.functional.conftest import sent
+
+PARIS_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
+TOKYO_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+09:00")
+MONTREAL_MORNING = datetime.fromisoformat("2026-12-01T09:00:00-05:00")
+LEA = "lea.dubois@demo.palabre.example"
+KENJI = "kenji.sato@demo.palabre.example"
+GABRIEL = "gabriel.richard@demo.palabre.example"  # America/Montreal
+SARAH = "sarah.simon@demo.palabre.example"  # Europe/London
+OBSERVER = "nathalie.vincent@demo.palabre.example"
+PARIS = 16  # members and admins in Europe/Paris
+VISIBILITY = timedelta(minutes=3, seconds=5)  # the send queue's, in template.yaml
+
+
+@pytest.fixture
+def org(stack: LocalStack) -> LocalStack:
+    """The demo organisation, imported as an admin would (first theme: Tuesday 1 December)."""
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    stack.clear_mail()
+    return stack
+
+
+def tick(stack: LocalStack, at: datetime) -> dict[str, Any]:
+    """The scheduler's invocation for the schedule's time `at` (the clock reads `at` too)."""
+    if at > stack.clock():
+        stack.clock.move_to(at)
+    invocation = stack.runtime.invoke("SchedulePromptsFunction", {"time": at.isoformat()})
+    assert invocation.error is None, invocation.error
+    return invocation.result
+
+
+def queued(stack: LocalStack) -> list[dict[str, str]]:
+    """Every job waiting in the send queue (received, then made visible again)."""
+    sqs = stack.client("sqs")
+    url = stack.provisioned.queues["SendQueue"].url
+    received = []
+    while messages := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60
+    ).get("Messages"):
+        received.extend(messages)
+    for start in range(0, len(received), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(received[start : start + 10])
+            ],
+        )
+    return [json.loads(m["Body"]) for m in received]
+
+
+def recipients(stack: LocalStack) -> Counter[str]:
+    return Counter(m["To"] for m in sent(stack))
+
+
+def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:
+    table = stack.provisioned.tables["PalabreTable"]
+    key = {"PK": {"S": pk}, "SK": {"S": sk}}
+    return (
+        stack.client("dynamodb")
+        .get_item(TableName=table, Key=key, ConsistentRead=True)
+        .get("Item", {})
+    )
+
+
+def prompt_record(stack: LocalStack, address: str, theme: str = "demo-1") -> dict[str, Any]:
+    return dynamodb_item(stack, f"THEME#{theme}", f"PROMPT#{member_id(address)}")
+
+
+# ---------------------------------------------------------------------------- scheduler
+def test_each_member_is_queued_at_nine_in_their_own_timezone(org: LocalStack) -> None:
+    # 09:00 in Tokyo is Tuesday 00:00 UTC: only Kenji is due
+    report = tick(org, TOKYO_MORNING)
+    assert report["queued"] == {"prompt": 1}
+    assert [j["member"] for j in queued(org)] == [member_id(KENJI)]
+
+    # 09:00 in Paris: the Paris members, not London (08:00 there) nor Montreal (03:00)
+    tick(org, PARIS_MORNING)
+    jobs = queued(org)
+    assert len(jobs) == 1 + PARIS
+    assert member_id(SARAH) not in {j["member"] for j in jobs}
+    assert member_id(GABRIEL) not in {j["member"] for j in jobs}
+    assert member_id(OBSERVER) not in {j["member"] for j in jobs}  # observers get digests only
+
+    # 09:00 in Montreal: Gabriel (London came at 10:00 Paris)
+    tick(org, MONTREAL_MORNING)
+    members = Counter(j["member"] for j in queued(org))
+    assert members[member_id(GABRIEL)] == 1
+    assert members[member_id(SARAH)] == 1
+    assert sum(members.values()) == 19  # everyone who takes part, once each
+
+
+def test_a_tick_retried_or_repeated_never_queues_anyone_twice(org: LocalStack) -> None:
+    tick(org, PARIS_MORNING)
+    again = tick(org, PARIS_MORNING)
+    later = tick(org, MONTREAL_MORNING)
+
+    assert again["queued"] == {}
+    assert later["queued"] == {"prompt": 2}  # London and Montreal, the only ones left
+    members = Counter(j["member"] for j in queued(org))
+    assert len(members) == 19
+    assert set(members.values()) == {1}
+
+
+def test_an_overlapping_tick_leaves_a_claimed_group_to_its_owner(org: LocalStack) -> None:
+    # Given another tick holds the Paris group of everyone's theme (its lease runs)
+    table = org.provisioned.tables["PalabreTable"]
+    org.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": "THEME#demo-1"},
+            "SK": {"S": "CURSOR#prompt#role:member#Europe/Paris"},
+            "owner": {"S": "another-tick"},
+            "lease_until": {"S": "2026-12-01T08:01:00Z"},
+        },
+    )
+    # When this tick runs meanwhile, it queues the admins but not the members of Paris
+    tick(org, PARIS_MORNING)
+    first = Counter(j["member"] for j in queued(org))
+    assert member_id(LEA) not in first
+    assert member_id(demo.ADMIN) in first
+    # And once the lease is over, the next tick takes the group over, from the start
+    tick(org, datetime.fromisoformat("2026-12-01T09:05:00+01:00"))
+    members = Counter(j["member"] for j in queued(org))
+    assert members[member_id(LEA)] == 1
+    assert set(members.values()) == {1}
+
+
+def test_a_tick_that_fails_mid_group_resumes_where_it_stopped(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(palabre.dispatch, "PAGE", 5)  # Paris members: 4 pages
+    real = palabre.dispatch.JobQueue.send
+    calls = {"n": 0}
+
+    def flaky(self: Any, jobs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise QueueError("SQS unavailable")
+        return real(self, jobs)
+
+    monkeypatch.setattr(palabre.dispatch.JobQueue, "send", flaky)
+
+    org.clock.move_to(PARIS_MORNING)
+    failed = org.runtime.invoke("SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()})
+    assert failed.error["errorType"] == "QueueError"
+    tick(org, datetime.fromisoformat("2026-12-01T09:05:00+01:00"))  # after the lease
+
+    members = Counter(j["member"] for j in queued(org))
+    assert len(members) == 1 + PARIS
+    assert set(members.values()) == {1}
+
+
+def test_a_tick_costs_what_is_due_not_the_roster(org: LocalStack) -> None:
+    calls: Counter[str] = Counter()
+    import palabre.aws
+
+    palabre.aws.client("dynamodb").meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
+    )
+    # Monday noon: nothing is due anywhere (Tuesday 09:00 first comes in UTC+14, at 19:00 UTC)
+    tick(org, datetime.fromisoformat("2026-11-30T12:00:00+01:00"))
+    assert calls == Counter({"Query": 1})  # the open-themes index, nothing else
+
+
+# ---------------------------------------------------------------------------- sender
+def test_the_prompt_email_is_complete(org: LocalStack) -> None:
+    org.advance_to(PARIS_MORNING)
+    [message] = [m for m in sent(org) if m["To"] == LEA]
+
+    assert message["Subject"] == "Nos rituels d'équipe — votre thème de la semaine"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Bonjour Léa," in text
+    assert (
+        "<strong>rituel d&#39;équipe</strong>" in html or "<strong>rituel d'équipe</strong>" in html
+    )
+    assert "mardi 8 décembre 2026" in text  # deadline, in Léa's language
+    [answer_link] = re.findall(r"https://\S+/answer/\S+", text)
+    assert f'href="{answer_link}"' in html
+    assert message["Message-ID"] == f"<prompt.demo-1.{member_id(LEA)}@example.com>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https, mailto = (v.strip("<> ") for v in message["List-Unsubscribe"].split(","))
+    assert https.startswith("https://")
+    assert "/unsubscribe/" in https
+    assert mailto.startswith("mailto:palabre@example.com?subject=unsubscribe")
+    # The link works: it opens Léa's answer form
+    status, _, body = org.api(
+        method="GET", path=answer_link.split(".com", 1)[1], query="", headers={}, body=b""
+    )
+    assert status == 200
+    assert b'<textarea id="answer" name="answer"' in body
+
+
+def test_english_members_read_english(org: LocalStack) -> None:
+    org.advance_to(datetime.fromisoformat("2026-12-01T09:00:00+00:00"))  # London morning
+    [message] = [m for m in sent(org) if m["To"] == SARAH]
+    assert message["Subject"] == "Nos rituels d'équipe — your theme this week"
+    assert "Hello Sarah," in message.get_body(("plain",)).get_content()
+
+
+def test_emails_go_through_the_configuration_set(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests: list[dict[str, Any]] = []
+    real = Outbox.send
+
+    def spy(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
+        requests.append({"configuration_set": self.configuration_set, **kwargs})
+        return real(self, message, **kwargs)
+
+    monkeypatch.setattr(Outbox, "send", spy)
+    org.advance_to(TOKYO_MORNING)
+    expected = org.provisioned.physical["MailConfigurationSet"]
+    assert requests == [
+        {"configuration_set": expected, "tags": {"kind": "prompt", "theme": "demo-1"}}
+    ]
+
+
+def test_a_job_delivered_twice_sends_one_email(org: LocalStack) -> None:
+    url = org.provisioned.queues["SendQueue"].url
+    body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
+    for _ in range(3):  # SQS delivers at least once: here, three times
+        org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+
+    org.drain()
+
+    assert recipients(org) == Counter({LEA: 1})
+    assert prompt_record(org, LEA)["status"] == {"S": "sent"}
+
+
+def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the function dies right after SES accepted the message
+    real = PromptSender._record
+    crashes = {"left": 1}
+
+    def crash_once(self: PromptSender, *args: Any, **kwargs: Any) -> None:
+        if crashes["left"]:
+            crashes["left"] -= 1
+            raise RuntimeError("the container was killed")
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(PromptSender, "_record", crash_once)
+    url = org.provisioned.queues["SendQueue"].url
+    body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+
+    # When the queue delivers the job again (a duplicate), and later redelivers the job
+    # whose invocation died, once its visibility timeout is over
+    org.drain()
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+    org.drain()
+    org.advance_to(org.clock() + VISIBILITY)
+
+    # Then Léa has the email twice, identical down to its Message-ID, and never a third time
+    copies = [m for m in sent(org) if m["To"] == LEA]
+    assert len(copies) == 2
+    assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
+    assert (
+        copies[0].get_body(("plain",)).get_content() == copies[1].get_body(("plain",)).get_content()
+    )
+    assert prompt_record(org, LEA)["status"] == {"S": "sent"}
+
+
+def _ses_error(code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "SendEmail")
+
+
+def test_ses_throttling_is_retried_through_the_queue(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Outbox.send
+    refusals = {"left": 2}
+
+    def throttled(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
+        if refusals["left"]:
+            refusals["left"] -= 1
+            raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
+        return real(self, message, **kwargs)
+
+    monkeypatch.setattr(Outbox, "send", throttled)
+    url = org.provisioned.queues["SendQueue"].url
+    body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+
+    ran = org.drain()
+    assert sent(org) == []  # refused: the job waits for its visibility timeout
+    for _ in range(2):
+        ran += org.advance_to(org.clock() + VISIBILITY)
+
+    assert recipients(org) == Counter({LEA: 1})
+    # A batch whose every record failed is an error for Lambda: back to the queue, twice
+    outcomes = [
+        "failed" if r.error else len(r.result["batchItemFailures"])
+        for r in ran
+        if r.function == "SendEmailFunction"
+    ]
+    assert outcomes == ["failed", "failed", 0]
+    dlq = org.provisioned.queues["SendDeadLetterQueue"].url
+    assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
+
+
+def test_persistent_throttling_parks_the_job_it_never_drops_it(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def always(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
+        raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
+
+    monkeypatch.setattr(Outbox, "send", always)
+    url = org.provisioned.queues["SendQueue"].url
+    body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+
+    for _ in range(6):  # maxReceiveCount is 5
+        org.advance_to(org.clock() + VISIBILITY)
+
+    dlq = org.provisioned.queues["SendDeadLetterQueue"].url
+    [parked] = org.client("sqs").receive_message(QueueUrl=dlq)["Messages"]
+    assert json.loads(parked["Body"]) == json.loads(body)
+    assert prompt_record(org, LEA) == {}
+
+
+def test_a_spent_daily_quota_leaves_the_rest_queued(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = {"n": 0}
+
+    def quota(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
+        attempts["n"] += 1
+        raise _ses_error("LimitExceededException", "Daily message quota exceeded.")
+
+    monkeypatch.setattr(Outbox, "send", quota)
+    tick(org, PARIS_MORNING)  # 17 jobs queued
+
+    org.drain()
+
+    # SES was asked once per batch, and every job still waits in the queue, hidden for hours
+    assert attempts["n"] == 2  # two batches of up to ten
+    attributes = org.client("sqs").get_queue_attributes(
+        QueueUrl=org.provisioned.queues["SendQueue"].url,
+        AttributeNames=["ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "17"
+    dlq = org.provisioned.queues["SendDeadLetterQueue"].url
+    assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
+    assert sent(org) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ({"SK": "PREFS", "subscription": "nothing"}, "unsubscribed"),
+        ({"SK": "SUPPRESSED", "reason": "bounce"}, "suppressed"),
+    ],
+)
+def test_unsubscribed_and_suppressed_members_are_skipped_and_recorded(
+    org: LocalStack, given: dict[str, str], reason: str
+) -> None:
+    table = org.provisioned.tables["PalabreTable"]
+    org.client("dynamodb").put_item(
+        TableName=table,
+        Item={"PK": {"S": f"MEMBER#{member_id(LEA)}"}} | {k: {"S": v} for k, v in given.items()},
+    )
+
+    org.advance_to(PARIS_MORNING)
+
+    assert LEA not in recipients(org)
+    record = prompt_record(org, LEA)
+    assert (record["status"], record["skip_reason"]) == ({"S": "skipped"}, {"S": reason})
+    assert recipients(org)["hugo.bernard@demo.palabre.example"] == 1
+
+
+def test_a_member_who_left_after_being_queued_is_skipped(org: LocalStack) -> None:
+    tick(org, PARIS_MORNING)
+    lines = demo.roster().decode().splitlines()
+    org.upload(
+        "roster",
+        "demo-roster.csv",
+        "\n".join(line for line in lines if not line.startswith("lea.")).encode(),
+    )
+    org.clear_mail()
+
+    org.drain()
+
+    assert LEA not in recipients(org)
+    assert prompt_record(org, LEA)["skip_reason"] == {"S": "inactive"}
+
+
+def test_a_live_session_comes_with_its_invitation(org: LocalStack) -> None:
+    tick(org, datetime.fromisoformat("2027-01-05T09:00:00+01:00"))  # demo-6, a live one
+    org.drain()
+    [message] = [m for m in sent(org) if m["To"] == LEA and "Atelier live" in m["Subject"]]
+    [invite] = list(message.iter_attachments())
+    assert invite.get_content_type() == "text/calendar"
+    assert invite.get_param("method") == "REQUEST"
+    event = Calendar.from_ical(invite.get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(event["UID"]) == "demo-6@example.com"
+    assert event.decoded("DTSTART").isoformat() == "2027-01-07T13:00:00+00:00"
+    assert b"DTSTART:20270107T130000Z" in invite.get_payload(decode=True)
+    assert str(event["LOCATION"]) == "https://meet.example.com/palabre-atelier"
+    assert str(event["ATTENDEE"]) == f"mailto:{LEA}"
+
+
+# ---------------------------------------------------------------------------- reminders
+def test_one_reminder_reaches_only_the_silent_two_days_before_the_deadline(
+    org: LocalStack,
+) -> None:
+    org.advance_to(PARIS_MORNING)
+    [link] = re.findall(
+        r"https://\S+(/answer/\S+)",
+        next(m for m in sent(org) if m["To"] == LEA).get_body(("plain",)).get_content(),
+    )
+    status, _, _ = org.api(
+        method="POST",
+        path=link,
+        query="",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=b"answer=Un+tour+de+table+chaque+lundi.&visibility=circle",
+    )
+    assert status == 200
+    org.clear_mail()
+
+    # Deadline: end of Tuesday 8 December; reminder on Sunday the 6th at 09:00 local
+    org.advance_to(datetime.fromisoformat("2026-12-06T00:55:00+01:00"))
+    assert {m["To"] for m in sent(org)} == {SARAH, GABRIEL}  # their prompts, later Tuesday
+    org.clear_mail()
+    org.advance_to(datetime.fromisoformat("2026-12-06T09:00:00+09:00"))
+    assert recipients(org) == Counter({KENJI: 1})  # 09:00 in Tokyo comes first
+    org.advance_to(datetime.fromisoformat("2026-12-06T09:30:00+01:00"))
+    reminded = recipients(org)
+    assert LEA not in reminded  # she answered
+    assert reminded["hugo.bernard@demo.palabre.example"] == 1
+    assert len(reminded) == 1 + PARIS - 1  # Tokyo and Paris, but Léa
+    org.advance_to(datetime.fromisoformat("2026-12-06T10:05:00+01:00"))
+    assert recipients(org)[SARAH] == 1  # 09:00 in London
+    assert all(
+        m["Subject"].startswith(("Rappel : Nos rituels", "Reminder: Nos rituels"))
+        for m in sent(org)
+    )
+
+    # Never twice: the days after bring no second reminder for this theme
+    org.advance_to(datetime.fromisoformat("2026-12-08T23:00:00+01:00"))
+    about_rituals = Counter(m["To"] for m in sent(org) if "Nos rituels" in m["Subject"])
+    assert about_rituals["hugo.bernard@demo.palabre.example"] == 1
+    assert set(about_rituals.values()) == {1}
+    assert "reminded_at" in prompt_record(org, "hugo.bernard@demo.palabre.example")

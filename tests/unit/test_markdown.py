@@ -1,0 +1,251 @@
+"""The calendar's Markdown: formats a prompt, never runs in a mail client or a browser."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
+
+from palabre.markdown import to_html, to_text
+
+# What a prompt may contain once rendered; anything else must not reach the reader.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "em",
+    "strong",
+    "s",
+    "del",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "h3",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "rel"}}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+class Elements(HTMLParser):
+    """Every start tag of a fragment with its attributes, as a browser would read them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def named(self, name: str) -> list[dict[str, str | None]]:
+        return [attrs for tag, attrs in self.tags if tag == name]
+
+
+def scheme(url: str) -> str | None:
+    # Browsers drop tabs and newlines inside a URL and trim spaces and controls around it.
+    cleaned = re.sub(r"[\t\n\r]", "", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08 \x0b\x0c")
+    found = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", cleaned)
+    return found.group(1).lower() if found else None
+
+
+# ------------------------------------------------------------------------------ formatting
+def test_bold_and_emphasis_are_rendered() -> None:
+    assert to_html("Try **one** thing, *gently*.") == (
+        "<p>Try <strong>one</strong> thing, <em>gently</em>.</p>\n"
+    )
+
+
+def test_lists_are_rendered() -> None:
+    html = to_html("- listen\n- ask\n\n1. first\n2. second")
+
+    assert html == (
+        "<ul>\n<li>listen</li>\n<li>ask</li>\n</ul>\n<ol>\n<li>first</li>\n<li>second</li>\n</ol>\n"
+    )
+
+
+def test_a_link_opens_without_giving_the_page_a_handle_on_the_prompt() -> None:
+    html = to_html('Read [the guide](https://example.org/guide "Guide").')
+
+    links = Elements(html).named("a")
+    assert links == [
+        {"href": "https://example.org/guide", "title": "Guide", "rel": "noopener noreferrer"}
+    ]
+    assert ">the guide</a>" in html
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["[mail us](mailto:team@example.org)", "[relative](/library)", "<https://example.org>"],
+    ids=["mailto", "relative", "autolink"],
+)
+def test_safe_links_keep_their_target(link: str) -> None:
+    (anchor,) = Elements(to_html(link)).named("a")
+
+    assert anchor["rel"] == "noopener noreferrer"
+    assert anchor["href"] in {"mailto:team@example.org", "/library", "https://example.org"}
+
+
+@pytest.mark.parametrize(
+    ("markdown", "heading"),
+    [("# Big", "Big"), ("## Middle", "Middle"), ("### Small", "Small")],
+    ids=["h1", "h2", "h3"],
+)
+def test_headings_are_no_bigger_than_h3(markdown: str, heading: str) -> None:
+    # The theme's title is the page's heading; a prompt's own headings stay below it.
+    assert to_html(markdown) == f"<h3>{heading}</h3>\n"
+
+
+@pytest.mark.parametrize("level", [4, 5, 6])
+def test_smaller_headings_stay_headings(level: int) -> None:
+    html = to_html(f"{'#' * level} Tip\n\nBody")
+
+    assert html == "<h3>Tip</h3>\n<p>Body</p>\n"
+
+
+def test_code_quotes_breaks_and_strikethrough_are_kept() -> None:
+    html = to_html("> a quote\n\n`code`  \nnext ~~old~~\n\n```\nblock\n```")
+
+    assert [tag for tag, _ in Elements(html).tags] == [
+        "blockquote",
+        "p",
+        "p",
+        "code",
+        "br",
+        "s",
+        "pre",
+        "code",
+    ]
+
+
+def test_the_result_is_markup_so_templates_do_not_escape_it_twice() -> None:
+    html = to_html("**fine** & <dandy>")
+
+    assert isinstance(html, Markup)
+    assert escape(html) == html
+    assert html == "<p><strong>fine</strong> &amp; &lt;dandy&gt;</p>\n"
+
+
+def test_the_plain_text_part_keeps_the_markdown_as_written() -> None:
+    assert to_text("\n  **Try** <this>  \n") == "**Try** <this>"
+
+
+# ------------------------------------------------------------------------------- dangerous
+DANGEROUS = {
+    "script": "<script>alert(1)</script>",
+    "script-in-text": "Hello <script src=https://evil.example/x.js></script> there",
+    "img-onerror": "<img src=x onerror=alert(1)>",
+    "svg-onload": "<svg onload=alert(1)>",
+    "bold-onmouseover": 'text <b onmouseover="alert(1)">b</b>',
+    "iframe": '<iframe src="https://evil.example"></iframe>',
+    "raw-link": '<a href="javascript:alert(1)" onclick="alert(1)">click</a>',
+    "style": "<style>body{display:none}</style>",
+    "form": '<form action="https://evil.example"><input name=a></form>',
+    "js-link": "[click](javascript:alert(1))",
+    "js-link-mixed-case": "[click](JaVaScRiPt:alert(1))",
+    "js-link-entity": "[click](&#106;avascript:alert(1))",
+    "js-link-escaped-colon": "[click](javascript&#58;alert(1))",
+    "js-link-spaces": "[click]( javascript:alert(1) )",
+    "js-autolink": "<javascript:alert(1)>",
+    "js-reference": "[click][x]\n\n[x]: javascript:alert(1)",
+    "vbscript-link": "[click](vbscript:msgbox(1))",
+    "data-link": "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "data-image": "![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
+    "image": "![tracker](https://evil.example/pixel.png)",
+    "image-onerror-title": '![x](https://e.example/x.png "a onerror=alert(1)")',
+    "title-breakout": '[x](https://example.org "a\\" onmouseover=\\"alert(1)")',
+    # an autolink with an unknown scheme keeps its text, loses its target
+    "unknown-scheme-autolink": "<Adata:text/html,alert(1)>",
+}
+
+
+@pytest.mark.parametrize("markdown", DANGEROUS.values(), ids=DANGEROUS.keys())
+def test_html_scripts_handlers_frames_images_and_unsafe_links_are_neutralised(
+    markdown: str,
+) -> None:
+    elements = Elements(to_html(markdown))
+
+    for tag, attributes in elements.tags:
+        assert tag in ALLOWED_TAGS
+        assert set(attributes) <= ALLOWED_ATTRIBUTES.get(tag, set())
+    for link in elements.named("a"):
+        assert scheme(link.get("href") or "") in SAFE_SCHEMES | {None}
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("<b>bold?</b>", "&lt;b&gt;bold?&lt;/b&gt;"),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+    ],
+    ids=["script", "bold-tag", "img"],
+)
+def test_html_typed_in_the_calendar_is_shown_as_text(markdown: str, shown: str) -> None:
+    assert to_html(markdown) == f"<p>{shown}</p>\n"
+
+
+# ---------------------------------------------------------------------------- any text
+FRAGMENTS = [
+    "<script>",
+    "</script>",
+    "<scr<script>ipt>",
+    "<img src=x ",
+    " onerror=",
+    "onload=",
+    '"',
+    "'",
+    ">",
+    "<",
+    "javascript:",
+    "JaVaScRiPt&#58;",
+    "&#106;avascript:",
+    "data:text/html,",
+    "vbscript:",
+    "[",
+    "](",
+    ")",
+    "![",
+    "<a href=",
+    "<iframe",
+    "<svg/onload=",
+    "\n",
+    "\n\n",
+    "    ",
+    "`",
+    "*",
+    "#",
+    "&",
+    "\\",
+    "\x00",
+    "\t",
+]
+HOSTILE_TEXT = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=30
+).map("".join)
+
+
+@settings(deadline=None, max_examples=200)
+@given(text=HOSTILE_TEXT)
+def test_no_text_renders_a_script_a_handler_or_a_javascript_link(text: str) -> None:
+    html = to_html(text)
+
+    # Read as a browser would: " onerror=" inside a quoted title is text, not a handler.
+    assert isinstance(html, Markup)
+    assert "<script" not in html.lower()
+    elements = Elements(html)
+    for tag, attributes in elements.tags:
+        assert tag in ALLOWED_TAGS
+        assert not [name for name in attributes if name.startswith("on")]
+        assert set(attributes) <= ALLOWED_ATTRIBUTES.get(tag, set())
+    for link in elements.named("a"):
+        assert scheme(link.get("href") or "") in SAFE_SCHEMES | {None}
+        assert link["rel"] == "noopener noreferrer"

@@ -1,0 +1,385 @@
+"""Signed personal links: round trip, forgery, expiry, key rotation and purpose, as properties."""
+
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from itsdangerous import URLSafeSerializer
+
+from palabre.tokens import InvalidToken, Purpose, Signer, keys_from_secret
+
+TOKENS = settings(deadline=None, max_examples=150)
+
+NOW = datetime(2027, 3, 16, 8, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=37)
+# What a link carries in practice: a theme slug and a member id ("m" + 24 base32 chars).
+THEME_ID = st.from_regex(r"[a-z0-9][a-z0-9-]{0,63}", fullmatch=True)
+MEMBER_ID = st.from_regex(r"m[a-z2-7]{24}", fullmatch=True)
+# Any short text, including non-ASCII and separators a naive format would trip on.
+ANY_ID = st.text(min_size=0, max_size=12)
+IDS = st.one_of(
+    st.tuples(THEME_ID, MEMBER_ID).map(list),
+    st.lists(ANY_ID, min_size=1, max_size=4),
+)
+KEY = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=64
+)
+PURPOSE = st.sampled_from(Purpose)
+# Whole seconds: the token carries its expiry to the second.
+EXPIRY = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+).map(lambda d: d.replace(microsecond=0))
+URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+
+
+def refused(signer: Signer, purpose: Purpose, token: str, now: datetime = NOW) -> bool:
+    """True when the token is refused with InvalidToken (and nothing else)."""
+    try:
+        signer.verify(purpose, token, now)
+    except InvalidToken as error:
+        raised = error
+    else:
+        return False
+    # The same bare error for every reason: nothing tells forged from expired.
+    assert type(raised) is InvalidToken
+    assert raised.args == ()
+    return True
+
+
+# ------------------------------------------------------------------------------ round trip
+@TOKENS
+@given(key=KEY, purpose=PURPOSE, ids=IDS, expires=EXPIRY)
+def test_a_signed_token_verifies_to_the_same_ids_purpose_and_expiry(
+    key: str, purpose: Purpose, ids: list[str], expires: datetime
+) -> None:
+    signer = Signer([key])
+
+    claims = signer.verify(purpose, signer.sign(purpose, ids, expires), expires - timedelta(1))
+
+    assert claims.ids == tuple(ids)
+    assert claims.purpose is purpose
+    assert claims.expires == expires
+
+
+@TOKENS
+@given(purpose=PURPOSE, ids=IDS, expires=EXPIRY)
+def test_a_token_is_url_safe_and_bounded(
+    purpose: Purpose, ids: list[str], expires: datetime
+) -> None:
+    token = Signer(["k"]).sign(purpose, ids, expires)
+
+    assert set(token) <= set(URL_SAFE)
+    assert len(token) <= 512
+
+
+@TOKENS
+@given(theme=THEME_ID, member=MEMBER_ID, expires=EXPIRY)
+def test_a_real_link_token_fits_the_verified_length(
+    theme: str, member: str, expires: datetime
+) -> None:
+    # verify() refuses anything longer than 512 characters without looking at it
+    signer = Signer(["old", "current"])
+
+    token = signer.sign(Purpose.ANSWER, [theme, member], expires)
+
+    assert len(token) <= 512
+    assert signer.verify(Purpose.ANSWER, token, expires - timedelta(1)).ids == (theme, member)
+
+
+# --------------------------------------------------------------------------------- forgery
+@TOKENS
+@given(
+    purpose=PURPOSE,
+    ids=IDS,
+    position=st.integers(min_value=0),
+    replacement=st.sampled_from(URL_SAFE + "=+/ ~!%\n\x00é"),
+)
+def test_any_single_character_change_is_refused(
+    purpose: Purpose, ids: list[str], position: int, replacement: str
+) -> None:
+    signer = Signer(["secret"])
+    token = signer.sign(purpose, ids, LATER)
+    index = position % len(token)
+    assume(token[index] != replacement)
+
+    tampered = token[:index] + replacement + token[index + 1 :]
+
+    assert refused(signer, purpose, tampered)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["one-to-ones", "mabcdefghijklmnopqrstuvwx"], ["x" * 300]],
+    ids=["answer-link", "compressed-payload"],
+)
+def test_every_single_character_change_of_a_token_is_refused(ids: list[str]) -> None:
+    # Exhaustive: base64 decoding forgives a last character's spare bits, "+" for "-" and
+    # padding, so a few changes would slip through a sampled search.
+    signer = Signer(["secret"])
+    token = signer.sign(Purpose.ANSWER, ids, LATER)
+
+    accepted = [
+        (index, replacement)
+        for index in range(len(token))
+        for replacement in URL_SAFE + "=+/"
+        if replacement != token[index]
+        and not refused(signer, Purpose.ANSWER, token[:index] + replacement + token[index + 1 :])
+    ]
+
+    assert accepted == []
+
+
+@TOKENS
+@given(purpose=PURPOSE, ids=IDS, data=st.data())
+def test_a_truncated_token_is_refused(purpose: Purpose, ids: list[str], data: st.DataObject):
+    signer = Signer(["secret"])
+    token = signer.sign(purpose, ids, LATER)
+    keep = data.draw(st.integers(min_value=0, max_value=len(token) - 1), label="keep")
+
+    assert refused(signer, purpose, token[:keep])
+    assert refused(signer, purpose, token[len(token) - keep :])
+
+
+@TOKENS
+@given(
+    purpose=PURPOSE,
+    ids=IDS,
+    suffix=st.one_of(
+        st.text(alphabet=URL_SAFE + "=+/", min_size=1, max_size=8),
+        st.sampled_from(["=", "==", "===", "\n", " ", "%3D"]),
+    ),
+)
+def test_appended_data_is_refused(purpose: Purpose, ids: list[str], suffix: str) -> None:
+    signer = Signer(["secret"])
+    token = signer.sign(purpose, ids, LATER)
+
+    assert refused(signer, purpose, token + suffix)
+    assert refused(signer, purpose, suffix + token)
+
+
+@TOKENS
+@given(purpose=PURPOSE, first=IDS, second=IDS)
+def test_a_payload_moved_onto_another_tokens_signature_is_refused(
+    purpose: Purpose, first: list[str], second: list[str]
+) -> None:
+    assume(first != second)
+    signer = Signer(["secret"])
+    mine = signer.sign(purpose, first, LATER)
+    theirs = signer.sign(purpose, second, LATER)
+    my_payload, my_signature = mine.rsplit(".", 1)
+    their_payload, their_signature = theirs.rsplit(".", 1)
+
+    assert refused(signer, purpose, f"{their_payload}.{my_signature}")
+    assert refused(signer, purpose, f"{my_payload}.{their_signature}")
+
+
+@TOKENS
+@given(signing=KEY, verifying=st.lists(KEY, min_size=1, max_size=3), purpose=PURPOSE, ids=IDS)
+def test_a_token_signed_with_a_key_the_secret_does_not_hold_is_refused(
+    signing: str, verifying: list[str], purpose: Purpose, ids: list[str]
+) -> None:
+    assume(signing not in verifying)
+    forged = Signer([signing]).sign(purpose, ids, LATER)
+
+    assert refused(Signer(verifying), purpose, forged)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        ".",
+        "..",
+        "not-a-token",
+        "W10.",
+        ".W10",
+        "W10.W10",
+        "a" * 513,
+    ],
+    ids=[
+        "empty",
+        "dot",
+        "two-dots",
+        "no-signature",
+        "empty-signature",
+        "empty-payload",
+        "garbage-signature",
+        "too-long",
+    ],
+)
+def test_garbage_is_refused(token: str) -> None:
+    assert refused(Signer(["secret"]), Purpose.ANSWER, token)
+
+
+def test_a_validly_signed_payload_of_the_wrong_shape_is_refused() -> None:
+    # Only sign() writes tokens, but verify() must not trust the shape of what it decodes.
+    serializer = URLSafeSerializer(["secret"], salt="palabre.answer")
+    for payload in ([], [1], ["a", "b"], ["a", 1.5], [1, 2], {"a": 1}, "a", ["a", True]):
+        wrong = serializer.dumps(payload)
+        assert refused(Signer(["secret"]), Purpose.ANSWER, wrong), payload
+
+
+# ---------------------------------------------------------------------------------- expiry
+@TOKENS
+@given(
+    purpose=PURPOSE,
+    ids=IDS,
+    expires=EXPIRY,
+    after=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3650)),
+)
+def test_a_token_is_refused_from_its_expiry_on(
+    purpose: Purpose, ids: list[str], expires: datetime, after: timedelta
+) -> None:
+    signer = Signer(["secret"])
+    token = signer.sign(purpose, ids, expires)
+
+    assert refused(signer, purpose, token, now=expires + after)
+
+
+@TOKENS
+@given(
+    purpose=PURPOSE,
+    ids=IDS,
+    expires=EXPIRY,
+    before=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=3650)),
+)
+def test_a_token_is_accepted_until_its_expiry(
+    purpose: Purpose, ids: list[str], expires: datetime, before: timedelta
+) -> None:
+    signer = Signer(["secret"])
+    token = signer.sign(purpose, ids, expires)
+
+    assert signer.verify(purpose, token, expires - before).ids == tuple(ids)
+
+
+@TOKENS
+@given(
+    expires=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+    ),
+    after=st.timedeltas(min_value=timedelta(0), max_value=timedelta(seconds=2)),
+)
+def test_a_token_never_outlives_the_expiry_it_was_signed_with(
+    expires: datetime, after: timedelta
+) -> None:
+    # Sub-second expiries are carried as whole seconds: rounded down, never up.
+    signer = Signer(["secret"])
+    token = signer.sign(Purpose.VOTE, ["a"], expires)
+
+    assert refused(signer, Purpose.VOTE, token, now=expires + after)
+
+
+def test_the_expiry_is_an_instant_whatever_the_zone_it_was_written_in() -> None:
+    signer = Signer(["secret"])
+    expires = datetime(2027, 3, 31, 0, 0, tzinfo=ZoneInfo("Europe/Paris"))  # 30 Mar 22:00Z
+    token = signer.sign(Purpose.ANSWER, ["t", "m"], expires)
+
+    assert signer.verify(Purpose.ANSWER, token, datetime(2027, 3, 30, 21, 59, 59, tzinfo=UTC))
+    assert refused(signer, Purpose.ANSWER, token, now=datetime(2027, 3, 30, 22, 0, tzinfo=UTC))
+
+
+# -------------------------------------------------------------------------------- rotation
+@TOKENS
+@given(
+    old=KEY,
+    new=KEY,
+    older=st.lists(KEY, max_size=2),
+    purpose=PURPOSE,
+    ids=IDS,
+    expires=EXPIRY,
+)
+def test_rotating_the_secret_keeps_old_links_working_and_signs_with_the_new_key(
+    old: str, new: str, older: list[str], purpose: Purpose, ids: list[str], expires: datetime
+) -> None:
+    assume(old != new and new not in older)
+    # Given a link sent before the rotation
+    sent = Signer(keys_from_secret({"current": old, "previous": older})).sign(purpose, ids, expires)
+
+    # When the secret is rotated
+    rotated = Signer(keys_from_secret({"current": new, "previous": [*older, old]}))
+
+    # Then the link still opens, and new links are signed with the new key only
+    at = expires - timedelta(seconds=1)
+    assert rotated.verify(purpose, sent, at).ids == tuple(ids)
+    fresh = rotated.sign(purpose, ids, expires)
+    assert Signer([new]).verify(purpose, fresh, at).ids == tuple(ids)
+    assert refused(Signer([old, *older]), purpose, fresh, now=at)
+
+
+@TOKENS
+@given(old=KEY, new=KEY, purpose=PURPOSE, ids=IDS)
+def test_a_key_removed_from_the_secret_no_longer_verifies(
+    old: str, new: str, purpose: Purpose, ids: list[str]
+) -> None:
+    assume(old != new)
+    sent = Signer([old]).sign(purpose, ids, LATER)
+
+    retired = Signer(keys_from_secret({"current": new, "previous": []}))
+
+    assert refused(retired, purpose, sent)
+
+
+@pytest.mark.parametrize(
+    ("secret", "keys"),
+    [
+        ({"current": "b"}, ["b"]),
+        ({"current": "b", "previous": []}, ["b"]),
+        ({"current": "b", "previous": None}, ["b"]),
+        ({"current": "b", "previous": "a"}, ["a", "b"]),
+        ({"current": "c", "previous": ["a", "b"]}, ["a", "b", "c"]),
+    ],
+    ids=["current-only", "no-previous", "null-previous", "previous-as-text", "two-previous"],
+)
+def test_the_secret_lists_keys_oldest_first_with_the_current_one_last(
+    secret: dict, keys: list[str]
+) -> None:
+    assert keys_from_secret(secret) == keys
+
+
+@pytest.mark.parametrize("keys", [[], [""], ["a", ""]], ids=["none", "empty", "one-empty"])
+def test_a_signer_needs_non_empty_keys(keys: list[str]) -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        Signer(keys)
+
+
+# ---------------------------------------------------------------------------------- purpose
+PURPOSE_PAIRS = list(permutations(Purpose, 2))
+
+
+@pytest.mark.parametrize(
+    ("signed_for", "used_for"),
+    PURPOSE_PAIRS,
+    ids=[f"{a.value}-as-{b.value}" for a, b in PURPOSE_PAIRS],
+)
+@settings(deadline=None, max_examples=50)
+@given(key=KEY, ids=IDS, expires=EXPIRY)
+def test_a_token_for_one_purpose_is_refused_for_any_other(
+    signed_for: Purpose, used_for: Purpose, key: str, ids: list[str], expires: datetime
+) -> None:
+    signer = Signer([key])
+    token = signer.sign(signed_for, ids, expires)
+
+    assert refused(signer, used_for, token, now=expires - timedelta(seconds=1))
+
+
+# ------------------------------------------------------------- one error for every reason
+def test_forged_expired_wrong_purpose_and_garbage_are_the_same_error() -> None:
+    signer = Signer(["secret"])
+    valid = signer.sign(Purpose.ANSWER, ["theme", "member"], LATER)
+    reasons = {
+        "forged": (Purpose.ANSWER, Signer(["other"]).sign(Purpose.ANSWER, ["t", "m"], LATER), NOW),
+        "tampered": (Purpose.ANSWER, valid[:-1] + ("A" if valid[-1] != "A" else "B"), NOW),
+        "expired": (Purpose.ANSWER, valid, LATER),
+        "wrong purpose": (Purpose.VOTE, valid, NOW),
+        "garbage": (Purpose.ANSWER, "hello", NOW),
+    }
+    errors = {}
+    for reason, (purpose, token, now) in reasons.items():
+        with pytest.raises(InvalidToken) as raised:
+            signer.verify(purpose, token, now)
+        errors[reason] = (type(raised.value), raised.value.args)
+
+    assert set(errors.values()) == {(InvalidToken, ())}
