@@ -31,7 +31,9 @@ def _reset_global_state() -> Any:
     """Module-level state must not leak between tests: clock, clients, caches."""
     import palabre.aws
     import palabre.clock
+    import palabre.wiring
 
     yield
     palabre.clock.reset()
     palabre.aws.reset()
+    palabre.wiring.reset()

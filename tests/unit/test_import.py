@@ -138,6 +138,8 @@ def test_roster_import_writes_the_circle_and_team_directory() -> None:
             "equipe paris": {"name": "Équipe Paris", "zones": {"America/Montreal": 1}},
         },
         "zones": {"Europe/Paris": 2, "America/Montreal": 1},
+        # members and admins are listed apart: the scheduler needs each one's timezones
+        "roles": {"member": {"Europe/Paris": 2}, "admin": {"America/Montreal": 1}},
     }
 
 

@@ -34,7 +34,9 @@ from palabre.store.members import MemberStore
 from palabre.store.table import Item, Table, is_conditional_failure
 from palabre.store.themes import ThemeStore
 
-PAGE = 100
+# Members per page, and per saved cursor position: a retried tick queues at most one page
+# again, and the scheduler writes once per thousand recipients.
+PAGE = 1000
 LEASE = timedelta(minutes=2)
 
 
@@ -59,7 +61,8 @@ class Group:
 def plan(theme: Theme, directory: Directory) -> list[Group]:
     """Every group of the theme's audience, with the instant it becomes due."""
     if theme.audience.everyone:
-        parts = [("role:member", directory.zones), ("role:admin", directory.zones)]
+        # Members and admins are listed apart (GSI1 by role): each only where they live.
+        parts = [(f"role:{role}", zones) for role, zones in sorted(directory.roles.items())]
     else:
         # dict.fromkeys: a circle named twice (in two spellings) is still one part.
         circles = dict.fromkeys(group_key(c) for c in theme.audience.circles)
@@ -171,10 +174,11 @@ class Dispatcher:
         queue: JobQueue,
         *,
         time_left: Callable[[], float] = lambda: float("inf"),
+        store: "DispatchStore | None" = None,
     ) -> None:
         self.table = table
         self.queue = queue
-        self.store = DispatchStore(table)
+        self.store = store or DispatchStore(table)
         self.themes = ThemeStore(table)
         self.members = MemberStore(table)
         self.time_left = time_left

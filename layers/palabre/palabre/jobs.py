@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any
 
@@ -31,13 +32,23 @@ class QueueError(Exception):
 
 
 class JobQueue:
-    def __init__(self, sqs: Any, url: str) -> None:
+    def __init__(self, sqs: Any, url: str, *, parallel: int = 8) -> None:
         self.sqs = sqs
         self.url = url
+        self.parallel = parallel
 
     def send(self, jobs: Sequence[Job]) -> int:
-        for start in range(0, len(jobs), BATCH):
-            self._batch(jobs[start : start + BATCH])
+        """Queues every job, ten per call; returns only once all of them are queued."""
+        batches = [jobs[start : start + BATCH] for start in range(0, len(jobs), BATCH)]
+        if len(batches) <= 1:
+            for batch in batches:
+                self._batch(batch)
+            return len(jobs)
+        # A page of a thousand members is a hundred calls: send them side by side (boto3
+        # clients are thread-safe). Any failure propagates after the others finished.
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            for future in [pool.submit(self._batch, batch) for batch in batches]:
+                future.result()
         return len(jobs)
 
     def _batch(self, jobs: Sequence[Job]) -> None:

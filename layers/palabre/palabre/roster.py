@@ -58,6 +58,8 @@ class Directory:
     circles: dict[str, Group] = field(default_factory=dict)
     teams: dict[str, Group] = field(default_factory=dict)
     zones: Counter[str] = field(default_factory=Counter)
+    roles: dict[str, Counter[str]] = field(default_factory=dict)
+    """timezones of the members and of the admins, who are listed apart"""
 
     @classmethod
     def of(cls, members: list[Member]) -> "Directory":
@@ -66,6 +68,7 @@ class Directory:
             if not member.takes_part:
                 continue
             directory.zones[member.timezone] += 1
+            directory.roles.setdefault(member.role.value, Counter())[member.timezone] += 1
             for groups, name in (
                 (directory.circles, member.circle),
                 (directory.teams, member.team),

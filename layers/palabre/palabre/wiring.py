@@ -1,32 +1,34 @@
 """The composition root: real adapters built from Settings, for every handler.
 
 Tests and the local stack call the same functions with moto behind AWS_ENDPOINT_URL.
+Each factory imports what its journey needs when it is called, not when this module is
+imported: every handler imports this module, and a cold start should pay only for its own
+journey (the import handler has no use for the answer pages, nor the sender for openpyxl).
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities import parameters
+from typing import TYPE_CHECKING, Any
 
 from palabre import aws
-from palabre.answer_pages import AnswerPages
-from palabre.answers import Answers
-from palabre.config import DispatchSettings, LinkSettings, Settings
-from palabre.dispatch import Dispatcher
-from palabre.importer import Importer, Organisation
-from palabre.jobs import JobQueue
-from palabre.links import Links
-from palabre.mail.outbox import Outbox
-from palabre.prompt_mail import Sender
-from palabre.sending import PromptSender
-from palabre.store.table import Table
-from palabre.tokens import Signer, signer_for
-from palabre.uploads import Mailroom, UploadHandler
-from palabre.web import Pages
+
+if TYPE_CHECKING:
+    from palabre.answer_pages import AnswerPages
+    from palabre.config import DispatchSettings, LinkSettings, Settings
+    from palabre.dispatch import Dispatcher
+    from palabre.importer import Organisation
+    from palabre.sending import PromptSender
+    from palabre.store.table import Table
+    from palabre.tokens import Signer
+    from palabre.uploads import Mailroom, UploadHandler
+    from palabre.web import Pages
 
 
 def organisation(settings: Settings) -> Organisation:
+    from palabre.importer import Organisation
+
     return Organisation(
         name=settings.organisation_name,
         timezone=settings.organisation_timezone,
@@ -35,10 +37,15 @@ def organisation(settings: Settings) -> Organisation:
 
 
 def table(settings: Settings) -> Table:
+    from palabre.store.table import Table
+
     return Table(aws.client("dynamodb"), settings.table_name)
 
 
 def mailroom(settings: Settings) -> Mailroom:
+    from palabre.mail.outbox import Outbox
+    from palabre.uploads import Mailroom
+
     return Mailroom(
         outbox=Outbox(aws.client("sesv2"), settings.configuration_set),
         sender=settings.sender_address,
@@ -48,6 +55,9 @@ def mailroom(settings: Settings) -> Mailroom:
 
 
 def upload_handler(settings: Settings) -> UploadHandler:
+    from palabre.importer import Importer
+    from palabre.uploads import UploadHandler
+
     return UploadHandler(
         importer=Importer(table(settings), organisation(settings)),
         s3=aws.client("s3"),
@@ -59,6 +69,8 @@ def upload_handler(settings: Settings) -> UploadHandler:
 @cache
 def secrets() -> Any:
     """One provider per container: it caches the link keys between invocations."""
+    from aws_lambda_powertools.utilities import parameters
+
     return parameters.SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
@@ -67,15 +79,24 @@ def reset() -> None:
 
 
 def signer(settings: Settings) -> Signer:
+    from palabre.tokens import signer_for
+
     return signer_for(settings.link_secret_arn, secrets())
 
 
 def dispatcher(settings: DispatchSettings, time_left: Callable[[], float]) -> Dispatcher:
+    from palabre.dispatch import Dispatcher
+    from palabre.jobs import JobQueue
+
     queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
     return Dispatcher(table(settings), queue, time_left=time_left)
 
 
 def prompt_sender(settings: LinkSettings) -> PromptSender:
+    from palabre.links import Links
+    from palabre.prompt_mail import Sender
+    from palabre.sending import PromptSender
+
     return PromptSender(
         table(settings),
         mailroom(settings).outbox,
@@ -89,9 +110,14 @@ def prompt_sender(settings: LinkSettings) -> PromptSender:
 
 
 def pages(settings: Settings) -> Pages:
+    from palabre.web import Pages
+
     return Pages(settings.templates_dir, settings.organisation_name, settings.default_locale)
 
 
 def answer_pages(settings: Settings) -> AnswerPages:
+    from palabre.answer_pages import AnswerPages
+    from palabre.answers import Answers
+
     answers = Answers(table(settings), signer(settings), settings.zone)
     return AnswerPages(answers, pages(settings), settings.templates_dir)

@@ -97,6 +97,7 @@ def directory_fields(directory: Directory) -> dict[str, Any]:
         "circles": groups(directory.circles),
         "teams": groups(directory.teams),
         "zones": dict(directory.zones),
+        "roles": {role: dict(zones) for role, zones in directory.roles.items()},
     }
 
 
@@ -108,4 +109,5 @@ def directory_from(item: Item) -> Directory:
         circles=groups(item.get("circles", {})),
         teams=groups(item.get("teams", {})),
         zones=Counter(item.get("zones", {})),
+        roles={role: Counter(zones) for role, zones in item.get("roles", {}).items()},
     )
