@@ -229,3 +229,25 @@ def test_every_bad_link_gets_the_same_plain_404(org: LocalStack) -> None:
     assert answer_item(org, LEA) == {}
     # A path the API does not route never reaches the function: API Gateway's own 404
     assert get(org, "/answers/" + token)[0] == 404
+
+
+def test_an_edit_made_in_another_window_is_never_overwritten_silently(org: LocalStack) -> None:
+    path = link_of(org, LEA)
+    # Two windows show the empty form (version 0)
+    _, _, form = get(org, path)
+    assert '<input type="hidden" name="version" value="0">' in form
+    # The first sends its answer
+    assert post(org, path, answer="Depuis le téléphone.", version="0")[0] == 200
+
+    # The second, still showing version 0, sends too: refused, nothing lost
+    status, _, page = post(org, path, answer="Depuis l'ordinateur.", version="0")
+
+    assert status == 409
+    assert "modifiée entre-temps dans une autre fenêtre" in page
+    assert '<div class="answer-text">Depuis le téléphone.</div>' in page
+    assert ">Depuis l&#39;ordinateur.</textarea>" in page  # what they typed is kept
+    assert '<input type="hidden" name="version" value="1">' in page
+    assert answer_item(org, LEA)["text"] == {"S": "Depuis le téléphone."}
+    # Sent again from the refreshed form, it is saved as version 2
+    assert post(org, path, answer="Depuis l'ordinateur.", version="1")[0] == 200
+    assert answer_item(org, LEA)["version"] == {"N": "2"}

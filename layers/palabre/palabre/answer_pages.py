@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import Response
 from babel.dates import format_date, get_timezone_location
 
-from palabre.answers import MAX_ANSWER, AnswerInvalid, Answers, AnswerView, Closed, parse_form
+from palabre.answers import (
+    MAX_ANSWER,
+    AnswerInvalid,
+    Answers,
+    AnswerView,
+    Closed,
+    EditedMeanwhile,
+    parse_form,
+)
 from palabre.i18n import translations
 from palabre.markdown import to_html
 from palabre.prompt_mail import FAST_BONUS, live_session
@@ -62,6 +70,16 @@ class AnswerPages:
             )
         except Closed as closed:
             return self._form(closed.view, path, status=409)
+        except EditedMeanwhile:
+            latest = self.answers.open(token, now)
+            return self._form(
+                latest,
+                path,
+                text=form.answer,
+                visibility=form.visibility.value,
+                conflict=True,
+                status=409,
+            )
         context = self._context(saved.view, path)
         return self.pages.render(
             "thanks",
@@ -99,6 +117,7 @@ class AnswerPages:
         text: str = "",
         visibility: str = "circle",
         error: str = "",
+        conflict: bool = False,
         status: int = 200,
     ) -> Response:
         context = self._context(view, path)
@@ -114,6 +133,7 @@ class AnswerPages:
             text=text if not view.closed else "",
             visibility=visibility,
             error=error,
+            conflict=conflict,
             limit=MAX_ANSWER,
             **context,
         )

@@ -16,7 +16,7 @@ from palabre.i18n import N_
 from palabre.models import Theme, Visibility, group_key
 from palabre.prompt_mail import FAST_BONUS, sent_within_bonus
 from palabre.store import keys
-from palabre.store.table import Item, Table
+from palabre.store.table import Item, Table, is_conditional_failure
 from palabre.store.themes import theme_from
 from palabre.text import control_characters
 from palabre.tokens import InvalidToken, Purpose, Signer
@@ -42,6 +42,8 @@ class AnswerForm(BaseModel):
 
     answer: str = Field(max_length=MAX_ANSWER * 4)
     visibility: Visibility = Visibility.CIRCLE
+    version: int | None = Field(default=None, ge=0)
+    """the answer's version the form showed (0: none yet); None when the form sent none"""
 
     @field_validator("answer")
     @classmethod
@@ -78,6 +80,10 @@ class Saved:
     created: bool
     points: int
     """what this answer will earn: the theme's points (+ bonus) when new, 0 for an edit"""
+
+
+class EditedMeanwhile(Exception):
+    """The answer changed between this request's read and its write."""
 
 
 class Closed(Exception):
@@ -130,8 +136,45 @@ class Answers:
         prompt = view.prompt
         week = iso_week(now.astimezone(self.zone))
         circle_key = group_key(prompt.get("circle", ""))
+        # Optimistic concurrency: the write holds only if the answer is still the version
+        # the form showed, so an edit made meanwhile (another window) is never lost.
+        version = (view.answer or {}).get("version")
+        if form.version is not None and form.version != (version or 0):
+            raise EditedMeanwhile
+        condition = "attribute_not_exists(PK)" if version is None else "version = :expected"
         # First write creates; later ones keep created_at, the week and its index keys.
-        old = self.table.update(
+        try:
+            old = self._write(view, form, now, week, circle_key, condition, version)
+        except Exception as error:
+            if is_conditional_failure(error):
+                raise EditedMeanwhile from None
+            raise
+        created = not old
+        points = 0
+        if created:
+            points = view.theme.points
+            if sent_within_bonus(datetime.fromisoformat(prompt["sent_at"]), now):
+                points += FAST_BONUS
+        saved_answer = {"text": form.answer, "visibility": form.visibility.value}
+        return Saved(
+            view=AnswerView(view.theme, prompt, {**(old or {}), **saved_answer}, False),
+            created=created,
+            points=points,
+        )
+
+    def _write(
+        self,
+        view: AnswerView,
+        form: AnswerForm,
+        now: datetime,
+        week: str,
+        circle_key: str,
+        condition: str,
+        version: int | None,
+    ) -> Item:
+        prompt = view.prompt
+        expected = {} if version is None else {":expected": version}
+        return self.table.update(
             keys.answer(view.theme.id, view.member_id),
             "SET #text = :text, visibility = :visibility, updated_at = :now, "
             "created_at = if_not_exists(created_at, :now), "
@@ -158,21 +201,11 @@ class Answers:
                 ":gsi1sk": f"ANSWER#{circle_key}#{view.theme.id}#{view.member_id}",
                 ":gsi2pk": f"CIRCLE#{circle_key}",
                 ":gsi2sk": f"ANSWER#{week}#{view.theme.id}#{view.member_id}",
+                **expected,
             },
             names={"#text": "text", "#type": "type"},
+            condition=condition,
             returns="ALL_OLD",
-        )
-        created = not old
-        points = 0
-        if created:
-            points = view.theme.points
-            if sent_within_bonus(datetime.fromisoformat(prompt["sent_at"]), now):
-                points += FAST_BONUS
-        saved_answer = {"text": form.answer, "visibility": form.visibility.value}
-        return Saved(
-            view=AnswerView(view.theme, prompt, {**(old or {}), **saved_answer}, False),
-            created=created,
-            points=points,
         )
 
 
@@ -180,13 +213,16 @@ def parse_form(fields: dict[str, list[str]]) -> AnswerForm:
     """The posted form, or AnswerInvalid saying what to fix."""
     answer = (fields.get("answer") or [""])[-1]
     visibility = (fields.get("visibility") or [Visibility.CIRCLE.value])[-1]
+    version = (fields.get("version") or [None])[-1]
     try:
-        return AnswerForm(answer=answer, visibility=visibility)
+        return AnswerForm(answer=answer, visibility=visibility, version=version or None)
     except ValidationError as error:
         problem = error.errors()[0]
         location = problem["loc"][0] if problem["loc"] else "answer"
         if location == "visibility":
             raise AnswerInvalid(N_("Choose who can read your answer.")) from None
+        if location == "version":
+            raise AnswerInvalid(N_("This form is out of date: reload the page.")) from None
         reason = re.sub(r"^Value error, ", "", problem.get("msg", ""))
         if reason == "control":
             raise AnswerInvalid(
