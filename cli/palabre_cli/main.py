@@ -48,6 +48,24 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("--no-wait", action="store_true", help="do not wait for the report")
     upload.set_defaults(run=_upload)
 
+    dlq = commands.add_parser("dlq", help="show or replay what failed and was parked")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("queue", nargs="?", help="e.g. SendDeadLetterQueue (none: every queue)")
+    dlq_where = dlq.add_mutually_exclusive_group()
+    dlq_where.add_argument(
+        "--stack",
+        default=os.environ.get("PALABRE_STACK", "palabre"),
+        help="deployed CloudFormation stack (default: palabre)",
+    )
+    dlq_where.add_argument(
+        "--local",
+        nargs="?",
+        const="http://127.0.0.1:3000",
+        metavar="URL",
+        help="the local stack (default http://127.0.0.1:3000)",
+    )
+    dlq.set_defaults(run=_dlq)
+
     local = commands.add_parser("local", help="run the local stack with its console")
     local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     local.add_argument(
@@ -252,6 +270,86 @@ def _stack_output(boto3: Any, stack: str, name: str) -> str:
         if output["OutputKey"] == name:
             return output["OutputValue"]
     raise SystemExit(f"stack {stack} has no output {name}")
+
+
+# ---------------------------------------------------------------------------- dlq
+def _dlq(args: argparse.Namespace) -> int:
+    if args.local:
+        result = _dlq_local(args.local, args.action, args.queue)
+    else:
+        from palabre_cli.dlq import sources
+        from palabre_cli.template import translate
+
+        dead_letters = _dead_letters_aws(args.stack)
+        names = [args.queue] if args.queue else sorted(sources(translate()))
+        result = {
+            name: dead_letters.peek(name) if args.action == "list" else dead_letters.replay(name)
+            for name in names
+        }
+    print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    failed = [q for q in result.values() if isinstance(q, dict) and q.get("failed")]
+    return 1 if failed else 0
+
+
+def _dlq_local(url: str, action: str, queue: str | None) -> dict[str, Any]:
+    import urllib.error
+    import urllib.request
+
+    base = url.rstrip("/") + "/_local/dlq"
+
+    def call(path: str, method: str = "GET") -> Any:
+        request = urllib.request.Request(
+            base + path, method=method, headers={"Accept": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raise SystemExit(json.loads(error.read()).get("message", str(error))) from None
+
+    names = [queue] if queue else [q["queue"] for q in call("")]
+    return {
+        name: call(f"/{name}") if action == "list" else call(f"/{name}/replay", "POST")
+        for name in names
+    }
+
+
+def _dead_letters_aws(stack: str) -> Any:
+    import boto3
+
+    from palabre_cli.dlq import DeadLetters
+    from palabre_cli.template import translate
+
+    cloudformation = boto3.client("cloudformation")
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
+        for r in page["StackResourceSummaries"]
+    }
+    lambda_ = boto3.client("lambda")
+
+    def invoke(function: str, event: Any, asynchronous: bool) -> Any:
+        response = lambda_.invoke(
+            FunctionName=resources[function],
+            InvocationType="Event" if asynchronous else "RequestResponse",
+            Payload=json.dumps(event).encode(),
+        )
+        if response.get("FunctionError"):
+            raise RuntimeError(response["Payload"].read().decode())
+        return response.get("StatusCode")
+
+    def function_logical_id(arn: str) -> str:
+        name = arn.split(":function:")[-1].split(":")[0]
+        return next(k for k, v in resources.items() if v == name)
+
+    return DeadLetters(
+        translate(),
+        queue_url=lambda logical_id: resources[logical_id],
+        sqs=boto3.client("sqs"),
+        streams=boto3.client("dynamodbstreams"),
+        invoke=invoke,
+        function_logical_id=function_logical_id,
+    )
 
 
 # ---------------------------------------------------------------------------- local

@@ -1,4 +1,4 @@
-"""HTTP API: the personal answer link (GET shows the form, POST stores the answer)."""
+"""HTTP API: personal links. GET always only shows; POST answers, votes, unsubscribes."""
 
 from typing import Any
 
@@ -10,7 +10,8 @@ from palabre import clock
 from palabre.config import Settings
 from palabre.observability import logger, metrics
 from palabre.tokens import InvalidToken
-from palabre.wiring import answer_pages, pages
+from palabre.web import form_fields
+from palabre.wiring import answer_pages, pages, subscription_pages, vote_pages
 
 app = APIGatewayHttpResolver()
 
@@ -26,6 +27,29 @@ def submit_answer(token: str) -> Response:
     return answer_pages(Settings.from_env()).submit(
         token, app.current_event.path, body, clock.now()
     )
+
+
+@app.get("/vote/<token>")
+def show_vote(token: str) -> Response:
+    return vote_pages(Settings.from_env()).show(token, app.current_event.path, clock.now())
+
+
+@app.post("/vote/<token>")
+def cast_vote(token: str) -> Response:
+    return vote_pages(Settings.from_env()).cast(token, app.current_event.path, clock.now())
+
+
+@app.get("/unsubscribe/<token>")
+def show_subscription(token: str) -> Response:
+    pages_ = subscription_pages(Settings.from_env())
+    return pages_.show(token, app.current_event.path, clock.now())
+
+
+@app.post("/unsubscribe/<token>")
+def unsubscribe(token: str) -> Response:
+    form = form_fields(app.current_event.decoded_body or "", limit=4096)
+    pages_ = subscription_pages(Settings.from_env())
+    return pages_.submit(token, app.current_event.path, form, clock.now())
 
 
 @app.exception_handler(InvalidToken)

@@ -5,24 +5,18 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel
 
-from palabre.config import DispatchSettings
+from palabre.config import QueueSettings
 from palabre.observability import logger, metrics
+from palabre.scheduling import ScheduledEvent
 from palabre.wiring import dispatcher
-
-
-class Tick(BaseModel):
-    """The schedule's Input: {"time": "<aws.scheduler.scheduled-time>"}."""
-
-    time: AwareDatetime
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    tick = Tick.model_validate(event)
-    settings = DispatchSettings.from_env()
+    tick = ScheduledEvent.model_validate(event)
+    settings = QueueSettings.from_env()
     report = dispatcher(
         settings, time_left=lambda: context.get_remaining_time_in_millis() / 1000
     ).tick(tick.time)

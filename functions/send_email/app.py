@@ -16,7 +16,7 @@ from palabre.config import LinkSettings
 from palabre.jobs import Job
 from palabre.observability import logger, metrics
 from palabre.sending import QuotaExhausted
-from palabre.wiring import prompt_sender
+from palabre.wiring import job_sender
 
 processor = BatchProcessor(event_type=EventType.SQS)
 # SES's daily quota is a rolling 24 hours: a job refused for it waits this long before
@@ -27,7 +27,7 @@ QUOTA_BACKOFF_SECONDS = 6 * 3600
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    sender = prompt_sender(LinkSettings.from_env())
+    sender = job_sender(LinkSettings.from_env())
     waiting: list[SQSRecord] = []
 
     def record_handler(record: SQSRecord) -> str:

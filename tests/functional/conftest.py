@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from palabre_cli import demo
 from palabre_cli.local.clock import LocalClock
 from palabre_cli.local.stack import REGION, LocalStack
 from tests.conftest import load_event
 
 START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
+PARIS_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
 
 
 @pytest.fixture
@@ -63,3 +65,33 @@ def table_items(stack: LocalStack) -> list[dict[str, Any]]:
     pages = stack.client("dynamodb").get_paginator("scan").paginate(TableName=table)
     items = [i for page in pages for i in page["Items"]]
     return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def tick(stack: LocalStack, at: datetime) -> dict[str, Any]:
+    """The scheduler's invocation for the schedule's time `at` (the clock reads `at` too)."""
+    if at > stack.clock():
+        stack.clock.move_to(at)
+    invocation = stack.runtime.invoke("SchedulePromptsFunction", {"time": at.isoformat()})
+    assert invocation.error is None, invocation.error
+    return invocation.result
+
+
+def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:
+    table = stack.provisioned.tables["PalabreTable"]
+    key = {"PK": {"S": pk}, "SK": {"S": sk}}
+    return (
+        stack.client("dynamodb")
+        .get_item(TableName=table, Key=key, ConsistentRead=True)
+        .get("Item", {})
+    )
+
+
+@pytest.fixture
+def org(stack: LocalStack) -> LocalStack:
+    """The demo organisation, its first theme sent on Tuesday at 09:00 in Paris (and
+    Tokyo); London and Montreal come later that day."""
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    return stack

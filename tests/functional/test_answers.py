@@ -11,23 +11,12 @@ import pytest
 import palabre.aws
 from palabre.models import member_id
 from palabre.tokens import Purpose, Signer, keys_from_secret
-from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import sent
-from tests.functional.test_dispatch import LEA, PARIS_MORNING, dynamodb_item, tick
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent
+from tests.functional.test_dispatch import LEA
 
 HUGO = "hugo.bernard@demo.palabre.example"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def org(stack: LocalStack) -> LocalStack:
-    """The demo organisation, its first theme sent on Tuesday morning."""
-    stack.upload("roster", "demo-roster.csv", demo.roster())
-    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
-    tick(stack, PARIS_MORNING)
-    stack.drain()
-    return stack
 
 
 def link_of(stack: LocalStack, address: str) -> str:

@@ -16,12 +16,11 @@ import palabre.dispatch
 from palabre.jobs import QueueError
 from palabre.mail.outbox import Outbox
 from palabre.models import member_id
-from palabre.sending import PromptSender
+from palabre.sending import JobSender
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import sent
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, tick
 
-PARIS_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
 TOKYO_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+09:00")
 MONTREAL_MORNING = datetime.fromisoformat("2026-12-01T09:00:00-05:00")
 LEA = "lea.dubois@demo.palabre.example"
@@ -35,20 +34,12 @@ VISIBILITY = timedelta(minutes=3, seconds=5)  # the send queue's, in template.ya
 
 @pytest.fixture
 def org(stack: LocalStack) -> LocalStack:
-    """The demo organisation, imported as an admin would (first theme: Tuesday 1 December)."""
+    """The demo organisation, imported as an admin would, nothing sent yet (first theme:
+    Tuesday 1 December)."""
     stack.upload("roster", "demo-roster.csv", demo.roster())
     stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
     stack.clear_mail()
     return stack
-
-
-def tick(stack: LocalStack, at: datetime) -> dict[str, Any]:
-    """The scheduler's invocation for the schedule's time `at` (the clock reads `at` too)."""
-    if at > stack.clock():
-        stack.clock.move_to(at)
-    invocation = stack.runtime.invoke("SchedulePromptsFunction", {"time": at.isoformat()})
-    assert invocation.error is None, invocation.error
-    return invocation.result
 
 
 def queued(stack: LocalStack) -> list[dict[str, str]]:
@@ -73,16 +64,6 @@ def queued(stack: LocalStack) -> list[dict[str, str]]:
 
 def recipients(stack: LocalStack) -> Counter[str]:
     return Counter(m["To"] for m in sent(stack))
-
-
-def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:
-    table = stack.provisioned.tables["PalabreTable"]
-    key = {"PK": {"S": pk}, "SK": {"S": sk}}
-    return (
-        stack.client("dynamodb")
-        .get_item(TableName=table, Key=key, ConsistentRead=True)
-        .get("Item", {})
-    )
 
 
 def prompt_record(stack: LocalStack, address: str, theme: str = "demo-1") -> dict[str, Any]:
@@ -256,16 +237,16 @@ def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
     org: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the function dies right after SES accepted the message
-    real = PromptSender._record
+    real = JobSender._record
     crashes = {"left": 1}
 
-    def crash_once(self: PromptSender, *args: Any, **kwargs: Any) -> None:
+    def crash_once(self: JobSender, *args: Any, **kwargs: Any) -> None:
         if crashes["left"]:
             crashes["left"] -= 1
             raise RuntimeError("the container was killed")
         real(self, *args, **kwargs)
 
-    monkeypatch.setattr(PromptSender, "_record", crash_once)
+    monkeypatch.setattr(JobSender, "_record", crash_once)
     url = org.provisioned.queues["SendQueue"].url
     body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
     org.client("sqs").send_message(QueueUrl=url, MessageBody=body)

@@ -42,19 +42,37 @@ def _given_calendar(stack: LocalStack, event: dict) -> None:
 
 
 def _given_a_sent_prompt(stack: LocalStack, event: dict) -> None:
-    """An answer link is about a prompt that was sent: send it, then sign a real token."""
+    """A personal link is about a prompt that was sent (and, for a vote, answered): send
+    it, answer it, then sign a real token for the link's purpose."""
     _given_calendar(stack, event)
-    member = member_id("lea.dubois@demo.palabre.example")
+    lea = member_id("lea.dubois@demo.palabre.example")
+    hugo = member_id("hugo.bernard@demo.palabre.example")
     stack.client("sqs").send_message(
         QueueUrl=stack.provisioned.queues["SendQueue"].url,
-        MessageBody=json.dumps({"job": "prompt", "theme": "demo-1", "member": member}),
+        MessageBody=json.dumps({"job": "prompt", "theme": "demo-1", "member": lea}),
     )
     stack.drain()
     secret = stack.client("secretsmanager").get_secret_value(
         SecretId=stack.provisioned.physical["LinkSigningSecret"]
     )
     signer = Signer(keys_from_secret(json.loads(secret["SecretString"])))
-    token = signer.sign(Purpose.ANSWER, ["demo-1", member], stack.clock() + timedelta(days=9))
+    later = stack.clock() + timedelta(days=9)
+    answer = signer.sign(Purpose.ANSWER, ["demo-1", lea], later)
+    purpose = event["rawPath"].split("/")[1]
+    if purpose == "vote":
+        status, _, _ = stack.api(
+            method="POST",
+            path=f"/answer/{answer}",
+            query="",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=b"answer=Un+tour+de+table&visibility=organisation",
+        )
+        assert status == 200
+    token = {
+        "answer": answer,
+        "vote": signer.sign(Purpose.VOTE, ["demo-1", lea, hugo], later),
+        "unsubscribe": signer.sign(Purpose.UNSUBSCRIBE, [lea, "nothing"], later),
+    }[purpose]
     old = event["pathParameters"]["token"]
     event["rawPath"] = event["rawPath"].replace(old, token)
     event["requestContext"]["http"]["path"] = event["rawPath"]
@@ -66,6 +84,7 @@ GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
     "schedule_prompts": _given_calendar,
     "send_email": _given_calendar,
     "answer_api": _given_a_sent_prompt,
+    "weekly_digest": _given_calendar,
 }
 
 

@@ -232,3 +232,54 @@ def stream_failure(
             "streamArn": stream_arn,
         },
     }
+
+
+def sns_notification(envelope: Mapping[str, Any], *, subscription_arn: str) -> dict[str, Any]:
+    """An SNS message (the envelope an SQS subscriber receives) as Lambda gets it."""
+    return {
+        "Records": [
+            {
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription_arn,
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "SignatureVersion": envelope.get("SignatureVersion", "1"),
+                    "Timestamp": envelope.get("Timestamp"),
+                    "Signature": envelope.get("Signature", ""),
+                    "SigningCertUrl": envelope.get("SigningCertURL", ""),
+                    "MessageId": envelope["MessageId"],
+                    "Message": envelope["Message"],
+                    "MessageAttributes": envelope.get("MessageAttributes", {}),
+                    "Type": envelope.get("Type", "Notification"),
+                    "UnsubscribeUrl": envelope.get("UnsubscribeURL", ""),
+                    "TopicArn": envelope["TopicArn"],
+                    "Subject": envelope.get("Subject"),
+                },
+            }
+        ]
+    }
+
+
+def one_insert_per_write(records: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """moto records an UpdateItem that creates an item as two INSERTs, the first holding
+    only the key; DynamoDB records one, with the whole item. Drop moto's extra one, and
+    keep at most `limit` records (one more was read to see past the page's end)."""
+
+    def key_only(record: dict[str, Any]) -> bool:
+        image = record["dynamodb"].get("NewImage", {})
+        return record["eventName"] == "INSERT" and set(image) == set(record["dynamodb"]["Keys"])
+
+    kept = []
+    for index, record in enumerate(records):
+        following = records[index + 1] if index + 1 < len(records) else None
+        if (
+            key_only(record)
+            and following is not None
+            and following["eventName"] == "INSERT"
+            and (following["dynamodb"]["Keys"] == record["dynamodb"]["Keys"])
+        ):
+            continue
+        if key_only(record) and following is None and len(records) > limit:
+            break  # its twin is past the page: take both next time
+        kept.append(record)
+    return kept[:limit]

@@ -74,6 +74,18 @@ class StreamTrigger:
     max_retries: int
     on_failure: str | None
     starting_position: str
+    filters: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TopicTrigger:
+    """An SNS subscription of a function. Locally, a queue subscribed to the topic carries
+    what is published; the stack delivers it to the function as SNS would."""
+
+    function: str
+    topic_arn: str
+    subscription_arn: str
+    queue_url: str
 
 
 @dataclass
@@ -122,6 +134,7 @@ class Provisioned:
     bucket_triggers: list[BucketTrigger] = field(default_factory=list)
     queue_triggers: list[QueueTrigger] = field(default_factory=list)
     stream_triggers: list[StreamTrigger] = field(default_factory=list)
+    topic_triggers: list[TopicTrigger] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
@@ -316,6 +329,47 @@ class Provisioner:
         self.clients("sesv2").create_configuration_set(ConfigurationSetName=name)
         self.out.physical[logical_id] = name
 
+    def _AWS_SES_ConfigurationSetEventDestination(
+        self, logical_id: str, props: dict[str, Any]
+    ) -> None:
+        props = self.resolve(props)
+        destination = props["EventDestination"]
+        request: dict[str, Any] = {
+            "Name": destination.get("Name") or self._name(logical_id),
+            "Enabled": destination.get("Enabled", False),
+            "MatchingEventTypes": destination["MatchingEventTypes"],
+        }
+        if "SnsDestination" in destination:
+            request["SNSDestination"] = {"TopicARN": destination["SnsDestination"]["TopicARN"]}
+        # moto implements event destinations in the SES v1 API only.
+        self.clients("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=props["ConfigurationSetName"], EventDestination=request
+        )
+        self.out.physical[logical_id] = request["Name"]
+
+    def _AWS_SNS_Subscription(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        if props["Protocol"] != "lambda":
+            raise ValueError(f"{logical_id}: only lambda subscriptions are wired locally")
+        sqs = self.clients("sqs")
+        name = self._name(f"{logical_id}-local", 80)
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        subscription = self.clients("sns").subscribe(
+            TopicArn=props["TopicArn"], Protocol="sqs", Endpoint=arn
+        )["SubscriptionArn"]
+        self.out.physical[logical_id] = subscription
+        self.out.topic_triggers.append(
+            TopicTrigger(
+                function=self.out.function_by_name(props["Endpoint"]),
+                topic_arn=props["TopicArn"],
+                subscription_arn=subscription,
+                queue_url=url,
+            )
+        )
+
     def _AWS_SNS_Topic(self, logical_id: str, props: dict[str, Any]) -> None:
         props = self.resolve(props)
         name = props.get("TopicName") or self._name(logical_id)
@@ -406,6 +460,10 @@ class Provisioner:
                 .get("OnFailure", {})
                 .get("Destination"),
                 starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+                filters=[
+                    json.loads(f["Pattern"])
+                    for f in props.get("FilterCriteria", {}).get("Filters", [])
+                ],
             )
         )
 

@@ -166,12 +166,33 @@ class Handler(BaseHTTPRequestHandler):
             self._upload(body)
         elif route == ("GET", "/dlq"):
             self._json(stack.dead_letter_queues())
+        elif method == "GET" and path.startswith("/dlq/"):
+            self._dead_letters(lambda d: d.peek(path.removeprefix("/dlq/")))
+        elif method == "POST" and path.startswith("/dlq/") and path.endswith("/replay"):
+            self._dead_letters(
+                lambda d: d.replay(path.removeprefix("/dlq/").removesuffix("/replay")),
+                back_to_console=True,
+            )
         elif route == ("GET", "/outputs"):
             self._json(stack.outputs)
         elif method == "GET" and path.startswith("/demo/"):
             self._demo_file(path.removeprefix("/demo/"))
         else:
             self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
+
+    def _dead_letters(self, action: Any, back_to_console: bool = False) -> None:
+        stack = self.server.stack
+        try:
+            with stack.lock:
+                result = action(stack.dead_letters())
+                stack.drain()  # what was sent back runs now, as it would in AWS
+        except KeyError as error:
+            self._json({"message": str(error.args[0])}, HTTPStatus.NOT_FOUND)
+            return
+        if back_to_console and self._wants_html():
+            self._redirect("/_local/")
+        else:
+            self._json(result)
 
     def _mail(self, message_id: str, part: str) -> None:
         mail = self.server.stack.mail(message_id)

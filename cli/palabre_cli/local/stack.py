@@ -20,10 +20,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import palabre.clock
+from palabre_cli.dlq import DeadLetters
 from palabre_cli.local import events
 from palabre_cli.local.clock import LocalClock
+from palabre_cli.local.filters import matches
 from palabre_cli.local.peek import Peek
 from palabre_cli.local.provision import (
+    ACCOUNT,
     Provisioned,
     Provisioner,
     QueueTrigger,
@@ -259,6 +262,26 @@ class LocalStack:
                         QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
                     )
 
+    def poll_topics(self) -> list[Invocation]:
+        """SNS subscriptions: what was published reaches the function, one message per
+        asynchronous invocation, as SNS delivers it."""
+        ran: list[Invocation] = []
+        sqs = self.client("sqs")
+        for trigger in self.provisioned.topic_triggers:
+            if not self.peek.visible_messages(trigger.queue_url):
+                continue
+            for message in sqs.receive_message(
+                QueueUrl=trigger.queue_url, MaxNumberOfMessages=10
+            ).get("Messages", []):
+                event = events.sns_notification(
+                    json.loads(message["Body"]), subscription_arn=trigger.subscription_arn
+                )
+                ran.append(self.invoke_async(trigger.function, event))
+                sqs.delete_message(
+                    QueueUrl=trigger.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return ran
+
     def poll_streams(self) -> list[Invocation]:
         ran: list[Invocation] = []
         streams = self.client("dynamodbstreams")
@@ -282,12 +305,23 @@ class LocalStack:
                         ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                         SequenceNumber=state.checkpoint,
                     )
-                records = streams.get_records(
-                    ShardIterator=iterator["ShardIterator"], Limit=trigger.batch_size
-                )["Records"]
+                records = events.one_insert_per_write(
+                    streams.get_records(
+                        ShardIterator=iterator["ShardIterator"], Limit=trigger.batch_size + 1
+                    )["Records"],
+                    trigger.batch_size,
+                )
                 if records:
                     shaped = [events.stream_record(r, arn=trigger.stream_arn) for r in records]
-                    ran.extend(self._stream_batch(trigger, shard["ShardId"], shaped, state))
+                    # FilterCriteria: records no filter matches never reach the function.
+                    wanted = [
+                        r
+                        for r in shaped
+                        if not trigger.filters or any(matches(f, r) for f in trigger.filters)
+                    ]
+                    if wanted:
+                        ran.extend(self._stream_batch(trigger, shard["ShardId"], wanted, state))
+                    state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
             if not ran:
                 self._records_seen[trigger.function] = length
         return ran
@@ -349,7 +383,12 @@ class LocalStack:
         ran: list[Invocation] = []
         with self.lock:
             while True:
-                batch = [*self.poll_buckets(), *self.poll_queues(), *self.poll_streams()]
+                batch = [
+                    *self.poll_buckets(),
+                    *self.poll_queues(),
+                    *self.poll_streams(),
+                    *self.poll_topics(),
+                ]
                 if not batch:
                     return ran
                 ran.extend(batch)
@@ -371,9 +410,22 @@ class LocalStack:
             if invocation.error is None:
                 return invocation
         if schedule.dead_letter:
-            self._send_to(
-                schedule.dead_letter,
-                {"schedule": schedule.name, "input": event, "error": invocation.error},
+            # As EventBridge Scheduler parks an event: the target's input, and attributes.
+            function = self.provisioned.functions[schedule.function]
+            attributes = {
+                "ERROR_CODE": invocation.error["errorType"],
+                "ERROR_MESSAGE": invocation.error["errorMessage"][:1000],
+                "SCHEDULE_ARN": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/"
+                f"{schedule.name}",
+                "TARGET_ARN": function.arn,
+                "RETRY_ATTEMPTS": str(min(schedule.retries, SCHEDULE_RETRY_CAP)),
+            }
+            self.client("sqs").send_message(
+                QueueUrl=self.provisioned.queue_by_arn(schedule.dead_letter).url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={
+                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                },
             )
         return invocation
 
@@ -506,6 +558,26 @@ class LocalStack:
         return json.loads(report)
 
     # ------------------------------------------------------------------ dead letters
+    def dead_letters(self) -> "DeadLetters":
+        def invoke(function: str, event: Any, asynchronous: bool) -> Any:
+            invocation = (
+                self.invoke_async(function, event)
+                if asynchronous
+                else self.runtime.invoke(function, event)
+            )
+            if invocation.error is not None:
+                raise RuntimeError(invocation.error["errorMessage"])
+            return invocation.result
+
+        return DeadLetters(
+            self.translated,
+            queue_url=lambda logical_id: self.provisioned.queues[logical_id].url,
+            sqs=self.client("sqs"),
+            streams=self.client("dynamodbstreams"),
+            invoke=invoke,
+            function_logical_id=self.provisioned.function_by_name,
+        )
+
     def dead_letter_queues(self) -> list[dict[str, Any]]:
         targets = {q.dead_letter_arn for q in self.provisioned.queues.values()}
         targets |= {f.on_failure for f in self.provisioned.functions.values()}

@@ -4,7 +4,6 @@ import gettext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
@@ -23,7 +22,7 @@ from palabre.i18n import translations
 from palabre.markdown import to_html
 from palabre.prompt_mail import FAST_BONUS, live_session
 from palabre.scheduling import deadline_day
-from palabre.web import Pages
+from palabre.web import Pages, form_fields
 
 MAX_BODY = 64 * 1024
 
@@ -43,7 +42,7 @@ class AnswerPages:
 
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response:
         view = self.answers.open(token, now)  # an invalid link is a 404 before anything else
-        fields = parse_qs(body[: MAX_BODY + 1], keep_blank_values=True, max_num_fields=10)
+        fields = form_fields(body, limit=MAX_BODY + 1)
         try:
             if len(body) > MAX_BODY:
                 raise AnswerInvalid(

@@ -143,23 +143,21 @@ class Answers:
             raise EditedMeanwhile
         condition = "attribute_not_exists(PK)" if version is None else "version = :expected"
         # First write creates; later ones keep created_at, the week and its index keys.
+        points = view.theme.points
+        if sent_within_bonus(datetime.fromisoformat(prompt["sent_at"]), now):
+            points += FAST_BONUS
         try:
-            old = self._write(view, form, now, week, circle_key, condition, version)
+            old = self._write(view, form, now, week, circle_key, condition, version, points)
         except Exception as error:
             if is_conditional_failure(error):
                 raise EditedMeanwhile from None
             raise
         created = not old
-        points = 0
-        if created:
-            points = view.theme.points
-            if sent_within_bonus(datetime.fromisoformat(prompt["sent_at"]), now):
-                points += FAST_BONUS
         saved_answer = {"text": form.answer, "visibility": form.visibility.value}
         return Saved(
             view=AnswerView(view.theme, prompt, {**(old or {}), **saved_answer}, False),
             created=created,
-            points=points,
+            points=points if created else 0,
         )
 
     def _write(
@@ -171,6 +169,7 @@ class Answers:
         circle_key: str,
         condition: str,
         version: int | None,
+        points: int,
     ) -> Item:
         prompt = view.prompt
         expected = {} if version is None else {":expected": version}
@@ -179,7 +178,7 @@ class Answers:
             "SET #text = :text, visibility = :visibility, updated_at = :now, "
             "created_at = if_not_exists(created_at, :now), "
             "version = if_not_exists(version, :zero) + :one, "
-            "week = if_not_exists(week, :week), "
+            "week = if_not_exists(week, :week), points = if_not_exists(points, :points), "
             "theme_id = :theme, member_id = :member, #type = :type, "
             "circle = :circle, team = :team, first_name = :first_name, "
             "GSI1PK = if_not_exists(GSI1PK, :gsi1pk), GSI1SK = if_not_exists(GSI1SK, :gsi1sk), "
@@ -191,6 +190,7 @@ class Answers:
                 ":zero": 0,
                 ":one": 1,
                 ":week": week,
+                ":points": points,
                 ":theme": view.theme.id,
                 ":member": view.member_id,
                 ":type": "answer",

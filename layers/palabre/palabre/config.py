@@ -27,6 +27,18 @@ class Settings(BaseModel):
     configuration_set: str = Field(alias="CONFIGURATION_SET", min_length=1)
     link_secret_arn: str = Field(alias="LINK_SECRET_ARN", min_length=1)
     templates_dir: Path = Field(alias="TEMPLATES_DIR")
+    dead_letter_queues: dict[str, str] = Field(alias="DEAD_LETTER_QUEUES")
+    """name -> URL of every queue where failures are parked"""
+
+    @field_validator("dead_letter_queues", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+            if any(len(p) != 2 or not p[1] for p in pairs):
+                raise ValueError("expected name=url,name=url")
+            return {name.strip(): url.strip() for name, url in pairs}
+        return value
 
     @field_validator("organisation_timezone")
     @classmethod
@@ -50,8 +62,8 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ))
 
 
-class DispatchSettings(Settings):
-    """The scheduler also needs the queue it fills."""
+class QueueSettings(Settings):
+    """The scheduler and the digest also need the queue they fill."""
 
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 BATCH = 10  # SendMessageBatch's limit: one SQS call per ten emails
 
@@ -14,17 +14,31 @@ BATCH = 10  # SendMessageBatch's limit: one SQS call per ten emails
 class JobKind(StrEnum):
     PROMPT = "prompt"
     REMINDER = "reminder"
+    DIGEST = "digest"
+    REPORT = "report"
 
 
 class Job(BaseModel):
+    """One email to send: a theme's prompt or reminder, or a week's digest or report."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     job: JobKind
-    theme: str
     member: str
+    theme: str | None = None
+    week: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Job":
+        weekly = self.job in (JobKind.DIGEST, JobKind.REPORT)
+        if weekly and not self.week:
+            raise ValueError(f"a {self.job} job needs its week")
+        if not weekly and not self.theme:
+            raise ValueError(f"a {self.job} job needs its theme")
+        return self
 
     def body(self) -> str:
-        return self.model_dump_json()
+        return self.model_dump_json(exclude_none=True)
 
 
 class QueueError(Exception):

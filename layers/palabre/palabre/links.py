@@ -6,6 +6,7 @@ from palabre.tokens import Purpose, Signer
 
 # Mail clients may act on List-Unsubscribe long after delivery: a generous lifetime.
 UNSUBSCRIBE_LIFETIME = timedelta(days=400)
+VOTE_LIFETIME = timedelta(days=60)
 
 
 class Links:
@@ -17,6 +18,14 @@ class Links:
         token = self.signer.sign(Purpose.ANSWER, [theme_id, member_id], expires)
         return f"{self.base_url}/answer/{token}"
 
-    def unsubscribe(self, member_id: str, now: datetime) -> str:
-        token = self.signer.sign(Purpose.UNSUBSCRIBE, [member_id], now + UNSUBSCRIBE_LIFETIME)
+    def unsubscribe(self, member_id: str, now: datetime, scope: str = "nothing") -> str:
+        """`scope` is what a one-click unsubscribe from this email stops: the digests
+        (no_digest) or everything (nothing)."""
+        token = self.signer.sign(
+            Purpose.UNSUBSCRIBE, [member_id, scope], now + UNSUBSCRIBE_LIFETIME
+        )
         return f"{self.base_url}/unsubscribe/{token}"
+
+    def vote(self, theme_id: str, author_id: str, voter_id: str, now: datetime) -> str:
+        token = self.signer.sign(Purpose.VOTE, [theme_id, author_id, voter_id], now + VOTE_LIFETIME)
+        return f"{self.base_url}/vote/{token}"

@@ -72,7 +72,6 @@ def compose(
         "bonus": FAST_BONUS,
         "live": live_session(theme, zone, locale),
     }
-    mailto = f"mailto:{sender.address}?subject={quote('unsubscribe ' + member.id)}"
     message = build_message(
         sender=(sender.organisation, sender.address),
         to=[member.email],
@@ -81,15 +80,20 @@ def compose(
         html=render(sender.templates_dir, f"email/{kind.value}.html", locale, **context),
         date=now,
         message_id=message_id(kind, theme.id, member.id, sender.domain),
-        headers={
-            # RFC 8058 one-click: mailbox providers show an unsubscribe button.
-            "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Content-Language": locale,
-        },
+        headers=list_headers(unsubscribe, sender, member),
         attachments=_invitation(theme, member, sender, now) if kind is JobKind.PROMPT else (),
     )
     return message
+
+
+def list_headers(unsubscribe_url: str, sender: Sender, member: Member) -> dict[str, str]:
+    mailto = f"mailto:{sender.address}?subject={quote('unsubscribe ' + member.id)}"
+    return {
+        # RFC 8058 one-click: mailbox providers show an unsubscribe button.
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Content-Language": member.locale,
+    }
 
 
 def live_session(theme: Theme, zone: ZoneInfo, locale: str) -> dict[str, str] | None:

@@ -8,7 +8,16 @@ is taken the first time.
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from pydantic import AwareDatetime, BaseModel
+
 from palabre.models import Theme
+
+
+class ScheduledEvent(BaseModel):
+    """What EventBridge Scheduler passes: {"time": "<aws.scheduler.scheduled-time>"}."""
+
+    time: AwareDatetime
+
 
 # The earliest timezone on Earth (UTC+14): no one receives a theme before this instant.
 EARLIEST_ZONE = ZoneInfo("Pacific/Kiritimati")

@@ -1,4 +1,5 @@
-"""Journey 2, second half: one queued job becomes at most one email, recorded once.
+"""One queued job becomes at most one email, recorded once: a theme's prompt or
+reminder (journey 2), or a week's digest or admin report (journey 6).
 
 The send record (PROMPT#<member> in the theme's partition) is written with a condition
 after SES accepted the message: a redelivered or retried job finds it and sends nothing.
@@ -13,12 +14,15 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from palabre.digest import Edition, Report, edition_key, load_edition, load_report
+from palabre.digest_mail import compose_digest, compose_report
 from palabre.jobs import Job, JobKind
 from palabre.links import Links
 from palabre.models import Role, Subscription, Theme
 from palabre.observability import logger
 from palabre.prompt_mail import Sender, compose
 from palabre.scheduling import deadline
+from palabre.scoring import PromptFact, StreakState, advance_streak
 from palabre.store import keys
 from palabre.store.members import MemberStore, Recipient
 from palabre.store.table import Item, Table, is_conditional_failure
@@ -50,19 +54,31 @@ class Delivery:
     reason: str = ""
 
 
-class PromptSender:
-    def __init__(self, table: Table, outbox: Any, links: Links, sender: Sender) -> None:
+class JobSender:
+    def __init__(
+        self,
+        table: Table,
+        outbox: Any,
+        links: Links,
+        sender: Sender,
+        editions: "Editions | None" = None,
+    ) -> None:
         self.table = table
         self.outbox = outbox
         self.links = links
         self.sender = sender
+        self.editions = editions
         self.members = MemberStore(table)
         self._themes: dict[str, Theme] = {}
 
     def deliver(self, job: Job, now: datetime) -> Delivery:
-        if job.job is JobKind.PROMPT:
-            return self._prompt(job, now)
-        return self._reminder(job, now)
+        match job.job:
+            case JobKind.PROMPT:
+                return self._prompt(job, now)
+            case JobKind.REMINDER:
+                return self._reminder(job, now)
+            case _:
+                return self._weekly(job, now)
 
     # ------------------------------------------------------------------ prompts
     def _prompt(self, job: Job, now: datetime) -> Delivery:
@@ -89,6 +105,7 @@ class PromptSender:
                 "ses_message_id": ses_id,
                 # What the answer page needs, so that it reads one item, not three.
                 "first_name": member.first_name,
+                "email": member.email,
                 "locale": member.locale,
                 "timezone": member.timezone,
                 "circle": member.circle,
@@ -129,6 +146,83 @@ class PromptSender:
             logger.warning("reminder raced with another delivery", extra=job.model_dump())
         return Delivery(Outcome.SENT)
 
+    # ------------------------------------------------------------------ weekly emails
+    def _weekly(self, job: Job, now: datetime) -> Delivery:
+        if self.editions is None or job.week is None:
+            raise ValueError("this sender has no digest editions")
+        record = keys.digest_record(job.week, job.job.value, job.member)
+        if self.table.get(record, consistent=True) is not None:
+            return Delivery(Outcome.ALREADY_SENT)
+        recipient = self.members.recipient(job.member)
+        reason = _weekly_skip_reason(recipient)
+        if reason or recipient is None:
+            self._record_weekly(record, {"status": "skipped", "skip_reason": reason}, now)
+            return Delivery(Outcome.SKIPPED, reason)
+        member = recipient.member
+        if job.job is JobKind.DIGEST:
+            edition = self.editions.edition(job.week, member.circle if member.takes_part else "")
+            shown = self._streak(recipient, now)
+            message = compose_digest(
+                edition, member, recipient.points, shown, self.links, self.sender, now
+            )
+        else:
+            report = self.editions.report(job.week)
+            message = compose_report(
+                report, member, self.links, self.sender, self.editions.presign, now
+            )
+        ses_id = self._send(message, job)
+        self._record_weekly(record, {"status": "sent", "ses_message_id": ses_id}, now)
+        return Delivery(Outcome.SENT)
+
+    def _streak(self, recipient: Recipient, now: datetime) -> int:
+        """The reader's streak: only the prompts since the last settled one are read."""
+        member_id = recipient.member.id
+        saved = recipient.streak
+        state = StreakState(saved["streak"], saved["through"]) if saved else StreakState()
+        low = state.through or "PROMPT#"
+        prompts = [
+            p
+            for p in self.table.query(
+                keys.member_partition(member_id), index="GSI1", between=(low, "PROMPT#~")
+            )
+            if p["GSI1SK"] != state.through and p.get("status") == "sent"
+        ]
+        answered = {
+            i["theme_id"]
+            for i in self.table.get_many([keys.answer(p["theme_id"], member_id) for p in prompts])
+        }
+        facts = [
+            PromptFact(
+                theme_id=p["theme_id"],
+                sent_at=datetime.fromisoformat(p["sent_at"]),
+                deadline=datetime.fromisoformat(p["deadline"]),
+                answered=p["theme_id"] in answered,
+            )
+            for p in prompts
+        ]
+        shown, settled = advance_streak(state, facts, now)
+        if settled != state:
+            self.table.put(
+                {
+                    **keys.streak(member_id),
+                    "type": "streak",
+                    "streak": settled.streak,
+                    "through": settled.through,
+                }
+            )
+        return shown
+
+    def _record_weekly(self, key: dict[str, str], fields: dict[str, Any], now: datetime) -> None:
+        try:
+            self.table.put(
+                {**key, "type": "weekly", "at": now.isoformat(), **fields},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except Exception as error:
+            if not is_conditional_failure(error):
+                raise
+            logger.warning("weekly send record already written", extra=key)
+
     # ------------------------------------------------------------------ plumbing
     def _read(
         self, job: Job, *, with_answer: bool
@@ -150,7 +244,8 @@ class PromptSender:
 
     def _send(self, message: Any, job: Job) -> str:
         try:
-            return self.outbox.send(message, tags={"kind": job.job.value, "theme": job.theme})
+            tags = {"kind": job.job.value, "theme": job.theme, "week": job.week}
+            return self.outbox.send(message, tags={k: v for k, v in tags.items() if v})
         except Exception as error:
             code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
             if code in _THROTTLING:
@@ -174,6 +269,52 @@ class PromptSender:
                 raise
             # Two deliveries of the same job ran at once and both reached SES.
             logger.warning("send record already written", extra=job.model_dump())
+
+
+def _weekly_skip_reason(recipient: Recipient | None) -> str:
+    if recipient is None:
+        return "not-in-roster"
+    if not recipient.member.active:
+        return "inactive"
+    if recipient.suppressed:
+        return "suppressed"
+    if recipient.subscription in (Subscription.NO_DIGEST, Subscription.NOTHING):
+        return "unsubscribed"
+    return ""
+
+
+class Editions:
+    """The week's digest editions and report, read once per container from the bucket."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self._cache: dict[str, Any] = {}
+
+    def edition(self, week: str, circle: str) -> Edition:
+        key = edition_key(week, circle)
+        if key not in self._cache:
+            try:
+                self._cache[key] = load_edition(self.s3, self.bucket, key)
+            except self.s3.exceptions.NoSuchKey:
+                if not circle:
+                    raise
+                # A member who changed circle since the digest was built reads the
+                # organisation's edition rather than nothing.
+                self._cache[key] = self.edition(week, "")
+        return self._cache[key]
+
+    def report(self, week: str) -> Report:
+        if week not in self._cache:
+            self._cache[week] = load_report(self.s3, self.bucket, week)
+        return self._cache[week]
+
+    def presign(self, key: str) -> str:
+        # A week is asked for; links signed with the function's temporary credentials
+        # stop working when those credentials expire (a few hours on Lambda).
+        return self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=7 * 24 * 3600
+        )
 
 
 def _skip_reason(theme: Theme | None, recipient: Recipient | None) -> str:

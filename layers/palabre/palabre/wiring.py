@@ -16,13 +16,17 @@ from palabre import aws
 
 if TYPE_CHECKING:
     from palabre.answer_pages import AnswerPages
-    from palabre.config import DispatchSettings, LinkSettings, Settings
+    from palabre.config import LinkSettings, QueueSettings, Settings
+    from palabre.digest import DigestBuilder
     from palabre.dispatch import Dispatcher
     from palabre.importer import Organisation
-    from palabre.sending import PromptSender
+    from palabre.scoring import ScoreKeeper
+    from palabre.sending import JobSender
     from palabre.store.table import Table
+    from palabre.subscription_pages import SubscriptionPages
     from palabre.tokens import Signer
     from palabre.uploads import Mailroom, UploadHandler
+    from palabre.vote_pages import VotePages
     from palabre.web import Pages
 
 
@@ -84,7 +88,7 @@ def signer(settings: Settings) -> Signer:
     return signer_for(settings.link_secret_arn, secrets())
 
 
-def dispatcher(settings: DispatchSettings, time_left: Callable[[], float]) -> Dispatcher:
+def dispatcher(settings: QueueSettings, time_left: Callable[[], float]) -> Dispatcher:
     from palabre.dispatch import Dispatcher
     from palabre.jobs import JobQueue
 
@@ -92,12 +96,12 @@ def dispatcher(settings: DispatchSettings, time_left: Callable[[], float]) -> Di
     return Dispatcher(table(settings), queue, time_left=time_left)
 
 
-def prompt_sender(settings: LinkSettings) -> PromptSender:
+def job_sender(settings: LinkSettings) -> JobSender:
     from palabre.links import Links
     from palabre.prompt_mail import Sender
-    from palabre.sending import PromptSender
+    from palabre.sending import Editions, JobSender
 
-    return PromptSender(
+    return JobSender(
         table(settings),
         mailroom(settings).outbox,
         Links(settings.public_base_url, signer(settings)),
@@ -106,6 +110,7 @@ def prompt_sender(settings: LinkSettings) -> PromptSender:
             address=settings.sender_address,
             templates_dir=settings.templates_dir,
         ),
+        Editions(aws.client("s3"), settings.uploads_bucket),
     )
 
 
@@ -121,3 +126,38 @@ def answer_pages(settings: Settings) -> AnswerPages:
 
     answers = Answers(table(settings), signer(settings), settings.zone)
     return AnswerPages(answers, pages(settings), settings.templates_dir)
+
+
+def vote_pages(settings: Settings) -> VotePages:
+    from palabre.vote_pages import VotePages
+    from palabre.votes import Votes
+
+    return VotePages(Votes(table(settings), signer(settings)), pages(settings))
+
+
+def subscription_pages(settings: Settings) -> SubscriptionPages:
+    from palabre.subscription_pages import SubscriptionPages
+    from palabre.subscriptions import Subscriptions
+
+    return SubscriptionPages(Subscriptions(table(settings), signer(settings)), pages(settings))
+
+
+def score_keeper(settings: Settings) -> ScoreKeeper:
+    from palabre.scoring import ScoreKeeper
+
+    return ScoreKeeper(table(settings))
+
+
+def digest_builder(settings: QueueSettings) -> DigestBuilder:
+    from palabre.digest import DigestBuilder
+    from palabre.jobs import JobQueue
+
+    return DigestBuilder(
+        table(settings),
+        aws.client("s3"),
+        settings.uploads_bucket,
+        JobQueue(aws.client("sqs"), settings.send_queue_url),
+        settings.zone,
+        sqs=aws.client("sqs"),
+        dead_letter_queues=settings.dead_letter_queues,
+    )

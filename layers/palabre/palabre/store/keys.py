@@ -105,3 +105,37 @@ def suppressed(member_id: str) -> dict[str, str]:
 
 def week_partition(week: str) -> str:
     return f"WEEK#{week}"
+
+
+# ---------------------------------------------------------------- scores and votes
+def score(member_id: str) -> dict[str, str]:
+    return {"PK": member_partition(member_id), "SK": "SCORE"}
+
+
+def streak(member_id: str) -> dict[str, str]:
+    return {"PK": member_partition(member_id), "SK": "STREAK"}
+
+
+def award(member_id: str, cause: str) -> dict[str, str]:
+    return {"PK": member_partition(member_id), "SK": f"AWARD#{cause}"}
+
+
+def board(kind: str, name: str) -> dict[str, str]:
+    """A team's or circle's standing; `kind` is team or circle."""
+    return {"PK": f"BOARD#{kind}", "SK": group_key(name)}
+
+
+def vote(theme_id: str, author_id: str, voter_id: str) -> dict[str, str]:
+    return {"PK": f"THEME#{theme_id}", "SK": f"VOTE#{author_id}#{voter_id}"}
+
+
+# ---------------------------------------------------------------- digests
+def digest_record(week: str, kind: str, member_id: str) -> dict[str, str]:
+    """The send record of one weekly email (digest or admin report) to one member."""
+    return {"PK": f"{kind.upper()}#{week}", "SK": f"MEMBER#{member_id}"}
+
+
+SUPPRESSED = "SUPPRESSED"
+# The member partition sorts AWARD# items first: a Query from PREFS on skips them, so
+# reading a member's state costs the same after a year of awards as on the first day.
+STATE_FROM, STATE_TO = "PREFS", "SUPPRESSED~"

@@ -35,11 +35,13 @@ def member_from(item: Item) -> Member:
 
 @dataclass(frozen=True)
 class Recipient:
-    """A member as the sender sees them: who, and whether they still want email."""
+    """A member as the sender sees them: who, whether they still want email, their score."""
 
     member: Member
     subscription: Subscription
     suppressed: bool
+    points: int = 0
+    streak: Item | None = None
 
 
 class MemberStore:
@@ -64,7 +66,12 @@ class MemberStore:
 
     def recipient(self, member_id: str) -> Recipient | None:
         """Profile, preferences and suppression in one Query of the member's partition."""
-        items = {i["SK"]: i for i in self.table.query(keys.member_partition(member_id))}
+        items = {
+            i["SK"]: i
+            for i in self.table.query(
+                keys.member_partition(member_id), between=(keys.STATE_FROM, keys.STATE_TO)
+            )
+        }
         if "PROFILE" not in items:
             return None
         prefs = items.get("PREFS", {})
@@ -72,6 +79,8 @@ class MemberStore:
             member=member_from(items["PROFILE"]),
             subscription=Subscription(prefs.get("subscription", Subscription.ALL.value)),
             suppressed="SUPPRESSED" in items,
+            points=items.get("SCORE", {}).get("points", 0),
+            streak=items.get("STREAK"),
         )
 
     def save(self, members: Iterable[Member]) -> int:

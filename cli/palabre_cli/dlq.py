@@ -1,0 +1,220 @@
+"""Dead letters: list what is parked, and send it back where it came from.
+
+Each dead-letter queue's source is read from template.yaml:
+- a queue's redrive target (SendDeadLetterQueue) -> the messages go back to that queue;
+- a function's on-failure destination (ImportFailureQueue) -> the function is invoked
+  again, asynchronously, with the event it failed on;
+- a schedule's dead-letter queue (ScheduleFailureQueue) -> the schedule's target function
+  is invoked again with the schedule's input;
+- a stream trigger's on-failure destination (ScoreFailureQueue) -> the stream records of
+  the parked batch are read again (while the stream keeps them, 24 hours) and the function
+  is invoked with them.
+The same code serves the deployed stack (through CloudFormation's resource ids and the
+Lambda API) and the local stack (through its provisioned resources and runtime).
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from palabre_cli.template import Translated
+
+type Invoke = Callable[[str, Any, bool], Any]
+"""(function logical id, event, asynchronous) -> result; raises when the function fails"""
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    """queue, function, schedule or stream"""
+    logical_id: str
+    """the source queue, or the function to invoke again"""
+
+
+def _target(reference: Any) -> str | None:
+    if isinstance(reference, dict) and "Fn::GetAtt" in reference:
+        return reference["Fn::GetAtt"][0]
+    return None
+
+
+def sources(translated: Translated) -> dict[str, Source]:
+    """Dead-letter queue logical id -> where its messages come from."""
+    found: dict[str, Source] = {}
+    for logical_id, resource in translated.resources.items():
+        props = resource.get("Properties", {})
+        match resource["Type"]:
+            case "AWS::SQS::Queue":
+                target = _target(props.get("RedrivePolicy", {}).get("deadLetterTargetArn"))
+                if target:
+                    found[target] = Source("queue", logical_id)
+            case "AWS::Lambda::EventInvokeConfig":
+                target = _target(
+                    props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                )
+                if target:
+                    found[target] = Source("function", props["FunctionName"]["Ref"])
+            case "AWS::Scheduler::Schedule":
+                target = _target(props.get("Target", {}).get("DeadLetterConfig", {}).get("Arn"))
+                if target:
+                    found[target] = Source("schedule", props["Target"]["Arn"]["Fn::GetAtt"][0])
+            case "AWS::Lambda::EventSourceMapping":
+                target = _target(
+                    props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                )
+                if target:
+                    found[target] = Source("stream", props["FunctionName"]["Ref"])
+    return found
+
+
+@dataclass(frozen=True)
+class Parked:
+    message_id: str
+    receipt: str
+    body: str
+    attributes: dict[str, str]
+    message_attributes: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        try:
+            body: Any = json.loads(self.body)
+        except json.JSONDecodeError:
+            body = self.body
+        return {
+            "id": self.message_id,
+            "sent": self.attributes.get("SentTimestamp"),
+            "receives": self.attributes.get("ApproximateReceiveCount"),
+            "error": (self.message_attributes.get("ERROR_MESSAGE") or {}).get("StringValue"),
+            "body": body,
+        }
+
+
+class DeadLetters:
+    def __init__(
+        self,
+        translated: Translated,
+        *,
+        queue_url: Callable[[str], str],
+        sqs: Any,
+        streams: Any,
+        invoke: Invoke,
+        function_logical_id: Callable[[str], str],
+    ) -> None:
+        self.sources = sources(translated)
+        self.queue_url = queue_url
+        self.sqs = sqs
+        self.streams = streams
+        self.invoke = invoke
+        self.function_logical_id = function_logical_id
+
+    def names(self) -> list[str]:
+        return sorted(self.sources)
+
+    def _receive_all(self, url: str) -> list[Parked]:
+        parked = []
+        while messages := self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=120,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages"):
+            parked.extend(
+                Parked(
+                    m["MessageId"],
+                    m["ReceiptHandle"],
+                    m["Body"],
+                    m.get("Attributes", {}),
+                    m.get("MessageAttributes", {}),
+                )
+                for m in messages
+            )
+        return parked
+
+    def _release(self, url: str, parked: list[Parked]) -> None:
+        for start in range(0, len(parked), 10):
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": p.receipt, "VisibilityTimeout": 0}
+                    for i, p in enumerate(parked[start : start + 10])
+                ],
+            )
+
+    def peek(self, name: str) -> list[dict[str, Any]]:
+        url = self.queue_url(self._known(name))
+        parked = self._receive_all(url)
+        self._release(url, parked)  # looking changes nothing: they stay parked
+        return [p.summary() for p in parked]
+
+    def replay(self, name: str) -> dict[str, Any]:
+        logical_id = self._known(name)
+        source = self.sources[logical_id]
+        url = self.queue_url(logical_id)
+        parked = self._receive_all(url)
+        replayed, failed = [], []
+        for message in parked:
+            try:
+                self._send_back(source, message)
+            except Exception as error:  # noqa: BLE001 - reported per message, others go on
+                failed.append({"id": message.message_id, "error": str(error)})
+                self._release(url, [message])
+                continue
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message.receipt)
+            replayed.append(message.message_id)
+        return {
+            "queue": logical_id,
+            "source": source.logical_id,
+            "replayed": replayed,
+            "failed": failed,
+        }
+
+    def _known(self, name: str) -> str:
+        for logical_id in self.sources:
+            if name.lower() in (logical_id.lower(), logical_id.lower().removesuffix("queue")):
+                return logical_id
+        raise KeyError(f"{name}: not a dead-letter queue; try one of {', '.join(self.names())}")
+
+    def _send_back(self, source: Source, message: Parked) -> None:
+        if source.kind == "queue":
+            self.sqs.send_message(
+                QueueUrl=self.queue_url(source.logical_id), MessageBody=message.body
+            )
+        elif source.kind == "function":
+            record = json.loads(message.body)
+            self.invoke(source.logical_id, record["requestPayload"], True)
+        elif source.kind == "schedule":
+            target = (message.message_attributes.get("TARGET_ARN") or {}).get("StringValue")
+            function = self.function_logical_id(target) if target else source.logical_id
+            self.invoke(function, json.loads(message.body), True)
+        else:
+            self.invoke(source.logical_id, {"Records": self._stream_records(message)}, False)
+
+    def _stream_records(self, message: Parked) -> list[dict[str, Any]]:
+        info = json.loads(message.body)["DDBStreamBatchInfo"]
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=info["streamArn"],
+            ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"],
+        )["ShardIterator"]
+        records: list[dict[str, Any]] = []
+        end = int(info["endSequenceNumber"])
+        while iterator and len(records) < info["batchSize"]:
+            page = self.streams.get_records(ShardIterator=iterator, Limit=100)
+            for record in page["Records"]:
+                if int(record["dynamodb"]["SequenceNumber"]) > end:
+                    return records
+                records.append(_as_lambda_record(record, info["streamArn"]))
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+        if not records:
+            raise LookupError("the stream no longer holds these records (24-hour retention)")
+        return records
+
+
+def _as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    from palabre_cli.local.events import stream_record
+
+    return stream_record(record, arn=stream_arn)

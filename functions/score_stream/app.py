@@ -1,0 +1,40 @@
+"""DynamoDB stream (INSERTs of prompts, answers and votes) -> points and standings."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from palabre import clock
+from palabre.config import Settings
+from palabre.observability import logger, metrics
+from palabre.scoring import Change, change_of
+from palabre.store.table import from_dynamo
+from palabre.wiring import score_keeper
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    keeper = score_keeper(Settings.from_env())
+    changes: list[Change] = []
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        # A malformed item raises here: only that record fails, and is retried alone.
+        change = change_of(from_dynamo(record.raw_event["dynamodb"].get("NewImage", {})))
+        if change is not None:
+            changes.append(change)
+
+    with processor(records=event["Records"], handler=record_handler, lambda_context=context):
+        processor.process()
+    # Once per batch: totals move once per distinct member, team and circle.
+    applied = keeper.apply(changes, clock.now())
+    metrics.add_metric(name="AwardsApplied", unit=MetricUnit.Count, value=applied.applied)
+    metrics.add_metric(name="AwardsAlreadyApplied", unit=MetricUnit.Count, value=applied.already)
+    return processor.response()

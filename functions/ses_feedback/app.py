@@ -1,0 +1,28 @@
+"""SNS <- SES configuration set: a permanent bounce or a complaint suppresses the address."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from palabre import clock
+from palabre.config import Settings
+from palabre.feedback import suppress, suppressions_in
+from palabre.observability import logger, metrics
+from palabre.wiring import table
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+@event_source(data_class=SNSEvent)
+def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    store = table(Settings.from_env())
+    suppressed = []
+    for record in event.records:
+        for suppression in suppressions_in(record.sns.message):
+            suppress(store, suppression, clock.now())
+            suppressed.append(suppression.email)
+            logger.info("address suppressed", extra={"reason": suppression.reason})
+    metrics.add_metric(name="Suppressed", unit=MetricUnit.Count, value=len(suppressed))
+    return {"suppressed": len(suppressed)}

@@ -1,0 +1,21 @@
+"""EventBridge Scheduler, Monday 08:00 (organisation's time): build and queue the digests."""
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from palabre.config import QueueSettings
+from palabre.observability import logger, metrics
+from palabre.scheduling import ScheduledEvent
+from palabre.wiring import digest_builder
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    scheduled = ScheduledEvent.model_validate(event)
+    run = digest_builder(QueueSettings.from_env()).run(scheduled.time)
+    metrics.add_metric(name="DigestsQueued", unit=MetricUnit.Count, value=run.digests)
+    return asdict(run)

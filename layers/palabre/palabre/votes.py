@@ -1,0 +1,103 @@
+"""Journey 7: "useful" votes. A link in an email can be opened by a mail scanner, so GET
+only shows the answer and a button; the vote is cast by POST, once per (voter, answer),
+never for one's own answer."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from palabre.models import Theme
+from palabre.store import keys
+from palabre.store.table import Item, Table, is_conditional_failure
+from palabre.store.themes import theme_from
+from palabre.tokens import InvalidToken, Purpose, Signer
+
+EXCERPT = 400
+
+
+class VoteOutcome(StrEnum):
+    COUNTED = "counted"
+    ALREADY = "already"
+    OWN = "own"
+
+
+@dataclass(frozen=True)
+class VoteView:
+    theme: Theme
+    answer: Item
+    voter_id: str
+    already: bool
+    locale: str
+
+    @property
+    def author_id(self) -> str:
+        return self.answer["member_id"]
+
+    @property
+    def own(self) -> bool:
+        return self.author_id == self.voter_id
+
+    @property
+    def excerpt(self) -> str:
+        text = self.answer.get("text", "")
+        return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+class Votes:
+    def __init__(self, table: Table, signer: Signer) -> None:
+        self.table = table
+        self.signer = signer
+
+    def open(self, token: str, now: datetime) -> VoteView:
+        """One read: the theme, the answer and any vote already cast."""
+        claims = self.signer.verify(Purpose.VOTE, token, now)
+        if len(claims.ids) != 3:
+            raise InvalidToken
+        theme_id, author_id, voter_id = claims.ids
+        found = {
+            i["SK"]: i
+            for i in self.table.get_many(
+                [
+                    keys.theme(theme_id),
+                    keys.answer(theme_id, author_id),
+                    keys.vote(theme_id, author_id, voter_id),
+                    keys.member(voter_id),
+                ]
+            )
+        }
+        answer = found.get(f"ANSWER#{author_id}")
+        if "THEME" not in found or answer is None:
+            raise InvalidToken
+        return VoteView(
+            theme=theme_from(found["THEME"]),
+            answer=answer,
+            voter_id=voter_id,
+            already=f"VOTE#{author_id}#{voter_id}" in found,
+            locale=found.get("PROFILE", {}).get("locale", "en"),
+        )
+
+    def cast(self, view: VoteView, now: datetime) -> VoteOutcome:
+        """One conditional write; the points follow through the stream."""
+        if view.own:
+            return VoteOutcome.OWN
+        if view.already:
+            return VoteOutcome.ALREADY
+        try:
+            self.table.put(
+                {
+                    **keys.vote(view.theme.id, view.author_id, view.voter_id),
+                    "type": "vote",
+                    "theme_id": view.theme.id,
+                    "author_id": view.author_id,
+                    "voter_id": view.voter_id,
+                    "circle": view.answer.get("circle", ""),
+                    "team": view.answer.get("team", ""),
+                    "at": now.isoformat(),
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except Exception as error:
+            if is_conditional_failure(error):
+                return VoteOutcome.ALREADY
+            raise
+        return VoteOutcome.COUNTED

@@ -1,0 +1,192 @@
+"""The weekly digest and the admin report against moto: who reads what."""
+
+import csv
+import io
+import re
+from datetime import datetime
+from email.message import EmailMessage
+
+import pytest
+
+from palabre.models import member_id
+from palabre_cli import demo
+from palabre_cli.local.stack import LocalStack
+from tests.functional.conftest import dynamodb_item, sent, tick
+from tests.functional.test_dispatch import LEA, MONTREAL_MORNING
+from tests.functional.test_scores import HUGO, MANON, answer
+
+MONDAY = datetime.fromisoformat("2026-12-07T08:00:00+01:00")
+OBSERVER = "nathalie.vincent@demo.palabre.example"
+ADMIN = demo.ADMIN  # Camille, Bâtisseurs
+JADE = "jade.michel@demo.palabre.example"  # Passeurs
+
+
+DIGEST = ("Ce que vos pairs", "What your peers")
+
+
+def monday(stack: LocalStack) -> None:
+    """The digest schedule's Monday 08:00 (its target invoked as the schedule would)."""
+    stack.clock.move_to(MONDAY)
+    invocation = stack.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
+    assert invocation.error is None, invocation.error
+    stack.drain()
+
+
+def digest_of(stack: LocalStack, address: str) -> EmailMessage:
+    [message] = [m for m in sent(stack) if m["To"] == address and m["Subject"].startswith(DIGEST)]
+    return message
+
+
+def text(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def week(org: LocalStack) -> LocalStack:
+    """A week: Léa shares with everyone, Hugo with his circle, Manon (Éclaireurs) with her
+    circle, and a formula-looking answer to check the exports."""
+    answer(org, LEA, "Tour de table du lundi.", visibility="organisation")
+    answer(org, HUGO, "Café du vendredi.")
+    answer(org, MANON, '=HYPERLINK("http://evil")')
+    tick(org, MONTREAL_MORNING)  # the rest of Tuesday's prompts: London, then Montreal
+    org.drain()
+    org.clear_mail()
+    monday(org)
+    return org
+
+
+def test_each_circle_reads_its_own_answers_and_those_shared_with_everyone(
+    week: LocalStack,
+) -> None:
+    hugo = text(digest_of(week, HUGO))  # Bâtisseurs, like Léa
+    assert "Café du vendredi." in hugo
+    assert "Tour de table du lundi." in hugo
+    assert "HYPERLINK" not in hugo  # Manon's answer stays in Éclaireurs
+
+    manon = text(digest_of(week, MANON))
+    assert "HYPERLINK" in manon
+    assert "Tour de table du lundi." in manon  # Léa's, shared with everyone
+    assert "Café du vendredi." not in manon
+
+    jade = text(digest_of(week, JADE))  # Passeurs: nobody answered there
+    assert "Tour de table du lundi." in jade
+    assert "Café du vendredi." not in jade
+    assert "HYPERLINK" not in jade
+
+
+def test_observers_get_the_organisations_edition(week: LocalStack) -> None:
+    nathalie = text(digest_of(week, OBSERVER))
+    assert "Voici ce que l'organisation a partagé cette semaine." in nathalie
+    assert "Tour de table du lundi." in nathalie
+    assert "Café du vendredi." not in nathalie
+    assert "Vos points" not in nathalie
+
+
+def test_a_digest_carries_the_readers_points_streak_and_useful_links(week: LocalStack) -> None:
+    message = digest_of(week, HUGO)
+    body = text(message)
+    assert message["Subject"] == "Ce que vos pairs ont essayé, semaine du 30 novembre"
+    assert "Vos points : 15 · votre série : 1 thème répondu d'affilée" in body
+    assert "Participation de votre cercle cette semaine : 2/6 (33 %)." in body
+    # A "useful" link for Léa's answer, none for his own
+    links = re.findall(r"Utile: (\S+)", body)
+    assert len(links) == 1
+    html = message.get_body(("html",)).get_content()
+    assert html.count('class="useful"') == 1
+    assert "Votre réponse" in html
+    # The leaderboard, by participation
+    assert "1. Produit — 22 % · 30 points" in body
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_member_text_is_escaped_in_the_html(week: LocalStack) -> None:
+    html = digest_of(week, MANON).get_body(("html",)).get_content()
+    assert "=HYPERLINK(&#34;http://evil&#34;)" in html or "=HYPERLINK(&quot;" in html
+    assert '<a href="http://evil"' not in html
+
+
+def test_an_unsubscribed_reader_gets_no_digest_and_the_skip_is_recorded(
+    org: LocalStack,
+) -> None:
+    table = org.provisioned.tables["PalabreTable"]
+    org.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": f"MEMBER#{member_id(HUGO)}"},
+            "SK": {"S": "PREFS"},
+            "subscription": {"S": "no_digest"},
+        },
+    )
+    org.clear_mail()
+    monday(org)
+
+    assert HUGO not in {m["To"] for m in sent(org) if m["Subject"].startswith(DIGEST)}
+    record = dynamodb_item(org, "DIGEST#2026-W49", f"MEMBER#{member_id(HUGO)}")
+    assert record["skip_reason"] == {"S": "unsubscribed"}
+
+
+def test_the_digest_is_sent_once_whatever_reruns(week: LocalStack) -> None:
+    # The schedule's target invoked again for the same Monday (a retry)
+    invocation = week.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
+    assert invocation.error is None
+    week.drain()
+    counts: dict[str, int] = {}
+    for message in sent(week):
+        counts[message["To"] + message["Subject"]] = (
+            counts.get(message["To"] + message["Subject"], 0) + 1
+        )
+    assert set(counts.values()) == {1}
+    assert len([m for m in sent(week) if m["Subject"].startswith(DIGEST)]) == 20
+
+
+def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
+    [report] = [m for m in sent(week) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    body = text(report)
+    assert "- Bâtisseurs: participation 2/6 (33 %)" in body
+    assert "- Éclaireurs: participation 1/6 (17 %)" in body
+    assert "Adresses bloquées" in body
+    [answers_link] = re.findall(r"answers\.csv: (\S+)", body)
+    assert "exports/2026-W49/answers.csv" in answers_link
+
+    bucket = week.uploads_bucket("roster")
+    data = (
+        week.client("s3")
+        .get_object(Bucket=bucket, Key="exports/2026-W49/answers.csv")["Body"]
+        .read()
+    )
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["theme", "title", "circle", "first_name", "visibility", "useful", "answer"]
+    cells = {row[-1] for row in rows[1:]}
+    assert '\'=HYPERLINK("http://evil")' in cells  # shown as text, never evaluated
+    assert "Tour de table du lundi." in cells
+    keys = {
+        o["Key"]
+        for o in week.client("s3").list_objects_v2(Bucket=bucket, Prefix="exports/2026-W49/")[
+            "Contents"
+        ]
+    }
+    assert keys == {f"exports/2026-W49/{n}.csv" for n in ("answers", "scores", "participation")}
+
+
+def test_the_report_counts_parked_messages(org: LocalStack) -> None:
+    # Given a job parked in the send dead-letter queue
+    org.client("sqs").send_message(
+        QueueUrl=org.provisioned.queues["SendDeadLetterQueue"].url,
+        MessageBody='{"job": "prompt", "theme": "demo-1", "member": "mgone"}',
+    )
+    monday(org)
+    [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    assert "1 messages attendent dans les files de lettres mortes" in text(report)
+    assert "send: 1" in text(report)
+
+
+def test_a_theme_sent_that_week_is_listed_even_before_any_answer(org: LocalStack) -> None:
+    tick(org, MONTREAL_MORNING)
+    org.drain()
+    monday(org)
+
+    jade = text(digest_of(org, JADE))
+    assert "## Nos rituels d'équipe" in jade
+    assert "Pas encore de réponse partagée : il est encore temps." in jade
+    assert "Participation de votre cercle cette semaine : 0/7 (0 %)." in jade

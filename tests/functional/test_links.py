@@ -1,0 +1,243 @@
+"""Votes, unsubscribing, bounces and dead letters, against moto."""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from palabre.mail.outbox import Outbox
+from palabre.models import member_id
+from palabre.tokens import Purpose, Signer, keys_from_secret
+from palabre_cli.local.stack import LocalStack
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, table_items, tick
+from tests.functional.test_dispatch import LEA, _ses_error
+from tests.functional.test_scores import HUGO, answer, score
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+GABRIEL = "gabriel.richard@demo.palabre.example"
+
+
+def signer(stack: LocalStack) -> Signer:
+    secret = stack.client("secretsmanager").get_secret_value(
+        SecretId=stack.provisioned.physical["LinkSigningSecret"]
+    )
+    return Signer(keys_from_secret(json.loads(secret["SecretString"])))
+
+
+def vote_path(stack: LocalStack, author: str, voter: str) -> str:
+    token = signer(stack).sign(
+        Purpose.VOTE,
+        ["demo-1", member_id(author), member_id(voter)],
+        stack.clock() + timedelta(days=30),
+    )
+    return f"/vote/{token}"
+
+
+def unsubscribe_path(stack: LocalStack, address: str, scope: str = "nothing") -> str:
+    token = signer(stack).sign(
+        Purpose.UNSUBSCRIBE, [member_id(address), scope], stack.clock() + timedelta(days=30)
+    )
+    return f"/unsubscribe/{token}"
+
+
+def call(stack: LocalStack, method: str, path: str, body: bytes = b"") -> tuple[int, str]:
+    status, _, data = stack.api(
+        method=method, path=path, query="", headers=FORM if body else {}, body=body
+    )
+    return status, data.decode()
+
+
+def subscription(stack: LocalStack, address: str) -> str | None:
+    prefs = dynamodb_item(stack, f"MEMBER#{member_id(address)}", "PREFS")
+    return prefs.get("subscription", {}).get("S")
+
+
+# ---------------------------------------------------------------------------- votes
+def test_opening_a_vote_link_changes_nothing_posting_votes_once(org: LocalStack) -> None:
+    answer(org, LEA, "Tour de table du lundi.", visibility="organisation")
+    org.drain()
+    path = vote_path(org, LEA, HUGO)
+    before = table_items(org)
+
+    status, page = call(org, "GET", path)  # a mail scanner, or Hugo reading
+    assert status == 200
+    assert "Tour de table du lundi." in page
+    assert "<button" in page
+    org.drain()
+    assert table_items(org) == before
+
+    status, page = call(org, "POST", path)
+    assert status == 200
+    assert "Merci : votre vote est compté." in page
+    status, page = call(org, "POST", path)
+    assert "votre vote a été compté une fois" in page
+    org.drain()
+    assert score(org, LEA)["points"] == {"N": "17"}
+
+
+def test_voting_for_ones_own_answer_is_refused_politely(org: LocalStack) -> None:
+    answer(org, LEA, "Tour de table.")
+    org.drain()
+    status, page = call(org, "POST", vote_path(org, LEA, LEA))
+    assert status == 200
+    assert "C&#39;est votre propre réponse" in page or "C'est votre propre réponse" in page
+    org.drain()
+    assert score(org, LEA)["points"] == {"N": "15"}
+
+
+# ---------------------------------------------------------------------------- unsubscribe
+def test_the_unsubscribe_page_shows_the_choices_and_applies_one(org: LocalStack) -> None:
+    path = unsubscribe_path(org, LEA)
+    status, page = call(org, "GET", path)
+    assert status == 200
+    for choice in ("all", "no_digest", "nothing"):
+        assert f'value="{choice}"' in page
+    assert subscription(org, LEA) is None  # looking changes nothing
+
+    status, page = call(org, "POST", path, b"choice=no_digest")
+    assert status == 200
+    assert "plus de digest" in page
+    assert subscription(org, LEA) == "no_digest"
+
+    # …and the same page subscribes again
+    call(org, "POST", path, b"choice=all")
+    assert subscription(org, LEA) == "all"
+
+
+def test_one_click_unsubscribe_needs_no_page(org: LocalStack) -> None:
+    status, body = call(
+        org, "POST", unsubscribe_path(org, LEA, "no_digest"), b"List-Unsubscribe=One-Click"
+    )
+    assert (status, body) == (200, "unsubscribed")
+    assert subscription(org, LEA) == "no_digest"
+
+    call(org, "POST", unsubscribe_path(org, HUGO), b"List-Unsubscribe=One-Click")
+    assert subscription(org, HUGO) == "nothing"
+
+
+def test_the_unsubscribe_link_in_a_prompt_stops_the_next_theme(org: LocalStack) -> None:
+    [message] = [m for m in sent(org) if m["To"] == LEA]
+    https = message["List-Unsubscribe"].split(",")[0].strip("<> ")
+    path = https.split(".com", 1)[1]
+    assert call(org, "POST", path, b"List-Unsubscribe=One-Click")[0] == 200
+    org.clear_mail()
+
+    tick(org, PARIS_MORNING + timedelta(days=7))  # the next theme, for Léa's circle too
+    org.drain()
+
+    assert LEA not in {m["To"] for m in sent(org)}
+    assert dynamodb_item(org, "THEME#demo-2", f"PROMPT#{member_id(LEA)}")["skip_reason"] == {
+        "S": "unsubscribed"
+    }
+
+
+# ---------------------------------------------------------------------------- bounces
+def _publish(stack: LocalStack, event: dict[str, Any]) -> None:
+    topic = stack.outputs["MailFeedbackTopicArn"]
+    stack.client("sns").publish(TopicArn=topic, Message=json.dumps(event))
+    stack.drain()
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (
+            {
+                "eventType": "Bounce",
+                "bounce": {
+                    "bounceType": "Permanent",
+                    "bouncedRecipients": [
+                        {
+                            "emailAddress": "Gabriel.Richard@demo.palabre.example",
+                            "diagnosticCode": "smtp; 550 user unknown",
+                        }
+                    ],
+                },
+            },
+            "bounce",
+        ),
+        (
+            {
+                "eventType": "Complaint",
+                "complaint": {
+                    "complainedRecipients": [{"emailAddress": GABRIEL}],
+                    "complaintFeedbackType": "abuse",
+                },
+            },
+            "complaint",
+        ),
+    ],
+    ids=["permanent-bounce", "complaint"],
+)
+def test_a_bounce_or_complaint_suppresses_the_address(
+    org: LocalStack, event: dict[str, Any], reason: str
+) -> None:
+    _publish(org, event)
+
+    suppressed = dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED")
+    assert suppressed["reason"] == {"S": reason}
+    # The sender skips him from then on: Montreal's morning brings him nothing
+    tick(org, PARIS_MORNING + timedelta(hours=6))
+    org.drain()
+    assert GABRIEL not in {m["To"] for m in sent(org)}
+    record = dynamodb_item(org, "THEME#demo-1", f"PROMPT#{member_id(GABRIEL)}")
+    assert record["skip_reason"] == {"S": "suppressed"}
+
+
+def test_a_transient_bounce_suppresses_nothing(org: LocalStack) -> None:
+    _publish(
+        org,
+        {
+            "eventType": "Bounce",
+            "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": GABRIEL}]},
+        },
+    )
+    assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED") == {}
+
+
+# ---------------------------------------------------------------------------- dead letters
+def test_parked_jobs_are_listed_and_replayed_to_their_queue(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Outbox.send
+
+    def down(self: Outbox, message: Any, **kwargs: Any) -> str:
+        raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
+
+    monkeypatch.setattr(Outbox, "send", down)
+    tick(org, PARIS_MORNING + timedelta(hours=6))  # London's morning, then Montreal's
+    for _ in range(6):  # five receives, then the dead-letter queue
+        org.advance_to(org.clock() + timedelta(minutes=4))
+    dead = org.dead_letters()
+    parked = dead.peek("SendDeadLetterQueue")
+    assert sorted(p["body"]["member"] for p in parked) == sorted(
+        member_id(a) for a in (GABRIEL, "sarah.simon@demo.palabre.example")
+    )
+    # Listing leaves them parked (SQS counts one more receive, nothing else changes)
+    again = dead.peek("SendDeadLetterQueue")
+    assert [(p["id"], p["body"]) for p in again] == [(p["id"], p["body"]) for p in parked]
+
+    monkeypatch.setattr(Outbox, "send", real)  # SES is back
+    result = dead.replay("SendDeadLetterQueue")
+    org.drain()
+
+    assert sorted(result["replayed"]) == sorted(p["id"] for p in parked)
+    assert result["source"] == "SendQueue"
+    assert GABRIEL in {m["To"] for m in sent(org)}
+    assert dead.peek("SendDeadLetterQueue") == []
+
+
+def test_a_failed_import_is_replayed_to_its_function(org: LocalStack) -> None:
+    record = {
+        "version": "1.0",
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": {"Records": []},
+    }
+    org.client("sqs").send_message(
+        QueueUrl=org.provisioned.queues["ImportFailureQueue"].url, MessageBody=json.dumps(record)
+    )
+    result = org.dead_letters().replay("ImportFailureQueue")
+    assert result["source"] == "ImportUploadFunction"
+    assert len(result["replayed"]) == 1
+    assert org.runtime.history[-1].function == "ImportUploadFunction"

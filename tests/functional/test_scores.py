@@ -1,0 +1,179 @@
+"""Scores against moto, fed with the records read back from moto's own stream."""
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from palabre.models import member_id
+from palabre_cli.local.events import one_insert_per_write, stream_record
+from palabre_cli.local.stack import LocalStack
+from tests.functional.conftest import dynamodb_item, table_items
+from tests.functional.test_answers import link_of
+from tests.functional.test_dispatch import LEA
+
+HUGO = "hugo.bernard@demo.palabre.example"
+MANON = "manon.petit@demo.palabre.example"  # Éclaireurs, Produit
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def answer(stack: LocalStack, address: str, text: str, visibility: str = "circle") -> None:
+    status, _, _ = stack.api(
+        method="POST",
+        path=link_of(stack, address),
+        query="",
+        headers=FORM,
+        body=urlencode({"answer": text, "visibility": visibility}).encode(),
+    )
+    assert status == 200
+
+
+def score(stack: LocalStack, address: str) -> dict[str, Any]:
+    return dynamodb_item(stack, f"MEMBER#{member_id(address)}", "SCORE")
+
+
+def scores(stack: LocalStack) -> list[dict[str, Any]]:
+    """Every score, standing and award in the table."""
+    return [
+        i
+        for i in table_items(stack)
+        if i["SK"]["S"] == "SCORE"
+        or i["PK"]["S"].startswith("BOARD#")
+        or i["SK"]["S"].startswith("AWARD#")
+    ]
+
+
+def stream_batch(stack: LocalStack) -> list[dict[str, Any]]:
+    """Every record of the table's stream, read from moto, shaped as Lambda delivers them."""
+    streams = stack.client("dynamodbstreams")
+    [trigger] = stack.provisioned.stream_triggers
+    shard = streams.describe_stream(StreamArn=trigger.stream_arn)["StreamDescription"]["Shards"][0][
+        "ShardId"
+    ]
+    iterator = streams.get_shard_iterator(
+        StreamArn=trigger.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while True:
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        if not page["Records"]:
+            return records
+        # moto writes an extra key-only INSERT for an UpdateItem that creates an item
+        real = one_insert_per_write(page["Records"], len(page["Records"]))
+        records.extend(stream_record(r, arn=trigger.stream_arn) for r in real)
+        iterator = page["NextShardIterator"]
+
+
+def test_answers_earn_their_points_once_and_feed_the_standings(org: LocalStack) -> None:
+    answer(org, LEA, "Un tour de table chaque lundi.")
+    org.drain()
+
+    lea = score(org, LEA)
+    assert (lea["points"], lea["answers"], lea["prompts"]) == ({"N": "15"}, {"N": "1"}, {"N": "1"})
+    produit = dynamodb_item(org, "BOARD#team", "produit")
+    assert produit["name"] == {"S": "Produit"}
+    assert produit["points"] == {"N": "15"}
+    assert produit["answers"] == {"N": "1"}
+    assert produit["prompts"] == {"N": "9"}  # prompts sent at 09:00 Paris to the team
+
+    # An edit earns nothing more
+    answer(org, LEA, "Un tour de table chaque lundi, et un mot le vendredi.")
+    org.drain()
+    assert score(org, LEA)["points"] == {"N": "15"}
+
+
+def test_a_batch_processed_three_times_gives_identical_scores(org: LocalStack) -> None:
+    answer(org, LEA, "Tour de table.")
+    answer(org, HUGO, "Café du vendredi.")
+    answer(org, MANON, "Rétro mensuelle.", visibility="organisation")
+    org.drain()
+    after_first = scores(org)
+    batch = stream_batch(org)
+    assert sum(r["eventName"] == "INSERT" for r in batch) > 20
+
+    # The same records, delivered twice more (Lambda retries, a replayed batch…)
+    for _ in range(2):
+        invocation = org.runtime.invoke("ScoreStreamFunction", {"Records": batch})
+        assert invocation.error is None, invocation.error
+        assert invocation.result == {"batchItemFailures": []}
+
+    assert scores(org) == after_first
+
+
+def test_a_poison_record_is_parked_and_the_others_are_scored(org: LocalStack) -> None:
+    # Given an answer item written without its author (a bug elsewhere, say)
+    table = org.provisioned.tables["PalabreTable"]
+    org.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": "THEME#demo-1"},
+            "SK": {"S": "ANSWER#mbroken"},
+            "theme_id": {"S": "demo-1"},
+            "text": {"S": "orphan"},
+        },
+    )
+    # and real answers around it
+    answer(org, LEA, "Tour de table.")
+    answer(org, HUGO, "Café du vendredi.")
+
+    org.drain()
+
+    # Then the others are scored…
+    assert score(org, LEA)["points"] == {"N": "15"}
+    assert score(org, HUGO)["points"] == {"N": "15"}
+    # …and the poison record alone is parked, with where to find it in the stream
+    dlq = org.provisioned.queues["ScoreFailureQueue"].url
+    [parked] = org.client("sqs").receive_message(QueueUrl=dlq)["Messages"]
+    info = json.loads(parked["Body"])["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    [record] = [
+        r
+        for r in stream_batch(org)
+        if r["dynamodb"]["SequenceNumber"] == info["startSequenceNumber"]
+    ]
+    assert record["dynamodb"]["Keys"]["SK"] == {"S": "ANSWER#mbroken"}
+
+
+def test_replaying_a_poison_record_fails_again_and_it_stays_parked(org: LocalStack) -> None:
+    table = org.provisioned.tables["PalabreTable"]
+    org.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": "THEME#demo-1"},
+            "SK": {"S": "ANSWER#mbroken"},
+            "theme_id": {"S": "demo-1"},
+        },
+    )
+    org.drain()
+
+    result = org.dead_letters().replay("ScoreFailureQueue")
+
+    assert result["replayed"] == []
+    assert "lacks member_id" in result["failed"][0]["error"]
+    assert len(org.dead_letters().peek("ScoreFailureQueue")) == 1
+
+
+def test_useful_votes_earn_the_author_two_points_each(org: LocalStack) -> None:
+    answer(org, LEA, "Tour de table.", visibility="organisation")
+    org.drain()
+    keys = json.loads(
+        org.client("secretsmanager").get_secret_value(
+            SecretId=org.provisioned.physical["LinkSigningSecret"]
+        )["SecretString"]
+    )
+    from palabre.tokens import Purpose, Signer, keys_from_secret
+
+    signer = Signer(keys_from_secret(keys))
+    for voter in (HUGO, MANON, HUGO):  # Hugo twice: counted once
+        token = signer.sign(
+            Purpose.VOTE,
+            ["demo-1", member_id(LEA), member_id(voter)],
+            datetime.fromisoformat("2026-12-30T00:00:00+01:00"),
+        )
+        status, _, _ = org.api(method="POST", path=f"/vote/{token}", query="", headers={}, body=b"")
+        assert status == 200
+    org.drain()
+
+    assert score(org, LEA)["points"] == {"N": str(15 + 2 * 2)}
+    assert dynamodb_item(org, "THEME#demo-1", f"ANSWER#{member_id(LEA)}")["useful"] == {"N": "2"}
+    assert "points" not in score(org, HUGO) or score(org, HUGO)["points"] == {"N": "0"}

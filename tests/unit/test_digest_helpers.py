@@ -1,0 +1,305 @@
+"""Journey 6, the pure parts of the digest: which week a run covers, CSV exports safe
+against formula injection, where a circle's edition lives, the top practices and themes.
+
+ISO weeks below were checked by hand with date.isocalendar(): 2026 starts on a Thursday,
+so it has 53 ISO weeks; 2026-W01 starts on Monday 2025-12-29 and 2026-W53 ends on
+Sunday 2027-01-03.
+"""
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from palabre.answers import iso_week
+from palabre.digest import (
+    TOP,
+    DigestAnswer,
+    Week,
+    _by_theme,
+    _top,
+    csv_bytes,
+    edition_key,
+    safe_cell,
+)
+from palabre.models import Audience, Theme, Visibility
+
+PARIS = ZoneInfo("Europe/Paris")
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+# ---------------------------------------------------------------------------- the week
+@pytest.mark.parametrize(
+    ("moment", "zone", "week"),
+    [
+        (
+            datetime(2026, 12, 7, 8, 0, tzinfo=PARIS),
+            PARIS,
+            Week("2026-W49", date(2026, 11, 30), date(2026, 12, 6)),
+        ),
+        (
+            datetime(2027, 1, 4, 8, 0, tzinfo=PARIS),
+            PARIS,
+            Week("2026-W53", date(2026, 12, 28), date(2027, 1, 3)),
+        ),
+        (
+            datetime(2026, 1, 5, 8, 0, tzinfo=PARIS),
+            PARIS,
+            Week("2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
+        ),
+        # Autumn: clocks went back on Sunday 2026-10-25; Monday 08:00 CET is 07:00Z
+        (
+            datetime(2026, 10, 26, 7, 0, tzinfo=UTC),
+            PARIS,
+            Week("2026-W43", date(2026, 10, 19), date(2026, 10, 25)),
+        ),
+        # Spring: clocks went forward on Sunday 2027-03-28; Monday 08:00 CEST is 06:00Z
+        (
+            datetime(2027, 3, 29, 6, 0, tzinfo=UTC),
+            PARIS,
+            Week("2027-W12", date(2027, 3, 22), date(2027, 3, 28)),
+        ),
+        # Monday 08:00 in Tokyo is still Sunday in UTC: the organisation's day decides
+        (
+            datetime(2026, 12, 6, 23, 0, tzinfo=UTC),
+            TOKYO,
+            Week("2026-W49", date(2026, 11, 30), date(2026, 12, 6)),
+        ),
+        # Just after midnight on Monday, Paris time (Sunday 23:30Z)
+        (
+            datetime(2026, 12, 6, 23, 30, tzinfo=UTC),
+            PARIS,
+            Week("2026-W49", date(2026, 11, 30), date(2026, 12, 6)),
+        ),
+    ],
+    ids=[
+        "monday-0800-paris",
+        "new-year-2026-W53",
+        "new-year-W01-starts-in-december",
+        "after-autumn-dst-change",
+        "after-spring-dst-change",
+        "tokyo-monday-is-sunday-in-utc",
+        "paris-just-after-midnight",
+    ],
+)
+def test_a_monday_digest_covers_the_previous_monday_to_sunday(
+    moment: datetime, zone: ZoneInfo, week: Week
+) -> None:
+    assert Week.before(moment, zone) == week
+
+
+def test_the_week_id_is_what_date_isocalendar_says() -> None:
+    week = Week.before(datetime(2027, 1, 4, 8, 0, tzinfo=PARIS), PARIS)
+
+    assert week.start.isocalendar()[:2] == (2026, 53)
+    assert week.end.isocalendar()[:2] == (2026, 53)
+    assert (week.start.weekday(), week.end.weekday()) == (0, 6)
+
+
+@given(st.dates(min_value=date(2020, 1, 1), max_value=date(2040, 12, 31)))
+def test_every_answer_of_a_week_carries_the_week_id_its_digest_reads(day: date) -> None:
+    # Answers are stored under iso_week(local time of the answer); the digest run on the
+    # next Monday at 08:00 reads that same week id, whatever the day of the week.
+    answered_at = datetime.combine(day, time(23, 59), tzinfo=PARIS)
+    next_monday = day + timedelta(days=7 - day.weekday())
+    digest_at = datetime.combine(next_monday, time(8, 0), tzinfo=PARIS)
+
+    week = Week.before(digest_at, PARIS)
+
+    assert week.start <= day <= week.end
+    assert week.id == iso_week(answered_at)
+
+
+# ---------------------------------------------------------------------------- CSV exports
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+        ("+33 6 12 34 56 78", "'+33 6 12 34 56 78"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        (-5, "'-5"),
+        ("Un tour de table", "Un tour de table"),
+        ("a=b", "a=b"),
+        (" =1", " =1"),
+        ("'déjà", "'déjà"),
+        (42, "42"),
+        (None, ""),
+        ("", ""),
+    ],
+    ids=[
+        "equals",
+        "plus",
+        "minus",
+        "at",
+        "tab",
+        "carriage-return",
+        "negative-number",
+        "plain-text",
+        "equals-inside",
+        "leading-space",
+        "apostrophe-already",
+        "number",
+        "none",
+        "empty",
+    ],
+)
+def test_a_cell_a_spreadsheet_would_evaluate_gets_a_leading_apostrophe(
+    value: object, cell: str
+) -> None:
+    assert safe_cell(value) == cell
+
+
+def read_back(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_is_utf8_with_a_bom_and_crlf_line_ends() -> None:
+    data = csv_bytes(["circle", "answer"], [["Bâtisseurs", "=1+1"], ["Nord", "Été"]])
+
+    assert data.startswith("\ufeff".encode())
+    assert data.decode("utf-8-sig") == "circle,answer\r\nBâtisseurs,'=1+1\r\nNord,Été\r\n"
+
+
+def test_csv_keeps_commas_quotes_and_line_breaks_inside_a_cell() -> None:
+    text = 'Deux idées, "simples":\r\nécouter\npuis reformuler'
+
+    rows = read_back(csv_bytes(["answer"], [[text]]))
+
+    assert rows == [["answer"], [text]]
+
+
+@given(
+    st.lists(
+        st.lists(st.text(max_size=30) | st.integers() | st.none(), min_size=3, max_size=3),
+        max_size=8,
+    )
+)
+def test_csv_reads_back_to_the_same_values_apart_from_the_apostrophe(
+    rows: list[list[object]],
+) -> None:
+    header = ["theme", "circle", "answer"]
+
+    back = read_back(csv_bytes(header, rows))
+
+    assert back[0] == header
+    assert back[1:] == [[safe_cell(v) for v in row] for row in rows]
+    for row, read in zip(rows, back[1:], strict=True):
+        for value, cell in zip(row, read, strict=True):
+            text = "" if value is None else str(value)
+            assert cell == ("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)
+
+
+# ---------------------------------------------------------------------------- editions
+@pytest.mark.parametrize(
+    "spelling",
+    ["Cercle Été", "cercle ete", "  CERCLE   ÉTÉ ", "cercle-été"],
+    ids=["as-typed", "lower-no-accents", "upper-extra-spaces", "hyphen"],
+)
+def test_circles_that_fold_to_the_same_name_share_one_edition(spelling: str) -> None:
+    assert edition_key("2026-W49", spelling) == edition_key("2026-W49", "Cercle Été")
+
+
+def test_an_edition_key_names_its_week_and_differs_by_circle() -> None:
+    key = edition_key("2026-W49", "Cercle Été")
+
+    assert key.startswith("digests/2026-W49/circle-")
+    assert key.endswith(".json")
+    assert key != edition_key("2026-W49", "Cercle Hiver")
+    assert key != edition_key("2026-W50", "Cercle Été")
+    assert "Été" not in key
+
+
+def test_the_organisation_edition_is_the_one_for_no_circle() -> None:
+    assert edition_key("2026-W49", "") == "digests/2026-W49/organisation.json"
+
+
+# ---------------------------------------------------------------------------- top and themes
+def answer(theme: str, first_name: str, useful: int = 0) -> DigestAnswer:
+    return DigestAnswer(
+        theme_id=theme,
+        author_id=f"m-{first_name.lower()}",
+        first_name=first_name,
+        circle="Bâtisseurs",
+        text=f"{first_name}'s practice",
+        visibility=Visibility.CIRCLE,
+        useful=useful,
+    )
+
+
+def theme(theme_id: str, send_on: date, title: str) -> Theme:
+    return Theme(
+        id=theme_id,
+        send_on=send_on,
+        title=title,
+        prompt="Tell us.",
+        audience=Audience(everyone=True),
+    )
+
+
+def test_top_keeps_at_most_three_answers_voted_at_least_once_most_useful_first() -> None:
+    answers = [
+        answer("a", "Zoé", useful=1),
+        answer("a", "Léa", useful=4),
+        answer("b", "Hugo", useful=0),
+        answer("b", "Inès", useful=2),
+        answer("c", "Marc", useful=3),
+    ]
+
+    top = _top(answers)
+
+    assert TOP == 3
+    assert [a.first_name for a in top] == ["Léa", "Marc", "Inès"]
+
+
+def test_top_leaves_out_answers_nobody_voted_for() -> None:
+    answers = [answer("a", "Zoé", useful=1), answer("a", "Hugo"), answer("b", "Léa")]
+
+    assert [a.first_name for a in _top(answers)] == ["Zoé"]
+    assert _top([answer("a", "Hugo")]) == []
+
+
+def test_top_breaks_ties_by_first_name() -> None:
+    answers = [answer("a", "Zoé", useful=2), answer("b", "Anna", useful=2)]
+
+    assert [a.first_name for a in _top(answers)] == ["Anna", "Zoé"]
+
+
+def test_by_theme_groups_answers_under_their_theme_in_sending_order() -> None:
+    themes = {
+        "later": theme("later", date(2026, 12, 3), "Feedback"),
+        "first": theme("first", date(2026, 12, 1), "One-to-ones"),
+    }
+    answers = [answer("later", "Zoé"), answer("first", "Léa"), answer("first", "Hugo")]
+
+    grouped = _by_theme(answers, themes)
+
+    assert [(t.id, t.title, [a.first_name for a in t.answers]) for t in grouped] == [
+        ("first", "One-to-ones", ["Hugo", "Léa"]),
+        ("later", "Feedback", ["Zoé"]),
+    ]
+
+
+def test_by_theme_shows_the_themes_sent_that_week_even_without_an_answer() -> None:
+    themes = {
+        "quiet": theme("quiet", date(2026, 12, 1), "Delegation"),
+        "busy": theme("busy", date(2026, 12, 2), "Feedback"),
+    }
+
+    grouped = _by_theme([answer("busy", "Léa")], themes, sent=["quiet", "busy"])
+
+    assert [(t.id, len(t.answers)) for t in grouped] == [("quiet", 0), ("busy", 1)]
+
+
+def test_by_theme_puts_an_answer_to_an_unknown_theme_last_under_its_id() -> None:
+    themes = {"known": theme("known", date(2026, 12, 1), "Delegation")}
+
+    grouped = _by_theme([answer("gone", "Zoé"), answer("known", "Léa")], themes)
+
+    assert [(t.id, t.title) for t in grouped] == [("known", "Delegation"), ("gone", "gone")]

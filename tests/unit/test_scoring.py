@@ -1,0 +1,911 @@
+"""Journey 5: what each new item earns, how awards are batched into transactions, exactly
+once whatever the retries, streaks and the leaderboard.
+
+The DynamoDB client below is a fake of `transact_write_items` only, written from the
+documented semantics: all or nothing, at most 100 actions and one action per item,
+conditional Puts cancelled with CancellationReasons, SET/ADD updates, and client request
+tokens (the same token with the same request is a no-op, with another request an
+IdempotentParameterMismatchException).
+"""
+
+import copy
+import re
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from palabre.models import group_key
+from palabre.scoring import (
+    TRANSACTION_LIMIT,
+    VOTE_POINTS,
+    Change,
+    PoisonRecord,
+    PromptFact,
+    ScoreKeeper,
+    Standing,
+    StreakState,
+    _items,
+    _size,
+    advance_streak,
+    change_of,
+    chunks,
+    ranked,
+)
+from palabre.store.table import from_dynamo
+from tests.conftest import load_event
+
+NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+TABLE = "palabre-test"
+_deserialize = TypeDeserializer().deserialize
+
+
+# ---------------------------------------------------------------------------- items
+def prompt_item(theme: str, member: str, *, status: str = "sent", **extra: Any) -> dict[str, Any]:
+    return {
+        "PK": f"THEME#{theme}",
+        "SK": f"PROMPT#{member}",
+        "type": "prompt",
+        "theme_id": theme,
+        "member_id": member,
+        "status": status,
+        "sent_at": "2026-12-01T09:00:04+01:00",
+        "deadline": "2026-12-09T00:00:00+01:00",
+        "team": "Produit",
+        "circle": "Bâtisseurs",
+        **extra,
+    }
+
+
+def answer_item(theme: str, member: str, *, points: Any = 10, **extra: Any) -> dict[str, Any]:
+    return {
+        "PK": f"THEME#{theme}",
+        "SK": f"ANSWER#{member}",
+        "type": "answer",
+        "theme_id": theme,
+        "member_id": member,
+        "text": "Un tour de table de 10 minutes chaque lundi.",
+        "visibility": "circle",
+        "version": 1,
+        "week": "2026-W49",
+        "points": points,
+        "team": "Produit",
+        "circle": "Bâtisseurs",
+        **extra,
+    }
+
+
+def vote_item(theme: str, author: str, voter: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "PK": f"THEME#{theme}",
+        "SK": f"VOTE#{author}#{voter}",
+        "type": "vote",
+        "theme_id": theme,
+        "author_id": author,
+        "voter_id": voter,
+        "team": "Produit",
+        "circle": "Bâtisseurs",
+        **extra,
+    }
+
+
+def changes_of(*images: dict[str, Any]) -> list[Change]:
+    found = [change_of(image) for image in images]
+    assert None not in found
+    return [c for c in found if c is not None]
+
+
+# ---------------------------------------------------------------------------- change_of
+def test_a_sent_prompt_counts_one_prompt_for_its_member_team_and_circle() -> None:
+    change = change_of(prompt_item("one-to-ones", "lea"))
+
+    assert change == Change(
+        cause="prompt#one-to-ones", member="lea", team="Produit", circle="Bâtisseurs", prompts=1
+    )
+
+
+def test_a_skipped_prompt_counts_nothing() -> None:
+    assert change_of(prompt_item("one-to-ones", "lea", status="skipped")) is None
+
+
+@pytest.mark.parametrize("points", [10, 15, 0], ids=["theme-points", "with-48h-bonus", "zero"])
+def test_a_new_answer_earns_the_points_stored_on_it_and_counts_one_answer(points: int) -> None:
+    change = change_of(answer_item("one-to-ones", "lea", points=points))
+
+    assert change == Change(
+        cause="answer#one-to-ones",
+        member="lea",
+        team="Produit",
+        circle="Bâtisseurs",
+        points=points,
+        answers=1,
+    )
+
+
+def test_the_sample_stream_event_scores_its_prompt_and_its_answer_as_stored() -> None:
+    # Given the stream records `sam local invoke` uses (DynamoDB JSON, as Lambda gets them)
+    records = load_event("score_stream/answer-inserted.json")["Records"]
+    images = [from_dynamo(r["dynamodb"]["NewImage"]) for r in records]
+
+    changes = [change_of(image) for image in images]
+
+    kinds = {c.cause.split("#")[0]: c for c in changes if c is not None}
+    answer = next(i for i in images if i["SK"].startswith("ANSWER#"))
+    assert kinds["answer"].points == answer["points"]
+    assert kinds["answer"].answers == 1
+    assert kinds["prompt"].prompts == 1
+    assert kinds["prompt"].points == 0
+
+
+def test_a_vote_earns_the_author_two_points_and_marks_the_answer_useful() -> None:
+    change = change_of(vote_item("one-to-ones", author="lea", voter="zoe"))
+
+    assert change == Change(
+        cause="vote#one-to-ones#zoe",
+        member="lea",
+        team="Produit",
+        circle="Bâtisseurs",
+        points=VOTE_POINTS,
+        useful=("one-to-ones", "lea"),
+    )
+    assert VOTE_POINTS == 2
+
+
+def test_voting_is_not_the_voters_gain() -> None:
+    # Given zoe votes for two of lea's answers
+    keeper, fake = keeper_over_fake()
+    votes = changes_of(vote_item("a", "lea", "zoe"), vote_item("b", "lea", "zoe"))
+
+    keeper.apply(votes, NOW)
+
+    assert score(fake, "lea")["points"] == 2 * VOTE_POINTS
+    assert ("MEMBER#zoe", "SCORE") not in fake.items
+    assert all(c.member == "lea" for c in votes)
+
+
+def test_each_voter_earns_the_author_once_more() -> None:
+    keeper, fake = keeper_over_fake()
+    votes = changes_of(*(vote_item("a", "lea", voter) for voter in ("zoe", "hugo", "ines")))
+
+    keeper.apply(votes, NOW)
+
+    assert score(fake, "lea")["points"] == 3 * VOTE_POINTS
+    assert fake.items[("THEME#a", "ANSWER#lea")]["useful"] == 3
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"PK": "THEME#a", "SK": "THEME", "type": "theme", "points": 10},
+        {"PK": "THEME#a", "SK": "DISPATCH", "status": "open"},
+        {"PK": "THEME#a", "SK": "CURSOR#prompt#all#Europe/Paris", "after": "x"},
+        {"PK": "MEMBER#lea", "SK": "AWARD#answer#a", "type": "award", "points": 10},
+        {"PK": "MEMBER#lea", "SK": "SCORE", "points": 40, "answers": 3},
+        {"PK": "MEMBER#lea", "SK": "PROFILE", "email": "lea@example.com"},
+        {"PK": "BOARD#team", "SK": "produit", "points": 40},
+        {},
+    ],
+    ids=["theme", "dispatch", "cursor", "award", "score", "profile", "board", "empty"],
+)
+def test_items_that_are_not_prompts_answers_or_votes_change_nothing(image: dict) -> None:
+    assert change_of(image) is None
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        answer_item("a", "lea", points=None),
+        answer_item("a", "lea", points=-5),
+        answer_item("a", "lea", points="10"),
+        answer_item("a", "lea", points=10.5),
+        answer_item("", "lea"),
+        answer_item("a", ""),
+        {k: v for k, v in answer_item("a", "lea").items() if k != "points"},
+        {k: v for k, v in prompt_item("a", "lea").items() if k != "member_id"},
+        {k: v for k, v in prompt_item("a", "lea").items() if k != "theme_id"},
+        {k: v for k, v in vote_item("a", "lea", "zoe").items() if k != "author_id"},
+        {k: v for k, v in vote_item("a", "lea", "zoe").items() if k != "voter_id"},
+    ],
+    ids=[
+        "answer-null-points",
+        "answer-negative-points",
+        "answer-text-points",
+        "answer-fractional-points",
+        "answer-empty-theme",
+        "answer-empty-member",
+        "answer-without-points",
+        "prompt-without-member",
+        "prompt-without-theme",
+        "vote-without-author",
+        "vote-without-voter",
+    ],
+)
+def test_a_malformed_item_is_a_poison_record(image: dict) -> None:
+    with pytest.raises(PoisonRecord):
+        change_of(image)
+
+
+def test_an_edit_earns_nothing_more() -> None:
+    # An edit is a MODIFY: the stream filter drops it (tests/unit/test_local_filters.py) and
+    # change_of only ever sees a new image. Even if an edit's image did reach it, the answer
+    # keeps the points it was created with (`points = if_not_exists(points, ...)`), so its
+    # change has the same cause, hence the same AWARD# key, and is applied at most once.
+    keeper, fake = keeper_over_fake()
+    created = answer_item("a", "lea", points=15, version=1)
+    edited = {**created, "text": "Finalement, 15 minutes.", "version": 2}
+
+    keeper.apply(changes_of(created), NOW)
+    after_creation = copy.deepcopy(fake.items)
+    outcome = keeper.apply(changes_of(edited), NOW + timedelta(minutes=5))
+
+    assert change_of(edited) == change_of(created)
+    assert fake.items == after_creation
+    assert outcome.applied == 0
+    assert outcome.already == 1
+
+
+# ---------------------------------------------------------------------------- _items
+def decoded(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserialize(v) for k, v in value.items()}
+
+
+def updates_by_key(items: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict]]:
+    found: dict[tuple[str, str], list[dict]] = {}
+    for item in items:
+        if "Update" in item:
+            key = decoded(item["Update"]["Key"])
+            found.setdefault((key["PK"], key["SK"]), []).append(item["Update"])
+    return found
+
+
+def added(update: dict[str, Any]) -> dict[str, int]:
+    """The numbers an `ADD a :a, b :b` update adds, by attribute name."""
+    values = decoded(update["ExpressionAttributeValues"])
+    clause = update["UpdateExpression"].split("ADD ", 1)[1]
+    return {
+        name: int(values[placeholder])
+        for name, placeholder in (part.split() for part in clause.split(","))
+    }
+
+
+WEEK = [
+    # lea (team "Équipe Produit", circle "Bâtisseurs"): two prompts, two answers, two votes
+    prompt_item("a", "lea", team="Équipe Produit"),
+    prompt_item("b", "lea", team="Équipe Produit"),
+    answer_item("a", "lea", points=15, team="Équipe Produit"),
+    answer_item("b", "lea", points=10, team="Équipe Produit"),
+    vote_item("a", "lea", "zoe", team="Équipe Produit"),
+    vote_item("a", "lea", "hugo", team="Équipe Produit"),
+    # zoe: same team and circle written differently
+    prompt_item("a", "zoe", team="equipe  produit", circle="batisseurs"),
+    answer_item("a", "zoe", points=10, team="equipe  produit", circle="batisseurs"),
+    # hugo: another team, another circle, prompted but silent
+    prompt_item("a", "hugo", team="Ventes", circle="Nord"),
+]
+
+
+def test_items_put_one_conditional_award_per_change() -> None:
+    changes = changes_of(*WEEK)
+
+    items = _items(changes, TABLE, NOW)
+
+    puts = [i["Put"] for i in items if "Put" in i]
+    assert len(puts) == len(changes)
+    for put, change in zip(puts, changes, strict=True):
+        award = decoded(put["Item"])
+        assert put["TableName"] == TABLE
+        assert put["ConditionExpression"] == "attribute_not_exists(PK)"
+        assert (award["PK"], award["SK"]) == (f"MEMBER#{change.member}", f"AWARD#{change.cause}")
+        assert award["points"] == change.points
+        assert award["at"] == NOW.isoformat()
+
+
+def test_items_write_each_total_once_with_the_summed_deltas() -> None:
+    items = _items(changes_of(*WEEK), TABLE, NOW)
+
+    updates = updates_by_key(items)
+
+    assert {k: len(v) for k, v in updates.items()} == {
+        ("MEMBER#lea", "SCORE"): 1,
+        ("MEMBER#zoe", "SCORE"): 1,
+        ("MEMBER#hugo", "SCORE"): 1,
+        ("BOARD#team", group_key("Équipe Produit")): 1,
+        ("BOARD#team", "ventes"): 1,
+        ("BOARD#circle", "batisseurs"): 1,
+        ("BOARD#circle", "nord"): 1,
+        ("THEME#a", "ANSWER#lea"): 1,
+    }
+    totals = {k: added(v[0]) for k, v in updates.items()}
+    assert totals[("MEMBER#lea", "SCORE")] == {
+        "points": 15 + 10 + 2 * VOTE_POINTS,
+        "answers": 2,
+        "prompts": 2,
+    }
+    assert totals[("MEMBER#zoe", "SCORE")] == {"points": 10, "answers": 1, "prompts": 1}
+    assert totals[("MEMBER#hugo", "SCORE")] == {"points": 0, "answers": 0, "prompts": 1}
+    assert totals[("BOARD#team", group_key("Équipe Produit"))] == {
+        "points": 15 + 10 + 2 * VOTE_POINTS + 10,
+        "answers": 3,
+        "prompts": 3,
+    }
+    assert totals[("BOARD#circle", "batisseurs")] == totals[("BOARD#team", "equipe produit")]
+    assert totals[("BOARD#team", "ventes")] == {"points": 0, "answers": 0, "prompts": 1}
+    assert totals[("THEME#a", "ANSWER#lea")] == {"useful": 2}
+
+
+def test_items_keep_the_first_spelling_of_a_group_as_its_display_name() -> None:
+    items = _items(changes_of(*WEEK), TABLE, NOW)
+
+    team = updates_by_key(items)[("BOARD#team", "equipe produit")][0]
+
+    assert team["UpdateExpression"].startswith("SET #name = :name ")
+    assert team["ExpressionAttributeNames"] == {"#name": "name"}
+    assert decoded(team["ExpressionAttributeValues"])[":name"] == "Équipe Produit"
+
+
+def test_forty_answers_from_one_team_move_its_total_once_not_forty_times() -> None:
+    changes = changes_of(*(answer_item("a", f"m{i}") for i in range(40)))
+
+    items = _items(changes, TABLE, NOW)
+
+    updates = updates_by_key(items)
+    assert len(items) == 40 + 40 + 2 == _size(changes)
+    assert len(updates[("BOARD#team", "produit")]) == 1
+    assert added(updates[("BOARD#team", "produit")][0]) == {
+        "points": 400,
+        "answers": 40,
+        "prompts": 0,
+    }
+
+
+def test_a_change_without_team_or_circle_moves_only_the_member() -> None:
+    changes = changes_of(prompt_item("a", "obs", team="", circle=""))
+
+    updates = updates_by_key(_items(changes, TABLE, NOW))
+
+    assert set(updates) == {("MEMBER#obs", "SCORE")}
+
+
+# ---------------------------------------------------------------------------- chunks
+TEAMS = ["Produit", "produit", "Ventes", "Équipe Données", "equipe donnees", ""]
+CIRCLES = ["Bâtisseurs", "batisseurs", "Cercle Été", "cercle ete", "Nord", ""]
+KINDS = ["prompt", "answer", "vote"]
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[Change]:
+    # Few members (one author showered with votes) as well as many
+    pool = draw(st.sampled_from([1, 2, 3]) | st.integers(min_value=1, max_value=80))
+    size = draw(st.integers(min_value=0, max_value=300))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, pool - 1),
+                st.sampled_from(TEAMS),
+                st.sampled_from(CIRCLES),
+                st.sampled_from(KINDS),
+                st.integers(0, 9),
+            ),
+            min_size=size,
+            max_size=size,
+        )
+    )
+    return [
+        Change(
+            cause=f"{kind}#t{index}",
+            member=f"m{member}",
+            team=team,
+            circle=circle,
+            points={"prompt": 0, "answer": 10, "vote": VOTE_POINTS}[kind],
+            answers=int(kind == "answer"),
+            prompts=int(kind == "prompt"),
+            useful=(f"t{theme}", f"m{member}") if kind == "vote" else None,
+        )
+        for index, (member, team, circle, kind, theme) in enumerate(rows)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(batches())
+def test_chunks_fit_a_transaction_lose_nothing_and_keep_a_member_together(
+    changes: list[Change],
+) -> None:
+    parts = chunks(changes)
+
+    # Nothing lost, nothing duplicated
+    assert Counter(c for part in parts for c in part) == Counter(changes)
+    for part in parts:
+        assert part
+        assert len(_items(part, TABLE, NOW)) == _size(part) <= TRANSACTION_LIMIT
+    # A member whose changes fit in one transaction has them all in one
+    by_member: dict[str, list[Change]] = {}
+    for change in changes:
+        by_member.setdefault(change.member, []).append(change)
+    for member, own in by_member.items():
+        if _size(own) <= TRANSACTION_LIMIT:
+            assert sum(1 for part in parts if any(c.member == member for c in part)) == 1
+
+
+def test_an_author_with_more_votes_than_a_transaction_holds_is_split_without_loss() -> None:
+    votes = changes_of(*(vote_item("a", "lea", f"v{i}") for i in range(250)))
+
+    parts = chunks(votes)
+
+    assert len(parts) > 1
+    assert all(len(_items(p, TABLE, NOW)) <= TRANSACTION_LIMIT for p in parts)
+    assert sorted(c.cause for p in parts for c in p) == sorted(c.cause for c in votes)
+
+
+def test_no_change_no_chunk() -> None:
+    assert chunks([]) == []
+
+
+# ---------------------------------------------------------------------------- the keeper
+class TransactionCanceledException(ClientError):
+    pass
+
+
+class IdempotentParameterMismatchException(ClientError):
+    pass
+
+
+def _error(kind: type[ClientError], message: str, **extra: Any) -> ClientError:
+    return kind(
+        {"Error": {"Code": kind.__name__, "Message": message}, **extra}, "TransactWriteItems"
+    )
+
+
+class FakeDynamoDB:
+    exceptions = SimpleNamespace(
+        TransactionCanceledException=TransactionCanceledException,
+        IdempotentParameterMismatchException=IdempotentParameterMismatchException,
+    )
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.tokens: dict[str, list[dict[str, Any]]] = {}
+        self.conflicts = 0
+        """how many next calls another writer's transaction collides with"""
+        self.calls = 0
+
+    def transact_write_items(
+        self, *, TransactItems: list[dict[str, Any]], ClientRequestToken: str | None = None
+    ) -> dict[str, Any]:
+        self.calls += 1
+        if ClientRequestToken in self.tokens:
+            if self.tokens[ClientRequestToken] != TransactItems:
+                raise _error(IdempotentParameterMismatchException, "token reused")
+            return {}
+        actions = [(verb, body) for item in TransactItems for verb, body in item.items()]
+        keys = [self._key(body) for _, body in actions]
+        if len(actions) > 100 or len(set(keys)) != len(keys):
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": "bad transaction"}},
+                "TransactWriteItems",
+            )
+        reasons = [
+            self._check(verb, body, key) for (verb, body), key in zip(actions, keys, strict=True)
+        ]
+        if self.conflicts:
+            self.conflicts -= 1
+            reasons[-1] = "TransactionConflict"
+        if any(r != "None" for r in reasons):
+            raise _error(
+                TransactionCanceledException,
+                f"Transaction cancelled [{', '.join(reasons)}]",
+                CancellationReasons=[{"Code": r} for r in reasons],
+            )
+        for (verb, body), key in zip(actions, keys, strict=True):
+            if verb == "Put":
+                self.items[key] = decoded(body["Item"])
+            else:
+                self._update(self.items.setdefault(key, decoded(body["Key"])), body)
+        if ClientRequestToken is not None:
+            self.tokens[ClientRequestToken] = copy.deepcopy(TransactItems)
+        return {}
+
+    @staticmethod
+    def _key(body: dict[str, Any]) -> tuple[str, str]:
+        key = decoded(body.get("Key") or body["Item"])
+        return key["PK"], key["SK"]
+
+    def _check(self, verb: str, body: dict[str, Any], key: tuple[str, str]) -> str:
+        condition = body.get("ConditionExpression")
+        if condition is None:
+            return "None"
+        if verb != "Put" or condition != "attribute_not_exists(PK)":
+            raise NotImplementedError(condition)
+        return "ConditionalCheckFailed" if key in self.items else "None"
+
+    @staticmethod
+    def _update(item: dict[str, Any], body: dict[str, Any]) -> None:
+        names = body.get("ExpressionAttributeNames", {})
+        values = decoded(body["ExpressionAttributeValues"])
+        clauses = re.findall(r"(SET|ADD) (.+?)(?= SET | ADD |$)", body["UpdateExpression"])
+        for verb, actions in clauses:
+            for action in actions.split(","):
+                if verb == "SET":
+                    name, value = (part.strip() for part in action.split("="))
+                    item[names.get(name, name)] = values[value]
+                else:
+                    name, value = action.split()
+                    item[name] = item.get(name, 0) + values[value]
+
+
+@dataclass
+class TableOverFake:
+    client: FakeDynamoDB = field(default_factory=FakeDynamoDB)
+    name: str = TABLE
+
+
+def keeper_over_fake() -> tuple[ScoreKeeper, FakeDynamoDB]:
+    table = TableOverFake()
+    return ScoreKeeper(table), table.client  # type: ignore[arg-type]
+
+
+def score(fake: FakeDynamoDB, member: str) -> dict[str, int]:
+    item = fake.items[(f"MEMBER#{member}", "SCORE")]
+    return {k: int(item.get(k, 0)) for k in ("points", "answers", "prompts")}
+
+
+def totals(fake: FakeDynamoDB) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every total (scores, boards, useful counts), without the awards."""
+    return {k: v for k, v in fake.items.items() if not k[1].startswith("AWARD#")}
+
+
+def test_the_fake_client_behaves_like_dynamodb_on_what_scoring_relies_on() -> None:
+    fake = FakeDynamoDB()
+    award = {
+        "Put": {
+            "TableName": TABLE,
+            "Item": {"PK": {"S": "MEMBER#lea"}, "SK": {"S": "AWARD#x"}},
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+    total = {
+        "Update": {
+            "TableName": TABLE,
+            "Key": {"PK": {"S": "MEMBER#lea"}, "SK": {"S": "SCORE"}},
+            "UpdateExpression": "ADD points :p",
+            "ExpressionAttributeValues": {":p": {"N": "3"}},
+        }
+    }
+
+    fake.transact_write_items(TransactItems=[award, total])
+    with pytest.raises(TransactionCanceledException) as cancelled:
+        fake.transact_write_items(TransactItems=[award, total])
+
+    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == [
+        "ConditionalCheckFailed",
+        "None",
+    ]
+    assert score(fake, "lea")["points"] == 3  # all or nothing: the second ADD did not land
+    with pytest.raises(ClientError, match="ValidationException"):
+        fake.transact_write_items(TransactItems=[total, total])
+
+
+def test_a_batch_applied_three_times_leaves_every_total_as_after_the_first() -> None:
+    # Given a week's batch, applied once
+    keeper, fake = keeper_over_fake()
+    batch = changes_of(*WEEK)
+    first = keeper.apply(batch, NOW)
+    after_first = copy.deepcopy(fake.items)
+
+    # When the stream delivers it again a minute later, then again (Lambda retries). Within
+    # ten minutes DynamoDB refuses a client request token reused with another request (the
+    # awards' `at` differs): exactly-once must rest on the conditional awards alone.
+    again = [keeper.apply(batch, NOW + timedelta(minutes=m)) for m in (1, 3)]
+
+    # Then nothing moved, and every award is reported as already counted
+    assert fake.items == after_first
+    assert first.applied == len(batch)
+    assert [(o.applied, o.already) for o in again] == [(0, len(batch)), (0, len(batch))]
+    assert score(fake, "lea") == {"points": 29, "answers": 2, "prompts": 2}
+
+
+def test_a_batch_applied_again_at_the_same_instant_changes_nothing() -> None:
+    keeper, fake = keeper_over_fake()
+    batch = changes_of(*WEEK)
+    keeper.apply(batch, NOW)
+    after_first = copy.deepcopy(fake.items)
+
+    keeper.apply(batch, NOW)
+    keeper.apply(batch, NOW)
+
+    assert fake.items == after_first
+
+
+def test_a_batch_half_applied_before_applies_only_the_other_half() -> None:
+    batch = changes_of(*WEEK)
+    half = len(batch) // 2
+    # Given the first half of the batch was applied by an earlier, interrupted run
+    keeper, fake = keeper_over_fake()
+    keeper.apply(batch[:half], NOW)
+
+    outcome = keeper.apply(batch, NOW + timedelta(minutes=2))
+
+    expected_keeper, expected = keeper_over_fake()
+    expected_keeper.apply(batch, NOW)
+    assert totals(fake) == totals(expected)
+    assert set(fake.items) == set(expected.items)
+    assert (outcome.applied, outcome.already) == (len(batch) - half, half)
+
+
+def test_a_transaction_conflict_is_retried() -> None:
+    keeper, fake = keeper_over_fake()
+    fake.conflicts = 2
+
+    outcome = keeper.apply(changes_of(*WEEK), NOW)
+
+    assert fake.calls == 3
+    assert outcome.transactions == 1
+    assert score(fake, "lea") == {"points": 29, "answers": 2, "prompts": 2}
+
+
+def test_the_same_record_twice_in_a_batch_counts_once() -> None:
+    keeper, fake = keeper_over_fake()
+    answer = changes_of(answer_item("a", "lea"))
+
+    outcome = keeper.apply(answer * 2, NOW)
+
+    assert outcome.applied == 1
+    assert score(fake, "lea") == {"points": 10, "answers": 1, "prompts": 0}
+
+
+def test_a_large_batch_is_split_into_valid_transactions_and_totals_add_up() -> None:
+    # 300 answers from 150 members in 3 teams: more than one transaction can hold
+    images = [
+        answer_item(theme, f"m{i}", team=f"Team {i % 3}", circle=f"Circle {i % 10}")
+        for i in range(150)
+        for theme in ("a", "b")
+    ]
+    keeper, fake = keeper_over_fake()
+
+    outcome = keeper.apply(changes_of(*images), NOW)
+
+    assert outcome.applied == 300
+    assert outcome.transactions > 1
+    for t in range(3):
+        assert fake.items[("BOARD#team", f"team {t}")]["answers"] == 100
+        assert fake.items[("BOARD#team", f"team {t}")]["points"] == 1000
+    assert all(score(fake, f"m{i}")["points"] == 20 for i in range(150))
+
+
+# ---------------------------------------------------------------------------- streaks
+MONDAY = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+
+
+def fact(theme: str, week: int, *, answered: bool, days: int = 7) -> PromptFact:
+    """A theme sent to the member on the Monday of `week` (0 = first), due `days` later."""
+    sent = MONDAY + timedelta(weeks=week)
+    return PromptFact(theme, sent, sent + timedelta(days=days), answered)
+
+
+def through(prompt: PromptFact) -> str:
+    return f"PROMPT#{prompt.sent_at.isoformat()}#{prompt.theme_id}"
+
+
+def after_week(week: int) -> datetime:
+    return MONDAY + timedelta(weeks=week + 1, hours=1)
+
+
+def test_consecutive_answered_themes_count() -> None:
+    prompts = [fact(t, w, answered=True) for w, t in enumerate(("a", "b", "c"))]
+
+    shown, state = advance_streak(StreakState(), prompts, after_week(2) + timedelta(days=7))
+
+    assert shown == 3
+    assert state == StreakState(3, through(prompts[-1]))
+
+
+def test_an_open_theme_not_yet_answered_neither_counts_nor_breaks() -> None:
+    a, b = fact("a", 0, answered=True), fact("b", 1, answered=True)
+    c = fact("c", 2, answered=False)  # sent Monday, due next Monday
+
+    shown, state = advance_streak(StreakState(), [a, b, c], c.sent_at + timedelta(days=3))
+
+    assert shown == 2
+    assert state == StreakState(2, through(b))
+
+
+def test_a_theme_whose_deadline_passed_unanswered_breaks_the_streak() -> None:
+    a, b = fact("a", 0, answered=True), fact("b", 1, answered=True)
+    missed = fact("c", 2, answered=False)
+
+    shown, state = advance_streak(StreakState(), [a, b, missed], missed.deadline)
+
+    assert shown == 0
+    assert state == StreakState(0, through(missed))
+
+
+def test_answering_again_after_a_break_starts_from_one() -> None:
+    prompts = [
+        fact("a", 0, answered=True),
+        fact("b", 1, answered=False),
+        fact("c", 2, answered=True),
+    ]
+
+    shown, state = advance_streak(StreakState(), prompts, after_week(2) + timedelta(days=7))
+
+    assert (shown, state.streak) == (1, 1)
+
+
+def test_a_late_answer_still_counts_in_sent_order() -> None:
+    # Given two themes open at once; the member answers the newer one first
+    older = fact("a", 0, answered=False, days=14)
+    newer = fact("b", 1, answered=True)
+    midweek = newer.sent_at + timedelta(days=2)
+    shown, saved = advance_streak(StreakState(), [older, newer], midweek)
+    assert shown == 1
+    assert saved == StreakState()  # the older theme is still open: nothing settled yet
+
+    # When the older one is answered before its deadline, in any order
+    answered_older = fact("a", 0, answered=True, days=14)
+    later = midweek + timedelta(days=1)
+    shown, saved = advance_streak(saved, [newer, answered_older], later)
+
+    # Then both count, and the state settles past both, in the order they were sent
+    assert shown == 2
+    assert saved == StreakState(2, through(newer))
+
+
+def test_an_edit_changes_nothing() -> None:
+    # What the streak knows of a prompt is whether it was answered, not how often: an edited
+    # answer gives the same fact as its first version, hence the same streak.
+    assert {f.name for f in fields(PromptFact)} == {"theme_id", "sent_at", "deadline", "answered"}
+    prompts = [fact("a", 0, answered=True), fact("b", 1, answered=True)]
+    shown, state = advance_streak(StreakState(), prompts, after_week(1))
+
+    # Replayed after the edit, from the saved state: the settled prompts are not re-read
+    again = [p for p in prompts if through(p) > state.through]
+
+    assert (shown, state) == (2, StreakState(2, through(prompts[1])))
+    assert advance_streak(state, again, after_week(1) + timedelta(days=2)) == (2, state)
+
+
+@pytest.mark.parametrize(
+    ("addressed", "expected"),
+    [(False, 2), (True, 1)],
+    ids=["not-addressed-to-the-member-never-breaks", "addressed-and-missed-breaks"],
+)
+def test_a_theme_not_addressed_to_the_member_never_affects_the_streak(
+    addressed: bool, expected: int
+) -> None:
+    # Given theme "b", sent to another circle in week 1 and closed unanswered by this member
+    a, c = fact("a", 0, answered=True), fact("c", 2, answered=True)
+    other_circles_theme = fact("b", 1, answered=False)
+    prompts = [a, other_circles_theme, c] if addressed else [a, c]
+
+    shown, _ = advance_streak(StreakState(), prompts, after_week(3))
+
+    assert shown == expected
+
+
+def test_the_saved_state_never_moves_past_an_open_unanswered_theme() -> None:
+    a = fact("a", 0, answered=True)
+    open_b = fact("b", 1, answered=False, days=14)
+    c = fact("c", 2, answered=True)
+    now = c.sent_at + timedelta(days=1)
+
+    shown, state = advance_streak(StreakState(), [a, open_b, c], now)
+
+    assert shown == 2
+    assert state == StreakState(1, through(a))  # b and c are looked at again next week
+
+    # Next week b closed unanswered: it breaks, and c still counts after it
+    shown, state = advance_streak(state, [open_b, c], open_b.deadline)
+    assert shown == 1
+    assert state == StreakState(1, through(c))
+
+
+def test_a_missed_theme_behind_an_open_one_is_not_forgotten() -> None:
+    a = fact("a", 0, answered=True)
+    open_b = fact("b", 1, answered=False, days=21)
+    missed_c = fact("c", 2, answered=False)
+    now = missed_c.deadline + timedelta(hours=1)
+
+    shown, state = advance_streak(StreakState(), [a, open_b, missed_c], now)
+
+    assert shown == 0
+    assert state.through == through(a)
+    # b answered later: c, still after the saved point, breaks the streak again
+    answered_b = fact("b", 1, answered=True, days=21)
+    assert advance_streak(state, [answered_b, missed_c], now + timedelta(days=1))[0] == 0
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[tuple[PromptFact, datetime | None]]:
+    """Prompts sent to a member over weeks, each with when it was answered (or never)."""
+    count = draw(st.integers(0, 12))
+    history = []
+    for index in range(count):
+        sent = MONDAY + timedelta(days=draw(st.integers(0, 60)), hours=draw(st.integers(0, 23)))
+        deadline = sent + timedelta(days=draw(st.integers(1, 21)))
+        answer_after = draw(st.none() | st.integers(0, int((deadline - sent).total_seconds()) - 1))
+        answered_at = None if answer_after is None else sent + timedelta(seconds=answer_after)
+        history.append((PromptFact(f"t{index:02d}", sent, deadline, False), answered_at))
+    return history
+
+
+def seen_at(history: list[tuple[PromptFact, datetime | None]], now: datetime) -> list[PromptFact]:
+    """The member's prompts sent by `now`, as a reader of the table sees them then."""
+    return [
+        PromptFact(p.theme_id, p.sent_at, p.deadline, at is not None and at <= now)
+        for p, at in history
+        if p.sent_at <= now
+    ]
+
+
+def expected_streak(prompts: list[PromptFact], now: datetime) -> int:
+    """The rule, written plainly: answered themes since the last one missed."""
+    streak = 0
+    for p in sorted(prompts, key=lambda p: (p.sent_at, p.theme_id)):
+        if p.answered:
+            streak += 1
+        elif now >= p.deadline:
+            streak = 0
+    return streak
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories(), st.lists(st.integers(1, 24 * 100), min_size=1, max_size=12))
+def test_week_after_week_from_the_saved_state_gives_the_streak_the_rule_gives(
+    history: list[tuple[PromptFact, datetime | None]], hours: list[int]
+) -> None:
+    # As the digest reads it: each time, only the prompts after the saved point
+    state = StreakState()
+    for now in sorted(MONDAY + timedelta(hours=h) for h in hours):
+        newer = [p for p in seen_at(history, now) if through(p) > state.through]
+        shown, saved = advance_streak(state, newer, now)
+
+        assert shown == expected_streak(seen_at(history, now), now)
+        # Replaying the same prompts from the saved state changes nothing (idempotent)
+        again = [p for p in newer if through(p) > saved.through]
+        assert advance_streak(saved, again, now) == (shown, saved)
+        state = saved
+
+
+# ---------------------------------------------------------------------------- standings
+def test_a_small_team_with_a_higher_participation_rate_ranks_above_a_big_one() -> None:
+    big = Standing("Ventes", points=400, answers=40, prompts=80)  # 50 %
+    small = Standing("Juridique", points=30, answers=3, prompts=3)  # 100 %
+
+    assert ranked([big, small]) == [small, big]
+
+
+def test_ties_on_rate_are_broken_by_points_then_name() -> None:
+    fewer_points = Standing("Achats", points=20, answers=2, prompts=4)
+    more_points = Standing("Ventes", points=50, answers=5, prompts=10)
+    same_as_more_b = Standing("Data", points=50, answers=1, prompts=2)
+
+    assert ranked([fewer_points, more_points, same_as_more_b]) == [
+        same_as_more_b,
+        more_points,
+        fewer_points,
+    ]
+
+
+def test_a_team_with_no_prompt_sent_has_rate_zero_and_ranks_last() -> None:
+    idle = Standing("Nouveaux", points=0, answers=0, prompts=0)
+    active = Standing("Produit", points=10, answers=1, prompts=5)
+
+    assert idle.participation == 0.0
+    assert ranked([idle, active]) == [active, idle]
+
+
+@pytest.mark.parametrize(
+    ("answers", "prompts", "rate"),
+    [(0, 4, 0.0), (1, 4, 0.25), (4, 4, 1.0), (3, 0, 0.0)],
+    ids=["none", "quarter", "all", "answers-without-prompts"],
+)
+def test_participation_is_answers_over_prompts_sent(
+    answers: int, prompts: int, rate: float
+) -> None:
+    assert Standing("x", 0, answers, prompts).participation == rate
