@@ -2,7 +2,7 @@
 
 import warnings
 
-from bench import cold_start, dispatch_bench, machine, roster_import
+from bench import cold_start, digest_bench, dispatch_bench, machine, roster_import
 
 
 def main() -> None:
@@ -39,6 +39,27 @@ def main() -> None:
         f"{queue['seconds']:6.2f} s   ({queue['sqs_calls']:,} SendMessageBatch; "
         "in-memory table, SQS calls counted, not sent)"
     )
+
+    print("\nScores and digests")
+    batch = digest_bench.stream_batch_writes()
+    print(
+        f"  one stream batch of {batch['answers']} answers: {batch['writes']} DynamoDB writes "
+        f"in {batch['transactions']} transactions, for {batch['members']} distinct members, "
+        f"{batch['teams']} teams, {batch['circles']} circles"
+    )
+    print(
+        f"    (awards {batch['answers']} + members {batch['members']} + teams "
+        f"{batch['teams']} + circles {batch['circles']}, per transaction)"
+    )
+    cost = digest_bench.digest_read_cost()
+    print(
+        "  digest read cost, items read (requests) for 100 readers: "
+        f"1 week of history {cost['one']['items']:,} ({cost['one']['requests']}), "
+        f"52 weeks {cost['year']['items']:,} ({cost['year']['requests']}) "
+        f"-> ratio {cost['ratio']:.3f} (goal <= 1.1)"
+    )
+    build = digest_bench.digest_build_seconds()
+    print(f"  one reader's digest (render + sign its links + MIME), median   {build * 1000:.2f} ms")
 
     imports = cold_start.measure()
     baseline, _ = imports.pop("boto3")

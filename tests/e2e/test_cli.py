@@ -107,3 +107,42 @@ def test_upload_to_a_bucket_waits_for_the_import_report(local: Local, tmp_path: 
     assert f"uploaded s3://{bucket}/roster/bad-roster.csv" in result.stderr
     report = json.loads(result.stdout)
     assert [(e["row"], e["column"]) for e in report["errors"]] == [(3, "email"), (3, "timezone")]
+
+
+def test_dead_letters_are_listed_and_replayed_from_the_command_line(local: Local) -> None:
+    import boto3
+
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=local.moto_url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    outputs = json.loads(local.request("GET", "/_local/outputs").body)
+    job = {"job": "prompt", "theme": "demo-1", "member": "mnobody"}
+    sqs.send_message(QueueUrl=outputs["SendDeadLetterQueueUrl"], MessageBody=json.dumps(job))
+
+    listed = palabre("dlq", "list", "--local", local.url)
+    assert listed.returncode == 0, listed.stderr
+    parked = json.loads(listed.stdout)
+    assert set(parked) == {
+        "ImportFailureQueue",
+        "ScheduleFailureQueue",
+        "ScoreFailureQueue",
+        "SendDeadLetterQueue",
+    }
+    assert [p["body"] for p in parked["SendDeadLetterQueue"]] == [job]
+
+    replayed = palabre("dlq", "replay", "SendDeadLetterQueue", "--local", local.url)
+    assert replayed.returncode == 0, replayed.stderr
+    result = json.loads(replayed.stdout)["SendDeadLetterQueue"]
+    assert (result["source"], len(result["replayed"])) == ("SendQueue", 1)
+    # Back in its queue, the job ran: a member no longer in the roster is skipped, recorded
+    assert json.loads(
+        palabre("dlq", "list", "SendDeadLetterQueue", "--local", local.url).stdout
+    ) == {"SendDeadLetterQueue": []}
+
+    missing = palabre("dlq", "list", "NoSuchQueue", "--local", local.url)
+    assert missing.returncode != 0
+    assert "not a dead-letter queue" in missing.stderr

@@ -67,6 +67,8 @@ class Runtime:
         self.clock = clock
         self.lock = threading.RLock()
         self._modules: dict[str, ModuleType] = {}
+        self.current: str | None = None
+        """the function running now (tools that count AWS calls attribute them by it)"""
         self.history: deque[Invocation] = deque(maxlen=500)
 
     def environment(self, function: Function) -> dict[str, str]:
@@ -100,6 +102,7 @@ class Runtime:
         function = self.functions[logical_id]
         invocation = Invocation(function=logical_id, at=self.clock())
         with self.lock, _environ(self.environment(function)):
+            self.current = logical_id
             try:
                 invocation.result = self._handler(function)(event, LambdaContext(function))
             except Exception as error:  # noqa: BLE001 - reported as Lambda reports it
@@ -108,6 +111,8 @@ class Runtime:
                     "errorMessage": str(error),
                     "stackTrace": traceback.format_exception(error)[-6:],
                 }
+            finally:
+                self.current = None
         self.history.append(invocation)
         return invocation
 

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 import palabre.clock
 from palabre_cli.dlq import DeadLetters
-from palabre_cli.local import events
+from palabre_cli.local import events, moto_fixes
 from palabre_cli.local.clock import LocalClock
 from palabre_cli.local.filters import matches
 from palabre_cli.local.peek import Peek
@@ -67,6 +67,7 @@ class LocalStack:
     ) -> None:
         self.endpoint = endpoint
         self.clock = clock
+        moto_fixes.apply()
         self.translated = translate(parameters=parameters, region=REGION)
         self.parameters = self.translated.parameters
         self._clients: dict[str, Any] = {}
@@ -579,28 +580,26 @@ class LocalStack:
         )
 
     def dead_letter_queues(self) -> list[dict[str, Any]]:
-        targets = {q.dead_letter_arn for q in self.provisioned.queues.values()}
-        targets |= {f.on_failure for f in self.provisioned.functions.values()}
-        targets |= {t.on_failure for t in self.provisioned.stream_triggers}
+        """Every queue template.yaml parks failures in, and how many messages each holds."""
         sqs = self.client("sqs")
         found = []
-        for queue in self.provisioned.queues.values():
-            if queue.arn in targets:
-                attributes = sqs.get_queue_attributes(
-                    QueueUrl=queue.url,
-                    AttributeNames=[
-                        "ApproximateNumberOfMessages",
-                        "ApproximateNumberOfMessagesNotVisible",
-                    ],
-                )["Attributes"]
-                found.append(
-                    {
-                        "queue": queue.logical_id,
-                        "url": queue.url,
-                        "messages": int(attributes["ApproximateNumberOfMessages"])
-                        + int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-                    }
-                )
+        for logical_id in self.dead_letters().names():
+            queue = self.provisioned.queues[logical_id]
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=queue.url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            found.append(
+                {
+                    "queue": logical_id,
+                    "url": queue.url,
+                    "messages": int(attributes["ApproximateNumberOfMessages"])
+                    + int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+                }
+            )
         return found
 
 

@@ -1,0 +1,308 @@
+"""Scores and digests: DynamoDB writes for a stream batch of 100 answers; what a digest
+reads with one week and with a year of history; building one reader's digest."""
+
+import random
+import statistics
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from palabre.digest import DigestAnswer, DigestTheme, Edition, Rate
+from palabre.links import Links
+from palabre.models import Audience, Member, Theme, Visibility, group_key
+from palabre.roster import Directory
+from palabre.store import keys
+from palabre.store.members import directory_fields, member_item
+from palabre.store.themes import theme_item
+from palabre.tokens import Signer
+
+PARIS = ZoneInfo("Europe/Paris")
+CIRCLES = 10
+PER_CIRCLE = 10
+TEAMS = 4
+FIRST_MONDAY = date(2025, 12, 1)
+
+
+def _members() -> list[Member]:
+    return [
+        Member(
+            email=f"m{c:02d}{n:02d}@bench.palabre.example",
+            first_name=f"Prénom{c}{n}",
+            circle=f"Cercle {c:02d}",
+            team=f"Équipe {(c * PER_CIRCLE + n) % TEAMS}",
+            locale="fr",
+            timezone="Europe/Paris",
+        )
+        for c in range(CIRCLES)
+        for n in range(PER_CIRCLE)
+    ]
+
+
+def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
+    """What `weeks` weeks of Palabre leave in the table: themes, prompts, answers, votes,
+    awards, scores, streaks and send records — written directly, as the handlers would."""
+    rng = random.Random(weeks)
+    items: list[dict[str, Any]] = [member_item(m) for m in members]
+    items.append({**keys.DIRECTORY, **directory_fields(Directory.of(members))})
+    points: Counter[str] = Counter()
+    for week in range(weeks):
+        monday = FIRST_MONDAY + timedelta(weeks=week)
+        theme = Theme(
+            id=f"week-{week:02d}",
+            send_on=monday + timedelta(days=1),
+            title=f"Thème {week}",
+            prompt="Qu'avez-vous essayé ?",
+            audience=Audience(everyone=True),
+        )
+        items.append(theme_item(theme))
+        sent_at = datetime.combine(theme.send_on, datetime.min.time(), PARIS) + timedelta(hours=9)
+        iso_year, iso_week, _ = monday.isocalendar()
+        week_id = f"{iso_year}-W{iso_week:02d}"
+        for member in members:
+            mid = member.id
+            items.append(
+                {
+                    **keys.prompt(theme.id, mid),
+                    "type": "prompt",
+                    "theme_id": theme.id,
+                    "member_id": mid,
+                    "status": "sent",
+                    "sent_at": sent_at.isoformat(),
+                    "deadline": (sent_at + timedelta(days=8)).isoformat(),
+                    "circle": member.circle,
+                    "team": member.team,
+                    "GSI1PK": keys.member_partition(mid),
+                    "GSI1SK": f"PROMPT#{sent_at.isoformat()}#{theme.id}",
+                }
+            )
+            if rng.random() < 0.5:
+                continue
+            circle = group_key(member.circle)
+            items.append(
+                {
+                    **keys.answer(theme.id, mid),
+                    "type": "answer",
+                    "theme_id": theme.id,
+                    "member_id": mid,
+                    "text": f"Réponse de la semaine {week}. " * 8,
+                    "visibility": rng.choice(["circle", "organisation"]),
+                    "week": week_id,
+                    "points": 15,
+                    "circle": member.circle,
+                    "team": member.team,
+                    "first_name": member.first_name,
+                    "useful": rng.randint(0, 3),
+                    "GSI1PK": keys.week_partition(week_id),
+                    "GSI1SK": f"ANSWER#{circle}#{theme.id}#{mid}",
+                    "GSI2PK": f"CIRCLE#{circle}",
+                    "GSI2SK": f"ANSWER#{week_id}#{theme.id}#{mid}",
+                }
+            )
+            items.append({**keys.award(mid, f"answer#{theme.id}"), "points": 15})
+            points[mid] += 15
+        if week < weeks - 1:  # every past week had its digest sent
+            items.extend(
+                {**keys.digest_record(week_id, "digest", m.id), "status": "sent"} for m in members
+            )
+        if week == weeks - 2:  # and that digest left each reader's streak settled this far
+            items.extend(
+                {
+                    **keys.streak(m.id),
+                    "streak": 1,
+                    "through": f"PROMPT#{sent_at.isoformat()}#{theme.id}",
+                }
+                for m in members
+            )
+    for member in members:
+        items.append({**keys.score(member.id), "points": points[member.id]})
+    return items
+
+
+def _digest_reads(history: int) -> dict[str, Any]:
+    """What Monday's digest reads after `history` weeks of Palabre, plus the week it covers
+    (whose digest goes out: prompts, answers, the theme that closed that week)."""
+    weeks = history + 1
+    import palabre.aws
+    from bench.roster_import import in_process_moto
+    from palabre.store.table import Table
+    from palabre_cli.local.clock import LocalClock
+    from palabre_cli.local.stack import LocalStack
+
+    members = _members()
+    last_monday = FIRST_MONDAY + timedelta(weeks=weeks)
+    with in_process_moto():
+        palabre.aws.reset()
+        stack = LocalStack(
+            endpoint=None,
+            clock=LocalClock(
+                datetime.combine(last_monday, datetime.min.time(), PARIS) + timedelta(hours=7)
+            ),
+        )
+        # The history is written as the handlers left it, scores included: the score stream
+        # is not what this measures, so it does not run on it.
+        stack.provisioned.stream_triggers.clear()
+        table = Table(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+        table.put_many(_history(members, weeks))
+        read_items: Counter[str] = Counter()
+
+        def count(model: Any, parsed: dict[str, Any], **_: Any) -> None:
+            if model.name in ("Query", "Scan"):
+                read_items["items"] += parsed.get("Count", 0)
+            elif model.name == "GetItem":
+                read_items["items"] += 1 if "Item" in parsed else 0
+            elif model.name == "BatchGetItem":
+                read_items["items"] += sum(len(v) for v in parsed.get("Responses", {}).values())
+            if model.name in ("Query", "Scan", "GetItem", "BatchGetItem"):
+                read_items["requests"] += 1
+
+        palabre.aws.client("dynamodb").meta.events.register("after-call.dynamodb.*", count)
+        started = time.perf_counter()
+        invocation = stack.runtime.invoke(
+            "WeeklyDigestFunction",
+            {
+                "time": (
+                    datetime.combine(last_monday, datetime.min.time(), PARIS) + timedelta(hours=8)
+                ).isoformat()
+            },
+        )
+        if invocation.error:
+            raise RuntimeError(invocation.error)
+        stack.drain()
+        elapsed = time.perf_counter() - started
+        delivered = len(stack.raw_mail())
+        palabre.aws.reset()
+    return {
+        "items": read_items["items"],
+        "requests": read_items["requests"],
+        "delivered": delivered,
+        "seconds": elapsed,
+    }
+
+
+def digest_read_cost() -> dict[str, Any]:
+    one, year = _digest_reads(1), _digest_reads(52)
+    return {"one": one, "year": year, "ratio": year["items"] / one["items"]}
+
+
+def digest_build_seconds() -> float:
+    return digest_build()
+
+
+def _edition(members: list[Member]) -> Edition:
+    answers = [
+        DigestAnswer(
+            theme_id="week-01",
+            author_id=m.id,
+            first_name=m.first_name,
+            circle=m.circle,
+            text="Un rituel qui a marché : " + "détail. " * 20,
+            visibility=Visibility.CIRCLE,
+            useful=i % 3,
+        )
+        for i, m in enumerate(members[:12])
+    ]
+    return Edition(
+        week="2026-W49",
+        start=date(2026, 11, 30),
+        end=date(2026, 12, 6),
+        scope="circle",
+        circle="Cercle 00",
+        themes=[DigestTheme(id="week-01", title="Nos rituels", answers=answers)],
+        top=[a for a in answers if a.useful][:3],
+        participation=Rate(answers=6, prompts=10),
+        teams=[Rate(name=f"Équipe {t}", answers=10 + t, prompts=20, points=150) for t in range(4)],
+    )
+
+
+def digest_build(runs: int = 300) -> float:
+    from pathlib import Path
+
+    from palabre.digest_mail import compose_digest
+    from palabre.prompt_mail import Sender
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    members = _members()
+    edition = _edition(members)
+    links = Links("https://palabre.example.com", Signer(["k" * 64]))
+    sender = Sender("Bench", "palabre@example.com", templates)
+    now = datetime(2026, 12, 7, 7, tzinfo=UTC)
+    compose_digest(edition, members[50], 120, 4, links, sender, now).as_bytes()  # warm
+    samples = []
+    for n in range(runs):
+        reader = members[n % len(members)]
+        started = time.perf_counter()
+        compose_digest(edition, reader, 120, 4, links, sender, now).as_bytes()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
+    """The score stream on one batch of `answers` new answers, against moto: how many
+    items its transactions write, beside how many distinct members, teams and circles."""
+    import palabre.aws
+    from bench.roster_import import in_process_moto
+    from palabre.store.table import to_dynamo
+    from palabre_cli.local.clock import LocalClock
+    from palabre_cli.local.events import stream_record
+    from palabre_cli.local.stack import LocalStack
+
+    rng = random.Random(3)
+    members = _members()
+    chosen = [rng.choice(members) for _ in range(answers)]
+    records = []
+    for n, member in enumerate(chosen):
+        image = {
+            **keys.answer(f"theme-{n}", member.id),
+            "type": "answer",
+            "theme_id": f"theme-{n}",
+            "member_id": member.id,
+            "points": 15,
+            "circle": member.circle,
+            "team": member.team,
+        }
+        records.append(
+            stream_record(
+                {
+                    "eventID": str(n),
+                    "eventName": "INSERT",
+                    "eventVersion": "1.1",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": "eu-west-1",
+                    "dynamodb": {
+                        "Keys": to_dynamo(keys.answer(f"theme-{n}", member.id)),
+                        "NewImage": to_dynamo(image),
+                        "SequenceNumber": str(1000 + n),
+                        "ApproximateCreationDateTime": datetime(2026, 12, 1, tzinfo=UTC),
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+                    },
+                },
+                arn="arn:aws:dynamodb:eu-west-1:123456789012:table/bench/stream/x",
+            )
+        )
+    with in_process_moto():
+        palabre.aws.reset()
+        stack = LocalStack(endpoint=None, clock=LocalClock(datetime(2026, 12, 1, 9, tzinfo=UTC)))
+        written: Counter[str] = Counter()
+
+        def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+            if model.name == "TransactWriteItems":
+                written["items"] += len(params["TransactItems"])
+                written["transactions"] += 1
+
+        palabre.aws.client("dynamodb").meta.events.register(
+            "provide-client-params.dynamodb.*", count
+        )
+        invocation = stack.runtime.invoke("ScoreStreamFunction", {"Records": records})
+        if invocation.error:
+            raise RuntimeError(invocation.error)
+        palabre.aws.reset()
+    return {
+        "answers": answers,
+        "writes": written["items"],
+        "transactions": written["transactions"],
+        "members": len({m.id for m in chosen}),
+        "teams": len({m.team for m in chosen}),
+        "circles": len({m.circle for m in chosen}),
+    }
