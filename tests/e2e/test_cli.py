@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from palabre_cli import demo
@@ -146,3 +147,27 @@ def test_dead_letters_are_listed_and_replayed_from_the_command_line(local: Local
     missing = palabre("dlq", "list", "NoSuchQueue", "--local", local.url)
     assert missing.returncode != 0
     assert "not a dead-letter queue" in missing.stderr
+
+
+def test_demo_0_starts_an_empty_stack() -> None:
+    env = {**os.environ, "PORT": "0", "DEMO": "0", "CLOCK_START": "2027-02-01T10:00:00+01:00"}
+    process = subprocess.Popen(
+        [PALABRE, "local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(6)]
+        assert "empty" in banner[0]
+        url = next(line.split()[1] for line in banner if line.strip().startswith("console"))
+        with urllib.request.urlopen(url.removesuffix("/_local/") + "/_local/mail") as response:
+            assert json.loads(response.read()) == []
+        clock = next(line for line in banner if line.strip().startswith("clock"))
+        assert "2027-02-01T10:00" in clock
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
