@@ -13,7 +13,7 @@ from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, sent, tick
 from tests.functional.test_dispatch import LEA, MONTREAL_MORNING
-from tests.functional.test_scores import HUGO, MANON, answer
+from tests.functional.test_scores import HUGO, MANON, answer, vote
 
 MONDAY = datetime.fromisoformat("2026-12-07T08:00:00+01:00")
 OBSERVER = "nathalie.vincent@demo.palabre.example"
@@ -137,6 +137,25 @@ def test_the_digest_is_sent_once_whatever_reruns(week: LocalStack) -> None:
         )
     assert set(counts.values()) == {1}
     assert len([m for m in sent(week) if m["Subject"].startswith(DIGEST)]) == 20
+
+
+def test_answers_voted_useful_lead_the_digest_and_the_report(org: LocalStack) -> None:
+    answer(org, LEA, "Tour de table du lundi.", visibility="organisation")
+    answer(org, HUGO, "Café du vendredi.")
+    org.drain()
+    vote(org, author=LEA, voter=HUGO)
+    vote(org, author=LEA, voter=MANON)
+    org.drain()  # the votes reach the answer's count
+    monday(org)
+
+    [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    for message in (digest_of(org, MANON), report):
+        body = text(message)
+        top = body.split("## Les pratiques les plus utiles")[1].split("##")[0]
+        assert top.strip() == "- Léa (Bâtisseurs), jugée utile par 2: Tour de table du lundi."
+        html = message.get_body(("html",)).get_content()
+        assert "Les pratiques les plus utiles</h2>" in html  # styles are inlined on the tag
+        assert ">Léa · Bâtisseurs · jugée utile par 2</p>" in html
 
 
 def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:

@@ -28,6 +28,22 @@ def answer(stack: LocalStack, address: str, text: str, visibility: str = "circle
     assert status == 200
 
 
+def vote(stack: LocalStack, *, author: str, voter: str, theme: str = "demo-1") -> None:
+    """Follow the "useful" link the voter's digest would carry for the author's answer."""
+    from palabre.tokens import Purpose, Signer, keys_from_secret
+
+    secret = stack.client("secretsmanager").get_secret_value(
+        SecretId=stack.provisioned.physical["LinkSigningSecret"]
+    )
+    token = Signer(keys_from_secret(json.loads(secret["SecretString"]))).sign(
+        Purpose.VOTE,
+        [theme, member_id(author), member_id(voter)],
+        datetime.fromisoformat("2026-12-30T00:00:00+01:00"),
+    )
+    status, _, _ = stack.api(method="POST", path=f"/vote/{token}", query="", headers={}, body=b"")
+    assert status == 200
+
+
 def score(stack: LocalStack, address: str) -> dict[str, Any]:
     return dynamodb_item(stack, f"MEMBER#{member_id(address)}", "SCORE")
 
@@ -156,22 +172,8 @@ def test_replaying_a_poison_record_fails_again_and_it_stays_parked(org: LocalSta
 def test_useful_votes_earn_the_author_two_points_each(org: LocalStack) -> None:
     answer(org, LEA, "Tour de table.", visibility="organisation")
     org.drain()
-    keys = json.loads(
-        org.client("secretsmanager").get_secret_value(
-            SecretId=org.provisioned.physical["LinkSigningSecret"]
-        )["SecretString"]
-    )
-    from palabre.tokens import Purpose, Signer, keys_from_secret
-
-    signer = Signer(keys_from_secret(keys))
     for voter in (HUGO, MANON, HUGO):  # Hugo twice: counted once
-        token = signer.sign(
-            Purpose.VOTE,
-            ["demo-1", member_id(LEA), member_id(voter)],
-            datetime.fromisoformat("2026-12-30T00:00:00+01:00"),
-        )
-        status, _, _ = org.api(method="POST", path=f"/vote/{token}", query="", headers={}, body=b"")
-        assert status == 200
+        vote(org, author=LEA, voter=voter)
     org.drain()
 
     assert score(org, LEA)["points"] == {"N": str(15 + 2 * 2)}
