@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -186,6 +186,30 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
         ]
     }
     assert keys == {f"exports/2026-W49/{n}.csv" for n in ("answers", "scores", "participation")}
+
+
+def test_circles_and_teams_count_the_same_answers_in_the_report(org: LocalStack) -> None:
+    # Léa answers on Tuesday; Hugo on Monday morning, after the week ended but before
+    # the digest: his answer is to a theme of that week, so both breakdowns count it.
+    answer(org, LEA, "Tour de table du lundi.")
+    tick(org, MONTREAL_MORNING)
+    org.drain()
+    org.clock.move_to(MONDAY - timedelta(minutes=30))
+    answer(org, HUGO, "Café du vendredi.")
+    org.drain()
+    monday(org)
+
+    [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    body = text(report)
+    circles = body.split("## Participation par cercle")[1].split("##")[0]
+    teams = body.split("## Participation par équipe")[1].split("##")[0]
+
+    def totals(section: str) -> tuple[int, int]:
+        pairs = re.findall(r"participation (\d+)/(\d+)", section)
+        return sum(int(a) for a, _ in pairs), sum(int(p) for _, p in pairs)
+
+    assert totals(circles) == totals(teams)
+    assert totals(teams)[0] == 2
 
 
 def test_the_report_counts_parked_messages(org: LocalStack) -> None:

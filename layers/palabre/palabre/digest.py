@@ -239,7 +239,8 @@ class DigestBuilder:
         themes = self._themes(week, {a.theme_id for a in answers})
         this_week = [t for t in themes.values() if week.start <= t.send_on <= week.end]
         sent, answered = self._this_weeks_themes(this_week)
-        teams = [_rate(s) for s in standings(self.table, "team")]
+        team_standings = standings(self.table, "team")
+        teams = [_rate(s) for s in team_standings]
         circle_rates = _week_rates(sent, answered, "circle")
 
         editions = 0
@@ -286,7 +287,8 @@ class DigestBuilder:
         self._put(edition_key(week.id, ""), organisation.model_dump_json())
         editions += 1
 
-        report = self._report(week, answers, themes, sent, answered, circle_rates)
+        rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
+        report = self._report(week, answers, themes, rates, team_standings)
         self._put(report_key(week.id), report.model_dump_json())
         digests, reports = self._queue(week)
         logger.info("digest queued", extra={"week": week.id, "digests": digests})
@@ -325,26 +327,16 @@ class DigestBuilder:
         week: Week,
         answers: list[DigestAnswer],
         themes: dict[str, Theme],
-        sent: list[Item],
-        teams: list[Rate],
-        circle_rates: dict[str, Rate],
+        rates: dict[str, dict[str, Rate]],
+        team_standings: list[Standing],
     ) -> Report:
-        team_rates: dict[str, Rate] = {}
-        for prompt in sent:
-            team_rates.setdefault(
-                group_key(prompt.get("team", "")), Rate(name=prompt.get("team", ""))
-            ).prompts += 1
-        answered_by = {(a.theme_id, a.author_id) for a in answers}
-        for prompt in sent:
-            if (prompt["theme_id"], prompt["member_id"]) in answered_by:
-                team_rates[group_key(prompt.get("team", ""))].answers += 1
-        exports = self._exports(week, answers, themes, circle_rates, team_rates)
+        exports = self._exports(week, answers, themes, rates, team_standings)
         return Report(
             week=week.id,
             start=week.start,
             end=week.end,
-            circles=sorted(circle_rates.values(), key=lambda r: r.name),
-            teams=sorted(team_rates.values(), key=lambda r: r.name),
+            circles=sorted(rates["circle"].values(), key=lambda r: r.name),
+            teams=sorted(rates["team"].values(), key=lambda r: r.name),
             top=_top(answers),
             non_responders=self._non_responders(week),
             suppressed=[
@@ -402,8 +394,8 @@ class DigestBuilder:
         week: Week,
         answers: list[DigestAnswer],
         themes: dict[str, Theme],
-        circle_rates: dict[str, Rate],
-        team_rates: dict[str, Rate],
+        rates: dict[str, dict[str, Rate]],
+        team_standings: list[Standing],
     ) -> dict[str, str]:
         prefix = f"{EXPORT_PREFIX}/{week.id}"
         files = {
@@ -426,16 +418,19 @@ class DigestBuilder:
                 ["kind", "name", "points", "answers", "prompts", "participation"],
                 (
                     [kind, s.name, s.points, s.answers, s.prompts, f"{s.participation:.2f}"]
-                    for kind in ("team", "circle")
-                    for s in standings(self.table, kind)
+                    for kind, rows in (
+                        ("team", team_standings),
+                        ("circle", standings(self.table, "circle")),
+                    )
+                    for s in rows
                 ),
             ),
             "participation": csv_bytes(
                 ["kind", "name", "prompts", "answers", "rate"],
                 (
                     [kind, r.name, r.prompts, r.answers, f"{r.percent}%"]
-                    for kind, rates in (("circle", circle_rates), ("team", team_rates))
-                    for r in sorted(rates.values(), key=lambda r: r.name)
+                    for kind in ("circle", "team")
+                    for r in sorted(rates[kind].values(), key=lambda r: r.name)
                 ),
             ),
         }
