@@ -4,7 +4,7 @@ import copy
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
+from palabre.store.table import ConditionFailed
 
 type Item = dict[str, Any]
 
@@ -49,7 +49,7 @@ class FakeTable:
 
     def put(self, item: Mapping[str, Any], **conditions: Any) -> None:
         if not _holds(self.items.get(_key(item)), conditions):
-            raise ClientError(
+            raise ConditionFailed(
                 {"Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}},
                 "PutItem",
             )

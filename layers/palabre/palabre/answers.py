@@ -16,7 +16,7 @@ from palabre.i18n import N_
 from palabre.models import Theme, Visibility, group_key
 from palabre.prompt_mail import FAST_BONUS, sent_within_bonus
 from palabre.store import keys
-from palabre.store.table import Item, Table, is_conditional_failure
+from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
 from palabre.text import control_characters
 from palabre.tokens import InvalidToken, Purpose, Signer
@@ -148,10 +148,8 @@ class Answers:
             points += FAST_BONUS
         try:
             old = self._write(view, form, now, week, circle_key, condition, version, points)
-        except Exception as error:
-            if is_conditional_failure(error):
-                raise EditedMeanwhile from None
-            raise
+        except ConditionFailed:
+            raise EditedMeanwhile from None
         created = not old
         saved_answer = {"text": form.answer, "visibility": form.visibility.value}
         return Saved(

@@ -31,7 +31,7 @@ from palabre.scheduling import (
 )
 from palabre.store import keys
 from palabre.store.members import MemberStore
-from palabre.store.table import Item, Table, is_conditional_failure
+from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import ThemeStore
 
 # Members per page, and per saved cursor position: a retried tick queues at most one page
@@ -126,10 +126,8 @@ class DispatchStore:
                 condition="attribute_not_exists(done) AND "
                 "(attribute_not_exists(lease_until) OR lease_until < :now)",
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+        except ConditionFailed:
+            return False
         return True
 
     def advance(

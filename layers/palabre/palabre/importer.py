@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from botocore.exceptions import ClientError
-
 from palabre.columns import SPECS
 from palabre.dispatch import DispatchStore, open_new_themes
 from palabre.import_report import ImportReport, Issue, Kind, Rejected
@@ -15,7 +13,7 @@ from palabre.models import Locale, Member, Theme
 from palabre.roster import Directory, OrgDefaults, validate_roster
 from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
-from palabre.store.table import Table
+from palabre.store.table import ConditionFailed, Table
 from palabre.store.themes import ThemeStore
 from palabre.tabular import read_sheet
 from palabre.theme_calendar import CalendarContext, validate_calendar
@@ -185,10 +183,8 @@ class _Lock:
                 ConditionExpression="attribute_not_exists(PK) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": str(int(self.now.timestamp()))}},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ImportBusy(self.key["SK"]) from None
-            raise
+        except ConditionFailed:
+            raise ImportBusy(self.key["SK"]) from None
 
     def __exit__(self, *exc: object) -> None:
         self.table.delete(self.key)

@@ -25,7 +25,7 @@ from palabre.scheduling import deadline
 from palabre.scoring import PromptFact, StreakState, advance_streak
 from palabre.store import keys
 from palabre.store.members import MemberStore, Recipient
-from palabre.store.table import Item, Table, is_conditional_failure
+from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
 
 
@@ -140,9 +140,7 @@ class JobSender:
                 {":now": now.isoformat(), ":ses": ses_id},
                 condition="attribute_not_exists(reminded_at)",
             )
-        except Exception as error:
-            if not is_conditional_failure(error):
-                raise
+        except ConditionFailed:
             logger.warning("reminder raced with another delivery", extra=job.model_dump())
         return Delivery(Outcome.SENT)
 
@@ -218,9 +216,7 @@ class JobSender:
                 {**key, "type": "weekly", "at": now.isoformat(), **fields},
                 ConditionExpression="attribute_not_exists(PK)",
             )
-        except Exception as error:
-            if not is_conditional_failure(error):
-                raise
+        except ConditionFailed:
             logger.warning("weekly send record already written", extra=key)
 
     # ------------------------------------------------------------------ plumbing
@@ -264,9 +260,7 @@ class JobSender:
         }
         try:
             self.table.put(item, ConditionExpression="attribute_not_exists(PK)")
-        except Exception as error:
-            if not is_conditional_failure(error):
-                raise
+        except ConditionFailed:
             # Two deliveries of the same job ran at once and both reached SES.
             logger.warning("send record already written", extra=job.model_dump())
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from palabre.models import Theme
 from palabre.store import keys
-from palabre.store.table import Item, Table, is_conditional_failure
+from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
 from palabre.tokens import InvalidToken, Purpose, Signer
 
@@ -96,8 +96,6 @@ class Votes:
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )
-        except Exception as error:
-            if is_conditional_failure(error):
-                return VoteOutcome.ALREADY
-            raise
+        except ConditionFailed:
+            return VoteOutcome.ALREADY
         return VoteOutcome.COUNTED

@@ -2,10 +2,12 @@
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -13,6 +15,11 @@ _BATCH_WRITE = 25
 _BATCH_GET = 100
 
 type Item = dict[str, Any]
+
+
+class ConditionFailed(ClientError):
+    """A conditional write found the item not as its condition required: nothing was
+    written. Still a ClientError, with DynamoDB's response, for code that expects one."""
 
 
 def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,11 +177,14 @@ class Table:
             request["ExpressionAttributeNames"] = dict(names)
         if condition:
             request["ConditionExpression"] = condition
-        response = self.client.update_item(**request)
+        with _conditional():
+            response = self.client.update_item(**request)
         return from_dynamo(response.get("Attributes", {}))
 
     def put(self, item: Mapping[str, Any], **conditions: Any) -> None:
-        self.client.put_item(TableName=self.name, Item=to_dynamo(item), **conditions)
+        """Write the item; with a ConditionExpression, raise ConditionFailed when it fails."""
+        with _conditional():
+            self.client.put_item(TableName=self.name, Item=to_dynamo(item), **conditions)
 
     def delete(self, key: Mapping[str, str]) -> None:
         self.client.delete_item(TableName=self.name, Key=to_dynamo(key))
@@ -208,9 +218,14 @@ class Table:
         raise RuntimeError("DynamoDB kept writes unprocessed after 8 attempts")
 
 
-def is_conditional_failure(error: Exception) -> bool:
-    response = getattr(error, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+@contextmanager
+def _conditional() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        raise ConditionFailed(error.response, error.operation_name) from None
 
 
 def _backoff(attempt: int) -> None:
