@@ -20,8 +20,9 @@ from palabre.answers import (
 )
 from palabre.i18n import translations
 from palabre.markdown import to_html
-from palabre.prompt_mail import FAST_BONUS, live_session
 from palabre.scheduling import deadline_day
+from palabre.scoring import FAST_BONUS
+from palabre.sessions import live_session
 from palabre.web import Pages, form_fields
 
 MAX_BODY = 64 * 1024

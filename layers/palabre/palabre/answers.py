@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from palabre.i18n import N_
 from palabre.models import Theme, Visibility, group_key
-from palabre.prompt_mail import FAST_BONUS, sent_within_bonus
+from palabre.scoring import FAST_BONUS, sent_within_bonus
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from

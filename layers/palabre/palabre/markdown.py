@@ -1,7 +1,7 @@
 """The calendar's Markdown, rendered through a safe-list: what an animator writes can
 format a prompt, never run in a reader's mail client or browser."""
 
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -33,6 +33,7 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
 
+@lru_cache(maxsize=64)  # one theme's prompt goes to every member: sanitised once
 def to_html(text: str) -> Markup:
     html = _parser().render(text)
     # Every heading becomes an h3: a prompt's title is the theme's own, and h4-h6 are not

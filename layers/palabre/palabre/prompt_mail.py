@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.dates import format_date
 from icalendar import Calendar, Event, vCalAddress
 
 from palabre.i18n import N_, translations
@@ -17,14 +17,14 @@ from palabre.mail.mime import Attachment, build_message
 from palabre.mail.render import render
 from palabre.markdown import to_html, to_text
 from palabre.models import Member, Theme, ThemeKind
-from palabre.scheduling import deadline, deadline_day, link_expiry
+from palabre.scheduling import deadline_day, link_expiry
+from palabre.scoring import FAST_BONUS
+from palabre.sessions import live_session
 
 SUBJECTS = {
     JobKind.PROMPT: N_("%(title)s — your theme this week"),
     JobKind.REMINDER: N_("Reminder: %(title)s, open until %(date)s"),
 }
-FAST_BONUS = 5
-FAST_WINDOW = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,6 @@ def list_headers(unsubscribe_url: str, sender: Sender, member: Member) -> dict[s
     }
 
 
-def live_session(theme: Theme, zone: ZoneInfo, locale: str) -> dict[str, str] | None:
-    if theme.kind is not ThemeKind.LIVE or theme.starts_at is None:
-        return None
-    return {
-        "starts": format_datetime(
-            theme.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=locale
-        ),
-        "where_tz": get_timezone_location(zone, locale=locale),
-        "duration": str(theme.duration_minutes or 60),
-        "location": theme.location,
-    }
-
-
 def _invitation(theme: Theme, member: Member, sender: Sender, now: datetime) -> list[Attachment]:
     """A live session comes with an .ics invitation mail clients add to the calendar."""
     if theme.kind is not ThemeKind.LIVE or theme.starts_at is None:
@@ -145,11 +132,3 @@ def _invitation(theme: Theme, member: Member, sender: Sender, now: datetime) -> 
             params={"method": "REQUEST"},
         )
     ]
-
-
-def deadline_of(theme: Theme, member: Member) -> datetime:
-    return deadline(theme, ZoneInfo(member.timezone))
-
-
-def sent_within_bonus(sent_at: datetime, answered_at: datetime) -> bool:
-    return answered_at - sent_at <= FAST_WINDOW

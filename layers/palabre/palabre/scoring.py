@@ -14,8 +14,8 @@ transaction (up to 100 items), never once per answer: no hot key.
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from palabre.models import group_key
@@ -23,7 +23,14 @@ from palabre.store import keys
 from palabre.store.table import Item, Table, to_dynamo
 
 VOTE_POINTS = 2
+FAST_BONUS = 5
+FAST_WINDOW = timedelta(hours=48)
 TRANSACTION_LIMIT = 100
+
+
+def sent_within_bonus(sent_at: datetime, answered_at: datetime) -> bool:
+    """Whether an answer came soon enough after its email to earn FAST_BONUS."""
+    return answered_at - sent_at <= FAST_WINDOW
 
 
 class PoisonRecord(ValueError):
@@ -104,7 +111,6 @@ class Applied:
     already: int = 0
     transactions: int = 0
     writes: int = 0
-    cancelled: list[str] = field(default_factory=list)
 
 
 def _items(changes: list[Change], table: str, now: datetime) -> list[dict[str, Any]]:

@@ -278,30 +278,39 @@ def _weekly_skip_reason(recipient: Recipient | None) -> str:
 
 
 class Editions:
-    """The week's digest editions and report, read once per container from the bucket."""
+    """The week's digest editions and report, read once per container from the bucket
+    (wiring keeps one per container); a new week's first read forgets the previous one."""
 
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
+        self._week = ""
         self._cache: dict[str, Any] = {}
+
+    def _of(self, week: str) -> dict[str, Any]:
+        if week != self._week:
+            self._week, self._cache = week, {}
+        return self._cache
 
     def edition(self, week: str, circle: str) -> Edition:
         key = edition_key(week, circle)
-        if key not in self._cache:
+        cache = self._of(week)
+        if key not in cache:
             try:
-                self._cache[key] = load_edition(self.s3, self.bucket, key)
+                cache[key] = load_edition(self.s3, self.bucket, key)
             except self.s3.exceptions.NoSuchKey:
                 if not circle:
                     raise
                 # A member who changed circle since the digest was built reads the
                 # organisation's edition rather than nothing.
-                self._cache[key] = self.edition(week, "")
-        return self._cache[key]
+                cache[key] = self.edition(week, "")
+        return cache[key]
 
     def report(self, week: str) -> Report:
-        if week not in self._cache:
-            self._cache[week] = load_report(self.s3, self.bucket, week)
-        return self._cache[week]
+        cache = self._of(week)
+        if "report" not in cache:
+            cache["report"] = load_report(self.s3, self.bucket, week)
+        return cache["report"]
 
     def presign(self, key: str) -> str:
         # A week is asked for; links signed with the function's temporary credentials

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from palabre.dispatch import Dispatcher
     from palabre.importer import Organisation
     from palabre.scoring import ScoreKeeper
-    from palabre.sending import JobSender
+    from palabre.sending import Editions, JobSender
     from palabre.store.table import Table
     from palabre.subscription_pages import SubscriptionPages
     from palabre.tokens import Signer
@@ -80,6 +80,7 @@ def secrets() -> Any:
 
 def reset() -> None:
     secrets.cache_clear()
+    editions.cache_clear()
 
 
 def signer(settings: Settings) -> Signer:
@@ -99,7 +100,7 @@ def dispatcher(settings: QueueSettings, time_left: Callable[[], float]) -> Dispa
 def job_sender(settings: LinkSettings) -> JobSender:
     from palabre.links import Links
     from palabre.prompt_mail import Sender
-    from palabre.sending import Editions, JobSender
+    from palabre.sending import JobSender
 
     return JobSender(
         table(settings),
@@ -110,8 +111,16 @@ def job_sender(settings: LinkSettings) -> JobSender:
             address=settings.sender_address,
             templates_dir=settings.templates_dir,
         ),
-        Editions(aws.client("s3"), settings.uploads_bucket),
+        editions(settings.uploads_bucket),
     )
+
+
+@cache
+def editions(bucket: str) -> Editions:
+    """One per container, so a digest week reads each edition once, not once per batch."""
+    from palabre.sending import Editions
+
+    return Editions(aws.client("s3"), bucket)
 
 
 def pages(settings: Settings) -> Pages:
