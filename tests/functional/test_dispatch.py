@@ -93,6 +93,38 @@ def test_each_member_is_queued_at_nine_in_their_own_timezone(org: LocalStack) ->
     assert sum(members.values()) == 19  # everyone who takes part, once each
 
 
+def test_the_tick_reads_its_time_from_the_event_not_the_clock(org: LocalStack) -> None:
+    # The clock still reads Monday; the schedule's event says Tuesday 09:00 in Tokyo
+    assert org.clock() < TOKYO_MORNING
+    invocation = org.runtime.invoke("SchedulePromptsFunction", {"time": TOKYO_MORNING.isoformat()})
+    assert invocation.error is None, invocation.error
+    assert invocation.result["queued"] == {"prompt": 1}
+    assert [j["member"] for j in queued(org)] == [member_id(KENJI)]
+
+
+def test_one_long_jump_of_the_clock_runs_every_day_as_it_comes(org: LocalStack) -> None:
+    # From Monday straight to the Wednesday after the deadline (end of Tuesday 8 December)
+    ran = org.advance_to(datetime.fromisoformat("2026-12-09T12:00:00+01:00"))
+
+    # Each schedule ran at its own time, in order, with the clock standing there
+    fired = [r for r in ran if r.function == "SchedulePromptsFunction"]
+    assert [r.at for r in fired] == sorted(r.at for r in fired)
+    assert all(r.at.minute % 5 == 0 and r.at.second == 0 for r in fired)
+    # London's prompt left at 09:00 London on Tuesday (the first tick at or after it)
+    london = datetime.fromisoformat("2026-12-01T09:00:00+00:00")
+    prompt = dynamodb_item(org, "THEME#demo-1", f"PROMPT#{member_id(SARAH)}")
+    sent_at = datetime.fromisoformat(prompt["sent_at"]["S"])
+    assert london <= sent_at < london + timedelta(minutes=5)
+    # and her reminder on Sunday at 09:00 London, two days before the deadline
+    reminded_at = datetime.fromisoformat(prompt["reminded_at"]["S"])
+    sunday = datetime.fromisoformat("2026-12-06T09:00:00+00:00")
+    assert sunday <= reminded_at < sunday + timedelta(minutes=5)
+    assert Counter(m["To"] for m in sent(org) if m["Subject"].startswith("Reminder")) == {
+        SARAH: 1,
+        KENJI: 1,
+    }
+
+
 def test_a_tick_retried_or_repeated_never_queues_anyone_twice(org: LocalStack) -> None:
     tick(org, PARIS_MORNING)
     again = tick(org, PARIS_MORNING)

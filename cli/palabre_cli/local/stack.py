@@ -440,12 +440,13 @@ class LocalStack:
         return sorted(due)
 
     def advance_to(self, moment: datetime) -> list[Invocation]:
-        """Move the clock forward, firing every schedule due on the way, in order."""
-        ran: list[Invocation] = []
+        """Move the clock forward, firing every schedule due on the way, in order: the
+        clock stands at each firing's time while it and the work it causes run, as it
+        would have had time passed by itself."""
         with self.lock:
-            self.clock.move_to(moment)  # refuses to go backwards before anything runs
-            ran.extend(self._catch_up(moment))
-        return ran
+            if moment < self.clock():
+                self.clock.move_to(moment)  # refused (ClockBackwards) before anything runs
+            return self._catch_up(moment)
 
     def tick(self) -> list[Invocation]:
         with self.lock:
@@ -454,8 +455,12 @@ class LocalStack:
     def _catch_up(self, until: datetime) -> list[Invocation]:
         ran: list[Invocation] = []
         for at, name in self._due(self._last_tick, until):
+            if at > self.clock():
+                self.clock.move_to(at)
             ran.append(self._fire(name, at))
             ran.extend(self.drain())
+        if until > self.clock():  # the work may have run the clock past it already
+            self.clock.move_to(until)
         self._last_tick = max(self._last_tick, until)
         ran.extend(self.drain())
         return ran
