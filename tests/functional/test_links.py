@@ -116,6 +116,17 @@ def test_one_click_unsubscribe_needs_no_page(org: LocalStack) -> None:
     assert subscription(org, HUGO) == "nothing"
 
 
+def test_an_older_digests_one_click_never_turns_the_themes_back_on(org: LocalStack) -> None:
+    # Léa stopped everything; then her mail client's button on an old digest is pressed
+    call(org, "POST", unsubscribe_path(org, LEA), b"List-Unsubscribe=One-Click")
+    assert subscription(org, LEA) == "nothing"
+    status, _ = call(
+        org, "POST", unsubscribe_path(org, LEA, "no_digest"), b"List-Unsubscribe=One-Click"
+    )
+    assert status == 200
+    assert subscription(org, LEA) == "nothing"
+
+
 def test_the_unsubscribe_link_in_a_prompt_stops_the_next_theme(org: LocalStack) -> None:
     [message] = [m for m in sent(org) if m["To"] == LEA]
     https = message["List-Unsubscribe"].split(",")[0].strip("<> ")

@@ -32,6 +32,11 @@ class Subscription(StrEnum):
     NO_DIGEST = "no_digest"
     NOTHING = "nothing"
 
+    def at_least(self, other: "Subscription") -> "Subscription":
+        """The stricter of the two: what a one-click unsubscribe may never loosen."""
+        order = list(Subscription)
+        return max(self, other, key=order.index)
+
 
 class Visibility(StrEnum):
     CIRCLE = "circle"

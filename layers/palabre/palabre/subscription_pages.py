@@ -21,8 +21,10 @@ class SubscriptionPages:
     def submit(self, token: str, path: str, form: dict[str, list[str]], now: datetime) -> Response:
         view = self.subscriptions.open(token, now)
         if (form.get("List-Unsubscribe") or [""])[-1] == ONE_CLICK.split("=", 1)[1]:
-            # A mailbox provider's button: no page, the link's own scope applies.
-            self.subscriptions.choose(view, view.scope, now)
+            # A mailbox provider's button: no page, the link's own scope applies, and
+            # an older email's button never turns back on what the member stopped.
+            choice = view.recipient.subscription.at_least(view.scope)
+            self.subscriptions.choose(view, choice, now)
             return Response(
                 status_code=200, content_type="text/plain; charset=utf-8", body="unsubscribed"
             )
