@@ -128,6 +128,7 @@ def test_dead_letters_are_listed_and_replayed_from_the_command_line(local: Local
     assert listed.returncode == 0, listed.stderr
     parked = json.loads(listed.stdout)
     assert set(parked) == {
+        "FeedbackFailureQueue",
         "ImportFailureQueue",
         "ScheduleFailureQueue",
         "ScoreFailureQueue",

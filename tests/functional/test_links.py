@@ -8,6 +8,7 @@ import pytest
 
 from palabre.mail.outbox import Outbox
 from palabre.models import member_id
+from palabre.store.table import Table
 from palabre.tokens import Purpose, Signer, keys_from_secret
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, table_items, tick
@@ -205,6 +206,33 @@ def test_a_transient_bounce_suppresses_nothing(org: LocalStack) -> None:
         },
     )
     assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED") == {}
+
+
+def test_a_bounce_that_fails_to_record_is_parked_then_replayed(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complaint = {
+        "eventType": "Complaint",
+        "complaint": {"complainedRecipients": [{"emailAddress": GABRIEL}]},
+    }
+    with monkeypatch.context() as broken:
+        broken.setattr(Table, "put", _refuse)
+        _publish(org, complaint)
+    tries = [r for r in org.runtime.history if r.function == "SesFeedbackFunction"]
+    assert [r.error is not None for r in tries] == [True, True, True]  # Lambda retries twice
+    assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED") == {}
+
+    result = org.dead_letters().replay("FeedbackFailureQueue")
+    assert result["source"] == "SesFeedbackFunction"
+    assert len(result["replayed"]) == 1
+    org.drain()
+    assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED")["reason"] == {
+        "S": "complaint"
+    }
+
+
+def _refuse(*_: Any, **__: Any) -> None:
+    raise RuntimeError("DynamoDB is unavailable")
 
 
 # ---------------------------------------------------------------------------- dead letters

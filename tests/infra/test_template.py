@@ -121,7 +121,14 @@ def test_asynchronous_functions_park_their_failures(translated: Translated) -> N
         .get("NotificationConfiguration", {})
         .get("LambdaConfigurations", [])
     }
+    subscribed = {
+        s["Properties"]["Endpoint"]["Fn::GetAtt"][0]
+        for s in translated.of_type("AWS::SNS::Subscription").values()
+        if s["Properties"]["Protocol"] == "lambda"
+    }
     assert notified
+    assert subscribed
+    notified |= subscribed
     for function in notified:
         assert "OnFailure" in invoke_configs[function]["DestinationConfig"], function
 
