@@ -3,6 +3,7 @@ unit (no AWS, no sockets), functional (handlers against moto), e2e (the local st
 HTTP and a real browser), infra (the translated template)."""
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,19 @@ ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 TEMPLATES = ROOT / "templates"
 SUITES = ("unit", "functional", "e2e", "infra")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test process is one Lambda container for every function: like Lambda, it has
+    the template's Globals environment before any handler module is imported, so
+    module-level Logger and Metrics resolve the service and namespace whichever test
+    imports them first."""
+    from palabre_cli.template import load_source
+
+    variables = load_source()["Globals"]["Function"]["Environment"]["Variables"]
+    for name, value in variables.items():
+        if isinstance(value, str):
+            os.environ.setdefault(name, value)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
