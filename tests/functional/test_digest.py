@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -156,6 +156,41 @@ def test_answers_voted_useful_lead_the_digest_and_the_report(org: LocalStack) ->
         html = message.get_body(("html",)).get_content()
         assert "Les pratiques les plus utiles</h2>" in html  # styles are inlined on the tag
         assert ">Léa · Bâtisseurs · jugée utile par 2</p>" in html
+
+
+def digest_on(stack: LocalStack, day: datetime) -> list[EmailMessage]:
+    """The digests a Monday's run sends (the schedule's target invoked as it would be)."""
+    stack.clock.move_to(day)
+    stack.clear_mail()
+    at = day.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    invocation = stack.runtime.invoke("WeeklyDigestFunction", {"time": at})
+    assert invocation.error is None, invocation.error
+    stack.drain()
+    return [m for m in sent(stack) if m["Subject"].startswith(DIGEST)]
+
+
+def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
+    org: LocalStack,
+) -> None:
+    answer(org, LEA, "Tour de table du lundi.", visibility="organisation")
+    org.drain()
+    first = digest_on(org, MONDAY)
+    assert all("Les pratiques les plus utiles" not in text(m) for m in first)  # no vote yet
+
+    # Votes come from that digest's links, during the next week
+    org.clock.move_to(MONDAY + timedelta(days=2))
+    vote(org, author=LEA, voter=HUGO)
+    vote(org, author=LEA, voter=MANON)
+    org.drain()
+    second = digest_on(org, MONDAY + timedelta(days=7))
+    [manon] = [m for m in second if m["To"] == MANON]
+    top = text(manon).split("## Les pratiques les plus utiles")[1].split("##")[0]
+    assert top.strip() == "- Léa (Bâtisseurs), jugée utile par 2: Tour de table du lundi."
+
+    # A week later, nobody voted: the practice is not "most useful" forever
+    third = digest_on(org, MONDAY + timedelta(days=14))
+    assert third
+    assert all("Les pratiques les plus utiles" not in text(m) for m in third)
 
 
 def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:

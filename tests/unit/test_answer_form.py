@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from palabre import answers
-from palabre.answers import MAX_ANSWER, AnswerForm, AnswerInvalid, iso_week, parse_form
+from palabre.answers import MAX_ANSWER, AnswerForm, AnswerInvalid, parse_form
 from palabre.i18n import translations
 from palabre.models import Visibility
+from palabre.scheduling import iso_week
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TOO_LONG = "Your answer is %(length)s characters long; the limit is %(limit)s."

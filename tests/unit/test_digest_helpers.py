@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from palabre.answers import iso_week
 from palabre.digest import (
     TOP,
     DigestAnswer,
@@ -27,6 +26,7 @@ from palabre.digest import (
     safe_cell,
 )
 from palabre.models import Audience, Theme, Visibility
+from palabre.scheduling import iso_week
 
 PARIS = ZoneInfo("Europe/Paris")
 TOKYO = ZoneInfo("Asia/Tokyo")

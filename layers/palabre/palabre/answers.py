@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from palabre.i18n import N_
 from palabre.models import Theme, Visibility, group_key
+from palabre.scheduling import iso_week
 from palabre.scoring import FAST_BONUS, sent_within_bonus
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
@@ -90,11 +91,6 @@ class Closed(Exception):
     def __init__(self, view: AnswerView) -> None:
         super().__init__("the deadline has passed")
         self.view = view
-
-
-def iso_week(moment: datetime) -> str:
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 class Answers:

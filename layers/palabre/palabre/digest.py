@@ -3,8 +3,10 @@ and the organisation tried, observers get the organisation's edition, and admins
 with CSV exports. Editions are built once, stored in the bucket, and each reader's email is
 queued for the same sender as prompts (exactly once, throttling-safe).
 
-Reads follow the week, not the history: answers are read by circle and week (GSI2
-`CIRCLE#<c>` / `ANSWER#<week>#…`), prompts by the themes of the week.
+Reads follow the week, not the history: answers and votes are read by circle and week
+(GSI2 `CIRCLE#<c>` / `ANSWER#<week>#…` and `VOTE#<week>#…`), prompts by the themes of the
+week. "Most useful practices" are the answers voted useful during the week: votes come
+from the previous digests' links, so they land on answers of earlier weeks.
 """
 
 import csv
@@ -22,7 +24,7 @@ from palabre.jobs import Job, JobKind, JobQueue
 from palabre.models import Role, Theme, Visibility, group_key
 from palabre.observability import logger
 from palabre.roster import Directory
-from palabre.scheduling import deadline_day
+from palabre.scheduling import deadline_day, iso_week
 from palabre.scoring import Standing, standings
 from palabre.store import keys
 from palabre.store.members import MemberStore
@@ -48,8 +50,7 @@ class Week:
         """The ISO week of the day before `moment`: on a Monday, last week."""
         day = (moment.astimezone(zone) - timedelta(days=1)).date()
         start = day - timedelta(days=day.weekday())
-        year, number, _ = start.isocalendar()
-        return cls(f"{year}-W{number:02d}", start, start + timedelta(days=6))
+        return cls(iso_week(start), start, start + timedelta(days=6))
 
 
 # ---------------------------------------------------------------------------- editions
@@ -162,6 +163,17 @@ def _answer(item: Item) -> DigestAnswer:
     )
 
 
+def _seen_in(circle_key: str, answers: list[DigestAnswer]) -> list[DigestAnswer]:
+    """What a circle's edition may show: its own answers, then those shared with all."""
+    mine = [a for a in answers if group_key(a.circle) == circle_key]
+    shared = [
+        a
+        for a in answers
+        if group_key(a.circle) != circle_key and a.visibility is Visibility.ORGANISATION
+    ]
+    return mine + shared
+
+
 def _top(answers: list[DigestAnswer]) -> list[DigestAnswer]:
     voted = [a for a in answers if a.useful > 0]
     return sorted(voted, key=lambda a: (-a.useful, a.first_name))[:TOP]
@@ -236,6 +248,7 @@ class DigestBuilder:
         week = Week.before(now, self.zone)
         directory = self.members.directory() or Directory()
         answers = self._answers(week, directory)
+        voted = self._voted(week, directory)
         themes = self._themes(week, {a.theme_id for a in answers})
         this_week = [t for t in themes.values() if week.start <= t.send_on <= week.end]
         sent, answered = self._this_weeks_themes(this_week)
@@ -245,12 +258,6 @@ class DigestBuilder:
 
         editions = 0
         for key, group in directory.circles.items():
-            mine = [a for a in answers if group_key(a.circle) == key]
-            shared = [
-                a
-                for a in answers
-                if group_key(a.circle) != key and a.visibility is Visibility.ORGANISATION
-            ]
             # The themes this circle was sent this week are listed even before any answer.
             sent_here = sorted(
                 {p["theme_id"] for p in sent if group_key(p.get("circle", "")) == key}
@@ -261,14 +268,15 @@ class DigestBuilder:
                 end=week.end,
                 scope="circle",
                 circle=group.name,
-                themes=_by_theme(mine + shared, themes, sent_here),
-                top=_top(mine + shared),
+                themes=_by_theme(_seen_in(key, answers), themes, sent_here),
+                top=_top(_seen_in(key, voted)),
                 participation=circle_rates.get(key, Rate(name=group.name)),
                 teams=teams,
             )
             self._put(edition_key(week.id, group.name), edition.model_dump_json())
             editions += 1
         public = [a for a in answers if a.visibility is Visibility.ORGANISATION]
+        public_voted = [a for a in voted if a.visibility is Visibility.ORGANISATION]
         everyone = Rate(
             answers=sum(r.answers for r in circle_rates.values()),
             prompts=sum(r.prompts for r in circle_rates.values()),
@@ -279,7 +287,7 @@ class DigestBuilder:
             end=week.end,
             scope="organisation",
             themes=_by_theme(public, themes, sorted(t.id for t in this_week)),
-            top=_top(public),
+            top=_top(public_voted),
             participation=everyone,
             circles=sorted(circle_rates.values(), key=lambda r: r.name),
             teams=teams,
@@ -288,7 +296,7 @@ class DigestBuilder:
         editions += 1
 
         rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
-        report = self._report(week, answers, themes, rates, team_standings)
+        report = self._report(week, answers, voted, themes, rates, team_standings)
         self._put(report_key(week.id), report.model_dump_json())
         digests, reports = self._queue(week)
         logger.info("digest queued", extra={"week": week.id, "digests": digests})
@@ -298,9 +306,23 @@ class DigestBuilder:
     def _answers(self, week: Week, directory: Directory) -> list[DigestAnswer]:
         found: list[DigestAnswer] = []
         for key in directory.circles:
-            items = self.table.query(f"CIRCLE#{key}", index="GSI2", prefix=f"ANSWER#{week.id}#")
+            items = self.table.query(
+                keys.circle_partition(key), index="GSI2", prefix=f"ANSWER#{week.id}#"
+            )
             found.extend(_answer(i) for i in items)
         return found
+
+    def _voted(self, week: Week, directory: Directory) -> list[DigestAnswer]:
+        """The answers voted useful during the week, whenever they were written."""
+        answer_keys = {
+            (i["theme_id"], i["author_id"])
+            for key in directory.circles
+            for i in self.table.query(
+                keys.circle_partition(key), index="GSI2", prefix=keys.votes_of_week(week.id)
+            )
+        }
+        found = self.table.get_many([keys.answer(t, a) for t, a in sorted(answer_keys)])
+        return [_answer(i) for i in found]
 
     def _themes(self, week: Week, referenced: set[str]) -> dict[str, Theme]:
         # The week's themes, and the older ones this week's answers are about.
@@ -326,6 +348,7 @@ class DigestBuilder:
         self,
         week: Week,
         answers: list[DigestAnswer],
+        voted: list[DigestAnswer],
         themes: dict[str, Theme],
         rates: dict[str, dict[str, Rate]],
         team_standings: list[Standing],
@@ -337,7 +360,7 @@ class DigestBuilder:
             end=week.end,
             circles=sorted(rates["circle"].values(), key=lambda r: r.name),
             teams=sorted(rates["team"].values(), key=lambda r: r.name),
-            top=_top(answers),
+            top=_top(voted),
             non_responders=self._non_responders(week),
             suppressed=[
                 {"email": i.get("email", ""), "reason": i.get("reason", ""), "at": i.get("at", "")}

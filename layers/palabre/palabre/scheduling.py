@@ -13,6 +13,13 @@ from pydantic import AwareDatetime, BaseModel
 from palabre.models import Theme
 
 
+def iso_week(day: date) -> str:
+    """The ISO week a day (or a local datetime) falls in: answers and votes are filed under
+    it, and the digest reads one week's worth."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 class ScheduledEvent(BaseModel):
     """What EventBridge Scheduler passes: {"time": "<aws.scheduler.scheduled-time>"}."""
 

@@ -5,8 +5,10 @@ never for one's own answer."""
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from palabre.models import Theme
+from palabre.scheduling import iso_week
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
@@ -44,9 +46,10 @@ class VoteView:
 
 
 class Votes:
-    def __init__(self, table: Table, signer: Signer) -> None:
+    def __init__(self, table: Table, signer: Signer, zone: Any) -> None:
         self.table = table
         self.signer = signer
+        self.zone = zone
 
     def open(self, token: str, now: datetime) -> VoteView:
         """One read: the theme, the answer and any vote already cast."""
@@ -82,15 +85,23 @@ class Votes:
             return VoteOutcome.OWN
         if view.already:
             return VoteOutcome.ALREADY
+        circle = view.answer.get("circle", "")
         try:
             self.table.put(
                 {
                     **keys.vote(view.theme.id, view.author_id, view.voter_id),
+                    **keys.vote_in_week(
+                        circle,
+                        iso_week(now.astimezone(self.zone)),
+                        view.theme.id,
+                        view.author_id,
+                        view.voter_id,
+                    ),
                     "type": "vote",
                     "theme_id": view.theme.id,
                     "author_id": view.author_id,
                     "voter_id": view.voter_id,
-                    "circle": view.answer.get("circle", ""),
+                    "circle": circle,
                     "team": view.answer.get("team", ""),
                     "at": now.isoformat(),
                 },

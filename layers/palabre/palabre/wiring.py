@@ -141,7 +141,7 @@ def vote_pages(settings: Settings) -> VotePages:
     from palabre.vote_pages import VotePages
     from palabre.votes import Votes
 
-    return VotePages(Votes(table(settings), signer(settings)), pages(settings))
+    return VotePages(Votes(table(settings), signer(settings), settings.zone), pages(settings))
 
 
 def subscription_pages(settings: Settings) -> SubscriptionPages:

@@ -129,6 +129,21 @@ def vote(theme_id: str, author_id: str, voter_id: str) -> dict[str, str]:
     return {"PK": f"THEME#{theme_id}", "SK": f"VOTE#{author_id}#{voter_id}"}
 
 
+def vote_in_week(
+    circle: str, week: str, theme_id: str, author_id: str, voter_id: str
+) -> dict[str, str]:
+    """GSI2: a circle's votes of one week, beside its answers of that week; the digest
+    finds the answers found useful lately, whenever they were written."""
+    return {
+        "GSI2PK": circle_partition(circle),
+        "GSI2SK": f"{votes_of_week(week)}{theme_id}#{author_id}#{voter_id}",
+    }
+
+
+def votes_of_week(week: str) -> str:
+    return f"VOTE#{week}#"
+
+
 # ---------------------------------------------------------------- digests
 def digest_record(week: str, kind: str, member_id: str) -> dict[str, str]:
     """The send record of one weekly email (digest or admin report) to one member."""
