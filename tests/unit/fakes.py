@@ -22,7 +22,9 @@ class FakeTable:
         item = self.items.get(_key(key))
         return copy.deepcopy(item) if item is not None else None
 
-    def get_many(self, keys: Iterable[Mapping[str, str]]) -> list[Item]:
+    def get_many(
+        self, keys: Iterable[Mapping[str, str]], *, consistent: bool = False
+    ) -> list[Item]:
         return [item for key in keys if (item := self.get(key)) is not None]
 
     def query(

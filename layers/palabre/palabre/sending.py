@@ -33,7 +33,6 @@ class Outcome(StrEnum):
     SENT = "sent"
     ALREADY_SENT = "already-sent"
     SKIPPED = "skipped"
-    NOT_DUE = "not-due"
 
 
 class Throttled(Exception):
@@ -120,16 +119,23 @@ class JobSender:
     def _reminder(self, job: Job, now: datetime) -> Delivery:
         theme, prompt, answer = self._read(job, with_answer=True)
         if prompt is None or prompt.get("status") != "sent" or theme is None:
+            # Nothing to remind of: the prompt was skipped (and recorded) or never queued.
             return Delivery(Outcome.SKIPPED, "never-sent")
         if prompt.get("reminded_at"):
             return Delivery(Outcome.ALREADY_SENT)
+        if prompt.get("reminder_skipped"):
+            return Delivery(Outcome.SKIPPED, prompt["reminder_skipped"])
+        recipient = None
         if answer is not None:
-            return Delivery(Outcome.SKIPPED, "answered")
-        if now >= datetime.fromisoformat(prompt["deadline"]):
-            return Delivery(Outcome.NOT_DUE, "deadline-passed")
-        recipient = self.members.recipient(job.member)
-        reason = _skip_reason(theme, recipient)
+            reason = "answered"
+        elif now >= datetime.fromisoformat(prompt["deadline"]):
+            reason = "deadline-passed"
+        else:
+            recipient = self.members.recipient(job.member)
+            reason = _skip_reason(theme, recipient)
         if reason or recipient is None:
+            self._record_reminder_skip(job, reason, now)
+            logger.info("reminder skipped", extra={"theme": job.theme, "reason": reason})
             return Delivery(Outcome.SKIPPED, reason)
         message = compose(JobKind.REMINDER, theme, recipient.member, self.links, self.sender, now)
         ses_id = self._send(message, job)
@@ -143,6 +149,18 @@ class JobSender:
         except ConditionFailed:
             logger.warning("reminder raced with another delivery", extra=job.model_dump())
         return Delivery(Outcome.SENT)
+
+    def _record_reminder_skip(self, job: Job, reason: str, now: datetime) -> None:
+        """On the send record, so that the skip is visible and a redelivery stops early."""
+        try:
+            self.table.update(
+                keys.prompt(job.theme, job.member),
+                "SET reminder_skipped = :reason, reminder_skipped_at = :now",
+                {":reason": reason, ":now": now.isoformat()},
+                condition="attribute_exists(PK) AND attribute_not_exists(reminded_at)",
+            )
+        except ConditionFailed:
+            logger.warning("reminder sent by another delivery", extra=job.model_dump())
 
     # ------------------------------------------------------------------ weekly emails
     def _weekly(self, job: Job, now: datetime) -> Delivery:
@@ -223,13 +241,14 @@ class JobSender:
     def _read(
         self, job: Job, *, with_answer: bool
     ) -> tuple[Theme | None, Item | None, Item | None]:
-        """Theme (cached), send record and answer in one BatchGetItem."""
+        """Theme (cached), send record and answer in one strongly consistent BatchGetItem:
+        a send record written a moment ago by another delivery must be seen."""
         wanted = [keys.prompt(job.theme, job.member)]
         if with_answer:
             wanted.append(keys.answer(job.theme, job.member))
         if job.theme not in self._themes:
             wanted.append(keys.theme(job.theme))
-        found = {i["SK"]: i for i in self.table.get_many(wanted)}
+        found = {i["SK"]: i for i in self.table.get_many(wanted, consistent=True)}
         if "THEME" in found:
             self._themes[job.theme] = theme_from(found["THEME"])
         return (

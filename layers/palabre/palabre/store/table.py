@@ -63,11 +63,14 @@ class Table:
         )
         return from_dynamo(response["Item"]) if "Item" in response else None
 
-    def get_many(self, keys: Iterable[Mapping[str, str]]) -> list[Item]:
+    def get_many(
+        self, keys: Iterable[Mapping[str, str]], *, consistent: bool = False
+    ) -> list[Item]:
         pending = [to_dynamo(k) for k in keys]
         found: list[Item] = []
         for start in range(0, len(pending), _BATCH_GET):
-            request = {self.name: {"Keys": pending[start : start + _BATCH_GET]}}
+            chunk = pending[start : start + _BATCH_GET]
+            request = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
             for attempt in range(8):
                 response = self.client.batch_get_item(RequestItems=request)
                 found.extend(from_dynamo(i) for i in response["Responses"].get(self.name, []))
