@@ -1,0 +1,306 @@
+"""What the local stack and the handlers promise about their runtime, against moto: SQS
+partial batch failures, the stack's clock in imports, the scheduler's cost following the
+work due, SendMessageBatch batching and retries, link keys (cache and rotation), and
+replaying the schedule and score dead-letter queues."""
+
+import json
+import re
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+import palabre.aws
+import palabre.scoring
+import palabre.wiring
+from palabre.dispatch import Dispatcher
+from palabre.jobs import BATCH, Job, JobKind, JobQueue, QueueError
+from palabre.mail.outbox import Outbox
+from palabre.models import member_id
+from palabre.sending import JobSender
+from palabre.tokens import InvalidToken, Purpose, Signer
+from palabre_cli import demo
+from palabre_cli.local.stack import LocalStack
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, table_items, tick
+from tests.functional.test_answers import get
+from tests.functional.test_dispatch import (
+    GABRIEL,
+    KENJI,
+    LEA,
+    MONTREAL_MORNING,
+    TOKYO_MORNING,
+    VISIBILITY,
+    _ses_error,
+    queued,
+)
+from tests.functional.test_scores import HUGO, answer, score
+
+
+@pytest.fixture
+def imported(stack: LocalStack) -> LocalStack:
+    """The demo organisation imported, nothing sent yet (first theme: 1 December)."""
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    stack.clear_mail()
+    return stack
+
+
+def send_jobs(stack: LocalStack, *addresses: str) -> None:
+    url = stack.provisioned.queues["SendQueue"].url
+    stack.client("sqs").send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {
+                "Id": str(n),
+                "MessageBody": Job(job="prompt", theme="demo-1", member=member_id(a)).body(),
+            }
+            for n, a in enumerate(addresses)
+        ],
+    )
+
+
+def answer_path(message: EmailMessage) -> str:
+    [path] = re.findall(r"https://\S+?(/answer/\S+)", message.get_body(("plain",)).get_content())
+    return path
+
+
+# ---------------------------------------------------------------------------- SQS trigger
+def test_a_partial_batch_failure_retries_only_the_failed_job(
+    imported: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_send, real_deliver = Outbox.send, JobSender.deliver
+    delivered: list[str] = []
+
+    def throttled_for_lea(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
+        if message["To"] == LEA and delivered.count(member_id(LEA)) == 1:  # her first try
+            raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
+        return real_send(self, message, **kwargs)
+
+    def spy(self: JobSender, job: Job, now: datetime) -> Any:
+        delivered.append(job.member)
+        return real_deliver(self, job, now)
+
+    monkeypatch.setattr(Outbox, "send", throttled_for_lea)
+    monkeypatch.setattr(JobSender, "deliver", spy)
+    send_jobs(imported, LEA, HUGO)
+
+    [first] = [r for r in imported.drain() if r.function == "SendEmailFunction"]
+    assert first.error is None, first.error
+    assert len(first.result["batchItemFailures"]) == 1  # one batch of two, one failed
+    assert Counter(m["To"] for m in sent(imported)) == Counter({HUGO: 1})
+
+    # After the visibility timeout only Léa's job comes back: Hugo's was deleted
+    imported.advance_to(imported.clock() + VISIBILITY)
+    assert Counter(delivered) == Counter({member_id(LEA): 2, member_id(HUGO): 1})
+    assert Counter(m["To"] for m in sent(imported)) == Counter({LEA: 1, HUGO: 1})
+    assert queued(imported) == []
+
+
+# ---------------------------------------------------------------------------- import
+def test_the_import_judges_past_dates_by_the_stacks_clock(stack: LocalStack) -> None:
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    calendar = demo.calendar(stack.clock().date())  # demo-1 on 1 December, demo-2 on the 8th
+    stack.clock.move_to(datetime.fromisoformat("2026-12-05T12:00:00+01:00"))
+    before = table_items(stack)
+
+    report = stack.upload("calendar", "demo-calendar.yaml", calendar)
+
+    assert report["ok"] is False
+    [error] = report["errors"]
+    assert error["column"] == "send_on"
+    assert error["value"] == demo.first_tuesday_after(datetime(2026, 11, 30).date()).isoformat()
+    assert "2026-12-05" in error["message"]  # "today" is the stack's
+    assert table_items(stack) == before
+
+
+# ---------------------------------------------------------------------------- scheduler
+def _count_reads(counts: Counter[str]) -> None:
+    def count(model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        counts["calls"] += 1
+        if model.name in ("Query", "Scan"):
+            counts["items"] += parsed.get("ScannedCount", parsed.get("Count", 0))
+        elif model.name == "GetItem":
+            counts["items"] += "Item" in parsed
+        elif model.name == "BatchGetItem":
+            counts["items"] += sum(len(v) for v in parsed.get("Responses", {}).values())
+
+    palabre.aws.client("dynamodb").meta.events.register("after-call.dynamodb.*", count)
+
+
+def test_a_due_tick_reads_what_is_due_not_the_roster(stack: LocalStack) -> None:
+    # Given the demo roster and a hundred more managers in Paris
+    extra = "".join(
+        f"manager{n:03d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
+        "Europe/Paris;member\n"
+        for n in range(100)
+    )
+    stack.upload("roster", "roster.csv", demo.roster() + extra.encode())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    reads: Counter[str] = Counter()
+    _count_reads(reads)
+
+    # When 09:00 comes in Tokyo, only Kenji is due
+    assert tick(stack, TOKYO_MORNING)["queued"] == {"prompt": 1}
+    tokyo = Counter(reads)
+    reads.clear()
+    assert tick(stack, PARIS_MORNING)["queued"]["prompt"] > 100
+    paris = Counter(reads)
+
+    # Then Tokyo's tick reads a few items (due themes, directory, theme, cursors, Kenji)
+    # while Paris's reads its hundred-odd members: the cost follows the work due
+    assert tokyo["items"] <= 6, tokyo
+    assert tokyo["calls"] <= 10, tokyo
+    assert paris["items"] > 100, paris
+
+
+# ---------------------------------------------------------------------------- SQS batches
+class StubSqs:
+    """send_message_batch only; refuses the listed entry ids on the first call it sees."""
+
+    def __init__(self, refuse_first: set[str] = frozenset(), always: bool = False) -> None:
+        self.calls: list[list[dict[str, str]]] = []
+        self.refuse_first = set(refuse_first)
+        self.always = always
+        self.lock = threading.Lock()
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict:
+        assert QueueUrl == "queue-url"
+        with self.lock:
+            first = not self.calls
+            self.calls.append(Entries)
+        refused = {e["Id"] for e in Entries} if self.always else set()
+        if first:
+            refused |= self.refuse_first & {e["Id"] for e in Entries}
+        return {
+            "Successful": [{"Id": e["Id"]} for e in Entries if e["Id"] not in refused],
+            "Failed": [
+                {"Id": i, "SenderFault": False, "Code": "InternalError"} for i in sorted(refused)
+            ],
+        }
+
+
+def _jobs(count: int) -> list[Job]:
+    return [Job(job=JobKind.PROMPT, theme="t", member=f"m{n:03d}") for n in range(count)]
+
+
+def test_jobs_are_sent_ten_per_call() -> None:
+    sqs = StubSqs()
+    assert JobQueue(sqs, "queue-url").send(_jobs(25)) == 25
+    assert sorted(len(c) for c in sqs.calls) == [5, BATCH, BATCH]
+    assert BATCH == 10
+    bodies = sorted(e["MessageBody"] for c in sqs.calls for e in c)
+    assert bodies == sorted(j.body() for j in _jobs(25))
+
+
+def test_refused_entries_are_sent_again_alone() -> None:
+    sqs = StubSqs(refuse_first={"3", "7"})
+    jobs = _jobs(8)
+    JobQueue(sqs, "queue-url").send(jobs)
+    first, retry = sqs.calls
+    assert len(first) == 8
+    assert retry == [
+        {"Id": "3", "MessageBody": jobs[3].body()},
+        {"Id": "7", "MessageBody": jobs[7].body()},
+    ]
+
+
+def test_entries_refused_every_time_raise() -> None:
+    sqs = StubSqs(always=True)
+    with pytest.raises(QueueError):
+        JobQueue(sqs, "queue-url").send(_jobs(2))
+    assert len(sqs.calls) == 3
+
+
+# ---------------------------------------------------------------------------- link keys
+def test_link_keys_are_read_once_and_rotate(org: LocalStack) -> None:
+    secrets = org.client("secretsmanager")
+    secret_id = org.provisioned.physical["LinkSigningSecret"]
+    old = json.loads(secrets.get_secret_value(SecretId=secret_id)["SecretString"])["current"]
+    reads: Counter[str] = Counter()
+    palabre.aws.client("secretsmanager").meta.events.register(
+        "before-call.secretsmanager.GetSecretValue", lambda **_: reads.update(["get"])
+    )
+    palabre.wiring.reset()  # a fresh container
+    lea_link = answer_path(next(m for m in sent(org) if m["To"] == LEA))
+
+    for _ in range(5):
+        assert get(org, lea_link)[0] == 200
+    assert reads["get"] == 1  # cached for the next requests
+
+    # When the key is rotated (and the cache has expired)
+    new = "n" * 64
+    secrets.put_secret_value(
+        SecretId=secret_id, SecretString=json.dumps({"current": new, "previous": [old]})
+    )
+    palabre.wiring.reset()
+
+    # Then links already sent still open, and new ones are signed with the new key
+    assert get(org, lea_link)[0] == 200
+    tick(org, MONTREAL_MORNING)
+    org.drain()
+    gabriel_link = answer_path(next(m for m in sent(org) if m["To"] == GABRIEL))
+    token = gabriel_link.removeprefix("/answer/")
+    claims = Signer([new]).verify(Purpose.ANSWER, token, org.clock())
+    assert member_id(GABRIEL) in claims.ids
+    with pytest.raises(InvalidToken):
+        Signer([old]).verify(Purpose.ANSWER, token, org.clock())
+    assert get(org, gabriel_link)[0] == 200
+
+
+# ---------------------------------------------------------------------------- dead letters
+def test_a_parked_schedule_event_replays_to_the_scheduler(
+    imported: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(self: Dispatcher, now: datetime) -> Any:
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(Dispatcher, "tick", down)
+    [schedule] = [
+        s for s in imported.provisioned.schedules if s.function == "SchedulePromptsFunction"
+    ]
+    imported.clock.move_to(TOKYO_MORNING)
+    failed = imported._fire(schedule.name, TOKYO_MORNING.astimezone(UTC))  # retried, parked
+    assert failed.error is not None
+    monkeypatch.undo()  # DynamoDB is back
+    dead = imported.dead_letters()
+    [parked] = dead.peek("ScheduleFailureQueue")
+    assert parked["body"] == {"time": "2026-12-01T00:00:00Z"}
+
+    result = dead.replay("ScheduleFailureQueue")
+    imported.drain()
+
+    assert result["replayed"] == [parked["id"]]
+    assert result["failed"] == []
+    runs = [i for i in imported.runtime.history if i.function == "SchedulePromptsFunction"]
+    assert runs[-1].error is None
+    assert runs[-1].result["queued"] == {"prompt": 1}
+    assert [m["To"] for m in sent(imported)] == [KENJI]
+    assert dead.peek("ScheduleFailureQueue") == []
+
+
+def test_a_parked_score_batch_replays_and_is_scored(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(self: Any, changes: Any, now: datetime) -> Any:
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(palabre.scoring.ScoreKeeper, "apply", down)
+    answer(org, LEA, "Un tour de table chaque lundi.")
+    org.drain()  # retried, then parked
+    award = "AWARD#answer#demo-1"
+    assert dynamodb_item(org, f"MEMBER#{member_id(LEA)}", award) == {}
+    assert score(org, LEA)["points"] == {"N": "0"}
+    monkeypatch.undo()
+    dead = org.dead_letters()
+    assert len(dead.peek("ScoreFailureQueue")) == 1
+
+    result = dead.replay("ScoreFailureQueue")
+
+    assert result["source"] == "ScoreStreamFunction"
+    assert (len(result["replayed"]), result["failed"]) == (1, [])
+    assert score(org, LEA)["points"] == {"N": "15"}
+    assert dynamodb_item(org, f"MEMBER#{member_id(LEA)}", award)["points"] == {"N": "15"}
+    assert dead.peek("ScoreFailureQueue") == []
