@@ -4,6 +4,7 @@ stack's provisioner, the handlers invoked with the environment template.yaml giv
 import copy
 import email
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -21,16 +22,23 @@ START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
 PARIS_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@contextmanager
+def mocked_aws(env: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in place of AWS: test credentials, no endpoint."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
     }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+        env.setenv(name, value)
+    env.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
+        yield
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with mocked_aws(monkeypatch):
         yield
 
 
@@ -86,8 +94,7 @@ def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:
     )
 
 
-@pytest.fixture
-def org(stack: LocalStack) -> LocalStack:
+def demo_organisation(stack: LocalStack) -> LocalStack:
     """The demo organisation, its first theme sent on Tuesday at 09:00 in Paris (and
     Tokyo); London and Montreal come later that day."""
     stack.upload("roster", "demo-roster.csv", demo.roster())
@@ -95,3 +102,8 @@ def org(stack: LocalStack) -> LocalStack:
     tick(stack, PARIS_MORNING)
     stack.drain()
     return stack
+
+
+@pytest.fixture
+def org(stack: LocalStack) -> LocalStack:
+    return demo_organisation(stack)

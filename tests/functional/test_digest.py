@@ -38,7 +38,8 @@ def digest_of(stack: LocalStack, address: str) -> EmailMessage:
 
 
 def text(message: EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()
+    """The plain-text part, its CRLF line ends (as sent) read as newlines."""
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
 @pytest.fixture
@@ -158,15 +159,22 @@ def test_answers_voted_useful_lead_the_digest_and_the_report(org: LocalStack) ->
         assert ">Léa · Bâtisseurs · jugée utile par 2</p>" in html
 
 
-def digest_on(stack: LocalStack, day: datetime) -> list[EmailMessage]:
-    """The digests a Monday's run sends (the schedule's target invoked as it would be)."""
-    stack.clock.move_to(day)
-    stack.clear_mail()
-    at = day.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    invocation = stack.runtime.invoke("WeeklyDigestFunction", {"time": at})
+def digest_on(stack: LocalStack, moment: datetime) -> dict[str, EmailMessage]:
+    """The digest schedule firing at `moment`: the weekly emails it sent, by reader (the
+    admins' reports under "report:<address>")."""
+    before = len(stack.raw_mail())
+    stack.clock.move_to(moment)
+    stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    invocation = stack.runtime.invoke("WeeklyDigestFunction", {"time": stamp})
     assert invocation.error is None, invocation.error
     stack.drain()
-    return [m for m in sent(stack) if m["Subject"].startswith(DIGEST)]
+    weekly: dict[str, EmailMessage] = {}
+    for message in sent(stack)[before:]:
+        if message["Subject"].startswith(DIGEST):
+            weekly[message["To"]] = message
+        elif message["Subject"].startswith(("Rapport", "Palabre weekly report")):
+            weekly[f"report:{message['To']}"] = message
+    return weekly
 
 
 def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
@@ -175,7 +183,7 @@ def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
     answer(org, LEA, "Tour de table du lundi.", visibility="organisation")
     org.drain()
     first = digest_on(org, MONDAY)
-    assert all("Les pratiques les plus utiles" not in text(m) for m in first)  # no vote yet
+    assert all("Les pratiques les plus utiles" not in text(m) for m in first.values())
 
     # Votes come from that digest's links, during the next week
     org.clock.move_to(MONDAY + timedelta(days=2))
@@ -183,14 +191,13 @@ def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
     vote(org, author=LEA, voter=MANON)
     org.drain()
     second = digest_on(org, MONDAY + timedelta(days=7))
-    [manon] = [m for m in second if m["To"] == MANON]
-    top = text(manon).split("## Les pratiques les plus utiles")[1].split("##")[0]
+    top = text(second[MANON]).split("## Les pratiques les plus utiles")[1].split("##")[0]
     assert top.strip() == "- Léa (Bâtisseurs), jugée utile par 2: Tour de table du lundi."
 
     # A week later, nobody voted: the practice is not "most useful" forever
     third = digest_on(org, MONDAY + timedelta(days=14))
     assert third
-    assert all("Les pratiques les plus utiles" not in text(m) for m in third)
+    assert all("Les pratiques les plus utiles" not in text(m) for m in third.values())
 
 
 def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
