@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -286,8 +287,11 @@ class LocalServer(ThreadingHTTPServer):
 
     def render_console(self, **extra: Any) -> str:
         stack = self.stack
-        return _console.get_template("console.html").render(
-            now=stack.clock(),
+        zone = ZoneInfo(stack.parameters["OrganisationTimezone"])
+        return _console.get_template(
+            "console.html"
+        ).render(
+            now=stack.clock().astimezone(zone),  # the organisation's wall clock
             now_utc=stack.clock().astimezone(UTC),
             organisation=stack.parameters["OrganisationName"],
             timezone=stack.parameters["OrganisationTimezone"],

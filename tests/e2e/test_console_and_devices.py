@@ -1,0 +1,164 @@
+"""The answer form on a phone without JavaScript, and the console as a developer uses it:
+its clock form, its dead-letter Replay button, the mailbox JSON of a live-session
+invitation, and `POST /_local/drain` running work nothing else has run yet."""
+
+import json
+import re
+from datetime import datetime, timedelta
+from email.utils import parseaddr, parsedate_to_datetime
+from typing import Any
+
+import boto3
+
+from palabre.models import member_id
+from palabre_cli.template import load_source, parameter_defaults
+from tests.e2e.conftest import ARTIFACTS, Local
+
+MANON = "manon.petit@demo.palabre.example"  # answers on her phone
+LOUIS = "louis.durand@demo.palabre.example"  # his job is parked, then replayed
+EMMA = "emma.laurent@demo.palabre.example"  # Europe/Paris, invited to the live session
+# Bâtisseurs and Éclaireurs, in the audience of "Installer la confiance" (demo-2)
+DRAINED = [
+    "lucas.thomas@demo.palabre.example",
+    "chloe.robert@demo.palabre.example",
+    "ines.leroy@demo.palabre.example",
+    "jules.moreau@demo.palabre.example",
+]
+TRUST = "Installer la confiance"
+LIVE = "Atelier live : le feedback en pratique"
+PHONE = {"width": 390, "height": 844}
+
+
+def sqs(local: Local) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=local.moto_url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def queue_url(local: Local, name: str) -> str:
+    return local.request("GET", "/_local/outputs").json()[name]
+
+
+def prompt_job(theme: str, email: str) -> str:
+    return json.dumps({"job": "prompt", "theme": theme, "member": member_id(email)})
+
+
+def mails_to(local: Local, email: str, title: str) -> list[dict[str, Any]]:
+    return [m for m in local.mail() if m["to"] == [email] and m["subject"].startswith(title)]
+
+
+def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, browser: Any) -> None:
+    local.move_clock(now="2026-12-01T09:00:00+01:00")
+    [email] = mails_to(local, MANON, "Nos rituels d'équipe —")
+    [link] = re.findall(r"http://127\.0\.0\.1:\d+/answer/\S+", email["text"])
+
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto(link)
+        viewport = page.locator('meta[name="viewport"]')
+        assert viewport.get_attribute("content") == "width=device-width, initial-scale=1"
+        # Nothing wider than the phone: no horizontal scrolling, every field on screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        fields = [
+            page.get_by_label("Votre réponse"),
+            page.get_by_label("Mon cercle (Éclaireurs)"),
+            page.get_by_label("Toute l'organisation"),
+            page.get_by_role("button", name="Envoyer ma réponse"),
+        ]
+        for field in fields:
+            assert field.is_visible()
+            box = field.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0, box
+            assert box["x"] + box["width"] <= PHONE["width"], box
+        page.screenshot(path=str(ARTIFACTS / "answer-form-phone.png"), full_page=True)
+
+        fields[0].fill("Un café debout de 15 minutes chaque matin, caméras allumées.")
+        fields[2].check()
+        with page.expect_navigation():
+            fields[3].click()
+        assert page.locator("h1").inner_text() == "Merci, Manon !"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # Stored: the link opens on her answer, ready to edit
+        page.goto(link)
+        box = page.get_by_label("Votre réponse")
+        assert box.input_value() == "Un café debout de 15 minutes chaque matin, caméras allumées."
+        assert page.get_by_label("Toute l'organisation").is_checked()
+        assert page.get_by_role("button", name="Enregistrer mes modifications").is_visible()
+    finally:
+        context.close()
+
+
+def test_the_console_clock_form_moves_the_clock(local: Local, page: Any) -> None:
+    page.goto(f"{local.url}/_local/")
+    page.fill("#set-now", "2026-12-01T10:00+01:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Move", exact=True).click()
+    assert page.url == f"{local.url}/_local/"
+    now = datetime.fromisoformat(local.request("GET", "/_local/clock").json()["now"])
+    target = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
+    assert target <= now < target + timedelta(minutes=5)
+    # The console shows the organisation's wall clock (Europe/Paris), as typed
+    assert re.fullmatch(r"2026-12-01T10:0\d:\d\d\+01:00", page.locator("#now").inner_text())
+
+
+def test_the_console_replays_a_dead_letter(local: Local, page: Any) -> None:
+    # A send job parked in the dead-letter queue, as after its last failed receive
+    sqs(local).send_message(
+        QueueUrl=queue_url(local, "SendDeadLetterQueueUrl"), MessageBody=prompt_job("demo-2", LOUIS)
+    )
+    page.goto(f"{local.url}/_local/")
+    row = page.locator("tr", has=page.get_by_role("link", name="SendDeadLetterQueue"))
+    assert row.locator("td").nth(1).inner_text() == "1"
+    assert mails_to(local, LOUIS, TRUST) == []
+    with page.expect_navigation():
+        row.get_by_role("button", name="Replay").click()
+
+    # Back on the console: the queue is empty, and the job ran: Louis has his email
+    assert page.url == f"{local.url}/_local/"
+    assert row.locator("td").nth(1).inner_text() == "0"
+    assert row.get_by_role("button", name="Replay").count() == 0
+    assert local.request("GET", "/_local/dlq/SendDeadLetterQueue").json() == []
+    assert len(mails_to(local, LOUIS, TRUST)) == 1
+
+
+def test_drain_runs_a_queued_send_job(local: Local) -> None:
+    # The stack's own ticker also drains, once a second: a job it picks up first leaves
+    # nothing for our drain, so try the next member (each one's job is distinct).
+    url = queue_url(local, "SendQueueUrl")
+    for email in DRAINED:
+        sqs(local).send_message(QueueUrl=url, MessageBody=prompt_job("demo-2", email))
+        response = local.request("POST", "/_local/drain")
+        assert response.status == 200
+        ran = [(r["function"], r["result"]) for r in response.json()["ran"]]
+        if ran:
+            break
+    # The job, then the score function reading the send record from the table's stream
+    assert ran[0] == ("SendEmailFunction", {"batchItemFailures": []})
+    assert {function for function, _ in ran} == {"SendEmailFunction", "ScoreStreamFunction"}
+    assert len(mails_to(local, email, TRUST)) == 1
+    assert local.request("POST", "/_local/drain").json() == {"ran": []}
+
+
+def test_a_live_session_prompt_in_the_mailbox_json(local: Local) -> None:
+    # The sixth demo theme is the live one: sent five weeks after the first, at 09:00
+    local.move_clock(now="2027-01-05T09:05:00+01:00")
+    [mail] = mails_to(local, EMMA, LIVE)
+    assert [{**a, "size": a["size"] > 0} for a in mail["attachments"]] == [
+        {"filename": "invitation.ics", "content_type": "text/calendar", "size": True}
+    ]
+    defaults = parameter_defaults(load_source())
+    assert parseaddr(mail["from"]) == (defaults["OrganisationName"], defaults["SenderAddress"])
+    assert mail["headers"]["From"] == mail["from"]
+    assert mail["headers"]["Date"] == mail["date"]
+    sent = parsedate_to_datetime(mail["date"])
+    nine = datetime.fromisoformat("2027-01-05T09:00:00+01:00")
+    assert nine <= sent < nine + timedelta(minutes=5)
