@@ -36,9 +36,12 @@ class AnswerPages:
 
     def show(self, token: str, path: str, now: datetime) -> Response:
         view = self.answers.open(token, now)
-        answer = view.answer or {}
+        answer = view.answer
         return self._form(
-            view, path, text=answer.get("text", ""), visibility=answer.get("visibility", "circle")
+            view,
+            path,
+            text=answer.text if answer else "",
+            visibility=answer.visibility.value if answer else "circle",
         )
 
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response:
@@ -97,11 +100,11 @@ class AnswerPages:
 
     def _context(self, view: AnswerView, path: str) -> dict[str, Any]:
         locale = _locale(view)
-        zone = ZoneInfo(view.prompt.get("timezone", "UTC"))
+        zone = ZoneInfo(view.prompt.timezone)
         return {
             "theme": view.theme,
-            "first_name": view.prompt.get("first_name", ""),
-            "circle": view.prompt.get("circle", ""),
+            "first_name": view.prompt.first_name,
+            "circle": view.prompt.circle,
             "sent_on": format_date(view.theme.send_on, "long", locale=locale),
             "last_day": format_date(deadline_day(view.theme), "full", locale=locale),
             "zone_name": get_timezone_location(zone, locale=locale),
@@ -141,4 +144,4 @@ class AnswerPages:
 
 def _locale(view: AnswerView) -> str:
     """The member's language, as recorded when the prompt was sent."""
-    return view.prompt.get("locale", "en")
+    return view.prompt.locale

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from palabre.i18n import N_
-from palabre.models import Theme, Visibility, group_key
+from palabre.models import Answer, Prompt, Theme, Visibility, group_key
 from palabre.scheduling import iso_week
 from palabre.scoring import FAST_BONUS, sent_within_bonus
 from palabre.store import keys
@@ -62,17 +62,19 @@ class AnswerForm(BaseModel):
 @dataclass(frozen=True)
 class AnswerView:
     theme: Theme
-    prompt: Item
-    answer: Item | None
+    prompt: Prompt
+    answer: Answer | None
     closed: bool
 
     @property
     def member_id(self) -> str:
-        return self.prompt["member_id"]
+        return self.prompt.member_id
 
     @property
     def deadline(self) -> datetime:
-        return datetime.fromisoformat(self.prompt["deadline"])
+        if self.prompt.deadline is None:
+            raise ValueError("a prompt that was sent has a deadline")
+        return self.prompt.deadline
 
 
 @dataclass(frozen=True)
@@ -114,16 +116,19 @@ class Answers:
                 ]
             )
         }
-        prompt = found.get(f"PROMPT#{member_id}")
-        if "THEME" not in found or prompt is None or prompt.get("status") != "sent":
+        record = found.get(f"PROMPT#{member_id}")
+        if "THEME" not in found or record is None:
             raise InvalidToken
-        view = AnswerView(
+        prompt = Prompt.model_validate(record)
+        if not prompt.sent or prompt.deadline is None:
+            raise InvalidToken
+        answer = found.get(f"ANSWER#{member_id}")
+        return AnswerView(
             theme=theme_from(found["THEME"]),
             prompt=prompt,
-            answer=found.get(f"ANSWER#{member_id}"),
-            closed=False,
+            answer=Answer.model_validate(answer) if answer else None,
+            closed=now >= prompt.deadline,
         )
-        return AnswerView(view.theme, view.prompt, view.answer, closed=now >= view.deadline)
 
     def save(self, view: AnswerView, form: AnswerForm, now: datetime) -> Saved:
         """Stores the answer of an opened link: one conditional write."""
@@ -131,25 +136,25 @@ class Answers:
             raise Closed(view)
         prompt = view.prompt
         week = iso_week(now.astimezone(self.zone))
-        circle_key = group_key(prompt.get("circle", ""))
+        circle_key = group_key(prompt.circle)
         # Optimistic concurrency: the write holds only if the answer is still the version
         # the form showed, so an edit made meanwhile (another window) is never lost.
-        version = (view.answer or {}).get("version")
+        version = view.answer.version if view.answer else None
         if form.version is not None and form.version != (version or 0):
             raise EditedMeanwhile
         condition = "attribute_not_exists(PK)" if version is None else "version = :expected"
         # First write creates; later ones keep created_at, the week and its index keys.
         points = view.theme.points
-        if sent_within_bonus(datetime.fromisoformat(prompt["sent_at"]), now):
+        if prompt.sent_at is not None and sent_within_bonus(prompt.sent_at, now):
             points += FAST_BONUS
         try:
-            old = self._write(view, form, now, week, circle_key, condition, version, points)
+            stored = self._write(view, form, now, week, circle_key, condition, version, points)
         except ConditionFailed:
             raise EditedMeanwhile from None
-        created = not old
-        saved_answer = {"text": form.answer, "visibility": form.visibility.value}
+        answer = Answer.model_validate(stored)
+        created = answer.version == 1
         return Saved(
-            view=AnswerView(view.theme, prompt, {**(old or {}), **saved_answer}, False),
+            view=AnswerView(view.theme, prompt, answer, False),
             created=created,
             points=points if created else 0,
         )
@@ -188,9 +193,9 @@ class Answers:
                 ":theme": view.theme.id,
                 ":member": view.member_id,
                 ":type": "answer",
-                ":circle": prompt.get("circle", ""),
-                ":team": prompt.get("team", ""),
-                ":first_name": prompt.get("first_name", ""),
+                ":circle": prompt.circle,
+                ":team": prompt.team,
+                ":first_name": prompt.first_name,
                 ":gsi1pk": keys.week_partition(week),
                 ":gsi1sk": f"ANSWER#{circle_key}#{view.theme.id}#{view.member_id}",
                 ":gsi2pk": f"CIRCLE#{circle_key}",
@@ -199,7 +204,7 @@ class Answers:
             },
             names={"#text": "text", "#type": "type"},
             condition=condition,
-            returns="ALL_OLD",
+            returns="ALL_NEW",
         )
 
 

@@ -130,23 +130,36 @@ class Theme(BaseModel):
 
 
 class Prompt(BaseModel):
-    """One theme sent to one member: the record that makes sending exactly-once."""
+    """One theme sent to one member: the send record that makes sending exactly-once,
+    with what the answer page needs about the member (so that it reads one item)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     theme_id: str
     member_id: str
     status: Literal["sent", "skipped"]
     at: AwareDatetime
+    skip_reason: str = ""
+    sent_at: AwareDatetime | None = None
     deadline: AwareDatetime | None = None
     message_id: str = ""
-    skip_reason: str = ""
+    first_name: str = ""
+    locale: Locale = "en"
+    timezone: str = "UTC"
+    circle: str = ""
+    team: str = ""
+    reminded_at: AwareDatetime | None = None
+    reminder_skipped: str = ""
+
+    @property
+    def sent(self) -> bool:
+        return self.status == "sent" and self.sent_at is not None and self.deadline is not None
 
 
 class Answer(BaseModel):
     """A member's reply to a theme: one per (theme, member), editable until the deadline."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     theme_id: str
     member_id: str
@@ -155,5 +168,8 @@ class Answer(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     version: int = 1
+    week: str = ""
+    points: int = 0
     circle: str = ""
     team: str = ""
+    first_name: str = ""

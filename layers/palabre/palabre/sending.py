@@ -18,7 +18,7 @@ from palabre.digest import Edition, Report, edition_key, load_edition, load_repo
 from palabre.digest_mail import compose_digest, compose_report
 from palabre.jobs import Job, JobKind
 from palabre.links import Links
-from palabre.models import Role, Subscription, Theme
+from palabre.models import Prompt, Role, Subscription, Theme
 from palabre.observability import logger
 from palabre.prompt_mail import Sender, compose
 from palabre.scheduling import deadline
@@ -117,18 +117,19 @@ class JobSender:
 
     # ------------------------------------------------------------------ reminders
     def _reminder(self, job: Job, now: datetime) -> Delivery:
-        theme, prompt, answer = self._read(job, with_answer=True)
-        if prompt is None or prompt.get("status") != "sent" or theme is None:
+        theme, record, answer = self._read(job, with_answer=True)
+        prompt = Prompt.model_validate(record) if record else None
+        if prompt is None or not prompt.sent or prompt.deadline is None or theme is None:
             # Nothing to remind of: the prompt was skipped (and recorded) or never queued.
             return Delivery(Outcome.SKIPPED, "never-sent")
-        if prompt.get("reminded_at"):
+        if prompt.reminded_at:
             return Delivery(Outcome.ALREADY_SENT)
-        if prompt.get("reminder_skipped"):
-            return Delivery(Outcome.SKIPPED, prompt["reminder_skipped"])
+        if prompt.reminder_skipped:
+            return Delivery(Outcome.SKIPPED, prompt.reminder_skipped)
         recipient = None
         if answer is not None:
             reason = "answered"
-        elif now >= datetime.fromisoformat(prompt["deadline"]):
+        elif now >= prompt.deadline:
             reason = "deadline-passed"
         else:
             recipient = self.members.recipient(job.member)

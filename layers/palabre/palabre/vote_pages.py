@@ -27,7 +27,7 @@ class VotePages:
             "vote",
             view.locale,
             theme=view.theme,
-            author=view.answer.get("first_name", ""),
+            author=view.answer.first_name,
             excerpt=view.excerpt,
             outcome=outcome.value if outcome else "",
             action=path,

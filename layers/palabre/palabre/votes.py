@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from palabre.models import Theme
+from palabre.models import Answer, Theme
 from palabre.scheduling import iso_week
 from palabre.store import keys
-from palabre.store.table import ConditionFailed, Item, Table
+from palabre.store.table import ConditionFailed, Table
 from palabre.store.themes import theme_from
 from palabre.tokens import InvalidToken, Purpose, Signer
 
@@ -26,14 +26,14 @@ class VoteOutcome(StrEnum):
 @dataclass(frozen=True)
 class VoteView:
     theme: Theme
-    answer: Item
+    answer: Answer
     voter_id: str
     already: bool
     locale: str
 
     @property
     def author_id(self) -> str:
-        return self.answer["member_id"]
+        return self.answer.member_id
 
     @property
     def own(self) -> bool:
@@ -41,7 +41,7 @@ class VoteView:
 
     @property
     def excerpt(self) -> str:
-        text = self.answer.get("text", "")
+        text = self.answer.text
         return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
@@ -73,7 +73,7 @@ class Votes:
             raise InvalidToken
         return VoteView(
             theme=theme_from(found["THEME"]),
-            answer=answer,
+            answer=Answer.model_validate(answer),
             voter_id=voter_id,
             already=f"VOTE#{author_id}#{voter_id}" in found,
             locale=found.get("PROFILE", {}).get("locale", "en"),
@@ -85,7 +85,7 @@ class Votes:
             return VoteOutcome.OWN
         if view.already:
             return VoteOutcome.ALREADY
-        circle = view.answer.get("circle", "")
+        circle = view.answer.circle
         try:
             self.table.put(
                 {
@@ -102,7 +102,7 @@ class Votes:
                     "author_id": view.author_id,
                     "voter_id": view.voter_id,
                     "circle": circle,
-                    "team": view.answer.get("team", ""),
+                    "team": view.answer.team,
                     "at": now.isoformat(),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
