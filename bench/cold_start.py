@@ -27,6 +27,8 @@ JOURNEY_MODULES = {
         "palabre.web",
         "aws_lambda_powertools.utilities.parameters",
     ],
+    "WeeklyDigestFunction": ["palabre.digest", "palabre.jobs"],
+    # ScoreStreamFunction and SesFeedbackFunction import their journey with the handler.
 }
 _PROBE = (
     "import sys, time, importlib; sys.path[:0] = {paths!r}; started = time.perf_counter(); "
