@@ -40,6 +40,31 @@ def load_event(name: str) -> Any:
     return json.loads((EVENTS / name).read_text(encoding="utf-8"))
 
 
+def _refuse_scan(**_: Any) -> None:
+    raise AssertionError("a DynamoDB Scan on a production path")
+
+
+@pytest.fixture(autouse=True)
+def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every client the handlers and the domain take from palabre.aws refuses Scan, in
+    every test: no production path may scan the table (tests read it back with their own
+    clients)."""
+    import palabre.aws
+
+    original = palabre.aws.client
+
+    def client(service: str) -> Any:
+        made = original(service)
+        if service == "dynamodb":
+            made.meta.events.register_first(
+                "before-call.dynamodb.Scan", _refuse_scan, unique_id="palabre-no-scan"
+            )
+        return made
+
+    client.cache_clear = original.cache_clear  # type: ignore[attr-defined]
+    monkeypatch.setattr(palabre.aws, "client", client)
+
+
 @pytest.fixture(autouse=True)
 def _reset_global_state() -> Any:
     """Module-level state must not leak between tests: clock, clients, caches."""
