@@ -1,14 +1,17 @@
 """Pieces of the local stack that need no AWS: schedule expressions, durations,
 CloudFormation intrinsics, the upload progress bar."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from palabre_cli.local.intrinsics import NO_VALUE, Resolver
+from palabre_cli.local.provision import Provisioner, Unsupported
 from palabre_cli.local.schedules import Expression
 from palabre_cli.local.server import BadRequest, parse_duration, parse_instant
 from palabre_cli.main import Progress
+from palabre_cli.template import translate
 
 
 def fires(expression: str, zone: str, after: str, until: str) -> list[str]:
@@ -124,3 +127,14 @@ def test_progress_bar_counts_up_to_the_total(capsys: pytest.CaptureFixture[str])
     shown = capsys.readouterr().err
     assert "[##############################] 100% 1.0/1.0 MB" in shown
     assert shown.endswith("\n")
+
+
+def test_a_resource_the_local_stack_cannot_emulate_stops_it() -> None:
+    translated = translate()
+    resources = {
+        **translated.resources,
+        "NightlyRule": {"Type": "AWS::Events::Rule", "Properties": {}},
+    }
+    with_rule = dataclasses.replace(translated, resources=resources)
+    with pytest.raises(Unsupported, match=r"NightlyRule: .* AWS::Events::Rule"):
+        Provisioner(with_rule, None, region="eu-west-1", stack_name="t").run()
