@@ -14,7 +14,7 @@ from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from palabre_cli.template import translate
 from tests.conftest import EVENTS, load_event
-from tests.functional.conftest import aws, make_stack  # noqa: F401 - fixture
+from tests.functional.conftest import aws, dynamodb_item, make_stack  # noqa: F401 - fixture
 
 FUNCTIONS = {
     path.name: logical_id
@@ -111,3 +111,10 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
     assert invocation.error is None, invocation.error
     if path.parent.name == "answer_api":
         assert invocation.result["statusCode"] == 200, invocation.result["body"]
+    if path.name == "submit-answer.json":  # a base64 body, as API Gateway may send it
+        stored = dynamodb_item(
+            stack, "THEME#demo-1", f"ANSWER#{member_id('lea.dubois@demo.palabre.example')}"
+        )
+        assert stored["text"] == {
+            "S": "Chaque lundi, un tour de table de 10 minutes : une réussite, un blocage."
+        }
