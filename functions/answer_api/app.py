@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre import clock
@@ -66,4 +67,8 @@ def no_route(_: Exception) -> Response:
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    metrics.add_metric(
+        name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1
+    )
+    return response

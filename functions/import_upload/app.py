@@ -22,7 +22,8 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     for record in event.records:
         key = unquote_plus(record.s3.get_object.key)
         report = uploads.handle(key, record.s3.get_object.size, clock.now())
-        if report is None:
+        if report is None:  # a report written beside an upload, or another prefix
+            metrics.add_metric(name="UploadsIgnored", unit=MetricUnit.Count, value=1)
             continue
         metrics.add_metric(
             name="ImportAccepted" if report.ok else "ImportRejected",

@@ -20,6 +20,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = dispatcher(
         settings, time_left=lambda: context.get_remaining_time_in_millis() / 1000
     ).tick(tick.time)
+    # Idle ticks count too: every tick publishes (an empty metric set only logs a warning).
+    metrics.add_metric(name="Ticks", unit=MetricUnit.Count, value=1)
     for job, queued in report.queued.items():
         metrics.add_metric(name=f"Queued{job.title()}s", unit=MetricUnit.Count, value=queued)
     return asdict(report)
