@@ -20,12 +20,10 @@ def pytest_configure(config: pytest.Config) -> None:
     the template's Globals environment before any handler module is imported, so
     module-level Logger and Metrics resolve the service and namespace whichever test
     imports them first."""
-    from palabre_cli.template import load_source
+    from palabre_cli.template import globals_environment, load_source
 
-    variables = load_source()["Globals"]["Function"]["Environment"]["Variables"]
-    for name, value in variables.items():
-        if isinstance(value, str):
-            os.environ.setdefault(name, value)
+    for name, value in globals_environment(load_source()).items():
+        os.environ.setdefault(name, value)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

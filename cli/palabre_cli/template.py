@@ -46,6 +46,13 @@ def load_source(path: Path = TEMPLATE) -> dict[str, Any]:
         return yaml.load(handle, Loader=_CfnLoader)
 
 
+def globals_environment(source: dict[str, Any]) -> dict[str, str]:
+    """The plain environment variables every function gets from Globals (those set with
+    intrinsics need the stack and are left out)."""
+    variables = source.get("Globals", {}).get("Function", {}).get("Environment", {})
+    return {k: v for k, v in variables.get("Variables", {}).items() if isinstance(v, str)}
+
+
 def parameter_defaults(source: dict[str, Any]) -> dict[str, str]:
     return {
         name: str(spec["Default"])
