@@ -7,7 +7,7 @@ import json
 import re
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -304,3 +304,15 @@ def test_a_parked_score_batch_replays_and_is_scored(
     assert score(org, LEA)["points"] == {"N": "15"}
     assert dynamodb_item(org, f"MEMBER#{member_id(LEA)}", award)["points"] == {"N": "15"}
     assert dead.peek("ScoreFailureQueue") == []
+
+
+def test_disabled_metrics_never_pile_up_across_invocations(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from palabre.observability import metrics
+
+    stack.runtime.overrides["POWERTOOLS_METRICS_DISABLED"] = "true"
+    for minute in range(0, 5 * 120, 5):  # 120 idle ticks: each adds one value to "Ticks"
+        tick(stack, datetime(2026, 11, 30, 8, tzinfo=UTC) + timedelta(minutes=minute))
+    assert metrics.metric_set == {}
+    assert "CloudWatchMetrics" not in capsys.readouterr().out

@@ -3,6 +3,7 @@ environment, and the retry rules of each kind of trigger."""
 
 import importlib.util
 import os
+import sys
 import threading
 import time
 import traceback
@@ -15,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from palabre_cli.local.provision import Function
 
@@ -113,8 +116,19 @@ class Runtime:
                 }
             finally:
                 self.current = None
+                _forget_unpublished_metrics()
         self.history.append(invocation)
         return invocation
+
+
+def _forget_unpublished_metrics() -> None:
+    """With POWERTOOLS_METRICS_DISABLED, Powertools neither prints nor clears the metric
+    set at the end of an invocation, and add_metric prints it anyway once a metric holds
+    100 values: in a long-lived local stack, metrics would pile up and burst out. Lambda
+    never disables them; here they are dropped after each invocation."""
+    observability = sys.modules.get("palabre.observability")
+    if observability is not None and is_metrics_disabled():
+        observability.metrics.clear_metrics()
 
 
 @contextmanager
