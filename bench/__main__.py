@@ -6,9 +6,9 @@ import warnings
 from palabre_cli.template import globals_environment, load_source
 
 # Like a Lambda container: the Globals environment before any handler module loads; only
-# warnings in the logs, and no metric lines, so that the figures stay readable.
+# errors in the logs, and no metric lines, so that the figures stay readable.
 os.environ.update(globals_environment(load_source()))
-os.environ |= {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+os.environ |= {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 from bench import cold_start, digest_bench, dispatch_bench, machine, roster_import
 

@@ -139,6 +139,7 @@ def _digest_reads(history: int) -> dict[str, Any]:
             clock=LocalClock(
                 datetime.combine(last_monday, datetime.min.time(), PARIS) + timedelta(hours=7)
             ),
+            log_level="ERROR",
         )
         # The history is written as the handlers left it, scores included: the score stream
         # is not what this measures, so it does not run on it.
@@ -283,7 +284,9 @@ def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
         )
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(endpoint=None, clock=LocalClock(datetime(2026, 12, 1, 9, tzinfo=UTC)))
+        stack = LocalStack(
+            endpoint=None, clock=LocalClock(datetime(2026, 12, 1, 9, tzinfo=UTC)), log_level="ERROR"
+        )
         written: Counter[str] = Counter()
 
         def count(model: Any, params: dict[str, Any], **_: Any) -> None:

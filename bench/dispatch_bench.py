@@ -105,7 +105,11 @@ def calls_per_prompt(recipients: int = 1000) -> dict[str, Any]:
     )
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(endpoint=None, clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)))
+        stack = LocalStack(
+            endpoint=None,
+            clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)),
+            log_level="ERROR",
+        )
         stack.upload("roster", "bench.csv", roster.encode())
         stack.upload("calendar", "bench.csv", calendar.encode())
         stack.clear_mail()

@@ -67,7 +67,11 @@ def measure() -> dict[str, Any]:
     figures: dict[str, Any] = {"megabytes": len(data) / 1e6, "validate": validate_rate(data)}
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(endpoint=None, clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)))
+        stack = LocalStack(
+            endpoint=None,
+            clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)),
+            log_level="ERROR",
+        )
         requests: Counter[str] = Counter()
         palabre.aws.client("dynamodb").meta.events.register(
             "before-call.dynamodb.*", lambda model, **_: requests.update([model.name])
