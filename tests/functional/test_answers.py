@@ -220,6 +220,37 @@ def test_every_bad_link_gets_the_same_plain_404(org: LocalStack) -> None:
     assert get(org, "/answers/" + token)[0] == 404
 
 
+def test_an_answer_saved_between_the_read_and_the_write_is_kept_and_shown(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from palabre.answers import Answers
+
+    path = link_of(org, LEA)
+    real_open = Answers.open
+
+    def open_then_the_other_window_saves(self: Answers, token: str, now: datetime) -> Any:
+        view = real_open(self, token, now)  # no answer yet
+        monkeypatch.setattr(Answers, "open", real_open)
+        assert post(org, path, answer="Depuis le téléphone.", version="0")[0] == 200
+        return view
+
+    monkeypatch.setattr(Answers, "open", open_then_the_other_window_saves)
+    calls: Counter[str] = Counter()
+    palabre.aws.client("dynamodb").meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
+    )
+
+    status, _, page = post(org, path, answer="Depuis l'ordinateur.", version="0")
+
+    assert status == 409
+    assert '<div class="answer-text">Depuis le téléphone.</div>' in page  # what the write found
+    assert ">Depuis l&#39;ordinateur.</textarea>" in page
+    assert '<input type="hidden" name="version" value="1">' in page
+    assert answer_item(org, LEA)["text"] == {"S": "Depuis le téléphone."}
+    # Both requests together: one read and one write each, no read to build the 409 page
+    assert calls == Counter({"BatchGetItem": 2, "UpdateItem": 2})
+
+
 def test_an_edit_made_in_another_window_is_never_overwritten_silently(org: LocalStack) -> None:
     path = link_of(org, LEA)
     # Two windows show the empty form (version 0)

@@ -73,8 +73,8 @@ class AnswerPages:
             )
         except Closed as closed:
             return self._form(closed.view, path, status=409)
-        except EditedMeanwhile:
-            latest = self.answers.open(token, now)
+        except EditedMeanwhile as edited:
+            latest = AnswerView(view.theme, view.prompt, edited.latest, view.closed)
             return self._form(
                 latest,
                 path,

@@ -1,8 +1,8 @@
 """Journey 3: a member's answer to a theme, through their personal link.
 
 On the request path: one read (theme, send record and answer in one BatchGetItem) and,
-for a POST, one conditional write. One answer per (theme, member); an edit keeps
-`created_at` and bumps `version`.
+for a POST, one conditional write, which on a conflict returns what it found. One answer
+per (theme, member); an edit keeps `created_at` and bumps `version`.
 """
 
 import re
@@ -86,7 +86,12 @@ class Saved:
 
 
 class EditedMeanwhile(Exception):
-    """The answer changed between this request's read and its write."""
+    """The answer changed between the form being shown and this write; `latest` is the
+    version now saved (what the failed write found: no read of its own)."""
+
+    def __init__(self, latest: "Answer | None") -> None:
+        super().__init__("the answer was edited meanwhile")
+        self.latest = latest
 
 
 class Closed(Exception):
@@ -141,7 +146,7 @@ class Answers:
         # the form showed, so an edit made meanwhile (another window) is never lost.
         version = view.answer.version if view.answer else None
         if form.version is not None and form.version != (version or 0):
-            raise EditedMeanwhile
+            raise EditedMeanwhile(view.answer)
         condition = "attribute_not_exists(PK)" if version is None else "version = :expected"
         # First write creates; later ones keep created_at, the week and its index keys.
         points = view.theme.points
@@ -149,8 +154,9 @@ class Answers:
             points += FAST_BONUS
         try:
             stored = self._write(view, form, now, week, circle_key, condition, version, points)
-        except ConditionFailed:
-            raise EditedMeanwhile from None
+        except ConditionFailed as failed:
+            found = failed.item
+            raise EditedMeanwhile(Answer.model_validate(found) if found else None) from None
         answer = Answer.model_validate(stored)
         created = answer.version == 1
         return Saved(

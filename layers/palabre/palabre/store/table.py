@@ -21,6 +21,12 @@ class ConditionFailed(ClientError):
     """A conditional write found the item not as its condition required: nothing was
     written. Still a ClientError, with DynamoDB's response, for code that expects one."""
 
+    @property
+    def item(self) -> Item | None:
+        """The item as the condition found it, when the write asked for it (updates do)."""
+        found = self.response.get("Item")
+        return from_dynamo(found) if found else None
+
 
 def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
@@ -180,6 +186,8 @@ class Table:
             request["ExpressionAttributeNames"] = dict(names)
         if condition:
             request["ConditionExpression"] = condition
+            # A failed condition then says what it found, with no read of its own.
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         with _conditional():
             response = self.client.update_item(**request)
         return from_dynamo(response.get("Attributes", {}))
