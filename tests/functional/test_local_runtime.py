@@ -6,6 +6,7 @@ replaying the schedule and score dead-letter queues."""
 import json
 import re
 import threading
+import warnings
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -316,3 +317,25 @@ def test_disabled_metrics_never_pile_up_across_invocations(
         tick(stack, datetime(2026, 11, 30, 8, tzinfo=UTC) + timedelta(minutes=minute))
     assert metrics.metric_set == {}
     assert "CloudWatchMetrics" not in capsys.readouterr().out
+
+
+def test_idle_ticks_api_requests_and_ignored_uploads_publish_a_metric(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack.runtime.overrides["POWERTOOLS_METRICS_DISABLED"] = "false"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tick(stack, datetime(2026, 11, 30, 8, tzinfo=UTC))  # nothing is due
+        assert (
+            stack.api(method="GET", path="/answer/nope", query="", headers={}, body=b"")[0] == 404
+        )
+        stack.upload("roster", "demo-roster.csv", demo.roster())  # and its report files
+    assert [str(w.message) for w in caught if "No application metrics" in str(w.message)] == []
+    published = {
+        name
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith('{"_aws"')
+        for name in json.loads(line)
+        if name not in ("_aws", "service")
+    }
+    assert {"Ticks", "Responses4xx", "ImportAccepted", "UploadsIgnored"} <= published
