@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
+# One pytest worker per core (pytest-xdist); each test file stays on one worker, in order,
+# since an e2e module's stack only moves its clock forward. PARALLEL= runs in one process.
+PARALLEL ?= -n auto --dist loadfile
 
 .PHONY: help venv run test lint format check-template unit functional infra e2e bench build chromium clean messages
 
@@ -53,16 +56,16 @@ unit: venv
 	$(BIN)/pytest -q tests/unit
 
 functional: venv
-	$(BIN)/pytest -q tests/functional
+	$(BIN)/pytest -q $(PARALLEL) tests/functional
 
 infra: venv
 	$(BIN)/pytest -q tests/infra
 
 e2e: venv chromium
-	$(BIN)/pytest -q tests/e2e
+	$(BIN)/pytest -q $(PARALLEL) tests/e2e
 
 test: venv chromium lint check-template
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PARALLEL)
 
 # Re-extract translatable messages into the French catalog (then translate the new ones).
 messages: venv
