@@ -1,0 +1,47 @@
+"""CSS is inlined into each email template once, when Jinja first loads it: never per
+recipient (journey 2's sender renders thousands of prompts per container)."""
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+import palabre.mail.render as render
+from palabre.jobs import JobKind
+from palabre.links import Links
+from palabre.prompt_mail import Sender, compose
+from palabre.tokens import Signer
+from tests.unit.examples import CALENDAR, ROSTER, TEMPLATES
+
+
+def test_css_is_inlined_once_per_template_and_language_not_per_recipient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inlined: Counter[str] = Counter()
+    real = render.InliningLoader._inline
+
+    def counting(self: render.InliningLoader, name: str, source: str) -> Any:
+        inlined[name] += 1
+        return real(self, name, source)
+
+    monkeypatch.setattr(render.InliningLoader, "_inline", counting)
+    render.environment.cache_clear()  # a fresh container
+    links = Links("https://palabre.example.com", Signer(["k" * 64]))
+    sender = Sender("Palabre", "palabre@example.com", TEMPLATES)
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    members = [m for m in ROSTER if m.role.value != "observer"] * 10  # fr and en readers
+    assert {m.locale for m in members} == {"fr", "en"}
+
+    first = compose(JobKind.PROMPT, CALENDAR[0], members[0], links, sender, now)
+    after_one = Counter(inlined)
+    for member in members:
+        compose(JobKind.PROMPT, CALENDAR[0], member, links, sender, now)
+
+    assert after_one["email/prompt.html"] == 1
+    # Many recipients later: each template inlined once per language, no more
+    assert set(inlined.values()) == {2}
+    assert "email/prompt.html" in inlined
+    html = first.get_body(("html",)).get_content()
+    assert 'style="' in html  # and the result carries the styles
+    render.environment.cache_clear()
