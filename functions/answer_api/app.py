@@ -11,8 +11,8 @@ from palabre import clock
 from palabre.config import Settings
 from palabre.observability import logger, metrics
 from palabre.tokens import InvalidToken
-from palabre.web import form_fields
-from palabre.wiring import answer_pages, pages, subscription_pages, vote_pages
+from palabre.web import form_fields, headers
+from palabre.wiring import answer_pages, exports, pages, subscription_pages, vote_pages
 
 app = APIGatewayHttpResolver()
 
@@ -51,6 +51,18 @@ def unsubscribe(token: str) -> Response:
     form = form_fields(app.current_event.decoded_body or "", limit=4096)
     pages_ = subscription_pages(Settings.from_env())
     return pages_.submit(token, app.current_event.path, form, clock.now())
+
+
+@app.get("/export/<token>")
+def download_export(token: str) -> Response:
+    """A CSV of the admin report: a fresh five-minute presigned URL, minted on each click."""
+    settings = Settings.from_env()
+    location = exports(settings).download_url(token, clock.now())
+    return Response(
+        status_code=302,
+        headers={**headers(settings.templates_dir), "Location": location},
+        body="",
+    )
 
 
 @app.exception_handler(InvalidToken)

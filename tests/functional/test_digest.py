@@ -5,8 +5,10 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from palabre.models import member_id
 from palabre_cli import demo
@@ -207,14 +209,15 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
     assert "- Éclaireurs: participation 1/6 (17 %)" in body
     assert "Adresses bloquées" in body
     [answers_link] = re.findall(r"answers\.csv: (\S+)", body)
-    assert "exports/2026-W49/answers.csv" in answers_link
+    assert "/export/" in answers_link
 
+    # The link mints a short presigned URL when it is clicked, not when the report is sent
+    status, location = download(week, answers_link)
+    assert status == 302
+    assert "/exports/2026-W49/answers.csv?" in location
+    assert parse_qs(urlsplit(location).query)["X-Amz-Expires"] == ["300"]
+    data = requests.get(location, timeout=10).content
     bucket = week.uploads_bucket("roster")
-    data = (
-        week.client("s3")
-        .get_object(Bucket=bucket, Key="exports/2026-W49/answers.csv")["Body"]
-        .read()
-    )
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["theme", "title", "circle", "first_name", "visibility", "useful", "answer"]
@@ -228,6 +231,42 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
         ]
     }
     assert keys == {f"exports/2026-W49/{n}.csv" for n in ("answers", "scores", "participation")}
+
+
+def download(stack: LocalStack, link: str) -> tuple[int, str]:
+    """GET an export link as a browser would: the status and where it redirects."""
+    status, headers, _ = stack.api(
+        method="GET", path=urlsplit(link).path, query="", headers={}, body=b""
+    )
+    return status, dict(headers).get("Location", "")
+
+
+def test_an_export_link_serves_only_its_admin_only_while_they_are_one(
+    week: LocalStack,
+) -> None:
+    [report] = [m for m in sent(week) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    [link] = re.findall(r"scores\.csv: (\S+)", text(report))
+    assert download(week, link)[0] == 302
+    token = urlsplit(link).path.rsplit("/", 1)[1]
+
+    # Tampered, or its token used for another purpose: the plain 404
+    assert download(week, link[:-2] + ("AA" if not link.endswith("AA") else "BB"))[0] == 404
+    assert download(week, f"/vote/{token}")[0] == 404
+    # Expired, 90 days on
+    week.clock.move_to(week.clock() + timedelta(days=91))
+    assert download(week, link)[0] == 404
+
+
+def test_an_export_link_stops_when_its_reader_is_no_longer_an_admin(week: LocalStack) -> None:
+    [report] = [m for m in sent(week) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    [link] = re.findall(r"participation\.csv: (\S+)", text(report))
+    lines = [
+        line.replace(";admin", ";member") if line.startswith(ADMIN) else line
+        for line in demo.roster().decode().splitlines()
+    ]
+    assert week.upload("roster", "demo-roster.csv", "\n".join(lines).encode())["updated"] == 1
+
+    assert download(week, link)[0] == 404
 
 
 def test_circles_and_teams_count_the_same_answers_in_the_report(org: LocalStack) -> None:

@@ -72,6 +72,9 @@ def _given_a_sent_prompt(stack: LocalStack, event: dict) -> None:
         "answer": answer,
         "vote": signer.sign(Purpose.VOTE, ["demo-1", lea, hugo], later),
         "unsubscribe": signer.sign(Purpose.UNSUBSCRIBE, [lea, "nothing"], later),
+        "export": signer.sign(
+            Purpose.EXPORT, ["2026-W49", "answers", member_id(demo.ADMIN)], later
+        ),
     }[purpose]
     old = event["pathParameters"]["token"]
     event["rawPath"] = event["rawPath"].replace(old, token)
@@ -109,7 +112,10 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
     invocation = stack.runtime.invoke(FUNCTIONS[path.parent.name], event)
 
     assert invocation.error is None, invocation.error
-    if path.parent.name == "answer_api":
+    if path.name == "download-export.json":  # to a fresh presigned URL of the file
+        assert invocation.result["statusCode"] == 302
+        assert "/exports/2026-W49/answers.csv?" in invocation.result["headers"]["Location"]
+    elif path.parent.name == "answer_api":
         assert invocation.result["statusCode"] == 200, invocation.result["body"]
     if path.name == "submit-answer.json":  # a base64 body, as API Gateway may send it
         stored = dynamodb_item(

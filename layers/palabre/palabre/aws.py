@@ -11,11 +11,14 @@ import boto3
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# Presigned S3 URLs (the admin report's exports) signed with SigV4, as S3 requires for
+# new buckets; botocore would otherwise presign with the legacy SigV2.
+_S3 = _CONFIG.merge(Config(signature_version="s3v4"))
 
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    return boto3.session.Session().client(service, config=_S3 if service == "s3" else _CONFIG)
 
 
 def reset() -> None:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from palabre.exports import export_key
 from palabre.jobs import Job, JobKind, JobQueue
 from palabre.models import Role, Theme, Visibility, group_key
 from palabre.observability import logger
@@ -32,7 +33,6 @@ from palabre.store.table import Item, Table
 from palabre.store.themes import ThemeStore, theme_from
 
 TOP = 3
-EXPORT_PREFIX = "exports"
 DIGEST_PREFIX = "digests"
 # A spreadsheet evaluates a cell starting with one of these: an export must not run code.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -420,7 +420,6 @@ class DigestBuilder:
         rates: dict[str, dict[str, Rate]],
         team_standings: list[Standing],
     ) -> dict[str, str]:
-        prefix = f"{EXPORT_PREFIX}/{week.id}"
         files = {
             "answers": csv_bytes(
                 ["theme", "title", "circle", "first_name", "visibility", "useful", "answer"],
@@ -460,11 +459,11 @@ class DigestBuilder:
         for name, data in files.items():
             self.s3.put_object(
                 Bucket=self.bucket,
-                Key=f"{prefix}/{name}.csv",
+                Key=export_key(week.id, name),
                 Body=data,
                 ContentType="text/csv; charset=utf-8",
             )
-        return {name: f"{prefix}/{name}.csv" for name in files}
+        return {name: export_key(week.id, name) for name in files}
 
     # ------------------------------------------------------------------ sending
     def _put(self, key: str, body: str) -> None:

@@ -1,6 +1,5 @@
 """The weekly emails: a reader's digest, and the admins' report."""
 
-from collections.abc import Callable
 from datetime import date, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -56,7 +55,6 @@ def compose_report(
     member: Member,
     links: Links,
     sender: Sender,
-    presign: Callable[[str], str],
     now: datetime,
 ) -> EmailMessage:
     return _weekly(
@@ -68,7 +66,7 @@ def compose_report(
         sender,
         now,
         report=report,
-        exports={name: presign(key) for name, key in report.exports.items()},
+        exports={name: links.export(report.week, name, member.id, now) for name in report.exports},
         parked=sum(report.dead_letters.values()),
     )
 

@@ -7,6 +7,8 @@ from palabre.tokens import Purpose, Signer
 # Mail clients may act on List-Unsubscribe long after delivery: a generous lifetime.
 UNSUBSCRIBE_LIFETIME = timedelta(days=400)
 VOTE_LIFETIME = timedelta(days=60)
+# An admin may come back to a week's exports long after its report.
+EXPORT_LIFETIME = timedelta(days=90)
 
 
 class Links:
@@ -25,6 +27,10 @@ class Links:
             Purpose.UNSUBSCRIBE, [member_id, scope], now + UNSUBSCRIBE_LIFETIME
         )
         return f"{self.base_url}/unsubscribe/{token}"
+
+    def export(self, week: str, name: str, member_id: str, now: datetime) -> str:
+        token = self.signer.sign(Purpose.EXPORT, [week, name, member_id], now + EXPORT_LIFETIME)
+        return f"{self.base_url}/export/{token}"
 
     def vote(self, theme_id: str, author_id: str, voter_id: str, now: datetime) -> str:
         token = self.signer.sign(Purpose.VOTE, [theme_id, author_id, voter_id], now + VOTE_LIFETIME)

@@ -184,9 +184,7 @@ class JobSender:
             )
         else:
             report = self.editions.report(job.week)
-            message = compose_report(
-                report, member, self.links, self.sender, self.editions.presign, now
-            )
+            message = compose_report(report, member, self.links, self.sender, now)
         ses_id = self._send(message, job)
         self._record_weekly(record, {"status": "sent", "ses_message_id": ses_id}, now)
         return Delivery(Outcome.SENT)
@@ -331,13 +329,6 @@ class Editions:
         if "report" not in cache:
             cache["report"] = load_report(self.s3, self.bucket, week)
         return cache["report"]
-
-    def presign(self, key: str) -> str:
-        # A week is asked for; links signed with the function's temporary credentials
-        # stop working when those credentials expire (a few hours on Lambda).
-        return self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=7 * 24 * 3600
-        )
 
 
 def _skip_reason(theme: Theme | None, recipient: Recipient | None) -> str:

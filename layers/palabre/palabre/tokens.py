@@ -24,6 +24,7 @@ class Purpose(StrEnum):
     ANSWER = "answer"
     VOTE = "vote"
     UNSUBSCRIBE = "unsubscribe"
+    EXPORT = "export"
 
 
 class InvalidToken(Exception):

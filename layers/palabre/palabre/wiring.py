@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from palabre.config import LinkSettings, QueueSettings, Settings
     from palabre.digest import DigestBuilder
     from palabre.dispatch import Dispatcher
+    from palabre.exports import Exports
     from palabre.importer import Organisation
     from palabre.scoring import ScoreKeeper
     from palabre.sending import Editions, JobSender
@@ -149,6 +150,15 @@ def subscription_pages(settings: Settings) -> SubscriptionPages:
     from palabre.subscriptions import Subscriptions
 
     return SubscriptionPages(Subscriptions(table(settings), signer(settings)), pages(settings))
+
+
+def exports(settings: Settings) -> Exports:
+    from palabre.exports import Exports
+    from palabre.store.members import MemberStore
+
+    return Exports(
+        MemberStore(table(settings)), aws.client("s3"), settings.uploads_bucket, signer(settings)
+    )
 
 
 def score_keeper(settings: Settings) -> ScoreKeeper:
