@@ -92,6 +92,22 @@ def test_a_monday_digest_covers_the_previous_monday_to_sunday(
     assert Week.before(moment, zone) == week
 
 
+@given(
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2040, 12, 31)),
+    st.times(),
+    st.sampled_from([PARIS, ZoneInfo("Asia/Tokyo"), ZoneInfo("America/Montreal")]),
+)
+def test_a_digest_on_any_weekday_reads_the_last_complete_week(
+    day: date, at: time, zone: ZoneInfo
+) -> None:
+    moment = datetime.combine(day, at, tzinfo=zone)
+    week = Week.before(moment, zone)
+    assert (week.start.weekday(), week.end - week.start) == (0, timedelta(days=6))
+    assert week.end < day <= week.end + timedelta(days=7)  # complete, and the latest one
+    # A week later, the digest reads the next week: no week is skipped or read twice
+    assert Week.before(moment + timedelta(days=7), zone).start == week.start + timedelta(days=7)
+
+
 def test_the_week_id_is_what_date_isocalendar_says() -> None:
     week = Week.before(datetime(2027, 1, 4, 8, 0, tzinfo=PARIS), PARIS)
 

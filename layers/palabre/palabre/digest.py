@@ -47,9 +47,11 @@ class Week:
 
     @classmethod
     def before(cls, moment: datetime, zone: Any) -> "Week":
-        """The ISO week of the day before `moment`: on a Monday, last week."""
-        day = (moment.astimezone(zone) - timedelta(days=1)).date()
-        start = day - timedelta(days=day.weekday())
+        """The last complete ISO week (Monday to Sunday, in `zone`) before `moment`: on a
+        Monday, last week — and on any other day too, so that a digest scheduled on
+        another weekday still reads every week once, whole, never a week in progress."""
+        today = moment.astimezone(zone).date()
+        start = today - timedelta(days=today.weekday() + 7)
         return cls(iso_week(start), start, start + timedelta(days=6))
 
 
