@@ -482,3 +482,52 @@ def test_one_reminder_reaches_only_the_silent_two_days_before_the_deadline(
     assert about_rituals["hugo.bernard@demo.palabre.example"] == 1
     assert set(about_rituals.values()) == {1}
     assert "reminded_at" in prompt_record(org, "hugo.bernard@demo.palabre.example")
+
+
+# ---------------------------------------------------------------------------- late arrivals
+NINA = "nina.nouveau@demo.palabre.example"  # joins Bâtisseurs, in Paris
+OMAR = "omar.nouveau@demo.palabre.example"  # joins Passeurs, in Montreal
+ARRIVALS = (
+    f"{NINA};Nina;Nouveau;Bâtisseurs;Produit;fr;Europe/Paris;member\n"
+    f"{OMAR};Omar;Nouveau;Passeurs;Opérations;fr;America/Montreal;member\n"
+)
+
+
+def test_a_member_who_joins_while_a_theme_is_open_gets_it_once(org: LocalStack) -> None:
+    # Tuesday 10:00 in Paris: demo-1 went out at 09:00 here, Montreal's 09:00 is later
+    org.clock.move_to(datetime.fromisoformat("2026-12-01T10:00:00+01:00"))
+    org.clear_mail()
+    report = org.upload("roster", "demo-roster.csv", demo.roster() + ARRIVALS.encode())
+    assert report["created"] == 2
+    org.drain()
+
+    # Nina's 09:00 has passed: the import queued her prompt; Omar's has not
+    assert [m["To"] for m in sent(org) if "Nos rituels" in m["Subject"]] == [NINA]
+    assert prompt_record(org, OMAR) == {}
+    # Montreal's morning: the scheduler's group now lists Omar
+    tick(org, MONTREAL_MORNING)
+    org.drain()
+    prompted = Counter(m["To"] for m in sent(org) if "Nos rituels" in m["Subject"])
+    assert prompted[NINA] == 1
+    assert prompted[OMAR] == 1
+
+    # The same roster again: nobody arrives, nothing is queued
+    org.clear_mail()
+    assert (
+        org.upload("roster", "demo-roster.csv", demo.roster() + ARRIVALS.encode())["unchanged"]
+        == 22
+    )
+    org.drain()
+    assert [m for m in sent(org) if "Nos rituels" in m["Subject"]] == []
+
+
+def test_nobody_is_sent_a_theme_whose_deadline_has_passed(org: LocalStack) -> None:
+    # Wednesday 9 December: demo-1 closed at the end of the 8th
+    org.clock.move_to(datetime.fromisoformat("2026-12-09T10:00:00+01:00"))
+    org.clear_mail()
+    assert (
+        org.upload("roster", "demo-roster.csv", demo.roster() + ARRIVALS.encode())["created"] == 2
+    )
+    org.drain()
+    assert [m for m in sent(org) if "Nos rituels" in m["Subject"]] == []
+    assert prompt_record(org, NINA) == {}

@@ -428,3 +428,14 @@ def test_import_takes_over_an_expired_lock() -> None:
 
     assert report.ok
     assert table.get(keys.lock("import-calendar")) is None
+
+
+def test_who_arrives_in_an_audience_with_a_new_roster() -> None:
+    from palabre.importer import _arrives
+
+    before = ROSTER[0]
+    assert not _arrives(before, before.model_copy(update={"last_name": "Autre"}))
+    for change in ({"circle": "Cercle Hiver"}, {"team": "Équipe Nantes"}, {"role": Role.ADMIN}):
+        assert _arrives(before, before.model_copy(update=change))
+    assert _arrives(before.model_copy(update={"active": False}), before)
+    assert _arrives(before, before.model_copy(update={"timezone": "Asia/Tokyo"}))

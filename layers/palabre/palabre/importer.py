@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 from palabre.columns import SPECS
 from palabre.dispatch import DispatchStore, open_new_themes
 from palabre.import_report import ImportReport, Issue, Kind, Rejected
+from palabre.jobs import Job, JobKind, JobQueue
 from palabre.models import Locale, Member, Theme
+from palabre.observability import logger
 from palabre.roster import Directory, OrgDefaults, validate_roster
+from palabre.scheduling import deadline, send_instant
 from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import ConditionFailed, Table
@@ -89,11 +92,13 @@ def validate_file(
 
 
 class Importer:
-    def __init__(self, table: Table, org: Organisation) -> None:
+    def __init__(self, table: Table, org: Organisation, queue: JobQueue | None = None) -> None:
         self.table = table
         self.members = MemberStore(table)
         self.themes = ThemeStore(table)
         self.org = org
+        self.queue = queue
+        """where prompts go for members who join while a theme is open (None: nowhere)"""
 
     def run(
         self,
@@ -110,7 +115,7 @@ class Importer:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
         with _Lock(self.table, kind, now):
             if kind == "roster":
-                counts = self._apply_roster(checked.parsed)
+                counts = self._apply_roster(checked.parsed, now)
             else:
                 counts = self._apply_calendar(checked.parsed, self.org.today(now))
         return ImportReport(ok=True, kind=kind, rows=checked.rows, **counts)
@@ -123,7 +128,7 @@ class Importer:
             existing=self.themes.calendar(),
         )
 
-    def _apply_roster(self, incoming: list[Member]) -> dict[str, int]:
+    def _apply_roster(self, incoming: list[Member], now: datetime) -> dict[str, int]:
         existing = self.members.roster()
         emails = {m.email for m in incoming}
         created = [m for m in incoming if m.email not in existing]
@@ -138,7 +143,34 @@ class Importer:
         stored = self.members.directory()
         if stored is None or directory_fields(stored) != directory_fields(directory):
             self.members.save_directory(directory)
+        arrived = [*created, *(m for m in updated if _arrives(existing[m.email], m))]
+        self._catch_up(arrived, now)
         return _counts(incoming, created, updated, leaving)
+
+    def _catch_up(self, arrived: list[Member], now: datetime) -> None:
+        """A member who joins (or comes back, or moves into an audience) while a theme is
+        open gets its prompt now: the scheduler queued the theme's group before they were
+        in it. One Query of the recent calendar; the sender skips anyone already sent it."""
+        if self.queue is None or not arrived:
+            return
+        today = self.org.today(now)
+        # Every theme that can still be open somewhere: deadlines are at most 90 days on.
+        recent = self.themes.between(today - timedelta(days=92), today + timedelta(days=1))
+        jobs = [
+            Job(job=JobKind.PROMPT, theme=theme.id, member=member.id)
+            for theme in recent
+            if theme.active
+            for member in arrived
+            if member.active
+            and member.takes_part
+            and theme.audience.includes(member)
+            and send_instant(theme, ZoneInfo(member.timezone))
+            <= now
+            < deadline(theme, ZoneInfo(member.timezone))
+        ]
+        if jobs:
+            self.queue.send(jobs)
+            logger.info("late arrivals queued", extra={"prompts": len(jobs)})
 
     def _apply_calendar(self, incoming: list[Theme], today: date) -> dict[str, int]:
         # Read again under the lock: what was validated against may have changed since.
@@ -156,6 +188,16 @@ class Importer:
         self.themes.save([*created, *updated, *cancelled])
         open_new_themes(DispatchStore(self.table), [*created, *updated, *cancelled])
         return _counts(incoming, created, updated, cancelled)
+
+
+def _arrives(before: Member, after: Member) -> bool:
+    """Back from inactive, or now in another circle, team, timezone or role."""
+    return (not before.active and after.active) or (
+        before.circle,
+        before.team,
+        before.timezone,
+        before.role,
+    ) != (after.circle, after.team, after.timezone, after.role)
 
 
 def _counts(incoming: list, created: list, updated: list, gone: list) -> dict[str, int]:

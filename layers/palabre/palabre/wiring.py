@@ -59,12 +59,14 @@ def mailroom(settings: Settings) -> Mailroom:
     )
 
 
-def upload_handler(settings: Settings) -> UploadHandler:
+def upload_handler(settings: QueueSettings) -> UploadHandler:
     from palabre.importer import Importer
+    from palabre.jobs import JobQueue
     from palabre.uploads import UploadHandler
 
+    queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
     return UploadHandler(
-        importer=Importer(table(settings), organisation(settings)),
+        importer=Importer(table(settings), organisation(settings), queue),
         s3=aws.client("s3"),
         bucket=settings.uploads_bucket,
         mailroom=mailroom(settings),
