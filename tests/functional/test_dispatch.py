@@ -70,6 +70,15 @@ def prompt_record(stack: LocalStack, address: str, theme: str = "demo-1") -> dic
     return dynamodb_item(stack, f"THEME#{theme}", f"PROMPT#{member_id(address)}")
 
 
+def assert_unsubscribe_headers(message: EmailMessage) -> None:
+    """RFC 8058 one-click, with the https link first and the mailto address second."""
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https, mailto = (v.strip("<> ") for v in message["List-Unsubscribe"].split(","))
+    assert https.startswith("https://")
+    assert "/unsubscribe/" in https
+    assert mailto.startswith("mailto:palabre@example.com?subject=unsubscribe")
+
+
 # ---------------------------------------------------------------------------- scheduler
 def test_each_member_is_queued_at_nine_in_their_own_timezone(org: LocalStack) -> None:
     # 09:00 in Tokyo is Tuesday 00:00 UTC: only Kenji is due
@@ -215,11 +224,7 @@ def test_the_prompt_email_is_complete(org: LocalStack) -> None:
     [answer_link] = re.findall(r"https://\S+/answer/\S+", text)
     assert f'href="{answer_link}"' in html
     assert message["Message-ID"] == f"<prompt.demo-1.{member_id(LEA)}@example.com>"
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    https, mailto = (v.strip("<> ") for v in message["List-Unsubscribe"].split(","))
-    assert https.startswith("https://")
-    assert "/unsubscribe/" in https
-    assert mailto.startswith("mailto:palabre@example.com?subject=unsubscribe")
+    assert_unsubscribe_headers(message)
     # The link works: it opens Léa's answer form
     status, _, body = org.api(
         method="GET", path=answer_link.split(".com", 1)[1], query="", headers={}, body=b""

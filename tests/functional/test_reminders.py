@@ -17,7 +17,7 @@ from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, sent
 from tests.functional.test_digest import DIGEST, monday
-from tests.functional.test_dispatch import KENJI, LEA, prompt_record
+from tests.functional.test_dispatch import KENJI, LEA, assert_unsubscribe_headers, prompt_record
 from tests.functional.test_scores import HUGO, answer
 
 ALICE = "alice.david@demo.palabre.example"  # the other admin
@@ -140,11 +140,7 @@ def test_the_reminder_email_is_complete(org: LocalStack) -> None:
     [answer_link] = re.findall(r"https://\S+/answer/\S+", text)
     assert f'href="{answer_link}"' in html
     assert message["Message-ID"] == f"<reminder.demo-1.{member_id(LEA)}@example.com>"
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    https, mailto = (v.strip("<> ") for v in message["List-Unsubscribe"].split(","))
-    assert https.startswith("https://")
-    assert "/unsubscribe/" in https
-    assert mailto.startswith("mailto:palabre@example.com?subject=unsubscribe")
+    assert_unsubscribe_headers(message)
     # Through the configuration set (its events feed bounces and complaints), tagged
     [request] = requests
     assert request["ConfigurationSetName"] == org.provisioned.physical["MailConfigurationSet"]

@@ -116,11 +116,10 @@ def test_a_batch_processed_three_times_gives_identical_scores(org: LocalStack) -
     assert scores(org) == after_first
 
 
-def test_a_poison_record_is_parked_and_the_others_are_scored(org: LocalStack) -> None:
-    # Given an answer item written without its author (a bug elsewhere, say)
-    table = org.provisioned.tables["PalabreTable"]
-    org.client("dynamodb").put_item(
-        TableName=table,
+def put_orphan_answer(stack: LocalStack) -> None:
+    """An answer item written without its author (a bug elsewhere, say): a poison record."""
+    stack.client("dynamodb").put_item(
+        TableName=stack.provisioned.tables["PalabreTable"],
         Item={
             "PK": {"S": "THEME#demo-1"},
             "SK": {"S": "ANSWER#mbroken"},
@@ -128,6 +127,11 @@ def test_a_poison_record_is_parked_and_the_others_are_scored(org: LocalStack) ->
             "text": {"S": "orphan"},
         },
     )
+
+
+def test_a_poison_record_is_parked_and_the_others_are_scored(org: LocalStack) -> None:
+    # Given an answer item written without its author
+    put_orphan_answer(org)
     # and real answers around it
     answer(org, LEA, "Tour de table.")
     answer(org, HUGO, "Café du vendredi.")
@@ -151,15 +155,7 @@ def test_a_poison_record_is_parked_and_the_others_are_scored(org: LocalStack) ->
 
 
 def test_replaying_a_poison_record_fails_again_and_it_stays_parked(org: LocalStack) -> None:
-    table = org.provisioned.tables["PalabreTable"]
-    org.client("dynamodb").put_item(
-        TableName=table,
-        Item={
-            "PK": {"S": "THEME#demo-1"},
-            "SK": {"S": "ANSWER#mbroken"},
-            "theme_id": {"S": "demo-1"},
-        },
-    )
+    put_orphan_answer(org)
     org.drain()
 
     result = org.dead_letters().replay("ScoreFailureQueue")

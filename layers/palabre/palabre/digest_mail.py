@@ -10,10 +10,8 @@ from palabre.digest import Edition, Report
 from palabre.i18n import N_, translations
 from palabre.jobs import JobKind
 from palabre.links import Links
-from palabre.mail.mime import build_message
-from palabre.mail.render import render
 from palabre.models import Member
-from palabre.prompt_mail import Sender, list_headers, message_id
+from palabre.prompt_mail import Sender, personal_email
 
 SUBJECTS = {
     JobKind.DIGEST: N_("What your peers tried, week of %(date)s"),
@@ -95,14 +93,4 @@ def _weekly(
         "unsubscribe_url": unsubscribe,
         **content,
     }
-    name = f"email/{kind.value}"
-    return build_message(
-        sender=(sender.organisation, sender.address),
-        to=[member.email],
-        subject=subject,
-        text=render(sender.templates_dir, f"{name}.txt", locale, **context),
-        html=render(sender.templates_dir, f"{name}.html", locale, **context),
-        date=now,
-        message_id=message_id(kind, week, member.id, sender.domain),
-        headers=list_headers(unsubscribe, sender, member),
-    )
+    return personal_email(kind, week, member, sender, now, context)

@@ -1,9 +1,11 @@
 """The emails of the answer journey: a theme's prompt, and its one reminder."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -72,18 +74,41 @@ def compose(
         "bonus": FAST_BONUS,
         "live": live_session(theme, zone, locale),
     }
-    message = build_message(
-        sender=(sender.organisation, sender.address),
-        to=[member.email],
-        subject=subject,
-        text=render(sender.templates_dir, f"email/{kind.value}.txt", locale, **context),
-        html=render(sender.templates_dir, f"email/{kind.value}.html", locale, **context),
-        date=now,
-        message_id=message_id(kind, theme.id, member.id, sender.domain),
-        headers=list_headers(unsubscribe, sender, member),
+    return personal_email(
+        kind,
+        theme.id,
+        member,
+        sender,
+        now,
+        context,
         attachments=_invitation(theme, member, sender, now) if kind is JobKind.PROMPT else (),
     )
-    return message
+
+
+def personal_email(
+    kind: JobKind,
+    about: str,
+    member: Member,
+    sender: Sender,
+    now: datetime,
+    context: dict[str, Any],
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """One email to one member: `email/<kind>.txt` and `.html` rendered in their language
+    with `context` (its `subject` and `unsubscribe_url` included), the Message-ID stable
+    for (kind, `about`, member), and the unsubscribe headers."""
+    name = f"email/{kind.value}"
+    return build_message(
+        sender=(sender.organisation, sender.address),
+        to=[member.email],
+        subject=context["subject"],
+        text=render(sender.templates_dir, f"{name}.txt", member.locale, **context),
+        html=render(sender.templates_dir, f"{name}.html", member.locale, **context),
+        date=now,
+        message_id=message_id(kind, about, member.id, sender.domain),
+        headers=list_headers(context["unsubscribe_url"], sender, member),
+        attachments=attachments,
+    )
 
 
 def list_headers(unsubscribe_url: str, sender: Sender, member: Member) -> dict[str, str]:
