@@ -309,7 +309,7 @@ class DigestBuilder:
         found: list[DigestAnswer] = []
         for key in directory.circles:
             items = self.table.query(
-                keys.circle_partition(key), index="GSI2", prefix=f"ANSWER#{week.id}#"
+                keys.circle_partition(key), index="GSI2", prefix=keys.answers_of_week(week.id)
             )
             found.extend(_answer(i) for i in items)
         return found

@@ -144,6 +144,11 @@ def votes_of_week(week: str) -> str:
     return f"VOTE#{week}#"
 
 
+def answers_of_week(week: str) -> str:
+    """GSI2 sort-key prefix of a circle's answers of one week (the answer API writes it)."""
+    return f"ANSWER#{week}#"
+
+
 # ---------------------------------------------------------------- digests
 def digest_record(week: str, kind: str, member_id: str) -> dict[str, str]:
     """The send record of one weekly email (digest or admin report) to one member."""
