@@ -1,6 +1,6 @@
 """The weekly emails: a reader's digest, and the admins' report."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -19,6 +19,12 @@ SUBJECTS = {
 }
 
 
+def week_closed(last_day: date) -> datetime:
+    """When a weekly email's links start to age: the end of its week (UTC, so the same
+    for every reader and every attempt at the email)."""
+    return datetime.combine(last_day + timedelta(days=1), time(), UTC)
+
+
 def compose_digest(
     edition: Edition,
     member: Member,
@@ -31,7 +37,7 @@ def compose_digest(
     def vote_url(theme_id: str, author_id: str) -> str:
         if author_id == member.id:
             return ""  # one's own answer: no "useful" link
-        return links.vote(theme_id, author_id, member.id, now)
+        return links.vote(theme_id, author_id, member.id, week_closed(edition.end))
 
     return _weekly(
         JobKind.DIGEST,
@@ -64,7 +70,10 @@ def compose_report(
         sender,
         now,
         report=report,
-        exports={name: links.export(report.week, name, member.id, now) for name in report.exports},
+        exports={
+            name: links.export(report.week, name, member.id, week_closed(report.end))
+            for name in report.exports
+        },
         parked=sum(report.dead_letters.values()),
     )
 
@@ -83,7 +92,7 @@ def _weekly(
     locale = member.locale
     start = format_date(days[0], "d MMMM", locale=locale)
     subject = translations(sender.templates_dir, locale).gettext(SUBJECTS[kind]) % {"date": start}
-    unsubscribe = links.unsubscribe(member.id, now, scope="no_digest")
+    unsubscribe = links.unsubscribe(member.id, week_closed(days[1]), scope="no_digest")
     context = {
         "subject": subject,
         "organisation": sender.organisation,

@@ -58,7 +58,8 @@ def compose(
     tr = translations(sender.templates_dir, locale)
     last_day = format_date(deadline_day(theme), "full", locale=locale)
     subject = tr.gettext(SUBJECTS[kind]) % {"title": theme.title, "date": last_day}
-    unsubscribe = links.unsubscribe(member.id, now)
+    closes = link_expiry(theme, zone)
+    unsubscribe = links.unsubscribe(member.id, closes)
     context = {
         "subject": subject,
         "organisation": sender.organisation,
@@ -67,7 +68,7 @@ def compose(
         "theme": theme,
         "prompt_html": to_html(theme.prompt),
         "prompt_text": to_text(theme.prompt),
-        "answer_url": links.answer(theme.id, member.id, link_expiry(theme, zone)),
+        "answer_url": links.answer(theme.id, member.id, closes),
         "unsubscribe_url": unsubscribe,
         "last_day": last_day,
         "points": theme.points,
