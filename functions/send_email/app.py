@@ -43,12 +43,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name=f"Delivery_{delivery.outcome}", unit=MetricUnit.Count, value=1)
         return delivery.outcome.value
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    if waiting:
-        _postpone(waiting)
-    return response
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        # Also when every job of the batch failed, and Powertools raises instead of returning
+        if waiting:
+            _postpone(waiting)
 
 
 def _postpone(records: list[SQSRecord]) -> None:

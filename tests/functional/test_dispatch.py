@@ -363,30 +363,54 @@ def test_persistent_throttling_parks_the_job_it_never_drops_it(
     assert prompt_record(org, LEA) == {}
 
 
-def test_a_spent_daily_quota_leaves_the_rest_queued(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        # What SES documents: a throttling error whose message names the quota
+        _ses_error("ThrottlingException", "Daily message quota exceeded."),
+        _ses_error("LimitExceededException", "Daily message quota exceeded."),
+    ],
+    ids=["throttling-code", "limit-code"],
+)
+def test_a_spent_daily_quota_leaves_the_rest_queued_for_hours(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch, refusal: ClientError
 ) -> None:
     attempts = {"n": 0}
+    real = Outbox.send
 
     def quota(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
         attempts["n"] += 1
-        raise _ses_error("LimitExceededException", "Daily message quota exceeded.")
+        if attempts["n"] <= 2:
+            raise refusal
+        return real(self, message, **kwargs)
 
     monkeypatch.setattr(Outbox, "send", quota)
     tick(org, PARIS_MORNING)  # 17 jobs queued
 
     org.drain()
 
-    # SES was asked once per batch, and every job still waits in the queue, hidden for hours
+    # SES was asked once per batch, and every job still waits in the queue, hidden
     assert attempts["n"] == 2  # two batches of up to ten
+    queue = org.provisioned.queues["SendQueue"].url
     attributes = org.client("sqs").get_queue_attributes(
-        QueueUrl=org.provisioned.queues["SendQueue"].url,
-        AttributeNames=["ApproximateNumberOfMessagesNotVisible"],
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "17"
+    # ... for hours, not for the queue's visibility timeout: nothing is tried meanwhile
+    for _ in range(10):
+        org.advance_to(org.clock() + VISIBILITY)
+    assert attempts["n"] == 2
     dlq = org.provisioned.queues["SendDeadLetterQueue"].url
     assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
     assert sent(org) == []
+
+    # Once the postponement is over, every job goes out, once: none was lost (later
+    # timezones' groups have come due meanwhile, hence "at least")
+    org.advance_to(org.clock() + timedelta(hours=6))
+    everyone = recipients(org)
+    assert len(everyone) >= 17
+    assert everyone[LEA] == 1
+    assert set(everyone.values()) == {1}
 
 
 @pytest.mark.parametrize(

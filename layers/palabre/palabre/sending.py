@@ -262,10 +262,12 @@ class JobSender:
             return self.outbox.send(message, tags={k: v for k, v in tags.items() if v})
         except Exception as error:
             code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-            if code in _THROTTLING:
-                raise Throttled(code) from error
+            # SES reports a spent daily quota as a throttling error ("Daily message quota
+            # exceeded"): the message tells it from a rate limit, so it is read first.
             if code in _QUOTA or "quota" in str(error).lower():
                 raise QuotaExhausted(code) from error
+            if code in _THROTTLING:
+                raise Throttled(code) from error
             raise
 
     def _record(self, job: Job, fields: dict[str, Any]) -> None:
