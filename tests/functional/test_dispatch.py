@@ -288,14 +288,15 @@ def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
     body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
     org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
 
-    # When the queue delivers the job again (a duplicate), and later redelivers the job
-    # whose invocation died, once its visibility timeout is over
     org.drain()
-    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
-    org.drain()
+    # Léa has the email; no record says so, and the job is still in the queue, hidden
+    assert recipients(org)[LEA] == 1
+    assert prompt_record(org, LEA) == {}
+
+    # When the queue delivers the job again, once its visibility timeout is over
     org.advance_to(org.clock() + VISIBILITY)
 
-    # Then Léa has the email twice, identical down to its Message-ID, and never a third time
+    # Then Léa has the email twice, identical down to its Message-ID, and it is recorded
     copies = [m for m in sent(org) if m["To"] == LEA]
     assert len(copies) == 2
     assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
@@ -303,6 +304,11 @@ def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
         copies[0].get_body(("plain",)).get_content() == copies[1].get_body(("plain",)).get_content()
     )
     assert prompt_record(org, LEA)["status"] == {"S": "sent"}
+
+    # And never a third time: a later duplicate of the job finds the record
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+    org.advance_to(org.clock() + VISIBILITY)
+    assert recipients(org)[LEA] == 2
 
 
 def _ses_error(code: str, message: str) -> ClientError:
@@ -451,6 +457,37 @@ def test_a_member_who_left_after_being_queued_is_skipped(org: LocalStack) -> Non
 
     assert LEA not in recipients(org)
     assert prompt_record(org, LEA)["skip_reason"] == {"S": "inactive"}
+
+
+def test_a_prompt_job_that_comes_after_the_deadline_sends_nothing(org: LocalStack) -> None:
+    # Given a job for demo-1 that reaches the sender only once Léa's deadline (8 December,
+    # the end of her day in Paris) has passed: a replay from the dead-letter queue, or a
+    # scheduler that stalled for days
+    org.clock.move_to(datetime.fromisoformat("2026-12-09T00:00:30+01:00"))
+    url = org.provisioned.queues["SendQueue"].url
+    body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+
+    org.drain()
+
+    # Then nothing is sent, and the skip is recorded
+    assert LEA not in recipients(org)
+    record = prompt_record(org, LEA)
+    assert (record["status"], record["skip_reason"]) == ({"S": "skipped"}, {"S": "deadline-passed"})
+
+
+def test_a_tick_after_a_stalled_scheduler_sends_no_closed_theme(org: LocalStack) -> None:
+    # The schedule did not fire from before demo-1's send day until after its deadline
+    org.clock.move_to(datetime.fromisoformat("2026-12-10T09:30:00+01:00"))
+
+    org.tick()
+
+    # demo-2 (sent 8 December, open until the 15th) goes out; demo-1 does not
+    subjects = {m["Subject"].split(" — ")[0] for m in sent(org) if m["To"] == LEA}
+    assert "Installer la confiance" in subjects
+    assert not any(subject.startswith("Nos rituels") for subject in subjects)
+    assert prompt_record(org, LEA)["skip_reason"] == {"S": "deadline-passed"}
+    assert prompt_record(org, LEA, "demo-2")["status"] == {"S": "sent"}
 
 
 def test_a_live_session_comes_with_its_invitation(org: LocalStack) -> None:

@@ -86,6 +86,15 @@ class JobSender:
             return Delivery(Outcome.ALREADY_SENT)
         recipient = self.members.recipient(job.member)
         reason = _skip_reason(theme, recipient)
+        # A job that comes late (a stalled scheduler, a replay from the dead-letter queue)
+        # finds the theme closed in the member's timezone: nothing to answer.
+        if (
+            not reason
+            and theme
+            and recipient
+            and now >= deadline(theme, ZoneInfo(recipient.member.timezone))
+        ):
+            reason = "deadline-passed"
         if reason or theme is None or recipient is None:
             self._record(job, {"status": "skipped", "skip_reason": reason, "at": now.isoformat()})
             logger.info("prompt skipped", extra={"theme": job.theme, "reason": reason})
