@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from icalendar import Calendar
 
@@ -19,11 +20,12 @@ from palabre.models import member_id
 from palabre.sending import JobSender
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, tick
+from tests.functional.conftest import PARIS_MORNING, START, dynamodb_item, sent, tick
 
 TOKYO_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+09:00")
 MONTREAL_MORNING = datetime.fromisoformat("2026-12-01T09:00:00-05:00")
 LEA = "lea.dubois@demo.palabre.example"
+MONTREAL = "gabriel.richard@demo.palabre.example"
 KENJI = "kenji.sato@demo.palabre.example"
 GABRIEL = "gabriel.richard@demo.palabre.example"  # America/Montreal
 SARAH = "sarah.simon@demo.palabre.example"  # Europe/London
@@ -488,6 +490,27 @@ def test_a_tick_after_a_stalled_scheduler_sends_no_closed_theme(org: LocalStack)
     assert not any(subject.startswith("Nos rituels") for subject in subjects)
     assert prompt_record(org, LEA)["skip_reason"] == {"S": "deadline-passed"}
     assert prompt_record(org, LEA, "demo-2")["status"] == {"S": "sent"}
+
+
+def test_a_calendar_without_a_theme_sent_this_morning_keeps_it_as_history(
+    org: LocalStack,
+) -> None:
+    # Given demo-1 went out at 09:00 in Paris this morning (Montreal's comes this afternoon)
+    tick(org, PARIS_MORNING)
+    org.drain()
+    assert prompt_record(org, LEA)["status"] == {"S": "sent"}
+
+    # When the admin uploads the calendar without demo-1, nor demo-2 (next week)
+    calendar = yaml.safe_load(demo.calendar(START.date()))
+    calendar["themes"] = [t for t in calendar["themes"] if t["id"] not in ("demo-1", "demo-2")]
+    report = org.upload("calendar", "demo-calendar.yaml", yaml.safe_dump(calendar).encode())
+
+    # Then only demo-2 is cancelled; demo-1 stays, and reaches Montreal this afternoon
+    assert report["deactivated"] == 1
+    assert dynamodb_item(org, "THEME#demo-2", "THEME")["active"] == {"BOOL": False}
+    assert dynamodb_item(org, "THEME#demo-1", "THEME")["active"] == {"BOOL": True}
+    org.advance_to(datetime.fromisoformat("2026-12-01T09:05:00-05:00"))
+    assert prompt_record(org, MONTREAL)["status"] == {"S": "sent"}
 
 
 def test_a_live_session_comes_with_its_invitation(org: LocalStack) -> None:

@@ -13,7 +13,7 @@ from palabre.jobs import Job, JobKind, JobQueue
 from palabre.models import Locale, Member, Theme
 from palabre.observability import logger
 from palabre.roster import Directory, OrgDefaults, validate_roster
-from palabre.scheduling import deadline, send_instant
+from palabre.scheduling import deadline, earliest_send, send_instant
 from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import ConditionFailed, Table
@@ -117,7 +117,7 @@ class Importer:
             if kind == "roster":
                 counts = self._apply_roster(checked.parsed, now)
             else:
-                counts = self._apply_calendar(checked.parsed, self.org.today(now))
+                counts = self._apply_calendar(checked.parsed, now)
         return ImportReport(ok=True, kind=kind, rows=checked.rows, **counts)
 
     def _calendar_context(self, now: datetime) -> CalendarContext:
@@ -172,22 +172,31 @@ class Importer:
             self.queue.send(jobs)
             logger.info("late arrivals queued", extra={"prompts": len(jobs)})
 
-    def _apply_calendar(self, incoming: list[Theme], today: date) -> dict[str, int]:
+    def _apply_calendar(self, incoming: list[Theme], now: datetime) -> dict[str, int]:
         # Read again under the lock: what was validated against may have changed since.
         existing = self.themes.calendar()
         ids = {t.id for t in incoming}
         created = [t for t in incoming if t.id not in existing]
         updated = [t for t in incoming if t.id in existing and existing[t.id] != t]
         # The file is the calendar: a future theme it no longer lists is cancelled. Themes
-        # already sent stay as history, whatever the file says.
+        # already sent — to anyone, today included — stay as history, whatever the file
+        # says: their other timezones, reminders and digest still come.
+        today = self.org.today(now)
         cancelled = [
             t.model_copy(update={"active": False})
             for t in existing.values()
-            if t.active and t.id not in ids and t.send_on >= today
+            if t.active and t.id not in ids and t.send_on >= today and not self._sent(t, now)
         ]
         self.themes.save([*created, *updated, *cancelled])
         open_new_themes(DispatchStore(self.table), [*created, *updated, *cancelled])
         return _counts(incoming, created, updated, cancelled)
+
+    def _sent(self, theme: Theme, now: datetime) -> bool:
+        """Whether any prompt of `theme` is out: one Query of a single item, and only for a
+        theme whose first timezone has reached its send time."""
+        if earliest_send(theme) > now:
+            return False
+        return any(self.table.query(keys.theme(theme.id)["PK"], prefix="PROMPT#", limit=1))
 
 
 def _arrives(before: Member, after: Member) -> bool:
