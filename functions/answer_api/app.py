@@ -48,7 +48,10 @@ def show_subscription(token: str) -> Response:
 
 @app.post("/unsubscribe/<token>")
 def unsubscribe(token: str) -> Response:
-    form = form_fields(app.current_event.decoded_body or "", limit=4096)
+    event = app.current_event
+    form = form_fields(
+        event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
+    )
     pages_ = subscription_pages(Settings.from_env())
     return pages_.submit(token, app.current_event.path, form, clock.now())
 

@@ -117,6 +117,28 @@ def test_one_click_unsubscribe_needs_no_page(org: LocalStack) -> None:
     assert subscription(org, HUGO) == "nothing"
 
 
+def test_one_click_unsubscribe_sent_as_multipart_form_data_works(org: LocalStack) -> None:
+    # RFC 8058 §3.1: mail providers SHOULD send the one-click POST as multipart/form-data
+    boundary = "----palabre-test-7MA4YWxkTrZu0gW"
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="List-Unsubscribe"\r\n'
+        "\r\n"
+        "One-Click\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    status, _, data = org.api(
+        method="POST",
+        path=unsubscribe_path(org, LEA, "no_digest"),
+        query="",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        body=body,
+    )
+
+    assert (status, data) == (200, b"unsubscribed")
+    assert subscription(org, LEA) == "no_digest"
+
+
 def test_an_older_digests_one_click_never_turns_the_themes_back_on(org: LocalStack) -> None:
     # Léa stopped everything; then her mail client's button on an old digest is pressed
     call(org, "POST", unsubscribe_path(org, LEA), b"List-Unsubscribe=One-Click")
