@@ -168,6 +168,42 @@ def test_without_an_uploader_the_admins_get_the_report(stack: LocalStack) -> Non
     ]
 
 
+def test_an_address_that_bounced_or_complained_gets_no_import_report(stack: LocalStack) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    table = stack.provisioned.tables["PalabreTable"]
+    for address in ("camille.martin@demo.palabre.example", "uploader@client.example"):
+        stack.client("dynamodb").put_item(
+            TableName=table,
+            Item={
+                "PK": {"S": f"MEMBER#{member_id(address)}"},
+                "SK": {"S": "SUPPRESSED"},
+                "reason": {"S": "complaint"},
+            },
+        )
+    stack.clear_mail()
+
+    import_file(stack, "roster/demo-roster.csv", demo.roster())
+    report = import_file(stack, "roster/demo-roster.csv", demo.roster(), "uploader@client.example")
+
+    # The other admin still gets hers; the suppressed uploader gets none, and the report
+    # is still stored beside the upload
+    assert [m["To"] for m in sent(stack)] == ["alice.david@demo.palabre.example"]
+    assert report["ok"] is True
+    bucket = stack.uploads_bucket("roster")
+    stored = stack.client("s3").get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.json")
+    assert json.loads(stored["Body"].read())["unchanged"] == 20
+
+
+def test_one_error_reads_one_error(stack: LocalStack) -> None:
+    lines = BAD_ROSTER.decode("cp1252").splitlines(keepends=True)
+    one_error = "".join(lines[:3]).replace("ANNE.LEROUX", "anne.leroux2").encode("cp1252")
+    import_file(stack, "roster/effectifs.csv", one_error + lines[3].encode("cp1252"), ADMIN)
+
+    rejected = sent(stack)[-1]
+    assert rejected["Subject"] == "Import Palabre de effectifs.csv : 1 erreur, rien n'a changé"
+    assert "le fichier contient 1 erreur." in rejected.get_body(("plain",)).get_content()
+
+
 def test_before_any_admin_exists_the_admin_address_parameter_gets_it(aws: None) -> None:
     stack = make_stack(AdminAddress="owner@client.example")
     calendar = demo.calendar(stack.clock().date())

@@ -124,13 +124,16 @@ class UploadHandler:
         }
 
     def _recipients(self, uploader: str) -> list[str]:
+        """The uploader, or else the admins, or else the fallback address; never an address
+        that bounced or complained (SES feedback), as for every other email."""
         if uploader:
-            return [uploader]
-        admins = [m.email for m in self.importer.members.with_role(Role.ADMIN)]
-        if admins:
-            return admins
-        fallback = self.mailroom.fallback_recipient
-        return [fallback] if fallback else []
+            wanted = [uploader]
+        else:
+            admins = [m.email for m in self.importer.members.with_role(Role.ADMIN)]
+            fallback = self.mailroom.fallback_recipient
+            wanted = admins or ([fallback] if fallback else [])
+        suppressed = self.importer.members.suppressed(wanted) if wanted else set()
+        return [address for address in wanted if address not in suppressed]
 
     def _email(
         self, key: str, report: ImportReport, uploader: str, locale: str, text: str, now: datetime
@@ -144,12 +147,11 @@ class UploadHandler:
         if report.ok:
             subject = tr.gettext("Palabre import of %(file)s: done") % {"file": name}
         else:
-            subject = tr.gettext(
-                "Palabre import of %(file)s: %(count)s errors, nothing changed"
-            ) % {
-                "file": name,
-                "count": len(report.errors),
-            }
+            subject = tr.ngettext(
+                "Palabre import of %(file)s: %(count)s error, nothing changed",
+                "Palabre import of %(file)s: %(count)s errors, nothing changed",
+                len(report.errors),
+            ) % {"file": name, "count": len(report.errors)}
         context = self._context(key, report, now) | {"subject": subject}
         html = render(self.mailroom.templates_dir, "email/import_report.html", locale, **context)
         # One message per recipient: admins do not see each other's addresses, and a long

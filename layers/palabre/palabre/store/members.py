@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from palabre.models import Member, Role, Subscription
+from palabre.models import Member, Role, Subscription, member_id
 from palabre.roster import Directory, Group
 from palabre.store import keys
 from palabre.store.table import Item, Table
@@ -82,6 +82,12 @@ class MemberStore:
             points=items.get("SCORE", {}).get("points", 0),
             streak=items.get("STREAK"),
         )
+
+    def suppressed(self, addresses: Iterable[str]) -> set[str]:
+        """Which of `addresses` bounced or complained (members or not): one BatchGetItem."""
+        by_key = {member_id(a): a for a in addresses}
+        found = self.table.get_many([keys.suppressed(mid) for mid in by_key])
+        return {by_key[i["PK"].removeprefix("MEMBER#")] for i in found}
 
     def save(self, members: Iterable[Member]) -> int:
         return self.table.put_many(member_item(m) for m in members)
