@@ -7,21 +7,33 @@ Each dead-letter queue's source is read from template.yaml:
 - a schedule's dead-letter queue (ScheduleFailureQueue) -> the schedule's target function
   is invoked again with the schedule's input;
 - a stream trigger's on-failure destination (ScoreFailureQueue) -> the stream records of
-  the parked batch are read again (while the stream keeps them, 24 hours) and the function
-  is invoked with them.
+  the parked batch are read again (while the stream keeps them, 24 hours), filtered by the
+  trigger's FilterCriteria, and the function is invoked with them.
+A message leaves its queue only when its source took all of it: a function that reports
+failed items (batchItemFailures) or raises keeps it parked.
 The same code serves the deployed stack (through CloudFormation's resource ids and the
 Lambda API) and the local stack (through its provisioned resources and runtime).
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from palabre_cli.local.events import one_insert_per_write, stream_record
+from palabre_cli.local.filters import matches
 from palabre_cli.template import Translated
 
 type Invoke = Callable[[str, Any, bool], Any]
-"""(function logical id, event, asynchronous) -> result; raises when the function fails"""
+"""(function logical id, event, asynchronous) -> the function's response (for a synchronous
+call); raises when the function fails"""
+
+EMPTY_PAGES = 10
+"""GetRecords on an open shard may return empty pages before later records: how many in a
+row to read before giving up on reaching the batch's last record."""
+_GONE = "the stream no longer holds these records (24-hour retention)"
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,16 @@ class Source:
     """queue, function, schedule or stream"""
     logical_id: str
     """the source queue, or the function to invoke again"""
+    filters: tuple[Mapping[str, Any], ...] = ()
+    """a stream trigger's FilterCriteria patterns: only records one matches reach the function"""
+
+
+class ItemsFailed(RuntimeError):
+    """The function took the event but reported some of its items as failed."""
+
+    def __init__(self, items: list[str]) -> None:
+        super().__init__(f"{len(items)} item(s) failed again: {', '.join(items)}")
+        self.items = items
 
 
 def _target(reference: Any) -> str | None:
@@ -63,7 +85,12 @@ def sources(translated: Translated) -> dict[str, Source]:
                     props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
                 )
                 if target:
-                    found[target] = Source("stream", props["FunctionName"]["Ref"])
+                    patterns = props.get("FilterCriteria", {}).get("Filters", [])
+                    found[target] = Source(
+                        "stream",
+                        props["FunctionName"]["Ref"],
+                        tuple(json.loads(f["Pattern"]) for f in patterns),
+                    )
     return found
 
 
@@ -157,7 +184,10 @@ class DeadLetters:
             try:
                 self._send_back(source, message)
             except Exception as error:  # noqa: BLE001 - reported per message, others go on
-                failed.append({"id": message.message_id, "error": str(error)})
+                failure: dict[str, Any] = {"id": message.message_id, "error": str(error)}
+                if isinstance(error, ItemsFailed):
+                    failure["items"] = error.items
+                failed.append(failure)
                 self._release(url, [message])
                 continue
             self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message.receipt)
@@ -180,41 +210,68 @@ class DeadLetters:
             self.sqs.send_message(
                 QueueUrl=self.queue_url(source.logical_id), MessageBody=message.body
             )
-        elif source.kind == "function":
+            return
+        if source.kind == "function":
             record = json.loads(message.body)
-            self.invoke(source.logical_id, record["requestPayload"], True)
+            result = self.invoke(source.logical_id, record["requestPayload"], True)
         elif source.kind == "schedule":
             target = (message.message_attributes.get("TARGET_ARN") or {}).get("StringValue")
             function = self.function_logical_id(target) if target else source.logical_id
-            self.invoke(function, json.loads(message.body), True)
+            result = self.invoke(function, json.loads(message.body), True)
         else:
-            self.invoke(source.logical_id, {"Records": self._stream_records(message)}, False)
+            records = self._stream_records(message, source.filters)
+            result = self.invoke(source.logical_id, {"Records": records}, False)
+        # A batch handler (ReportBatchItemFailures) returns its failed items instead of
+        # raising: the others are done, these are not.
+        if isinstance(result, Mapping) and result.get("batchItemFailures"):
+            raise ItemsFailed([f["itemIdentifier"] for f in result["batchItemFailures"]])
 
-    def _stream_records(self, message: Parked) -> list[dict[str, Any]]:
+    def _stream_records(
+        self, message: Parked, filters: tuple[Mapping[str, Any], ...]
+    ) -> list[dict[str, Any]]:
+        """The records of the parked batch that the trigger's filters let through.
+
+        batchSize counts only those, while the shard range [start, end] also holds every
+        other write to the table: read the whole range, then filter as Lambda does."""
         info = json.loads(message.body)["DDBStreamBatchInfo"]
-        iterator = self.streams.get_shard_iterator(
-            StreamArn=info["streamArn"],
-            ShardId=info["shardId"],
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=info["startSequenceNumber"],
-        )["ShardIterator"]
-        records: list[dict[str, Any]] = []
         end = int(info["endSequenceNumber"])
-        while iterator and len(records) < info["batchSize"]:
-            page = self.streams.get_records(ShardIterator=iterator, Limit=100)
-            for record in page["Records"]:
-                if int(record["dynamodb"]["SequenceNumber"]) > end:
-                    return records
-                records.append(_as_lambda_record(record, info["streamArn"]))
-            if not page["Records"]:
+        try:
+            iterator = self.streams.get_shard_iterator(
+                StreamArn=info["streamArn"],
+                ShardId=info["shardId"],
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=info["startSequenceNumber"],
+            )["ShardIterator"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in (
+                "TrimmedDataAccessException",
+                "ResourceNotFoundException",
+            ):
+                raise LookupError(_GONE) from error
+            raise
+        raw: list[dict[str, Any]] = []
+        empty = 0
+        while iterator and empty < EMPTY_PAGES:
+            page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            raw.extend(r for r in page["Records"] if int(r["dynamodb"]["SequenceNumber"]) <= end)
+            if any(int(r["dynamodb"]["SequenceNumber"]) >= end for r in page["Records"]):
                 break
+            empty = 0 if page["Records"] else empty + 1
             iterator = page.get("NextShardIterator")
-        if not records:
-            raise LookupError("the stream no longer holds these records (24-hour retention)")
-        return records
-
-
-def _as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    from palabre_cli.local.events import stream_record
-
-    return stream_record(record, arn=stream_arn)
+        else:
+            if not raw:
+                raise LookupError(_GONE)
+            # Replaying part of the batch would delete the message with the rest unread.
+            last = raw[-1]["dynamodb"]["SequenceNumber"]
+            raise LookupError(
+                f"the stream ends at {last}, before the batch's last record "
+                f"{info['endSequenceNumber']}: not replayed"
+            )
+        # moto's stream doubles an UpdateItem that creates an item; DynamoDB's never does,
+        # so on AWS this keeps every record.
+        real = one_insert_per_write(raw, len(raw))
+        shaped = [stream_record(r, arn=info["streamArn"]) for r in real]
+        wanted = [r for r in shaped if not filters or any(matches(f, r) for f in filters)]
+        if not wanted:
+            raise LookupError("no record in the batch's range passes the trigger's filters")
+        return wanted

@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from palabre.models import member_id
-from palabre_cli.local.events import one_insert_per_write, stream_record
+from palabre_cli.local.events import one_insert_per_write, stream_failure, stream_record
+from palabre_cli.local.filters import matches
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, table_items
 from tests.functional.test_answers import link_of
@@ -163,6 +164,102 @@ def test_replaying_a_poison_record_fails_again_and_it_stays_parked(org: LocalSta
     assert result["replayed"] == []
     assert "lacks member_id" in result["failed"][0]["error"]
     assert len(org.dead_letters().peek("ScoreFailureQueue")) == 1
+
+
+def passing_filters(stack: LocalStack, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records the score trigger's FilterCriteria (from template.yaml) let through."""
+    [trigger] = stack.provisioned.stream_triggers
+    return [r for r in records if any(matches(f, r) for f in trigger.filters)]
+
+
+def park(stack: LocalStack, batch: list[dict[str, Any]]) -> None:
+    """Park a batch in ScoreFailureQueue as Lambda does after its last retry: where it was."""
+    [trigger] = stack.provisioned.stream_triggers
+    streams = stack.client("dynamodbstreams")
+    [shard] = streams.describe_stream(StreamArn=trigger.stream_arn)["StreamDescription"]["Shards"]
+    stack.client("sqs").send_message(
+        QueueUrl=stack.provisioned.queues["ScoreFailureQueue"].url,
+        MessageBody=json.dumps(
+            stream_failure(
+                function_arn=stack.provisioned.functions[trigger.function].arn,
+                stream_arn=trigger.stream_arn,
+                shard_id=shard["ShardId"],
+                records=batch,
+                attempts=4,
+                at=stack.clock(),
+            )
+        ),
+    )
+
+
+def sequence(records: list[dict[str, Any]]) -> list[str]:
+    return [r["dynamodb"]["SequenceNumber"] for r in records]
+
+
+def test_replaying_a_batch_with_a_poison_record_scores_the_rest_and_keeps_it_parked(
+    org: LocalStack,
+) -> None:
+    # Given a parked batch, never scored: two answers around a poison record
+    before = len(stream_batch(org))
+    answer(org, LEA, "Tour de table.")
+    put_orphan_answer(org)
+    answer(org, HUGO, "Café du vendredi.")
+    batch = passing_filters(org, stream_batch(org)[before:])
+    [poison] = [r for r in batch if r["dynamodb"]["Keys"]["SK"] == {"S": "ANSWER#mbroken"}]
+    assert len(batch) == 3
+    park(org, batch)
+    dead = org.dead_letters()
+    [parked] = dead.peek("ScoreFailureQueue")
+
+    result = dead.replay("ScoreFailureQueue")
+
+    # Then the good records are scored…
+    assert score(org, LEA)["points"] == {"N": "15"}
+    assert score(org, HUGO)["points"] == {"N": "15"}
+    # …and the batch is reported failed, with the record that failed again, and stays parked
+    assert result["replayed"] == []
+    [failed] = result["failed"]
+    assert (failed["id"], failed["items"]) == (parked["id"], sequence([poison]))
+    assert [p["id"] for p in dead.peek("ScoreFailureQueue")] == [parked["id"]]
+
+
+def test_replaying_a_batch_reads_its_whole_range_through_the_trigger_filters(
+    org: LocalStack,
+) -> None:
+    # Given a parked batch of three answers, with far more than a page of other writes
+    # between them in the stream: unrelated items, and an answer's edit (a MODIFY)
+    before = len(stream_batch(org))
+    answer(org, LEA, "Tour de table.")
+    for n in range(120):
+        org.client("dynamodb").put_item(
+            TableName=org.provisioned.tables["PalabreTable"],
+            Item={"PK": {"S": f"NOTE#{n}"}, "SK": {"S": "NOTE"}},
+        )
+    answer(org, LEA, "Tour de table, et un mot le vendredi.")
+    answer(org, HUGO, "Café du vendredi.")
+    answer(org, MANON, "Rétro mensuelle.", visibility="organisation")
+    written = stream_batch(org)[before:]
+    batch = passing_filters(org, written)
+    assert (len(written) > 100, len(batch)) == (True, 3)
+    park(org, batch)
+    dead = org.dead_letters()
+    given: list[dict[str, Any]] = []
+    invoke = dead.invoke
+
+    def recording(function: str, event: Any, asynchronous: bool) -> Any:
+        given.append(event)
+        return invoke(function, event, asynchronous)
+
+    dead.invoke = recording
+
+    result = dead.replay("ScoreFailureQueue")
+
+    # Then every answer of the batch, and nothing else, reached the score function
+    assert (len(result["replayed"]), result["failed"]) == (1, [])
+    assert [sequence(e["Records"]) for e in given] == [sequence(batch)]
+    for address in (LEA, HUGO, MANON):
+        assert score(org, address)["points"] == {"N": "15"}
+    assert dead.peek("ScoreFailureQueue") == []
 
 
 def test_useful_votes_earn_the_author_two_points_each(org: LocalStack) -> None:
