@@ -87,6 +87,31 @@ def test_voting_for_ones_own_answer_is_refused_politely(org: LocalStack) -> None
     assert score(org, LEA)["points"] == {"N": "15"}
 
 
+def test_an_answer_narrowed_to_its_circle_is_no_longer_shown_outside_it(org: LocalStack) -> None:
+    manon = "manon.petit@demo.palabre.example"  # Éclaireurs; Léa and Hugo are Bâtisseurs
+    observer = "nathalie.vincent@demo.palabre.example"
+    answer(org, LEA, "Tour de table du lundi.", visibility="organisation")
+    org.drain()
+    assert call(org, "GET", vote_path(org, LEA, manon))[0] == 200
+    assert call(org, "GET", vote_path(org, LEA, observer))[0] == 200
+
+    # Léa edits her answer, now for her circle only, while the theme is open
+    answer(org, LEA, "Tour de table du lundi, entre nous.", visibility="circle")
+    org.drain()
+
+    # The digest link Manon holds shows nothing, and counts nothing; the observer's too
+    for outsider in (manon, observer):
+        for method in ("GET", "POST"):
+            status, page = call(org, method, vote_path(org, LEA, outsider))
+            assert status == 404
+            assert "entre nous" not in page
+    org.drain()
+    assert score(org, LEA)["points"] == {"N": "15"}
+    # Hugo, in her circle, still reads it and may vote
+    status, page = call(org, "GET", vote_path(org, LEA, HUGO))
+    assert (status, "entre nous" in page) == (200, True)
+
+
 # ---------------------------------------------------------------------------- unsubscribe
 def test_the_unsubscribe_page_shows_the_choices_and_applies_one(org: LocalStack) -> None:
     path = unsubscribe_path(org, LEA)

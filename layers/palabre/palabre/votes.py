@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from palabre.models import Answer, Theme
+from palabre.models import Answer, Role, Theme, Visibility, group_key
 from palabre.scheduling import iso_week
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Table
@@ -68,12 +68,17 @@ class Votes:
                 ]
             )
         }
-        answer = found.get(f"ANSWER#{author_id}")
-        if "THEME" not in found or answer is None:
+        item = found.get(f"ANSWER#{author_id}")
+        if "THEME" not in found or item is None:
+            raise InvalidToken
+        answer = Answer.model_validate(item)
+        if author_id != voter_id and not _may_read(answer, found.get("PROFILE")):
+            # Its author narrowed it to their circle after this link was sent: the answer
+            # is no longer the voter's to read, nor to vote for (the same plain 404).
             raise InvalidToken
         return VoteView(
             theme=theme_from(found["THEME"]),
-            answer=Answer.model_validate(answer),
+            answer=answer,
             voter_id=voter_id,
             already=f"VOTE#{author_id}#{voter_id}" in found,
             locale=found.get("PROFILE", {}).get("locale", "en"),
@@ -110,3 +115,13 @@ class Votes:
         except ConditionFailed:
             return VoteOutcome.ALREADY
         return VoteOutcome.COUNTED
+
+
+def _may_read(answer: Answer, voter: dict[str, Any] | None) -> bool:
+    """The digest's rule: answers shared with everyone, or circle answers in one's own
+    circle; observers read the organisation's edition only."""
+    if answer.visibility is Visibility.ORGANISATION:
+        return True
+    if voter is None or voter.get("role") == Role.OBSERVER.value:
+        return False
+    return group_key(voter.get("circle", "")) == group_key(answer.circle)
