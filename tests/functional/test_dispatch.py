@@ -610,6 +610,40 @@ def test_a_member_who_joins_while_a_theme_is_open_gets_it_once(org: LocalStack) 
     assert [m for m in sent(org) if "Nos rituels" in m["Subject"]] == []
 
 
+def test_the_first_member_of_a_new_timezone_gets_the_theme_at_her_own_nine(
+    org: LocalStack,
+) -> None:
+    # Tuesday 16:00 in Paris: demo-1 has gone out everywhere (Montreal at 15:00), and the
+    # scheduler's next work on it is the reminders, days away
+    org.advance_to(datetime.fromisoformat("2026-12-01T16:00:00+01:00"))
+    lina = "lina.nouveau@demo.palabre.example"
+    newcomer = f"{lina};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
+
+    # Lina joins from Los Angeles, where nobody was: it is 07:00 there
+    assert org.upload("roster", "demo-roster.csv", demo.roster() + newcomer.encode())["created"]
+    org.drain()
+    assert prompt_record(org, lina) == {}
+
+    # At 09:00 in Los Angeles the scheduler sends her the theme, that day
+    org.advance_to(datetime.fromisoformat("2026-12-01T09:10:00-08:00"))
+    assert prompt_record(org, lina)["status"] == {"S": "sent"}
+    assert prompt_record(org, lina)["sent_at"]["S"].startswith("2026-12-01T17:0")
+
+
+def test_a_later_newcomer_never_delays_a_group_already_due_sooner(org: LocalStack) -> None:
+    # Tuesday 10:00 in Paris, Montreal's group is due at 15:00; Lina's 09:00 in Los
+    # Angeles comes three hours after that
+    org.advance_to(datetime.fromisoformat("2026-12-01T10:00:00+01:00"))
+    lina = "lina.nouveau@demo.palabre.example"
+    newcomer = f"{lina};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
+    org.upload("roster", "demo-roster.csv", demo.roster() + newcomer.encode())
+
+    org.advance_to(MONTREAL_MORNING + timedelta(minutes=10))
+
+    assert prompt_record(org, MONTREAL)["status"] == {"S": "sent"}
+    assert prompt_record(org, lina) == {}
+
+
 def test_nobody_is_sent_a_theme_whose_deadline_has_passed(org: LocalStack) -> None:
     # Wednesday 9 December: demo-1 closed at the end of the 8th
     org.clock.move_to(datetime.fromisoformat("2026-12-09T10:00:00+01:00"))

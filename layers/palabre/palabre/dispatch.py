@@ -13,6 +13,7 @@ size of the roster times the number of themes.
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -104,6 +105,16 @@ class DispatchStore:
                 "GSI2SK": iso(next_due),
             }
         )
+
+    def due_by(self, theme_id: str, due: datetime) -> None:
+        """Open the theme for dispatch by `due` at the latest: an earlier next due stays."""
+        with suppress(ConditionFailed):  # already due sooner
+            self.table.update(
+                keys.dispatch(theme_id),
+                "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
+                {":theme": theme_id, ":open": keys.DISPATCH_OPEN, ":due": iso(due)},
+                condition="attribute_not_exists(GSI2SK) OR GSI2SK > :due",
+            )
 
     def close(self, theme_id: str) -> None:
         self.table.delete(keys.dispatch(theme_id))

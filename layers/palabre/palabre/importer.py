@@ -149,28 +149,39 @@ class Importer:
 
     def _catch_up(self, arrived: list[Member], now: datetime) -> None:
         """A member who joins (or comes back, or moves into an audience) while a theme is
-        open gets its prompt now: the scheduler queued the theme's group before they were
-        in it. One Query of the recent calendar; the sender skips anyone already sent it."""
+        open gets its prompt: at once when their local send time has passed (the scheduler
+        queued the theme's group before they were in it), else from the scheduler, whose
+        theme is made due again by their send time (they may be the first of a timezone
+        it has not planned). One Query of the recent calendar; the sender skips anyone
+        already sent it."""
         if self.queue is None or not arrived:
             return
         today = self.org.today(now)
         # Every theme that can still be open somewhere: deadlines are at most 90 days on.
         recent = self.themes.between(today - timedelta(days=92), today + timedelta(days=1))
-        jobs = [
-            Job(job=JobKind.PROMPT, theme=theme.id, member=member.id)
-            for theme in recent
-            if theme.active
-            for member in arrived
-            if member.active
-            and member.takes_part
-            and theme.audience.includes(member)
-            and send_instant(theme, ZoneInfo(member.timezone))
-            <= now
-            < deadline(theme, ZoneInfo(member.timezone))
-        ]
+        jobs: list[Job] = []
+        ahead: dict[str, datetime] = {}
+        for theme in recent:
+            for member in arrived:
+                if not (
+                    theme.active
+                    and member.active
+                    and member.takes_part
+                    and theme.audience.includes(member)
+                ):
+                    continue
+                zone = ZoneInfo(member.timezone)
+                start = send_instant(theme, zone)
+                if start <= now < deadline(theme, zone):
+                    jobs.append(Job(job=JobKind.PROMPT, theme=theme.id, member=member.id))
+                elif now < start:
+                    ahead[theme.id] = min(start, ahead.get(theme.id, start))
         if jobs:
             self.queue.send(jobs)
             logger.info("late arrivals queued", extra={"prompts": len(jobs)})
+        dispatch = DispatchStore(self.table)
+        for theme_id, due in ahead.items():
+            dispatch.due_by(theme_id, due)
 
     def _apply_calendar(self, incoming: list[Theme], now: datetime) -> dict[str, int]:
         # Read again under the lock: what was validated against may have changed since.
