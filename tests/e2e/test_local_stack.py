@@ -92,6 +92,7 @@ def test_the_clock_only_moves_forward(local: Local) -> None:
     assert moved.status == 200
     now = datetime.fromisoformat(moved.json()["now"])
     assert timedelta(hours=2) <= now - start < timedelta(hours=2, minutes=1)
+    assert start.utcoffset() == now.utcoffset() == timedelta(0)  # the JSON speaks UTC
     assert isinstance(moved.json()["ran"], list)
 
     target = (now + timedelta(days=1)).isoformat()

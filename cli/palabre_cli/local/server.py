@@ -158,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "GET" and path.startswith("/mail/"):
             self._mail(path.removeprefix("/mail/"), parse_qs(query).get("part", ["html"])[-1])
         elif route == ("GET", "/clock"):
-            self._json({"now": stack.clock().isoformat()})
+            self._json({"now": stack.clock().astimezone(UTC).isoformat()})
         elif route == ("POST", "/clock"):
             self._move_clock(self._form(body))
         elif route == ("POST", "/drain"):
@@ -222,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
             self._json(
                 {
                     "message": f"the clock only moves forward: {error}",
-                    "now": stack.clock().isoformat(),
+                    "now": stack.clock().astimezone(UTC).isoformat(),
                 },
                 HTTPStatus.CONFLICT,
             )
@@ -232,7 +232,9 @@ class Handler(BaseHTTPRequestHandler):
         ):
             self._redirect("/_local/")
             return
-        self._json({"now": stack.clock().isoformat(), "ran": [i.as_json() for i in ran]})
+        self._json(
+            {"now": stack.clock().astimezone(UTC).isoformat(), "ran": [i.as_json() for i in ran]}
+        )
 
     def _upload(self, body: bytes) -> None:
         fields = multipart(self.headers.get("Content-Type", ""), body)
