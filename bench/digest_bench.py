@@ -14,7 +14,7 @@ from palabre.links import Links
 from palabre.models import Audience, Member, Theme, Visibility, group_key
 from palabre.roster import Directory
 from palabre.store import keys
-from palabre.store.members import directory_fields, member_item
+from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
 from palabre.tokens import Signer
 
@@ -45,7 +45,7 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
     awards, scores, streaks and send records — written directly, as the handlers would."""
     rng = random.Random(weeks)
     items: list[dict[str, Any]] = [member_item(m) for m in members]
-    items.append({**keys.DIRECTORY, **directory_fields(Directory.of(members))})
+    items.extend(directory_items(Directory.of(members), "bench"))
     points: Counter[str] = Counter()
     for week in range(weeks):
         monday = FIRST_MONDAY + timedelta(weeks=week)

@@ -17,8 +17,7 @@ from palabre.models import Audience, Member, Theme
 from palabre.prompt_mail import Sender, compose
 from palabre.roster import Directory
 from palabre.scheduling import send_instant
-from palabre.store import keys
-from palabre.store.members import directory_fields, member_item
+from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
 from palabre.tokens import Signer
 
@@ -72,7 +71,7 @@ def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
     members = _members(recipients)
     directory = Directory.of(members)
     items = [member_item(m) for m in members]
-    items.append({**keys.DIRECTORY, **directory_fields(directory)})
+    items.extend(directory_items(directory, "bench"))
     items.append(theme_item(THEME))
     table = MemoryTable(items)
     sqs = CountingSqs()

@@ -11,10 +11,13 @@ from palabre.dispatch import iso
 
 
 class MemoryTable:
-    """The part of palabre.store.table.Table the scheduler uses: get and page."""
+    """The part of palabre.store.table.Table the scheduler uses: get, query and page."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
         self.items = {(i["PK"], i["SK"]): i for i in items}
+        self.partitions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in sorted(items, key=lambda i: i["SK"]):
+            self.partitions[item["PK"]].append(item)
         self.indexes: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for item in items:
             for index in ("GSI1", "GSI2", "GSI3"):
@@ -25,6 +28,10 @@ class MemoryTable:
 
     def get(self, key: dict[str, str], **_: Any) -> dict[str, Any] | None:
         return self.items.get((key["PK"], key["SK"]))
+
+    def query(self, partition: str, *, prefix: str = "", **_: Any) -> list[dict[str, Any]]:
+        """A base-table Query by sort-key prefix (the items a partition held when built)."""
+        return [i for i in self.partitions[partition] if i["SK"].startswith(prefix)]
 
     def page(
         self,

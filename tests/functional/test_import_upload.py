@@ -5,7 +5,10 @@ from typing import Any
 
 import pytest
 
-from palabre.models import member_id
+from palabre.models import Member, member_id
+from palabre.roster import Directory
+from palabre.store.members import MemberStore, directory_fields
+from palabre.store.table import Table
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import make_stack, s3_event, sent, table_items
@@ -280,3 +283,36 @@ def test_a_missing_setting_fails_loudly(stack: LocalStack, missing: str) -> None
     invocation = stack.runtime.invoke("ImportUploadFunction", event)
     assert invocation.error["errorType"] == "ValidationError"
     assert missing in invocation.error["errorMessage"]
+
+
+def test_a_directory_of_thousands_of_circles_fits_dynamodbs_item_limit(
+    stack: LocalStack,
+) -> None:
+    # 20,000 members in circles of five, teams of four, over three timezones: far more
+    # circles and teams than one 400 KB item holds
+    zones = ["Europe/Paris", "America/Montreal", "Asia/Tokyo"]
+    members = [
+        Member(
+            email=f"m{n}@client.example",
+            first_name="M",
+            circle=f"Cercle numéro {n // 5:05d} de l'organisation",
+            team=f"Équipe numéro {n // 4:05d} de l'organisation",
+            timezone=zones[n % 3],
+            locale="fr",
+            role="member",
+        )
+        for n in range(20_000)
+    ]
+    directory = Directory.of(members)
+    table = Table(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+    store = MemberStore(table)
+
+    store.save_directory(directory)  # moto refuses an item over 400 KB, as DynamoDB does
+    assert directory_fields(store.directory()) == directory_fields(directory)
+
+    # A smaller roster later: the head moves to the new pages and the old ones go
+    smaller = Directory.of(members[:10])
+    store.save_directory(smaller)
+    assert directory_fields(store.directory()) == directory_fields(smaller)
+    pages = list(table.query("ORG", prefix="DIRECTORY#"))
+    assert len(pages) == 1

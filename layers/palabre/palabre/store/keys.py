@@ -9,8 +9,14 @@ from palabre.models import Member, group_key
 
 ORG = "ORG"
 DIRECTORY = {"PK": ORG, "SK": "DIRECTORY"}
+DIRECTORY_PREFIX = "DIRECTORY"
 CALENDAR = "CALENDAR"
 INACTIVE = "inactive"
+
+
+def directory_page(version: str, number: int) -> dict[str, str]:
+    """One page of the circles and teams of the directory `version` (see MemberStore)."""
+    return {"PK": ORG, "SK": f"{DIRECTORY_PREFIX}#{version}#{number:05d}"}
 
 
 def lock(name: str) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Members: the roster as imported, listed by role, circle and team (never scanned)."""
 
+import json
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -9,6 +11,10 @@ from palabre.models import Member, Role, Subscription, member_id
 from palabre.roster import Directory, Group
 from palabre.store import keys
 from palabre.store.table import Item, Table
+
+# A directory page's share of DynamoDB's 400 KB item limit, with room for the attribute
+# names and numbers' encoding.
+PAGE_BYTES = 300_000
 
 _FIELDS = ("email", "first_name", "last_name", "circle", "team", "locale", "timezone")
 
@@ -93,11 +99,26 @@ class MemberStore:
         return self.table.put_many(member_item(m) for m in members)
 
     def directory(self) -> Directory | None:
-        item = self.table.get(keys.DIRECTORY)
-        return directory_from(item) if item else None
+        """One Query: the head (zones, roles) and the pages of its version."""
+        items = list(self.table.query(keys.ORG, prefix=keys.DIRECTORY_PREFIX))
+        head = next((i for i in items if i["SK"] == keys.DIRECTORY["SK"]), None)
+        if head is None:
+            return None
+        page_prefix = f"{keys.DIRECTORY_PREFIX}#{head.get('version')}#"
+        pages = [i for i in items if i["SK"].startswith(page_prefix)]
+        return directory_from(head, pages)
 
     def save_directory(self, directory: Directory) -> None:
-        self.table.put({**keys.DIRECTORY, "type": "directory", **directory_fields(directory)})
+        """The pages of a new version first, then the head that points at them, then the
+        old pages: a reader sees the old directory or the new one, never a mix."""
+        old = [
+            {"PK": i["PK"], "SK": i["SK"]}
+            for i in self.table.query(keys.ORG, prefix=f"{keys.DIRECTORY_PREFIX}#")
+        ]
+        head, *pages = directory_items(directory, uuid.uuid4().hex[:16])
+        self.table.put_many(pages)
+        self.table.put(head)
+        self.table.delete_many(old)
 
     @staticmethod
     def _listed(items: Iterable[Item]) -> Iterator[Member]:
@@ -116,13 +137,49 @@ def directory_fields(directory: Directory) -> dict[str, Any]:
     }
 
 
-def directory_from(item: Item) -> Directory:
+def directory_items(directory: Directory, version: str) -> list[dict[str, Any]]:
+    """The directory as items under DynamoDB's 400 KB limit: a head with the zones and
+    roles, and pages of circles and teams (20,000 members can make thousands of them)."""
+    fields = directory_fields(directory)
+    pages: list[dict[str, dict[str, Any]]] = []
+    size = PAGE_BYTES
+    for kind in ("circles", "teams"):
+        for key, entry in fields[kind].items():
+            cost = len(json.dumps([key, entry], ensure_ascii=False).encode()) + 16
+            if size + cost > PAGE_BYTES:
+                pages.append({"circles": {}, "teams": {}})
+                size = 0
+            pages[-1][kind][key] = entry
+            size += cost
+    head = {
+        **keys.DIRECTORY,
+        "type": "directory",
+        "version": version,
+        "pages": len(pages),
+        "zones": fields["zones"],
+        "roles": fields["roles"],
+    }
+    return [
+        head,
+        *(
+            {**keys.directory_page(version, n), "type": "directory-page", **page}
+            for n, page in enumerate(pages)
+        ),
+    ]
+
+
+def directory_from(head: Item, pages: Iterable[Item] = ()) -> Directory:
     def groups(entries: dict[str, Any]) -> dict[str, Group]:
         return {k: Group(v["name"], Counter(v["zones"])) for k, v in entries.items()}
 
+    # A head written before pages existed holds its circles and teams itself.
+    circles, teams = dict(head.get("circles", {})), dict(head.get("teams", {}))
+    for page in pages:
+        circles.update(page.get("circles", {}))
+        teams.update(page.get("teams", {}))
     return Directory(
-        circles=groups(item.get("circles", {})),
-        teams=groups(item.get("teams", {})),
-        zones=Counter(item.get("zones", {})),
-        roles={role: Counter(zones) for role, zones in item.get("roles", {}).items()},
+        circles=groups(circles),
+        teams=groups(teams),
+        zones=Counter(head.get("zones", {})),
+        roles={role: Counter(zones) for role, zones in head.get("roles", {}).items()},
     )
