@@ -19,16 +19,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="check a roster or calendar, offline")
-    validate.add_argument("file", type=Path)
+    validate.add_argument("file", type=_file)
     validate.add_argument("--kind", choices=["roster", "calendar"], required=True)
-    validate.add_argument("--roster", type=Path, help="check a calendar's audience against it")
-    validate.add_argument("--timezone", help="organisation timezone (default: template's)")
+    validate.add_argument("--roster", type=_file, help="check a calendar's audience against it")
+    validate.add_argument(
+        "--timezone", type=_timezone, help="organisation timezone (default: template's)"
+    )
     validate.add_argument("--locale", choices=["fr", "en"], help="report language and default")
     validate.add_argument("--json", action="store_true", help="print the JSON report")
     validate.set_defaults(run=_validate)
 
     upload = commands.add_parser("upload", help="upload a file to the deployed or local stack")
-    upload.add_argument("file", type=Path)
+    upload.add_argument("file", type=_file)
     upload.add_argument("--kind", choices=["roster", "calendar"], required=True)
     where = upload.add_mutually_exclusive_group()
     where.add_argument(
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     dlq.set_defaults(run=_dlq)
 
     local = commands.add_parser("local", help="run the local stack with its console")
-    local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    # String defaults go through `type` too: a bad PORT or CLOCK_START is a usage error.
+    local.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"))
     local.add_argument(
         "--no-demo",
         action="store_true",
@@ -76,13 +79,49 @@ def main(argv: list[str] | None = None) -> int:
     )
     local.add_argument(
         "--clock-start",
-        default=os.environ.get("CLOCK_START"),
-        help="ISO-8601 instant the clock starts from (default: now)",
+        type=_instant,
+        default=os.environ.get("CLOCK_START") or None,
+        help="ISO-8601 instant the clock starts from (default: CLOCK_START, or now)",
     )
     local.set_defaults(run=_local)
 
     args = parser.parse_args(argv)
     return args.run(args)
+
+
+# ---------------------------------------------------------------------------- arguments
+# argparse turns ArgumentTypeError into "palabre CMD: error: argument X: ..." and exit 2.
+def _file(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return path
+
+
+def _timezone(text: str) -> str:
+    from palabre.cells import Invalid, timezone
+
+    try:
+        return timezone(text)
+    except Invalid:
+        raise argparse.ArgumentTypeError(
+            f"unknown timezone {text!r}; use an IANA name such as Europe/Paris"
+        ) from None
+
+
+def _instant(text: str) -> datetime:
+    example = "e.g. 2026-11-30T08:00:00+01:00"
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} (or CLOCK_START) is not an ISO-8601 instant, {example}"
+        ) from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} (or CLOCK_START) needs an offset, {example}")
+    return instant
 
 
 def _defaults() -> dict[str, str]:
@@ -336,7 +375,10 @@ def _dead_letters_aws(stack: str) -> Any:
         )
         if response.get("FunctionError"):
             raise RuntimeError(response["Payload"].read().decode())
-        return response.get("StatusCode")
+        if asynchronous:
+            return response.get("StatusCode")
+        # What the function returned: a batch handler's batchItemFailures keep it parked.
+        return json.loads(response["Payload"].read() or b"null")
 
     def function_logical_id(arn: str) -> str:
         name = arn.split(":function:")[-1].split(":")[0]
@@ -356,15 +398,10 @@ def _dead_letters_aws(stack: str) -> Any:
 def _local(args: argparse.Namespace) -> int:
     from palabre_cli.local.launch import launch
 
-    start = None
-    if args.clock_start:
-        start = datetime.fromisoformat(args.clock_start.replace("Z", "+00:00"))
-        if start.tzinfo is None:
-            raise SystemExit("CLOCK_START needs an offset, e.g. 2026-11-30T08:00:00+01:00")
     running = launch(
         port=args.port,
         demo_org=not args.no_demo,
-        clock_start=start,
+        clock_start=args.clock_start,
         log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
     )
     print(running.banner(), flush=True)

@@ -2,6 +2,8 @@
 and nothing at all is written — not a member, not a theme, not even the import lock."""
 
 import io
+import resource
+import zipfile
 from collections.abc import Callable
 from gettext import NullTranslations
 from typing import NamedTuple
@@ -61,6 +63,16 @@ CASES = [
     ]),
     Case("roster", "roster_utf16_without_bom.csv", [
         Error(None, None, None, "The file contains NUL bytes; it is not a text file."),
+    ]),
+    # What a zoneinfo folder holds beside the zones: Python lists them, IANA does not.
+    Case("roster", "roster_host_only_timezones.csv", [
+        Error(2, "timezone", "localtime", "Unknown timezone; use an IANA name"),
+        Error(3, "timezone", "posixrules", "Unknown timezone; use an IANA name"),
+        Error(4, "timezone", "Factory", "Unknown timezone; use an IANA name"),
+    ]),
+    # The separator line is honoured, not read as a column, and hidden as Excel hides it.
+    Case("roster", "roster_excel_separator_line.csv", [
+        Error(3, "Courriel", "zoe.dupont@exemple", "This is not a valid email address."),
     ]),
     # ---------------------------------------------------------------- roster, columns
     Case("roster", "roster_missing_circle_team_columns.csv", [
@@ -144,6 +156,12 @@ CASES = [
     Case("roster", "roster_not_a_workbook.xlsx", [
         Error(None, None, None, "This is not a readable .xlsx workbook."),
     ]),
+    Case("roster", "roster_broken_sheet_xml.xlsx", [
+        Error(None, None, None, "This is not a readable .xlsx workbook."),
+    ]),
+    Case("roster", "roster_no_worksheet.xlsx", [
+        Error(None, None, None, "This is not a readable .xlsx workbook."),
+    ]),
     # ---------------------------------------------------------------- roster, YAML
     Case("roster", "roster_mapping.yaml", [Error(None, None, None, NOT_A_LIST)]),
     Case("roster", "roster_scalar.yaml", [Error(None, None, None, NOT_A_LIST)]),
@@ -166,6 +184,10 @@ CASES = [
     ]),
     Case("roster", "roster_latin1.yaml", [
         Error(None, None, None, "YAML files must be UTF-8 (byte 54 is not)."),
+    ]),
+    # PyYAML composes one level per recursive call: this used to end in RecursionError.
+    Case("roster", "roster_deeply_nested.yaml", [
+        Error(None, None, None, "cannot be read at line 1: values are nested more than 20"),
     ]),
     # ---------------------------------------------------------------- calendar, CSV
     Case("calendar", "calendar_cp1252_semicolon_fr_dates.csv", [
@@ -425,3 +447,144 @@ def test_empty_lines_neither_count_nor_hide_the_rows_after_them() -> None:
         today=TODAY, translations=EN,
     )  # fmt: skip
     assert [e.message for e in too_many.errors] == [TOO_MANY_ROWS]
+
+
+# ---------------------------------------------------------------------------- refused
+@pytest.mark.parametrize(
+    ("file", "rows"),
+    [
+        ("roster_unknown_column.csv", 1),
+        ("roster_values_beyond_header.csv", 2),
+        ("roster_merged_cells.xlsx", 3),
+        ("roster_unknown_key.yaml", 1),
+        ("roster_entries_not_mappings.yaml", 3),
+        ("roster_empty.csv", 0),
+    ],
+)
+def test_a_file_refused_while_read_still_counts_its_rows(file: str, rows: int) -> None:
+    report = _import("roster", file, (MALFORMED / file).read_bytes(), populated_table())
+
+    assert not report.ok
+    assert report.rows == rows
+
+
+def test_a_cell_longer_than_the_csv_module_allows_is_reported_as_too_long() -> None:
+    # 131,072 characters is the csv module's default field limit.
+    data = f"email,circle,team\na@exemple.org,Cercle Été,{'x' * 200_000}\n".encode()
+
+    report = _import("roster", "long.csv", data, populated_table())
+
+    assert [(e.row, e.message) for e in report.errors] == [
+        (2, "A cell is longer than 10,000 characters.")
+    ]
+
+
+@pytest.mark.parametrize("separator", [";", "|", "\t"])
+def test_excel_separator_line_names_the_separator(separator: str) -> None:
+    lines = ["email", "circle", "team"], ["a@exemple.org", "Cercle, Été", "Équipe Lyon"]
+    data = f"SEP={separator}\r\n" + "".join(separator.join(cells) + "\r\n" for cells in lines)
+
+    report, members = validate_file(
+        "roster", "excel.csv", data.encode("utf-8-sig"), ORG, today=TODAY, translations=EN
+    )
+
+    assert report.ok, report.errors
+    assert report.rows == 1
+    assert members[0].circle == "Cercle, Été"
+
+
+# ---------------------------------------------------------------------------- bombs
+# A few hundred KB of zip that inflates to millions of cells; before it was streamed, the
+# first sheet was loaded whole (1.9 GB and 34 s for 5 million cells, in a 1024 MB Lambda).
+_MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_HEADER = (
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c>'
+    b'<c r="B1" t="inlineStr"><is><t>team</t></is></c></row>'
+)
+
+
+def _compressible_xlsx(
+    rows: bytes, *, strings: bytes = b"", styles: bytes = b"<cellXfs><xf/></cellXfs>"
+) -> bytes:
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{_PACKAGE}/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPE}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_TYPE}.sharedStrings+xml"/>'
+        "</Types>",
+        "_rels/.rels": f'<Relationships xmlns="{_PACKAGE}/relationships"><Relationship Id="r1" '
+        f'Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {_MAIN} xmlns:r="{_RELATIONSHIPS}"><sheets>'
+        '<sheet name="Feuil1" sheetId="1" r:id="r1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PACKAGE}/relationships">'
+        f'<Relationship Id="r1" Type="{_RELATIONSHIPS}/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>',
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/sharedStrings.xml", f"<sst {_MAIN}>".encode() + strings + b"</sst>")
+        archive.writestr(
+            "xl/styles.xml", f"<styleSheet {_MAIN}>".encode() + styles + b"</styleSheet>"
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet {_MAIN}><dimension ref="A1:B2"/><sheetData>'.encode()
+            + _HEADER
+            + rows
+            + b"</sheetData></worksheet>",
+        )
+    return out.getvalue()
+
+
+TOO_LARGE = "The workbook is too large once uncompressed."
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # a million rows of one number each: reading stops after 20,001 of them
+        (lambda: _compressible_xlsx(b"<row><c><v>1</v></c></row>" * 1_000_000), TOO_MANY_ROWS),
+        # 4,000 rows of 250 numbers: a million cells, past what 20,000 rows can need
+        (
+            lambda: _compressible_xlsx((b"<row>" + b"<c><v>1</v></c>" * 250 + b"</row>") * 4_000),
+            TOO_LARGE,
+        ),
+        # one row of 100,000 cells, wider than Excel's 16,384 columns
+        (
+            lambda: _compressible_xlsx(b"<row>" + b"<c><v>1</v></c>" * 100_000 + b"</row>"),
+            TOO_LARGE,
+        ),
+        # shared strings and styles are read before any row: counted before they are parsed
+        (lambda: _compressible_xlsx(b"", strings=b"<si/>" * 1_000_000), TOO_LARGE),
+        (
+            lambda: _compressible_xlsx(
+                b"", styles=b"<cellXfs>" + b"<xf/>" * 200_000 + b"</cellXfs>"
+            ),
+            TOO_LARGE,
+        ),
+    ],
+    ids=["tall", "wide", "one-wide-row", "shared-strings", "styles"],
+)
+def test_compressible_workbook_is_refused_in_bounded_memory(
+    data: Callable[[], bytes], message: str
+) -> None:
+    workbook = data()
+    assert len(workbook) < 500_000
+    table = populated_table()
+    # The process's high-water mark (KB on Linux), cheaper than tracemalloc, which makes
+    # openpyxl four times slower: it can only grow if the import needs more than was
+    # ever needed before it.
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    report = _import("roster", "bomb.xlsx", workbook, table)
+
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert [(e.row, e.column, e.message) for e in report.errors] == [(None, None, message)]
+    assert grown < 128 * 1024
+    assert table.writes == []

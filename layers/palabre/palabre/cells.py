@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from palabre.i18n import N_
 from palabre.import_report import Issue
@@ -217,9 +218,17 @@ def local_datetime(zone: ZoneInfo) -> Parser[datetime]:
     return parse
 
 
+# IANA's placeholder for "no zone set", not a place anyone lives.
+_NOT_ZONES = {"Factory"}
+
+
 @cache
 def _zones() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones()}
+    # The IANA list the tzdata package ships, not available_timezones(): that one adds
+    # whatever the host's zoneinfo folder holds (localtime, posixrules...), so a roster
+    # could pass on one machine and fail on another.
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return {name.casefold(): name for name in names if name not in _NOT_ZONES}
 
 
 def timezone(value: Value) -> str:

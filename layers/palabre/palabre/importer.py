@@ -18,7 +18,7 @@ from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import ConditionFailed, Table
 from palabre.store.themes import ThemeStore
-from palabre.tabular import read_sheet
+from palabre.tabular import Refused, read_sheet
 from palabre.theme_calendar import CalendarContext, validate_calendar
 
 LOCK_SECONDS = 900
@@ -64,7 +64,8 @@ def check(
     try:
         sheet = read_sheet(filename, data, SPECS[kind])
     except Rejected as rejected:
-        return Checked(0, [], rejected.issues)
+        rows = rejected.rows if isinstance(rejected, Refused) else 0
+        return Checked(rows, [], rejected.issues)
     if kind == "roster":
         members, issues = validate_roster(sheet, org.defaults)
         return Checked(len(sheet.rows), members, issues)

@@ -240,6 +240,21 @@ MALFORMED = {
         + b"\x81quipe\r\n"
     ),
     "roster_utf16_without_bom.csv": "email\tcircle\tteam\r\n".encode("utf-16-le"),
+    # Names a zoneinfo folder holds that are not timezones (the host's own, IANA's "unset").
+    "roster_host_only_timezones.csv": utf8(
+        "email,circle,team,timezone\n"
+        "helene.martin@exemple.org,Cercle Été,Équipe Lyon,localtime\n"
+        "zoe.dupont@exemple.org,Cercle Été,Équipe Paris,posixrules\n"
+        "marc.leroy@exemple.org,Cercle Hiver,Équipe Lyon,Factory\n"
+        "ines.benali@exemple.org,Cercle Hiver,Équipe Lyon,UTC\n"
+    ),
+    # Excel writes the separator as a first line and hides it: the header is row 1.
+    "roster_excel_separator_line.csv": cp1252(
+        "sep=;\n"
+        "Courriel;Cercle;Équipe\n"
+        "helene.martin@exemple.org;Cercle Été;Équipe Lyon\n"
+        "zoe.dupont@exemple;Cercle Été;Équipe Paris\n"
+    ),
     "roster_legacy.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
     "roster.json": utf8('[{"email": "helene.martin@exemple.org"}]\n'),
     # ------------------------------------------------------------------ roster, YAML
@@ -284,6 +299,7 @@ MALFORMED = {
         "  manager: zoe\n"
     ),
     "roster_latin1.yaml": cp1252("- email: helene.martin@exemple.org\n  circle: Cercle Été\n"),
+    "roster_deeply_nested.yaml": utf8("[" * 50_000 + "]" * 50_000),
     # ------------------------------------------------------------------ calendar, text
     "calendar_cp1252_semicolon_fr_dates.csv": cp1252(
         "Date;Heure;Titre;Consigne;Public\n"

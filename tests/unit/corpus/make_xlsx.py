@@ -5,6 +5,7 @@ cannot show, so each workbook here holds one of them.
 """
 
 import io
+import zipfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
@@ -93,6 +94,22 @@ def calendar() -> bytes:
     )  # fmt: skip
 
 
+def rewritten(data: bytes, part: str, content: bytes) -> bytes:
+    """The workbook with one of its parts replaced."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            target.writestr(info, content if info.filename == part else source.read(info))
+    return out.getvalue()
+
+
+def header_only() -> bytes:
+    return workbook({1: ["email", "circle", "team"]})
+
+
 VALID = {"roster.xlsx": roster, "calendar.xlsx": calendar}
 
 MALFORMED = {
@@ -115,6 +132,19 @@ MALFORMED = {
     ),
     "roster_header_only.xlsx": lambda: workbook({1: ["email", "circle", "team"]}),
     "roster_not_a_workbook.xlsx": lambda: b"email,circle,team\n",
+    # A sheet cut short, as an interrupted copy leaves it.
+    "roster_broken_sheet_xml.xlsx": lambda: rewritten(
+        header_only(),
+        "xl/worksheets/sheet1.xml",
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is>',
+    ),
+    "roster_no_worksheet.xlsx": lambda: rewritten(
+        header_only(),
+        "xl/workbook.xml",
+        b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheets/></workbook>',
+    ),
     "roster_xlsx_renamed.csv": roster,
     "calendar_formula_cells.xlsx": lambda: workbook(
         {
