@@ -128,6 +128,26 @@ def test_an_unsubscribed_reader_gets_no_digest_and_the_skip_is_recorded(
     assert record["skip_reason"] == {"S": "unsubscribed"}
 
 
+def test_a_rerun_while_the_first_runs_jobs_wait_queues_none_again(org: LocalStack) -> None:
+    # The schedule's target retried at once (say its first invocation timed out late),
+    # while every job of the first run is still in the queue
+    org.clock.move_to(MONDAY)
+    runs = [
+        org.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
+        for _ in range(2)
+    ]
+
+    first, again = (run.result for run in runs)
+    assert first["digests"] > 0
+    assert first["reports"] > 0
+    assert again["digests"] == again["reports"] == 0
+    queued = org.client("sqs").get_queue_attributes(
+        QueueUrl=org.provisioned.queues["SendQueue"].url,
+        AttributeNames=["ApproximateNumberOfMessages"],
+    )["Attributes"]["ApproximateNumberOfMessages"]
+    assert int(queued) == first["digests"] + first["reports"]
+
+
 def test_the_digest_is_sent_once_whatever_reruns(week: LocalStack) -> None:
     # The schedule's target invoked again for the same Monday (a retry)
     invocation = week.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})

@@ -474,8 +474,14 @@ class DigestBuilder:
         )
 
     def _queue(self, week: Week) -> tuple[int, int]:
+        """One job per reader (and one per admin for the report), queued once per role: a
+        run retried after its jobs went out queues none of them again, so no reader's
+        digest is in the queue twice while the first is still being sent."""
         digests = reports = 0
         for role in Role:
+            marker = keys.digest_queued(week.id, role.value)
+            if self.table.get(marker, consistent=True) is not None:
+                continue
             jobs: list[Job] = []
             for member in self.members.with_role(role):
                 jobs.append(Job(job=JobKind.DIGEST, member=member.id, week=week.id))
@@ -483,6 +489,7 @@ class DigestBuilder:
                     jobs.append(Job(job=JobKind.REPORT, member=member.id, week=week.id))
                     reports += 1
             self.queue.send(jobs)
+            self.table.put({**marker, "type": "digest-queued", "jobs": len(jobs)})
             digests += len(jobs)
         return digests - reports, reports
 

@@ -156,6 +156,12 @@ def answers_of_week(week: str) -> str:
 
 
 # ---------------------------------------------------------------- digests
+def digest_queued(week: str, role: str) -> dict[str, str]:
+    """That the week's weekly emails to one role's members are queued: a retried digest
+    run does not queue them again."""
+    return {"PK": f"DIGEST#{week}", "SK": f"QUEUED#{role}"}
+
+
 def digest_record(week: str, kind: str, member_id: str) -> dict[str, str]:
     """The send record of one weekly email (digest or admin report) to one member."""
     return {"PK": f"{kind.upper()}#{week}", "SK": f"MEMBER#{member_id}"}
