@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from palabre.cells import Invalid, timezone
 from palabre.text import EMAIL_PATTERN
 
 
@@ -43,8 +44,10 @@ class Settings(BaseModel):
     @field_validator("organisation_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)
-        return value
+        try:  # the roster's own rule
+            return timezone(value)
+        except Invalid:
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
 
     @field_validator("templates_dir")
     @classmethod
