@@ -41,10 +41,12 @@ def _members() -> list[Member]:
 
 
 def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
-    """What `weeks` weeks of Palabre leave in the table: themes, prompts, answers, votes,
-    awards, scores, streaks and send records — written directly, as the handlers would."""
+    """What `weeks` weeks of Palabre leave in the table: themes, prompts, answers, "useful"
+    votes, awards, scores, standings, suppressions, streaks and send records — written
+    directly, as the handlers would."""
     rng = random.Random(weeks)
     items: list[dict[str, Any]] = [member_item(m) for m in members]
+    boards: Counter[tuple[str, str]] = Counter()
     items.extend(directory_items(Directory.of(members), "bench"))
     points: Counter[str] = Counter()
     for week in range(weeks):
@@ -102,6 +104,28 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
             )
             items.append({**keys.award(mid, f"answer#{theme.id}"), "points": 15})
             points[mid] += 15
+            boards[("team", member.team)] += 1
+            boards[("circle", member.circle)] += 1
+            # "Useful" votes come from the next week's digest, and count in that week
+            voted_in = monday + timedelta(weeks=1)
+            vote_week = "{}-W{:02d}".format(*voted_in.isocalendar()[:2])
+            for voter in rng.sample(members, rng.choice([0, 0, 1, 2])):
+                if voter.id == mid:
+                    continue
+                items.append(
+                    {
+                        **keys.vote(theme.id, mid, voter.id),
+                        **keys.vote_in_week(member.circle, vote_week, theme.id, mid, voter.id),
+                        "type": "vote",
+                        "theme_id": theme.id,
+                        "author_id": mid,
+                        "voter_id": voter.id,
+                        "circle": member.circle,
+                        "team": member.team,
+                    }
+                )
+                items.append({**keys.award(mid, f"vote#{theme.id}#{voter.id}"), "points": 2})
+                points[mid] += 2
         if week < weeks - 1:  # every past week had its digest sent
             items.extend(
                 {**keys.digest_record(week_id, "digest", m.id), "status": "sent"} for m in members
@@ -117,6 +141,29 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
             )
     for member in members:
         items.append({**keys.score(member.id), "points": points[member.id]})
+    for kind, name in {("team", m.team) for m in members} | {("circle", m.circle) for m in members}:
+        of = [m for m in members if (m.team if kind == "team" else m.circle) == name]
+        items.append(
+            {
+                **keys.board(kind, name),
+                "name": name,
+                "points": sum(points[m.id] for m in of),
+                "answers": boards[(kind, name)],
+                "prompts": len(of) * weeks,
+            }
+        )
+    # Two addresses bounced along the way: the report lists them
+    items.extend(
+        {
+            **keys.suppressed(m.id),
+            "type": "suppressed",
+            "email": m.email,
+            "reason": "bounce",
+            "GSI1PK": keys.SUPPRESSED,
+            "GSI1SK": f"2026-01-05T10:00:00+00:00#{m.email}",
+        }
+        for m in members[:2]
+    )
     return items
 
 
