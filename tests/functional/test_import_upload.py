@@ -1,6 +1,7 @@
 """The import journey against moto: S3 event -> import -> report beside it -> email."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -33,13 +34,23 @@ def put(stack: LocalStack, key: str, data: bytes, uploader: str | None = None) -
 
 def import_file(stack: LocalStack, key: str, data: bytes, uploader: str | None = None) -> Any:
     put(stack, key, data, uploader)
+    return run_import(stack, key, len(data))
+
+
+def run_import(stack: LocalStack, key: str, size: int) -> Any:
+    """The import function on the notification of an object already in the bucket."""
     event_name = "import_upload/roster-uploaded.json"
     if key.startswith("calendar/"):
         event_name = "import_upload/calendar-uploaded.json"
-    event = s3_event(stack, event_name, key=key, size=len(data))
+    event = s3_event(stack, event_name, key=key, size=size)
     invocation = stack.runtime.invoke("ImportUploadFunction", event)
     assert invocation.error is None, invocation.error
     return invocation.result["reports"][key]
+
+
+def without_lock(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table but the import lock, which records each import's upload time."""
+    return [i for i in items if not i["SK"]["S"].startswith("LOCK#")]
 
 
 def member_item(stack: LocalStack, address: str) -> dict[str, Any]:
@@ -113,7 +124,7 @@ def test_a_file_with_errors_changes_nothing_and_the_report_names_each_row(
 
 def test_uploading_the_same_roster_again_changes_nothing(stack: LocalStack) -> None:
     import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
-    before = table_items(stack)
+    before = without_lock(table_items(stack))
     writes: list[str] = []
 
     def count(model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -134,9 +145,9 @@ def test_uploading_the_same_roster_again_changes_nothing(stack: LocalStack) -> N
 
     assert report["unchanged"] == 20
     assert report["created"] == report["updated"] == report["deactivated"] == 0
-    assert table_items(stack) == before
+    assert without_lock(table_items(stack)) == before
     # Only the import lock is taken and released; no member, no directory is rewritten.
-    assert writes == ["PutItem LOCK#import-roster", "DeleteItem LOCK#import-roster"]
+    assert writes == ["UpdateItem LOCK#import-roster", "UpdateItem LOCK#import-roster"]
 
 
 def test_a_member_missing_from_a_new_roster_is_deactivated_never_deleted(
@@ -159,6 +170,29 @@ def test_a_member_missing_from_a_new_roster_is_deactivated_never_deleted(
     report = import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
     assert (report["updated"], report["unchanged"]) == (1, 19)
     assert member_item(stack, leaving)["active"] == {"BOOL": True}
+
+
+def test_an_older_upload_that_comes_late_never_undoes_a_newer_one(stack: LocalStack) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    nina = "nina.nouveau@demo.palabre.example"
+    older = "\n".join(demo.roster().decode().splitlines()[:-3]).encode()  # 3 rows fewer
+    newer = (
+        demo.roster() + f"{nina};Nina;Nouveau;Bâtisseurs;Produit;fr;Europe/Paris;member\n".encode()
+    )
+    # Two uploads a second apart (S3 dates objects to the second) ...
+    put(stack, "roster/premier.csv", older, uploader=ADMIN)
+    time.sleep(1.1)
+    put(stack, "roster/second.csv", newer, uploader=ADMIN)
+
+    # ... imported in the opposite order: the older one's import was busy, and retried
+    assert run_import(stack, "roster/second.csv", len(newer))["created"] == 1
+    late = run_import(stack, "roster/premier.csv", len(older))
+
+    assert late["ok"] is False
+    assert late["deactivated"] == 0
+    assert "déjà été importé" in late["errors"][0]["message"]
+    for line in newer.decode().splitlines()[1:]:
+        assert member_item(stack, line.split(";")[0])["active"] == {"BOOL": True}
 
 
 def test_without_an_uploader_the_admins_get_the_report(stack: LocalStack) -> None:

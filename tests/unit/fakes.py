@@ -4,7 +4,7 @@ import copy
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from palabre.store.table import ConditionFailed
+from palabre.store.table import ConditionFailed, to_dynamo
 
 type Item = dict[str, Any]
 
@@ -58,6 +58,34 @@ class FakeTable:
         self.writes.append(("put", _stored(item)))
         self.items[_key(item)] = _stored(item)
 
+    def update(
+        self,
+        key: Mapping[str, str],
+        expression: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        names: Mapping[str, str] | None = None,
+        condition: str | None = None,
+        returns: str = "NONE",
+    ) -> Item:
+        """`SET a = :a, b = :b` under the conditions the code under test uses."""
+        values = values or {}
+        existing = self.items.get(_key(key))
+        if condition is not None and not _update_holds(existing or {}, condition, values):
+            response = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}}
+            if existing is not None:
+                response["Item"] = to_dynamo(existing)
+            raise ConditionFailed(response, "UpdateItem")
+        if not expression.startswith("SET ") or " ADD " in expression or " REMOVE " in expression:
+            raise NotImplementedError(f"FakeTable does not apply {expression!r}")
+        item = copy.deepcopy(existing) if existing else {"PK": key["PK"], "SK": key["SK"]}
+        for assignment in expression.removeprefix("SET ").split(","):
+            name, _, value = (part.strip() for part in assignment.partition("="))
+            item[(names or {}).get(name, name)] = copy.deepcopy(values[value])
+        self.writes.append(("update", item))
+        self.items[_key(item)] = item
+        return {}
+
     def delete(self, key: Mapping[str, str]) -> None:
         self.writes.append(("delete", {"PK": key["PK"], "SK": key["SK"]}))
         self.items.pop(_key(key), None)
@@ -100,3 +128,17 @@ def _holds(existing: Item | None, conditions: Mapping[str, Any]) -> bool:
         now = int(conditions["ExpressionAttributeValues"][":now"]["N"])
         return existing.get("expires_at", 0) < now
     raise NotImplementedError(f"FakeTable does not evaluate {expression!r}")
+
+
+_LOCK_FREE = "(attribute_not_exists(expires_at) OR expires_at < :now)"
+_NOT_OLDER = "(attribute_not_exists(uploaded) OR uploaded <= :uploaded)"
+
+
+def _update_holds(existing: Item, condition: str, values: Mapping[str, Any]) -> bool:
+    """The update conditions the code under test uses, and only those."""
+    free = "expires_at" not in existing or existing["expires_at"] < values.get(":now", 0)
+    if condition == _LOCK_FREE:
+        return free
+    if condition == f"{_LOCK_FREE} AND {_NOT_OLDER}":
+        return free and ("uploaded" not in existing or existing["uploaded"] <= values[":uploaded"])
+    raise NotImplementedError(f"FakeTable does not evaluate {condition!r}")

@@ -45,7 +45,7 @@ def _counts(report: ImportReport) -> tuple[int, int, int, int, int]:
 def _lock_only(kind: str) -> list[tuple[str, dict]]:
     lock = keys.lock(f"import-{kind}")
     expires = int((NOW + timedelta(minutes=15)).timestamp())
-    return [("put", {**lock, "expires_at": expires}), ("delete", lock)]
+    return [("update", {**lock, "expires_at": expires}), ("update", {**lock, "expires_at": 0})]
 
 
 def _roster_csv(*members: Member) -> bytes:
@@ -94,9 +94,9 @@ def test_member_missing_from_a_new_roster_is_deactivated_never_deleted() -> None
     report = _import(table, "roster", "r.csv", _roster_csv(*ROSTER[:2], ROSTER[3]))
 
     assert _counts(report) == (3, 0, 0, 3, 1)
-    # Nothing of a member is deleted: only the lock, and the directory's previous page
+    # Nothing of a member is deleted: only the directory's previous page
     deleted = [key for kind, key in table.writes if kind == "delete"]
-    assert [k["SK"].split("#")[0] for k in deleted] == ["DIRECTORY", "LOCK"]
+    assert [k["SK"].split("#")[0] for k in deleted] == ["DIRECTORY"]
     kept = table.items[(marc_key["PK"], marc_key["SK"])]
     assert kept["active"] is False
     assert kept["GSI1PK"] == "ROSTER#inactive"
@@ -324,10 +324,9 @@ def test_future_theme_missing_from_the_calendar_is_cancelled_past_ones_are_kept(
     themes = ThemeStore(table).calendar()
     assert themes[FUTURE_THEME.id] == FUTURE_THEME.model_copy(update={"active": False})
     assert themes[PAST_THEME.id] == PAST_THEME
-    # Nothing is deleted but the cancelled theme's place in the dispatch queue (and the lock)
+    # Nothing is deleted but the cancelled theme's place in the dispatch queue
     assert [w for w in table.writes if w[0] == "delete"] == [
         ("delete", keys.dispatch(FUTURE_THEME.id)),
-        ("delete", keys.lock("import-calendar")),
     ]
 
 
@@ -427,7 +426,7 @@ def test_import_takes_over_an_expired_lock() -> None:
     report = _import(table, "calendar", "calendar.yaml")
 
     assert report.ok
-    assert table.get(keys.lock("import-calendar")) is None
+    assert table.get(keys.lock("import-calendar"))["expires_at"] == 0  # released
 
 
 def test_who_arrives_in_an_audience_with_a_new_roster() -> None:

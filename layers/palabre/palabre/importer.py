@@ -3,11 +3,12 @@
 import gettext
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from palabre.columns import SPECS
 from palabre.dispatch import DispatchStore, open_new_themes
+from palabre.i18n import N_
 from palabre.import_report import ImportReport, Issue, Kind, Rejected
 from palabre.jobs import Job, JobKind, JobQueue
 from palabre.models import Locale, Member, Theme
@@ -44,6 +45,15 @@ class Organisation:
 
 class ImportBusy(Exception):
     """Another import of the same kind is running; the invocation is retried later."""
+
+
+class Superseded(Exception):
+    """A file of the same kind uploaded later was imported already: this older one, come
+    late (a retry after ImportBusy, or events delivered out of order), must not undo it."""
+
+    def __init__(self, newer: datetime) -> None:
+        super().__init__(newer.isoformat())
+        self.newer = newer
 
 
 @dataclass(frozen=True)
@@ -109,16 +119,30 @@ class Importer:
         *,
         now: datetime,
         translations: gettext.NullTranslations,
+        uploaded: datetime | None = None,
     ) -> ImportReport:
-        """Validate the whole file first: a rejected file writes nothing, not even a lock."""
+        """Validate the whole file first: a rejected file writes nothing, not even a lock.
+        `uploaded` (the object's LastModified) orders imports: a file older than the last
+        one imported of its kind changes nothing."""
         checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
         if checked.issues:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
-        with _Lock(self.table, kind, now):
-            if kind == "roster":
-                counts = self._apply_roster(checked.parsed, now)
-            else:
-                counts = self._apply_calendar(checked.parsed, now)
+        try:
+            with _Lock(self.table, kind, now, uploaded):
+                if kind == "roster":
+                    counts = self._apply_roster(checked.parsed, now)
+                else:
+                    counts = self._apply_calendar(checked.parsed, now)
+        except Superseded as superseded:
+            newer = superseded.newer.astimezone(self.org.zone).strftime("%Y-%m-%d %H:%M")
+            issue = Issue(
+                N_(
+                    "A file uploaded later (at %(when)s) has been imported already; this "
+                    "older one changes nothing. Upload it again if it is the one to use."
+                ),
+                params={"when": newer},
+            )
+            return ImportReport.rejected(kind, checked.rows, [issue], translations)
         return ImportReport(ok=True, kind=kind, rows=checked.rows, **counts)
 
     def _calendar_context(self, now: datetime) -> CalendarContext:
@@ -231,23 +255,33 @@ def _counts(incoming: list, created: list, updated: list, gone: list) -> dict[st
 
 
 class _Lock:
-    """One import of a kind at a time: two at once could each deactivate the other's rows."""
+    """One import of a kind at a time: two at once could each deactivate the other's rows.
 
-    def __init__(self, table: Table, kind: Kind, now: datetime) -> None:
+    The lock item stays once released, holding the upload time of the last file imported,
+    so that an older file that comes late is refused (Superseded) rather than applied."""
+
+    def __init__(self, table: Table, kind: Kind, now: datetime, uploaded: datetime | None) -> None:
         self.table = table
         self.key = keys.lock(f"import-{kind}")
         self.now = now
+        self.uploaded = uploaded.astimezone(UTC).isoformat() if uploaded else None
 
     def __enter__(self) -> None:
         expires = int((self.now + timedelta(seconds=LOCK_SECONDS)).timestamp())
+        expression = "SET expires_at = :expires"
+        values: dict[str, object] = {":expires": expires, ":now": int(self.now.timestamp())}
+        condition = "(attribute_not_exists(expires_at) OR expires_at < :now)"
+        if self.uploaded:
+            expression += ", uploaded = :uploaded"
+            values[":uploaded"] = self.uploaded
+            condition += " AND (attribute_not_exists(uploaded) OR uploaded <= :uploaded)"
         try:
-            self.table.put(
-                {**self.key, "expires_at": expires},
-                ConditionExpression="attribute_not_exists(PK) OR expires_at < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(self.now.timestamp()))}},
-            )
-        except ConditionFailed:
-            raise ImportBusy(self.key["SK"]) from None
+            self.table.update(self.key, expression, values, condition=condition)
+        except ConditionFailed as failed:
+            found = failed.item or {}
+            if int(found.get("expires_at", 0)) >= int(self.now.timestamp()):
+                raise ImportBusy(self.key["SK"]) from None
+            raise Superseded(datetime.fromisoformat(found["uploaded"])) from None
 
     def __exit__(self, *exc: object) -> None:
-        self.table.delete(self.key)
+        self.table.update(self.key, "SET expires_at = :released", {":released": 0})

@@ -60,14 +60,14 @@ class UploadHandler:
         if kind is None or is_report(key):
             logger.info("not an upload to import", extra={"key": key})
             return None
-        uploader, data = self._fetch(key, size)
+        uploader, uploaded, data = self._fetch(key, size)
         recipient_locale = self._locale_of(uploader)
         tr = translations(self.mailroom.templates_dir, recipient_locale)
         if data is None:
             report = ImportReport.rejected(kind, 0, [_too_large()], tr)
         else:
             report = self.importer.run(
-                kind, PurePosixPath(key).name, data, now=now, translations=tr
+                kind, PurePosixPath(key).name, data, now=now, translations=tr, uploaded=uploaded
             )
         text = self._publish(key, report, recipient_locale, now)
         self._email(key, report, uploader, recipient_locale, text, now)
@@ -81,14 +81,15 @@ class UploadHandler:
         )
         return report
 
-    def _fetch(self, key: str, size: int | None) -> tuple[str, bytes | None]:
+    def _fetch(self, key: str, size: int | None) -> tuple[str, datetime, bytes | None]:
+        """Who uploaded the file, when (S3's LastModified), and its bytes (None: too large)."""
         if size is not None and size > MAX_BYTES:
             head = self.s3.head_object(Bucket=self.bucket, Key=key)
-            return _uploader(head), None
+            return _uploader(head), head["LastModified"], None
         obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         # Read one byte past the limit: enough to know the file is too large.
         data = obj["Body"].read(MAX_BYTES + 1)
-        return _uploader(obj), None if len(data) > MAX_BYTES else data
+        return _uploader(obj), obj["LastModified"], None if len(data) > MAX_BYTES else data
 
     def _locale_of(self, uploader: str) -> str:
         member = self.importer.members.get(member_id(uploader)) if uploader else None
