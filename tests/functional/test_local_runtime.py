@@ -25,7 +25,14 @@ from palabre.sending import JobSender
 from palabre.tokens import InvalidToken, Purpose, Signer
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, table_items, tick
+from tests.functional.conftest import (
+    PARIS_MORNING,
+    dynamodb_item,
+    make_stack,
+    sent,
+    table_items,
+    tick,
+)
 from tests.functional.test_answers import get
 from tests.functional.test_dispatch import (
     GABRIEL,
@@ -339,3 +346,13 @@ def test_idle_ticks_api_requests_and_ignored_uploads_publish_a_metric(
         if name not in ("_aws", "service")
     }
     assert {"Ticks", "Responses4xx", "ImportAccepted", "UploadsIgnored"} <= published
+
+
+@pytest.mark.parametrize(("address", "subscribed"), [("ops@client.example", True), ("", False)])
+def test_an_alert_address_subscribes_to_the_alerts_topic_only_when_given(
+    aws: None, address: str, subscribed: bool
+) -> None:
+    # Locally an email subscription has nobody to email: it is named, not wired
+    physical = make_stack(AlertAddress=address).provisioned.physical
+    assert "AlertsTopic" in physical
+    assert ("AlertsEmail" in physical) is subscribed

@@ -133,6 +133,21 @@ def test_asynchronous_functions_park_their_failures(translated: Translated) -> N
         assert "OnFailure" in invoke_configs[function]["DestinationConfig"], function
 
 
+def test_every_dead_letter_queue_raises_an_alarm_when_a_message_lands(
+    translated: Translated,
+) -> None:
+    from palabre_cli.dlq import sources
+
+    watched = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in translated.of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        and alarm["Properties"]["Threshold"] == 0
+        and alarm["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}]
+    }
+    assert set(sources(translated)) == watched
+
+
 def test_parameters_cover_the_organisation() -> None:
     parameters = load_source()["Parameters"]
     assert {"SenderAddress", "OrganisationName", "OrganisationTimezone", "DefaultLocale"} <= set(

@@ -186,6 +186,8 @@ NAMES_ONLY = frozenset(
         "AWS::SQS::QueuePolicy",
         "AWS::ApiGatewayV2::Stage",
         "AWS::Logs::LogGroup",
+        # No CloudWatch metrics locally: the console lists the dead-letter queues instead.
+        "AWS::CloudWatch::Alarm",
     }
 )
 
@@ -382,6 +384,9 @@ class Provisioner:
 
     def _AWS_SNS_Subscription(self, logical_id: str, props: dict[str, Any]) -> None:
         props = self.resolve(props)
+        if props["Protocol"] == "email":
+            self._placeholder(logical_id, props)  # nobody to email locally: a name only
+            return
         if props["Protocol"] != "lambda":
             raise ValueError(f"{logical_id}: only lambda subscriptions are wired locally")
         sqs = self.clients("sqs")
