@@ -485,14 +485,19 @@ def test_a_tick_after_a_stalled_scheduler_sends_no_closed_theme(org: LocalStack)
     # The schedule did not fire from before demo-1's send day until after its deadline
     org.clock.move_to(datetime.fromisoformat("2026-12-10T09:30:00+01:00"))
 
-    org.tick()
+    report = tick(org, org.clock())
+    org.drain()
 
-    # demo-2 (sent 8 December, open until the 15th) goes out; demo-1 does not
+    # demo-2 (sent 8 December, open until the 15th) goes out; demo-1's groups, closed
+    # everywhere, are marked done without queueing anyone (nor its reminders)
     subjects = {m["Subject"].split(" — ")[0] for m in sent(org) if m["To"] == LEA}
     assert "Installer la confiance" in subjects
-    assert not any(subject.startswith("Nos rituels") for subject in subjects)
-    assert prompt_record(org, LEA)["skip_reason"] == {"S": "deadline-passed"}
+    assert not any(subject.startswith(("Nos rituels", "Rappel")) for subject in subjects)
+    assert prompt_record(org, LEA) == {}
     assert prompt_record(org, LEA, "demo-2")["status"] == {"S": "sent"}
+    assert report["closed"] > 0
+    # and the next tick has nothing left to do for demo-1
+    assert tick(org, org.clock())["closed"] == 0
 
 
 def test_a_calendar_without_a_theme_sent_this_morning_keeps_it_as_history(

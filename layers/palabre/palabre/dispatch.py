@@ -25,6 +25,7 @@ from palabre.observability import logger
 from palabre.roster import Directory
 from palabre.scheduling import (
     EARLIEST_ZONE,
+    deadline,
     earliest_send,
     link_expiry,
     reminder_instant,
@@ -171,6 +172,8 @@ class TickReport:
     themes: int = 0
     groups: int = 0
     queued: dict[str, int] = field(default_factory=dict)
+    closed: int = 0
+    """groups whose deadline passed before a tick reached them (the scheduler stalled)"""
 
     def count(self, job: JobKind, n: int) -> None:
         self.queued[job.value] = self.queued.get(job.value, 0) + n
@@ -221,7 +224,13 @@ class Dispatcher:
         for group in groups:
             if cursors.get(group.name, {}).get("done"):
                 continue
-            if group.due <= now and self.time_left() > 10:
+            if group.due <= now and now >= deadline(theme, ZoneInfo(group.zone)):
+                # Reached only after the theme closed there: nothing left to answer, so
+                # nothing is queued (the sender would skip each job, one write apiece).
+                if self._close(theme, group):
+                    report.closed += 1
+                    continue
+            elif group.due <= now and self.time_left() > 10:
                 finished, queued = self._run(theme, group, cursors.get(group.name))
                 report.groups += 1
                 report.count(group.job, queued)
@@ -233,6 +242,19 @@ class Dispatcher:
         else:
             self.store.close(theme.id)
             logger.info("theme fully dispatched", extra={"theme": theme.id})
+
+    def _close(self, theme: Theme, group: Group) -> bool:
+        """Marks the group done without queueing anyone; False if another tick holds it."""
+        key = keys.cursor(theme.id, group.job.value, group.part, group.zone)
+        owner = uuid.uuid4().hex
+        if not self.store.claim(key, owner, clock.now() + LEASE, clock.now()):
+            return False
+        self.store.advance(key, owner, position=None, queued=0, lease_until=clock.now())
+        logger.warning(
+            "group closed unsent: its deadline passed first",
+            extra={"theme": theme.id, "group": group.name},
+        )
+        return True
 
     def _run(self, theme: Theme, group: Group, cursor: Item | None) -> tuple[bool, int]:
         """Queues the group's members page by page; (finished, how many queued)."""
