@@ -356,3 +356,17 @@ def test_an_alert_address_subscribes_to_the_alerts_topic_only_when_given(
     physical = make_stack(AlertAddress=address).provisioned.physical
     assert "AlertsTopic" in physical
     assert ("AlertsEmail" in physical) is subscribed
+
+
+def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The digest's role, without the PutItem statement its queueing marker needs
+    function = org.provisioned.functions["WeeklyDigestFunction"]
+    monkeypatch.setattr(function, "allowed", function.allowed - {"dynamodb:PutItem"})
+
+    invocation = org.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
+
+    assert invocation.error is not None
+    assert "AccessDeniedException" in invocation.error["errorMessage"]
+    assert "dynamodb:PutItem" in invocation.error["errorMessage"]

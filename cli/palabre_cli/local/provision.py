@@ -44,6 +44,8 @@ class Function:
     memory: int
     async_retries: int = 2
     on_failure: str | None = None
+    allowed: frozenset[str] = frozenset()
+    """the actions its role's statements allow (IAM patterns such as sqs:SendMessage*)"""
 
 
 @dataclass
@@ -454,7 +456,22 @@ class Provisioner:
             environment={k: str(v) for k, v in environment.items()},
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
+            allowed=self._allowed(props.get("Role")),
         )
+
+    def _allowed(self, role: Any) -> frozenset[str]:
+        """The actions the function's role allows, from its inline policies (SAM expands
+        its policy templates into them)."""
+        if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+            return frozenset()
+        properties = self.translated.resources[role["Fn::GetAtt"][0]]["Properties"]
+        actions: set[str] = set()
+        for policy in properties.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if statement.get("Effect") == "Allow":
+                    action = statement.get("Action", [])
+                    actions.update([action] if isinstance(action, str) else action)
+        return frozenset(actions)
 
     def _AWS_Lambda_EventInvokeConfig(self, logical_id: str, props: dict[str, Any]) -> None:
         self._placeholder(logical_id, props)

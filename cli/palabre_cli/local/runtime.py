@@ -1,6 +1,7 @@
 """Running the handlers as Lambda would: one invocation at a time, with the function's
 environment, and the retry rules of each kind of trigger."""
 
+import fnmatch
 import importlib.util
 import os
 import sys
@@ -18,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from botocore.exceptions import ClientError
 
 from palabre_cli.local.provision import Function
 
@@ -106,6 +108,7 @@ class Runtime:
         invocation = Invocation(function=logical_id, at=self.clock())
         with self.lock, _environ(self.environment(function)):
             self.current = logical_id
+            self._guard_dynamodb()
             try:
                 invocation.result = self._handler(function)(event, LambdaContext(function))
             except Exception as error:  # noqa: BLE001 - reported as Lambda reports it
@@ -119,6 +122,50 @@ class Runtime:
                 _forget_unpublished_metrics()
         self.history.append(invocation)
         return invocation
+
+    def _guard_dynamodb(self) -> None:
+        """DynamoDB calls the running function's role does not allow fail as on AWS
+        (AccessDeniedException): moto checks no IAM, and a missing permission would
+        otherwise only show once deployed."""
+        import palabre.aws
+
+        palabre.aws.client("dynamodb").meta.events.register_first(
+            "provide-client-params.dynamodb.*", self._authorise, unique_id="palabre-local-iam"
+        )
+
+    def _authorise(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        function = self.functions.get(self.current or "")
+        if function is None or not function.allowed:
+            return  # not a function's call (the stack's own), or a role not modelled
+        for action in _dynamodb_actions(model.name, params):
+            if not any(fnmatch.fnmatchcase(action, allowed) for allowed in function.allowed):
+                raise ClientError(
+                    {
+                        "Error": {
+                            "Code": "AccessDeniedException",
+                            "Message": f"{function.name} is not authorized to perform: "
+                            f"{action} (template.yaml: its role's policies)",
+                        }
+                    },
+                    model.name,
+                )
+
+
+def _dynamodb_actions(operation: str, params: dict[str, Any]) -> set[str]:
+    """The IAM actions a DynamoDB call needs: a transaction needs each item's own."""
+    if operation == "TransactWriteItems":
+        kinds = {
+            "Put": "PutItem",
+            "Update": "UpdateItem",
+            "Delete": "DeleteItem",
+            "ConditionCheck": "ConditionCheckItem",
+        }
+        return {
+            f"dynamodb:{kinds[kind]}" for item in params.get("TransactItems", []) for kind in item
+        }
+    if operation == "TransactGetItems":
+        return {"dynamodb:GetItem"}
+    return {f"dynamodb:{operation}"}
 
 
 def _forget_unpublished_metrics() -> None:
