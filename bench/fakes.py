@@ -73,8 +73,17 @@ class MemoryDispatchStore:
     def close(self, theme_id: str) -> None:
         self.open_themes.pop(theme_id, None)
 
-    def due(self, now: datetime) -> list[str]:
-        return [t for t, due in self.open_themes.items() if due <= iso(now)]
+    def due(self, now: datetime) -> list[tuple[str, str]]:
+        return [(t, due) for t, due in self.open_themes.items() if due <= iso(now)]
+
+    def reschedule(self, theme_id: str, next_due: datetime, seen: str) -> None:
+        current = self.open_themes.get(theme_id)
+        if current is None or current == seen or current > iso(next_due):
+            self.open_themes[theme_id] = iso(next_due)
+
+    def finish(self, theme_id: str, seen: str) -> None:
+        if self.open_themes.get(theme_id) == seen:
+            del self.open_themes[theme_id]
 
     def cursors(self, theme_id: str) -> dict[str, dict[str, Any]]:
         prefix = f"{theme_id}#"

@@ -14,10 +14,12 @@ from botocore.exceptions import ClientError
 from icalendar import Calendar
 
 import palabre.dispatch
+from palabre.dispatch import DispatchStore, iso
 from palabre.jobs import QueueError
 from palabre.mail.outbox import Outbox
 from palabre.models import member_id
 from palabre.sending import JobSender
+from palabre.store.table import Table
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import PARIS_MORNING, START, dynamodb_item, sent, tick
@@ -638,6 +640,23 @@ def test_the_first_member_of_a_new_timezone_gets_the_theme_at_her_own_nine(
     assert prompt_record(org, lina)["sent_at"]["S"].startswith("2026-12-01T17:0")
 
 
+def test_a_newcomer_west_of_everyone_still_gets_her_reminder(org: LocalStack) -> None:
+    # Sunday 6 December, 15:30 UTC: every timezone's reminder of demo-1 has gone (Montreal's
+    # last, at 14:00 UTC), so the scheduler has nothing left planned for it
+    org.advance_to(datetime.fromisoformat("2026-12-06T15:30:00+00:00"))
+    lina = "lina.nouveau@demo.palabre.example"
+    newcomer = f"{lina};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
+
+    # Lina joins from Los Angeles (07:30 there): her prompt goes at once ...
+    org.upload("roster", "demo-roster.csv", demo.roster() + newcomer.encode())
+    org.drain()
+    assert prompt_record(org, lina)["status"] == {"S": "sent"}
+
+    # ... and her reminder at 09:00 in Los Angeles, that day
+    org.advance_to(datetime.fromisoformat("2026-12-06T09:10:00-08:00"))
+    assert prompt_record(org, lina)["reminded_at"]["S"].startswith("2026-12-06T17:0")
+
+
 def test_a_later_newcomer_never_delays_a_group_already_due_sooner(org: LocalStack) -> None:
     # Tuesday 10:00 in Paris, Montreal's group is due at 15:00; Lina's 09:00 in Los
     # Angeles comes three hours after that
@@ -650,6 +669,31 @@ def test_a_later_newcomer_never_delays_a_group_already_due_sooner(org: LocalStac
 
     assert prompt_record(org, MONTREAL)["status"] == {"S": "sent"}
     assert prompt_record(org, lina) == {}
+
+
+def test_a_tick_never_undoes_a_theme_made_due_again_meanwhile(org: LocalStack) -> None:
+    table = Table(org.client("dynamodb"), org.provisioned.tables["PalabreTable"])
+    store = DispatchStore(table)
+    store.open("demo-1", PARIS_MORNING)
+    # A tick reads demo-1 due; while it works, a roster import makes it due again sooner
+    [seen] = [due for theme, due in store.due(PARIS_MORNING) if theme == "demo-1"]
+    sooner = PARIS_MORNING - timedelta(minutes=30)
+    store.due_by("demo-1", sooner)
+
+    # The tick's end, whether it found nothing left or work for later, keeps it
+    store.finish("demo-1", seen)
+    store.reschedule("demo-1", PARIS_MORNING + timedelta(days=5), seen)
+    assert ("demo-1", iso(sooner)) in store.due(PARIS_MORNING)
+
+    # With nobody in between, the tick's end applies
+    [seen] = [due for theme, due in store.due(PARIS_MORNING) if theme == "demo-1"]
+    store.reschedule("demo-1", PARIS_MORNING + timedelta(days=5), seen)
+    assert "demo-1" not in dict(store.due(PARIS_MORNING))
+    [seen] = [
+        due for theme, due in store.due(PARIS_MORNING + timedelta(days=5)) if theme == "demo-1"
+    ]
+    store.finish("demo-1", seen)
+    assert "demo-1" not in dict(store.due(PARIS_MORNING + timedelta(days=6)))
 
 
 def test_nobody_is_sent_a_theme_whose_deadline_has_passed(org: LocalStack) -> None:

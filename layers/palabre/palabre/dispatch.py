@@ -120,9 +120,37 @@ class DispatchStore:
     def close(self, theme_id: str) -> None:
         self.table.delete(keys.dispatch(theme_id))
 
-    def due(self, now: datetime) -> list[str]:
+    def due(self, now: datetime) -> list[tuple[str, str]]:
+        """The themes with a group due, each with the due instant read (for `reschedule`
+        and `finish`, which change it only if nobody else has since)."""
         items = self.table.query(keys.DISPATCH_OPEN, index="GSI2", between=("0", iso(now)))
-        return [i["theme_id"] for i in items]
+        return [(i["theme_id"], i["GSI2SK"]) for i in items]
+
+    def reschedule(self, theme_id: str, next_due: datetime, seen: str) -> None:
+        """A tick's next due instant for the theme, unless someone made it due sooner
+        since the tick read `seen` (a roster import's newcomer, a calendar import)."""
+        with suppress(ConditionFailed):
+            self.table.update(
+                keys.dispatch(theme_id),
+                "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
+                {
+                    ":theme": theme_id,
+                    ":open": keys.DISPATCH_OPEN,
+                    ":due": iso(next_due),
+                    ":seen": seen,
+                },
+                condition="attribute_not_exists(GSI2SK) OR GSI2SK = :seen OR GSI2SK > :due",
+            )
+
+    def finish(self, theme_id: str, seen: str) -> None:
+        """The tick found nothing left to do, unless someone made the theme due again
+        since it read `seen`."""
+        with suppress(ConditionFailed):
+            self.table.delete(
+                keys.dispatch(theme_id),
+                ConditionExpression="GSI2SK = :seen",
+                ExpressionAttributeValues={":seen": {"S": seen}},
+            )
 
     def cursors(self, theme_id: str) -> dict[str, Item]:
         items = self.table.query(f"THEME#{theme_id}", prefix=keys.CURSOR_PREFIX)
@@ -202,22 +230,22 @@ class Dispatcher:
         if not due:
             return report
         directory = self.members.directory() or Directory()
-        for theme_id in due:
+        for theme_id, seen in due:
             report.themes += 1
             theme = self.themes.get(theme_id)
             if theme is None or not theme.active:
-                self.store.close(theme_id)
+                self.store.finish(theme_id, seen)
                 continue
-            self._dispatch(theme, directory, now, report)
+            self._dispatch(theme, seen, directory, now, report)
         return report
 
     def _dispatch(
-        self, theme: Theme, directory: Directory, now: datetime, report: TickReport
+        self, theme: Theme, seen: str, directory: Directory, now: datetime, report: TickReport
     ) -> None:
         groups = plan(theme, directory)
         if not groups and now < link_expiry(theme, EARLIEST_ZONE):
             # No one in the audience yet (a calendar before its roster): look again later.
-            self.store.open(theme.id, now + timedelta(hours=1))
+            self.store.reschedule(theme.id, now + timedelta(hours=1), seen)
             return
         cursors = self.store.cursors(theme.id)
         remaining = []
@@ -238,9 +266,9 @@ class Dispatcher:
                     continue
             remaining.append(group)
         if remaining:
-            self.store.open(theme.id, min(g.due for g in remaining))
+            self.store.reschedule(theme.id, min(g.due for g in remaining), seen)
         else:
-            self.store.close(theme.id)
+            self.store.finish(theme.id, seen)
             logger.info("theme fully dispatched", extra={"theme": theme.id})
 
     def _close(self, theme: Theme, group: Group) -> bool:

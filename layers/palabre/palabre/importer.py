@@ -14,7 +14,7 @@ from palabre.jobs import Job, JobKind, JobQueue
 from palabre.models import Locale, Member, Theme
 from palabre.observability import logger
 from palabre.roster import Directory, OrgDefaults, validate_roster
-from palabre.scheduling import deadline, earliest_send, send_instant
+from palabre.scheduling import deadline, earliest_send, reminder_instant, send_instant
 from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import ConditionFailed, Table
@@ -199,6 +199,11 @@ class Importer:
                 start = send_instant(theme, zone)
                 if start <= now < deadline(theme, zone):
                     jobs.append(Job(job=JobKind.PROMPT, theme=theme.id, member=member.id))
+                    # ... and their reminder, from a group the scheduler may not have
+                    # planned (their timezone new to the theme), comes at its time
+                    reminder = reminder_instant(theme, zone)
+                    if reminder is not None and now < reminder:
+                        ahead[theme.id] = min(reminder, ahead.get(theme.id, reminder))
                 elif now < start:
                     ahead[theme.id] = min(start, ahead.get(theme.id, start))
         if jobs:
@@ -228,11 +233,13 @@ class Importer:
         return _counts(incoming, created, updated, cancelled)
 
     def _sent(self, theme: Theme, now: datetime) -> bool:
-        """Whether any prompt of `theme` is out: one Query of a single item, and only for a
-        theme whose first timezone has reached its send time."""
+        """Whether any prompt of `theme` went out (skipped ones do not count): a Query of
+        its send records that stops at the first sent one, and only for a theme whose
+        first timezone has reached its send time."""
         if earliest_send(theme) > now:
             return False
-        return any(self.table.query(keys.theme(theme.id)["PK"], prefix="PROMPT#", limit=1))
+        records = self.table.query(keys.theme(theme.id)["PK"], prefix="PROMPT#")
+        return any(record.get("status") == "sent" for record in records)
 
 
 def _arrives(before: Member, after: Member) -> bool:

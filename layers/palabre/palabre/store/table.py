@@ -197,8 +197,10 @@ class Table:
         with _conditional():
             self.client.put_item(TableName=self.name, Item=to_dynamo(item), **conditions)
 
-    def delete(self, key: Mapping[str, str]) -> None:
-        self.client.delete_item(TableName=self.name, Key=to_dynamo(key))
+    def delete(self, key: Mapping[str, str], **conditions: Any) -> None:
+        """Delete the item; with a ConditionExpression, raise ConditionFailed when it fails."""
+        with _conditional():
+            self.client.delete_item(TableName=self.name, Key=to_dynamo(key), **conditions)
 
     def put_many(self, items: Iterable[Mapping[str, Any]]) -> int:
         return self._write_many({"PutRequest": {"Item": to_dynamo(i)}} for i in items)
