@@ -330,6 +330,21 @@ def test_future_theme_missing_from_the_calendar_is_cancelled_past_ones_are_kept(
     ]
 
 
+@pytest.mark.parametrize(("status", "kept"), [("sent", True), ("skipped", False)])
+def test_a_theme_of_today_missing_from_the_calendar_is_kept_once_a_prompt_went_out(
+    status: str, kept: bool
+) -> None:
+    # Dated today, already at its send time somewhere: cancelled only if nobody got it
+    today = FUTURE_THEME.model_copy(update={"id": "aujourdhui", "send_on": TODAY})
+    table = table_with(ROSTER, [today])
+    table.put({**keys.prompt(today.id, ROSTER[0].id), "status": status})
+
+    report = _import(table, "calendar", "calendar.csv")
+
+    assert report.deactivated == (0 if kept else 1)
+    assert ThemeStore(table).calendar()[today.id].active is kept
+
+
 def test_new_themes_are_opened_for_dispatch_at_their_earliest_send_time() -> None:
     table = table_with(ROSTER, [])
 

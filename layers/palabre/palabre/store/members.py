@@ -99,14 +99,20 @@ class MemberStore:
         return self.table.put_many(member_item(m) for m in members)
 
     def directory(self) -> Directory | None:
-        """One Query: the head (zones, roles) and the pages of its version."""
-        items = list(self.table.query(keys.ORG, prefix=keys.DIRECTORY_PREFIX))
-        head = next((i for i in items if i["SK"] == keys.DIRECTORY["SK"]), None)
-        if head is None:
-            return None
-        page_prefix = f"{keys.DIRECTORY_PREFIX}#{head.get('version')}#"
-        pages = [i for i in items if i["SK"].startswith(page_prefix)]
-        return directory_from(head, pages)
+        """One Query: the head (zones, roles) and the pages of its version. A large
+        directory takes several requests; if an import replaced it in between, the old
+        pages not yet read are gone: the count the head gives says so, and it is read
+        again."""
+        for _ in range(5):
+            items = list(self.table.query(keys.ORG, prefix=keys.DIRECTORY_PREFIX))
+            head = next((i for i in items if i["SK"] == keys.DIRECTORY["SK"]), None)
+            if head is None:
+                return None
+            page_prefix = f"{keys.DIRECTORY_PREFIX}#{head.get('version')}#"
+            pages = [i for i in items if i["SK"].startswith(page_prefix)]
+            if len(pages) == int(head.get("pages", len(pages))):
+                return directory_from(head, pages)
+        raise RuntimeError("the directory kept changing while it was read")
 
     def save_directory(self, directory: Directory) -> None:
         """The pages of a new version first, then the head that points at them, then the
