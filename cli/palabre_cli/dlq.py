@@ -10,7 +10,9 @@ Each dead-letter queue's source is read from template.yaml:
   the parked batch are read again (while the stream keeps them, 24 hours), filtered by the
   trigger's FilterCriteria, and the function is invoked with them.
 A message leaves its queue only when its source took all of it: a function that reports
-failed items (batchItemFailures) or raises keeps it parked.
+failed items (batchItemFailures) or raises keeps it parked. (Imports and schedule events
+are invoked asynchronously, on AWS: their message leaves once Lambda accepts the event,
+and a new failure parks it again.)
 The same code serves the deployed stack (through CloudFormation's resource ids and the
 Lambda API) and the local stack (through its provisioned resources and runtime).
 """
