@@ -586,6 +586,8 @@ def test_one_reminder_reaches_only_the_silent_two_days_before_the_deadline(
 # ---------------------------------------------------------------------------- late arrivals
 NINA = "nina.nouveau@demo.palabre.example"  # joins Bâtisseurs, in Paris
 OMAR = "omar.nouveau@demo.palabre.example"  # joins Passeurs, in Montreal
+LINA = "lina.nouveau@demo.palabre.example"  # joins Passeurs from Los Angeles, where nobody is
+LINA_ROW = f"{LINA};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
 ARRIVALS = (
     f"{NINA};Nina;Nouveau;Bâtisseurs;Produit;fr;Europe/Paris;member\n"
     f"{OMAR};Omar;Nouveau;Passeurs;Opérations;fr;America/Montreal;member\n"
@@ -626,49 +628,43 @@ def test_the_first_member_of_a_new_timezone_gets_the_theme_at_her_own_nine(
     # Tuesday 16:00 in Paris: demo-1 has gone out everywhere (Montreal at 15:00), and the
     # scheduler's next work on it is the reminders, days away
     org.advance_to(datetime.fromisoformat("2026-12-01T16:00:00+01:00"))
-    lina = "lina.nouveau@demo.palabre.example"
-    newcomer = f"{lina};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
 
     # Lina joins from Los Angeles, where nobody was: it is 07:00 there
-    assert org.upload("roster", "demo-roster.csv", demo.roster() + newcomer.encode())["created"]
+    assert org.upload("roster", "demo-roster.csv", demo.roster() + LINA_ROW.encode())["created"]
     org.drain()
-    assert prompt_record(org, lina) == {}
+    assert prompt_record(org, LINA) == {}
 
     # At 09:00 in Los Angeles the scheduler sends her the theme, that day
     org.advance_to(datetime.fromisoformat("2026-12-01T09:10:00-08:00"))
-    assert prompt_record(org, lina)["status"] == {"S": "sent"}
-    assert prompt_record(org, lina)["sent_at"]["S"].startswith("2026-12-01T17:0")
+    assert prompt_record(org, LINA)["status"] == {"S": "sent"}
+    assert prompt_record(org, LINA)["sent_at"]["S"].startswith("2026-12-01T17:0")
 
 
 def test_a_newcomer_west_of_everyone_still_gets_her_reminder(org: LocalStack) -> None:
     # Sunday 6 December, 15:30 UTC: every timezone's reminder of demo-1 has gone (Montreal's
     # last, at 14:00 UTC), so the scheduler has nothing left planned for it
     org.advance_to(datetime.fromisoformat("2026-12-06T15:30:00+00:00"))
-    lina = "lina.nouveau@demo.palabre.example"
-    newcomer = f"{lina};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
 
     # Lina joins from Los Angeles (07:30 there): her prompt goes at once ...
-    org.upload("roster", "demo-roster.csv", demo.roster() + newcomer.encode())
+    org.upload("roster", "demo-roster.csv", demo.roster() + LINA_ROW.encode())
     org.drain()
-    assert prompt_record(org, lina)["status"] == {"S": "sent"}
+    assert prompt_record(org, LINA)["status"] == {"S": "sent"}
 
     # ... and her reminder at 09:00 in Los Angeles, that day
     org.advance_to(datetime.fromisoformat("2026-12-06T09:10:00-08:00"))
-    assert prompt_record(org, lina)["reminded_at"]["S"].startswith("2026-12-06T17:0")
+    assert prompt_record(org, LINA)["reminded_at"]["S"].startswith("2026-12-06T17:0")
 
 
 def test_a_later_newcomer_never_delays_a_group_already_due_sooner(org: LocalStack) -> None:
     # Tuesday 10:00 in Paris, Montreal's group is due at 15:00; Lina's 09:00 in Los
     # Angeles comes three hours after that
     org.advance_to(datetime.fromisoformat("2026-12-01T10:00:00+01:00"))
-    lina = "lina.nouveau@demo.palabre.example"
-    newcomer = f"{lina};Lina;Nouveau;Passeurs;Produit;en;America/Los_Angeles;member\n"
-    org.upload("roster", "demo-roster.csv", demo.roster() + newcomer.encode())
+    org.upload("roster", "demo-roster.csv", demo.roster() + LINA_ROW.encode())
 
     org.advance_to(MONTREAL_MORNING + timedelta(minutes=10))
 
     assert prompt_record(org, MONTREAL)["status"] == {"S": "sent"}
-    assert prompt_record(org, lina) == {}
+    assert prompt_record(org, LINA) == {}
 
 
 def test_a_tick_never_undoes_a_theme_made_due_again_meanwhile(org: LocalStack) -> None:
