@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from palabre.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.clock import LocalClock
 from palabre_cli.local.stack import REGION, LocalStack
@@ -82,6 +83,15 @@ def tick(stack: LocalStack, at: datetime) -> dict[str, Any]:
     invocation = stack.runtime.invoke("SchedulePromptsFunction", {"time": at.isoformat()})
     assert invocation.error is None, invocation.error
     return invocation.result
+
+
+def put_member_item(stack: LocalStack, address: str, sk: str, **fields: str) -> None:
+    """One item of a member's partition (PREFS, SUPPRESSED...), as its owner writes it."""
+    stack.client("dynamodb").put_item(
+        TableName=stack.provisioned.tables["PalabreTable"],
+        Item={"PK": {"S": f"MEMBER#{member_id(address)}"}, "SK": {"S": sk}}
+        | {k: {"S": v} for k, v in fields.items()},
+    )
 
 
 def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:

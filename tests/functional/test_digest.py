@@ -13,7 +13,7 @@ import requests
 from palabre.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import dynamodb_item, sent, tick
+from tests.functional.conftest import dynamodb_item, put_member_item, sent, tick
 from tests.functional.test_dispatch import LEA, MONTREAL_MORNING
 from tests.functional.test_scores import HUGO, MANON, answer, vote
 
@@ -111,15 +111,7 @@ def test_member_text_is_escaped_in_the_html(week: LocalStack) -> None:
 def test_an_unsubscribed_reader_gets_no_digest_and_the_skip_is_recorded(
     org: LocalStack,
 ) -> None:
-    table = org.provisioned.tables["PalabreTable"]
-    org.client("dynamodb").put_item(
-        TableName=table,
-        Item={
-            "PK": {"S": f"MEMBER#{member_id(HUGO)}"},
-            "SK": {"S": "PREFS"},
-            "subscription": {"S": "no_digest"},
-        },
-    )
+    put_member_item(org, HUGO, "PREFS", subscription="no_digest")
     org.clear_mail()
     monday(org)
 

@@ -22,7 +22,14 @@ from palabre.sending import JobSender
 from palabre.store.table import Table
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import PARIS_MORNING, START, dynamodb_item, sent, tick
+from tests.functional.conftest import (
+    PARIS_MORNING,
+    START,
+    dynamodb_item,
+    put_member_item,
+    sent,
+    tick,
+)
 
 TOKYO_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+09:00")
 MONTREAL_MORNING = datetime.fromisoformat("2026-12-01T09:00:00-05:00")
@@ -436,11 +443,8 @@ def test_a_spent_daily_quota_leaves_the_rest_queued_for_hours(
 def test_unsubscribed_and_suppressed_members_are_skipped_and_recorded(
     org: LocalStack, given: dict[str, str], reason: str
 ) -> None:
-    table = org.provisioned.tables["PalabreTable"]
-    org.client("dynamodb").put_item(
-        TableName=table,
-        Item={"PK": {"S": f"MEMBER#{member_id(LEA)}"}} | {k: {"S": v} for k, v in given.items()},
-    )
+    fields = dict(given)
+    put_member_item(org, LEA, fields.pop("SK"), **fields)
 
     org.advance_to(PARIS_MORNING)
 

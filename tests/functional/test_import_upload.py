@@ -12,7 +12,13 @@ from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import Table
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import make_stack, s3_event, sent, table_items
+from tests.functional.conftest import (
+    make_stack,
+    put_member_item,
+    s3_event,
+    sent,
+    table_items,
+)
 
 ADMIN = demo.ADMIN
 BAD_ROSTER = (
@@ -207,16 +213,8 @@ def test_without_an_uploader_the_admins_get_the_report(stack: LocalStack) -> Non
 
 def test_an_address_that_bounced_or_complained_gets_no_import_report(stack: LocalStack) -> None:
     import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
-    table = stack.provisioned.tables["PalabreTable"]
     for address in ("camille.martin@demo.palabre.example", "uploader@client.example"):
-        stack.client("dynamodb").put_item(
-            TableName=table,
-            Item={
-                "PK": {"S": f"MEMBER#{member_id(address)}"},
-                "SK": {"S": "SUPPRESSED"},
-                "reason": {"S": "complaint"},
-            },
-        )
+        put_member_item(stack, address, "SUPPRESSED", reason="complaint")
     stack.clear_mail()
 
     import_file(stack, "roster/demo-roster.csv", demo.roster())

@@ -15,7 +15,7 @@ import palabre.aws
 from palabre.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import dynamodb_item, sent
+from tests.functional.conftest import dynamodb_item, put_member_item, sent
 from tests.functional.test_digest import DIGEST, monday
 from tests.functional.test_dispatch import KENJI, LEA, assert_unsubscribe_headers, prompt_record
 from tests.functional.test_scores import HUGO, answer
@@ -36,14 +36,6 @@ def remind(stack: LocalStack, *addresses: str, times: int = 1) -> None:
 
 def reminded(stack: LocalStack) -> Counter[str]:
     return Counter(m["To"] for m in sent(stack) if m["Subject"].startswith(REMINDER))
-
-
-def put_member_item(stack: LocalStack, address: str, sk: str, **fields: str) -> None:
-    stack.client("dynamodb").put_item(
-        TableName=stack.provisioned.tables["PalabreTable"],
-        Item={"PK": {"S": f"MEMBER#{member_id(address)}"}, "SK": {"S": sk}}
-        | {k: {"S": v} for k, v in fields.items()},
-    )
 
 
 # The `org` fixture (conftest): demo-1's prompt went out on Tuesday 09:00 in Paris and
