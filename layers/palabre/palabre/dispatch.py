@@ -109,13 +109,7 @@ class DispatchStore:
 
     def due_by(self, theme_id: str, due: datetime) -> None:
         """Open the theme for dispatch by `due` at the latest: an earlier next due stays."""
-        with suppress(ConditionFailed):  # already due sooner
-            self.table.update(
-                keys.dispatch(theme_id),
-                "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
-                {":theme": theme_id, ":open": keys.DISPATCH_OPEN, ":due": iso(due)},
-                condition="attribute_not_exists(GSI2SK) OR GSI2SK > :due",
-            )
+        self._set_due(theme_id, due)
 
     def close(self, theme_id: str) -> None:
         self.table.delete(keys.dispatch(theme_id))
@@ -129,17 +123,22 @@ class DispatchStore:
     def reschedule(self, theme_id: str, next_due: datetime, seen: str) -> None:
         """A tick's next due instant for the theme, unless someone made it due sooner
         since the tick read `seen` (a roster import's newcomer, a calendar import)."""
+        self._set_due(theme_id, next_due, seen)
+
+    def _set_due(self, theme_id: str, due: datetime, seen: str | None = None) -> None:
+        """Sets the theme's next due instant, unless it is already due sooner (and not
+        the instant `seen`, which the caller means to replace)."""
+        values = {":theme": theme_id, ":open": keys.DISPATCH_OPEN, ":due": iso(due)}
+        condition = "attribute_not_exists(GSI2SK) OR GSI2SK > :due"
+        if seen is not None:
+            values[":seen"] = seen
+            condition += " OR GSI2SK = :seen"
         with suppress(ConditionFailed):
             self.table.update(
                 keys.dispatch(theme_id),
                 "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
-                {
-                    ":theme": theme_id,
-                    ":open": keys.DISPATCH_OPEN,
-                    ":due": iso(next_due),
-                    ":seen": seen,
-                },
-                condition="attribute_not_exists(GSI2SK) OR GSI2SK = :seen OR GSI2SK > :due",
+                values,
+                condition=condition,
             )
 
     def finish(self, theme_id: str, seen: str) -> None:
@@ -271,12 +270,20 @@ class Dispatcher:
             self.store.finish(theme.id, seen)
             logger.info("theme fully dispatched", extra={"theme": theme.id})
 
-    def _close(self, theme: Theme, group: Group) -> bool:
-        """Marks the group done without queueing anyone; False if another tick holds it."""
+    def _claim(self, theme: Theme, group: Group) -> tuple[dict[str, str], str] | None:
+        """The group's cursor and this tick's lease on it; None if another tick holds it."""
         key = keys.cursor(theme.id, group.job.value, group.part, group.zone)
         owner = uuid.uuid4().hex
         if not self.store.claim(key, owner, clock.now() + LEASE, clock.now()):
+            return None
+        return key, owner
+
+    def _close(self, theme: Theme, group: Group) -> bool:
+        """Marks the group done without queueing anyone; False if another tick holds it."""
+        claimed = self._claim(theme, group)
+        if claimed is None:
             return False
+        key, owner = claimed
         self.store.advance(key, owner, position=None, queued=0, lease_until=clock.now())
         logger.warning(
             "group closed unsent: its deadline passed first",
@@ -286,10 +293,10 @@ class Dispatcher:
 
     def _run(self, theme: Theme, group: Group, cursor: Item | None) -> tuple[bool, int]:
         """Queues the group's members page by page; (finished, how many queued)."""
-        key = keys.cursor(theme.id, group.job.value, group.part, group.zone)
-        owner = uuid.uuid4().hex
-        if not self.store.claim(key, owner, clock.now() + LEASE, clock.now()):
+        claimed = self._claim(theme, group)
+        if claimed is None:
             return False, 0  # another tick holds it
+        key, owner = claimed
         index, partition = _listing(group.part)
         position = json.loads(cursor["position"]) if cursor and cursor.get("position") else None
         queued = 0
