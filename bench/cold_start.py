@@ -13,21 +13,25 @@ from pathlib import Path
 RUNS = 9
 # What palabre.wiring's factory for each handler imports when first called.
 JOURNEY_MODULES = {
-    "ImportUploadFunction": ["palabre.importer", "palabre.uploads", "palabre.mail.outbox"],
-    "SchedulePromptsFunction": ["palabre.dispatch", "palabre.jobs"],
+    "ImportUploadFunction": [
+        "palabre.imports.importer",
+        "palabre.imports.uploads",
+        "palabre.mail.outbox",
+    ],
+    "SchedulePromptsFunction": ["palabre.dispatch.dispatcher", "palabre.core.jobs"],
     "SendEmailFunction": [
-        "palabre.sending",
-        "palabre.links",
-        "palabre.tokens",
+        "palabre.sending.sender",
+        "palabre.core.links",
+        "palabre.core.tokens",
         "aws_lambda_powertools.utilities.parameters",
     ],
     "AnswerApiFunction": [
-        "palabre.answer_pages",
-        "palabre.answers",
+        "palabre.answers.pages",
+        "palabre.answers.answers",
         "palabre.web",
         "aws_lambda_powertools.utilities.parameters",
     ],
-    "WeeklyDigestFunction": ["palabre.digest", "palabre.jobs"],
+    "WeeklyDigestFunction": ["palabre.digest.builder", "palabre.core.jobs"],
     # ScoreStreamFunction and SesFeedbackFunction import their journey with the handler.
 }
 _PROBE = (

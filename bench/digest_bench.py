@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from palabre.digest import DigestAnswer, DigestTheme, Edition, Rate
-from palabre.links import Links
-from palabre.models import Audience, Member, Theme, Visibility, group_key
-from palabre.roster import Directory
+from palabre.core.links import Links
+from palabre.core.models import Audience, Member, Theme, Visibility, group_key
+from palabre.core.tokens import Signer
+from palabre.digest.builder import DigestAnswer, DigestTheme, Edition, Rate
+from palabre.imports.roster import Directory
 from palabre.store import keys
 from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
-from palabre.tokens import Signer
 
 PARIS = ZoneInfo("Europe/Paris")
 CIRCLES = 10
@@ -267,8 +267,8 @@ def _edition(members: list[Member]) -> Edition:
 def digest_build(runs: int = 300) -> float:
     from pathlib import Path
 
-    from palabre.digest_mail import compose_digest
-    from palabre.prompt_mail import Sender
+    from palabre.digest.mail import compose_digest
+    from palabre.sending.prompt_mail import Sender
 
     templates = Path(__file__).resolve().parents[1] / "templates"
     members = _members()

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from palabre.jobs import JobKind, JobQueue
-from palabre.links import Links
-from palabre.models import Audience, Member, Theme
-from palabre.prompt_mail import Sender, compose
-from palabre.roster import Directory
-from palabre.scheduling import send_instant
+from palabre.core.jobs import JobKind, JobQueue
+from palabre.core.links import Links
+from palabre.core.local_time import send_instant
+from palabre.core.models import Audience, Member, Theme
+from palabre.core.tokens import Signer
+from palabre.imports.roster import Directory
+from palabre.sending.prompt_mail import Sender, compose
 from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
-from palabre.tokens import Signer
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -66,7 +66,7 @@ def email_build_seconds(runs: int = 400) -> float:
 
 def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
     from bench.fakes import CountingSqs, MemoryDispatchStore, MemoryTable
-    from palabre.dispatch import Dispatcher
+    from palabre.dispatch.dispatcher import Dispatcher
 
     members = _members(recipients)
     directory = Directory.of(members)

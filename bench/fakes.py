@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from palabre.dispatch import iso
+from palabre.dispatch.dispatcher import iso
 
 
 class MemoryTable:
@@ -61,7 +61,7 @@ class MemoryTable:
 
 
 class MemoryDispatchStore:
-    """palabre.dispatch.DispatchStore over dicts (leases always granted: one ticker)."""
+    """palabre.dispatch.dispatcher.DispatchStore over dicts (leases always granted: one ticker)."""
 
     def __init__(self) -> None:
         self.open_themes: dict[str, str] = {}

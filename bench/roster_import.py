@@ -45,7 +45,7 @@ def in_process_moto() -> Any:
 
 
 def validate_rate(data: bytes) -> float:
-    from palabre.importer import Organisation, check
+    from palabre.imports.importer import Organisation, check
 
     org = Organisation("bench", "Europe/Paris", "fr")
     samples = []

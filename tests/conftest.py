@@ -67,10 +67,10 @@ def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
 def _reset_global_state() -> Any:
     """Module-level state must not leak between tests: clock, clients, caches."""
     import palabre.aws
-    import palabre.clock
+    import palabre.core.clock
     import palabre.wiring
 
     yield
-    palabre.clock.reset()
+    palabre.core.clock.reset()
     palabre.aws.reset()
     palabre.wiring.reset()

@@ -101,7 +101,7 @@ def _file(text: str) -> Path:
 
 
 def _timezone(text: str) -> str:
-    from palabre.cells import Invalid, timezone
+    from palabre.imports.cells import Invalid, timezone
 
     try:
         return timezone(text)
@@ -130,10 +130,10 @@ def _defaults() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace) -> int:
-    from palabre.i18n import translations
-    from palabre.importer import Organisation, validate_file
+    from palabre.core.i18n import translations
+    from palabre.imports.importer import Organisation, validate_file
+    from palabre.imports.roster import Directory
     from palabre.mail.render import render
-    from palabre.roster import Directory
 
     defaults = _defaults()
     org = Organisation(

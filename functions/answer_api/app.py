@@ -7,10 +7,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre import clock
 from palabre.config import Settings
+from palabre.core import clock
+from palabre.core.tokens import InvalidToken
 from palabre.observability import logger, metrics
-from palabre.tokens import InvalidToken
 from palabre.web import form_fields, headers
 from palabre.wiring import answer_pages, exports, pages, subscription_pages, vote_pages
 

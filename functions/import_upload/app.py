@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre import clock
 from palabre.config import QueueSettings
+from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.wiring import upload_handler
 

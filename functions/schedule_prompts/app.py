@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.config import QueueSettings
+from palabre.core.local_time import ScheduledEvent
 from palabre.observability import logger, metrics
-from palabre.scheduling import ScheduledEvent
 from palabre.wiring import dispatcher
 
 

@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre import clock
 from palabre.config import Settings
+from palabre.core import clock
 from palabre.observability import logger, metrics
-from palabre.scoring import Change, change_of
+from palabre.scoring.awards import Change, change_of
 from palabre.store.table import from_dynamo
 from palabre.wiring import score_keeper
 

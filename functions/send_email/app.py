@@ -11,11 +11,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre import aws, clock
+from palabre import aws
 from palabre.config import LinkSettings
-from palabre.jobs import Job
+from palabre.core import clock
+from palabre.core.jobs import Job
 from palabre.observability import logger, metrics
-from palabre.sending import QuotaExhausted
+from palabre.sending.sender import QuotaExhausted
 from palabre.wiring import job_sender
 
 processor = BatchProcessor(event_type=EventType.SQS)

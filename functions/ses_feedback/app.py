@@ -6,9 +6,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre import clock
+from palabre.bounces.feedback import suppress, suppressions_in
 from palabre.config import Settings
-from palabre.feedback import suppress, suppressions_in
+from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.wiring import table
 

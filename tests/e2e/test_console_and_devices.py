@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from palabre.models import member_id
+from palabre.core.models import member_id
 from palabre_cli.template import load_source, parameter_defaults
 from tests.e2e.conftest import ARTIFACTS, Local
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from palabre.models import member_id
+from palabre.core.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.clock import LocalClock
 from palabre_cli.local.stack import REGION, LocalStack

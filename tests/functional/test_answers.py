@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 import palabre.aws
-from palabre.models import member_id
-from palabre.tokens import Purpose, Signer, keys_from_secret
+from palabre.core.models import member_id
+from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent
 from tests.functional.test_dispatch import LEA
@@ -223,7 +223,7 @@ def test_every_bad_link_gets_the_same_plain_404(org: LocalStack) -> None:
 def test_an_answer_saved_between_the_read_and_the_write_is_kept_and_shown(
     org: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from palabre.answers import Answers
+    from palabre.answers.answers import Answers
 
     path = link_of(org, LEA)
     real_open = Answers.open

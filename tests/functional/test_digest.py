@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from palabre.models import member_id
+from palabre.core.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, put_member_item, sent, tick

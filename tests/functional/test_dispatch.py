@@ -13,12 +13,12 @@ import yaml
 from botocore.exceptions import ClientError
 from icalendar import Calendar
 
-import palabre.dispatch
-from palabre.dispatch import DispatchStore, iso
-from palabre.jobs import QueueError
+import palabre.dispatch.dispatcher
+from palabre.core.jobs import QueueError
+from palabre.core.models import member_id
+from palabre.dispatch.dispatcher import DispatchStore, iso
 from palabre.mail.outbox import Outbox
-from palabre.models import member_id
-from palabre.sending import JobSender
+from palabre.sending.sender import JobSender
 from palabre.store.table import Table
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
@@ -187,8 +187,8 @@ def test_an_overlapping_tick_leaves_a_claimed_group_to_its_owner(org: LocalStack
 def test_a_tick_that_fails_mid_group_resumes_where_it_stopped(
     org: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(palabre.dispatch, "PAGE", 5)  # Paris members: 4 pages
-    real = palabre.dispatch.JobQueue.send
+    monkeypatch.setattr(palabre.dispatch.dispatcher, "PAGE", 5)  # Paris members: 4 pages
+    real = palabre.dispatch.dispatcher.JobQueue.send
     calls = {"n": 0}
 
     def flaky(self: Any, jobs: Any) -> int:
@@ -197,7 +197,7 @@ def test_a_tick_that_fails_mid_group_resumes_where_it_stopped(
             raise QueueError("SQS unavailable")
         return real(self, jobs)
 
-    monkeypatch.setattr(palabre.dispatch.JobQueue, "send", flaky)
+    monkeypatch.setattr(palabre.dispatch.dispatcher.JobQueue, "send", flaky)
 
     org.clock.move_to(PARIS_MORNING)
     failed = org.runtime.invoke("SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()})

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from palabre.models import Member, member_id
-from palabre.roster import Directory
+from palabre.core.models import Member, member_id
+from palabre.imports.roster import Directory
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import Table
 from palabre_cli import demo

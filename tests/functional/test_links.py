@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from palabre.core.models import member_id
+from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre.mail.outbox import Outbox
-from palabre.models import member_id
 from palabre.store.table import Table
-from palabre.tokens import Purpose, Signer, keys_from_secret
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, table_items, tick
 from tests.functional.test_dispatch import LEA, _ses_error

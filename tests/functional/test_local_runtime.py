@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 
 import palabre.aws
-import palabre.scoring
+import palabre.scoring.awards
 import palabre.wiring
-from palabre.dispatch import Dispatcher
-from palabre.jobs import BATCH, Job, JobKind, JobQueue, QueueError
+from palabre.core.jobs import BATCH, Job, JobKind, JobQueue, QueueError
+from palabre.core.models import member_id
+from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.dispatch.dispatcher import Dispatcher
 from palabre.mail.outbox import Outbox
-from palabre.models import member_id
-from palabre.sending import JobSender
-from palabre.tokens import InvalidToken, Purpose, Signer
+from palabre.sending.sender import JobSender
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import (
@@ -295,7 +295,7 @@ def test_a_parked_score_batch_replays_and_is_scored(
     def down(self: Any, changes: Any, now: datetime) -> Any:
         raise RuntimeError("DynamoDB unavailable")
 
-    monkeypatch.setattr(palabre.scoring.ScoreKeeper, "apply", down)
+    monkeypatch.setattr(palabre.scoring.awards.ScoreKeeper, "apply", down)
     answer(org, LEA, "Un tour de table chaque lundi.")
     org.drain()  # retried, then parked
     award = "AWARD#answer#demo-1"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import palabre.aws
-from palabre.models import member_id
+from palabre.core.models import member_id
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, put_member_item, sent

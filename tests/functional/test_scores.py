@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from palabre.models import member_id
+from palabre.core.models import member_id
 from palabre_cli.local.events import one_insert_per_write, stream_failure, stream_record
 from palabre_cli.local.filters import matches
 from palabre_cli.local.stack import LocalStack
@@ -31,7 +31,7 @@ def answer(stack: LocalStack, address: str, text: str, visibility: str = "circle
 
 def vote(stack: LocalStack, *, author: str, voter: str, theme: str = "demo-1") -> None:
     """Follow the "useful" link the voter's digest would carry for the author's answer."""
-    from palabre.tokens import Purpose, Signer, keys_from_secret
+    from palabre.core.tokens import Purpose, Signer, keys_from_secret
 
     secret = stack.client("secretsmanager").get_secret_value(
         SecretId=stack.provisioned.physical["LinkSigningSecret"]

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 import palabre.aws
-import palabre.clock
+import palabre.core.clock
 import palabre.wiring
-from palabre.models import group_key, member_id
+from palabre.core.models import group_key, member_id
 from palabre.store import keys
 from palabre.store.table import Table
 from palabre_cli import demo
@@ -51,7 +51,7 @@ def demo_org() -> Iterator[LocalStack]:
         try:
             yield demo_organisation(make_stack())
         finally:
-            palabre.clock.reset()
+            palabre.core.clock.reset()
             palabre.aws.reset()
             palabre.wiring.reset()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from palabre.models import member_id
-from palabre.tokens import Purpose, Signer, keys_from_secret
+from palabre.core.models import member_id
+from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from palabre_cli.template import translate

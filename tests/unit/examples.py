@@ -5,10 +5,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from palabre.i18n import translations
-from palabre.importer import Organisation
-from palabre.models import Audience, Member, Role, Theme, ThemeKind
-from palabre.roster import Directory
+from palabre.core.i18n import translations
+from palabre.core.models import Audience, Member, Role, Theme, ThemeKind
+from palabre.imports.importer import Organisation
+from palabre.imports.roster import Directory
 from palabre.store.members import MemberStore
 from palabre.store.themes import ThemeStore
 from tests.unit.fakes import FakeTable

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palabre import answers
-from palabre.answers import MAX_ANSWER, AnswerForm, AnswerInvalid, parse_form
-from palabre.i18n import translations
-from palabre.models import Visibility
-from palabre.scheduling import iso_week
+from palabre.answers import answers
+from palabre.answers.answers import MAX_ANSWER, AnswerForm, AnswerInvalid, parse_form
+from palabre.core.i18n import translations
+from palabre.core.local_time import iso_week
+from palabre.core.models import Visibility
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TOO_LONG = "Your answer is %(length)s characters long; the limit is %(limit)s."

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from palabre.cells import (
+from palabre.core.text import fold, strip_accents
+from palabre.imports.cells import (
     Invalid,
     calendar_date,
     clock_time,
@@ -14,10 +15,9 @@ from palabre.cells import (
     local_datetime,
     text,
 )
-from palabre.cells import timezone as timezone_name
-from palabre.columns import CALENDAR, ROSTER, header_index
-from palabre.tabular import Value, looks_like_formula
-from palabre.text import fold, strip_accents
+from palabre.imports.cells import timezone as timezone_name
+from palabre.imports.columns import CALENDAR, ROSTER, header_index
+from palabre.imports.tabular import Value, looks_like_formula
 
 PARIS = ZoneInfo("Europe/Paris")
 NO_SUCH_DATE = "There is no such date."

@@ -11,9 +11,9 @@ from typing import NamedTuple
 import pytest
 from openpyxl import Workbook
 
-from palabre.import_report import ImportReport, Kind
-from palabre.importer import Importer, validate_file
-from palabre.tabular import MAX_BYTES, MAX_ROWS
+from palabre.imports.importer import Importer, validate_file
+from palabre.imports.report import ImportReport, Kind
+from palabre.imports.tabular import MAX_BYTES, MAX_ROWS
 from tests.unit.examples import CORPUS, EN, FR, NOW, ORG, TODAY, populated_table
 from tests.unit.fakes import FakeTable
 

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from palabre.digest import (
+from palabre.core.local_time import iso_week
+from palabre.core.models import Audience, Theme, Visibility
+from palabre.digest.builder import (
     TOP,
     DigestAnswer,
     Week,
@@ -25,8 +27,6 @@ from palabre.digest import (
     edition_key,
     safe_cell,
 )
-from palabre.models import Audience, Theme, Visibility
-from palabre.scheduling import iso_week
 
 PARIS = ZoneInfo("Europe/Paris")
 TOKYO = ZoneInfo("Asia/Tokyo")

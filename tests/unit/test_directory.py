@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 from typing import Any
 
-from palabre.models import Member
-from palabre.roster import Directory
+from palabre.core.models import Member
+from palabre.imports.roster import Directory
 from palabre.store import members as members_module
 from palabre.store.members import MemberStore, directory_fields, directory_items
 from tests.unit.fakes import FakeTable

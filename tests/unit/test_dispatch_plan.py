@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palabre.dispatch import Group, iso, plan
-from palabre.jobs import JobKind
-from palabre.models import Audience, Member, Role, Theme
-from palabre.roster import Directory
+from palabre.core.jobs import JobKind
+from palabre.core.models import Audience, Member, Role, Theme
+from palabre.dispatch.dispatcher import Group, iso, plan
+from palabre.imports.roster import Directory
 
 PROMPT, REMINDER = JobKind.PROMPT, JobKind.REMINDER
 

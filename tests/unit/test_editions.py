@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from palabre import wiring
-from palabre.digest import Edition, Rate, edition_key
-from palabre.sending import Editions
+from palabre.digest.builder import Edition, Rate, edition_key
+from palabre.sending.sender import Editions
 
 
 class NoSuchKey(Exception):

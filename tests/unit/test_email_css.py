@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 import palabre.mail.render as render
-from palabre.jobs import JobKind
-from palabre.links import Links
-from palabre.prompt_mail import Sender, compose
-from palabre.tokens import Signer
+from palabre.core.jobs import JobKind
+from palabre.core.links import Links
+from palabre.core.tokens import Signer
+from palabre.sending.prompt_mail import Sender, compose
 from tests.unit.examples import CALENDAR, ROSTER, TEMPLATES
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from palabre.feedback import Suppression, suppressions_in
+from palabre.bounces.feedback import Suppression, suppressions_in
 from tests.conftest import load_event
 
 MAIL = {

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from palabre.import_report import ImportReport, Kind
-from palabre.importer import ImportBusy, Importer, validate_file
-from palabre.models import Member, Role
-from palabre.roster import Directory
-from palabre.scheduling import earliest_send
+from palabre.core.local_time import earliest_send
+from palabre.core.models import Member, Role
+from palabre.imports.importer import ImportBusy, Importer, validate_file
+from palabre.imports.report import ImportReport, Kind
+from palabre.imports.roster import Directory
 from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.themes import ThemeStore
@@ -445,7 +445,7 @@ def test_import_takes_over_an_expired_lock() -> None:
 
 
 def test_who_arrives_in_an_audience_with_a_new_roster() -> None:
-    from palabre.importer import _arrives
+    from palabre.imports.importer import _arrives
 
     before = ROSTER[0]
     assert not _arrives(before, before.model_copy(update={"last_name": "Autre"}))

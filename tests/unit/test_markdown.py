@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from palabre.markdown import to_html, to_text
+from palabre.core.markdown import to_html, to_text
 
 # What a prompt may contain once rendered; anything else must not reach the reader.
 ALLOWED_TAGS = {

@@ -7,13 +7,13 @@ from email.message import EmailMessage
 
 import pytest
 
-from palabre.digest import DigestAnswer, DigestTheme, Edition, Rate, Report
-from palabre.digest_mail import compose_digest, compose_report
-from palabre.jobs import JobKind
-from palabre.links import Links
-from palabre.models import Visibility
-from palabre.prompt_mail import Sender, compose
-from palabre.tokens import InvalidToken, Purpose, Signer
+from palabre.core.jobs import JobKind
+from palabre.core.links import Links
+from palabre.core.models import Visibility
+from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.digest.builder import DigestAnswer, DigestTheme, Edition, Rate, Report
+from palabre.digest.mail import compose_digest, compose_report
+from palabre.sending.prompt_mail import Sender, compose
 from tests.unit.examples import CALENDAR, ROSTER, TEMPLATES
 
 SIGNER = Signer(["k" * 64])

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palabre.models import Audience, Theme
-from palabre.scheduling import (
+from palabre.core.local_time import (
     deadline,
     earliest_send,
     link_expiry,
@@ -24,6 +23,7 @@ from palabre.scheduling import (
     reminder_instant,
     send_instant,
 )
+from palabre.core.models import Audience, Theme
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTREAL = ZoneInfo("America/Montreal")

@@ -22,8 +22,8 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palabre.models import group_key
-from palabre.scoring import (
+from palabre.core.models import group_key
+from palabre.scoring.awards import (
     TRANSACTION_LIMIT,
     VOTE_POINTS,
     Change,

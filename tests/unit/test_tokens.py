@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
-from palabre.tokens import InvalidToken, Purpose, Signer, keys_from_secret
+from palabre.core.tokens import InvalidToken, Purpose, Signer, keys_from_secret
 
 TOKENS = settings(deadline=None, max_examples=150)
 

@@ -19,7 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-import palabre.clock
+import palabre.core.clock
 from palabre_cli.dlq import DeadLetters
 from palabre_cli.local import events, moto_fixes
 from palabre_cli.local.clock import LocalClock
@@ -85,7 +85,7 @@ class LocalStack:
             self.provisioned.functions, self.handler_environment(), mounts, clock, overrides
         )
         # The handlers run in this process: every time-dependent decision reads this clock.
-        palabre.clock.use(clock)
+        palabre.core.clock.use(clock)
         self.client("sesv2").create_email_identity(EmailIdentity=self.parameters["SenderAddress"])
         self._seen_objects: set[tuple[str, str, str]] = set()
         self._shards: dict[tuple[str, str], _Shard] = {}

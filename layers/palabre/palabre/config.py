@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from palabre.cells import Invalid, timezone
-from palabre.text import EMAIL_PATTERN
+from palabre.core.text import EMAIL_PATTERN
+from palabre.imports.cells import Invalid, timezone
 
 
 class Settings(BaseModel):

@@ -15,24 +15,24 @@ from typing import TYPE_CHECKING, Any
 from palabre import aws
 
 if TYPE_CHECKING:
-    from palabre.answer_pages import AnswerPages
+    from palabre.answers.pages import AnswerPages
     from palabre.config import LinkSettings, QueueSettings, Settings
-    from palabre.digest import DigestBuilder
-    from palabre.dispatch import Dispatcher
-    from palabre.exports import Exports
-    from palabre.importer import Organisation
-    from palabre.scoring import ScoreKeeper
-    from palabre.sending import Editions, JobSender
+    from palabre.core.tokens import Signer
+    from palabre.digest.builder import DigestBuilder
+    from palabre.digest.exports import Exports
+    from palabre.dispatch.dispatcher import Dispatcher
+    from palabre.imports.importer import Organisation
+    from palabre.imports.uploads import Mailroom, UploadHandler
+    from palabre.scoring.awards import ScoreKeeper
+    from palabre.sending.sender import Editions, JobSender
     from palabre.store.table import Table
-    from palabre.subscription_pages import SubscriptionPages
-    from palabre.tokens import Signer
-    from palabre.uploads import Mailroom, UploadHandler
-    from palabre.vote_pages import VotePages
+    from palabre.subscriptions.pages import SubscriptionPages
+    from palabre.votes.pages import VotePages
     from palabre.web import Pages
 
 
 def organisation(settings: Settings) -> Organisation:
-    from palabre.importer import Organisation
+    from palabre.imports.importer import Organisation
 
     return Organisation(
         name=settings.organisation_name,
@@ -48,8 +48,8 @@ def table(settings: Settings) -> Table:
 
 
 def mailroom(settings: Settings) -> Mailroom:
+    from palabre.imports.uploads import Mailroom
     from palabre.mail.outbox import Outbox
-    from palabre.uploads import Mailroom
 
     return Mailroom(
         outbox=Outbox(aws.client("sesv2"), settings.configuration_set),
@@ -60,9 +60,9 @@ def mailroom(settings: Settings) -> Mailroom:
 
 
 def upload_handler(settings: QueueSettings) -> UploadHandler:
-    from palabre.importer import Importer
-    from palabre.jobs import JobQueue
-    from palabre.uploads import UploadHandler
+    from palabre.core.jobs import JobQueue
+    from palabre.imports.importer import Importer
+    from palabre.imports.uploads import UploadHandler
 
     queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
     return UploadHandler(
@@ -87,23 +87,23 @@ def reset() -> None:
 
 
 def signer(settings: Settings) -> Signer:
-    from palabre.tokens import signer_for
+    from palabre.core.tokens import signer_for
 
     return signer_for(settings.link_secret_arn, secrets())
 
 
 def dispatcher(settings: QueueSettings, time_left: Callable[[], float]) -> Dispatcher:
-    from palabre.dispatch import Dispatcher
-    from palabre.jobs import JobQueue
+    from palabre.core.jobs import JobQueue
+    from palabre.dispatch.dispatcher import Dispatcher
 
     queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
     return Dispatcher(table(settings), queue, time_left=time_left)
 
 
 def job_sender(settings: LinkSettings) -> JobSender:
-    from palabre.links import Links
-    from palabre.prompt_mail import Sender
-    from palabre.sending import JobSender
+    from palabre.core.links import Links
+    from palabre.sending.prompt_mail import Sender
+    from palabre.sending.sender import JobSender
 
     return JobSender(
         table(settings),
@@ -121,7 +121,7 @@ def job_sender(settings: LinkSettings) -> JobSender:
 @cache
 def editions(bucket: str) -> Editions:
     """One per container, so a digest week reads each edition once, not once per batch."""
-    from palabre.sending import Editions
+    from palabre.sending.sender import Editions
 
     return Editions(aws.client("s3"), bucket)
 
@@ -133,29 +133,29 @@ def pages(settings: Settings) -> Pages:
 
 
 def answer_pages(settings: Settings) -> AnswerPages:
-    from palabre.answer_pages import AnswerPages
-    from palabre.answers import Answers
+    from palabre.answers.answers import Answers
+    from palabre.answers.pages import AnswerPages
 
     answers = Answers(table(settings), signer(settings), settings.zone)
     return AnswerPages(answers, pages(settings), settings.templates_dir)
 
 
 def vote_pages(settings: Settings) -> VotePages:
-    from palabre.vote_pages import VotePages
-    from palabre.votes import Votes
+    from palabre.votes.pages import VotePages
+    from palabre.votes.votes import Votes
 
     return VotePages(Votes(table(settings), signer(settings), settings.zone), pages(settings))
 
 
 def subscription_pages(settings: Settings) -> SubscriptionPages:
-    from palabre.subscription_pages import SubscriptionPages
-    from palabre.subscriptions import Subscriptions
+    from palabre.subscriptions.pages import SubscriptionPages
+    from palabre.subscriptions.subscriptions import Subscriptions
 
     return SubscriptionPages(Subscriptions(table(settings), signer(settings)), pages(settings))
 
 
 def exports(settings: Settings) -> Exports:
-    from palabre.exports import Exports
+    from palabre.digest.exports import Exports
     from palabre.store.members import MemberStore
 
     return Exports(
@@ -164,14 +164,14 @@ def exports(settings: Settings) -> Exports:
 
 
 def score_keeper(settings: Settings) -> ScoreKeeper:
-    from palabre.scoring import ScoreKeeper
+    from palabre.scoring.awards import ScoreKeeper
 
     return ScoreKeeper(table(settings))
 
 
 def digest_builder(settings: QueueSettings) -> DigestBuilder:
-    from palabre.digest import DigestBuilder
-    from palabre.jobs import JobQueue
+    from palabre.core.jobs import JobQueue
+    from palabre.digest.builder import DigestBuilder
 
     return DigestBuilder(
         table(settings),

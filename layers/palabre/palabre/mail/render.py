@@ -17,7 +17,7 @@ from babel.dates import format_date, format_datetime, format_time
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from markupsafe import Markup
 
-from palabre.i18n import translations
+from palabre.core.i18n import translations
 
 EMAIL_CSS = "email/style.css"
 _JINJA_TAG = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)

@@ -5,7 +5,7 @@ the roster import owns PROFILE, an unsubscribe owns PREFS, a bounce owns SUPPRES
 the score stream owns SCORE and AWARD#.
 """
 
-from palabre.models import Member, group_key
+from palabre.core.models import Member, group_key
 
 ORG = "ORG"
 DIRECTORY = {"PK": ORG, "SK": "DIRECTORY"}

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from palabre.models import Member, Role, Subscription, member_id
-from palabre.roster import Directory, Group
+from palabre.core.models import Member, Role, Subscription, member_id
+from palabre.imports.roster import Directory, Group
 from palabre.store import keys
 from palabre.store.table import Item, Table
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
-from palabre.models import Audience, Theme, ThemeKind
+from palabre.core.models import Audience, Theme, ThemeKind
 from palabre.store import keys
 from palabre.store.table import Item, Table
 

@@ -1,0 +1,147 @@
+"""The answer form, its thank-you page and its read-only page, in the member's language."""
+
+import gettext
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools.event_handler import Response
+from babel.dates import format_date, get_timezone_location
+
+from palabre.answers.answers import (
+    MAX_ANSWER,
+    AnswerInvalid,
+    Answers,
+    AnswerView,
+    Closed,
+    EditedMeanwhile,
+    parse_form,
+)
+from palabre.core.i18n import translations
+from palabre.core.local_time import deadline_day
+from palabre.core.markdown import to_html
+from palabre.live.session import live_session
+from palabre.scoring.awards import FAST_BONUS
+from palabre.web import Pages, form_fields
+
+MAX_BODY = 64 * 1024
+
+
+class AnswerPages:
+    def __init__(self, answers: Answers, pages: Pages, templates_dir: Path) -> None:
+        self.answers = answers
+        self.pages = pages
+        self.templates_dir = templates_dir
+
+    def show(self, token: str, path: str, now: datetime) -> Response:
+        view = self.answers.open(token, now)
+        answer = view.answer
+        return self._form(
+            view,
+            path,
+            text=answer.text if answer else "",
+            visibility=answer.visibility.value if answer else "circle",
+        )
+
+    def submit(self, token: str, path: str, body: str, now: datetime) -> Response:
+        view = self.answers.open(token, now)  # an invalid link is a 404 before anything else
+        fields = form_fields(body, limit=MAX_BODY + 1)
+        try:
+            if len(body) > MAX_BODY:
+                raise AnswerInvalid(
+                    "Your answer is %(length)s characters long; the limit is %(limit)s.",
+                    length=len(body),
+                    limit=MAX_ANSWER,
+                )
+            form = parse_form(fields)
+            saved = self.answers.save(view, form, now)
+        except AnswerInvalid as invalid:
+            tr = self._tr(view)
+            message = (
+                tr.gettext(invalid.message) % invalid.params
+                if invalid.params
+                else (tr.gettext(invalid.message))
+            )
+            return self._form(
+                view,
+                path,
+                text=(fields.get("answer") or [""])[-1][: MAX_ANSWER * 2],
+                visibility=(fields.get("visibility") or ["circle"])[-1],
+                error=message,
+                status=400,
+            )
+        except Closed as closed:
+            return self._form(closed.view, path, status=409)
+        except EditedMeanwhile as edited:
+            latest = AnswerView(view.theme, view.prompt, edited.latest, view.closed)
+            return self._form(
+                latest,
+                path,
+                text=form.answer,
+                visibility=form.visibility.value,
+                conflict=True,
+                status=409,
+            )
+        context = self._context(saved.view, path)
+        return self.pages.render(
+            "thanks",
+            _locale(saved.view),
+            created=saved.created,
+            points=saved.points,
+            bonus=FAST_BONUS if saved.points > saved.view.theme.points else 0,
+            visibility=form.visibility.value,
+            **context,
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _tr(self, view: AnswerView) -> gettext.NullTranslations:
+        return translations(self.templates_dir, _locale(view))
+
+    def _context(self, view: AnswerView, path: str) -> dict[str, Any]:
+        locale = _locale(view)
+        zone = ZoneInfo(view.prompt.timezone)
+        return {
+            "theme": view.theme,
+            "first_name": view.prompt.first_name,
+            "circle": view.prompt.circle,
+            "sent_on": format_date(view.theme.send_on, "long", locale=locale),
+            "last_day": format_date(deadline_day(view.theme), "full", locale=locale),
+            "zone_name": get_timezone_location(zone, locale=locale),
+            "action": path,
+            "zone": zone,
+        }
+
+    def _form(
+        self,
+        view: AnswerView,
+        path: str,
+        *,
+        text: str = "",
+        visibility: str = "circle",
+        error: str = "",
+        conflict: bool = False,
+        status: int = 200,
+    ) -> Response:
+        context = self._context(view, path)
+        answer = view.answer
+        return self.pages.render(
+            "answer",
+            _locale(view),
+            status=status,
+            prompt_html=to_html(view.theme.prompt),
+            live=live_session(view.theme, context["zone"], _locale(view)),
+            closed=view.closed,
+            answer=answer,
+            text=text if not view.closed else "",
+            visibility=visibility,
+            error=error,
+            conflict=conflict,
+            limit=MAX_ANSWER,
+            **context,
+        )
+
+
+def _locale(view: AnswerView) -> str:
+    """The member's language, as recorded when the prompt was sent."""
+    return view.prompt.locale

@@ -1,0 +1,43 @@
+"""The personal links emails carry: signed, opaque, expiring."""
+
+from datetime import datetime, timedelta
+
+from palabre.core.tokens import Purpose, Signer
+
+# Mail clients may act on List-Unsubscribe long after delivery: a generous lifetime.
+UNSUBSCRIBE_LIFETIME = timedelta(days=400)
+VOTE_LIFETIME = timedelta(days=60)
+# An admin may come back to a week's exports long after its report.
+EXPORT_LIFETIME = timedelta(days=90)
+
+
+class Links:
+    """Each link's expiry counts from `issued`: the instant the email is about (a theme's
+    answer deadline, a week's end), never the wall clock, so that every attempt at the
+    same email carries the same links, byte for byte."""
+
+    def __init__(self, base_url: str, signer: Signer) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.signer = signer
+
+    def answer(self, theme_id: str, member_id: str, expires: datetime) -> str:
+        token = self.signer.sign(Purpose.ANSWER, [theme_id, member_id], expires)
+        return f"{self.base_url}/answer/{token}"
+
+    def unsubscribe(self, member_id: str, issued: datetime, scope: str = "nothing") -> str:
+        """`scope` is what a one-click unsubscribe from this email stops: the digests
+        (no_digest) or everything (nothing)."""
+        token = self.signer.sign(
+            Purpose.UNSUBSCRIBE, [member_id, scope], issued + UNSUBSCRIBE_LIFETIME
+        )
+        return f"{self.base_url}/unsubscribe/{token}"
+
+    def export(self, week: str, name: str, member_id: str, issued: datetime) -> str:
+        token = self.signer.sign(Purpose.EXPORT, [week, name, member_id], issued + EXPORT_LIFETIME)
+        return f"{self.base_url}/export/{token}"
+
+    def vote(self, theme_id: str, author_id: str, voter_id: str, issued: datetime) -> str:
+        token = self.signer.sign(
+            Purpose.VOTE, [theme_id, author_id, voter_id], issued + VOTE_LIFETIME
+        )
+        return f"{self.base_url}/vote/{token}"

@@ -1,0 +1,86 @@
+"""When things happen for one member: in their own timezone, safe across DST changes.
+
+Dates and deadlines are local days. A wall-clock time the clocks skip (spring forward)
+moves forward to the first instant that exists; a time that happens twice (fall back)
+is taken the first time.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel
+
+from palabre.core.models import Theme
+
+
+def iso_week(day: date) -> str:
+    """The ISO week a day (or a local datetime) falls in: answers and votes are filed under
+    it, and the digest reads one week's worth."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class ScheduledEvent(BaseModel):
+    """What EventBridge Scheduler passes: {"time": "<aws.scheduler.scheduled-time>"}."""
+
+    time: AwareDatetime
+
+
+# The earliest timezone on Earth (UTC+14): no one receives a theme before this instant.
+EARLIEST_ZONE = ZoneInfo("Pacific/Kiritimati")
+# After the deadline, links still open (read-only) for this long, then expire.
+GRACE = timedelta(days=30)
+
+
+def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
+    # Through UTC: astimezone() to the tzinfo a datetime already has returns it unchanged,
+    # so a skipped wall time would read as if it existed.
+    return moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant when `zone`'s clocks read `day` `at`."""
+    wall = datetime.combine(day, at)
+    first = wall.replace(tzinfo=zone, fold=0)
+    if _wall(first, zone) == wall:
+        return first.astimezone(UTC)  # fold=0: the first of two, when the time repeats
+    # The time does not exist: find the first instant whose wall clock reads later.
+    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # reads before the gap
+    high = first.astimezone(UTC)  # reads after the gap
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if _wall(middle, zone) >= wall:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0)
+
+
+def send_instant(theme: Theme, zone: ZoneInfo) -> datetime:
+    return local_instant(theme.send_on, theme.send_at, zone)
+
+
+def earliest_send(theme: Theme) -> datetime:
+    return send_instant(theme, EARLIEST_ZONE)
+
+
+def deadline_day(theme: Theme) -> date:
+    return theme.send_on + timedelta(days=theme.deadline_days)
+
+
+def deadline(theme: Theme, zone: ZoneInfo) -> datetime:
+    """The end of the deadline day in `zone` (answers are open until then)."""
+    return local_instant(deadline_day(theme) + timedelta(days=1), time(0), zone)
+
+
+def reminder_instant(theme: Theme, zone: ZoneInfo) -> datetime | None:
+    """`reminder_days` before the deadline day, at the theme's send time; None if none."""
+    if theme.reminder_days <= 0:
+        return None
+    day = deadline_day(theme) - timedelta(days=theme.reminder_days)
+    moment = local_instant(day, theme.send_at, zone)
+    return moment if moment > send_instant(theme, zone) else None
+
+
+def link_expiry(theme: Theme, zone: ZoneInfo) -> datetime:
+    return deadline(theme, zone) + GRACE

@@ -1,0 +1,175 @@
+"""What Palabre is about: members, themes, prompts and answers."""
+
+import base64
+import hashlib
+from datetime import date, time
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from palabre.core.text import fold
+
+type Locale = Literal["fr", "en"]
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"
+    OBSERVER = "observer"
+
+
+class ThemeKind(StrEnum):
+    PRACTICE = "practice"
+    QUESTION = "question"
+    LIVE = "live"
+
+
+class Subscription(StrEnum):
+    """What a member still wants to receive (the unsubscribe page sets it)."""
+
+    ALL = "all"
+    NO_DIGEST = "no_digest"
+    NOTHING = "nothing"
+
+    def at_least(self, other: "Subscription") -> "Subscription":
+        """The stricter of the two: what a one-click unsubscribe may never loosen."""
+        order = list(Subscription)
+        return max(self, other, key=order.index)
+
+
+class Visibility(StrEnum):
+    CIRCLE = "circle"
+    ORGANISATION = "organisation"
+
+
+def member_id(email: str) -> str:
+    """Opaque, stable id derived from the address: links carry it, never the address.
+
+    Derived rather than random so that two imports racing on a new member write the same
+    item, and a member who leaves and comes back finds their history.
+    """
+    digest = hashlib.sha256(b"palabre.member\0" + email.casefold().encode()).digest()
+    return "m" + base64.b32encode(digest).decode().rstrip("=").lower()[:24]
+
+
+def group_key(name: str) -> str:
+    """Circles and teams are compared without case, accents or extra spaces."""
+    return fold(name)
+
+
+class Member(BaseModel):
+    """One row of the roster. Subscription, suppression and scores live elsewhere."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    circle: str = ""
+    team: str = ""
+    locale: Locale
+    timezone: str
+    role: Role = Role.MEMBER
+    active: bool = True
+
+    @property
+    def id(self) -> str:
+        return member_id(self.email)
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
+    @property
+    def takes_part(self) -> bool:
+        """Members and admins receive themes; observers only read digests."""
+        return self.active and self.role is not Role.OBSERVER
+
+
+class Audience(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    everyone: bool = False
+    circles: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    def includes(self, member: Member) -> bool:
+        if not member.takes_part:
+            return False
+        if self.everyone:
+            return True
+        circles = {group_key(c) for c in self.circles}
+        teams = {group_key(t) for t in self.teams}
+        return group_key(member.circle) in circles or group_key(member.team) in teams
+
+    def describe(self) -> str:
+        return "all" if self.everyone else "; ".join((*self.circles, *self.teams))
+
+
+class Theme(BaseModel):
+    """One entry of the animators' calendar."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    send_on: date
+    send_at: time = time(9, 0)
+    title: str
+    prompt: str
+    deadline_days: int = 7
+    reminder_days: int = 2
+    audience: Audience
+    competency: str = ""
+    kind: ThemeKind = ThemeKind.PRACTICE
+    points: int = 10
+    starts_at: AwareDatetime | None = None
+    duration_minutes: int | None = None
+    location: str = ""
+    active: bool = True
+
+
+class Prompt(BaseModel):
+    """One theme sent to one member: the send record that makes sending exactly-once,
+    with what the answer page needs about the member (so that it reads one item)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    theme_id: str
+    member_id: str
+    status: Literal["sent", "skipped"]
+    at: AwareDatetime
+    skip_reason: str = ""
+    sent_at: AwareDatetime | None = None
+    deadline: AwareDatetime | None = None
+    message_id: str = ""
+    first_name: str = ""
+    locale: Locale = "en"
+    timezone: str = "UTC"
+    circle: str = ""
+    team: str = ""
+    reminded_at: AwareDatetime | None = None
+    reminder_skipped: str = ""
+
+    @property
+    def sent(self) -> bool:
+        return self.status == "sent" and self.sent_at is not None and self.deadline is not None
+
+
+class Answer(BaseModel):
+    """A member's reply to a theme: one per (theme, member), editable until the deadline."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    theme_id: str
+    member_id: str
+    text: str
+    visibility: Visibility = Visibility.CIRCLE
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: int = 1
+    week: str = ""
+    points: int = 0
+    circle: str = ""
+    team: str = ""
+    first_name: str = ""

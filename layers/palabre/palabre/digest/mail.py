@@ -1,0 +1,105 @@
+"""The weekly emails: a reader's digest, and the admins' report."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from babel.dates import format_date
+
+from palabre.core.i18n import N_, translations
+from palabre.core.jobs import JobKind
+from palabre.core.links import Links
+from palabre.core.models import Member
+from palabre.digest.builder import Edition, Report
+from palabre.sending.prompt_mail import Sender, personal_email
+
+SUBJECTS = {
+    JobKind.DIGEST: N_("What your peers tried, week of %(date)s"),
+    JobKind.REPORT: N_("Palabre weekly report, week of %(date)s"),
+}
+
+
+def week_closed(last_day: date) -> datetime:
+    """When a weekly email's links start to age: the end of its week (UTC, so the same
+    for every reader and every attempt at the email)."""
+    return datetime.combine(last_day + timedelta(days=1), time(), UTC)
+
+
+def compose_digest(
+    edition: Edition,
+    member: Member,
+    points: int,
+    streak: int,
+    links: Links,
+    sender: Sender,
+    now: datetime,
+) -> EmailMessage:
+    def vote_url(theme_id: str, author_id: str) -> str:
+        if author_id == member.id:
+            return ""  # one's own answer: no "useful" link
+        return links.vote(theme_id, author_id, member.id, week_closed(edition.end))
+
+    return _weekly(
+        JobKind.DIGEST,
+        edition.week,
+        (edition.start, edition.end),
+        member,
+        links,
+        sender,
+        now,
+        edition=edition,
+        points=points,
+        streak=streak,
+        vote_url=vote_url,
+    )
+
+
+def compose_report(
+    report: Report,
+    member: Member,
+    links: Links,
+    sender: Sender,
+    now: datetime,
+) -> EmailMessage:
+    return _weekly(
+        JobKind.REPORT,
+        report.week,
+        (report.start, report.end),
+        member,
+        links,
+        sender,
+        now,
+        report=report,
+        exports={
+            name: links.export(report.week, name, member.id, week_closed(report.end))
+            for name in report.exports
+        },
+        parked=sum(report.dead_letters.values()),
+    )
+
+
+def _weekly(
+    kind: JobKind,
+    week: str,
+    days: tuple[date, date],
+    member: Member,
+    links: Links,
+    sender: Sender,
+    now: datetime,
+    **content: Any,
+) -> EmailMessage:
+    """One weekly email to one reader, in their language, with its unsubscribe headers."""
+    locale = member.locale
+    start = format_date(days[0], "d MMMM", locale=locale)
+    subject = translations(sender.templates_dir, locale).gettext(SUBJECTS[kind]) % {"date": start}
+    unsubscribe = links.unsubscribe(member.id, week_closed(days[1]), scope="no_digest")
+    context = {
+        "subject": subject,
+        "organisation": sender.organisation,
+        "first_name": member.first_name or member.display_name,
+        "start": start,
+        "end": format_date(days[1], "d MMMM y", locale=locale),
+        "unsubscribe_url": unsubscribe,
+        **content,
+    }
+    return personal_email(kind, week, member, sender, now, context)

@@ -1,0 +1,187 @@
+"""The theme calendar the animators choose: what is sent, when, to whom."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from palabre.core.i18n import N_
+from palabre.core.models import Audience, Theme, ThemeKind, group_key
+from palabre.core.text import fold, slugify
+from palabre.imports.cells import (
+    Invalid,
+    RowReader,
+    calendar_date,
+    choice,
+    clock_time,
+    integer,
+    local_datetime,
+    text,
+)
+from palabre.imports.report import Issue
+from palabre.imports.roster import Directory
+from palabre.imports.tabular import Sheet, Value
+
+KINDS = {
+    "practice": "practice",
+    "pratique": "practice",
+    "question": "question",
+    "live": "live",
+    "session": "live",
+    "session live": "live",
+    "en direct": "live",
+}
+EVERYONE = {"all", "everyone", "tous", "toutes", "tout le monde", "*"}
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+TITLE_LIMIT = 200
+PROMPT_LIMIT = 5000
+REQUIRED = ("send_on", "title", "prompt")
+LIVE_ONLY = ("starts_at", "duration_minutes", "location")
+
+
+@dataclass(frozen=True)
+class CalendarContext:
+    zone: ZoneInfo
+    today: date
+    """The organisation's current date: a new theme cannot be sent before it."""
+    directory: Directory | None
+    """Known circles and teams; None when validating offline without a roster."""
+    existing: Mapping[str, Theme]
+    """Themes already imported: re-uploading one unchanged is fine even once it is past."""
+
+
+def _theme_id(value: Value) -> str:
+    slug = str(value).strip()
+    if not _ID.match(slug):
+        raise Invalid(N_("Use lowercase letters, digits and hyphens (at most 64)."))
+    return slug
+
+
+def _audience_names(value: Value) -> list[str]:
+    parts = value if isinstance(value, list) else re.split(r"[;,]", str(value))
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+def _audience(cells: RowReader, directory: Directory | None) -> Audience:
+    names = cells.read("audience", _audience_names, [])
+    if not names or any(fold(n) in EVERYONE for n in names):
+        return Audience(everyone=True)
+    circles: list[str] = []
+    teams: list[str] = []
+    for name in names:
+        if directory is None:
+            circles.append(name)  # offline: which it is gets resolved at import
+            continue
+        circle = directory.circles.get(group_key(name))
+        team = directory.teams.get(group_key(name))
+        if circle is None and team is None:
+            cells.issue(
+                "audience",
+                N_("No circle or team is called %(name)s in the current roster."),
+                cells.raw("audience"),
+                name=name,
+            )
+        if circle is not None:
+            circles.append(circle.name)
+        if team is not None:
+            teams.append(team.name)
+    return Audience(circles=tuple(circles), teams=tuple(teams))
+
+
+def validate_calendar(sheet: Sheet, context: CalendarContext) -> tuple[list[Theme], list[Issue]]:
+    issues = [
+        Issue(N_("The required column %(name)s is missing."), 1, name, params={"name": name})
+        for name in REQUIRED
+        if name not in sheet.columns
+    ]
+    if issues:
+        return [], issues
+    themes: list[Theme] = []
+    first_row_of: dict[str, int] = {}
+    for row in sheet.rows:
+        cells = RowReader(sheet, row, issues)
+        send_on = cells.read("send_on", calendar_date, None)
+        title = cells.read("title", text(TITLE_LIMIT), "")
+        prompt = cells.read("prompt", text(PROMPT_LIMIT, multiline=True), "")
+        for column, value in (("send_on", send_on), ("title", title), ("prompt", prompt)):
+            if not value and column not in cells.failed:
+                cells.issue(column, N_("A value is required."))
+        kind = ThemeKind(cells.read("kind", choice(KINDS, "practice, question, live"), "practice"))
+        deadline_days = cells.read("deadline_days", integer(1, 90), 7)
+        reminder_days = cells.read("reminder_days", integer(0, 89), min(2, deadline_days - 1))
+        if reminder_days >= deadline_days and "reminder_days" not in cells.failed:
+            cells.issue(
+                "reminder_days",
+                N_("The reminder must come before the deadline (%(days)s days)."),
+                reminder_days,
+                days=deadline_days,
+            )
+        live = _live_fields(cells, kind, context.zone)
+        fields = {
+            "send_at": cells.read("send_at", clock_time, time(9, 0)),
+            "title": title,
+            "prompt": prompt,
+            "deadline_days": deadline_days,
+            "reminder_days": reminder_days,
+            "audience": _audience(cells, context.directory),
+            "competency": cells.read("competency", text(64), ""),
+            "kind": kind,
+            "points": cells.read("points", integer(0, 1000), 10),
+            **live,
+        }
+        theme_id = cells.read("id", _theme_id, "")
+        if not theme_id and send_on and title:
+            theme_id = slugify(f"{send_on.isoformat()}-{title}")
+        if theme_id in first_row_of:
+            cells.issue(
+                "id" if cells.present("id") else "title",
+                N_("Theme %(id)s is already on row %(first)s."),
+                theme_id,
+                id=theme_id,
+                first=first_row_of[theme_id],
+            )
+        elif theme_id:
+            first_row_of[theme_id] = row.number
+        if cells.failed or not send_on:
+            continue
+        theme = Theme(id=theme_id, send_on=send_on, **fields)
+        if live and theme.starts_at and theme.starts_at.astimezone(context.zone).date() < send_on:
+            cells.issue(
+                "starts_at",
+                N_("The session starts before the theme is sent."),
+                cells.raw("starts_at"),
+            )
+        if send_on < context.today and context.existing.get(theme_id) != theme:
+            cells.issue(
+                "send_on",
+                N_("This date is in the past (today is %(today)s)."),
+                cells.raw("send_on"),
+                today=context.today.isoformat(),
+            )
+        themes.append(theme)
+    if not sheet.rows:
+        issues.append(Issue(N_("The file has a header but no rows.")))
+    return ([], issues) if issues else (themes, [])
+
+
+def _live_fields(cells: RowReader, kind: ThemeKind, zone: ZoneInfo) -> dict[str, object]:
+    if kind is not ThemeKind.LIVE:
+        for column in LIVE_ONLY:
+            if cells.present(column):
+                cells.issue(
+                    column,
+                    N_("Only live sessions (kind live) have a start, a duration and a place."),
+                    cells.raw(column),
+                )
+        return {}
+    starts_at: datetime | None = cells.read("starts_at", local_datetime(zone), None)
+    location = cells.read("location", text(500), "")
+    for column, value in (("starts_at", starts_at), ("location", location)):
+        if not value and column not in cells.failed:
+            cells.issue(column, N_("A live session needs a start and a place."))
+    return {
+        "starts_at": starts_at,
+        "duration_minutes": cells.read("duration_minutes", integer(5, 600), 60),
+        "location": location,
+    }

@@ -1,0 +1,42 @@
+"""Column names of the admin files, with the French names PRODUCT.md accepts."""
+
+from palabre.core.text import fold
+
+ROSTER = {
+    "email": ("courriel", "e-mail", "mail", "adresse email", "adresse e-mail", "adresse mail"),
+    "first_name": ("prénom", "first name", "firstname"),
+    "last_name": ("nom", "last name", "lastname", "nom de famille"),
+    "circle": ("cercle",),
+    "team": ("équipe",),
+    "locale": ("langue", "language", "lang"),
+    "timezone": ("fuseau horaire", "fuseau", "time zone", "tz"),
+    "role": ("rôle",),
+}
+
+CALENDAR = {
+    "id": ("identifiant",),
+    "send_on": ("date", "date d'envoi", "send on"),
+    "send_at": ("heure", "heure d'envoi", "send at"),
+    "title": ("titre",),
+    "prompt": ("question", "consigne"),
+    "deadline_days": ("délai", "délai (jours)", "deadline", "deadline (days)"),
+    "reminder_days": ("rappel", "rappel (jours)", "relance", "reminder", "reminder (days)"),
+    "audience": ("public", "destinataires"),
+    "competency": ("compétence",),
+    "kind": ("type",),
+    "points": (),
+    "starts_at": ("début", "starts at"),
+    "duration_minutes": ("durée", "durée (minutes)", "duration", "duration (minutes)"),
+    "location": ("lieu",),
+}
+
+SPECS = {"roster": ROSTER, "calendar": CALENDAR}
+
+
+def header_index(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Folded header text -> canonical column name."""
+    index: dict[str, str] = {}
+    for canonical, aliases in spec.items():
+        for name in (canonical, *aliases):
+            index[fold(name)] = canonical
+    return index

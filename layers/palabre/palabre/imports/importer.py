@@ -1,0 +1,294 @@
+"""Importing a roster or calendar: validate everything, then write all of it or nothing."""
+
+import gettext
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from palabre.core.i18n import N_
+from palabre.core.jobs import Job, JobKind, JobQueue
+from palabre.core.local_time import deadline, earliest_send, reminder_instant, send_instant
+from palabre.core.models import Locale, Member, Theme
+from palabre.dispatch.dispatcher import DispatchStore, open_new_themes
+from palabre.imports.calendar import CalendarContext, validate_calendar
+from palabre.imports.columns import SPECS
+from palabre.imports.report import ImportReport, Issue, Kind, Rejected
+from palabre.imports.roster import Directory, OrgDefaults, validate_roster
+from palabre.imports.tabular import Refused, read_sheet
+from palabre.observability import logger
+from palabre.store import keys
+from palabre.store.members import MemberStore, directory_fields
+from palabre.store.table import ConditionFailed, Table
+from palabre.store.themes import ThemeStore
+
+LOCK_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    timezone: str
+    locale: Locale
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def defaults(self) -> OrgDefaults:
+        return OrgDefaults(locale=self.locale, timezone=self.timezone)
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
+
+
+class ImportBusy(Exception):
+    """Another import of the same kind is running; the invocation is retried later."""
+
+
+class Superseded(Exception):
+    """A file of the same kind uploaded later was imported already: this older one, come
+    late (a retry after ImportBusy, or events delivered out of order), must not undo it."""
+
+    def __init__(self, newer: datetime) -> None:
+        super().__init__(newer.isoformat())
+        self.newer = newer
+
+
+@dataclass(frozen=True)
+class Checked:
+    rows: int
+    parsed: list[Member] | list[Theme]
+    issues: list[Issue]
+
+
+def check(
+    kind: Kind,
+    filename: str,
+    data: bytes,
+    org: Organisation,
+    calendar_context: Callable[[], CalendarContext],
+) -> Checked:
+    """Read and validate a whole file; nothing is written."""
+    try:
+        sheet = read_sheet(filename, data, SPECS[kind])
+    except Rejected as rejected:
+        rows = rejected.rows if isinstance(rejected, Refused) else 0
+        return Checked(rows, [], rejected.issues)
+    if kind == "roster":
+        members, issues = validate_roster(sheet, org.defaults)
+        return Checked(len(sheet.rows), members, issues)
+    themes, issues = validate_calendar(sheet, calendar_context())
+    return Checked(len(sheet.rows), themes, issues)
+
+
+def validate_file(
+    kind: Kind,
+    filename: str,
+    data: bytes,
+    org: Organisation,
+    *,
+    today: date,
+    translations: gettext.NullTranslations,
+    directory: Directory | None = None,
+) -> tuple[ImportReport, list[Member] | list[Theme]]:
+    """Offline check (`palabre validate`): nothing is read from or written to AWS."""
+    checked = check(
+        kind, filename, data, org, lambda: CalendarContext(org.zone, today, directory, {})
+    )
+    if checked.issues:
+        return ImportReport.rejected(kind, checked.rows, checked.issues, translations), []
+    return ImportReport(ok=True, kind=kind, rows=checked.rows), checked.parsed
+
+
+class Importer:
+    def __init__(self, table: Table, org: Organisation, queue: JobQueue | None = None) -> None:
+        self.table = table
+        self.members = MemberStore(table)
+        self.themes = ThemeStore(table)
+        self.org = org
+        self.queue = queue
+        """where prompts go for members who join while a theme is open (None: nowhere)"""
+
+    def run(
+        self,
+        kind: Kind,
+        filename: str,
+        data: bytes,
+        *,
+        now: datetime,
+        translations: gettext.NullTranslations,
+        uploaded: datetime | None = None,
+    ) -> ImportReport:
+        """Validate the whole file first: a rejected file writes nothing, not even a lock.
+        `uploaded` (the object's LastModified) orders imports: a file older than the last
+        one imported of its kind changes nothing."""
+        checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
+        if checked.issues:
+            return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
+        try:
+            with _Lock(self.table, kind, now, uploaded):
+                if kind == "roster":
+                    counts = self._apply_roster(checked.parsed, now)
+                else:
+                    counts = self._apply_calendar(checked.parsed, now)
+        except Superseded as superseded:
+            newer = superseded.newer.astimezone(self.org.zone).strftime("%Y-%m-%d %H:%M")
+            issue = Issue(
+                N_(
+                    "A file uploaded later (at %(when)s) has been imported already; this "
+                    "older one changes nothing. Upload it again if it is the one to use."
+                ),
+                params={"when": newer},
+            )
+            return ImportReport.rejected(kind, checked.rows, [issue], translations)
+        return ImportReport(ok=True, kind=kind, rows=checked.rows, **counts)
+
+    def _calendar_context(self, now: datetime) -> CalendarContext:
+        return CalendarContext(
+            zone=self.org.zone,
+            today=self.org.today(now),
+            directory=self.members.directory() or Directory(),
+            existing=self.themes.calendar(),
+        )
+
+    def _apply_roster(self, incoming: list[Member], now: datetime) -> dict[str, int]:
+        existing = self.members.roster()
+        emails = {m.email for m in incoming}
+        created = [m for m in incoming if m.email not in existing]
+        updated = [m for m in incoming if m.email in existing and existing[m.email] != m]
+        leaving = [
+            m.model_copy(update={"active": False})
+            for m in existing.values()
+            if m.active and m.email not in emails
+        ]
+        self.members.save([*created, *updated, *leaving])
+        directory = Directory.of(incoming)
+        stored = self.members.directory()
+        if stored is None or directory_fields(stored) != directory_fields(directory):
+            self.members.save_directory(directory)
+        arrived = [*created, *(m for m in updated if _arrives(existing[m.email], m))]
+        self._catch_up(arrived, now)
+        return _counts(incoming, created, updated, leaving)
+
+    def _catch_up(self, arrived: list[Member], now: datetime) -> None:
+        """A member who joins (or comes back, or moves into an audience) while a theme is
+        open gets its prompt: at once when their local send time has passed (the scheduler
+        queued the theme's group before they were in it), else from the scheduler, whose
+        theme is made due again by their send time (they may be the first of a timezone
+        it has not planned). One Query of the recent calendar; the sender skips anyone
+        already sent it."""
+        if self.queue is None or not arrived:
+            return
+        today = self.org.today(now)
+        # Every theme that can still be open somewhere: deadlines are at most 90 days on.
+        recent = self.themes.between(today - timedelta(days=92), today + timedelta(days=1))
+        jobs: list[Job] = []
+        ahead: dict[str, datetime] = {}
+        for theme in recent:
+            for member in arrived:
+                if not (
+                    theme.active
+                    and member.active
+                    and member.takes_part
+                    and theme.audience.includes(member)
+                ):
+                    continue
+                zone = ZoneInfo(member.timezone)
+                start = send_instant(theme, zone)
+                if start <= now < deadline(theme, zone):
+                    jobs.append(Job(job=JobKind.PROMPT, theme=theme.id, member=member.id))
+                    # ... and their reminder, from a group the scheduler may not have
+                    # planned (their timezone new to the theme), comes at its time
+                    reminder = reminder_instant(theme, zone)
+                    if reminder is not None and now < reminder:
+                        ahead[theme.id] = min(reminder, ahead.get(theme.id, reminder))
+                elif now < start:
+                    ahead[theme.id] = min(start, ahead.get(theme.id, start))
+        if jobs:
+            self.queue.send(jobs)
+            logger.info("late arrivals queued", extra={"prompts": len(jobs)})
+        dispatch = DispatchStore(self.table)
+        for theme_id, due in ahead.items():
+            dispatch.due_by(theme_id, due)
+
+    def _apply_calendar(self, incoming: list[Theme], now: datetime) -> dict[str, int]:
+        # Read again under the lock: what was validated against may have changed since.
+        existing = self.themes.calendar()
+        ids = {t.id for t in incoming}
+        created = [t for t in incoming if t.id not in existing]
+        updated = [t for t in incoming if t.id in existing and existing[t.id] != t]
+        # The file is the calendar: a future theme it no longer lists is cancelled. Themes
+        # already sent — to anyone, today included — stay as history, whatever the file
+        # says: their other timezones, reminders and digest still come.
+        today = self.org.today(now)
+        cancelled = [
+            t.model_copy(update={"active": False})
+            for t in existing.values()
+            if t.active and t.id not in ids and t.send_on >= today and not self._sent(t, now)
+        ]
+        self.themes.save([*created, *updated, *cancelled])
+        open_new_themes(DispatchStore(self.table), [*created, *updated, *cancelled])
+        return _counts(incoming, created, updated, cancelled)
+
+    def _sent(self, theme: Theme, now: datetime) -> bool:
+        """Whether any prompt of `theme` went out (skipped ones do not count): a Query of
+        its send records that stops at the first sent one, and only for a theme whose
+        first timezone has reached its send time."""
+        if earliest_send(theme) > now:
+            return False
+        records = self.table.query(keys.theme(theme.id)["PK"], prefix="PROMPT#")
+        return any(record.get("status") == "sent" for record in records)
+
+
+def _arrives(before: Member, after: Member) -> bool:
+    """Back from inactive, or now in another circle, team, timezone or role."""
+    return (not before.active and after.active) or (
+        before.circle,
+        before.team,
+        before.timezone,
+        before.role,
+    ) != (after.circle, after.team, after.timezone, after.role)
+
+
+def _counts(incoming: list, created: list, updated: list, gone: list) -> dict[str, int]:
+    return {
+        "created": len(created),
+        "updated": len(updated),
+        "unchanged": len(incoming) - len(created) - len(updated),
+        "deactivated": len(gone),
+    }
+
+
+class _Lock:
+    """One import of a kind at a time: two at once could each deactivate the other's rows.
+
+    The lock item stays once released, holding the upload time of the last file imported,
+    so that an older file that comes late is refused (Superseded) rather than applied."""
+
+    def __init__(self, table: Table, kind: Kind, now: datetime, uploaded: datetime | None) -> None:
+        self.table = table
+        self.key = keys.lock(f"import-{kind}")
+        self.now = now
+        self.uploaded = uploaded.astimezone(UTC).isoformat() if uploaded else None
+
+    def __enter__(self) -> None:
+        expires = int((self.now + timedelta(seconds=LOCK_SECONDS)).timestamp())
+        expression = "SET expires_at = :expires"
+        values: dict[str, object] = {":expires": expires, ":now": int(self.now.timestamp())}
+        condition = "(attribute_not_exists(expires_at) OR expires_at < :now)"
+        if self.uploaded:
+            expression += ", uploaded = :uploaded"
+            values[":uploaded"] = self.uploaded
+            condition += " AND (attribute_not_exists(uploaded) OR uploaded <= :uploaded)"
+        try:
+            self.table.update(self.key, expression, values, condition=condition)
+        except ConditionFailed as failed:
+            found = failed.item or {}
+            if int(found.get("expires_at", 0)) >= int(self.now.timestamp()):
+                raise ImportBusy(self.key["SK"]) from None
+            raise Superseded(datetime.fromisoformat(found["uploaded"])) from None
+
+    def __exit__(self, *exc: object) -> None:
+        self.table.update(self.key, "SET expires_at = :released", {":released": 0})

@@ -1,0 +1,148 @@
+"""The roster: who takes part, in which circle and team, where and in which language."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from palabre.core.i18n import N_
+from palabre.core.models import Locale, Member, Role, group_key
+from palabre.core.text import is_email
+from palabre.imports.cells import RowReader, choice, text, timezone
+from palabre.imports.report import Issue
+from palabre.imports.tabular import Sheet
+
+LOCALES = {
+    "fr": "fr",
+    "francais": "fr",
+    "french": "fr",
+    "en": "en",
+    "anglais": "en",
+    "english": "en",
+}
+ROLES = {
+    "member": "member",
+    "membre": "member",
+    "manager": "member",
+    "admin": "admin",
+    "administrateur": "admin",
+    "administratrice": "admin",
+    "animateur": "admin",
+    "animatrice": "admin",
+    "observer": "observer",
+    "observateur": "observer",
+    "observatrice": "observer",
+}
+NAME_LIMIT = 100
+GROUP_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class OrgDefaults:
+    locale: Locale
+    timezone: str
+
+
+@dataclass
+class Group:
+    name: str
+    zones: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Directory:
+    """Circles and teams of the active roster, and the timezones found in each.
+
+    Calendar imports check audiences against it; the scheduler reads from it which
+    timezones an audience spans, so a tick never lists the whole roster.
+    """
+
+    circles: dict[str, Group] = field(default_factory=dict)
+    teams: dict[str, Group] = field(default_factory=dict)
+    zones: Counter[str] = field(default_factory=Counter)
+    roles: dict[str, Counter[str]] = field(default_factory=dict)
+    """timezones of the members and of the admins, who are listed apart"""
+
+    @classmethod
+    def of(cls, members: list[Member]) -> "Directory":
+        directory = cls()
+        for member in members:
+            if not member.takes_part:
+                continue
+            directory.zones[member.timezone] += 1
+            directory.roles.setdefault(member.role.value, Counter())[member.timezone] += 1
+            for groups, name in (
+                (directory.circles, member.circle),
+                (directory.teams, member.team),
+            ):
+                group = groups.setdefault(group_key(name), Group(name))
+                group.zones[member.timezone] += 1
+        return directory
+
+
+def _locale(value: object) -> str:
+    # "fr-FR", "en_GB": the language is what matters.
+    return choice(LOCALES, "fr, en")(str(value).replace("_", "-").split("-")[0])
+
+
+def validate_roster(sheet: Sheet, defaults: OrgDefaults) -> tuple[list[Member], list[Issue]]:
+    issues: list[Issue] = []
+    if "email" not in sheet.columns:
+        missing_email = Issue(
+            N_("The required column %(name)s is missing."), 1, "email", params={"name": "email"}
+        )
+        return [], [missing_email]
+    missing = [c for c in ("circle", "team") if c not in sheet.columns]
+    takes_part = False
+    members: list[Member] = []
+    first_row_of: dict[str, int] = {}
+    circles: dict[str, str] = {}
+    teams: dict[str, str] = {}
+    for row in sheet.rows:
+        cells = RowReader(sheet, row, issues)
+        email = cells.read("email", text(254), "").lower()
+        if not email:
+            if "email" not in cells.failed:
+                cells.issue("email", N_("An email address is required."))
+        elif not is_email(email):
+            cells.issue("email", N_("This is not a valid email address."), cells.raw("email"))
+        elif email in first_row_of:
+            cells.issue(
+                "email",
+                N_("This address is already on row %(first)s (addresses ignore case)."),
+                cells.raw("email"),
+                first=first_row_of[email],
+            )
+        else:
+            first_row_of[email] = row.number
+        role = Role(cells.read("role", choice(ROLES, "member, admin, observer"), "member"))
+        circle = cells.read("circle", text(GROUP_LIMIT, forbidden=";"), "")
+        team = cells.read("team", text(GROUP_LIMIT, forbidden=";"), "")
+        if role is not Role.OBSERVER:
+            takes_part = True
+            for column, value in (("circle", circle), ("team", team)):
+                if not value and column not in cells.failed and column not in missing:
+                    cells.issue(
+                        column,
+                        N_("Required for members and admins (only observers may leave it empty)."),
+                    )
+        member_fields = {
+            "email": email,
+            "first_name": cells.read("first_name", text(NAME_LIMIT), ""),
+            "last_name": cells.read("last_name", text(NAME_LIMIT), ""),
+            # The first spelling of a circle or team names it; "Cercle A" and "cercle a"
+            # are the same circle.
+            "circle": circles.setdefault(group_key(circle), circle) if circle else "",
+            "team": teams.setdefault(group_key(team), team) if team else "",
+            "locale": cells.read("locale", _locale, defaults.locale),
+            "timezone": cells.read("timezone", timezone, defaults.timezone),
+            "role": role,
+        }
+        if not cells.failed and email:
+            members.append(Member(**member_fields))
+    if takes_part:
+        issues.extend(
+            Issue(N_("The required column %(name)s is missing."), 1, name, params={"name": name})
+            for name in missing
+        )
+    if not sheet.rows:
+        issues.append(Issue(N_("The file has a header but no rows.")))
+    return ([], issues) if issues else (members, [])

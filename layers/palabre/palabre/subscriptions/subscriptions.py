@@ -1,0 +1,47 @@
+"""Journey 8: what a member still wants to receive. The unsubscribe link shows the
+choices (everything, no digests, nothing at all); a one-click POST (RFC 8058) applies the
+link's own scope without any page; the same page subscribes again."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from palabre.core.models import Subscription
+from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.store import keys
+from palabre.store.members import MemberStore, Recipient
+from palabre.store.table import Table
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    recipient: Recipient
+    scope: Subscription
+    """what the email the link came from is about: a digest, or everything"""
+
+
+class Subscriptions:
+    def __init__(self, table: Table, signer: Signer) -> None:
+        self.table = table
+        self.signer = signer
+        self.members = MemberStore(table)
+
+    def open(self, token: str, now: datetime) -> SubscriptionView:
+        claims = self.signer.verify(Purpose.UNSUBSCRIBE, token, now)
+        member_id, *rest = claims.ids
+        scope = Subscription(rest[0]) if rest else Subscription.NOTHING
+        recipient = self.members.recipient(member_id)
+        if recipient is None:
+            raise InvalidToken
+        return SubscriptionView(recipient=recipient, scope=scope)
+
+    def choose(self, view: SubscriptionView, choice: Subscription, now: datetime) -> None:
+        self.table.put(
+            {
+                **keys.prefs(view.recipient.member.id),
+                "type": "prefs",
+                "subscription": choice.value,
+                "updated_at": now.isoformat(),
+            }
+        )

@@ -1,0 +1,34 @@
+"""The "useful" link's pages: GET asks, POST votes (a mail scanner only ever GETs)."""
+
+from datetime import datetime
+
+from aws_lambda_powertools.event_handler import Response
+
+from palabre.votes.votes import VoteOutcome, Votes, VoteView
+from palabre.web import Pages
+
+
+class VotePages:
+    def __init__(self, votes: Votes, pages: Pages) -> None:
+        self.votes = votes
+        self.pages = pages
+
+    def show(self, token: str, path: str, now: datetime) -> Response:
+        view = self.votes.open(token, now)
+        outcome = VoteOutcome.OWN if view.own else (VoteOutcome.ALREADY if view.already else None)
+        return self._page(view, path, outcome)
+
+    def cast(self, token: str, path: str, now: datetime) -> Response:
+        view = self.votes.open(token, now)
+        return self._page(view, path, self.votes.cast(view, now))
+
+    def _page(self, view: VoteView, path: str, outcome: VoteOutcome | None) -> Response:
+        return self.pages.render(
+            "vote",
+            view.locale,
+            theme=view.theme,
+            author=view.answer.first_name,
+            excerpt=view.excerpt,
+            outcome=outcome.value if outcome else "",
+            action=path,
+        )
