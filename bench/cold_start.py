@@ -25,7 +25,7 @@ JOURNEY_MODULES = {
         "palabre.core.tokens",
         "aws_lambda_powertools.utilities.parameters",
     ],
-    "AnswerApiFunction": [
+    "PersonalLinksFunction": [
         "palabre.answers.pages",
         "palabre.answers.answers",
         "palabre.web",

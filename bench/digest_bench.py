@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from palabre.core.directory import Directory
 from palabre.core.links import Links
 from palabre.core.models import Audience, Member, Theme, Visibility, group_key
 from palabre.core.tokens import Signer
-from palabre.digest.builder import DigestAnswer, DigestTheme, Edition, Rate
-from palabre.imports.roster import Directory
+from palabre.digest.editions import DigestAnswer, DigestTheme, Edition, Rate
 from palabre.store import keys
 from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
@@ -173,7 +173,7 @@ def _digest_reads(history: int) -> dict[str, Any]:
     weeks = history + 1
     import palabre.aws
     from bench.roster_import import in_process_moto
-    from palabre.store.table import Table
+    from palabre.store.table import DynamoTable
     from palabre_cli.local.clock import LocalClock
     from palabre_cli.local.stack import LocalStack
 
@@ -191,7 +191,7 @@ def _digest_reads(history: int) -> dict[str, Any]:
         # The history is written as the handlers left it, scores included: the score stream
         # is not what this measures, so it does not run on it.
         stack.provisioned.stream_triggers.clear()
-        table = Table(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+        table = DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
         table.put_many(_history(members, weeks))
         read_items: Counter[str] = Counter()
 
@@ -268,13 +268,13 @@ def digest_build(runs: int = 300) -> float:
     from pathlib import Path
 
     from palabre.digest.mail import compose_digest
-    from palabre.sending.prompt_mail import Sender
+    from palabre.mail.personal import Letterhead
 
     templates = Path(__file__).resolve().parents[1] / "templates"
     members = _members()
     edition = _edition(members)
     links = Links("https://palabre.example.com", Signer(["k" * 64]))
-    sender = Sender("Bench", "palabre@example.com", templates)
+    sender = Letterhead("Bench", "palabre@example.com", templates)
     now = datetime(2026, 12, 7, 7, tzinfo=UTC)
     compose_digest(edition, members[50], 120, 4, links, sender, now).as_bytes()  # warm
     samples = []

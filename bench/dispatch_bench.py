@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from palabre.core.jobs import JobKind, JobQueue
+from palabre.core.directory import Directory
+from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import send_instant
 from palabre.core.models import Audience, Member, Theme
 from palabre.core.tokens import Signer
-from palabre.imports.roster import Directory
-from palabre.sending.prompt_mail import Sender, compose
+from palabre.mail.personal import Letterhead
+from palabre.queue import JobQueue
+from palabre.sending.prompt_mail import compose
 from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
 
@@ -52,7 +54,7 @@ def _members(count: int) -> list[Member]:
 def email_build_seconds(runs: int = 400) -> float:
     """Render (Jinja2, CSS already inlined in the template) + sign the links + MIME bytes."""
     links = Links("https://palabre.example.com", Signer(["k" * 64]))
-    sender = Sender("Bench", "palabre@example.com", TEMPLATES)
+    sender = Letterhead("Bench", "palabre@example.com", TEMPLATES)
     members = _members(runs)
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     compose(JobKind.PROMPT, THEME, members[0], links, sender, now).as_bytes()  # warm caches
@@ -64,20 +66,33 @@ def email_build_seconds(runs: int = 400) -> float:
     return statistics.median(samples)
 
 
+class CountingSqs:
+    """SendMessageBatch that only counts: the bench measures the scheduler's own work."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.messages = 0
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls += 1
+        self.messages += len(Entries)
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
+
 def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
-    from bench.fakes import CountingSqs, MemoryDispatchStore, MemoryTable
     from palabre.dispatch.dispatcher import Dispatcher
+    from palabre.store.dispatch import DispatchStore
+    from tests.fakes import FakeTable
 
     members = _members(recipients)
     directory = Directory.of(members)
     items = [member_item(m) for m in members]
     items.extend(directory_items(directory, "bench"))
     items.append(theme_item(THEME))
-    table = MemoryTable(items)
+    table = FakeTable(items)
     sqs = CountingSqs()
-    store = MemoryDispatchStore()
-    store.open(THEME.id, datetime(2026, 11, 30, tzinfo=UTC))
-    dispatcher = Dispatcher(table, JobQueue(sqs, "bench-queue"), store=store)  # type: ignore[arg-type]
+    DispatchStore(table).open(THEME.id, datetime(2026, 11, 30, tzinfo=UTC))
+    dispatcher = Dispatcher(table, JobQueue(sqs, "bench-queue"))  # type: ignore[arg-type]
     # The latest morning of the audience (Montreal): every group is due at once.
     now = max(send_instant(THEME, ZoneInfo(z)) for z in set(ZONES))
     # A Lambda runs the scheduler in its own process: the heap earlier measurements left

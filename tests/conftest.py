@@ -4,6 +4,7 @@ HTTP and a real browser), infra (the translated template)."""
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +44,21 @@ def _refuse_scan(**_: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_scan() -> Iterator[None]:
     """Every client the handlers and the domain take from palabre.aws refuses Scan, in
     every test: no production path may scan the table (tests read it back with their own
     clients)."""
     import palabre.aws
 
-    original = palabre.aws.client
-
-    def client(service: str) -> Any:
-        made = original(service)
+    def refuse_scan(service: str, client: Any) -> None:
         if service == "dynamodb":
-            made.meta.events.register_first(
+            client.meta.events.register_first(
                 "before-call.dynamodb.Scan", _refuse_scan, unique_id="palabre-no-scan"
             )
-        return made
 
-    client.cache_clear = original.cache_clear  # type: ignore[attr-defined]
-    monkeypatch.setattr(palabre.aws, "client", client)
+    remove = palabre.aws.on_every_client(refuse_scan)
+    yield
+    remove()
 
 
 @pytest.fixture(autouse=True)

@@ -101,14 +101,14 @@ def _file(text: str) -> Path:
 
 
 def _timezone(text: str) -> str:
-    from palabre.imports.cells import Invalid, timezone
+    from palabre.core.zones import known_zone
 
-    try:
-        return timezone(text)
-    except Invalid:
+    name = known_zone(text)
+    if name is None:
         raise argparse.ArgumentTypeError(
             f"unknown timezone {text!r}; use an IANA name such as Europe/Paris"
-        ) from None
+        )
+    return name
 
 
 def _instant(text: str) -> datetime:
@@ -130,9 +130,9 @@ def _defaults() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace) -> int:
+    from palabre.core.directory import Directory
     from palabre.core.i18n import translations
     from palabre.imports.importer import Organisation, validate_file
-    from palabre.imports.roster import Directory
     from palabre.mail.render import render
 
     defaults = _defaults()

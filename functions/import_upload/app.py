@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import QueueSettings
+from palabre.config import ImportSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.wiring import upload_handler
@@ -17,7 +17,7 @@ from palabre.wiring import upload_handler
 @logger.inject_lambda_context
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
-    uploads = upload_handler(QueueSettings.from_env())
+    uploads = upload_handler(ImportSettings.from_env())
     reports = {}
     for record in event.records:
         key = unquote_plus(record.s3.get_object.key)

@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import QueueSettings
+from palabre.config import DispatchSettings
 from palabre.core.local_time import ScheduledEvent
 from palabre.observability import logger, metrics
 from palabre.wiring import dispatcher
@@ -16,7 +16,7 @@ from palabre.wiring import dispatcher
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tick = ScheduledEvent.model_validate(event)
-    settings = QueueSettings.from_env()
+    settings = DispatchSettings.from_env()
     report = dispatcher(
         settings, time_left=lambda: context.get_remaining_time_in_millis() / 1000
     ).tick(tick.time)

@@ -9,10 +9,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import Settings
+from palabre.config import ScoreSettings
 from palabre.core import clock
+from palabre.core.points import Change
 from palabre.observability import logger, metrics
-from palabre.scoring.awards import Change, change_of
+from palabre.scoring.awards import change_of
 from palabre.store.table import from_dynamo
 from palabre.wiring import score_keeper
 
@@ -22,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    keeper = score_keeper(Settings.from_env())
+    keeper = score_keeper(ScoreSettings.from_env())
     changes: list[Change] = []
 
     def record_handler(record: DynamoDBRecord) -> None:

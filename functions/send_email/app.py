@@ -8,18 +8,27 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models.sqs import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from palabre import aws
-from palabre.config import LinkSettings
+from palabre.config import SenderSettings
 from palabre.core import clock
 from palabre.core.jobs import Job
+from palabre.mail.outbox import QuotaExhausted
 from palabre.observability import logger, metrics
-from palabre.sending.sender import QuotaExhausted
 from palabre.wiring import job_sender
 
-processor = BatchProcessor(event_type=EventType.SQS)
+
+class JobRecord(SqsRecordModel):
+    """A message of the send queue: its body is one job. A body that is no job fails
+    its record alone, which the queue retries, then parks in its dead-letter queue."""
+
+    body: Json[Job]  # type: ignore[assignment]  # a parsed job where the model has text
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
 # SES's daily quota is a rolling 24 hours: a job refused for it waits this long before
 # its next try, so its few receives (the queue's maxReceiveCount) outlast the quota.
 QUOTA_BACKOFF_SECONDS = 6 * 3600
@@ -28,20 +37,21 @@ QUOTA_BACKOFF_SECONDS = 6 * 3600
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    sender = job_sender(LinkSettings.from_env())
-    waiting: list[SQSRecord] = []
+    sender = job_sender(SenderSettings.from_env())
+    waiting: list[JobRecord] = []
 
-    def record_handler(record: SQSRecord) -> str:
+    def record_handler(record: JobRecord) -> str:
         if waiting:
             waiting.append(record)  # the quota is spent: leave the rest queued, untried
             raise QuotaExhausted("daily quota already reached in this batch")
-        job = Job.model_validate_json(record.body)
         try:
-            delivery = sender.deliver(job, clock.now())
+            delivery = sender.deliver(record.body, clock.now())
         except QuotaExhausted:
             waiting.append(record)
             raise
         metrics.add_metric(name=f"Delivery_{delivery.outcome}", unit=MetricUnit.Count, value=1)
+        if delivery.reason is not None:
+            metrics.add_metric(name=f"Skipped_{delivery.reason}", unit=MetricUnit.Count, value=1)
         return delivery.outcome.value
 
     try:
@@ -54,8 +64,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             _postpone(waiting)
 
 
-def _postpone(records: list[SQSRecord]) -> None:
-    account, name = records[0].event_source_arn.rsplit(":", 2)[1:]
+def _postpone(records: list[JobRecord]) -> None:
+    account, name = records[0].eventSourceARN.rsplit(":", 2)[1:]
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
     for start in range(0, len(records), 10):
@@ -64,7 +74,7 @@ def _postpone(records: list[SQSRecord]) -> None:
             Entries=[
                 {
                     "Id": str(i),
-                    "ReceiptHandle": r.receipt_handle,
+                    "ReceiptHandle": r.receiptHandle,
                     "VisibilityTimeout": QUOTA_BACKOFF_SECONDS,
                 }
                 for i, r in enumerate(records[start : start + 10])

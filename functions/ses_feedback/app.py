@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.bounces.feedback import suppress, suppressions_in
-from palabre.config import Settings
+from palabre.config import FeedbackSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.wiring import table
@@ -17,7 +17,7 @@ from palabre.wiring import table
 @logger.inject_lambda_context
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    store = table(Settings.from_env())
+    store = table(FeedbackSettings.from_env())
     suppressed = []
     for record in event.records:
         for suppression in suppressions_in(record.sns.message):

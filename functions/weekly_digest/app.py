@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import QueueSettings
+from palabre.config import DigestSettings
 from palabre.core.local_time import ScheduledEvent
 from palabre.observability import logger, metrics
 from palabre.wiring import digest_builder
@@ -16,6 +16,6 @@ from palabre.wiring import digest_builder
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled = ScheduledEvent.model_validate(event)
-    run = digest_builder(QueueSettings.from_env()).run(scheduled.time)
+    run = digest_builder(DigestSettings.from_env()).run(scheduled.time)
     metrics.add_metric(name="DigestsQueued", unit=MetricUnit.Count, value=run.digests)
     return asdict(run)

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+import palabre.aws
 from palabre.core.models import member_id
+from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from palabre_cli.local.clock import LocalClock
 from palabre_cli.local.stack import REGION, LocalStack
@@ -92,6 +94,12 @@ def put_member_item(stack: LocalStack, address: str, sk: str, **fields: str) -> 
         Item={"PK": {"S": f"MEMBER#{member_id(address)}"}, "SK": {"S": sk}}
         | {k: {"S": v} for k, v in fields.items()},
     )
+
+
+def handlers_table(stack: LocalStack) -> DynamoTable:
+    """The table as the handlers reach it (their client, their IAM check): what a test
+    wraps to make it fail or wait, then hands to the handlers with wiring.override."""
+    return DynamoTable(palabre.aws.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
 
 
 def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:

@@ -11,8 +11,10 @@ import pytest
 import palabre.aws
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
+from palabre.wiring import Adapters, override
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent
+from tests.doubles import Intercepted, once
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, handlers_table, sent
 from tests.functional.test_dispatch import LEA
 
 HUGO = "hugo.bernard@demo.palabre.example"
@@ -221,26 +223,22 @@ def test_every_bad_link_gets_the_same_plain_404(org: LocalStack) -> None:
 
 
 def test_an_answer_saved_between_the_read_and_the_write_is_kept_and_shown(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+    org: LocalStack,
 ) -> None:
-    from palabre.answers.answers import Answers
-
     path = link_of(org, LEA)
-    real_open = Answers.open
-
-    def open_then_the_other_window_saves(self: Answers, token: str, now: datetime) -> Any:
-        view = real_open(self, token, now)  # no answer yet
-        monkeypatch.setattr(Answers, "open", real_open)
-        assert post(org, path, answer="Depuis le téléphone.", version="0")[0] == 200
-        return view
-
-    monkeypatch.setattr(Answers, "open", open_then_the_other_window_saves)
     calls: Counter[str] = Counter()
     palabre.aws.client("dynamodb").meta.events.register(
         "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
     )
 
-    status, _, page = post(org, path, answer="Depuis l'ordinateur.", version="0")
+    def the_other_window_saves() -> None:
+        with override(Adapters(table=handlers_table(org))):
+            assert post(org, path, answer="Depuis le téléphone.", version="0")[0] == 200
+
+    # The computer's window read the answer (none yet); the phone's saves before it writes
+    table = Intercepted(handlers_table(org), update=once(the_other_window_saves))
+    with override(Adapters(table=table)):
+        status, _, page = post(org, path, answer="Depuis l'ordinateur.", version="0")
 
     assert status == 409
     assert '<div class="answer-text">Depuis le téléphone.</div>' in page  # what the write found

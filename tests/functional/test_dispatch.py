@@ -13,19 +13,20 @@ import yaml
 from botocore.exceptions import ClientError
 from icalendar import Calendar
 
+import palabre.aws
 import palabre.dispatch.dispatcher
-from palabre.core.jobs import QueueError
 from palabre.core.models import member_id
-from palabre.dispatch.dispatcher import DispatchStore, iso
-from palabre.mail.outbox import Outbox
-from palabre.sending.sender import JobSender
-from palabre.store.table import Table
+from palabre.store.dispatch import DispatchStore, iso
+from palabre.store.table import DynamoTable
+from palabre.wiring import Adapters, override
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
+from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
     START,
     dynamodb_item,
+    handlers_table,
     put_member_item,
     sent,
     tick,
@@ -188,20 +189,19 @@ def test_a_tick_that_fails_mid_group_resumes_where_it_stopped(
     org: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(palabre.dispatch.dispatcher, "PAGE", 5)  # Paris members: 4 pages
-    real = palabre.dispatch.dispatcher.JobQueue.send
     calls = {"n": 0}
 
-    def flaky(self: Any, jobs: Any) -> int:
+    def third_page_refused(*_: Any, **__: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
-            raise QueueError("SQS unavailable")
-        return real(self, jobs)
+            raise aws_error("ServiceUnavailable", "SQS unavailable", "SendMessageBatch")
 
-    monkeypatch.setattr(palabre.dispatch.dispatcher.JobQueue, "send", flaky)
+    sqs = Intercepted(palabre.aws.client("sqs"), send_message_batch=third_page_refused)
 
     org.clock.move_to(PARIS_MORNING)
-    failed = org.runtime.invoke("SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()})
-    assert failed.error["errorType"] == "QueueError"
+    with override(Adapters(sqs=sqs)):
+        failed = org.runtime.invoke("SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()})
+    assert failed.error["errorType"] == "ClientError"
     tick(org, datetime.fromisoformat("2026-12-01T09:05:00+01:00"))  # after the lease
 
     members = Counter(j["member"] for j in queued(org))
@@ -254,21 +254,18 @@ def test_english_members_read_english(org: LocalStack) -> None:
     assert "Hello Sarah," in message.get_body(("plain",)).get_content()
 
 
-def test_emails_go_through_the_configuration_set(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_emails_go_through_the_configuration_set(org: LocalStack) -> None:
     requests: list[dict[str, Any]] = []
-    real = Outbox.send
+    ses = Intercepted(
+        palabre.aws.client("sesv2"), send_email=lambda **request: requests.append(request)
+    )
 
-    def spy(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
-        requests.append({"configuration_set": self.configuration_set, **kwargs})
-        return real(self, message, **kwargs)
+    with override(Adapters(sesv2=ses)):
+        org.advance_to(TOKYO_MORNING)
 
-    monkeypatch.setattr(Outbox, "send", spy)
-    org.advance_to(TOKYO_MORNING)
     expected = org.provisioned.physical["MailConfigurationSet"]
-    assert requests == [
-        {"configuration_set": expected, "tags": {"kind": "prompt", "theme": "demo-1"}}
+    assert [(r["ConfigurationSetName"], r["EmailTags"]) for r in requests] == [
+        (expected, [{"Name": "kind", "Value": "prompt"}, {"Name": "theme", "Value": "demo-1"}])
     ]
 
 
@@ -285,24 +282,21 @@ def test_a_job_delivered_twice_sends_one_email(org: LocalStack) -> None:
 
 
 def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+    org: LocalStack,
 ) -> None:
-    # Given the function dies right after SES accepted the message
-    real = JobSender._record
-    crashes = {"left": 1}
-
-    def crash_once(self: JobSender, *args: Any, **kwargs: Any) -> None:
-        if crashes["left"]:
-            crashes["left"] -= 1
-            raise RuntimeError("the container was killed")
-        real(self, *args, **kwargs)
-
-    monkeypatch.setattr(JobSender, "_record", crash_once)
+    # Given the function dies right after SES accepted the message, as it writes the record
+    killed = failing(
+        RuntimeError("the container was killed"),
+        times=1,
+        when=lambda item, **_: item["SK"].startswith("PROMPT#"),
+    )
+    table = Intercepted(handlers_table(org), put=killed)
     url = org.provisioned.queues["SendQueue"].url
     body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
     org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
 
-    org.drain()
+    with override(Adapters(table=table)):
+        org.drain()
     # Léa has the email; no record says so, and the job is still in the queue, hidden
     assert recipients(org)[LEA] == 1
     assert prompt_record(org, LEA) == {}
@@ -325,31 +319,27 @@ def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
     assert recipients(org)[LEA] == 2
 
 
-def _ses_error(code: str, message: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}}, "SendEmail")
+_ses_error = aws_error
+THROTTLED = aws_error("TooManyRequestsException", "Maximum sending rate exceeded.")
 
 
-def test_ses_throttling_is_retried_through_the_queue(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = Outbox.send
-    refusals = {"left": 2}
+def ses_refusing(error: ClientError, times: int | None = None) -> Adapters:
+    """The handlers' SES client, refusing the first `times` sends (or every one)."""
+    return Adapters(
+        sesv2=Intercepted(palabre.aws.client("sesv2"), send_email=failing(error, times))
+    )
 
-    def throttled(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
-        if refusals["left"]:
-            refusals["left"] -= 1
-            raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
-        return real(self, message, **kwargs)
 
-    monkeypatch.setattr(Outbox, "send", throttled)
+def test_ses_throttling_is_retried_through_the_queue(org: LocalStack) -> None:
     url = org.provisioned.queues["SendQueue"].url
     body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
     org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
 
-    ran = org.drain()
-    assert sent(org) == []  # refused: the job waits for its visibility timeout
-    for _ in range(2):
-        ran += org.advance_to(org.clock() + VISIBILITY)
+    with override(ses_refusing(THROTTLED, times=2)):
+        ran = org.drain()
+        assert sent(org) == []  # refused: the job waits for its visibility timeout
+        for _ in range(2):
+            ran += org.advance_to(org.clock() + VISIBILITY)
 
     assert recipients(org) == Counter({LEA: 1})
     # A batch whose every record failed is an error for Lambda: back to the queue, twice
@@ -363,19 +353,14 @@ def test_ses_throttling_is_retried_through_the_queue(
     assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
 
 
-def test_persistent_throttling_parks_the_job_it_never_drops_it(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def always(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
-        raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
-
-    monkeypatch.setattr(Outbox, "send", always)
+def test_persistent_throttling_parks_the_job_it_never_drops_it(org: LocalStack) -> None:
     url = org.provisioned.queues["SendQueue"].url
     body = json.dumps({"job": "prompt", "theme": "demo-1", "member": member_id(LEA)})
     org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
 
-    for _ in range(6):  # maxReceiveCount is 5
-        org.advance_to(org.clock() + VISIBILITY)
+    with override(ses_refusing(THROTTLED)):
+        for _ in range(6):  # maxReceiveCount is 5
+            org.advance_to(org.clock() + VISIBILITY)
 
     dlq = org.provisioned.queues["SendDeadLetterQueue"].url
     [parked] = org.client("sqs").receive_message(QueueUrl=dlq)["Messages"]
@@ -393,40 +378,39 @@ def test_persistent_throttling_parks_the_job_it_never_drops_it(
     ids=["throttling-code", "limit-code"],
 )
 def test_a_spent_daily_quota_leaves_the_rest_queued_for_hours(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch, refusal: ClientError
+    org: LocalStack, refusal: ClientError
 ) -> None:
     attempts = {"n": 0}
-    real = Outbox.send
 
-    def quota(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
+    def quota(**_: Any) -> None:
         attempts["n"] += 1
         if attempts["n"] <= 2:
             raise refusal
-        return real(self, message, **kwargs)
 
-    monkeypatch.setattr(Outbox, "send", quota)
+    ses = Intercepted(palabre.aws.client("sesv2"), send_email=quota)
     tick(org, PARIS_MORNING)  # 17 jobs queued
 
-    org.drain()
+    with override(Adapters(sesv2=ses)):
+        org.drain()
 
-    # SES was asked once per batch, and every job still waits in the queue, hidden
-    assert attempts["n"] == 2  # two batches of up to ten
-    queue = org.provisioned.queues["SendQueue"].url
-    attributes = org.client("sqs").get_queue_attributes(
-        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "17"
-    # ... for hours, not for the queue's visibility timeout: nothing is tried meanwhile
-    for _ in range(10):
-        org.advance_to(org.clock() + VISIBILITY)
-    assert attempts["n"] == 2
-    dlq = org.provisioned.queues["SendDeadLetterQueue"].url
-    assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
-    assert sent(org) == []
+        # SES was asked once per batch, and every job still waits in the queue, hidden
+        assert attempts["n"] == 2  # two batches of up to ten
+        queue = org.provisioned.queues["SendQueue"].url
+        attributes = org.client("sqs").get_queue_attributes(
+            QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "17"
+        # ... for hours, not for the queue's visibility timeout: nothing is tried meanwhile
+        for _ in range(10):
+            org.advance_to(org.clock() + VISIBILITY)
+        assert attempts["n"] == 2
+        dlq = org.provisioned.queues["SendDeadLetterQueue"].url
+        assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
+        assert sent(org) == []
 
-    # Once the postponement is over, every job goes out, once: none was lost (later
-    # timezones' groups have come due meanwhile, hence "at least")
-    org.advance_to(org.clock() + timedelta(hours=6))
+        # Once the postponement is over, every job goes out, once: none was lost (later
+        # timezones' groups have come due meanwhile, hence "at least")
+        org.advance_to(org.clock() + timedelta(hours=6))
     everyone = recipients(org)
     assert len(everyone) >= 17
     assert everyone[LEA] == 1
@@ -672,7 +656,7 @@ def test_a_later_newcomer_never_delays_a_group_already_due_sooner(org: LocalStac
 
 
 def test_a_tick_never_undoes_a_theme_made_due_again_meanwhile(org: LocalStack) -> None:
-    table = Table(org.client("dynamodb"), org.provisioned.tables["PalabreTable"])
+    table = DynamoTable(org.client("dynamodb"), org.provisioned.tables["PalabreTable"])
     store = DispatchStore(table)
     store.open("demo-1", PARIS_MORNING)
     # A tick reads demo-1 due; while it works, a roster import makes it due again sooner

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from palabre.core.directory import Directory
 from palabre.core.models import Member, member_id
-from palabre.imports.roster import Directory
 from palabre.store.members import MemberStore, directory_fields
-from palabre.store.table import Table
+from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import (
@@ -336,7 +336,7 @@ def test_a_directory_of_thousands_of_circles_fits_dynamodbs_item_limit(
         for n in range(20_000)
     ]
     directory = Directory.of(members)
-    table = Table(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+    table = DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
     store = MemberStore(table)
 
     store.save_directory(directory)  # moto refuses an item over 400 KB, as DynamoDB does

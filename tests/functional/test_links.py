@@ -8,11 +8,18 @@ import pytest
 
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
-from palabre.mail.outbox import Outbox
-from palabre.store.table import Table
+from palabre.wiring import Adapters, override
 from palabre_cli.local.stack import LocalStack
-from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, table_items, tick
-from tests.functional.test_dispatch import LEA, _ses_error
+from tests.doubles import Intercepted, failing
+from tests.functional.conftest import (
+    PARIS_MORNING,
+    dynamodb_item,
+    handlers_table,
+    sent,
+    table_items,
+    tick,
+)
+from tests.functional.test_dispatch import LEA, THROTTLED, ses_refusing
 from tests.functional.test_scores import HUGO, answer, score
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -255,15 +262,13 @@ def test_a_transient_bounce_suppresses_nothing(org: LocalStack) -> None:
     assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED") == {}
 
 
-def test_a_bounce_that_fails_to_record_is_parked_then_replayed(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bounce_that_fails_to_record_is_parked_then_replayed(org: LocalStack) -> None:
     complaint = {
         "eventType": "Complaint",
         "complaint": {"complainedRecipients": [{"emailAddress": GABRIEL}]},
     }
-    with monkeypatch.context() as broken:
-        broken.setattr(Table, "put", _refuse)
+    unavailable = failing(RuntimeError("DynamoDB is unavailable"))
+    with override(Adapters(table=Intercepted(handlers_table(org), put=unavailable))):
         _publish(org, complaint)
     tries = [r for r in org.runtime.history if r.function == "SesFeedbackFunction"]
     assert [r.error is not None for r in tries] == [True, True, True]  # Lambda retries twice
@@ -278,23 +283,12 @@ def test_a_bounce_that_fails_to_record_is_parked_then_replayed(
     }
 
 
-def _refuse(*_: Any, **__: Any) -> None:
-    raise RuntimeError("DynamoDB is unavailable")
-
-
 # ---------------------------------------------------------------------------- dead letters
-def test_parked_jobs_are_listed_and_replayed_to_their_queue(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = Outbox.send
-
-    def down(self: Outbox, message: Any, **kwargs: Any) -> str:
-        raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
-
-    monkeypatch.setattr(Outbox, "send", down)
-    tick(org, PARIS_MORNING + timedelta(hours=6))  # London's morning, then Montreal's
-    for _ in range(6):  # five receives, then the dead-letter queue
-        org.advance_to(org.clock() + timedelta(minutes=4))
+def test_parked_jobs_are_listed_and_replayed_to_their_queue(org: LocalStack) -> None:
+    with override(ses_refusing(THROTTLED)):
+        tick(org, PARIS_MORNING + timedelta(hours=6))  # London's morning, then Montreal's
+        for _ in range(6):  # five receives, then the dead-letter queue
+            org.advance_to(org.clock() + timedelta(minutes=4))
     dead = org.dead_letters()
     parked = dead.peek("SendDeadLetterQueue")
     assert sorted(p["body"]["member"] for p in parked) == sorted(
@@ -304,8 +298,7 @@ def test_parked_jobs_are_listed_and_replayed_to_their_queue(
     again = dead.peek("SendDeadLetterQueue")
     assert [(p["id"], p["body"]) for p in again] == [(p["id"], p["body"]) for p in parked]
 
-    monkeypatch.setattr(Outbox, "send", real)  # SES is back
-    result = dead.replay("SendDeadLetterQueue")
+    result = dead.replay("SendDeadLetterQueue")  # SES is back
     org.drain()
 
     assert sorted(result["replayed"]) == sorted(p["id"] for p in parked)

@@ -15,19 +15,19 @@ from typing import Any
 import pytest
 
 import palabre.aws
-import palabre.scoring.awards
 import palabre.wiring
-from palabre.core.jobs import BATCH, Job, JobKind, JobQueue, QueueError
+from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.models import member_id
 from palabre.core.tokens import InvalidToken, Purpose, Signer
-from palabre.dispatch.dispatcher import Dispatcher
-from palabre.mail.outbox import Outbox
-from palabre.sending.sender import JobSender
+from palabre.queue import BATCH, JobQueue, QueueError
+from palabre.wiring import Adapters, override
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
+from tests.doubles import Intercepted, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
     dynamodb_item,
+    handlers_table,
     make_stack,
     sent,
     table_items,
@@ -63,7 +63,9 @@ def send_jobs(stack: LocalStack, *addresses: str) -> None:
         Entries=[
             {
                 "Id": str(n),
-                "MessageBody": Job(job="prompt", theme="demo-1", member=member_id(a)).body(),
+                "MessageBody": ThemeJob(
+                    job=JobKind.PROMPT, theme="demo-1", member=member_id(a)
+                ).body(),
             }
             for n, a in enumerate(addresses)
         ],
@@ -76,33 +78,27 @@ def answer_path(message: EmailMessage) -> str:
 
 
 # ---------------------------------------------------------------------------- SQS trigger
-def test_a_partial_batch_failure_retries_only_the_failed_job(
-    imported: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_send, real_deliver = Outbox.send, JobSender.deliver
-    delivered: list[str] = []
+def test_a_partial_batch_failure_retries_only_the_failed_job(imported: LocalStack) -> None:
+    tried: list[str] = []
 
-    def throttled_for_lea(self: Outbox, message: EmailMessage, **kwargs: Any) -> str:
-        if message["To"] == LEA and delivered.count(member_id(LEA)) == 1:  # her first try
+    def throttled_for_lea(**request: Any) -> None:
+        [recipient] = request["Destination"]["ToAddresses"]
+        tried.append(recipient)
+        if recipient == LEA and tried.count(LEA) == 1:  # her first try
             raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
-        return real_send(self, message, **kwargs)
 
-    def spy(self: JobSender, job: Job, now: datetime) -> Any:
-        delivered.append(job.member)
-        return real_deliver(self, job, now)
-
-    monkeypatch.setattr(Outbox, "send", throttled_for_lea)
-    monkeypatch.setattr(JobSender, "deliver", spy)
+    ses = Intercepted(palabre.aws.client("sesv2"), send_email=throttled_for_lea)
     send_jobs(imported, LEA, HUGO)
 
-    [first] = [r for r in imported.drain() if r.function == "SendEmailFunction"]
-    assert first.error is None, first.error
-    assert len(first.result["batchItemFailures"]) == 1  # one batch of two, one failed
-    assert Counter(m["To"] for m in sent(imported)) == Counter({HUGO: 1})
+    with override(Adapters(sesv2=ses)):
+        [first] = [r for r in imported.drain() if r.function == "SendEmailFunction"]
+        assert first.error is None, first.error
+        assert len(first.result["batchItemFailures"]) == 1  # one batch of two, one failed
+        assert Counter(m["To"] for m in sent(imported)) == Counter({HUGO: 1})
 
-    # After the visibility timeout only Léa's job comes back: Hugo's was deleted
-    imported.advance_to(imported.clock() + VISIBILITY)
-    assert Counter(delivered) == Counter({member_id(LEA): 2, member_id(HUGO): 1})
+        # After the visibility timeout only Léa's job comes back: Hugo's was deleted
+        imported.advance_to(imported.clock() + VISIBILITY)
+    assert Counter(tried) == Counter({LEA: 2, HUGO: 1})
     assert Counter(m["To"] for m in sent(imported)) == Counter({LEA: 1, HUGO: 1})
     assert queued(imported) == []
 
@@ -190,8 +186,8 @@ class StubSqs:
         }
 
 
-def _jobs(count: int) -> list[Job]:
-    return [Job(job=JobKind.PROMPT, theme="t", member=f"m{n:03d}") for n in range(count)]
+def _jobs(count: int) -> list[ThemeJob]:
+    return [ThemeJob(job=JobKind.PROMPT, theme="t", member=f"m{n:03d}") for n in range(count)]
 
 
 def test_jobs_are_sent_ten_per_call() -> None:
@@ -259,20 +255,16 @@ def test_link_keys_are_read_once_and_rotate(org: LocalStack) -> None:
 
 
 # ---------------------------------------------------------------------------- dead letters
-def test_a_parked_schedule_event_replays_to_the_scheduler(
-    imported: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def down(self: Dispatcher, now: datetime) -> Any:
-        raise RuntimeError("DynamoDB unavailable")
-
-    monkeypatch.setattr(Dispatcher, "tick", down)
+def test_a_parked_schedule_event_replays_to_the_scheduler(imported: LocalStack) -> None:
+    unavailable = failing(RuntimeError("DynamoDB unavailable"))
     [schedule] = [
         s for s in imported.provisioned.schedules if s.function == "SchedulePromptsFunction"
     ]
     imported.clock.move_to(TOKYO_MORNING)
-    failed = imported._fire(schedule.name, TOKYO_MORNING.astimezone(UTC))  # retried, parked
+    with override(Adapters(table=Intercepted(handlers_table(imported), query=unavailable))):
+        failed = imported._fire(schedule.name, TOKYO_MORNING.astimezone(UTC))  # retried, parked
     assert failed.error is not None
-    monkeypatch.undo()  # DynamoDB is back
+    # DynamoDB is back
     dead = imported.dead_letters()
     [parked] = dead.peek("ScheduleFailureQueue")
     assert parked["body"] == {"time": "2026-12-01T00:00:00Z"}
@@ -289,19 +281,15 @@ def test_a_parked_schedule_event_replays_to_the_scheduler(
     assert dead.peek("ScheduleFailureQueue") == []
 
 
-def test_a_parked_score_batch_replays_and_is_scored(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def down(self: Any, changes: Any, now: datetime) -> Any:
-        raise RuntimeError("DynamoDB unavailable")
-
-    monkeypatch.setattr(palabre.scoring.awards.ScoreKeeper, "apply", down)
-    answer(org, LEA, "Un tour de table chaque lundi.")
-    org.drain()  # retried, then parked
+def test_a_parked_score_batch_replays_and_is_scored(org: LocalStack) -> None:
+    # Only the score stream writes transactions: it alone finds DynamoDB unavailable
+    unavailable = failing(RuntimeError("DynamoDB unavailable"))
+    with override(Adapters(table=Intercepted(handlers_table(org), transact=unavailable))):
+        answer(org, LEA, "Un tour de table chaque lundi.")
+        org.drain()  # retried, then parked
     award = "AWARD#answer#demo-1"
     assert dynamodb_item(org, f"MEMBER#{member_id(LEA)}", award) == {}
     assert score(org, LEA)["points"] == {"N": "0"}
-    monkeypatch.undo()
     dead = org.dead_letters()
     assert len(dead.peek("ScoreFailureQueue")) == 1
 

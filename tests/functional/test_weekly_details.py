@@ -20,7 +20,7 @@ import palabre.core.clock
 import palabre.wiring
 from palabre.core.models import group_key, member_id
 from palabre.store import keys
-from palabre.store.table import Table
+from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from palabre_cli.local.stack import LocalStack
 from tests.functional.conftest import (
@@ -88,7 +88,7 @@ def _skipped_prompt(stack: LocalStack, address: str, theme: str, at: datetime) -
     """The send record of a job the sender skipped (as if from an older audience), found in
     the member's prompt index: the theme was never addressed to them."""
     mid = member_id(address)
-    Table(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"]).put(
+    DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"]).put(
         {
             **keys.prompt(theme, mid),
             "type": "prompt",
@@ -311,7 +311,7 @@ def _older_answers(stack: LocalStack, weeks: int) -> int:
                     "GSI2SK": f"ANSWER#{week}#{theme}#{mid}",
                 }
             )
-    Table(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"]).put_many(items)
+    DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"]).put_many(items)
     stack.drain()  # their scores, as the stream counted them back then
     return len(items)
 

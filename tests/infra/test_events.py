@@ -86,7 +86,7 @@ GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
     "import_upload": _given_uploads,
     "schedule_prompts": _given_calendar,
     "send_email": _given_calendar,
-    "answer_api": _given_a_sent_prompt,
+    "personal_links": _given_a_sent_prompt,
     "weekly_digest": _given_calendar,
 }
 
@@ -115,7 +115,7 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
     if path.name == "download-export.json":  # to a fresh presigned URL of the file
         assert invocation.result["statusCode"] == 302
         assert "/exports/2026-W49/answers.csv?" in invocation.result["headers"]["Location"]
-    elif path.parent.name == "answer_api":
+    elif path.parent.name == "personal_links":
         assert invocation.result["statusCode"] == 200, invocation.result["body"]
     if path.name == "submit-answer.json":  # a base64 body, as API Gateway may send it
         stored = dynamodb_item(

@@ -5,13 +5,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from palabre.core.directory import Directory
 from palabre.core.i18n import translations
 from palabre.core.models import Audience, Member, Role, Theme, ThemeKind
 from palabre.imports.importer import Organisation
-from palabre.imports.roster import Directory
 from palabre.store.members import MemberStore
 from palabre.store.themes import ThemeStore
-from tests.unit.fakes import FakeTable
+from tests.fakes import FakeTable
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent / "corpus"

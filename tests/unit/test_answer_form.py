@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from palabre.answers import answers
-from palabre.answers.answers import MAX_ANSWER, AnswerForm, AnswerInvalid, parse_form
-from palabre.core.i18n import translations
+from palabre.answers.answers import MAX_ANSWER, AnswerForm, parse_form
+from palabre.core.i18n import Translatable, translations
 from palabre.core.local_time import iso_week
 from palabre.core.models import Visibility
 
@@ -36,8 +36,8 @@ def posted(answer: str | None = None, visibility: str | None = None) -> dict[str
     return fields
 
 
-def refusal(fields: dict[str, list[str]]) -> AnswerInvalid:
-    with pytest.raises(AnswerInvalid) as raised:
+def refusal(fields: dict[str, list[str]]) -> Translatable:
+    with pytest.raises(Translatable) as raised:
         parse_form(fields)
     return raised.value
 
@@ -160,7 +160,7 @@ def test_whatever_is_posted_is_either_a_clean_answer_or_a_known_refusal(text: st
     controls = [c for c in cleaned if unicodedata.category(c) == "Cc" and c not in "\n\t"]
     try:
         form = parse_form(posted(text))
-    except AnswerInvalid as error:
+    except Translatable as error:
         refused = error
     else:
         assert form.answer == cleaned

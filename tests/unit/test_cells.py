@@ -1,14 +1,15 @@
 """One cell at a time: dates, times, date-times, timezones, numbers, text, formulas, headers."""
 
+import gettext
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from palabre.core.i18n import Translatable
 from palabre.core.text import fold, strip_accents
 from palabre.imports.cells import (
-    Invalid,
     calendar_date,
     clock_time,
     integer,
@@ -26,10 +27,9 @@ NO_SUCH_TIME = "There is no such time."
 
 def _refused(parse: Callable[[Value], object], value: Value) -> str:
     """The English message `parse` refuses `value` with."""
-    with pytest.raises(Invalid) as raised:
+    with pytest.raises(Translatable) as raised:
         parse(value)
-    invalid = raised.value
-    return invalid.message % invalid.params if invalid.params else invalid.message
+    return raised.value.text(gettext.NullTranslations())
 
 
 # ---------------------------------------------------------------------------- dates

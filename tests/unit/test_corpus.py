@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from palabre.imports.importer import Importer, validate_file
 from palabre.imports.report import ImportReport, Kind
 from palabre.imports.tabular import MAX_BYTES, MAX_ROWS
+from tests.fakes import FakeTable
 from tests.unit.examples import CORPUS, EN, FR, NOW, ORG, TODAY, populated_table
-from tests.unit.fakes import FakeTable
 
 MALFORMED = CORPUS / "malformed"
 

@@ -17,16 +17,9 @@ from hypothesis import strategies as st
 
 from palabre.core.local_time import iso_week
 from palabre.core.models import Audience, Theme, Visibility
-from palabre.digest.builder import (
-    TOP,
-    DigestAnswer,
-    Week,
-    _by_theme,
-    _top,
-    csv_bytes,
-    edition_key,
-    safe_cell,
-)
+from palabre.digest.builder import TOP, _by_theme, _top
+from palabre.digest.editions import DigestAnswer, Week, edition_key
+from palabre.digest.exports import csv_bytes, safe_cell
 
 PARIS = ZoneInfo("Europe/Paris")
 TOKYO = ZoneInfo("Asia/Tokyo")

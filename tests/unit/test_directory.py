@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 from typing import Any
 
+from palabre.core.directory import Directory
 from palabre.core.models import Member
-from palabre.imports.roster import Directory
 from palabre.store import members as members_module
 from palabre.store.members import MemberStore, directory_fields, directory_items
-from tests.unit.fakes import FakeTable
+from tests.fakes import FakeTable
 
 
 def _members(n: int) -> list[Member]:

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind
 from palabre.core.models import Audience, Member, Role, Theme
-from palabre.dispatch.dispatcher import Group, iso, plan
-from palabre.imports.roster import Directory
+from palabre.dispatch.plan import AudienceGroup as Group
+from palabre.dispatch.plan import plan
+from palabre.store.dispatch import iso
 
 PROMPT, REMINDER = JobKind.PROMPT, JobKind.REMINDER
 

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from palabre import wiring
-from palabre.digest.builder import Edition, Rate, edition_key
-from palabre.sending.sender import Editions
+from palabre.digest.editions import Edition, Editions, Rate, edition_key
 
 
 class NoSuchKey(Exception):

@@ -1,34 +1,28 @@
 """CSS is inlined into each email template once, when Jinja first loads it: never per
-recipient (journey 2's sender renders thousands of prompts per container)."""
+recipient (the sender renders thousands of prompts per container)."""
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
-
-import pytest
 
 import palabre.mail.render as render
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.tokens import Signer
-from palabre.sending.prompt_mail import Sender, compose
+from palabre.mail.personal import Letterhead
+from palabre.sending.prompt_mail import compose
+from tests.doubles import Intercepted
 from tests.unit.examples import CALENDAR, ROSTER, TEMPLATES
 
 
-def test_css_is_inlined_once_per_template_and_language_not_per_recipient(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_css_is_inlined_once_per_template_and_language_not_per_recipient() -> None:
+    # A template's CSS is inlined as its loader loads it: count the loads, per language
     inlined: Counter[str] = Counter()
-    real = render.InliningLoader._inline
-
-    def counting(self: render.InliningLoader, name: str, source: str) -> Any:
-        inlined[name] += 1
-        return real(self, name, source)
-
-    monkeypatch.setattr(render.InliningLoader, "_inline", counting)
     render.environment.cache_clear()  # a fresh container
+    for locale in ("fr", "en"):
+        env = render.environment(TEMPLATES, locale)
+        env.loader = Intercepted(env.loader, load=lambda _env, name, *_: inlined.update([name]))
     links = Links("https://palabre.example.com", Signer(["k" * 64]))
-    sender = Sender("Palabre", "palabre@example.com", TEMPLATES)
+    sender = Letterhead("Palabre", "palabre@example.com", TEMPLATES)
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     members = [m for m in ROSTER if m.role.value != "observer"] * 10  # fr and en readers
     assert {m.locale for m in members} == {"fr", "en"}

@@ -4,14 +4,15 @@ from datetime import timedelta
 
 import pytest
 
+from palabre.core.directory import Directory
 from palabre.core.local_time import earliest_send
 from palabre.core.models import Member, Role
 from palabre.imports.importer import ImportBusy, Importer, validate_file
 from palabre.imports.report import ImportReport, Kind
-from palabre.imports.roster import Directory
 from palabre.store import keys
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.themes import ThemeStore
+from tests.fakes import FakeTable
 from tests.unit.examples import (
     CALENDAR,
     CORPUS,
@@ -25,7 +26,6 @@ from tests.unit.examples import (
     TODAY,
     table_with,
 )
-from tests.unit.fakes import FakeTable
 
 VALID = CORPUS / "valid"
 ROSTERS = ["roster.csv", "roster_fr.csv", "roster.xlsx", "roster.yaml"]

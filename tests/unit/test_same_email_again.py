@@ -11,14 +11,15 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.models import Visibility
 from palabre.core.tokens import InvalidToken, Purpose, Signer
-from palabre.digest.builder import DigestAnswer, DigestTheme, Edition, Rate, Report
+from palabre.digest.editions import DigestAnswer, DigestTheme, Edition, Rate, Report
 from palabre.digest.mail import compose_digest, compose_report
-from palabre.sending.prompt_mail import Sender, compose
+from palabre.mail.personal import Letterhead
+from palabre.sending.prompt_mail import compose
 from tests.unit.examples import CALENDAR, ROSTER, TEMPLATES
 
 SIGNER = Signer(["k" * 64])
 LINKS = Links("https://palabre.example.com", SIGNER)
-SENDER = Sender("Palabre", "palabre@example.com", TEMPLATES)
+SENDER = Letterhead("Palabre", "palabre@example.com", TEMPLATES)
 FIRST = datetime(2026, 12, 7, 7, 0, 0, 400_000, tzinfo=UTC)
 # A second later, and hours later: a crash retried at once, and a job redelivered
 LATER = [FIRST + timedelta(seconds=1), FIRST + timedelta(hours=5, minutes=7, seconds=13)]

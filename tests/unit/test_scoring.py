@@ -1,50 +1,33 @@
-"""Journey 5: what each new item earns, how awards are batched into transactions, exactly
+"""Scores: what each new item earns, how awards are batched into transactions, exactly
 once whatever the retries, streaks and the leaderboard.
 
-The DynamoDB client below is a fake of `transact_write_items` only, written from the
-documented semantics: all or nothing, at most 100 actions and one action per item,
-conditional Puts cancelled with CancellationReasons, SET/ADD updates, and client request
-tokens (the same token with the same request is a no-op, with another request an
-IdempotentParameterMismatchException).
+The keeper runs over the one fake table (tests/fakes.py), whose transactions are held to
+DynamoDB's by the table contract test: all or nothing, at most 100 actions and one
+action per item, conditional Puts cancelled with a reason per action.
 """
 
 import copy
-import re
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from palabre.core.models import group_key
-from palabre.scoring.awards import (
-    TRANSACTION_LIMIT,
-    VOTE_POINTS,
-    Change,
-    PoisonRecord,
-    PromptFact,
-    ScoreKeeper,
-    Standing,
-    StreakState,
-    _items,
-    _size,
-    advance_streak,
-    change_of,
-    chunks,
-    ranked,
-)
-from palabre.store.table import from_dynamo
+from palabre.core.points import VOTE_POINTS, Change, Standing, ranked
+from palabre.core.streaks import PromptFact, StreakState, advance_streak
+from palabre.scoring.awards import PoisonRecord, ScoreKeeper, change_of, chunks
+from palabre.store.scores import TRANSACTION_LIMIT, _actions
+from palabre.store.scores import transaction_size as _size
+from palabre.store.table import Action, Put, TransactionCancelled, Update, from_dynamo
 from tests.conftest import load_event
+from tests.fakes import FakeTable
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-TABLE = "palabre-test"
-_deserialize = TypeDeserializer().deserialize
 
 
 # ---------------------------------------------------------------------------- items
@@ -251,24 +234,23 @@ def test_an_edit_earns_nothing_more() -> None:
     assert outcome.already == 1
 
 
-# ---------------------------------------------------------------------------- _items
-def decoded(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserialize(v) for k, v in value.items()}
+# ---------------------------------------------------------------------------- actions
+def _items(changes: list[Change], now: datetime = NOW) -> list[Action]:
+    return _actions(changes, now)
 
 
-def updates_by_key(items: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict]]:
-    found: dict[tuple[str, str], list[dict]] = {}
-    for item in items:
-        if "Update" in item:
-            key = decoded(item["Update"]["Key"])
-            found.setdefault((key["PK"], key["SK"]), []).append(item["Update"])
+def updates_by_key(actions: list[Action]) -> dict[tuple[str, str], list[Update]]:
+    found: dict[tuple[str, str], list[Update]] = {}
+    for action in actions:
+        if isinstance(action, Update):
+            found.setdefault((action.key["PK"], action.key["SK"]), []).append(action)
     return found
 
 
-def added(update: dict[str, Any]) -> dict[str, int]:
+def added(update: Update) -> dict[str, int]:
     """The numbers an `ADD a :a, b :b` update adds, by attribute name."""
-    values = decoded(update["ExpressionAttributeValues"])
-    clause = update["UpdateExpression"].split("ADD ", 1)[1]
+    values = update.values or {}
+    clause = update.expression.split("ADD ", 1)[1]
     return {
         name: int(values[placeholder])
         for name, placeholder in (part.split() for part in clause.split(","))
@@ -294,21 +276,20 @@ WEEK = [
 def test_items_put_one_conditional_award_per_change() -> None:
     changes = changes_of(*WEEK)
 
-    items = _items(changes, TABLE, NOW)
+    items = _items(changes)
 
-    puts = [i["Put"] for i in items if "Put" in i]
+    puts = [i for i in items if isinstance(i, Put)]
     assert len(puts) == len(changes)
     for put, change in zip(puts, changes, strict=True):
-        award = decoded(put["Item"])
-        assert put["TableName"] == TABLE
-        assert put["ConditionExpression"] == "attribute_not_exists(PK)"
+        award = put.item
+        assert put.condition == "attribute_not_exists(PK)"
         assert (award["PK"], award["SK"]) == (f"MEMBER#{change.member}", f"AWARD#{change.cause}")
         assert award["points"] == change.points
         assert award["at"] == NOW.isoformat()
 
 
 def test_items_write_each_total_once_with_the_summed_deltas() -> None:
-    items = _items(changes_of(*WEEK), TABLE, NOW)
+    items = _items(changes_of(*WEEK))
 
     updates = updates_by_key(items)
 
@@ -341,19 +322,19 @@ def test_items_write_each_total_once_with_the_summed_deltas() -> None:
 
 
 def test_items_keep_the_first_spelling_of_a_group_as_its_display_name() -> None:
-    items = _items(changes_of(*WEEK), TABLE, NOW)
+    items = _items(changes_of(*WEEK))
 
     team = updates_by_key(items)[("BOARD#team", "equipe produit")][0]
 
-    assert team["UpdateExpression"].startswith("SET #name = :name ")
-    assert team["ExpressionAttributeNames"] == {"#name": "name"}
-    assert decoded(team["ExpressionAttributeValues"])[":name"] == "Équipe Produit"
+    assert team.expression.startswith("SET #name = :name ")
+    assert team.names == {"#name": "name"}
+    assert (team.values or {})[":name"] == "Équipe Produit"
 
 
 def test_forty_answers_from_one_team_move_its_total_once_not_forty_times() -> None:
     changes = changes_of(*(answer_item("a", f"m{i}") for i in range(40)))
 
-    items = _items(changes, TABLE, NOW)
+    items = _items(changes)
 
     updates = updates_by_key(items)
     assert len(items) == 40 + 40 + 2 == _size(changes)
@@ -368,7 +349,7 @@ def test_forty_answers_from_one_team_move_its_total_once_not_forty_times() -> No
 def test_a_change_without_team_or_circle_moves_only_the_member() -> None:
     changes = changes_of(prompt_item("a", "obs", team="", circle=""))
 
-    updates = updates_by_key(_items(changes, TABLE, NOW))
+    updates = updates_by_key(_items(changes))
 
     assert set(updates) == {("MEMBER#obs", "SCORE")}
 
@@ -423,7 +404,7 @@ def test_chunks_fit_a_transaction_lose_nothing_and_keep_a_member_together(
     assert Counter(c for part in parts for c in part) == Counter(changes)
     for part in parts:
         assert part
-        assert len(_items(part, TABLE, NOW)) == _size(part) <= TRANSACTION_LIMIT
+        assert len(_items(part)) == _size(part) <= TRANSACTION_LIMIT
     # A member whose changes fit in one transaction has them all in one
     by_member: dict[str, list[Change]] = {}
     for change in changes:
@@ -439,7 +420,7 @@ def test_an_author_with_more_votes_than_a_transaction_holds_is_split_without_los
     parts = chunks(votes)
 
     assert len(parts) > 1
-    assert all(len(_items(p, TABLE, NOW)) <= TRANSACTION_LIMIT for p in parts)
+    assert all(len(_items(p)) <= TRANSACTION_LIMIT for p in parts)
     assert sorted(c.cause for p in parts for c in p) == sorted(c.cause for c in votes)
 
 
@@ -448,147 +429,35 @@ def test_no_change_no_chunk() -> None:
 
 
 # ---------------------------------------------------------------------------- the keeper
-class TransactionCanceledException(ClientError):
-    pass
-
-
-class IdempotentParameterMismatchException(ClientError):
-    pass
-
-
-def _error(kind: type[ClientError], message: str, **extra: Any) -> ClientError:
-    return kind(
-        {"Error": {"Code": kind.__name__, "Message": message}, **extra}, "TransactWriteItems"
-    )
-
-
-class FakeDynamoDB:
-    exceptions = SimpleNamespace(
-        TransactionCanceledException=TransactionCanceledException,
-        IdempotentParameterMismatchException=IdempotentParameterMismatchException,
-    )
+class ContendedTable(FakeTable):
+    """Another shard's batch commits on the same totals during the next `conflicts` calls."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.tokens: dict[str, list[dict[str, Any]]] = {}
+        super().__init__()
         self.conflicts = 0
-        """how many next calls another writer's transaction collides with"""
         self.calls = 0
 
-    def transact_write_items(
-        self, *, TransactItems: list[dict[str, Any]], ClientRequestToken: str | None = None
-    ) -> dict[str, Any]:
+    def transact(self, actions: Sequence[Action]) -> None:
         self.calls += 1
-        if ClientRequestToken in self.tokens:
-            if self.tokens[ClientRequestToken] != TransactItems:
-                raise _error(IdempotentParameterMismatchException, "token reused")
-            return {}
-        actions = [(verb, body) for item in TransactItems for verb, body in item.items()]
-        keys = [self._key(body) for _, body in actions]
-        if len(actions) > 100 or len(set(keys)) != len(keys):
-            raise ClientError(
-                {"Error": {"Code": "ValidationException", "Message": "bad transaction"}},
-                "TransactWriteItems",
-            )
-        reasons = [
-            self._check(verb, body, key) for (verb, body), key in zip(actions, keys, strict=True)
-        ]
         if self.conflicts:
             self.conflicts -= 1
-            reasons[-1] = "TransactionConflict"
-        if any(r != "None" for r in reasons):
-            raise _error(
-                TransactionCanceledException,
-                f"Transaction cancelled [{', '.join(reasons)}]",
-                CancellationReasons=[{"Code": r} for r in reasons],
-            )
-        for (verb, body), key in zip(actions, keys, strict=True):
-            if verb == "Put":
-                self.items[key] = decoded(body["Item"])
-            else:
-                self._update(self.items.setdefault(key, decoded(body["Key"])), body)
-        if ClientRequestToken is not None:
-            self.tokens[ClientRequestToken] = copy.deepcopy(TransactItems)
-        return {}
-
-    @staticmethod
-    def _key(body: dict[str, Any]) -> tuple[str, str]:
-        key = decoded(body.get("Key") or body["Item"])
-        return key["PK"], key["SK"]
-
-    def _check(self, verb: str, body: dict[str, Any], key: tuple[str, str]) -> str:
-        condition = body.get("ConditionExpression")
-        if condition is None:
-            return "None"
-        if verb != "Put" or condition != "attribute_not_exists(PK)":
-            raise NotImplementedError(condition)
-        return "ConditionalCheckFailed" if key in self.items else "None"
-
-    @staticmethod
-    def _update(item: dict[str, Any], body: dict[str, Any]) -> None:
-        names = body.get("ExpressionAttributeNames", {})
-        values = decoded(body["ExpressionAttributeValues"])
-        clauses = re.findall(r"(SET|ADD) (.+?)(?= SET | ADD |$)", body["UpdateExpression"])
-        for verb, actions in clauses:
-            for action in actions.split(","):
-                if verb == "SET":
-                    name, value = (part.strip() for part in action.split("="))
-                    item[names.get(name, name)] = values[value]
-                else:
-                    name, value = action.split()
-                    item[name] = item.get(name, 0) + values[value]
+            raise TransactionCancelled(["None"] * (len(actions) - 1) + ["TransactionConflict"])
+        super().transact(actions)
 
 
-@dataclass
-class TableOverFake:
-    client: FakeDynamoDB = field(default_factory=FakeDynamoDB)
-    name: str = TABLE
+def keeper_over_fake() -> tuple[ScoreKeeper, ContendedTable]:
+    table = ContendedTable()
+    return ScoreKeeper(table), table
 
 
-def keeper_over_fake() -> tuple[ScoreKeeper, FakeDynamoDB]:
-    table = TableOverFake()
-    return ScoreKeeper(table), table.client  # type: ignore[arg-type]
-
-
-def score(fake: FakeDynamoDB, member: str) -> dict[str, int]:
+def score(fake: FakeTable, member: str) -> dict[str, int]:
     item = fake.items[(f"MEMBER#{member}", "SCORE")]
     return {k: int(item.get(k, 0)) for k in ("points", "answers", "prompts")}
 
 
-def totals(fake: FakeDynamoDB) -> dict[tuple[str, str], dict[str, Any]]:
+def totals(fake: FakeTable) -> dict[tuple[str, str], dict[str, Any]]:
     """Every total (scores, boards, useful counts), without the awards."""
     return {k: v for k, v in fake.items.items() if not k[1].startswith("AWARD#")}
-
-
-def test_the_fake_client_behaves_like_dynamodb_on_what_scoring_relies_on() -> None:
-    fake = FakeDynamoDB()
-    award = {
-        "Put": {
-            "TableName": TABLE,
-            "Item": {"PK": {"S": "MEMBER#lea"}, "SK": {"S": "AWARD#x"}},
-            "ConditionExpression": "attribute_not_exists(PK)",
-        }
-    }
-    total = {
-        "Update": {
-            "TableName": TABLE,
-            "Key": {"PK": {"S": "MEMBER#lea"}, "SK": {"S": "SCORE"}},
-            "UpdateExpression": "ADD points :p",
-            "ExpressionAttributeValues": {":p": {"N": "3"}},
-        }
-    }
-
-    fake.transact_write_items(TransactItems=[award, total])
-    with pytest.raises(TransactionCanceledException) as cancelled:
-        fake.transact_write_items(TransactItems=[award, total])
-
-    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == [
-        "ConditionalCheckFailed",
-        "None",
-    ]
-    assert score(fake, "lea")["points"] == 3  # all or nothing: the second ADD did not land
-    with pytest.raises(ClientError, match="ValidationException"):
-        fake.transact_write_items(TransactItems=[total, total])
 
 
 def test_a_batch_applied_three_times_leaves_every_total_as_after_the_first() -> None:
@@ -598,9 +467,10 @@ def test_a_batch_applied_three_times_leaves_every_total_as_after_the_first() -> 
     first = keeper.apply(batch, NOW)
     after_first = copy.deepcopy(fake.items)
 
-    # When the stream delivers it again a minute later, then again (Lambda retries). Within
-    # ten minutes DynamoDB refuses a client request token reused with another request (the
-    # awards' `at` differs): exactly-once must rest on the conditional awards alone.
+    # When the stream delivers it again a minute later, then again (Lambda retries): the
+    # awards' `at` differs, so exactly-once rests on the conditional awards alone (no
+    # client request token of our own, which DynamoDB would refuse reused within ten
+    # minutes with another request).
     again = [keeper.apply(batch, NOW + timedelta(minutes=m)) for m in (1, 3)]
 
     # Then nothing moved, and every award is reported as already counted

@@ -1,11 +1,12 @@
-"""Settings: the organisation's timezone follows the roster's rule."""
+"""Settings: the organisation's timezone follows the roster's rule; each function reads
+what it needs, and a missing or malformed variable fails loudly."""
 
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from palabre.config import Settings
+from palabre.config import DigestSettings, OrganisationSettings, PagesSettings
 from tests.unit.examples import TEMPLATES
 
 VALID: dict[str, Any] = {
@@ -24,11 +25,32 @@ VALID: dict[str, Any] = {
 
 
 def test_the_timezone_is_read_in_its_canonical_spelling() -> None:
-    settings = Settings.model_validate(VALID | {"ORGANISATION_TIMEZONE": "europe/paris"})
+    settings = OrganisationSettings.model_validate(
+        VALID | {"ORGANISATION_TIMEZONE": "europe/paris"}
+    )
     assert settings.organisation_timezone == "Europe/Paris"
 
 
 @pytest.mark.parametrize("zone", ["localtime", "Factory", "Paris/France", ""])
 def test_a_timezone_that_is_no_iana_place_is_refused(zone: str) -> None:
     with pytest.raises(ValidationError, match="ORGANISATION_TIMEZONE"):
-        Settings.model_validate(VALID | {"ORGANISATION_TIMEZONE": zone})
+        OrganisationSettings.model_validate(VALID | {"ORGANISATION_TIMEZONE": zone})
+
+
+def test_each_function_reads_only_what_it_needs() -> None:
+    # The HTTP function needs no SES address nor queue: their absence changes nothing
+    pages = PagesSettings.model_validate(
+        {k: v for k, v in VALID.items() if k not in ("SENDER_ADDRESS", "CONFIGURATION_SET")}
+    )
+
+    assert pages.table_name == "palabre"
+    assert not hasattr(pages, "sender_address")
+
+
+@pytest.mark.parametrize("missing", ["TABLE_NAME", "SEND_QUEUE_URL", "DEAD_LETTER_QUEUES"])
+def test_a_missing_variable_fails_loudly(missing: str) -> None:
+    given = VALID | {"SEND_QUEUE_URL": "https://sqs.example/send"}
+    del given[missing]
+
+    with pytest.raises(ValidationError, match=missing):
+        DigestSettings.model_validate(given)

@@ -1,33 +1,92 @@
 """Settings read from the environment once per invocation, validated, with no guessing.
 
-Every variable is set in template.yaml's Globals; a missing or malformed one fails the
-invocation loudly instead of falling back to a default that hides misconfiguration.
+Every variable is set in template.yaml; a missing or malformed one fails the invocation
+loudly instead of falling back to a default that hides misconfiguration. Each function
+reads only what it needs: one small model per need, combined per function.
 """
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from palabre.core.text import EMAIL_PATTERN
-from palabre.imports.cells import Invalid, timezone
+from palabre.core.zones import known_zone
 
 
-class Settings(BaseModel):
+class _FromEnv(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    @classmethod
+    def from_env(cls) -> Self:
+        return cls.model_validate(dict(os.environ))
+
+
+class TableSettings(_FromEnv):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
-    uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
-    sender_address: str = Field(alias="SENDER_ADDRESS", pattern=EMAIL_PATTERN)
+
+
+class OrganisationSettings(_FromEnv):
     organisation_name: str = Field(alias="ORGANISATION_NAME", min_length=1, max_length=80)
     organisation_timezone: str = Field(alias="ORGANISATION_TIMEZONE")
     default_locale: Literal["fr", "en"] = Field(alias="DEFAULT_LOCALE")
-    admin_address: str = Field(alias="ADMIN_ADDRESS", pattern=f"^$|{EMAIL_PATTERN}")
-    configuration_set: str = Field(alias="CONFIGURATION_SET", min_length=1)
-    link_secret_arn: str = Field(alias="LINK_SECRET_ARN", min_length=1)
+
+    @field_validator("organisation_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        name = known_zone(value)  # the roster's own rule
+        if name is None:
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name")
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.organisation_timezone)
+
+
+class TemplateSettings(_FromEnv):
     templates_dir: Path = Field(alias="TEMPLATES_DIR")
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _existing_dir(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+
+class BucketSettings(_FromEnv):
+    uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
+
+
+class SigningSettings(_FromEnv):
+    link_secret_arn: str = Field(alias="LINK_SECRET_ARN", min_length=1)
+
+
+class PublicLinkSettings(_FromEnv):
+    """Functions that write personal links need the public address of the HTTP API."""
+
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+
+class MailSettings(_FromEnv):
+    sender_address: str = Field(alias="SENDER_ADDRESS", pattern=EMAIL_PATTERN)
+    configuration_set: str = Field(alias="CONFIGURATION_SET", min_length=1)
+
+
+class AdminAddressSettings(_FromEnv):
+    admin_address: str = Field(alias="ADMIN_ADDRESS", pattern=f"^$|{EMAIL_PATTERN}")
+
+
+class QueueSettings(_FromEnv):
+    """The scheduler, the importer and the digest fill the send queue."""
+
+    send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
+
+
+class DeadLetterSettings(_FromEnv):
     dead_letter_queues: dict[str, str] = Field(alias="DEAD_LETTER_QUEUES")
     """name -> URL of every queue where failures are parked"""
 
@@ -41,37 +100,43 @@ class Settings(BaseModel):
             return {name.strip(): url.strip() for name, url in pairs}
         return value
 
-    @field_validator("organisation_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:  # the roster's own rule
-            return timezone(value)
-        except Invalid:
-            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
 
-    @field_validator("templates_dir")
-    @classmethod
-    def _existing_dir(cls, value: Path) -> Path:
-        if not value.is_dir():
-            raise ValueError(f"{value} is not a directory")
-        return value
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.organisation_timezone)
-
-    @classmethod
-    def from_env(cls) -> "Settings":
-        return cls.model_validate(dict(os.environ))
+# ---------------------------------------------------------------- one model per function
+class FeedbackSettings(TableSettings):
+    """ses_feedback"""
 
 
-class QueueSettings(Settings):
-    """The scheduler and the digest also need the queue they fill."""
-
-    send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
+class ScoreSettings(TableSettings):
+    """score_stream"""
 
 
-class LinkSettings(Settings):
-    """Functions that write personal links need the public address of the HTTP API."""
+class DispatchSettings(TableSettings, QueueSettings):
+    """schedule_prompts"""
 
-    public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+class PagesSettings(
+    TableSettings, OrganisationSettings, TemplateSettings, SigningSettings, BucketSettings
+):
+    """personal_links: the pages behind every link an email carries"""
+
+
+class SenderSettings(PagesSettings, PublicLinkSettings, MailSettings):
+    """send_email"""
+
+
+class DigestSettings(
+    TableSettings, OrganisationSettings, BucketSettings, QueueSettings, DeadLetterSettings
+):
+    """weekly_digest"""
+
+
+class ImportSettings(
+    TableSettings,
+    OrganisationSettings,
+    TemplateSettings,
+    MailSettings,
+    AdminAddressSettings,
+    BucketSettings,
+    QueueSettings,
+):
+    """import_upload"""

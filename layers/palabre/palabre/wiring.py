@@ -1,14 +1,20 @@
-"""The composition root: real adapters built from Settings, for every handler.
+"""The composition root: each handler's journey, built from its Settings and adapters.
 
-Tests and the local stack call the same functions with moto behind AWS_ENDPOINT_URL.
+Every factory takes an optional `Adapters` bundle: what it holds replaces what the
+factory would build (a fake table, an outbox over a flaky SES client...). A test that
+runs a handler through the Lambda runtime passes its bundle with `override`, so no test
+patches a class or a private method.
+
 Each factory imports what its journey needs when it is called, not when this module is
 imported: every handler imports this module, and a cold start should pay only for its own
-journey (the import handler has no use for the answer pages, nor the sender for openpyxl).
+journey (the answer page has no use for the digest builder, nor the sender for openpyxl).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -16,61 +22,103 @@ from palabre import aws
 
 if TYPE_CHECKING:
     from palabre.answers.pages import AnswerPages
-    from palabre.config import LinkSettings, QueueSettings, Settings
+    from palabre.config import (
+        DigestSettings,
+        DispatchSettings,
+        ImportSettings,
+        MailSettings,
+        OrganisationSettings,
+        PagesSettings,
+        SenderSettings,
+        SigningSettings,
+        TableSettings,
+    )
     from palabre.core.tokens import Signer
     from palabre.digest.builder import DigestBuilder
+    from palabre.digest.editions import Editions
     from palabre.digest.exports import Exports
     from palabre.dispatch.dispatcher import Dispatcher
     from palabre.imports.importer import Organisation
-    from palabre.imports.uploads import Mailroom, UploadHandler
+    from palabre.imports.uploads import UploadHandler
+    from palabre.mail.outbox import Outbox
+    from palabre.queue import JobQueue
     from palabre.scoring.awards import ScoreKeeper
-    from palabre.sending.sender import Editions, JobSender
+    from palabre.sending.sender import JobSender
     from palabre.store.table import Table
     from palabre.subscriptions.pages import SubscriptionPages
     from palabre.votes.pages import VotePages
     from palabre.web import Pages
 
 
-def organisation(settings: Settings) -> Organisation:
-    from palabre.imports.importer import Organisation
+@dataclass(frozen=True)
+class Adapters:
+    """What a factory would otherwise build from Settings; None: build the real one."""
 
-    return Organisation(
-        name=settings.organisation_name,
-        timezone=settings.organisation_timezone,
-        locale=settings.default_locale,
+    table: Table | None = None
+    outbox: Outbox | None = None
+    queue: JobQueue | None = None
+    signer: Signer | None = None
+    s3: Any = None
+    sqs: Any = None
+    sesv2: Any = None
+
+
+_overrides = Adapters()
+
+
+@contextmanager
+def override(adapters: Adapters) -> Iterator[None]:
+    """Every factory called meanwhile uses these adapters (where set): how a test gives a
+    handler, run as Lambda runs it, a fake or a faulty adapter."""
+    global _overrides
+    previous = _overrides
+    _overrides = replace(
+        previous, **{f.name: v for f in fields(adapters) if (v := getattr(adapters, f.name))}
+    )
+    try:
+        yield
+    finally:
+        _overrides = previous
+
+
+def _given(adapters: Adapters | None) -> Adapters:
+    if adapters is None:
+        return _overrides
+    return replace(
+        _overrides, **{f.name: v for f in fields(adapters) if (v := getattr(adapters, f.name))}
     )
 
 
-def table(settings: Settings) -> Table:
-    from palabre.store.table import Table
+# ---------------------------------------------------------------- adapters
+def table(settings: TableSettings, adapters: Adapters | None = None) -> Table:
+    given = _given(adapters).table
+    if given is not None:
+        return given
+    from palabre.store.table import DynamoTable
 
-    return Table(aws.client("dynamodb"), settings.table_name)
+    return DynamoTable(aws.client("dynamodb"), settings.table_name)
 
 
-def mailroom(settings: Settings) -> Mailroom:
-    from palabre.imports.uploads import Mailroom
+def outbox(settings: MailSettings, adapters: Adapters | None = None) -> Outbox:
+    given = _given(adapters).outbox
+    if given is not None:
+        return given
     from palabre.mail.outbox import Outbox
 
-    return Mailroom(
-        outbox=Outbox(aws.client("sesv2"), settings.configuration_set),
-        sender=settings.sender_address,
-        templates_dir=settings.templates_dir,
-        fallback_recipient=settings.admin_address,
-    )
+    return Outbox(_given(adapters).sesv2 or aws.client("sesv2"), settings.configuration_set)
 
 
-def upload_handler(settings: QueueSettings) -> UploadHandler:
-    from palabre.core.jobs import JobQueue
-    from palabre.imports.importer import Importer
-    from palabre.imports.uploads import UploadHandler
+def queue(url: str, adapters: Adapters | None = None) -> JobQueue:
+    given = _given(adapters).queue
+    if given is not None:
+        return given
+    from palabre.queue import JobQueue
 
-    queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
-    return UploadHandler(
-        importer=Importer(table(settings), organisation(settings), queue),
-        s3=aws.client("s3"),
-        bucket=settings.uploads_bucket,
-        mailroom=mailroom(settings),
-    )
+    return JobQueue(_given(adapters).sqs or aws.client("sqs"), url)
+
+
+def _s3(adapters: Adapters | None) -> Any:
+    return _given(adapters).s3 or aws.client("s3")
 
 
 @cache
@@ -81,104 +129,164 @@ def secrets() -> Any:
     return parameters.SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
-def reset() -> None:
-    secrets.cache_clear()
-    editions.cache_clear()
-
-
-def signer(settings: Settings) -> Signer:
+def signer(settings: SigningSettings, adapters: Adapters | None = None) -> Signer:
+    given = _given(adapters).signer
+    if given is not None:
+        return given
     from palabre.core.tokens import signer_for
 
     return signer_for(settings.link_secret_arn, secrets())
 
 
-def dispatcher(settings: QueueSettings, time_left: Callable[[], float]) -> Dispatcher:
-    from palabre.core.jobs import JobQueue
-    from palabre.dispatch.dispatcher import Dispatcher
+def reset() -> None:
+    """Forget what a container keeps between invocations (tests switch endpoints)."""
+    global _overrides
+    _overrides = Adapters()
+    secrets.cache_clear()
+    editions.cache_clear()
 
-    queue = JobQueue(aws.client("sqs"), settings.send_queue_url)
-    return Dispatcher(table(settings), queue, time_left=time_left)
 
+def organisation(settings: OrganisationSettings) -> Organisation:
+    from palabre.imports.importer import Organisation
 
-def job_sender(settings: LinkSettings) -> JobSender:
-    from palabre.core.links import Links
-    from palabre.sending.prompt_mail import Sender
-    from palabre.sending.sender import JobSender
-
-    return JobSender(
-        table(settings),
-        mailroom(settings).outbox,
-        Links(settings.public_base_url, signer(settings)),
-        Sender(
-            organisation=settings.organisation_name,
-            address=settings.sender_address,
-            templates_dir=settings.templates_dir,
-        ),
-        editions(settings.uploads_bucket),
+    return Organisation(
+        name=settings.organisation_name,
+        timezone=settings.organisation_timezone,
+        locale=settings.default_locale,
     )
 
 
-@cache
-def editions(bucket: str) -> Editions:
-    """One per container, so a digest week reads each edition once, not once per batch."""
-    from palabre.sending.sender import Editions
-
-    return Editions(aws.client("s3"), bucket)
-
-
-def pages(settings: Settings) -> Pages:
+def pages(settings: PagesSettings) -> Pages:
     from palabre.web import Pages
 
     return Pages(settings.templates_dir, settings.organisation_name, settings.default_locale)
 
 
-def answer_pages(settings: Settings) -> AnswerPages:
+# ---------------------------------------------------------------- one factory per journey
+def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -> UploadHandler:
+    from palabre.imports.importer import Importer
+    from palabre.imports.uploads import Mailroom, UploadHandler
+
+    return UploadHandler(
+        importer=Importer(
+            table(settings, adapters),
+            organisation(settings),
+            queue(settings.send_queue_url, adapters),
+        ),
+        s3=_s3(adapters),
+        bucket=settings.uploads_bucket,
+        mailroom=Mailroom(
+            outbox=outbox(settings, adapters),
+            sender=settings.sender_address,
+            templates_dir=settings.templates_dir,
+            fallback_recipient=settings.admin_address,
+        ),
+    )
+
+
+def dispatcher(
+    settings: DispatchSettings,
+    time_left: Callable[[], float],
+    adapters: Adapters | None = None,
+) -> Dispatcher:
+    from palabre.dispatch.dispatcher import Dispatcher
+
+    return Dispatcher(
+        table(settings, adapters), queue(settings.send_queue_url, adapters), time_left=time_left
+    )
+
+
+def job_sender(settings: SenderSettings, adapters: Adapters | None = None) -> JobSender:
+    from palabre.core.links import Links
+    from palabre.digest.delivery import WeeklyDelivery
+    from palabre.mail.personal import Letterhead
+    from palabre.sending.prompts import PromptDelivery
+    from palabre.sending.sender import JobSender
+
+    store = table(settings, adapters)
+    mail = outbox(settings, adapters)
+    links = Links(settings.public_base_url, signer(settings, adapters))
+    letterhead = Letterhead(
+        organisation=settings.organisation_name,
+        address=settings.sender_address,
+        templates_dir=settings.templates_dir,
+    )
+    weekly_editions = (
+        editions(settings.uploads_bucket)
+        if _given(adapters).s3 is None
+        else _editions(_given(adapters).s3, settings.uploads_bucket)
+    )
+    return JobSender(
+        PromptDelivery(store, mail, links, letterhead),
+        WeeklyDelivery(store, weekly_editions, mail, links, letterhead),
+    )
+
+
+def _editions(s3: Any, bucket: str) -> Editions:
+    from palabre.digest.editions import Editions
+
+    return Editions(s3, bucket)
+
+
+@cache
+def editions(bucket: str) -> Editions:
+    """One per container, so a digest week reads each edition once, not once per batch."""
+    return _editions(aws.client("s3"), bucket)
+
+
+def answer_pages(settings: PagesSettings, adapters: Adapters | None = None) -> AnswerPages:
     from palabre.answers.answers import Answers
     from palabre.answers.pages import AnswerPages
 
-    answers = Answers(table(settings), signer(settings), settings.zone)
+    answers = Answers(table(settings, adapters), signer(settings, adapters), settings.zone)
     return AnswerPages(answers, pages(settings), settings.templates_dir)
 
 
-def vote_pages(settings: Settings) -> VotePages:
+def vote_pages(settings: PagesSettings, adapters: Adapters | None = None) -> VotePages:
     from palabre.votes.pages import VotePages
     from palabre.votes.votes import Votes
 
-    return VotePages(Votes(table(settings), signer(settings), settings.zone), pages(settings))
+    votes = Votes(table(settings, adapters), signer(settings, adapters), settings.zone)
+    return VotePages(votes, pages(settings))
 
 
-def subscription_pages(settings: Settings) -> SubscriptionPages:
+def subscription_pages(
+    settings: PagesSettings, adapters: Adapters | None = None
+) -> SubscriptionPages:
     from palabre.subscriptions.pages import SubscriptionPages
     from palabre.subscriptions.subscriptions import Subscriptions
 
-    return SubscriptionPages(Subscriptions(table(settings), signer(settings)), pages(settings))
+    subscriptions = Subscriptions(table(settings, adapters), signer(settings, adapters))
+    return SubscriptionPages(subscriptions, pages(settings))
 
 
-def exports(settings: Settings) -> Exports:
+def exports(settings: PagesSettings, adapters: Adapters | None = None) -> Exports:
     from palabre.digest.exports import Exports
     from palabre.store.members import MemberStore
 
     return Exports(
-        MemberStore(table(settings)), aws.client("s3"), settings.uploads_bucket, signer(settings)
+        MemberStore(table(settings, adapters)),
+        _s3(adapters),
+        settings.uploads_bucket,
+        signer(settings, adapters),
     )
 
 
-def score_keeper(settings: Settings) -> ScoreKeeper:
+def score_keeper(settings: TableSettings, adapters: Adapters | None = None) -> ScoreKeeper:
     from palabre.scoring.awards import ScoreKeeper
 
-    return ScoreKeeper(table(settings))
+    return ScoreKeeper(table(settings, adapters))
 
 
-def digest_builder(settings: QueueSettings) -> DigestBuilder:
-    from palabre.core.jobs import JobQueue
+def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -> DigestBuilder:
     from palabre.digest.builder import DigestBuilder
 
     return DigestBuilder(
-        table(settings),
-        aws.client("s3"),
+        table(settings, adapters),
+        _s3(adapters),
         settings.uploads_bucket,
-        JobQueue(aws.client("sqs"), settings.send_queue_url),
+        queue(settings.send_queue_url, adapters),
         settings.zone,
-        sqs=aws.client("sqs"),
+        sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
     )

@@ -11,18 +11,17 @@ from babel.dates import format_date, get_timezone_location
 
 from palabre.answers.answers import (
     MAX_ANSWER,
-    AnswerInvalid,
     Answers,
     AnswerView,
     Closed,
     EditedMeanwhile,
     parse_form,
 )
-from palabre.core.i18n import translations
+from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.local_time import deadline_day
 from palabre.core.markdown import to_html
+from palabre.core.points import FAST_BONUS
 from palabre.live.session import live_session
-from palabre.scoring.awards import FAST_BONUS
 from palabre.web import Pages, form_fields
 
 MAX_BODY = 64 * 1024
@@ -49,26 +48,20 @@ class AnswerPages:
         fields = form_fields(body, limit=MAX_BODY + 1)
         try:
             if len(body) > MAX_BODY:
-                raise AnswerInvalid(
-                    "Your answer is %(length)s characters long; the limit is %(limit)s.",
+                raise Translatable(
+                    N_("Your answer is %(length)s characters long; the limit is %(limit)s."),
                     length=len(body),
                     limit=MAX_ANSWER,
                 )
             form = parse_form(fields)
             saved = self.answers.save(view, form, now)
-        except AnswerInvalid as invalid:
-            tr = self._tr(view)
-            message = (
-                tr.gettext(invalid.message) % invalid.params
-                if invalid.params
-                else (tr.gettext(invalid.message))
-            )
+        except Translatable as invalid:
             return self._form(
                 view,
                 path,
                 text=(fields.get("answer") or [""])[-1][: MAX_ANSWER * 2],
                 visibility=(fields.get("visibility") or ["circle"])[-1],
-                error=message,
+                error=invalid.text(self._tr(view)),
                 status=400,
             )
         except Closed as closed:

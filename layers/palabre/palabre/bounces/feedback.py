@@ -1,4 +1,4 @@
-"""Journey 9: SES bounce and complaint events. A permanent bounce or a complaint marks
+"""SES bounce and complaint events. A permanent bounce or a complaint marks
 the address suppressed at once; the sender skips it from then on."""
 
 import json
@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from palabre.core.models import member_id
-from palabre.store import keys
+from palabre.store.members import MemberStore
 from palabre.store.table import Table
 
 
@@ -46,16 +45,4 @@ def suppressions_in(message: str) -> list[Suppression]:
 
 
 def suppress(table: Table, suppression: Suppression, now: datetime) -> None:
-    mid = member_id(suppression.email)
-    table.put(
-        {
-            **keys.suppressed(mid),
-            "type": "suppressed",
-            "email": suppression.email,
-            "reason": suppression.reason,
-            "detail": suppression.detail[:500],
-            "at": now.isoformat(),
-            "GSI1PK": keys.SUPPRESSED,
-            "GSI1SK": f"{now.isoformat()}#{suppression.email}",
-        }
-    )
+    MemberStore(table).suppress(suppression.email, suppression.reason, suppression.detail, now)

@@ -7,6 +7,7 @@ milliseconds, once per cold start), so there is no compiled file to keep in sync
 """
 
 import gettext
+from collections.abc import Mapping
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -35,3 +36,26 @@ def translations(templates_dir: Path, locale: str) -> gettext.NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled)
+
+
+class Translatable(Exception):
+    """Something the reader must fix, said in their language: `message` is a message id
+    (marked with N_) with %(name)s fields filled from `params` once translated.
+
+    The one error type that crosses into a page, an email or a report: a cell of an
+    uploaded file, an answer form, a file refused whole."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def text(self, translations: gettext.NullTranslations) -> str:
+        return translate(translations, self.message, self.params)
+
+
+def translate(
+    translations: gettext.NullTranslations, message: str, params: Mapping[str, object]
+) -> str:
+    translated = translations.gettext(message)
+    return translated % params if params else translated

@@ -1,147 +1,52 @@
-"""Journey 6: the weekly digest. Once a week each circle gets an edition of what its members
-and the organisation tried, observers get the organisation's edition, and admins a report
-with CSV exports. Editions are built once, stored in the bucket, and each reader's email is
+"""The weekly digest. Once a week each circle gets an edition of what its members and the
+organisation tried, observers get the organisation's edition, and admins a report with
+CSV exports. Editions are built once, stored in the bucket, and each reader's email is
 queued for the same sender as prompts (exactly once, throttling-safe).
 
-Reads follow the week, not the history: answers and votes are read by circle and week
-(GSI2 `CIRCLE#<c>` / `ANSWER#<week>#…` and `VOTE#<week>#…`), prompts by the themes of the
-week. "Most useful practices" are the answers voted useful during the week: votes come
-from the previous digests' links, so they land on answers of earlier weeks.
+Reads follow the week, not the history: answers and votes are read by circle and week,
+prompts by the themes of the week. "Most useful practices" are the answers voted useful
+during the week: votes come from the previous digests' links, so they land on answers of
+earlier weeks.
 """
 
-import csv
-import hashlib
-import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
-
-from palabre.core.jobs import Job, JobKind, JobQueue
-from palabre.core.local_time import deadline_day, iso_week
+from palabre.core.directory import Directory
+from palabre.core.jobs import JobKind, WeeklyJob
+from palabre.core.local_time import deadline_day
 from palabre.core.models import Role, Theme, Visibility, group_key
-from palabre.digest.exports import export_key
-from palabre.imports.roster import Directory
+from palabre.core.points import Standing
+from palabre.digest.editions import (
+    DigestAnswer,
+    DigestTheme,
+    Edition,
+    NonResponder,
+    Rate,
+    Report,
+    Week,
+    edition_key,
+    put_json,
+    report_key,
+)
+from palabre.digest.exports import csv_bytes, export_key
 from palabre.observability import logger
-from palabre.scoring.awards import Standing, standings
-from palabre.store import keys
+from palabre.queue import JobQueue, dead_letter_counts
+from palabre.store.answers import AnswerStore
 from palabre.store.members import MemberStore
+from palabre.store.scores import ScoreStore
+from palabre.store.sends import SendRecords
 from palabre.store.table import Item, Table
-from palabre.store.themes import ThemeStore, theme_from
+from palabre.store.themes import ThemeStore
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_sqs import SQSClient
 
 TOP = 3
-DIGEST_PREFIX = "digests"
-# A spreadsheet evaluates a cell starting with one of these: an export must not run code.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-# ---------------------------------------------------------------------------- the week
-@dataclass(frozen=True)
-class Week:
-    id: str
-    start: date
-    end: date
-
-    @classmethod
-    def before(cls, moment: datetime, zone: Any) -> "Week":
-        """The last complete ISO week (Monday to Sunday, in `zone`) before `moment`: on a
-        Monday, last week — and on any other day too, so that a digest scheduled on
-        another weekday still reads every week once, whole, never a week in progress."""
-        today = moment.astimezone(zone).date()
-        start = today - timedelta(days=today.weekday() + 7)
-        return cls(iso_week(start), start, start + timedelta(days=6))
-
-
-# ---------------------------------------------------------------------------- editions
-class DigestAnswer(BaseModel):
-    theme_id: str
-    author_id: str
-    first_name: str
-    circle: str
-    text: str
-    visibility: Visibility
-    useful: int = 0
-
-
-class DigestTheme(BaseModel):
-    id: str
-    title: str
-    answers: list[DigestAnswer]
-
-
-class Rate(BaseModel):
-    name: str = ""
-    answers: int = 0
-    prompts: int = 0
-    points: int = 0
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.answers / self.prompts) if self.prompts else 0
-
-
-class Edition(BaseModel):
-    week: str
-    start: date
-    end: date
-    scope: Literal["circle", "organisation"]
-    circle: str = ""
-    themes: list[DigestTheme]
-    top: list[DigestAnswer]
-    participation: Rate
-    circles: list[Rate] = []
-    teams: list[Rate]
-
-
-class NonResponder(BaseModel):
-    first_name: str
-    email: str
-    circle: str
-    theme: str
-
-
-class Report(BaseModel):
-    week: str
-    start: date
-    end: date
-    circles: list[Rate]
-    teams: list[Rate]
-    top: list[DigestAnswer]
-    non_responders: list[NonResponder]
-    suppressed: list[dict[str, str]]
-    dead_letters: dict[str, int]
-    exports: dict[str, str]
-
-
-def edition_key(week: str, circle: str) -> str:
-    """Where a circle's edition lives; '' (observers) is the organisation's."""
-    if not circle:
-        return f"{DIGEST_PREFIX}/{week}/organisation.json"
-    digest = hashlib.sha256(group_key(circle).encode()).hexdigest()[:16]
-    return f"{DIGEST_PREFIX}/{week}/circle-{digest}.json"
-
-
-def report_key(week: str) -> str:
-    return f"{DIGEST_PREFIX}/{week}/admin-report.json"
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    # With a BOM, Excel opens UTF-8 with its accents intact.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _rate(standing: Standing) -> Rate:
@@ -228,15 +133,14 @@ class DigestBuilder:
     def __init__(
         self,
         table: Table,
-        s3: Any,
+        s3: "S3Client",
         bucket: str,
         queue: JobQueue,
-        zone: Any,
+        zone: ZoneInfo,
         *,
-        sqs: Any = None,
+        sqs: "SQSClient | None" = None,
         dead_letter_queues: dict[str, str] | None = None,
     ) -> None:
-        self.table = table
         self.s3 = s3
         self.bucket = bucket
         self.queue = queue
@@ -245,6 +149,9 @@ class DigestBuilder:
         self.dead_letter_queues = dead_letter_queues or {}
         self.members = MemberStore(table)
         self.themes = ThemeStore(table)
+        self.answers = AnswerStore(table)
+        self.records = SendRecords(table)
+        self.scores = ScoreStore(table)
 
     def run(self, now: datetime) -> DigestRun:
         week = Week.before(now, self.zone)
@@ -254,7 +161,7 @@ class DigestBuilder:
         themes = self._themes(week, {a.theme_id for a in answers})
         this_week = [t for t in themes.values() if week.start <= t.send_on <= week.end]
         sent, answered = self._this_weeks_themes(this_week)
-        team_standings = standings(self.table, "team")
+        team_standings = self.scores.standings("team")
         teams = [_rate(s) for s in team_standings]
         circle_rates = _week_rates(sent, answered, "circle")
 
@@ -306,43 +213,26 @@ class DigestBuilder:
 
     # ------------------------------------------------------------------ reads
     def _answers(self, week: Week, directory: Directory) -> list[DigestAnswer]:
-        found: list[DigestAnswer] = []
-        for key in directory.circles:
-            items = self.table.query(
-                keys.circle_partition(key), index="GSI2", prefix=keys.answers_of_week(week.id)
-            )
-            found.extend(_answer(i) for i in items)
-        return found
+        return [_answer(i) for key in directory.circles for i in self.answers.of_week(key, week.id)]
 
     def _voted(self, week: Week, directory: Directory) -> list[DigestAnswer]:
         """The answers voted useful during the week, whenever they were written."""
-        answer_keys = {
-            (i["theme_id"], i["author_id"])
-            for key in directory.circles
-            for i in self.table.query(
-                keys.circle_partition(key), index="GSI2", prefix=keys.votes_of_week(week.id)
-            )
-        }
-        found = self.table.get_many([keys.answer(t, a) for t, a in sorted(answer_keys)])
-        return [_answer(i) for i in found]
+        voted = set().union(*(self.answers.voted_in_week(k, week.id) for k in directory.circles))
+        return [_answer(i) for i in self.answers.get_many(sorted(voted))]
 
     def _themes(self, week: Week, referenced: set[str]) -> dict[str, Theme]:
         # The week's themes, and the older ones this week's answers are about.
         themes = {t.id: t for t in self.themes.between(week.start, week.end)}
-        missing = [keys.theme(t) for t in referenced if t not in themes]
-        themes |= {i["theme_id"]: theme_from(i) for i in self.table.get_many(missing)}
-        return themes
+        return themes | self.themes.get_many(t for t in referenced if t not in themes)
 
     def _this_weeks_themes(self, themes: list[Theme]) -> tuple[list[Item], set[tuple[str, str]]]:
         """The prompts sent for the week's themes, and who answered them (whenever)."""
         sent: list[Item] = []
         answered: set[tuple[str, str]] = set()
         for theme in themes:
-            for item in self.table.query(f"THEME#{theme.id}"):
-                if item["SK"].startswith("PROMPT#") and item.get("status") == "sent":
-                    sent.append(item)
-                elif item["SK"].startswith("ANSWER#"):
-                    answered.add((theme.id, item["SK"].removeprefix("ANSWER#")))
+            prompts, answerers = self.records.of_theme(theme.id)
+            sent.extend(prompts)
+            answered |= {(theme.id, member) for member in answerers}
         return sent, answered
 
     # ------------------------------------------------------------------ the admin report
@@ -364,11 +254,8 @@ class DigestBuilder:
             teams=sorted(rates["team"].values(), key=lambda r: r.name),
             top=_top(voted),
             non_responders=self._non_responders(week),
-            suppressed=[
-                {"email": i.get("email", ""), "reason": i.get("reason", ""), "at": i.get("at", "")}
-                for i in self.table.query(keys.SUPPRESSED, index="GSI1")
-            ],
-            dead_letters=self._dead_letters(),
+            suppressed=self.members.suppressions(),
+            dead_letters=dead_letter_counts(self.sqs, self.dead_letter_queues) if self.sqs else {},
             exports=exports,
         )
 
@@ -381,10 +268,7 @@ class DigestBuilder:
         ]
         silent: list[NonResponder] = []
         for theme in closing:
-            items = list(self.table.query(f"THEME#{theme.id}"))
-            answered = {
-                i["SK"].removeprefix("ANSWER#") for i in items if i["SK"].startswith("ANSWER#")
-            }
+            sent, answered = self.records.of_theme(theme.id)
             silent.extend(
                 NonResponder(
                     first_name=i.get("first_name", ""),
@@ -392,27 +276,10 @@ class DigestBuilder:
                     circle=i.get("circle", ""),
                     theme=theme.title,
                 )
-                for i in items
-                if i["SK"].startswith("PROMPT#")
-                and i.get("status") == "sent"
-                and i["member_id"] not in answered
+                for i in sent
+                if i["member_id"] not in answered
             )
         return sorted(silent, key=lambda n: (n.circle, n.first_name))
-
-    def _dead_letters(self) -> dict[str, int]:
-        counts = {}
-        for name, url in self.dead_letter_queues.items():
-            attributes = self.sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                ],
-            )["Attributes"]
-            counts[name] = int(attributes["ApproximateNumberOfMessages"]) + int(
-                attributes["ApproximateNumberOfMessagesNotVisible"]
-            )
-        return counts
 
     def _exports(
         self,
@@ -444,7 +311,7 @@ class DigestBuilder:
                     [kind, s.name, s.points, s.answers, s.prompts, f"{s.participation:.2f}"]
                     for kind, rows in (
                         ("team", team_standings),
-                        ("circle", standings(self.table, "circle")),
+                        ("circle", self.scores.standings("circle")),
                     )
                     for s in rows
                 ),
@@ -469,9 +336,7 @@ class DigestBuilder:
 
     # ------------------------------------------------------------------ sending
     def _put(self, key: str, body: str) -> None:
-        self.s3.put_object(
-            Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/json"
-        )
+        put_json(self.s3, self.bucket, key, body)
 
     def _queue(self, week: Week) -> tuple[int, int]:
         """One job per reader (and one per admin for the report), queued once per role: a
@@ -479,25 +344,15 @@ class DigestBuilder:
         digest is in the queue twice while the first is still being sent."""
         digests = reports = 0
         for role in Role:
-            marker = keys.digest_queued(week.id, role.value)
-            if self.table.get(marker, consistent=True) is not None:
+            if self.records.weekly_queued(week.id, role.value):
                 continue
-            jobs: list[Job] = []
+            jobs: list[WeeklyJob] = []
             for member in self.members.with_role(role):
-                jobs.append(Job(job=JobKind.DIGEST, member=member.id, week=week.id))
+                jobs.append(WeeklyJob(job=JobKind.DIGEST, member=member.id, week=week.id))
                 if role is Role.ADMIN:
-                    jobs.append(Job(job=JobKind.REPORT, member=member.id, week=week.id))
+                    jobs.append(WeeklyJob(job=JobKind.REPORT, member=member.id, week=week.id))
                     reports += 1
             self.queue.send(jobs)
-            self.table.put({**marker, "type": "digest-queued", "jobs": len(jobs)})
+            self.records.mark_weekly_queued(week.id, role.value, len(jobs))
             digests += len(jobs)
         return digests - reports, reports
-
-
-def load_edition(s3: Any, bucket: str, key: str) -> Edition:
-    return Edition.model_validate_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-
-
-def load_report(s3: Any, bucket: str, week: str) -> Report:
-    body = s3.get_object(Bucket=bucket, Key=report_key(week))["Body"].read()
-    return Report.model_validate(json.loads(body))

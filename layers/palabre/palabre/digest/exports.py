@@ -6,7 +6,10 @@ a signed link naming the week, the file and the admin, which mints a five-minute
 presigned URL when it is clicked — while its reader is still an active admin.
 """
 
+import csv
+import io
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +21,28 @@ EXPORT_PREFIX = "exports"
 EXPORT_FILES = ("answers", "scores", "participation")
 DOWNLOAD_SECONDS = 300
 _WEEK = re.compile(r"\d{4}-W\d{2}")
+# A spreadsheet evaluates a cell starting with one of these: an export must not run code.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_key(week: str, name: str) -> str:
     return f"{EXPORT_PREFIX}/{week}/{name}.csv"
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    # With a BOM, Excel opens UTF-8 with its accents intact.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 class Exports:

@@ -10,8 +10,8 @@ from palabre.core.i18n import N_, translations
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.models import Member
-from palabre.digest.builder import Edition, Report
-from palabre.sending.prompt_mail import Sender, personal_email
+from palabre.digest.editions import Edition, Report
+from palabre.mail.personal import Letterhead, personal_email
 
 SUBJECTS = {
     JobKind.DIGEST: N_("What your peers tried, week of %(date)s"),
@@ -31,7 +31,7 @@ def compose_digest(
     points: int,
     streak: int,
     links: Links,
-    sender: Sender,
+    letterhead: Letterhead,
     now: datetime,
 ) -> EmailMessage:
     def vote_url(theme_id: str, author_id: str) -> str:
@@ -45,7 +45,7 @@ def compose_digest(
         (edition.start, edition.end),
         member,
         links,
-        sender,
+        letterhead,
         now,
         edition=edition,
         points=points,
@@ -58,7 +58,7 @@ def compose_report(
     report: Report,
     member: Member,
     links: Links,
-    sender: Sender,
+    letterhead: Letterhead,
     now: datetime,
 ) -> EmailMessage:
     return _weekly(
@@ -67,7 +67,7 @@ def compose_report(
         (report.start, report.end),
         member,
         links,
-        sender,
+        letterhead,
         now,
         report=report,
         exports={
@@ -84,22 +84,24 @@ def _weekly(
     days: tuple[date, date],
     member: Member,
     links: Links,
-    sender: Sender,
+    letterhead: Letterhead,
     now: datetime,
     **content: Any,
 ) -> EmailMessage:
     """One weekly email to one reader, in their language, with its unsubscribe headers."""
     locale = member.locale
     start = format_date(days[0], "d MMMM", locale=locale)
-    subject = translations(sender.templates_dir, locale).gettext(SUBJECTS[kind]) % {"date": start}
+    subject = translations(letterhead.templates_dir, locale).gettext(SUBJECTS[kind]) % {
+        "date": start
+    }
     unsubscribe = links.unsubscribe(member.id, week_closed(days[1]), scope="no_digest")
     context = {
         "subject": subject,
-        "organisation": sender.organisation,
+        "organisation": letterhead.organisation,
         "first_name": member.first_name or member.display_name,
         "start": start,
         "end": format_date(days[1], "d MMMM y", locale=locale),
         "unsubscribe_url": unsubscribe,
         **content,
     }
-    return personal_email(kind, week, member, sender, now, context)
+    return personal_email(kind.value, week, member, letterhead, now, context)

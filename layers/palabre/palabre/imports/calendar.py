@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from palabre.core.i18n import N_
+from palabre.core.directory import Directory
+from palabre.core.i18n import N_, Translatable
 from palabre.core.models import Audience, Theme, ThemeKind, group_key
 from palabre.core.text import fold, slugify
 from palabre.imports.cells import (
-    Invalid,
     RowReader,
     calendar_date,
     choice,
@@ -20,7 +20,6 @@ from palabre.imports.cells import (
     text,
 )
 from palabre.imports.report import Issue
-from palabre.imports.roster import Directory
 from palabre.imports.tabular import Sheet, Value
 
 KINDS = {
@@ -54,7 +53,7 @@ class CalendarContext:
 def _theme_id(value: Value) -> str:
     slug = str(value).strip()
     if not _ID.match(slug):
-        raise Invalid(N_("Use lowercase letters, digits and hyphens (at most 64)."))
+        raise Translatable(N_("Use lowercase letters, digits and hyphens (at most 64)."))
     return slug
 
 

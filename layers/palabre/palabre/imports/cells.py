@@ -7,13 +7,12 @@ the same way whichever file they come from.
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from palabre.core.i18n import N_
+from palabre.core.i18n import N_, Translatable
 from palabre.core.text import control_characters, fold
+from palabre.core.zones import known_zone
 from palabre.imports.report import Issue
 from palabre.imports.tabular import Row, Sheet, Value, looks_like_formula
 
@@ -21,15 +20,6 @@ _DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})\s*(?:[:h]\s*(\d{2})?)?(?::(\d{2}))?$", re.IGNORECASE)
 _EXCEL_EPOCH = datetime(1899, 12, 30)
-
-
-class Invalid(Exception):
-    """A cell's value is wrong; the message id says how to fix it."""
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
 
 
 class RowReader:
@@ -80,7 +70,7 @@ class RowReader:
             return default
         try:
             return parse(value)
-        except Invalid as invalid:
+        except Translatable as invalid:
             self.issue(column, invalid.message, value, **invalid.params)
             return default
 
@@ -95,7 +85,7 @@ type Parser[T] = Callable[[Value], T]
 def text(max_length: int, *, multiline: bool = False, forbidden: str = "") -> Parser[str]:
     def parse(value: Value) -> str:
         if isinstance(value, list):
-            raise Invalid(N_("Expected a single value, not a list."))
+            raise Translatable(N_("Expected a single value, not a list."))
         result = value.isoformat() if isinstance(value, date | time) else str(value)
         if multiline:
             # Excel writes line breaks inside a cell as CRLF; store them one way.
@@ -103,16 +93,16 @@ def text(max_length: int, *, multiline: bool = False, forbidden: str = "") -> Pa
         else:
             result = " ".join(result.split())
         if control_characters(result, multiline=multiline):
-            raise Invalid(N_("This value contains control characters; retype it."))
+            raise Translatable(N_("This value contains control characters; retype it."))
         if len(result) > max_length:
-            raise Invalid(
+            raise Translatable(
                 N_("Too long: %(length)s characters, at most %(limit)s."),
                 length=len(result),
                 limit=max_length,
             )
         for char in forbidden:
             if char in result:
-                raise Invalid(N_("The character %(char)s is not allowed here."), char=char)
+                raise Translatable(N_("The character %(char)s is not allowed here."), char=char)
         return result
 
     return parse
@@ -125,9 +115,11 @@ def integer(low: int, high: int) -> Parser[int]:
         if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise Invalid(N_("Expected a whole number."))
+            raise Translatable(N_("Expected a whole number."))
         if not low <= value <= high:
-            raise Invalid(N_("Expected a number from %(low)s to %(high)s."), low=low, high=high)
+            raise Translatable(
+                N_("Expected a number from %(low)s to %(high)s."), low=low, high=high
+            )
         return value
 
     return parse
@@ -139,7 +131,7 @@ def choice(options: Mapping[str, str], shown: str) -> Parser[str]:
     def parse(value: Value) -> str:
         key = fold(str(value))
         if key not in options:
-            raise Invalid(N_("Unknown value; use %(options)s."), options=shown)
+            raise Translatable(N_("Unknown value; use %(options)s."), options=shown)
         return options[key]
 
     return parse
@@ -148,7 +140,7 @@ def choice(options: Mapping[str, str], shown: str) -> Parser[str]:
 def calendar_date(value: Value) -> date:
     if isinstance(value, datetime):
         if value.time() != time(0):
-            raise Invalid(N_("Expected a date without a time."))
+            raise Translatable(N_("Expected a date without a time."))
         return value.date()
     if isinstance(value, date):
         return value
@@ -158,11 +150,11 @@ def calendar_date(value: Value) -> date:
     elif match := _DMY.match(text_value):
         day, month, year = (int(g) for g in match.groups())
     else:
-        raise Invalid(N_("Expected a date such as 2027-03-02 or 02/03/2027."))
+        raise Translatable(N_("Expected a date such as 2027-03-02 or 02/03/2027."))
     try:
         return date(year, month, day)
     except ValueError:
-        raise Invalid(N_("There is no such date.")) from None
+        raise Translatable(N_("There is no such date.")) from None
 
 
 def clock_time(value: Value) -> time:
@@ -175,10 +167,10 @@ def clock_time(value: Value) -> time:
         return moment.time().replace(second=0, microsecond=0)
     match = _TIME.match(str(value).strip())
     if not match:
-        raise Invalid(N_("Expected a time such as 09:00 or 9h30."))
+        raise Translatable(N_("Expected a time such as 09:00 or 9h30."))
     hour, minute, second = (int(g) if g else 0 for g in match.groups())
     if hour > 23 or minute > 59 or second > 59:
-        raise Invalid(N_("There is no such time."))
+        raise Translatable(N_("There is no such time."))
     return time(hour, minute)
 
 
@@ -192,7 +184,7 @@ def local_datetime(zone: ZoneInfo) -> Parser[datetime]:
             text_value = str(value).strip().replace("T", " ")
             parts = text_value.split(" ", 1)
             if len(parts) != 2:
-                raise Invalid(N_("Expected a date and time such as 2027-03-02 14:00."))
+                raise Translatable(N_("Expected a date and time such as 2027-03-02 14:00."))
             day = calendar_date(parts[0])
             rest = parts[1].strip()
             offset = re.search(r"(Z|[+-](\d{2}):?(\d{2}))$", rest)
@@ -200,7 +192,7 @@ def local_datetime(zone: ZoneInfo) -> Parser[datetime]:
             if offset:
                 # fromisoformat raises on +25:00 and reads +01:99 as +02:39.
                 if offset.group(2) and (int(offset.group(2)) > 23 or int(offset.group(3)) > 59):
-                    raise Invalid(N_("There is no such time."))
+                    raise Translatable(N_("There is no such time."))
                 stamp = offset.group(1).replace("Z", "+00:00")
                 moment = datetime.fromisoformat(f"{moment.isoformat()}{stamp}")
         if moment.tzinfo is None:
@@ -209,7 +201,7 @@ def local_datetime(zone: ZoneInfo) -> Parser[datetime]:
             if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(
                 tzinfo=None
             ):
-                raise Invalid(
+                raise Translatable(
                     N_("This time does not exist in %(zone)s (the clocks change)."),
                     zone=str(zone),
                 )
@@ -218,21 +210,8 @@ def local_datetime(zone: ZoneInfo) -> Parser[datetime]:
     return parse
 
 
-# IANA's placeholder for "no zone set", not a place anyone lives.
-_NOT_ZONES = {"Factory"}
-
-
-@cache
-def _zones() -> dict[str, str]:
-    # The IANA list the tzdata package ships, not available_timezones(): that one adds
-    # whatever the host's zoneinfo folder holds (localtime, posixrules...), so a roster
-    # could pass on one machine and fail on another.
-    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
-    return {name.casefold(): name for name in names if name not in _NOT_ZONES}
-
-
 def timezone(value: Value) -> str:
-    name = _zones().get(str(value).strip().casefold())
+    name = known_zone(str(value))
     if name is None:
-        raise Invalid(N_("Unknown timezone; use an IANA name such as Europe/Paris."))
+        raise Translatable(N_("Unknown timezone; use an IANA name such as Europe/Paris."))
     return name

@@ -3,26 +3,29 @@
 import gettext
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from palabre.core.directory import Directory
 from palabre.core.i18n import N_
-from palabre.core.jobs import Job, JobKind, JobQueue
+from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import deadline, earliest_send, reminder_instant, send_instant
 from palabre.core.models import Locale, Member, Theme
-from palabre.dispatch.dispatcher import DispatchStore, open_new_themes
 from palabre.imports.calendar import CalendarContext, validate_calendar
 from palabre.imports.columns import SPECS
 from palabre.imports.report import ImportReport, Issue, Kind, Rejected
-from palabre.imports.roster import Directory, OrgDefaults, validate_roster
+from palabre.imports.roster import OrgDefaults, validate_roster
 from palabre.imports.tabular import Refused, read_sheet
 from palabre.observability import logger
-from palabre.store import keys
+from palabre.queue import JobQueue
+from palabre.store.dispatch import DispatchStore
+from palabre.store.locks import ImportBusy, ImportLock, Superseded
 from palabre.store.members import MemberStore, directory_fields
-from palabre.store.table import ConditionFailed, Table
+from palabre.store.sends import SendRecords
+from palabre.store.table import Table
 from palabre.store.themes import ThemeStore
 
-LOCK_SECONDS = 900
+__all__ = ["ImportBusy", "Importer", "Organisation", "Superseded", "validate_file"]
 
 
 @dataclass(frozen=True)
@@ -41,19 +44,6 @@ class Organisation:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
-
-
-class ImportBusy(Exception):
-    """Another import of the same kind is running; the invocation is retried later."""
-
-
-class Superseded(Exception):
-    """A file of the same kind uploaded later was imported already: this older one, come
-    late (a retry after ImportBusy, or events delivered out of order), must not undo it."""
-
-    def __init__(self, newer: datetime) -> None:
-        super().__init__(newer.isoformat())
-        self.newer = newer
 
 
 @dataclass(frozen=True)
@@ -107,6 +97,8 @@ class Importer:
         self.table = table
         self.members = MemberStore(table)
         self.themes = ThemeStore(table)
+        self.dispatch = DispatchStore(table)
+        self.records = SendRecords(table)
         self.org = org
         self.queue = queue
         """where prompts go for members who join while a theme is open (None: nowhere)"""
@@ -128,7 +120,7 @@ class Importer:
         if checked.issues:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
         try:
-            with _Lock(self.table, kind, now, uploaded):
+            with ImportLock(self.table, kind, now, uploaded):
                 if kind == "roster":
                     counts = self._apply_roster(checked.parsed, now)
                 else:
@@ -184,7 +176,7 @@ class Importer:
         today = self.org.today(now)
         # Every theme that can still be open somewhere: deadlines are at most 90 days on.
         recent = self.themes.between(today - timedelta(days=92), today + timedelta(days=1))
-        jobs: list[Job] = []
+        jobs: list[ThemeJob] = []
         ahead: dict[str, datetime] = {}
         for theme in recent:
             for member in arrived:
@@ -198,7 +190,7 @@ class Importer:
                 zone = ZoneInfo(member.timezone)
                 start = send_instant(theme, zone)
                 if start <= now < deadline(theme, zone):
-                    jobs.append(Job(job=JobKind.PROMPT, theme=theme.id, member=member.id))
+                    jobs.append(ThemeJob(job=JobKind.PROMPT, theme=theme.id, member=member.id))
                     # ... and their reminder, from a group the scheduler may not have
                     # planned (their timezone new to the theme), comes at its time
                     reminder = reminder_instant(theme, zone)
@@ -209,9 +201,8 @@ class Importer:
         if jobs:
             self.queue.send(jobs)
             logger.info("late arrivals queued", extra={"prompts": len(jobs)})
-        dispatch = DispatchStore(self.table)
         for theme_id, due in ahead.items():
-            dispatch.due_by(theme_id, due)
+            self.dispatch.due_by(theme_id, due)
 
     def _apply_calendar(self, incoming: list[Theme], now: datetime) -> dict[str, int]:
         # Read again under the lock: what was validated against may have changed since.
@@ -229,7 +220,7 @@ class Importer:
             if t.active and t.id not in ids and t.send_on >= today and not self._sent(t, now)
         ]
         self.themes.save([*created, *updated, *cancelled])
-        open_new_themes(DispatchStore(self.table), [*created, *updated, *cancelled])
+        self.dispatch.open_for([*created, *updated, *cancelled])
         return _counts(incoming, created, updated, cancelled)
 
     def _sent(self, theme: Theme, now: datetime) -> bool:
@@ -238,8 +229,7 @@ class Importer:
         first timezone has reached its send time."""
         if earliest_send(theme) > now:
             return False
-        records = self.table.query(keys.theme(theme.id)["PK"], prefix="PROMPT#")
-        return any(record.get("status") == "sent" for record in records)
+        return self.records.any_sent(theme.id)
 
 
 def _arrives(before: Member, after: Member) -> bool:
@@ -259,36 +249,3 @@ def _counts(incoming: list, created: list, updated: list, gone: list) -> dict[st
         "unchanged": len(incoming) - len(created) - len(updated),
         "deactivated": len(gone),
     }
-
-
-class _Lock:
-    """One import of a kind at a time: two at once could each deactivate the other's rows.
-
-    The lock item stays once released, holding the upload time of the last file imported,
-    so that an older file that comes late is refused (Superseded) rather than applied."""
-
-    def __init__(self, table: Table, kind: Kind, now: datetime, uploaded: datetime | None) -> None:
-        self.table = table
-        self.key = keys.lock(f"import-{kind}")
-        self.now = now
-        self.uploaded = uploaded.astimezone(UTC).isoformat() if uploaded else None
-
-    def __enter__(self) -> None:
-        expires = int((self.now + timedelta(seconds=LOCK_SECONDS)).timestamp())
-        expression = "SET expires_at = :expires"
-        values: dict[str, object] = {":expires": expires, ":now": int(self.now.timestamp())}
-        condition = "(attribute_not_exists(expires_at) OR expires_at < :now)"
-        if self.uploaded:
-            expression += ", uploaded = :uploaded"
-            values[":uploaded"] = self.uploaded
-            condition += " AND (attribute_not_exists(uploaded) OR uploaded <= :uploaded)"
-        try:
-            self.table.update(self.key, expression, values, condition=condition)
-        except ConditionFailed as failed:
-            found = failed.item or {}
-            if int(found.get("expires_at", 0)) >= int(self.now.timestamp()):
-                raise ImportBusy(self.key["SK"]) from None
-            raise Superseded(datetime.fromisoformat(found["uploaded"])) from None
-
-    def __exit__(self, *exc: object) -> None:
-        self.table.update(self.key, "SET expires_at = :released", {":released": 0})

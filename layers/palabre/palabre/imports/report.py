@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from palabre.core.i18n import translate
+
 type Kind = Literal["roster", "calendar"]
 KINDS: tuple[Kind, ...] = ("roster", "calendar")
 _VALUE_SHOWN = 120
@@ -24,11 +26,7 @@ class Issue:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def text(self, translations: gettext.NullTranslations) -> str:
-        return (
-            translations.gettext(self.message) % self.params
-            if self.params
-            else (translations.gettext(self.message))
-        )
+        return translate(translations, self.message, self.params)
 
 
 class Rejected(Exception):

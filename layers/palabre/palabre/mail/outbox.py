@@ -2,16 +2,33 @@
 
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from types_boto3_sesv2 import SESV2Client
+
+_THROTTLING = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
+_QUOTA = {"LimitExceededException", "DailyQuotaExceeded"}
+
+
+class Throttled(Exception):
+    """SES asked us to slow down: the job goes back to the queue and is retried later."""
+
+
+class QuotaExhausted(Exception):
+    """SES's daily quota is spent: this job and the rest wait in the queue."""
 
 
 class Outbox:
-    def __init__(self, sesv2: Any, configuration_set: str) -> None:
+    def __init__(self, sesv2: "SESV2Client", configuration_set: str) -> None:
         self.sesv2 = sesv2
         self.configuration_set = configuration_set
 
     def send(self, message: EmailMessage, *, tags: dict[str, str] | None = None) -> str:
-        """Hands the message to SES and returns SES's message id."""
+        """Hands the message to SES and returns SES's message id; a refusal to go faster
+        raises Throttled, a spent daily quota QuotaExhausted."""
         recipients = [address for _, address in getaddresses(message.get_all("To", []))]
         request: dict[str, Any] = {
             "FromEmailAddress": parseaddr(message["From"])[1],
@@ -21,4 +38,14 @@ class Outbox:
         }
         if tags:
             request["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
-        return self.sesv2.send_email(**request)["MessageId"]
+        try:
+            return self.sesv2.send_email(**request)["MessageId"]
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            # SES reports a spent daily quota as a throttling error ("Daily message quota
+            # exceeded"): the message tells it from a rate limit, so it is read first.
+            if code in _QUOTA or "quota" in str(error).lower():
+                raise QuotaExhausted(code) from error
+            if code in _THROTTLING:
+                raise Throttled(code) from error
+            raise

@@ -64,8 +64,13 @@ def member_indexes(m: Member) -> dict[str, str]:
     return keys
 
 
+def theme_partition(theme_id: str) -> str:
+    """A theme, its dispatch state, its send records, answers and votes."""
+    return f"THEME#{theme_id}"
+
+
 def theme(theme_id: str) -> dict[str, str]:
-    return {"PK": f"THEME#{theme_id}", "SK": "THEME"}
+    return {"PK": theme_partition(theme_id), "SK": "THEME"}
 
 
 def calendar_sort(send_on: str, theme_id: str) -> str:
@@ -77,23 +82,36 @@ DISPATCH_OPEN = "DISPATCH#open"
 
 
 def dispatch(theme_id: str) -> dict[str, str]:
-    return {"PK": f"THEME#{theme_id}", "SK": "DISPATCH"}
+    return {"PK": theme_partition(theme_id), "SK": "DISPATCH"}
 
 
-def cursor(theme_id: str, job: str, part: str, zone: str) -> dict[str, str]:
-    return {"PK": f"THEME#{theme_id}", "SK": f"CURSOR#{job}#{part}#{zone}"}
+def cursor(theme_id: str, group: str) -> dict[str, str]:
+    """A dispatch group's cursor; `group` is its name, <job>#<part>#<zone>."""
+    return {"PK": theme_partition(theme_id), "SK": f"CURSOR#{group}"}
 
 
 CURSOR_PREFIX = "CURSOR#"
 
 
 # ---------------------------------------------------------------- prompts and answers
+PROMPTS, ANSWERS = "PROMPT#", "ANSWER#"
+"""sort-key prefixes of a theme's send records and answers"""
+
+
 def prompt(theme_id: str, member_id: str) -> dict[str, str]:
-    return {"PK": f"THEME#{theme_id}", "SK": f"PROMPT#{member_id}"}
+    return {"PK": theme_partition(theme_id), "SK": f"{PROMPTS}{member_id}"}
+
+
+# A member's prompts in the order they were sent (GSI1 of the send records): streaks.
+PROMPT_HISTORY, PROMPT_HISTORY_END = "PROMPT#", "PROMPT#~"
+
+
+def prompt_in_history(sent_at: str, theme_id: str) -> str:
+    return f"{PROMPT_HISTORY}{sent_at}#{theme_id}"
 
 
 def answer(theme_id: str, member_id: str) -> dict[str, str]:
-    return {"PK": f"THEME#{theme_id}", "SK": f"ANSWER#{member_id}"}
+    return {"PK": theme_partition(theme_id), "SK": f"{ANSWERS}{member_id}"}
 
 
 def member_partition(member_id: str) -> str:
@@ -126,13 +144,18 @@ def award(member_id: str, cause: str) -> dict[str, str]:
     return {"PK": member_partition(member_id), "SK": f"AWARD#{cause}"}
 
 
+def board_partition(kind: str) -> str:
+    """The standings of the teams or of the circles; `kind` is team or circle."""
+    return f"BOARD#{kind}"
+
+
 def board(kind: str, name: str) -> dict[str, str]:
     """A team's or circle's standing; `kind` is team or circle."""
-    return {"PK": f"BOARD#{kind}", "SK": group_key(name)}
+    return {"PK": board_partition(kind), "SK": group_key(name)}
 
 
 def vote(theme_id: str, author_id: str, voter_id: str) -> dict[str, str]:
-    return {"PK": f"THEME#{theme_id}", "SK": f"VOTE#{author_id}#{voter_id}"}
+    return {"PK": theme_partition(theme_id), "SK": f"VOTE#{author_id}#{voter_id}"}
 
 
 def vote_in_week(

@@ -5,10 +5,11 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from palabre.core.directory import Directory, Group
 from palabre.core.models import Member, Role, Subscription, member_id
-from palabre.imports.roster import Directory, Group
 from palabre.store import keys
 from palabre.store.table import Item, Table
 
@@ -66,6 +67,16 @@ class MemberStore:
     def with_role(self, role: Role) -> list[Member]:
         return list(self._listed(self.table.query(keys.roster_partition(role), index="GSI1")))
 
+    def page_of(
+        self, part: str, zone: str, *, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Item], dict[str, Any] | None]:
+        """One page of the members of a dispatch part (role:<r>, circle:<key> or
+        team:<key>) who live in `zone`, and where the next page starts (None: the end)."""
+        index, partition = _listing(part)
+        return self.table.page(
+            partition, index=index, prefix=keys.member_in_zone(zone), limit=limit, start=start
+        )
+
     def get(self, member_id: str) -> Member | None:
         item = self.table.get(keys.member(member_id))
         return member_from(item) if item else None
@@ -94,6 +105,39 @@ class MemberStore:
         by_key = {member_id(a): a for a in addresses}
         found = self.table.get_many([keys.suppressed(mid) for mid in by_key])
         return {by_key[i["PK"].removeprefix("MEMBER#")] for i in found}
+
+    def choose(self, member_id: str, subscription: Subscription, now: datetime) -> None:
+        """What the member still wants to receive (their unsubscribe link's page)."""
+        self.table.put(
+            {
+                **keys.prefs(member_id),
+                "type": "prefs",
+                "subscription": subscription.value,
+                "updated_at": now.isoformat(),
+            }
+        )
+
+    def suppress(self, email: str, reason: str, detail: str, now: datetime) -> None:
+        """Nothing more is sent to `email` (member or not): it bounced or complained."""
+        self.table.put(
+            {
+                **keys.suppressed(member_id(email)),
+                "type": "suppressed",
+                "email": email,
+                "reason": reason,
+                "detail": detail[:500],
+                "at": now.isoformat(),
+                "GSI1PK": keys.SUPPRESSED,
+                "GSI1SK": f"{now.isoformat()}#{email}",
+            }
+        )
+
+    def suppressions(self) -> list[dict[str, str]]:
+        """Every suppressed address, oldest first, with why and when."""
+        return [
+            {"email": i.get("email", ""), "reason": i.get("reason", ""), "at": i.get("at", "")}
+            for i in self.table.query(keys.SUPPRESSED, index="GSI1")
+        ]
 
     def save(self, members: Iterable[Member]) -> int:
         return self.table.put_many(member_item(m) for m in members)
@@ -129,6 +173,16 @@ class MemberStore:
     @staticmethod
     def _listed(items: Iterable[Item]) -> Iterator[Member]:
         return (member_from(i) for i in items)
+
+
+def _listing(part: str) -> tuple[str, str]:
+    """The index and partition that list a part's members, by timezone."""
+    kind, _, name = part.partition(":")
+    if kind == "role":
+        return "GSI1", keys.roster_partition(name)
+    if kind == "circle":
+        return "GSI2", keys.circle_partition(name)
+    return "GSI3", keys.team_partition(name)
 
 
 def directory_fields(directory: Directory) -> dict[str, Any]:

@@ -1,13 +1,17 @@
-"""A thin layer over the DynamoDB client: (de)serialisation, paging, batching, retries."""
+"""The single table: the port the journeys' stores write through, and its DynamoDB adapter."""
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -58,8 +62,118 @@ def _python(value: Any) -> Any:
     return value
 
 
-class Table:
-    def __init__(self, client: Any, name: str) -> None:
+@dataclass(frozen=True)
+class Put:
+    """A transaction's write of a whole item (with an optional condition on the old one)."""
+
+    item: Mapping[str, Any]
+    condition: str | None = None
+    values: Mapping[str, Any] | None = None
+    names: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    key: Mapping[str, str]
+    expression: str
+    values: Mapping[str, Any] | None = None
+    names: Mapping[str, str] | None = None
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: Mapping[str, str]
+    condition: str | None = None
+    values: Mapping[str, Any] | None = None
+    names: Mapping[str, str] | None = None
+
+
+type Action = Put | Update | Delete
+type Returns = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
+
+
+class TransactionCancelled(Exception):
+    """A transaction wrote nothing; `reasons` holds DynamoDB's code for each action, in
+    order ("None" for an action that was not the cause)."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = list(reasons)
+
+
+class Table(Protocol):
+    """The storage port: what the journeys' stores ask of the single table. DynamoTable
+    is DynamoDB; tests and the bench run the same code over an in-memory fake, and one
+    contract test holds the two to the same cases."""
+
+    def get(self, key: Mapping[str, str], *, consistent: bool = False) -> Item | None: ...
+
+    def get_many(
+        self, keys: Iterable[Mapping[str, str]], *, consistent: bool = False
+    ) -> list[Item]: ...
+
+    def query(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        prefix: str | None = None,
+        between: tuple[str, str] | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[Item]: ...
+
+    def page(
+        self,
+        partition: str,
+        *,
+        index: str | None = None,
+        prefix: str | None = None,
+        limit: int = 100,
+        start: dict[str, Any] | None = None,
+    ) -> tuple[list[Item], dict[str, Any] | None]: ...
+
+    def update(
+        self,
+        key: Mapping[str, str],
+        expression: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        names: Mapping[str, str] | None = None,
+        condition: str | None = None,
+        returns: Returns = "NONE",
+    ) -> Item: ...
+
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+    def delete(
+        self,
+        key: Mapping[str, str],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> int: ...
+
+    def delete_many(self, keys: Iterable[Mapping[str, str]]) -> int: ...
+
+    def transact(self, actions: Sequence[Action]) -> None: ...
+
+
+class DynamoTable:
+    """Table over the DynamoDB client: (de)serialisation, paging, batching, retries."""
+
+    def __init__(self, client: "DynamoDBClient", name: str) -> None:
         self.client = client
         self.name = name
 
@@ -76,7 +190,7 @@ class Table:
         found: list[Item] = []
         for start in range(0, len(pending), _BATCH_GET):
             chunk = pending[start : start + _BATCH_GET]
-            request = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
+            request: Any = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
             for attempt in range(8):
                 response = self.client.batch_get_item(RequestItems=request)
                 found.extend(from_dynamo(i) for i in response["Responses"].get(self.name, []))
@@ -98,27 +212,8 @@ class Table:
         forward: bool = True,
         limit: int | None = None,
     ) -> Iterator[Item]:
-        pk, sk = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
-        condition = "#pk = :pk"
-        names = {"#pk": pk}
-        values: dict[str, Any] = {":pk": partition}
-        if prefix is not None:
-            condition += " AND begins_with(#sk, :prefix)"
-            names["#sk"] = sk
-            values[":prefix"] = prefix
-        elif between is not None:
-            condition += " AND #sk BETWEEN :low AND :high"
-            names["#sk"] = sk
-            values[":low"], values[":high"] = between
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_dynamo(values),
-            "ScanIndexForward": forward,
-        }
-        if index:
-            request["IndexName"] = index
+        request = _key_condition(self.name, partition, index, prefix, between)
+        request["ScanIndexForward"] = forward
         if limit:
             request["Limit"] = limit
         returned = 0
@@ -146,19 +241,8 @@ class Table:
 
         The position is DynamoDB's LastEvaluatedKey, as is: it can be stored in a cursor.
         """
-        pk, sk = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": "#pk = :pk"
-            + (" AND begins_with(#sk, :prefix)" if prefix is not None else ""),
-            "ExpressionAttributeNames": {"#pk": pk} | ({"#sk": sk} if prefix is not None else {}),
-            "ExpressionAttributeValues": to_dynamo(
-                {":pk": partition} | ({":prefix": prefix} if prefix is not None else {})
-            ),
-            "Limit": limit,
-        }
-        if index:
-            request["IndexName"] = index
+        request = _key_condition(self.name, partition, index, prefix, None)
+        request["Limit"] = limit
         if start:
             request["ExclusiveStartKey"] = start
         response = self.client.query(**request)
@@ -172,41 +256,75 @@ class Table:
         *,
         names: Mapping[str, str] | None = None,
         condition: str | None = None,
-        returns: str = "NONE",
+        returns: Returns = "NONE",
     ) -> Item:
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": to_dynamo(key),
             "UpdateExpression": expression,
             "ReturnValues": returns,
+            **_expression(condition, values, names),
         }
-        if values:
-            request["ExpressionAttributeValues"] = to_dynamo(values)
-        if names:
-            request["ExpressionAttributeNames"] = dict(names)
         if condition:
-            request["ConditionExpression"] = condition
             # A failed condition then says what it found, with no read of its own.
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         with _conditional():
             response = self.client.update_item(**request)
         return from_dynamo(response.get("Attributes", {}))
 
-    def put(self, item: Mapping[str, Any], **conditions: Any) -> None:
-        """Write the item; with a ConditionExpression, raise ConditionFailed when it fails."""
+    def put(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write the item; with a condition, raise ConditionFailed when it fails."""
         with _conditional():
-            self.client.put_item(TableName=self.name, Item=to_dynamo(item), **conditions)
+            self.client.put_item(
+                TableName=self.name, Item=to_dynamo(item), **_expression(condition, values, names)
+            )
 
-    def delete(self, key: Mapping[str, str], **conditions: Any) -> None:
-        """Delete the item; with a ConditionExpression, raise ConditionFailed when it fails."""
+    def delete(
+        self,
+        key: Mapping[str, str],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete the item; with a condition, raise ConditionFailed when it fails."""
         with _conditional():
-            self.client.delete_item(TableName=self.name, Key=to_dynamo(key), **conditions)
+            self.client.delete_item(
+                TableName=self.name, Key=to_dynamo(key), **_expression(condition, values, names)
+            )
 
     def put_many(self, items: Iterable[Mapping[str, Any]]) -> int:
         return self._write_many({"PutRequest": {"Item": to_dynamo(i)}} for i in items)
 
     def delete_many(self, keys: Iterable[Mapping[str, str]]) -> int:
         return self._write_many({"DeleteRequest": {"Key": to_dynamo(k)}} for k in keys)
+
+    def transact(self, actions: Sequence[Action]) -> None:
+        """All the writes or none. A refused transaction raises TransactionCancelled with
+        DynamoDB's reason for each action (ConditionalCheckFailed, TransactionConflict...).
+
+        No ClientRequestToken of our own: botocore adds a fresh one per call and reuses it
+        across its own retries of that call; a token derived from the actions, reused
+        within ten minutes with other values, would fail with
+        IdempotentParameterMismatchException."""
+        items = [_transact_item(self.name, action) for action in actions]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [
+                r.get("Code", "None")
+                for r in error.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+            ]
+            raise TransactionCancelled(reasons) from None
 
     def _write_many(self, requests: Iterable[dict[str, Any]]) -> int:
         batch: list[dict[str, Any]] = []
@@ -221,7 +339,7 @@ class Table:
         return written
 
     def _flush(self, batch: list[dict[str, Any]]) -> int:
-        pending = {self.name: batch}
+        pending: Any = {self.name: batch}
         for attempt in range(8):
             response = self.client.batch_write_item(RequestItems=pending)
             pending = response.get("UnprocessedItems") or {}
@@ -229,6 +347,68 @@ class Table:
                 return len(batch)
             _backoff(attempt)
         raise RuntimeError("DynamoDB kept writes unprocessed after 8 attempts")
+
+
+def _key_condition(
+    table: str,
+    partition: str,
+    index: str | None,
+    prefix: str | None,
+    between: tuple[str, str] | None,
+) -> dict[str, Any]:
+    pk, sk = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
+    condition = "#pk = :pk"
+    names = {"#pk": pk}
+    values: dict[str, Any] = {":pk": partition}
+    if prefix is not None:
+        condition += " AND begins_with(#sk, :prefix)"
+        names["#sk"] = sk
+        values[":prefix"] = prefix
+    elif between is not None:
+        condition += " AND #sk BETWEEN :low AND :high"
+        names["#sk"] = sk
+        values[":low"], values[":high"] = between
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_dynamo(values),
+    }
+    if index:
+        request["IndexName"] = index
+    return request
+
+
+def _expression(
+    condition: str | None,
+    values: Mapping[str, Any] | None,
+    names: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    request: dict[str, Any] = {}
+    if condition:
+        request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = to_dynamo(values)
+    if names:
+        request["ExpressionAttributeNames"] = dict(names)
+    return request
+
+
+def _transact_item(table: str, action: Action) -> dict[str, Any]:
+    common = {"TableName": table, **_expression(action.condition, action.values, action.names)}
+    match action:
+        case Put():
+            return {"Put": {**common, "Item": to_dynamo(action.item)}}
+        case Update():
+            return {
+                "Update": {
+                    **common,
+                    "Key": to_dynamo(action.key),
+                    "UpdateExpression": action.expression,
+                }
+            }
+        case Delete():
+            return {"Delete": {**common, "Key": to_dynamo(action.key)}}
 
 
 @contextmanager

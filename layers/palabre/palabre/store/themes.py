@@ -77,5 +77,9 @@ class ThemeStore:
         item = self.table.get(keys.theme(theme_id))
         return theme_from(item) if item else None
 
+    def get_many(self, theme_ids: Iterable[str]) -> dict[str, Theme]:
+        found = self.table.get_many([keys.theme(t) for t in theme_ids])
+        return {i["theme_id"]: theme_from(i) for i in found}
+
     def save(self, themes: Iterable[Theme]) -> int:
         return self.table.put_many(theme_item(t) for t in themes)

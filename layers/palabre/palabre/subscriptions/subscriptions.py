@@ -1,4 +1,4 @@
-"""Journey 8: what a member still wants to receive. The unsubscribe link shows the
+"""What a member still wants to receive. The unsubscribe link shows the
 choices (everything, no digests, nothing at all); a one-click POST (RFC 8058) applies the
 link's own scope without any page; the same page subscribes again."""
 
@@ -7,7 +7,6 @@ from datetime import datetime
 
 from palabre.core.models import Subscription
 from palabre.core.tokens import InvalidToken, Purpose, Signer
-from palabre.store import keys
 from palabre.store.members import MemberStore, Recipient
 from palabre.store.table import Table
 
@@ -23,9 +22,8 @@ class SubscriptionView:
 
 class Subscriptions:
     def __init__(self, table: Table, signer: Signer) -> None:
-        self.table = table
-        self.signer = signer
         self.members = MemberStore(table)
+        self.signer = signer
 
     def open(self, token: str, now: datetime) -> SubscriptionView:
         claims = self.signer.verify(Purpose.UNSUBSCRIBE, token, now)
@@ -37,11 +35,4 @@ class Subscriptions:
         return SubscriptionView(recipient=recipient, scope=scope)
 
     def choose(self, view: SubscriptionView, choice: Subscription, now: datetime) -> None:
-        self.table.put(
-            {
-                **keys.prefs(view.recipient.member.id),
-                "type": "prefs",
-                "subscription": choice.value,
-                "updated_at": now.isoformat(),
-            }
-        )
+        self.members.choose(view.recipient.member.id, choice, now)

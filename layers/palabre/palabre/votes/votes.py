@@ -1,18 +1,17 @@
-"""Journey 7: "useful" votes. A link in an email can be opened by a mail scanner, so GET
-only shows the answer and a button; the vote is cast by POST, once per (voter, answer),
-never for one's own answer."""
+"""Votes for answers found "useful". A link in an email can be opened by a mail scanner,
+so GET only shows the answer and a button; the vote is cast by POST, once per (voter,
+answer), never for one's own answer."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from palabre.core.local_time import iso_week
-from palabre.core.models import Answer, Role, Theme, Visibility, group_key
+from palabre.core.models import Answer, Member, Role, Theme, Visibility, group_key
 from palabre.core.tokens import InvalidToken, Purpose, Signer
-from palabre.store import keys
-from palabre.store.table import ConditionFailed, Table
-from palabre.store.themes import theme_from
+from palabre.store.table import Table
+from palabre.store.votes import VoteStore
 
 EXCERPT = 400
 
@@ -46,8 +45,8 @@ class VoteView:
 
 
 class Votes:
-    def __init__(self, table: Table, signer: Signer, zone: Any) -> None:
-        self.table = table
+    def __init__(self, table: Table, signer: Signer, zone: ZoneInfo) -> None:
+        self.store = VoteStore(table)
         self.signer = signer
         self.zone = zone
 
@@ -57,71 +56,41 @@ class Votes:
         if len(claims.ids) != 3:
             raise InvalidToken
         theme_id, author_id, voter_id = claims.ids
-        found = {
-            i["SK"]: i
-            for i in self.table.get_many(
-                [
-                    keys.theme(theme_id),
-                    keys.answer(theme_id, author_id),
-                    keys.vote(theme_id, author_id, voter_id),
-                    keys.member(voter_id),
-                ]
-            )
-        }
-        item = found.get(f"ANSWER#{author_id}")
-        if "THEME" not in found or item is None:
+        ballot = self.store.ballot(theme_id, author_id, voter_id)
+        if ballot.theme is None or ballot.answer is None:
             raise InvalidToken
-        answer = Answer.model_validate(item)
-        if author_id != voter_id and not _may_read(answer, found.get("PROFILE")):
+        if author_id != voter_id and not may_read(ballot.answer, ballot.voter):
             # Its author narrowed it to their circle after this link was sent: the answer
             # is no longer the voter's to read, nor to vote for (the same plain 404).
             raise InvalidToken
         return VoteView(
-            theme=theme_from(found["THEME"]),
-            answer=answer,
+            theme=ballot.theme,
+            answer=ballot.answer,
             voter_id=voter_id,
-            already=f"VOTE#{author_id}#{voter_id}" in found,
-            locale=found.get("PROFILE", {}).get("locale", "en"),
+            already=ballot.cast,
+            locale=ballot.voter.locale if ballot.voter else "en",
         )
 
     def cast(self, view: VoteView, now: datetime) -> VoteOutcome:
-        """One conditional write; the points follow through the stream."""
         if view.own:
             return VoteOutcome.OWN
         if view.already:
             return VoteOutcome.ALREADY
-        circle = view.answer.circle
-        try:
-            self.table.put(
-                {
-                    **keys.vote(view.theme.id, view.author_id, view.voter_id),
-                    **keys.vote_in_week(
-                        circle,
-                        iso_week(now.astimezone(self.zone)),
-                        view.theme.id,
-                        view.author_id,
-                        view.voter_id,
-                    ),
-                    "type": "vote",
-                    "theme_id": view.theme.id,
-                    "author_id": view.author_id,
-                    "voter_id": view.voter_id,
-                    "circle": circle,
-                    "team": view.answer.team,
-                    "at": now.isoformat(),
-                },
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ConditionFailed:
-            return VoteOutcome.ALREADY
-        return VoteOutcome.COUNTED
+        counted = self.store.cast(
+            view.theme.id,
+            view.answer,
+            view.voter_id,
+            week=iso_week(now.astimezone(self.zone)),
+            at=now.isoformat(),
+        )
+        return VoteOutcome.COUNTED if counted else VoteOutcome.ALREADY
 
 
-def _may_read(answer: Answer, voter: dict[str, Any] | None) -> bool:
+def may_read(answer: Answer, voter: Member | None) -> bool:
     """The digest's rule: answers shared with everyone, or circle answers in one's own
     circle; observers read the organisation's edition only."""
     if answer.visibility is Visibility.ORGANISATION:
         return True
-    if voter is None or voter.get("role") == Role.OBSERVER.value:
+    if voter is None or voter.role is Role.OBSERVER:
         return False
-    return group_key(voter.get("circle", "")) == group_key(answer.circle)
+    return group_key(voter.circle) == group_key(answer.circle)

@@ -1,4 +1,5 @@
-"""HTTP API: personal links. GET always only shows; POST answers, votes, unsubscribes."""
+"""HTTP API: the pages behind every personal link an email carries — answers, "useful"
+votes, unsubscribing, the admin report's exports. GET only ever shows; POST acts."""
 
 from typing import Any
 
@@ -7,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import Settings
+from palabre.config import PagesSettings
 from palabre.core import clock
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger, metrics
@@ -19,30 +20,30 @@ app = APIGatewayHttpResolver()
 
 @app.get("/answer/<token>")
 def show_answer(token: str) -> Response:
-    return answer_pages(Settings.from_env()).show(token, app.current_event.path, clock.now())
+    return answer_pages(PagesSettings.from_env()).show(token, app.current_event.path, clock.now())
 
 
 @app.post("/answer/<token>")
 def submit_answer(token: str) -> Response:
     body = app.current_event.decoded_body or ""
-    return answer_pages(Settings.from_env()).submit(
+    return answer_pages(PagesSettings.from_env()).submit(
         token, app.current_event.path, body, clock.now()
     )
 
 
 @app.get("/vote/<token>")
 def show_vote(token: str) -> Response:
-    return vote_pages(Settings.from_env()).show(token, app.current_event.path, clock.now())
+    return vote_pages(PagesSettings.from_env()).show(token, app.current_event.path, clock.now())
 
 
 @app.post("/vote/<token>")
 def cast_vote(token: str) -> Response:
-    return vote_pages(Settings.from_env()).cast(token, app.current_event.path, clock.now())
+    return vote_pages(PagesSettings.from_env()).cast(token, app.current_event.path, clock.now())
 
 
 @app.get("/unsubscribe/<token>")
 def show_subscription(token: str) -> Response:
-    pages_ = subscription_pages(Settings.from_env())
+    pages_ = subscription_pages(PagesSettings.from_env())
     return pages_.show(token, app.current_event.path, clock.now())
 
 
@@ -52,14 +53,14 @@ def unsubscribe(token: str) -> Response:
     form = form_fields(
         event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
     )
-    pages_ = subscription_pages(Settings.from_env())
+    pages_ = subscription_pages(PagesSettings.from_env())
     return pages_.submit(token, app.current_event.path, form, clock.now())
 
 
 @app.get("/export/<token>")
 def download_export(token: str) -> Response:
     """A CSV of the admin report: a fresh five-minute presigned URL, minted on each click."""
-    settings = Settings.from_env()
+    settings = PagesSettings.from_env()
     location = exports(settings).download_url(token, clock.now())
     return Response(
         status_code=302,
@@ -71,12 +72,12 @@ def download_export(token: str) -> Response:
 @app.exception_handler(InvalidToken)
 def invalid_link(_: InvalidToken) -> Response:
     # Forged, unknown, expired or for another purpose: the same plain page for all.
-    return pages(Settings.from_env()).not_found()
+    return pages(PagesSettings.from_env()).not_found()
 
 
 @app.not_found
 def no_route(_: Exception) -> Response:
-    return pages(Settings.from_env()).not_found()
+    return pages(PagesSettings.from_env()).not_found()
 
 
 @metrics.log_metrics

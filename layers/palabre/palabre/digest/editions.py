@@ -1,0 +1,158 @@
+"""The weekly digest's editions: what each circle (and the organisation) reads about a
+week, built once by the digest run and stored in the bucket, read by the sender for every
+reader's email."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+from palabre.core.local_time import iso_week
+from palabre.core.models import Visibility, group_key
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+DIGEST_PREFIX = "digests"
+
+
+# ---------------------------------------------------------------------------- the week
+@dataclass(frozen=True)
+class Week:
+    id: str
+    start: date
+    end: date
+
+    @classmethod
+    def before(cls, moment: datetime, zone: Any) -> "Week":
+        """The last complete ISO week (Monday to Sunday, in `zone`) before `moment`: on a
+        Monday, last week — and on any other day too, so that a digest scheduled on
+        another weekday still reads every week once, whole, never a week in progress."""
+        today = moment.astimezone(zone).date()
+        start = today - timedelta(days=today.weekday() + 7)
+        return cls(iso_week(start), start, start + timedelta(days=6))
+
+
+# ---------------------------------------------------------------------------- editions
+class DigestAnswer(BaseModel):
+    theme_id: str
+    author_id: str
+    first_name: str
+    circle: str
+    text: str
+    visibility: Visibility
+    useful: int = 0
+
+
+class DigestTheme(BaseModel):
+    id: str
+    title: str
+    answers: list[DigestAnswer]
+
+
+class Rate(BaseModel):
+    name: str = ""
+    answers: int = 0
+    prompts: int = 0
+    points: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answers / self.prompts) if self.prompts else 0
+
+
+class Edition(BaseModel):
+    week: str
+    start: date
+    end: date
+    scope: Literal["circle", "organisation"]
+    circle: str = ""
+    themes: list[DigestTheme]
+    top: list[DigestAnswer]
+    participation: Rate
+    circles: list[Rate] = []
+    teams: list[Rate]
+
+
+class NonResponder(BaseModel):
+    first_name: str
+    email: str
+    circle: str
+    theme: str
+
+
+class Report(BaseModel):
+    week: str
+    start: date
+    end: date
+    circles: list[Rate]
+    teams: list[Rate]
+    top: list[DigestAnswer]
+    non_responders: list[NonResponder]
+    suppressed: list[dict[str, str]]
+    dead_letters: dict[str, int]
+    exports: dict[str, str]
+
+
+def edition_key(week: str, circle: str) -> str:
+    """Where a circle's edition lives; '' (observers) is the organisation's."""
+    if not circle:
+        return f"{DIGEST_PREFIX}/{week}/organisation.json"
+    digest = hashlib.sha256(group_key(circle).encode()).hexdigest()[:16]
+    return f"{DIGEST_PREFIX}/{week}/circle-{digest}.json"
+
+
+def report_key(week: str) -> str:
+    return f"{DIGEST_PREFIX}/{week}/admin-report.json"
+
+
+def put_json(s3: "S3Client", bucket: str, key: str, body: str) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/json")
+
+
+def load_edition(s3: "S3Client", bucket: str, key: str) -> Edition:
+    return Edition.model_validate_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def load_report(s3: "S3Client", bucket: str, week: str) -> Report:
+    body = s3.get_object(Bucket=bucket, Key=report_key(week))["Body"].read()
+    return Report.model_validate(json.loads(body))
+
+
+class Editions:
+    """The week's digest editions and report, read once per container from the bucket
+    (wiring keeps one per container); a new week's first read forgets the previous one."""
+
+    def __init__(self, s3: "S3Client", bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self._week = ""
+        self._cache: dict[str, Any] = {}
+
+    def _of(self, week: str) -> dict[str, Any]:
+        if week != self._week:
+            self._week, self._cache = week, {}
+        return self._cache
+
+    def edition(self, week: str, circle: str) -> Edition:
+        key = edition_key(week, circle)
+        cache = self._of(week)
+        if key not in cache:
+            try:
+                cache[key] = load_edition(self.s3, self.bucket, key)
+            except self.s3.exceptions.NoSuchKey:
+                if not circle:
+                    raise
+                # A member who changed circle since the digest was built reads the
+                # organisation's edition rather than nothing.
+                cache[key] = self.edition(week, "")
+        return cache[key]
+
+    def report(self, week: str) -> Report:
+        cache = self._of(week)
+        if "report" not in cache:
+            cache["report"] = load_report(self.s3, self.bucket, week)
+        return cache["report"]

@@ -1,0 +1,69 @@
+"""One email to one member: rendered in their language, with a Message-ID stable for what
+it is about, and the unsubscribe headers every email carries."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from palabre.core.models import Member
+from palabre.mail.mime import Attachment, build_message
+from palabre.mail.render import render
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who every email is from: the organisation, its verified address, its templates."""
+
+    organisation: str
+    address: str
+    templates_dir: Path
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+
+def message_id(kind: str, about: str, member_id: str, domain: str) -> str:
+    """The same for every attempt at the same email (see docs: exactly once)."""
+    return f"<{kind}.{about}.{member_id}@{domain}>"
+
+
+def personal_email(
+    kind: str,
+    about: str,
+    member: Member,
+    letterhead: Letterhead,
+    now: datetime,
+    context: dict[str, Any],
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """`email/<kind>.txt` and `.html` rendered in the member's language with `context`
+    (its `subject` and `unsubscribe_url` included), the Message-ID stable for (kind,
+    `about`, member), and the unsubscribe headers."""
+    name = f"email/{kind}"
+    templates = letterhead.templates_dir
+    return build_message(
+        sender=(letterhead.organisation, letterhead.address),
+        to=[member.email],
+        subject=context["subject"],
+        text=render(templates, f"{name}.txt", member.locale, **context),
+        html=render(templates, f"{name}.html", member.locale, **context),
+        date=now,
+        message_id=message_id(kind, about, member.id, letterhead.domain),
+        headers=list_headers(context["unsubscribe_url"], letterhead, member),
+        attachments=attachments,
+    )
+
+
+def list_headers(unsubscribe_url: str, letterhead: Letterhead, member: Member) -> dict[str, str]:
+    mailto = f"mailto:{letterhead.address}?subject={quote('unsubscribe ' + member.id)}"
+    return {
+        # RFC 8058 one-click: mailbox providers show an unsubscribe button.
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Content-Language": member.locale,
+    }

@@ -1,0 +1,70 @@
+"""The send queue: jobs for the sender, ten per SQS call."""
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from palabre.core.jobs import Job
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
+
+BATCH = 10  # SendMessageBatch's limit: one SQS call per ten emails
+
+
+class QueueError(Exception):
+    pass
+
+
+class JobQueue:
+    def __init__(self, sqs: "SQSClient", url: str, *, parallel: int = 8) -> None:
+        self.sqs = sqs
+        self.url = url
+        self.parallel = parallel
+
+    def send(self, jobs: Sequence[Job]) -> int:
+        """Queues every job, ten per call; returns only once all of them are queued."""
+        batches = [jobs[start : start + BATCH] for start in range(0, len(jobs), BATCH)]
+        if len(batches) <= 1:
+            for batch in batches:
+                self._batch(batch)
+            return len(jobs)
+        # A page of a thousand members is a hundred calls: send them side by side (boto3
+        # clients are thread-safe). Any failure propagates after the others finished.
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            for future in [pool.submit(self._batch, batch) for batch in batches]:
+                future.result()
+        return len(jobs)
+
+    def _batch(self, jobs: Sequence[Job]) -> None:
+        entries = {str(i): job.body() for i, job in enumerate(jobs)}
+        for _ in range(3):
+            response = self.sqs.send_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()],
+            )
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            entries = {i: body for i, body in entries.items() if i in failed}
+            if not entries:
+                return
+        # Raising leaves the cursor where it was: the whole page is queued again later
+        # and the sender's send record absorbs the entries that did get through.
+        raise QueueError(f"SQS refused {len(entries)} messages: {json.dumps(list(entries))}")
+
+
+def dead_letter_counts(sqs: "SQSClient", queues: dict[str, str]) -> dict[str, int]:
+    """How many messages each dead-letter queue holds (name -> count), in flight or not."""
+    counts = {}
+    for name, url in queues.items():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        )["Attributes"]
+        counts[name] = int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+    return counts

@@ -1,0 +1,238 @@
+"""Send records: that an email went out (or was skipped, and why), written once with a
+condition after SES accepted it, so that a redelivered job finds it and sends nothing.
+
+A prompt's record (PROMPT#<member> in the theme's partition) also carries what the answer
+page needs about the member, its reminder and the member's streak index (GSI1).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from palabre.core.jobs import SkipReason
+from palabre.core.models import Member, Prompt, Theme
+from palabre.core.streaks import PromptFact, StreakState
+from palabre.observability import logger
+from palabre.store import keys
+from palabre.store.table import ConditionFailed, Item, Table
+from palabre.store.themes import theme_from
+
+
+@dataclass(frozen=True)
+class PromptState:
+    """What a theme job's delivery reads first, in one consistent request."""
+
+    theme: Theme | None
+    prompt: Prompt | None
+    answered: bool
+
+
+class SendRecords:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._themes: dict[str, Theme] = {}
+        """themes read once per container: every job of a theme reads the same one"""
+
+    # ------------------------------------------------------------------ prompts
+    def prompt_state(self, theme_id: str, member_id: str, *, with_answer: bool) -> PromptState:
+        """Theme (cached), send record and answer in one strongly consistent BatchGetItem:
+        a send record written a moment ago by another delivery must be seen."""
+        wanted = [keys.prompt(theme_id, member_id)]
+        if with_answer:
+            wanted.append(keys.answer(theme_id, member_id))
+        if theme_id not in self._themes:
+            wanted.append(keys.theme(theme_id))
+        found = {i["SK"]: i for i in self.table.get_many(wanted, consistent=True)}
+        if "THEME" in found:
+            self._themes[theme_id] = theme_from(found["THEME"])
+        record = found.get(f"PROMPT#{member_id}")
+        return PromptState(
+            theme=self._themes.get(theme_id),
+            prompt=Prompt.model_validate(record) if record else None,
+            answered=f"ANSWER#{member_id}" in found,
+        )
+
+    def prompt_sent(
+        self,
+        theme_id: str,
+        member: Member,
+        *,
+        now: datetime,
+        deadline: datetime,
+        message_id: str,
+        ses_message_id: str,
+    ) -> None:
+        self._record(
+            theme_id,
+            member.id,
+            {
+                "status": "sent",
+                "at": now.isoformat(),
+                "sent_at": now.isoformat(),
+                "deadline": deadline.isoformat(),
+                "message_id": message_id,
+                "ses_message_id": ses_message_id,
+                # What the answer page needs, so that it reads one item, not three.
+                "first_name": member.first_name,
+                "email": member.email,
+                "locale": member.locale,
+                "timezone": member.timezone,
+                "circle": member.circle,
+                "team": member.team,
+                "GSI1PK": keys.member_partition(member.id),
+                "GSI1SK": keys.prompt_in_history(now.isoformat(), theme_id),
+            },
+        )
+
+    def prompt_skipped(
+        self, theme_id: str, member_id: str, reason: SkipReason, now: datetime
+    ) -> None:
+        self._record(
+            theme_id, member_id, {"status": "skipped", "skip_reason": reason, "at": now.isoformat()}
+        )
+
+    def _record(self, theme_id: str, member_id: str, fields: dict[str, Any]) -> None:
+        item = {
+            **keys.prompt(theme_id, member_id),
+            "type": "prompt",
+            "theme_id": theme_id,
+            "member_id": member_id,
+            **fields,
+        }
+        try:
+            self.table.put(item, condition="attribute_not_exists(PK)")
+        except ConditionFailed:
+            # Two deliveries of the same job ran at once and both reached SES.
+            logger.warning(
+                "send record already written", extra={"theme": theme_id, "member": member_id}
+            )
+
+    def any_sent(self, theme_id: str) -> bool:
+        """Whether any prompt of the theme went out (skipped ones do not count): a Query of
+        its send records that stops at the first sent one."""
+        records = self.table.query(keys.theme_partition(theme_id), prefix=keys.PROMPTS)
+        return any(record.get("status") == "sent" for record in records)
+
+    def of_theme(self, theme_id: str) -> tuple[list[Item], set[str]]:
+        """The theme's prompts sent (skipped ones left out), and who answered it: one Query
+        of its partition."""
+        sent: list[Item] = []
+        answered: set[str] = set()
+        for item in self.table.query(keys.theme_partition(theme_id)):
+            if item["SK"].startswith(keys.PROMPTS) and item.get("status") == "sent":
+                sent.append(item)
+            elif item["SK"].startswith(keys.ANSWERS):
+                answered.add(item["SK"].removeprefix(keys.ANSWERS))
+        return sent, answered
+
+    # ------------------------------------------------------------------ reminders
+    def reminded(self, theme_id: str, member_id: str, now: datetime, ses_message_id: str) -> None:
+        try:
+            self.table.update(
+                keys.prompt(theme_id, member_id),
+                "SET reminded_at = :now, reminder_ses_message_id = :ses",
+                {":now": now.isoformat(), ":ses": ses_message_id},
+                condition="attribute_not_exists(reminded_at)",
+            )
+        except ConditionFailed:
+            logger.warning(
+                "reminder raced with another delivery",
+                extra={"theme": theme_id, "member": member_id},
+            )
+
+    def reminder_skipped(
+        self, theme_id: str, member_id: str, reason: SkipReason, now: datetime
+    ) -> None:
+        """On the send record, so that the skip is visible and a redelivery stops early."""
+        try:
+            self.table.update(
+                keys.prompt(theme_id, member_id),
+                "SET reminder_skipped = :reason, reminder_skipped_at = :now",
+                {":reason": reason.value, ":now": now.isoformat()},
+                condition="attribute_exists(PK) AND attribute_not_exists(reminded_at)",
+            )
+        except ConditionFailed:
+            logger.warning(
+                "reminder sent by another delivery",
+                extra={"theme": theme_id, "member": member_id},
+            )
+
+    # ------------------------------------------------------------------ weekly emails
+    def weekly_sent(self, week: str, kind: str, member_id: str) -> bool:
+        return (
+            self.table.get(keys.digest_record(week, kind, member_id), consistent=True) is not None
+        )
+
+    def record_weekly(
+        self,
+        week: str,
+        kind: str,
+        member_id: str,
+        now: datetime,
+        *,
+        ses_message_id: str = "",
+        skipped: SkipReason | None = None,
+    ) -> None:
+        key = keys.digest_record(week, kind, member_id)
+        fields = (
+            {"status": "skipped", "skip_reason": skipped.value}
+            if skipped
+            else {"status": "sent", "ses_message_id": ses_message_id}
+        )
+        try:
+            self.table.put(
+                {**key, "type": "weekly", "at": now.isoformat(), **fields},
+                condition="attribute_not_exists(PK)",
+            )
+        except ConditionFailed:
+            logger.warning("weekly send record already written", extra=key)
+
+    def weekly_queued(self, week: str, role: str) -> bool:
+        """Whether the week's weekly emails to one role's members are queued already: a
+        retried digest run does not queue them again."""
+        return self.table.get(keys.digest_queued(week, role), consistent=True) is not None
+
+    def mark_weekly_queued(self, week: str, role: str, jobs: int) -> None:
+        self.table.put({**keys.digest_queued(week, role), "type": "digest-queued", "jobs": jobs})
+
+    # ------------------------------------------------------------------ streaks
+    def prompts_since(self, member_id: str, state: StreakState) -> list[PromptFact]:
+        """The prompts sent to the member after the last settled one, with whether each
+        was answered: a streak costs what is new since, not the member's whole history."""
+        low = state.through or keys.PROMPT_HISTORY
+        prompts = [
+            p
+            for p in self.table.query(
+                keys.member_partition(member_id),
+                index="GSI1",
+                between=(low, keys.PROMPT_HISTORY_END),
+            )
+            if p["GSI1SK"] != state.through and p.get("status") == "sent"
+        ]
+        answered = {
+            i["theme_id"]
+            for i in self.table.get_many([keys.answer(p["theme_id"], member_id) for p in prompts])
+        }
+        return [
+            PromptFact(
+                theme_id=p["theme_id"],
+                sent_at=datetime.fromisoformat(p["sent_at"]),
+                deadline=datetime.fromisoformat(p["deadline"]),
+                answered=p["theme_id"] in answered,
+            )
+            for p in prompts
+        ]
+
+    def settle_streak(self, member_id: str, state: StreakState) -> None:
+        self.table.put(
+            {
+                **keys.streak(member_id),
+                "type": "streak",
+                "streak": state.streak,
+                "through": state.through,
+            }
+        )
+
+
+def streak_state(item: Item | None) -> StreakState:
+    return StreakState(item["streak"], item["through"]) if item else StreakState()
