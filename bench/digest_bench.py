@@ -174,14 +174,14 @@ def _digest_reads(history: int) -> dict[str, Any]:
     import palabre.aws
     from bench.roster_import import in_process_moto
     from palabre.store.table import DynamoTable
-    from palabre_cli.local.clock import LocalClock
-    from palabre_cli.local.stack import LocalStack
+    from palabre_cli.local import make_stack
+    from sam_moto.clock import LocalClock
 
     members = _members()
     last_monday = FIRST_MONDAY + timedelta(weeks=weeks)
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(
+        stack = make_stack(
             endpoint=None,
             clock=LocalClock(
                 datetime.combine(last_monday, datetime.min.time(), PARIS) + timedelta(hours=7)
@@ -292,9 +292,9 @@ def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
     import palabre.aws
     from bench.roster_import import in_process_moto
     from palabre.store.table import to_dynamo
-    from palabre_cli.local.clock import LocalClock
-    from palabre_cli.local.events import stream_record
-    from palabre_cli.local.stack import LocalStack
+    from palabre_cli.local import make_stack
+    from sam_moto.clock import LocalClock
+    from sam_moto.events import stream_record
 
     rng = random.Random(3)
     members = _members()
@@ -331,7 +331,7 @@ def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
         )
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(
+        stack = make_stack(
             endpoint=None, clock=LocalClock(datetime(2026, 12, 1, 9, tzinfo=UTC)), log_level="ERROR"
         )
         written: Counter[str] = Counter()

@@ -114,8 +114,8 @@ def calls_per_prompt(recipients: int = 1000) -> dict[str, Any]:
     """The whole pipeline against in-process moto: every call our code makes, by service."""
     import palabre.aws
     from bench.roster_import import in_process_moto
-    from palabre_cli.local.clock import LocalClock
-    from palabre_cli.local.stack import LocalStack
+    from palabre_cli.local import make_stack
+    from sam_moto.clock import LocalClock
 
     members = _members(recipients)
     roster = "email;first_name;circle;team;locale;timezone\n" + "\n".join(
@@ -127,7 +127,7 @@ def calls_per_prompt(recipients: int = 1000) -> dict[str, Any]:
     )
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(
+        stack = make_stack(
             endpoint=None,
             clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)),
             log_level="ERROR",

@@ -60,14 +60,14 @@ def validate_rate(data: bytes) -> float:
 
 def measure() -> dict[str, Any]:
     import palabre.aws
-    from palabre_cli.local.clock import LocalClock
-    from palabre_cli.local.stack import LocalStack
+    from palabre_cli.local import make_stack
+    from sam_moto.clock import LocalClock
 
     data = roster()
     figures: dict[str, Any] = {"megabytes": len(data) / 1e6, "validate": validate_rate(data)}
     with in_process_moto():
         palabre.aws.reset()
-        stack = LocalStack(
+        stack = make_stack(
             endpoint=None,
             clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)),
             log_level="ERROR",

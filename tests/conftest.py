@@ -70,5 +70,5 @@ def _reset_global_state() -> Any:
 
     yield
     palabre.core.clock.reset()
-    palabre.aws.reset()
+    palabre.aws.forget_hooks()
     palabre.wiring.reset()

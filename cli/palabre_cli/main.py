@@ -316,8 +316,8 @@ def _dlq(args: argparse.Namespace) -> int:
     if args.local:
         result = _dlq_local(args.local, args.action, args.queue)
     else:
-        from palabre_cli.dlq import sources
         from palabre_cli.template import translate
+        from sam_moto.dead_letters import sources
 
         dead_letters = _dead_letters_aws(args.stack)
         names = [args.queue] if args.queue else sorted(sources(translate()))
@@ -356,8 +356,8 @@ def _dlq_local(url: str, action: str, queue: str | None) -> dict[str, Any]:
 def _dead_letters_aws(stack: str) -> Any:
     import boto3
 
-    from palabre_cli.dlq import DeadLetters
     from palabre_cli.template import translate
+    from sam_moto.dead_letters import DeadLetters
 
     cloudformation = boto3.client("cloudformation")
     resources = {
@@ -396,7 +396,7 @@ def _dead_letters_aws(stack: str) -> Any:
 
 # ---------------------------------------------------------------------------- local
 def _local(args: argparse.Namespace) -> int:
-    from palabre_cli.local.launch import launch
+    from palabre_cli.local import launch
 
     running = launch(
         port=args.port,

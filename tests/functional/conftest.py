@@ -17,8 +17,9 @@ import palabre.aws
 from palabre.core.models import member_id
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
-from palabre_cli.local.clock import LocalClock
-from palabre_cli.local.stack import REGION, LocalStack
+from palabre_cli.local import make_stack as palabre_stack
+from sam_moto.clock import LocalClock
+from sam_moto.stack import REGION, LocalStack
 from tests.conftest import load_event
 
 START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
@@ -46,7 +47,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def make_stack(**parameters: str) -> LocalStack:
-    return LocalStack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
+    return palabre_stack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import palabre.aws
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre.wiring import Adapters, override
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, once
 from tests.functional.conftest import PARIS_MORNING, dynamodb_item, handlers_table, sent
 from tests.functional.test_dispatch import LEA

@@ -12,7 +12,7 @@ import requests
 
 from palabre.core.models import member_id
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, put_member_item, sent, tick
 from tests.functional.test_dispatch import LEA, MONTREAL_MORNING
 from tests.functional.test_scores import HUGO, MANON, answer, vote

@@ -20,7 +20,7 @@ from palabre.store.dispatch import DispatchStore, iso
 from palabre.store.table import DynamoTable
 from palabre.wiring import Adapters, override
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
     PARIS_MORNING,

@@ -11,7 +11,7 @@ from palabre.core.models import Member, member_id
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.functional.conftest import (
     make_stack,
     put_member_item,

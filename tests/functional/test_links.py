@@ -9,7 +9,7 @@ import pytest
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre.wiring import Adapters, override
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, failing
 from tests.functional.conftest import (
     PARIS_MORNING,

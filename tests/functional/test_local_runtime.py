@@ -22,7 +22,7 @@ from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.queue import BATCH, JobQueue, QueueError
 from palabre.wiring import Adapters, override
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
@@ -262,7 +262,7 @@ def test_a_parked_schedule_event_replays_to_the_scheduler(imported: LocalStack) 
     ]
     imported.clock.move_to(TOKYO_MORNING)
     with override(Adapters(table=Intercepted(handlers_table(imported), query=unavailable))):
-        failed = imported._fire(schedule.name, TOKYO_MORNING.astimezone(UTC))  # retried, parked
+        failed = imported.fire(schedule.name, TOKYO_MORNING.astimezone(UTC))  # retried, parked
     assert failed.error is not None
     # DynamoDB is back
     dead = imported.dead_letters()

@@ -14,7 +14,7 @@ import pytest
 import palabre.aws
 from palabre.core.models import member_id
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, put_member_item, sent
 from tests.functional.test_digest import DIGEST, monday
 from tests.functional.test_dispatch import KENJI, LEA, assert_unsubscribe_headers, prompt_record

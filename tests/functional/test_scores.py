@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from palabre.core.models import member_id
-from palabre_cli.local.events import one_insert_per_write, stream_failure, stream_record
-from palabre_cli.local.filters import matches
-from palabre_cli.local.stack import LocalStack
+from sam_moto.events import one_insert_per_write, stream_failure, stream_record
+from sam_moto.filters import matches
+from sam_moto.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, table_items
 from tests.functional.test_answers import link_of
 from tests.functional.test_dispatch import LEA
@@ -275,7 +275,7 @@ def test_useful_votes_earn_the_author_two_points_each(org: LocalStack) -> None:
 
 
 def test_the_moto_speed_fix_still_applies_to_the_pinned_moto() -> None:
-    from palabre_cli.local import moto_fixes
+    from sam_moto import moto_fixes
 
     # When moto changes the code the fix rewrites, this fails: drop or adapt the fix.
     assert moto_fixes.apply() is True

@@ -22,7 +22,7 @@ from palabre.core.models import group_key, member_id
 from palabre.store import keys
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
+from sam_moto.stack import LocalStack
 from tests.functional.conftest import (
     PARIS_MORNING,
     demo_organisation,

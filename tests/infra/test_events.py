@@ -11,8 +11,8 @@ import pytest
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre_cli import demo
-from palabre_cli.local.stack import LocalStack
 from palabre_cli.template import translate
+from sam_moto.stack import LocalStack
 from tests.conftest import EVENTS, load_event
 from tests.functional.conftest import aws, dynamodb_item, make_stack  # noqa: F401 - fixture
 

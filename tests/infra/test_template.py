@@ -8,8 +8,8 @@ from pathlib import Path
 import cfnlint.api
 import pytest
 
-from palabre_cli.local.provision import _dependencies
 from palabre_cli.template import TEMPLATE, Translated, load_source, translate
+from sam_moto.provision import _dependencies
 from tests.conftest import ROOT
 
 
@@ -136,7 +136,7 @@ def test_asynchronous_functions_park_their_failures(translated: Translated) -> N
 def test_every_dead_letter_queue_raises_an_alarm_when_a_message_lands(
     translated: Translated,
 ) -> None:
-    from palabre_cli.dlq import sources
+    from sam_moto.dead_letters import sources
 
     watched = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]

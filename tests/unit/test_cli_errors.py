@@ -100,7 +100,7 @@ def test_clock_start_is_read_with_its_offset(monkeypatch: pytest.MonkeyPatch) ->
         started.update(options)
         raise SystemExit(0)  # stop before serving
 
-    monkeypatch.setattr("palabre_cli.local.launch.launch", launch)
+    monkeypatch.setattr("palabre_cli.local.launch", launch)
     monkeypatch.setenv("CLOCK_START", "2026-11-30T07:00:00Z")
 
     with pytest.raises(SystemExit):

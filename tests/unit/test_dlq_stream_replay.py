@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from palabre_cli.dlq import EMPTY_PAGES, DeadLetters
 from palabre_cli.template import translate
+from sam_moto.dead_letters import EMPTY_PAGES, DeadLetters
 
 PARKED = {
     "DDBStreamBatchInfo": {

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from palabre_cli.local.filters import UnsupportedPattern, matches
 from palabre_cli.template import translate
+from sam_moto.filters import UnsupportedPattern, matches
 from tests.conftest import load_event
 
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from palabre_cli.local.intrinsics import NO_VALUE, Resolver
-from palabre_cli.local.provision import Provisioner, Unsupported
-from palabre_cli.local.schedules import Expression
-from palabre_cli.local.server import BadRequest, parse_duration, parse_instant
 from palabre_cli.main import Progress
 from palabre_cli.template import translate
+from sam_moto.intrinsics import NO_VALUE, Resolver
+from sam_moto.provision import Provisioner, Unsupported
+from sam_moto.schedules import Expression
+from sam_moto.server import BadRequest, parse_duration, parse_instant
 
 
 def fires(expression: str, zone: str, after: str, until: str) -> list[str]:

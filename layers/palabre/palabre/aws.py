@@ -46,3 +46,9 @@ def on_every_client(hook: ClientHook) -> Callable[[], None]:
 def reset() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     client.cache_clear()
+
+
+def forget_hooks() -> None:
+    """Take every hook off (between tests: each test's stack watches its own clients)."""
+    _hooks.clear()
+    client.cache_clear()

@@ -8,7 +8,7 @@ always goes through the API, as Lambda's pollers would.
 
 from typing import Any
 
-from palabre_cli.local.provision import ACCOUNT
+from sam_moto.provision import ACCOUNT
 
 
 class Peek:

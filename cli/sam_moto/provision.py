@@ -14,8 +14,8 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
-from palabre_cli.local.intrinsics import Resolver
-from palabre_cli.template import Translated
+from sam_moto.intrinsics import Resolver
+from sam_moto.template import Translated
 
 ACCOUNT = "123456789012"
 _SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")

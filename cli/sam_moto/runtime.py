@@ -4,7 +4,6 @@ environment, and the retry rules of each kind of trigger."""
 import fnmatch
 import importlib.util
 import os
-import sys
 import threading
 import time
 import traceback
@@ -18,10 +17,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from botocore.exceptions import ClientError
 
-from palabre_cli.local.provision import Function
+from sam_moto.hooks import Hooks, NoHooks
+from sam_moto.provision import Function
 
 
 class LambdaContext:
@@ -64,8 +63,11 @@ class Runtime:
         path_map: Mapping[str, Path],
         clock: Callable[[], datetime],
         overrides: Mapping[str, str] | None = None,
+        *,
+        hooks: Hooks | None = None,
     ) -> None:
         self.functions = functions
+        self.hooks: Hooks = hooks or NoHooks()
         self.base_environment = dict(base_environment)
         self.overrides = dict(overrides or {})
         self.path_map = dict(path_map)
@@ -75,6 +77,10 @@ class Runtime:
         self.current: str | None = None
         """the function running now (tools that count AWS calls attribute them by it)"""
         self.history: deque[Invocation] = deque(maxlen=500)
+        # moto checks no IAM: each client the handlers make refuses what the running
+        # function's role does not allow, as AWS would (a missing permission shows in the
+        # tests, not after a deploy).
+        self.stop_watching = self.hooks.watch_clients(self._watch)
 
     def environment(self, function: Function) -> dict[str, str]:
         env = {**self.base_environment, **function.environment, **self.overrides}
@@ -94,7 +100,7 @@ class Runtime:
         if function.logical_id not in self._modules:
             path = function.code_dir / (module_name.replace(".", "/") + ".py")
             spec = importlib.util.spec_from_file_location(
-                f"palabre_local_fn_{function.logical_id}", path
+                f"local_function_{function.logical_id}", path
             )
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load {path}")
@@ -108,7 +114,6 @@ class Runtime:
         invocation = Invocation(function=logical_id, at=self.clock())
         with self.lock, _environ(self.environment(function)):
             self.current = logical_id
-            self._guard_dynamodb()
             try:
                 invocation.result = self._handler(function)(event, LambdaContext(function))
             except Exception as error:  # noqa: BLE001 - reported as Lambda reports it
@@ -119,19 +124,17 @@ class Runtime:
                 }
             finally:
                 self.current = None
-                _forget_unpublished_metrics()
+                self.hooks.after_invocation()
         self.history.append(invocation)
         return invocation
 
-    def _guard_dynamodb(self) -> None:
-        """DynamoDB calls the running function's role does not allow fail as on AWS
-        (AccessDeniedException): moto checks no IAM, and a missing permission would
-        otherwise only show once deployed."""
-        import palabre.aws
-
-        palabre.aws.client("dynamodb").meta.events.register_first(
-            "provide-client-params.dynamodb.*", self._authorise, unique_id="palabre-local-iam"
-        )
+    def _watch(self, service: str, client: Any) -> None:
+        if service == "dynamodb":
+            client.meta.events.register_first(
+                "provide-client-params.dynamodb.*",
+                self._authorise,
+                unique_id=f"local-iam-{id(self)}",
+            )
 
     def _authorise(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         function = self.functions.get(self.current or "")
@@ -166,16 +169,6 @@ def _dynamodb_actions(operation: str, params: dict[str, Any]) -> set[str]:
     if operation == "TransactGetItems":
         return {"dynamodb:GetItem"}
     return {f"dynamodb:{operation}"}
-
-
-def _forget_unpublished_metrics() -> None:
-    """With POWERTOOLS_METRICS_DISABLED, Powertools neither prints nor clears the metric
-    set at the end of an invocation, and add_metric prints it anyway once a metric holds
-    100 values: in a long-lived local stack, metrics would pile up and burst out. Lambda
-    never disables them; here they are dropped after each invocation."""
-    observability = sys.modules.get("palabre.observability")
-    if observability is not None and is_metrics_disabled():
-        observability.metrics.clear_metrics()
 
 
 @contextmanager

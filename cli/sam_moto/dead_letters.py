@@ -24,9 +24,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from palabre_cli.local.events import one_insert_per_write, stream_record
-from palabre_cli.local.filters import matches
-from palabre_cli.template import Translated
+from sam_moto.events import one_insert_per_write, stream_record
+from sam_moto.filters import matches
+from sam_moto.template import Translated
 
 type Invoke = Callable[[str, Any, bool], Any]
 """(function logical id, event, asynchronous) -> the function's response (for a synchronous

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from palabre_cli.local.clock import ClockBackwards
-from palabre_cli.local.stack import LocalStack, UploadFailed
+from sam_moto.clock import ClockBackwards
+from sam_moto.stack import LocalStack, UploadFailed
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 MAX_BODY = 12 * 1024 * 1024
@@ -23,7 +23,7 @@ _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
-_DEMO_TYPES = {".csv": "text/csv", ".yaml": "application/yaml"}
+_FILE_TYPES = {".csv": "text/csv", ".yaml": "application/yaml", ".json": "application/json"}
 _console = Environment(loader=FileSystemLoader(CONSOLE_DIR), autoescape=select_autoescape())
 
 
@@ -151,7 +151,7 @@ class Handler(BaseHTTPRequestHandler):
         if route == ("GET", ""):
             self._html(self.server.render_console())
         elif route == ("GET", "/mail"):
-            self._json(stack.mailbox())
+            self._json(stack.mailbox.messages())
         elif route == ("DELETE", "/mail"):
             stack.clear_mail()
             self._send(HTTPStatus.NO_CONTENT, b"", [])
@@ -177,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         elif route == ("GET", "/outputs"):
             self._json(stack.outputs)
         elif method == "GET" and path.startswith("/demo/"):
-            self._demo_file(path.removeprefix("/demo/"))
+            self._file(path.removeprefix("/demo/"))
         else:
             self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
 
@@ -196,7 +196,7 @@ class Handler(BaseHTTPRequestHandler):
             self._json(result)
 
     def _mail(self, message_id: str, part: str) -> None:
-        mail = self.server.stack.mail(message_id)
+        mail = self.server.stack.mailbox.get(message_id)
         if mail is None:
             self._json({"message": "no such email"}, HTTPStatus.NOT_FOUND)
         elif part == "text":
@@ -237,16 +237,22 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _upload(self, body: bytes) -> None:
+        stack = self.server.stack
         fields = multipart(self.headers.get("Content-Type", ""), body)
         filename, data = fields.get("file", (None, b""))
         kind = fields.get("kind", (None, b""))[1].decode().strip()
-        uploader = fields.get("uploader", (None, b""))[1].decode().strip() or None
-        if kind not in ("roster", "calendar"):
-            raise BadRequest("kind must be roster or calendar")
+        metadata = {
+            name: value
+            for name in stack.hooks.console().upload_metadata
+            if (value := fields.get(name, (None, b""))[1].decode().strip())
+        }
+        kinds = stack.upload_prefixes()
+        if kind not in kinds:
+            raise BadRequest(f"kind must be one of: {', '.join(kinds)}")
         if not filename:
             raise BadRequest("attach the file as the multipart field 'file'")
         try:
-            report = self.server.stack.upload(kind, filename, data, uploader)
+            report = stack.upload(kind, filename, data, metadata)
         except UploadFailed as error:
             self._json({"message": f"the import failed: {error}"}, HTTPStatus.BAD_GATEWAY)
             return
@@ -255,16 +261,17 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._json(report)
 
-    def _demo_file(self, name: str) -> None:
-        files = self.server.demo_files
+    def _file(self, name: str) -> None:
+        files = self.server.stack.hooks.console().files
         if name not in files:
             self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
             return
+        kind = _FILE_TYPES.get(Path(name).suffix, "application/octet-stream")
         self._send(
             HTTPStatus.OK,
             files[name],
             [
-                ("Content-Type", _DEMO_TYPES[Path(name).suffix] + "; charset=utf-8"),
+                ("Content-Type", kind + "; charset=utf-8"),
                 ("Content-Disposition", f'attachment; filename="{name}"'),
             ],
         )
@@ -277,10 +284,9 @@ class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, stack: LocalStack, port: int, demo_files: dict[str, bytes]) -> None:
+    def __init__(self, stack: LocalStack, port: int) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.stack = stack
-        self.demo_files = demo_files
 
     @property
     def url(self) -> str:
@@ -289,19 +295,22 @@ class LocalServer(ThreadingHTTPServer):
 
     def render_console(self, **extra: Any) -> str:
         stack = self.stack
-        zone = ZoneInfo(stack.parameters["OrganisationTimezone"])
+        console = stack.hooks.console()
+        zone = ZoneInfo(console.timezone)
         return _console.get_template(
             "console.html"
         ).render(
-            now=stack.clock().astimezone(zone),  # the organisation's wall clock
+            title=console.title,
+            now=stack.clock().astimezone(zone),  # the application's wall clock
             now_utc=stack.clock().astimezone(UTC),
-            organisation=stack.parameters["OrganisationName"],
-            timezone=stack.parameters["OrganisationTimezone"],
-            mails=list(reversed(stack.mailbox())),
+            timezone=console.timezone,
+            kinds=stack.upload_prefixes(),
+            upload_metadata=console.upload_metadata,
+            mails=list(reversed(stack.mailbox.messages())),
             dead_letters=stack.dead_letter_queues(),
             routes=stack.provisioned.routes,
             outputs=stack.outputs,
-            demo_files=sorted(self.demo_files),
+            files=sorted(console.files),
             history=[i.as_json() for i in list(stack.runtime.history)[-15:]][::-1],
             url=self.url,
             **extra,

@@ -1,0 +1,312 @@
+"""What Lambda's event sources do, wired as template.yaml says: S3 notifications (with
+their prefix/suffix filters; asynchronous retries, then the on-failure destination), SQS
+triggers (batch size, partial batch failures, the dead-letter queue after
+maxReceiveCount), DynamoDB stream triggers (records shaped as Lambda delivers them;
+checkpoint, bisect, retries, on-failure destination, filter criteria) and SNS
+subscriptions."""
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sam_moto import events
+from sam_moto.clock import LocalClock
+from sam_moto.filters import matches
+from sam_moto.peek import Peek
+from sam_moto.provision import Provisioned, QueueTrigger, StreamTrigger
+from sam_moto.runtime import Invocation, Runtime
+
+STREAM_RETRY_CAP = 50
+
+
+@dataclass
+class _Shard:
+    checkpoint: str | None = None
+
+
+class Pollers:
+    def __init__(
+        self,
+        provisioned: Provisioned,
+        runtime: Runtime,
+        client: Callable[[str], Any],
+        peek: Peek,
+        clock: LocalClock,
+        region: str,
+    ) -> None:
+        self.provisioned = provisioned
+        self.runtime = runtime
+        self.client = client
+        self.peek = peek
+        self.clock = clock
+        self.region = region
+        self.lock = threading.RLock()
+        self._seen_objects: set[tuple[str, str, str]] = set()
+        self._shards: dict[tuple[str, str], _Shard] = {}
+        self._hidden: dict[str, tuple[str, str, datetime]] = {}
+        self._versions_seen: dict[str, int] = {}
+        self._records_seen: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ invocation
+    def invoke_async(self, function_id: str, event: Any) -> Invocation:
+        """An asynchronous invocation (S3, Scheduler): retried, then sent to on-failure."""
+        function = self.provisioned.functions[function_id]
+        attempts = 0
+        while True:
+            attempts += 1
+            invocation = self.runtime.invoke(function_id, event)
+            if invocation.error is None or attempts > function.async_retries:
+                break
+        if invocation.error is not None and function.on_failure:
+            record = events.async_failure(
+                function_arn=function.arn,
+                payload=event,
+                error=invocation.error,
+                attempts=attempts,
+                at=self.clock(),
+            )
+            self.send_to(function.on_failure, record)
+        return invocation
+
+    def send_to(self, arn: str, body: Any) -> None:
+        queue = self.provisioned.queue_by_arn(arn)
+        self.client("sqs").send_message(QueueUrl=queue.url, MessageBody=json.dumps(body))
+
+    # ------------------------------------------------------------------ triggers
+    def poll_buckets(self) -> list[Invocation]:
+        ran: list[Invocation] = []
+        s3 = self.client("s3")
+        for bucket in sorted({t.bucket for t in self.provisioned.bucket_triggers}):
+            versions = self.peek.object_versions(bucket)
+            if self._versions_seen.get(bucket) == versions:
+                continue  # nothing was written since the last look
+            self._versions_seen[bucket] = versions
+            created = []
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                for version in page.get("Versions", []):
+                    identity = (version["Key"], version["VersionId"], version["ETag"])
+                    if identity not in self._seen_objects:
+                        self._seen_objects.add(identity)
+                        created.append(version)
+            for version in sorted(created, key=lambda v: v["LastModified"]):
+                for trigger in self.provisioned.bucket_triggers:
+                    if trigger.bucket == bucket and trigger.matches(version["Key"]):
+                        event = events.s3_created(
+                            region=self.region,
+                            bucket=bucket,
+                            key=version["Key"],
+                            size=version["Size"],
+                            etag=version["ETag"],
+                            version=version["VersionId"],
+                            at=self.clock(),
+                        )
+                        ran.append(self.invoke_async(trigger.function, event))
+        return ran
+
+    def poll_queues(self) -> list[Invocation]:
+        self._release_due_messages()
+        ran = []
+        for trigger in self.provisioned.queue_triggers:
+            invocation = self._queue_batch(trigger)
+            if invocation is not None:
+                ran.append(invocation)
+        return ran
+
+    def _queue_batch(self, trigger: QueueTrigger) -> Invocation | None:
+        if not self.peek.visible_messages(trigger.queue.url):
+            return None
+        sqs = self.client("sqs")
+        received = sqs.receive_message(
+            QueueUrl=trigger.queue.url,
+            MaxNumberOfMessages=min(trigger.batch_size, 10),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return None
+        event = events.sqs_batch(received, arn=trigger.queue.arn, region=self.region)
+        invocation = self.runtime.invoke(trigger.function, event)
+        ids = {m["MessageId"] for m in received}
+        if invocation.error is not None:
+            failed = ids
+        elif trigger.report_failures and isinstance(invocation.result, dict):
+            failed = {f["itemIdentifier"] for f in invocation.result.get("batchItemFailures", [])}
+        else:
+            failed = set()
+        done = [m for m in received if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=trigger.queue.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
+        for message in received:
+            if message["MessageId"] in failed:
+                self._hide_until_retry(trigger.queue, message)
+        return invocation
+
+    def _hide_until_retry(self, queue: Any, message: dict[str, Any]) -> None:
+        """A failed message comes back when its visibility timeout ends, as in AWS, but on
+        the stack's clock: moving the clock forward brings retries (and, after
+        maxReceiveCount, the dead-letter queue) without waiting in real time. A timeout
+        the handler changed itself (ChangeMessageVisibility) is kept as it set it."""
+        visible_at = self.peek.message_visible_at(queue.url, message["MessageId"])
+        if visible_at is None:
+            return
+        remaining = max(0.0, visible_at - time.time())
+        self._hidden[message["MessageId"]] = (
+            queue.url,
+            message["ReceiptHandle"],
+            self.clock() + timedelta(seconds=remaining),
+        )
+
+    def _release_due_messages(self) -> None:
+        sqs = self.client("sqs")
+        now = self.clock()
+        for message_id, (url, handle, visible_at) in list(self._hidden.items()):
+            if visible_at <= now:
+                del self._hidden[message_id]
+                # Deleted, or received again meanwhile: then there is nothing to release.
+                with contextlib.suppress(ClientError):
+                    sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+                    )
+
+    def poll_topics(self) -> list[Invocation]:
+        """SNS subscriptions: what was published reaches the function, one message per
+        asynchronous invocation, as SNS delivers it."""
+        ran: list[Invocation] = []
+        sqs = self.client("sqs")
+        for trigger in self.provisioned.topic_triggers:
+            if not self.peek.visible_messages(trigger.queue_url):
+                continue
+            for message in sqs.receive_message(
+                QueueUrl=trigger.queue_url, MaxNumberOfMessages=10
+            ).get("Messages", []):
+                event = events.sns_notification(
+                    json.loads(message["Body"]), subscription_arn=trigger.subscription_arn
+                )
+                ran.append(self.invoke_async(trigger.function, event))
+                sqs.delete_message(
+                    QueueUrl=trigger.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return ran
+
+    def poll_streams(self) -> list[Invocation]:
+        ran: list[Invocation] = []
+        streams = self.client("dynamodbstreams")
+        for trigger in self.provisioned.stream_triggers:
+            length = self.peek.stream_records(trigger.table)
+            if self._records_seen.get(trigger.function) == length:
+                continue  # no new record, and every batch before was settled
+            description = streams.describe_stream(StreamArn=trigger.stream_arn)
+            for shard in description["StreamDescription"]["Shards"]:
+                state = self._shards.setdefault((trigger.function, shard["ShardId"]), _Shard())
+                if state.checkpoint is None:
+                    iterator = streams.get_shard_iterator(
+                        StreamArn=trigger.stream_arn,
+                        ShardId=shard["ShardId"],
+                        ShardIteratorType="TRIM_HORIZON",
+                    )
+                else:
+                    iterator = streams.get_shard_iterator(
+                        StreamArn=trigger.stream_arn,
+                        ShardId=shard["ShardId"],
+                        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                        SequenceNumber=state.checkpoint,
+                    )
+                records = events.one_insert_per_write(
+                    streams.get_records(
+                        ShardIterator=iterator["ShardIterator"], Limit=trigger.batch_size + 1
+                    )["Records"],
+                    trigger.batch_size,
+                )
+                if records:
+                    shaped = [events.stream_record(r, arn=trigger.stream_arn) for r in records]
+                    # FilterCriteria: records no filter matches never reach the function.
+                    wanted = [
+                        r
+                        for r in shaped
+                        if not trigger.filters or any(matches(f, r) for f in trigger.filters)
+                    ]
+                    if wanted:
+                        ran.extend(self._stream_batch(trigger, shard["ShardId"], wanted, state))
+                    state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+            if not ran:
+                self._records_seen[trigger.function] = length
+        return ran
+
+    def _stream_batch(
+        self, trigger: StreamTrigger, shard_id: str, records: list[dict[str, Any]], state: _Shard
+    ) -> list[Invocation]:
+        """Lambda's rules: checkpoint before the first failure, retry from it, bisect on
+        error, and after the last retry send the batch's location to on-failure."""
+        ran: list[Invocation] = []
+        retries = 0
+        limit = trigger.max_retries if trigger.max_retries >= 0 else STREAM_RETRY_CAP
+        while records:
+            invocation = self.runtime.invoke(trigger.function, {"Records": records})
+            ran.append(invocation)
+            sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
+            if invocation.error is not None:
+                first_failed = 0
+            elif trigger.report_failures and isinstance(invocation.result, dict):
+                failed = {
+                    f["itemIdentifier"] for f in invocation.result.get("batchItemFailures", [])
+                }
+                first_failed = min(
+                    (sequence.index(f) for f in failed if f in sequence), default=len(records)
+                )
+            else:
+                first_failed = len(records)
+            if first_failed > 0:
+                state.checkpoint = sequence[first_failed - 1]
+            records = records[first_failed:]
+            if not records:
+                break
+            if trigger.bisect and len(records) > 1:
+                middle = len(records) // 2
+                ran.extend(self._stream_batch(trigger, shard_id, records[:middle], state))
+                ran.extend(self._stream_batch(trigger, shard_id, records[middle:], state))
+                break
+            retries += 1
+            if retries > limit:
+                if trigger.on_failure:
+                    function = self.provisioned.functions[trigger.function]
+                    self.send_to(
+                        trigger.on_failure,
+                        events.stream_failure(
+                            function_arn=function.arn,
+                            stream_arn=trigger.stream_arn,
+                            shard_id=shard_id,
+                            records=records,
+                            attempts=retries,
+                            at=self.clock(),
+                        ),
+                    )
+                state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                break
+        return ran
+
+    def drain(self) -> list[Invocation]:
+        """Run pending uploads, queue messages and stream records until nothing is left."""
+        ran: list[Invocation] = []
+        with self.lock:
+            while True:
+                batch = [
+                    *self.poll_buckets(),
+                    *self.poll_queues(),
+                    *self.poll_streams(),
+                    *self.poll_topics(),
+                ]
+                if not batch:
+                    return ran
+                ran.extend(batch)

@@ -1,0 +1,237 @@
+"""The local stack: a SAM template's resources in moto, its triggers and schedules wired
+to the same handlers, a clock to travel in time, and a mailbox of what SES was asked to
+send. It is made of four parts — pollers (the event sources), time travel (schedules and
+the clock), the gateway (the HTTP API) and the mailbox — around the provisioned resources
+and the runtime; the application reaches it only through its Hooks.
+"""
+
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from sam_moto import moto_fixes
+from sam_moto.clock import LocalClock
+from sam_moto.dead_letters import DeadLetters
+from sam_moto.gateway import Gateway, HttpResponse
+from sam_moto.hooks import Hooks, NoHooks
+from sam_moto.mailbox import Mailbox
+from sam_moto.peek import Peek
+from sam_moto.pollers import Pollers
+from sam_moto.provision import Provisioned, Provisioner, Route
+from sam_moto.runtime import Invocation, Runtime
+from sam_moto.template import translate
+from sam_moto.time_travel import TimeTravel
+
+REGION = "eu-west-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class UploadFailed(Exception):
+    pass
+
+
+class LocalStack:
+    def __init__(
+        self,
+        template: Path,
+        *,
+        hooks: Hooks | None = None,
+        endpoint: str | None,
+        clock: LocalClock,
+        parameters: dict[str, str] | None = None,
+        log_level: str = "WARNING",
+        stack_name: str = "local",
+    ) -> None:
+        self.hooks: Hooks = hooks or NoHooks()
+        self.endpoint = endpoint
+        self.clock = clock
+        moto_fixes.apply()
+        self.translated = translate(template, parameters=parameters, region=REGION)
+        self.parameters = self.translated.parameters
+        self._clients: dict[str, Any] = {}
+        self.provisioned: Provisioned = Provisioner(
+            self.translated, self.client, region=REGION, stack_name=stack_name
+        ).run()
+        mounts = {
+            mount: self.translated.code_paths[layer]
+            for mount, layer in self.hooks.layer_mounts.items()
+        }
+        # Only what makes local runs readable: the log level, and metrics (CloudWatch EMF
+        # lines on stdout) unless you asked for INFO or DEBUG logs.
+        overrides = {"POWERTOOLS_LOG_LEVEL": log_level}
+        if log_level not in ("DEBUG", "INFO"):
+            overrides["POWERTOOLS_METRICS_DISABLED"] = "true"
+        self.runtime = Runtime(
+            self.provisioned.functions,
+            self.handler_environment(),
+            mounts,
+            clock,
+            overrides,
+            hooks=self.hooks,
+        )
+        # The handlers run in this process: every time-dependent decision reads this clock.
+        self.hooks.use_clock(clock)
+        if "SenderAddress" in self.parameters:
+            # moto's SES refuses to send from an unverified identity, as SES does.
+            self.client("sesv2").create_email_identity(
+                EmailIdentity=self.parameters["SenderAddress"]
+            )
+        peek = Peek(REGION)
+        self.pollers = Pollers(self.provisioned, self.runtime, self.client, peek, clock, REGION)
+        self.time = TimeTravel(
+            self.provisioned, self.runtime, self.pollers, clock, self.client, REGION
+        )
+        self.gateway = Gateway(self.provisioned.routes, self.runtime, clock)
+        self.mailbox = Mailbox(peek)
+        self.lock: threading.RLock = self.pollers.lock
+
+    def serve_api_at(self, url: str) -> None:
+        """Links in emails point at the local HTTP server, not at execute-api."""
+        self.runtime.overrides["PUBLIC_BASE_URL"] = url
+
+    # ------------------------------------------------------------------ plumbing
+    def handler_environment(self) -> dict[str, str]:
+        endpoint = {"AWS_ENDPOINT_URL": self.endpoint} if self.endpoint else {}
+        return {**endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.session.Session().client(
+                service,  # type: ignore[call-overload]
+                region_name=REGION,
+                endpoint_url=self.endpoint,
+                aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                config=Config(account_id_endpoint_mode="disabled"),
+            )
+        return self._clients[service]
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.provisioned.outputs
+
+    # ------------------------------------------------------------------ the four parts
+    def start(self, interval: float = 1.0) -> None:
+        self.time.start(interval)
+
+    def stop(self) -> None:
+        self.time.stop()
+        self.runtime.stop_watching()
+
+    def drain(self) -> list[Invocation]:
+        """Run pending uploads, queue messages and stream records until nothing is left."""
+        return self.pollers.drain()
+
+    def advance_to(self, moment: datetime) -> list[Invocation]:
+        return self.time.advance_to(moment)
+
+    def tick(self) -> list[Invocation]:
+        return self.time.tick()
+
+    def fire(self, schedule_name: str, at: datetime) -> Invocation:
+        return self.time.fire(schedule_name, at)
+
+    def invoke_async(self, function_id: str, event: Any) -> Invocation:
+        return self.pollers.invoke_async(function_id, event)
+
+    def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        return self.gateway.route(method, path)
+
+    def api(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        return self.gateway.request(
+            method=method, path=path, query=query, headers=headers, body=body, source_ip=source_ip
+        )
+
+    def raw_mail(self) -> list[bytes]:
+        return self.mailbox.raw()
+
+    def clear_mail(self) -> None:
+        self.mailbox.clear()
+
+    # ------------------------------------------------------------------ uploads
+    def upload_prefixes(self) -> list[str]:
+        """The key prefixes a bucket notification sends to a function (roster/...)."""
+        return sorted({t.prefix.rstrip("/") for t in self.provisioned.bucket_triggers if t.prefix})
+
+    def uploads_bucket(self, kind: str) -> str:
+        for trigger in self.provisioned.bucket_triggers:
+            if trigger.matches(f"{kind}/x"):
+                return trigger.bucket
+        raise UploadFailed(f"no bucket notifies a function for {kind}/ uploads")
+
+    def upload(
+        self, kind: str, filename: str, data: bytes, metadata: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Put the file where an admin would, let the notification run, return what the
+        application says it made of it (its Console's upload_result)."""
+        bucket = self.uploads_bucket(kind)
+        key = f"{kind}/{Path(filename).name}"
+        s3 = self.client("s3")
+        with self.lock:
+            s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata or {})
+            ran = self.drain()
+        failures = [i for i in ran if i.error is not None]
+        reader = self.hooks.console().upload_result
+        result = reader(s3, bucket, key) if reader else {"key": key, "ran": len(ran)}
+        if result is None:
+            detail = failures[-1].error if failures else {"errorMessage": "no result written"}
+            raise UploadFailed(json.dumps(detail))
+        return result
+
+    # ------------------------------------------------------------------ dead letters
+    def dead_letters(self) -> DeadLetters:
+        def invoke(function: str, event: Any, asynchronous: bool) -> Any:
+            invocation = (
+                self.invoke_async(function, event)
+                if asynchronous
+                else self.runtime.invoke(function, event)
+            )
+            if invocation.error is not None:
+                raise RuntimeError(invocation.error["errorMessage"])
+            return invocation.result
+
+        return DeadLetters(
+            self.translated,
+            queue_url=lambda logical_id: self.provisioned.queues[logical_id].url,
+            sqs=self.client("sqs"),
+            streams=self.client("dynamodbstreams"),
+            invoke=invoke,
+            function_logical_id=self.provisioned.function_by_name,
+        )
+
+    def dead_letter_queues(self) -> list[dict[str, Any]]:
+        """Every queue the template parks failures in, and how many messages each holds."""
+        sqs = self.client("sqs")
+        found = []
+        for logical_id in self.dead_letters().names():
+            queue = self.provisioned.queues[logical_id]
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=queue.url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            found.append(
+                {
+                    "queue": logical_id,
+                    "url": queue.url,
+                    "messages": int(attributes["ApproximateNumberOfMessages"])
+                    + int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+                }
+            )
+        return found

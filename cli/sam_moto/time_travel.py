@@ -1,0 +1,124 @@
+"""Time travel: the stack's clock moves forward, and every schedule due on the way fires
+in order, with the clock standing at its firing time while it and the work it causes
+run — as if the time had passed by itself."""
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sam_moto.clock import LocalClock
+from sam_moto.pollers import Pollers
+from sam_moto.provision import ACCOUNT, Provisioned
+from sam_moto.runtime import Invocation, Runtime
+from sam_moto.schedules import Expression
+
+SCHEDULE_RETRY_CAP = 5
+
+
+class TimeTravel:
+    def __init__(
+        self,
+        provisioned: Provisioned,
+        runtime: Runtime,
+        pollers: Pollers,
+        clock: LocalClock,
+        client: Callable[[str], Any],
+        region: str,
+    ) -> None:
+        self.provisioned = provisioned
+        self.runtime = runtime
+        self.pollers = pollers
+        self.clock = clock
+        self.client = client
+        self.region = region
+        self.lock = pollers.lock
+        self._last_tick = clock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, interval: float = 1.0) -> None:
+        """Follow real time: fire due schedules and run pending work every `interval`."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                self.tick()
+
+        self._thread = threading.Thread(target=loop, name="local-stack-ticker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def fire(self, schedule_name: str, at: datetime) -> Invocation:
+        schedule = next(s for s in self.provisioned.schedules if s.name == schedule_name)
+        stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload = (
+            schedule.input.replace("<aws.scheduler.scheduled-time>", stamp)
+            .replace("<aws.scheduler.schedule-arn>", f"arn:aws:scheduler:::{schedule.name}")
+            .replace("<aws.scheduler.execution-id>", stamp)
+            .replace("<aws.scheduler.attempt-number>", "1")
+        )
+        # EventBridge Scheduler retries the target itself, then parks the event.
+        event = json.loads(payload)
+        for _ in range(min(schedule.retries, SCHEDULE_RETRY_CAP) + 1):
+            invocation = self.runtime.invoke(schedule.function, event)
+            if invocation.error is None:
+                return invocation
+        if schedule.dead_letter:
+            # As EventBridge Scheduler parks an event: the target's input, and attributes.
+            function = self.provisioned.functions[schedule.function]
+            attributes = {
+                "ERROR_CODE": invocation.error["errorType"],
+                "ERROR_MESSAGE": invocation.error["errorMessage"][:1000],
+                "SCHEDULE_ARN": f"arn:aws:scheduler:{self.region}:{ACCOUNT}:schedule/default/"
+                f"{schedule.name}",
+                "TARGET_ARN": function.arn,
+                "RETRY_ATTEMPTS": str(min(schedule.retries, SCHEDULE_RETRY_CAP)),
+            }
+            self.client("sqs").send_message(
+                QueueUrl=self.provisioned.queue_by_arn(schedule.dead_letter).url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={
+                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                },
+            )
+        return invocation
+
+    def _due(self, after: datetime, until: datetime) -> list[tuple[datetime, str]]:
+        due = [
+            (moment, schedule.name)
+            for schedule in self.provisioned.schedules
+            if schedule.enabled
+            for moment in Expression(schedule.expression, schedule.timezone).fires(after, until)
+        ]
+        return sorted(due)
+
+    def advance_to(self, moment: datetime) -> list[Invocation]:
+        """Move the clock forward, firing every schedule due on the way, in order: the
+        clock stands at each firing's time while it and the work it causes run, as it
+        would have had time passed by itself."""
+        with self.lock:
+            if moment < self.clock():
+                self.clock.move_to(moment)  # refused (ClockBackwards) before anything runs
+            return self._catch_up(moment)
+
+    def tick(self) -> list[Invocation]:
+        with self.lock:
+            return self._catch_up(self.clock())
+
+    def _catch_up(self, until: datetime) -> list[Invocation]:
+        ran: list[Invocation] = []
+        for at, name in self._due(self._last_tick, until):
+            if at > self.clock():
+                self.clock.move_to(at)
+            ran.append(self.fire(name, at))
+            ran.extend(self.pollers.drain())
+        if until > self.clock():  # the work may have run the clock past it already
+            self.clock.move_to(until)
+        self._last_tick = max(self._last_tick, until)
+        ran.extend(self.pollers.drain())
+        return ran
