@@ -18,7 +18,7 @@ help:
 	@echo "make run     start the local stack (PORT=3000 DEMO=1 CLOCK_START=ISO-8601)"
 	@echo "make test    ruff, template checks and every test suite"
 	@echo "make bench   print the performance figures"
-	@echo "make lint    ruff format --check + ruff check"
+	@echo "make lint    ruff format --check, ruff check, import contracts"
 	@echo "make build   sam build (aws-sam-cli in its own tool environment)"
 
 $(STAMP): pyproject.toml layers/palabre/requirements.txt
@@ -41,9 +41,12 @@ chromium:
 run: venv
 	$(BIN)/palabre local
 
+# ruff (style, and complexity: no function above 12 branches), then the floor plan:
+# import-linter's contracts in pyproject.toml (journeys -> store/mail/web -> core...).
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 format: venv
 	$(BIN)/ruff format .
@@ -64,8 +67,9 @@ infra: venv
 e2e: venv chromium
 	$(BIN)/pytest -q $(PARALLEL) tests/e2e
 
+# --durations: the 15 slowest tests, to keep the suite fast on 2 cores.
 test: venv chromium lint check-template
-	$(BIN)/pytest -q $(PARALLEL)
+	$(BIN)/pytest -q $(PARALLEL) --durations=15
 
 # Re-extract translatable messages into the French catalog (then translate the new ones).
 messages: venv

@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -46,6 +47,10 @@ def parse_instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise BadRequest("give the time with its offset, e.g. 2026-12-01T09:00:00+01:00")
     return moment
+
+
+def _part(query: str) -> str:
+    return parse_qs(query).get("part", ["html"])[-1]
 
 
 def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
@@ -146,40 +151,44 @@ class Handler(BaseHTTPRequestHandler):
 
     # -------------------------------------------------------------- the console
     def _console(self, method: str, path: str, query: str, body: bytes) -> None:
+        """The console's routes: fixed paths first, then those ending in a name."""
         stack = self.server.stack
-        route = (method, path)
-        if route == ("GET", ""):
-            self._html(self.server.render_console())
-        elif route == ("GET", "/mail"):
-            self._json(stack.mailbox.messages())
-        elif route == ("DELETE", "/mail"):
-            stack.clear_mail()
-            self._send(HTTPStatus.NO_CONTENT, b"", [])
-        elif method == "GET" and path.startswith("/mail/"):
-            self._mail(path.removeprefix("/mail/"), parse_qs(query).get("part", ["html"])[-1])
-        elif route == ("GET", "/clock"):
-            self._json({"now": stack.clock().astimezone(UTC).isoformat()})
-        elif route == ("POST", "/clock"):
-            self._move_clock(self._form(body))
-        elif route == ("POST", "/drain"):
-            self._json({"ran": [i.as_json() for i in stack.drain()]})
-        elif route == ("POST", "/upload"):
-            self._upload(body)
-        elif route == ("GET", "/dlq"):
-            self._json(stack.dead_letter_queues())
-        elif method == "GET" and path.startswith("/dlq/"):
-            self._dead_letters(lambda d: d.peek(path.removeprefix("/dlq/")))
-        elif method == "POST" and path.startswith("/dlq/") and path.endswith("/replay"):
-            self._dead_letters(
-                lambda d: d.replay(path.removeprefix("/dlq/").removesuffix("/replay")),
-                back_to_console=True,
-            )
-        elif route == ("GET", "/outputs"):
-            self._json(stack.outputs)
-        elif method == "GET" and path.startswith("/demo/"):
-            self._file(path.removeprefix("/demo/"))
-        else:
-            self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
+        fixed: dict[tuple[str, str], Callable[[], None]] = {
+            ("GET", ""): lambda: self._html(self.server.render_console()),
+            ("GET", "/mail"): lambda: self._json(stack.mailbox.messages()),
+            ("DELETE", "/mail"): self._clear_mail,
+            ("GET", "/clock"): lambda: self._json(
+                {"now": stack.clock().astimezone(UTC).isoformat()}
+            ),
+            ("POST", "/clock"): lambda: self._move_clock(self._form(body)),
+            ("POST", "/drain"): lambda: self._json({"ran": [i.as_json() for i in stack.drain()]}),
+            ("POST", "/upload"): lambda: self._upload(body),
+            ("GET", "/dlq"): lambda: self._json(stack.dead_letter_queues()),
+            ("GET", "/outputs"): lambda: self._json(stack.outputs),
+        }
+        if (method, path) in fixed:
+            fixed[(method, path)]()
+            return
+        named: list[tuple[str, str, str, Callable[[str], None]]] = [
+            ("GET", "/mail/", "", lambda name: self._mail(name, _part(query))),
+            ("GET", "/dlq/", "", lambda name: self._dead_letters(lambda d: d.peek(name))),
+            (
+                "POST",
+                "/dlq/",
+                "/replay",
+                lambda name: self._dead_letters(lambda d: d.replay(name), back_to_console=True),
+            ),
+            ("GET", "/demo/", "", self._file),
+        ]
+        for verb, prefix, suffix, action in named:
+            if method == verb and path.startswith(prefix) and path.endswith(suffix):
+                action(path.removeprefix(prefix).removesuffix(suffix))
+                return
+        self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
+
+    def _clear_mail(self) -> None:
+        self.server.stack.clear_mail()
+        self._send(HTTPStatus.NO_CONTENT, b"", [])
 
     def _dead_letters(self, action: Any, back_to_console: bool = False) -> None:
         stack = self.server.stack

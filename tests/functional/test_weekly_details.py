@@ -284,7 +284,7 @@ READS = ("Query", "Scan", "GetItem", "BatchGetItem")
 
 def _older_answers(stack: LocalStack, weeks: int) -> int:
     """`weeks` weeks of answers before the calendar, by everyone who takes part, written as
-    the answer API writes them (circle and week in GSI2, week in GSI1)."""
+    the answer page writes them (circle and week in GSI2, week in GSI1)."""
     roster = csv.DictReader(io.StringIO(demo.roster().decode()), delimiter=";")
     items = []
     for row in (r for r in roster if r["Rôle"] != "observer"):

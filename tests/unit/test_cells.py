@@ -284,7 +284,7 @@ def test_looks_like_formula(value: str, formula: bool) -> None:
 
 
 # ---------------------------------------------------------------------------- headers
-# The table of PRODUCT.md, "Files admins upload", written out again: the spec, not the code.
+# The table of docs/files.md written out again: the spec, not the code.
 PRODUCT_HEADERS = {
     "roster": [
         ("email", "email"),

@@ -1,4 +1,4 @@
-"""Journey 6, the pure parts of the digest: which week a run covers, CSV exports safe
+"""The weekly digest, the pure parts of the digest: which week a run covers, CSV exports safe
 against formula injection, where a circle's edition lives, the top practices and themes.
 
 ISO weeks below were checked by hand with date.isocalendar(): 2026 starts on a Thursday,

@@ -1,4 +1,4 @@
-"""Journey 9: which SES notifications suppress an address.
+"""Bounces and complaints: which SES notifications suppress an address.
 
 Messages follow the documented shapes of SES event publishing to SNS
 (docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html, top-level

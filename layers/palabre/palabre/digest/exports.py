@@ -1,4 +1,4 @@
-"""The admin report's CSV exports (journey 6), downloaded through personal links.
+"""The admin report's CSV exports, downloaded through personal links.
 
 A presigned URL made when the report is sent is signed with the sender's temporary
 credentials and dies with them, hours later. The report links `/export/{token}` instead:

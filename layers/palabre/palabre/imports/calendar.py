@@ -99,69 +99,94 @@ def validate_calendar(sheet: Sheet, context: CalendarContext) -> tuple[list[Them
     themes: list[Theme] = []
     first_row_of: dict[str, int] = {}
     for row in sheet.rows:
-        cells = RowReader(sheet, row, issues)
-        send_on = cells.read("send_on", calendar_date, None)
-        title = cells.read("title", text(TITLE_LIMIT), "")
-        prompt = cells.read("prompt", text(PROMPT_LIMIT, multiline=True), "")
-        for column, value in (("send_on", send_on), ("title", title), ("prompt", prompt)):
-            if not value and column not in cells.failed:
-                cells.issue(column, N_("A value is required."))
-        kind = ThemeKind(cells.read("kind", choice(KINDS, "practice, question, live"), "practice"))
-        deadline_days = cells.read("deadline_days", integer(1, 90), 7)
-        reminder_days = cells.read("reminder_days", integer(0, 89), min(2, deadline_days - 1))
-        if reminder_days >= deadline_days and "reminder_days" not in cells.failed:
-            cells.issue(
-                "reminder_days",
-                N_("The reminder must come before the deadline (%(days)s days)."),
-                reminder_days,
-                days=deadline_days,
-            )
-        live = _live_fields(cells, kind, context.zone)
-        fields = {
-            "send_at": cells.read("send_at", clock_time, time(9, 0)),
-            "title": title,
-            "prompt": prompt,
-            "deadline_days": deadline_days,
-            "reminder_days": reminder_days,
-            "audience": _audience(cells, context.directory),
-            "competency": cells.read("competency", text(64), ""),
-            "kind": kind,
-            "points": cells.read("points", integer(0, 1000), 10),
-            **live,
-        }
-        theme_id = cells.read("id", _theme_id, "")
-        if not theme_id and send_on and title:
-            theme_id = slugify(f"{send_on.isoformat()}-{title}")
-        if theme_id in first_row_of:
-            cells.issue(
-                "id" if cells.present("id") else "title",
-                N_("Theme %(id)s is already on row %(first)s."),
-                theme_id,
-                id=theme_id,
-                first=first_row_of[theme_id],
-            )
-        elif theme_id:
-            first_row_of[theme_id] = row.number
-        if cells.failed or not send_on:
-            continue
-        theme = Theme(id=theme_id, send_on=send_on, **fields)
-        if live and theme.starts_at and theme.starts_at.astimezone(context.zone).date() < send_on:
-            cells.issue(
-                "starts_at",
-                N_("The session starts before the theme is sent."),
-                cells.raw("starts_at"),
-            )
-        if send_on < context.today and context.existing.get(theme_id) != theme:
-            cells.issue(
-                "send_on",
-                N_("This date is in the past (today is %(today)s)."),
-                cells.raw("send_on"),
-                today=context.today.isoformat(),
-            )
-        themes.append(theme)
+        theme = _theme_of(RowReader(sheet, row, issues), context, first_row_of)
+        if theme is not None:
+            themes.append(theme)
     if not sheet.rows:
         issues.append(Issue(N_("The file has a header but no rows.")))
     return ([], issues) if issues else (themes, [])
+
+
+def _theme_of(
+    cells: RowReader, context: CalendarContext, first_row_of: dict[str, int]
+) -> Theme | None:
+    """One row's theme, or None when a cell is wrong (each wrong cell is an issue)."""
+    send_on = cells.read("send_on", calendar_date, None)
+    title = cells.read("title", text(TITLE_LIMIT), "")
+    prompt = cells.read("prompt", text(PROMPT_LIMIT, multiline=True), "")
+    for column, value in (("send_on", send_on), ("title", title), ("prompt", prompt)):
+        if not value and column not in cells.failed:
+            cells.issue(column, N_("A value is required."))
+    kind = ThemeKind(cells.read("kind", choice(KINDS, "practice, question, live"), "practice"))
+    deadline_days, reminder_days = _deadlines(cells)
+    live = _live_fields(cells, kind, context.zone)
+    fields = {
+        "send_at": cells.read("send_at", clock_time, time(9, 0)),
+        "title": title,
+        "prompt": prompt,
+        "deadline_days": deadline_days,
+        "reminder_days": reminder_days,
+        "audience": _audience(cells, context.directory),
+        "competency": cells.read("competency", text(64), ""),
+        "kind": kind,
+        "points": cells.read("points", integer(0, 1000), 10),
+        **live,
+    }
+    theme_id = _unique_id(cells, send_on, title, first_row_of)
+    if cells.failed or not send_on:
+        return None
+    theme = Theme(id=theme_id, send_on=send_on, **fields)
+    _check_dates(cells, theme, context)
+    return theme
+
+
+def _deadlines(cells: RowReader) -> tuple[int, int]:
+    deadline_days = cells.read("deadline_days", integer(1, 90), 7)
+    reminder_days = cells.read("reminder_days", integer(0, 89), min(2, deadline_days - 1))
+    if reminder_days >= deadline_days and "reminder_days" not in cells.failed:
+        cells.issue(
+            "reminder_days",
+            N_("The reminder must come before the deadline (%(days)s days)."),
+            reminder_days,
+            days=deadline_days,
+        )
+    return deadline_days, reminder_days
+
+
+def _unique_id(
+    cells: RowReader, send_on: date | None, title: str, first_row_of: dict[str, int]
+) -> str:
+    """The row's theme id (given, or derived from date and title), once in the file."""
+    theme_id = cells.read("id", _theme_id, "")
+    if not theme_id and send_on and title:
+        theme_id = slugify(f"{send_on.isoformat()}-{title}")
+    if theme_id in first_row_of:
+        cells.issue(
+            "id" if cells.present("id") else "title",
+            N_("Theme %(id)s is already on row %(first)s."),
+            theme_id,
+            id=theme_id,
+            first=first_row_of[theme_id],
+        )
+    elif theme_id:
+        first_row_of[theme_id] = cells.row.number
+    return theme_id
+
+
+def _check_dates(cells: RowReader, theme: Theme, context: CalendarContext) -> None:
+    if theme.starts_at and theme.starts_at.astimezone(context.zone).date() < theme.send_on:
+        cells.issue(
+            "starts_at",
+            N_("The session starts before the theme is sent."),
+            cells.raw("starts_at"),
+        )
+    if theme.send_on < context.today and context.existing.get(theme.id) != theme:
+        cells.issue(
+            "send_on",
+            N_("This date is in the past (today is %(today)s)."),
+            cells.raw("send_on"),
+            today=context.today.isoformat(),
+        )
 
 
 def _live_fields(cells: RowReader, kind: ThemeKind, zone: ZoneInfo) -> dict[str, object]:

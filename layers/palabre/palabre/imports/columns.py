@@ -1,4 +1,4 @@
-"""Column names of the admin files, with the French names PRODUCT.md accepts."""
+"""Column names of the admin files, with the French names admins may use (docs/files.md)."""
 
 from palabre.core.text import fold
 

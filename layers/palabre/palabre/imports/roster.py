@@ -52,59 +52,79 @@ def validate_roster(sheet: Sheet, defaults: OrgDefaults) -> tuple[list[Member], 
             N_("The required column %(name)s is missing."), 1, "email", params={"name": "email"}
         )
         return [], [missing_email]
-    missing = [c for c in ("circle", "team") if c not in sheet.columns]
-    takes_part = False
-    members: list[Member] = []
-    first_row_of: dict[str, int] = {}
-    circles: dict[str, str] = {}
-    teams: dict[str, str] = {}
-    for row in sheet.rows:
-        cells = RowReader(sheet, row, issues)
+    rows = _RosterRows(defaults, [c for c in ("circle", "team") if c not in sheet.columns])
+    members = [
+        member
+        for row in sheet.rows
+        if (member := rows.member(RowReader(sheet, row, issues))) is not None
+    ]
+    if rows.takes_part:
+        issues.extend(
+            Issue(N_("The required column %(name)s is missing."), 1, name, params={"name": name})
+            for name in rows.missing
+        )
+    if not sheet.rows:
+        issues.append(Issue(N_("The file has a header but no rows.")))
+    return ([], issues) if issues else (members, [])
+
+
+class _RosterRows:
+    """Reads the rows one by one, remembering what the rows before said: addresses seen,
+    the first spelling of each circle and team, whether anyone takes part."""
+
+    def __init__(self, defaults: OrgDefaults, missing: list[str]) -> None:
+        self.defaults = defaults
+        self.missing = missing
+        """the circle and team columns the file lacks"""
+        self.takes_part = False
+        self.first_row_of: dict[str, int] = {}
+        self.circles: dict[str, str] = {}
+        self.teams: dict[str, str] = {}
+
+    def member(self, cells: RowReader) -> Member | None:
+        """The row's member, or None when a cell is wrong (each wrong cell is an issue)."""
+        email = self._email(cells)
+        role = Role(cells.read("role", choice(ROLES, "member, admin, observer"), "member"))
+        circle = cells.read("circle", text(GROUP_LIMIT, forbidden=";"), "")
+        team = cells.read("team", text(GROUP_LIMIT, forbidden=";"), "")
+        if role is not Role.OBSERVER:
+            self.takes_part = True
+            for column, value in (("circle", circle), ("team", team)):
+                if not value and column not in cells.failed and column not in self.missing:
+                    cells.issue(
+                        column,
+                        N_("Required for members and admins (only observers may leave it empty)."),
+                    )
+        fields = {
+            "email": email,
+            "first_name": cells.read("first_name", text(NAME_LIMIT), ""),
+            "last_name": cells.read("last_name", text(NAME_LIMIT), ""),
+            # The first spelling of a circle or team names it; "Cercle A" and "cercle a"
+            # are the same circle.
+            "circle": self.circles.setdefault(group_key(circle), circle) if circle else "",
+            "team": self.teams.setdefault(group_key(team), team) if team else "",
+            "locale": cells.read("locale", _locale, self.defaults.locale),
+            "timezone": cells.read("timezone", timezone, self.defaults.timezone),
+            "role": role,
+        }
+        if cells.failed or not email:
+            return None
+        return Member(**fields)
+
+    def _email(self, cells: RowReader) -> str:
         email = cells.read("email", text(254), "").lower()
         if not email:
             if "email" not in cells.failed:
                 cells.issue("email", N_("An email address is required."))
         elif not is_email(email):
             cells.issue("email", N_("This is not a valid email address."), cells.raw("email"))
-        elif email in first_row_of:
+        elif email in self.first_row_of:
             cells.issue(
                 "email",
                 N_("This address is already on row %(first)s (addresses ignore case)."),
                 cells.raw("email"),
-                first=first_row_of[email],
+                first=self.first_row_of[email],
             )
         else:
-            first_row_of[email] = row.number
-        role = Role(cells.read("role", choice(ROLES, "member, admin, observer"), "member"))
-        circle = cells.read("circle", text(GROUP_LIMIT, forbidden=";"), "")
-        team = cells.read("team", text(GROUP_LIMIT, forbidden=";"), "")
-        if role is not Role.OBSERVER:
-            takes_part = True
-            for column, value in (("circle", circle), ("team", team)):
-                if not value and column not in cells.failed and column not in missing:
-                    cells.issue(
-                        column,
-                        N_("Required for members and admins (only observers may leave it empty)."),
-                    )
-        member_fields = {
-            "email": email,
-            "first_name": cells.read("first_name", text(NAME_LIMIT), ""),
-            "last_name": cells.read("last_name", text(NAME_LIMIT), ""),
-            # The first spelling of a circle or team names it; "Cercle A" and "cercle a"
-            # are the same circle.
-            "circle": circles.setdefault(group_key(circle), circle) if circle else "",
-            "team": teams.setdefault(group_key(team), team) if team else "",
-            "locale": cells.read("locale", _locale, defaults.locale),
-            "timezone": cells.read("timezone", timezone, defaults.timezone),
-            "role": role,
-        }
-        if not cells.failed and email:
-            members.append(Member(**member_fields))
-    if takes_part:
-        issues.extend(
-            Issue(N_("The required column %(name)s is missing."), 1, name, params={"name": name})
-            for name in missing
-        )
-    if not sheet.rows:
-        issues.append(Issue(N_("The file has a header but no rows.")))
-    return ([], issues) if issues else (members, [])
+            self.first_row_of[email] = cells.row.number
+        return email

@@ -1,4 +1,4 @@
-"""Journey 1: a file lands in the uploads bucket; import it and tell the admin how it went."""
+"""A file lands in the uploads bucket; import it and tell the admin how it went."""
 
 import json
 from dataclasses import dataclass

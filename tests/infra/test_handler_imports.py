@@ -1,0 +1,171 @@
+"""Each function loads only what its journey needs: a cold start pays for its own imports.
+
+A fresh interpreter imports the handler, then builds its journey through the wiring
+factory (in-memory adapters, no AWS), and reports which of the heavy libraries and
+which of Palabre's journeys it loaded. Only the importer may load the spreadsheet
+readers (openpyxl, PyYAML, palabre.imports.tabular); no function loads another
+journey's modules.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from palabre_cli.template import ROOT, translate
+
+# Libraries whose import costs a cold start tens of milliseconds or more.
+HEAVY = (
+    "openpyxl",
+    "yaml",
+    "jinja2",
+    "babel",
+    "css_inline",
+    "icalendar",
+    "markdown_it",
+    "nh3",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools.utilities.parser",
+)
+JOURNEYS = (
+    "palabre.imports",
+    "palabre.dispatch",
+    "palabre.sending",
+    "palabre.answers",
+    "palabre.scoring",
+    "palabre.digest",
+    "palabre.votes",
+    "palabre.subscriptions",
+    "palabre.bounces",
+    "palabre.live",
+)
+MAIL = ("jinja2", "babel", "css_inline", "markdown_it", "nh3")
+PAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.parameters")
+
+# What each function may load; anything else it loads fails the test.
+ALLOWED = {
+    "ImportUploadFunction": {"openpyxl", "yaml", *MAIL, "palabre.imports"},
+    "SchedulePromptsFunction": {"palabre.dispatch"},
+    "SendEmailFunction": {
+        *MAIL,
+        "icalendar",
+        "aws_lambda_powertools.utilities.parameters",
+        "aws_lambda_powertools.utilities.parser",
+        "palabre.sending",
+        "palabre.digest",  # weekly emails are sent by the same function
+        "palabre.live",  # a live session's invitation
+    },
+    "PersonalLinksFunction": {
+        *MAIL,
+        *PAGES,
+        "palabre.answers",
+        "palabre.votes",
+        "palabre.subscriptions",
+        "palabre.digest",  # the admin report's exports
+        "palabre.live",  # a live session on the answer page
+    },
+    "ScoreStreamFunction": {"palabre.scoring"},
+    "WeeklyDigestFunction": {"palabre.digest"},
+    "SesFeedbackFunction": {"palabre.bounces"},
+}
+
+# Builds each function's journey as its handler's first invocation does, with fakes.
+_BUILD = {
+    "ImportUploadFunction": "wiring.upload_handler(ImportSettings.from_env(), fakes)",
+    "SchedulePromptsFunction": "wiring.dispatcher(DispatchSettings.from_env(), lambda: 60, fakes)",
+    "SendEmailFunction": "wiring.job_sender(SenderSettings.from_env(), fakes)",
+    "PersonalLinksFunction": (
+        "[f(PagesSettings.from_env(), fakes) for f in (wiring.answer_pages, wiring.vote_pages,"
+        " wiring.subscription_pages, wiring.exports)]"
+    ),
+    "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
+    "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
+    "SesFeedbackFunction": "wiring.table(FeedbackSettings.from_env(), fakes)",
+}
+_PROBE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("app", {app!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+after_import = sorted(sys.modules)
+from palabre import wiring
+from palabre.config import *
+from palabre.core.tokens import Signer
+from tests.fakes import FakeTable
+before_fakes = set(sys.modules)
+fakes = wiring.Adapters(
+    table=FakeTable(), signer=Signer(["k" * 32]), s3=object(), sqs=object(), sesv2=object()
+)
+{build}
+loaded = [m for m in sys.modules if m not in before_fakes or m in after_import]
+print(json.dumps({{"import": after_import, "journey": loaded}}))
+"""
+ENVIRONMENT = {
+    "TABLE_NAME": "palabre",
+    "UPLOADS_BUCKET": "palabre-uploads",
+    "SENDER_ADDRESS": "palabre@example.com",
+    "ORGANISATION_NAME": "Palabre",
+    "ORGANISATION_TIMEZONE": "Europe/Paris",
+    "DEFAULT_LOCALE": "fr",
+    "ADMIN_ADDRESS": "",
+    "CONFIGURATION_SET": "palabre",
+    "LINK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:links",
+    "TEMPLATES_DIR": str(ROOT / "templates"),
+    "DEAD_LETTER_QUEUES": "send=https://sqs.example/send-dlq",
+    "SEND_QUEUE_URL": "https://sqs.example/send",
+    "PUBLIC_BASE_URL": "https://palabre.example.com",
+    "POWERTOOLS_SERVICE_NAME": "palabre",
+    "POWERTOOLS_METRICS_NAMESPACE": "Palabre",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+def _families(modules: list[str]) -> set[str]:
+    found = set()
+    for name in modules:
+        for family in (*HEAVY, *JOURNEYS):
+            if name == family or name.startswith(family + "."):
+                found.add(family)
+    return found
+
+
+def _functions() -> dict[str, Path]:
+    translated = translate()
+    return {
+        logical_id: translated.code_paths[logical_id] / "app.py"
+        for logical_id in translated.of_type("AWS::Lambda::Function")
+    }
+
+
+def test_every_function_is_listed() -> None:
+    assert set(_functions()) == set(ALLOWED) == set(_BUILD)
+
+
+@pytest.mark.parametrize("function", sorted(ALLOWED))
+def test_a_function_loads_only_what_its_journey_needs(function: str) -> None:
+    probe = _PROBE.format(app=str(_functions()[function]), build=_BUILD[function])
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={
+            **ENVIRONMENT,
+            "PYTHONPATH": f"{ROOT / 'layers' / 'palabre'}:{ROOT}",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.splitlines()[-1])
+
+    on_import = _families(loaded["import"])
+    with_journey = _families(loaded["journey"])
+
+    assert on_import <= with_journey
+    assert with_journey - ALLOWED[function] == set(), f"{function} loads more than it needs"
+    if function != "ImportUploadFunction":
+        assert not {"openpyxl", "yaml", "palabre.imports"} & with_journey
