@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from palabre_cli import demo
@@ -125,6 +126,7 @@ def free_port() -> int:
 @dataclass
 class Running:
     moto: ThreadedMotoServer
+    in_process: Any
     stack: LocalStack
     server: LocalServer
     moto_url: str
@@ -149,6 +151,7 @@ class Running:
         self.stack.stop()
         self.server.shutdown()
         self.server.server_close()
+        self.in_process.stop()
         self.moto.stop()
 
 
@@ -166,6 +169,10 @@ def launch(
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     moto_url = f"http://127.0.0.1:{moto_port}"
+    # The handlers and the stack reach moto in this process, without HTTP; the server
+    # serves the same backends to the aws CLI or boto3 outside (AWS_ENDPOINT_URL).
+    in_process = mock_aws()
+    in_process.start(reset=False)
     zone = ZoneInfo(parameter_defaults(load_source())["OrganisationTimezone"])
     # The console shows the organisation's wall clock.
     clock = LocalClock((clock_start or datetime.now(UTC)).astimezone(zone))
@@ -173,11 +180,18 @@ def launch(
         "roster.csv": demo.roster(),
         "calendar.yaml": demo.calendar(clock().astimezone(zone).date()),
     }
-    stack = make_stack(endpoint=moto_url, clock=clock, log_level=log_level, files=demo_files)
+    stack = make_stack(endpoint=None, clock=clock, log_level=log_level, files=demo_files)
     server = LocalServer(stack, port)
     stack.serve_api_at(server.url)
     if demo_org:
         upload(stack, "roster", "demo-roster.csv", demo_files["roster.csv"], demo.ADMIN)
         upload(stack, "calendar", "demo-calendar.yaml", demo_files["calendar.yaml"], demo.ADMIN)
     stack.start()
-    return Running(moto=moto, stack=stack, server=server, moto_url=moto_url, demo_loaded=demo_org)
+    return Running(
+        moto=moto,
+        in_process=in_process,
+        stack=stack,
+        server=server,
+        moto_url=moto_url,
+        demo_loaded=demo_org,
+    )

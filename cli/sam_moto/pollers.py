@@ -22,6 +22,7 @@ from sam_moto.filters import matches
 from sam_moto.peek import Peek
 from sam_moto.provision import Provisioned, QueueTrigger, StreamTrigger
 from sam_moto.runtime import Invocation, Runtime
+from sam_moto.watch import Changes
 
 STREAM_RETRY_CAP = 50
 
@@ -51,8 +52,12 @@ class Pollers:
         self._seen_objects: set[tuple[str, str, str]] = set()
         self._shards: dict[tuple[str, str], _Shard] = {}
         self._hidden: dict[str, tuple[str, str, datetime]] = {}
-        self._versions_seen: dict[str, int] = {}
-        self._records_seen: dict[str, int] = {}
+        # Where work may be waiting: what was written since (moto tells, see watch.py),
+        # and what gave work at the last look. Everything, at first.
+        self.changes = Changes()
+        self._queues = {q.url.rsplit("/", 1)[1] for q in provisioned.queues.values()}
+        self._buckets = {t.bucket for t in provisioned.bucket_triggers}
+        self._tables = {t.table for t in provisioned.stream_triggers}
 
     # ------------------------------------------------------------------ invocation
     def invoke_async(self, function_id: str, event: Any) -> Invocation:
@@ -80,14 +85,18 @@ class Pollers:
         self.client("sqs").send_message(QueueUrl=queue.url, MessageBody=json.dumps(body))
 
     # ------------------------------------------------------------------ triggers
+    def _learn(self) -> None:
+        written = self.changes.take()
+        self._queues |= written.queues
+        self._buckets |= written.buckets
+        self._tables |= written.tables
+
     def poll_buckets(self) -> list[Invocation]:
         ran: list[Invocation] = []
         s3 = self.client("s3")
-        for bucket in sorted({t.bucket for t in self.provisioned.bucket_triggers}):
-            versions = self.peek.object_versions(bucket)
-            if self._versions_seen.get(bucket) == versions:
-                continue  # nothing was written since the last look
-            self._versions_seen[bucket] = versions
+        watched = {t.bucket for t in self.provisioned.bucket_triggers}
+        for bucket in sorted(self._buckets & watched):
+            self._buckets.discard(bucket)
             created = []
             for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
                 for version in page.get("Versions", []):
@@ -111,7 +120,6 @@ class Pollers:
         return ran
 
     def poll_queues(self) -> list[Invocation]:
-        self._release_due_messages()
         ran = []
         for trigger in self.provisioned.queue_triggers:
             invocation = self._queue_batch(trigger)
@@ -120,8 +128,9 @@ class Pollers:
         return ran
 
     def _queue_batch(self, trigger: QueueTrigger) -> Invocation | None:
-        if not self.peek.visible_messages(trigger.queue.url):
-            return None
+        name = trigger.queue.url.rsplit("/", 1)[1]
+        if name not in self._queues:
+            return None  # nothing sent there, or made visible again, since it was empty
         sqs = self.client("sqs")
         received = sqs.receive_message(
             QueueUrl=trigger.queue.url,
@@ -130,6 +139,7 @@ class Pollers:
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not received:
+            self._queues.discard(name)
             return None
         event = events.sqs_batch(received, arn=trigger.queue.arn, region=self.region)
         invocation = self.runtime.invoke(trigger.function, event)
@@ -186,11 +196,15 @@ class Pollers:
         ran: list[Invocation] = []
         sqs = self.client("sqs")
         for trigger in self.provisioned.topic_triggers:
-            if not self.peek.visible_messages(trigger.queue_url):
+            name = trigger.queue_url.rsplit("/", 1)[1]
+            if name not in self._queues:
                 continue
-            for message in sqs.receive_message(
-                QueueUrl=trigger.queue_url, MaxNumberOfMessages=10
-            ).get("Messages", []):
+            received = sqs.receive_message(QueueUrl=trigger.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not received:
+                self._queues.discard(name)
+            for message in received:
                 event = events.sns_notification(
                     json.loads(message["Body"]), subscription_arn=trigger.subscription_arn
                 )
@@ -203,9 +217,9 @@ class Pollers:
     def poll_streams(self) -> list[Invocation]:
         ran: list[Invocation] = []
         streams = self.client("dynamodbstreams")
+        settled = set(self._tables)
         for trigger in self.provisioned.stream_triggers:
-            length = self.peek.stream_records(trigger.table)
-            if self._records_seen.get(trigger.function) == length:
+            if trigger.table not in self._tables:
                 continue  # no new record, and every batch before was settled
             description = streams.describe_stream(StreamArn=trigger.stream_arn)
             for shard in description["StreamDescription"]["Shards"]:
@@ -240,8 +254,8 @@ class Pollers:
                     if wanted:
                         ran.extend(self._stream_batch(trigger, shard["ShardId"], wanted, state))
                     state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
-            if not ran:
-                self._records_seen[trigger.function] = length
+                    settled.discard(trigger.table)  # more may follow: look again
+        self._tables -= settled
         return ran
 
     def _stream_batch(
@@ -301,6 +315,8 @@ class Pollers:
         ran: list[Invocation] = []
         with self.lock:
             while True:
+                self._release_due_messages()  # before learning: a release is a write
+                self._learn()
                 batch = [
                     *self.poll_buckets(),
                     *self.poll_queues(),

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sam_moto import moto_fixes
+from sam_moto import moto_patches
 from sam_moto.clock import LocalClock
 from sam_moto.dead_letters import DeadLetters
 from sam_moto.gateway import Gateway, HttpResponse
@@ -50,7 +50,7 @@ class LocalStack:
         self.hooks: Hooks = hooks or NoHooks()
         self.endpoint = endpoint
         self.clock = clock
-        moto_fixes.apply()
+        moto_patches.apply()
         self.translated = translate(template, parameters=parameters, region=REGION)
         self.parameters = self.translated.parameters
         self._clients: dict[str, Any] = {}

@@ -274,8 +274,8 @@ def test_useful_votes_earn_the_author_two_points_each(org: LocalStack) -> None:
     assert "points" not in score(org, HUGO) or score(org, HUGO)["points"] == {"N": "0"}
 
 
-def test_the_moto_speed_fix_still_applies_to_the_pinned_moto() -> None:
-    from sam_moto import moto_fixes
+def test_the_moto_speed_fixes_still_apply_to_the_pinned_moto() -> None:
+    from sam_moto import moto_patches
 
-    # When moto changes the code the fix rewrites, this fails: drop or adapt the fix.
-    assert moto_fixes.apply() is True
+    # When moto changes the code a fix rewrites, this fails: drop or adapt the fix.
+    assert moto_patches.apply() == {"query": True, "transact_write_items": True}
