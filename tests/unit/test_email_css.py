@@ -36,6 +36,6 @@ def test_css_is_inlined_once_per_template_and_language_not_per_recipient() -> No
     # Many recipients later: each template inlined once per language, no more
     assert set(inlined.values()) == {2}
     assert "email/prompt.html" in inlined
-    html = first.get_body(("html",)).get_content()
+    html = first.parsed().get_body(("html",)).get_content()
     assert 'style="' in html  # and the result carries the styles
     render.environment.cache_clear()

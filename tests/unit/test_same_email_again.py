@@ -72,10 +72,12 @@ def report() -> Report:
 
 
 EMAILS = {
-    "prompt": lambda now: compose(JobKind.PROMPT, CALENDAR[0], READER, LINKS, SENDER, now),
-    "reminder": lambda now: compose(JobKind.REMINDER, CALENDAR[0], READER, LINKS, SENDER, now),
-    "digest": lambda now: compose_digest(edition(), READER, 25, 2, LINKS, SENDER, now),
-    "report": lambda now: compose_report(report(), READER, LINKS, SENDER, now),
+    "prompt": lambda now: compose(JobKind.PROMPT, CALENDAR[0], READER, LINKS, SENDER, now).parsed(),
+    "reminder": lambda now: compose(
+        JobKind.REMINDER, CALENDAR[0], READER, LINKS, SENDER, now
+    ).parsed(),
+    "digest": lambda now: compose_digest(edition(), READER, 25, 2, LINKS, SENDER, now).parsed(),
+    "report": lambda now: compose_report(report(), READER, LINKS, SENDER, now).parsed(),
 }
 
 

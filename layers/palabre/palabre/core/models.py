@@ -4,6 +4,7 @@ import base64
 import hashlib
 from datetime import date, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -43,6 +44,7 @@ class Visibility(StrEnum):
     ORGANISATION = "organisation"
 
 
+@lru_cache(maxsize=65536)  # a SHA-256 per link and email otherwise
 def member_id(email: str) -> str:
     """Opaque, stable id derived from the address: links carry it, never the address.
 

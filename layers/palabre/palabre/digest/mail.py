@@ -1,7 +1,6 @@
 """The weekly emails: a reader's digest, and the admins' report."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from babel.dates import format_date
@@ -11,6 +10,7 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.models import Member
 from palabre.digest.editions import Edition, Report
+from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
 SUBJECTS = {
@@ -33,11 +33,18 @@ def compose_digest(
     links: Links,
     letterhead: Letterhead,
     now: datetime,
-) -> EmailMessage:
+) -> Mail:
+    signed: dict[tuple[str, str], str] = {}
+
     def vote_url(theme_id: str, author_id: str) -> str:
-        if author_id == member.id:
-            return ""  # one's own answer: no "useful" link
-        return links.vote(theme_id, author_id, member.id, week_closed(edition.end))
+        # Both parts show each link: it is signed once.
+        if (theme_id, author_id) not in signed:
+            signed[(theme_id, author_id)] = (
+                ""  # one's own answer: no "useful" link
+                if author_id == member.id
+                else links.vote(theme_id, author_id, member.id, week_closed(edition.end))
+            )
+        return signed[(theme_id, author_id)]
 
     return _weekly(
         JobKind.DIGEST,
@@ -60,7 +67,7 @@ def compose_report(
     links: Links,
     letterhead: Letterhead,
     now: datetime,
-) -> EmailMessage:
+) -> Mail:
     return _weekly(
         JobKind.REPORT,
         report.week,
@@ -87,7 +94,7 @@ def _weekly(
     letterhead: Letterhead,
     now: datetime,
     **content: Any,
-) -> EmailMessage:
+) -> Mail:
     """One weekly email to one reader, in their language, with its unsubscribe headers."""
     locale = member.locale
     start = format_date(days[0], "d MMMM", locale=locale)

@@ -1,10 +1,10 @@
 """Sending raw MIME through SES v2 (raw keeps both parts and every header)."""
 
-from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+
+from palabre.mail.mime import Mail
 
 if TYPE_CHECKING:
     from types_boto3_sesv2 import SESV2Client
@@ -26,14 +26,13 @@ class Outbox:
         self.sesv2 = sesv2
         self.configuration_set = configuration_set
 
-    def send(self, message: EmailMessage, *, tags: dict[str, str] | None = None) -> str:
+    def send(self, message: Mail, *, tags: dict[str, str] | None = None) -> str:
         """Hands the message to SES and returns SES's message id; a refusal to go faster
         raises Throttled, a spent daily quota QuotaExhausted."""
-        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
         request: dict[str, Any] = {
-            "FromEmailAddress": parseaddr(message["From"])[1],
-            "Destination": {"ToAddresses": recipients},
-            "Content": {"Raw": {"Data": message.as_bytes()}},
+            "FromEmailAddress": message.sender,
+            "Destination": {"ToAddresses": list(message.recipients)},
+            "Content": {"Raw": {"Data": message.data}},
             "ConfigurationSetName": self.configuration_set,
         }
         if tags:

@@ -4,13 +4,12 @@ it is about, and the unsubscribe headers every email carries."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from palabre.core.models import Member
-from palabre.mail.mime import Attachment, build_message
+from palabre.mail.mime import Attachment, Mail, build_message
 from palabre.mail.render import render
 
 
@@ -40,7 +39,7 @@ def personal_email(
     now: datetime,
     context: dict[str, Any],
     attachments: Sequence[Attachment] = (),
-) -> EmailMessage:
+) -> Mail:
     """`email/<kind>.txt` and `.html` rendered in the member's language with `context`
     (its `subject` and `unsubscribe_url` included), the Message-ID stable for (kind,
     `about`, member), and the unsubscribe headers."""

@@ -1,7 +1,7 @@
 """The emails of the answer journey: a theme's prompt, and its one reminder."""
 
-from datetime import datetime
-from email.message import EmailMessage
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -15,12 +15,18 @@ from palabre.core.models import Member, Theme
 from palabre.core.points import FAST_BONUS
 from palabre.live.invitation import invitation
 from palabre.live.session import live_session
+from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
 SUBJECTS = {
     JobKind.PROMPT: N_("%(title)s — your theme this week"),
     JobKind.REMINDER: N_("Reminder: %(title)s, open until %(date)s"),
 }
+
+
+@lru_cache(maxsize=256)  # every member of a theme reads the same deadline
+def _full_date(day: date, locale: str) -> str:
+    return format_date(day, "full", locale=locale)
 
 
 def compose(
@@ -30,11 +36,11 @@ def compose(
     links: Links,
     letterhead: Letterhead,
     now: datetime,
-) -> EmailMessage:
+) -> Mail:
     zone = ZoneInfo(member.timezone)
     locale = member.locale
     tr = translations(letterhead.templates_dir, locale)
-    last_day = format_date(deadline_day(theme), "full", locale=locale)
+    last_day = _full_date(deadline_day(theme), locale)
     subject = tr.gettext(SUBJECTS[kind]) % {"title": theme.title, "date": last_day}
     closes = link_expiry(theme, zone)
     context = {

@@ -70,7 +70,7 @@ class PromptDelivery:
             member,
             now=now,
             deadline=deadline(theme, ZoneInfo(member.timezone)),
-            message_id=message["Message-ID"],
+            message_id=message.message_id,
             ses_message_id=ses_id,
         )
         return Delivery(Outcome.SENT)
