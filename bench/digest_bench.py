@@ -102,7 +102,6 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
                     "GSI2SK": f"ANSWER#{week_id}#{theme.id}#{mid}",
                 }
             )
-            items.append({**keys.award(mid, f"answer#{theme.id}"), "points": 15})
             points[mid] += 15
             boards[("team", member.team)] += 1
             boards[("circle", member.circle)] += 1
@@ -124,7 +123,6 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
                         "team": member.team,
                     }
                 )
-                items.append({**keys.award(mid, f"vote#{theme.id}#{voter.id}"), "points": 2})
                 points[mid] += 2
         if week < weeks - 1:  # every past week had its digest sent
             items.extend(

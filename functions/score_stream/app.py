@@ -1,5 +1,6 @@
 """DynamoDB stream (INSERTs of prompts, answers and votes) -> points and standings."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,14 +29,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     def record_handler(record: DynamoDBRecord) -> None:
         # A malformed item raises here: only that record fails, and is retried alone.
-        change = change_of(from_dynamo(record.raw_event["dynamodb"].get("NewImage", {})))
+        stream = record.raw_event["dynamodb"]
+        change = change_of(from_dynamo(stream.get("NewImage", {})), _day(stream))
         if change is not None:
             changes.append(change)
 
     with processor(records=event["Records"], handler=record_handler, lambda_context=context):
         processor.process()
     # Once per batch: totals move once per distinct member, team and circle.
-    applied = keeper.apply(changes, clock.now())
+    applied = keeper.apply(changes)
     metrics.add_metric(name="AwardsApplied", unit=MetricUnit.Count, value=applied.applied)
     metrics.add_metric(name="AwardsAlreadyApplied", unit=MetricUnit.Count, value=applied.already)
     return processor.response()
+
+
+def _day(stream: dict[str, Any]) -> str:
+    """The day (UTC) the stream recorded the change: the same for every retry of it."""
+    recorded = stream.get("ApproximateCreationDateTime")
+    moment = datetime.fromtimestamp(float(recorded), UTC) if recorded else clock.now()
+    return moment.strftime("%Y%m%d")

@@ -50,14 +50,20 @@ def score(stack: LocalStack, address: str) -> dict[str, Any]:
 
 
 def scores(stack: LocalStack) -> list[dict[str, Any]]:
-    """Every score, standing and award in the table."""
+    """Every score and standing in the table (with the causes the circles keep)."""
     return [
         i
         for i in table_items(stack)
-        if i["SK"]["S"] == "SCORE"
-        or i["PK"]["S"].startswith("BOARD#")
-        or i["SK"]["S"].startswith("AWARD#")
+        if i["SK"]["S"] == "SCORE" or i["PK"]["S"].startswith("BOARD#")
     ]
+
+
+def kept_causes(stack: LocalStack, circle: str) -> set[str]:
+    """The causes a circle's standing keeps (each counted once), whatever their day."""
+    item = dynamodb_item(stack, "BOARD#circle", circle)
+    return {
+        cause for name, value in item.items() if name.startswith("seen_") for cause in value["SS"]
+    }
 
 
 def stream_batch(stack: LocalStack) -> list[dict[str, Any]]:
@@ -86,7 +92,8 @@ def test_answers_earn_their_points_once_and_feed_the_standings(org: LocalStack) 
     org.drain()
 
     lea = score(org, LEA)
-    assert (lea["points"], lea["answers"], lea["prompts"]) == ({"N": "15"}, {"N": "1"}, {"N": "1"})
+    assert (lea["points"], lea["answers"]) == ({"N": "15"}, {"N": "1"})
+    assert "prompts" not in lea  # a prompt counts for the standings only: no write per member
     produit = dynamodb_item(org, "BOARD#team", "produit")
     assert produit["name"] == {"S": "Produit"}
     assert produit["points"] == {"N": "15"}

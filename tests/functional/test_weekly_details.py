@@ -340,7 +340,9 @@ def _digest_reads(older_weeks: int) -> tuple[Counter[str], str]:
 
 
 def test_the_digest_reads_the_week_not_the_history() -> None:
-    fresh, fresh_digest = _digest_reads(0)
+    # A week of older answers, then eight: every member has a score either way (a member
+    # who never earned a point has none to read), only the history's length differs
+    fresh, fresh_digest = _digest_reads(1)
     older, older_digest = _digest_reads(8)  # 152 older answers, in every circle
 
     assert fresh["requests"] > 0
@@ -348,4 +350,5 @@ def test_the_digest_reads_the_week_not_the_history() -> None:
     assert older["items"] <= fresh["items"] + 2
     assert older["requests"] <= fresh["requests"] + 2
     assert "Réponse ancienne" not in older_digest
+    assert "Réponse ancienne" not in fresh_digest
     assert older_digest.split("Vos points")[0] == fresh_digest.split("Vos points")[0]

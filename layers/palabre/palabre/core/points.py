@@ -18,7 +18,7 @@ def sent_within_bonus(sent_at: datetime, answered_at: datetime) -> bool:
 class Change:
     """What one event (a prompt sent, an answer given, a vote received) changes in a
     member's score and their team's and circle's standings; `cause` names the event, so
-    that it is counted once."""
+    that it is counted once, and `day` (YYYYMMDD, UTC) is when it was recorded."""
 
     cause: str
     member: str
@@ -29,6 +29,7 @@ class Change:
     prompts: int = 0
     useful: tuple[str, str] | None = None
     """(theme, author) of an answer voted useful"""
+    day: str = ""
 
 
 @dataclass(frozen=True)

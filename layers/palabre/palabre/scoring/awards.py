@@ -6,21 +6,23 @@ trigger only passes INSERTs); each "useful" vote earns the author 2. A prompt se
 answer given count towards participation (answers ÷ prompts sent).
 
 Exactly once (see store/scores.py): a batch processed three times leaves every score as
-after the first.
+after the first, and a batch costs one write per distinct member with points, team and
+circle.
 """
 
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from palabre.core.points import VOTE_POINTS, Change
 from palabre.store.scores import (
+    CAUSES_LIMIT,
     TRANSACTION_LIMIT,
     AlreadyCounted,
     Contention,
     ScoreStore,
+    holder,
     transaction_size,
 )
 from palabre.store.table import Table
@@ -39,37 +41,45 @@ def _need(image: Mapping[str, Any], *names: str) -> list[Any]:
     return [image[n] for n in names]
 
 
-def change_of(image: Mapping[str, Any]) -> Change | None:
-    """What one new item (a stream INSERT's NewImage) changes in the scores, if anything."""
+def change_of(image: Mapping[str, Any], day: str = "") -> Change | None:
+    """What one new item (a stream INSERT's NewImage) changes in the scores, if anything;
+    `day` (YYYYMMDD) is when the stream recorded it."""
     sort_key = str(image.get("SK", ""))
     if sort_key.startswith("PROMPT#"):
         if image.get("status") != "sent":
             return None  # skipped prompts were never addressed to anyone
         theme, member = _need(image, "theme_id", "member_id")
         return Change(
-            f"prompt#{theme}", member, image.get("team", ""), image.get("circle", ""), prompts=1
+            f"prompt#{theme}#{member}",
+            member,
+            image.get("team", ""),
+            image.get("circle", ""),
+            prompts=1,
+            day=day,
         )
     if sort_key.startswith("ANSWER#"):
         theme, member, points = _need(image, "theme_id", "member_id", "points")
         if not isinstance(points, int) or isinstance(points, bool) or points < 0:
             raise PoisonRecord(f"answer {theme}/{member} has points {points!r}")
         return Change(
-            f"answer#{theme}",
+            f"answer#{theme}#{member}",
             member,
             image.get("team", ""),
             image.get("circle", ""),
             points=points,
             answers=1,
+            day=day,
         )
     if sort_key.startswith("VOTE#"):
         theme, author, voter = _need(image, "theme_id", "author_id", "voter_id")
         return Change(
-            f"vote#{theme}#{voter}",
+            f"vote#{theme}#{author}#{voter}",
             author,
             image.get("team", ""),
             image.get("circle", ""),
             points=VOTE_POINTS,
             useful=(theme, author),
+            day=day,
         )
     return None
 
@@ -83,19 +93,27 @@ class Applied:
 
 
 def chunks(changes: list[Change]) -> list[list[Change]]:
-    """Transactions of at most TRANSACTION_LIMIT actions, a member's changes kept
-    together."""
-    by_member: dict[str, list[Change]] = {}
+    """Transactions of at most TRANSACTION_LIMIT items, the changes a circle (or member)
+    keeps the causes of kept together, CAUSES_LIMIT at most."""
+    by_holder: dict[tuple[str, str], list[Change]] = {}
     for change in changes:
-        by_member.setdefault(change.member, []).append(change)
+        key = holder(change)
+        by_holder.setdefault((key["PK"], key["SK"]), []).append(change)
+    groups = [
+        (key, group[start : start + CAUSES_LIMIT])
+        for key, group in by_holder.items()
+        for start in range(0, len(group), CAUSES_LIMIT)
+    ]
     result: list[list[Change]] = []
     current: list[Change] = []
-    for group in by_member.values():
-        if current and transaction_size(current + group) > TRANSACTION_LIMIT:
+    holders: set[tuple[str, str]] = set()
+    for key, group in groups:
+        if current and (key in holders or transaction_size(current + group) > TRANSACTION_LIMIT):
             result.append(current)
-            current = []
+            current, holders = [], set()
         current = current + group
-        while transaction_size(current) > TRANSACTION_LIMIT:  # one member, very many changes
+        holders.add(key)
+        while transaction_size(current) > TRANSACTION_LIMIT:  # a group touching very much
             cut = len(current) // 2
             while transaction_size(current[:cut]) > TRANSACTION_LIMIT:
                 cut //= 2
@@ -110,23 +128,24 @@ class ScoreKeeper:
     def __init__(self, table: Table) -> None:
         self.scores = ScoreStore(table)
 
-    def apply(self, changes: Iterable[Change], now: datetime) -> Applied:
-        unique = list({(c.member, c.cause): c for c in changes}.values())
+    def apply(self, changes: Iterable[Change]) -> Applied:
+        unique = list({c.cause: c for c in changes}.values())
         outcome = Applied()
         for chunk in chunks(unique):
-            self._count(chunk, now, outcome)
+            self._count(chunk, outcome)
         return outcome
 
-    def _count(self, chunk: list[Change], now: datetime, outcome: Applied) -> None:
+    def _count(self, chunk: list[Change], outcome: Applied) -> None:
         for attempt in range(ATTEMPTS):
             if not chunk:
                 return
             try:
-                writes = self.scores.count(chunk, now)
-            except AlreadyCounted as already:
-                # Those awards exist: their points were counted by an earlier run.
-                outcome.already += len(already.counted)
-                chunk = [c for i, c in enumerate(chunk) if i not in already.counted]
+                writes = self.scores.count(chunk)
+            except AlreadyCounted:
+                # Some causes were counted by an earlier run: count the others.
+                counted = self.scores.counted(chunk)
+                outcome.already += len(counted)
+                chunk = [c for n, c in enumerate(chunk) if n not in counted]
                 continue
             except Contention:
                 time.sleep(0.05 * 2**attempt)  # another shard's batch on a shared total

@@ -2,7 +2,7 @@
 
 Each writer owns its own items, so no writer can overwrite another's state:
 the roster import owns PROFILE, an unsubscribe owns PREFS, a bounce owns SUPPRESSED,
-the score stream owns SCORE and AWARD#.
+the score stream owns SCORE and the standings (BOARD#).
 """
 
 from palabre.core.models import Member, group_key
@@ -140,10 +140,6 @@ def streak(member_id: str) -> dict[str, str]:
     return {"PK": member_partition(member_id), "SK": "STREAK"}
 
 
-def award(member_id: str, cause: str) -> dict[str, str]:
-    return {"PK": member_partition(member_id), "SK": f"AWARD#{cause}"}
-
-
 def board_partition(kind: str) -> str:
     """The standings of the teams or of the circles; `kind` is team or circle."""
     return f"BOARD#{kind}"
@@ -191,6 +187,6 @@ def digest_record(week: str, kind: str, member_id: str) -> dict[str, str]:
 
 
 SUPPRESSED = "SUPPRESSED"
-# The member partition sorts AWARD# items first: a Query from PREFS on skips them, so
-# reading a member's state costs the same after a year of awards as on the first day.
+# A member's state (PREFS, PROFILE, SCORE, STREAK, SUPPRESSED) in one Query of this range:
+# whatever else the partition holds one day stays out of it.
 STATE_FROM, STATE_TO = "PREFS", "SUPPRESSED~"

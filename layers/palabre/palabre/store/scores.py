@@ -1,31 +1,42 @@
-"""Scores: each member's points, the team and circle standings, and the awards that make
-every change count once.
+"""Scores: each member's points, the team and circle standings, each change counted once.
 
-Every change is keyed by what caused it (an AWARD#<cause> item, written with a
-condition) in the same transaction as the totals it moves, so an award exists if and only
-if its points were counted. Totals are written once per distinct member, team and circle
-per transaction, never once per change: no hot key.
+A change is counted by a transaction that moves every total it touches: the member's
+score (for points: answers and votes; a prompt sent counts for participation only), the
+team's and the circle's standings, and an answer's "useful" count. Exactly once, with no
+item of its own: the circle's standing keeps the causes it counted lately (a string set
+per day, `seen_<YYYYMMDD>`, the day the change was recorded), and its update holds only if
+none of the transaction's causes is there yet. A stream batch is retried or replayed
+within the stream's 24 hours, so three days of causes are enough; older days are removed
+as newer ones are written. A change without a circle keeps its causes on the member's
+score instead.
+
+So a batch costs one write per distinct member with points, team and circle — not one
+per change: a hundred prompts to a hundred members of ten circles and four teams are 14
+writes.
 """
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from palabre.core.models import group_key
 from palabre.core.points import Change, Standing, ranked
 from palabre.store import keys
-from palabre.store.table import Action, Item, Put, Table, TransactionCancelled, Update
+from palabre.store.table import Item, Table, TransactionCancelled, Update
 
 TRANSACTION_LIMIT = 100
+CAUSES_LIMIT = 80
+"""causes one item's condition checks in one transaction (an expression is 4 KB at most)"""
+KEPT_DAYS = 3
+"""days of causes a circle keeps: the stream's retention (24 hours), and a margin"""
+FORGOTTEN_DAYS = range(KEPT_DAYS, 31)
+"""days removed as a newer one is written (a circle silent for longer keeps at most a
+month of small sets)"""
+_SEEN = "seen_"
 
 
 class AlreadyCounted(Exception):
-    """Some of the changes were counted by an earlier run: nothing was written."""
-
-    def __init__(self, counted: set[int]) -> None:
-        super().__init__(f"{len(counted)} changes already counted")
-        self.counted = counted
-        """indexes, in the changes given, of those already counted"""
+    """A cause of the transaction was counted before: nothing was written."""
 
 
 class Contention(Exception):
@@ -34,59 +45,68 @@ class Contention(Exception):
 
 @dataclass
 class _Totals:
-    points: int = 0
-    answers: int = 0
-    prompts: int = 0
-    name: str = ""
+    """One item's update: numbers to add, a display name, causes to remember."""
 
-    def add(self, change: Change) -> None:
-        self.points += change.points
-        self.answers += change.answers
-        self.prompts += change.prompts
+    key: dict[str, str]
+    name: str = ""
+    adds: Counter[str] = field(default_factory=Counter)
+    causes: dict[str, set[str]] = field(default_factory=dict)
+    """day -> causes, on the item that keeps them"""
+
+
+def holder(change: Change) -> dict[str, str]:
+    """The item that keeps a change's cause: its circle's standing, else the member's
+    score."""
+    return keys.board("circle", change.circle) if change.circle else keys.score(change.member)
 
 
 def transaction_size(changes: Sequence[Change]) -> int:
-    """The actions `ScoreStore.count` writes for these changes."""
-    return (
-        len(changes)
-        + len({c.member for c in changes})
-        + len({group_key(c.team) for c in changes if c.team})
-        + len({group_key(c.circle) for c in changes if c.circle})
-        + len({c.useful for c in changes if c.useful})
-    )
+    """The items `ScoreStore.count` writes for these changes."""
+    return len(_updates(changes))
 
 
 class ScoreStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def count(self, changes: Sequence[Change], now: datetime) -> int:
-        """Counts every change in one transaction (at most TRANSACTION_LIMIT actions, see
-        transaction_size); returns how many writes it took. Raises AlreadyCounted when some
-        were counted before, Contention when another transaction got in the way: then
-        nothing was written."""
-        actions = _actions(changes, now)
+    def count(self, changes: Sequence[Change]) -> int:
+        """Counts every change in one transaction (at most TRANSACTION_LIMIT items, see
+        transaction_size); returns how many items it wrote. Raises AlreadyCounted when a
+        cause was counted before (see `counted`), Contention when another transaction got
+        in the way: then nothing was written."""
+        actions = [_action(totals) for totals in _updates(changes).values()]
         try:
             self.table.transact(actions)
         except TransactionCancelled as cancelled:
-            counted = {
-                i
-                for i, reason in enumerate(cancelled.reasons[: len(changes)])
-                if reason == "ConditionalCheckFailed"
-            }
-            if counted:
-                raise AlreadyCounted(counted) from None
+            if "ConditionalCheckFailed" in cancelled.reasons:
+                raise AlreadyCounted from None
             if "TransactionConflict" in cancelled.reasons:
                 raise Contention from None
             raise
         return len(actions)
 
+    def counted(self, changes: Sequence[Change]) -> set[int]:
+        """Which of the changes (by index) were counted already: their causes are kept
+        by their circle (or member). One BatchGetItem."""
+        holders = {(k["PK"], k["SK"]): k for k in map(holder, changes)}
+        kept = {(i["PK"], i["SK"]): i for i in self.table.get_many(holders.values())}
+        return {
+            n
+            for n, change in enumerate(changes)
+            if change.cause in _kept(kept.get(_pair(holder(change))), change.day)
+        }
+
     def standings(self, kind: str) -> list[Standing]:
         """A board's standings (team or circle), ranked."""
         return ranked([_standing(i) for i in self.table.query(keys.board_partition(kind))])
 
-    def points(self, member_id: str) -> Item | None:
-        return self.table.get(keys.score(member_id))
+
+def _pair(key: dict[str, str]) -> tuple[str, str]:
+    return key["PK"], key["SK"]
+
+
+def _kept(item: Item | None, day: str) -> set[str]:
+    return set((item or {}).get(_SEEN + day, set()))
 
 
 def _standing(item: Item) -> Standing:
@@ -98,54 +118,81 @@ def _standing(item: Item) -> Standing:
     )
 
 
-def _actions(changes: Sequence[Change], now: datetime) -> list[Action]:
-    """One transaction: the awards, then each distinct total once."""
-    members: dict[str, _Totals] = {}
-    teams: dict[str, _Totals] = {}
-    circles: dict[str, _Totals] = {}
-    useful: dict[tuple[str, str], int] = {}
+def _updates(changes: Sequence[Change]) -> dict[tuple[str, str], _Totals]:
+    """Each item the changes move, once: the holders of their causes, the members with
+    points, the teams and circles, the answers found useful."""
+    updates: dict[tuple[str, str], _Totals] = {}
+
+    def totals(key: dict[str, str], name: str = "") -> _Totals:
+        found = updates.setdefault(_pair(key), _Totals(key, name))
+        found.name = found.name or name
+        return found
+
     for change in changes:
-        members.setdefault(change.member, _Totals()).add(change)
-        if change.team:
-            teams.setdefault(group_key(change.team), _Totals(name=change.team)).add(change)
-        if change.circle:
-            circles.setdefault(group_key(change.circle), _Totals(name=change.circle)).add(change)
+        totals(holder(change)).causes.setdefault(change.day, set()).add(change.cause)
+        moved = {"points": change.points, "answers": change.answers, "prompts": change.prompts}
+        if change.points or change.answers:
+            totals(keys.score(change.member)).adds.update(
+                {"points": change.points, "answers": change.answers}
+            )
+        for kind, group in (("team", change.team), ("circle", change.circle)):
+            if group:
+                totals(keys.board(kind, group), group).adds.update(moved)
         if change.useful:
-            useful[change.useful] = useful.get(change.useful, 0) + 1
-    actions: list[Action] = [
-        Put(
-            {
-                **keys.award(c.member, c.cause),
-                "type": "award",
-                "points": c.points,
-                "at": now.isoformat(),
-            },
-            condition="attribute_not_exists(PK)",
-        )
-        for c in changes
-    ]
-    actions.extend(_add(keys.score(member), totals) for member, totals in members.items())
-    for kind, entries in (("team", teams), ("circle", circles)):
-        actions.extend(
-            _add(keys.board(kind, totals.name), totals, name=totals.name)
-            for totals in entries.values()
-        )
-    actions.extend(
-        Update(keys.answer(theme, author), "ADD useful :n", {":n": votes})
-        for (theme, author), votes in useful.items()
-    )
-    return actions
+            totals(keys.answer(*change.useful)).adds.update({"useful": 1})
+    return updates
 
 
-def _add(key: dict[str, str], totals: _Totals, name: str = "") -> Update:
-    expression = "ADD points :points, answers :answers, prompts :prompts"
-    values: dict[str, object] = {
-        ":points": totals.points,
-        ":answers": totals.answers,
-        ":prompts": totals.prompts,
-    }
-    if not name:
-        return Update(key, expression, values)
+def _action(totals: _Totals) -> Update:
+    """One item's update: ADD the numbers and the causes, SET the name, REMOVE days of
+    causes past keeping; held by a condition that none of the causes is kept yet."""
+    names: dict[str, str] = {}
+    values: dict[str, object] = {}
+    adds: list[str] = []
+    moved = sorted((a, amount) for a, amount in totals.adds.items() if amount)
+    for n, (attribute, amount) in enumerate(moved):
+        names[f"#a{n}"] = attribute
+        values[f":a{n}"] = amount
+        adds.append(f"#a{n} :a{n}")
+    conditions: list[str] = []
+    for d, (day, causes) in enumerate(sorted(totals.causes.items())):
+        names[f"#s{d}"] = _SEEN + day
+        values[f":s{d}"] = causes
+        adds.append(f"#s{d} :s{d}")
+        for c, cause in enumerate(sorted(causes)):
+            values[f":c{d}_{c}"] = cause
+            conditions.append(f"NOT contains(#s{d}, :c{d}_{c})")
+    expression = "ADD " + ", ".join(adds) if adds else ""
+    if totals.name:
+        names["#name"] = "name"
+        values[":name"] = totals.name
+        expression = f"SET #name = :name {expression}"
+    forgotten = _forgotten(set(totals.causes))
+    if forgotten:
+        removed = []
+        for r, day in enumerate(forgotten):
+            names[f"#r{r}"] = _SEEN + day
+            removed.append(f"#r{r}")
+        expression += " REMOVE " + ", ".join(removed)
     return Update(
-        key, "SET #name = :name " + expression, values | {":name": name}, names={"#name": "name"}
+        totals.key,
+        expression.strip(),
+        values,
+        names=names,
+        condition=" AND ".join(conditions) or None,
     )
+
+
+def _forgotten(days: set[str]) -> list[str]:
+    """The days of causes to remove beside those written: a month before the newest,
+    but never one being written."""
+    dated = [d for d in days if d]
+    if not dated:
+        return []
+    newest = datetime.strptime(max(dated), "%Y%m%d").date()
+    old = (_day(newest - timedelta(days=n)) for n in FORGOTTEN_DAYS)
+    return sorted(d for d in old if d not in days)
+
+
+def _day(moment: date) -> str:
+    return moment.strftime("%Y%m%d")
