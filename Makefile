@@ -59,13 +59,13 @@ unit: venv
 functional: venv
 	$(BIN)/pytest -q $(PARALLEL) tests/functional
 
-infra: venv
+infra: venv build
 	$(BIN)/pytest -q tests/infra
 
 e2e: venv chromium
 	$(BIN)/pytest -q $(PARALLEL) tests/e2e
 
-test: venv chromium lint check-template
+test: venv chromium lint check-template build
 	$(BIN)/pytest -q $(PARALLEL)
 
 # Re-extract translatable messages into the French catalog (then translate the new ones).
@@ -85,15 +85,19 @@ SAM := $(TOOLS)/bin/sam
 UV  := $(TOOLS)/bin/uv
 
 $(TOOLS)/bin/python:
-	$(PYTHON) -m venv $(TOOLS)
+	@$(PYTHON) -m venv $(TOOLS)
 
 $(TOOLS)/.sam-$(SAM_CLI_VERSION): | $(TOOLS)/bin/python
-	$(TOOLS)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
-	touch $@
+	@echo "installing aws-sam-cli $(SAM_CLI_VERSION) into $(TOOLS)"
+	@$(TOOLS)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION) > $(TOOLS)/pip.log 2>&1 \
+	  || { cat $(TOOLS)/pip.log; exit 1; }
+	@touch $@
 
 $(TOOLS)/.uv-$(UV_VERSION): | $(TOOLS)/bin/python
-	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
-	touch $@
+	@echo "installing uv $(UV_VERSION) into $(TOOLS)"
+	@$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION) > $(TOOLS)/pip.log 2>&1 \
+	  || { cat $(TOOLS)/pip.log; exit 1; }
+	@touch $@
 
 # requirements.in -> requirements.txt, the layer's complete pinned closure, for the Lambda
 # platform whatever the machine. First the layer and the dev environment resolve together
@@ -116,8 +120,21 @@ lock: $(TOOLS)/.uv-$(UV_VERSION)
 	  -e 's/^# The following packages were excluded from the output:/# Left out: the Lambda runtime provides them./' requirements.txt
 	@echo "layers/palabre/requirements.txt: $$(grep -c '^[a-z]' layers/palabre/requirements.txt) pins"
 
-build: $(TOOLS)/.sam-$(SAM_CLI_VERSION)
-	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
+# `sam build` into .aws-sam/build, again only when the template or a source changed: the
+# layer's Makefile installs the lock, trims and precompiles it (layers/palabre/Makefile).
+# Quiet (the log is printed if it fails), no telemetry, nothing fetched but from PyPI.
+BUILD        := .aws-sam/build
+BUILD_INPUTS := template.yaml $(shell find layers/palabre functions templates -type f \
+                  -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)
+
+build: $(BUILD)/template.yaml
+
+$(BUILD)/template.yaml: $(TOOLS)/.sam-$(SAM_CLI_VERSION) $(BUILD_INPUTS)
+	@mkdir -p .aws-sam
+	@echo "sam build -> $(BUILD) (log: .aws-sam/build.log)"
+	@PATH="$(dir $(PYTHON)):$$PATH" PYTHON="$(PYTHON)" SAM_CLI_TELEMETRY=0 \
+	  $(SAM) build > .aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .hypothesis
