@@ -74,7 +74,7 @@ messages: venv
 	$(BIN)/pybabel --quiet update -i /tmp/palabre-messages.pot -d templates/locales -D messages \
 	  --no-fuzzy-matching --width 100 --ignore-obsolete
 
-bench: venv
+bench: venv build
 	$(BIN)/python -m bench
 
 # The project's tools live in their own environment, out of the project's: aws-sam-cli pins

@@ -19,12 +19,15 @@ from pathlib import Path, PurePosixPath
 
 from packaging.requirements import Requirement
 
+from palabre_cli.local.intrinsics import Resolver
 from palabre_cli.template import ROOT, Translated, globals_environment, translate
 
 BUILD = ROOT / ".aws-sam" / "build"
 # What Lambda's python3.12 runtime bundles: boto3 and, with it, what it requires.
 RUNTIME_DISTRIBUTIONS = ("boto3",)
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+STACK = "palabre-built"
 OPT = PurePosixPath("/opt")
 
 
@@ -42,7 +45,7 @@ class Function:
     layers: tuple[Path, ...]
     """each layer's build folder, in the function's order: what unpacks to /opt"""
     environment: dict[str, str]
-    """its plain variables (Globals and its own), /opt paths pointing into its layers"""
+    """its variables (Globals and its own), /opt paths pointing into its layers"""
 
     @property
     def module(self) -> str:
@@ -67,14 +70,28 @@ def layer(translated: Translated, name: str) -> Path:
 
 def functions(translated: Translated | None = None) -> dict[str, Function]:
     translated = translated or template()
+    # As a stack deployed with the default parameters would give them; a resource's Ref
+    # or attribute, which needs a stack, is a stand-in naming it.
+    resolve = Resolver(
+        parameters=translated.parameters,
+        pseudo={
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": STACK,
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/{STACK}",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        },
+        ref=lambda logical_id: f"{STACK}-{logical_id}",
+        get_att=lambda logical_id, attribute: f"{STACK}-{logical_id}-{attribute}",
+        conditions=translated.source.get("Conditions", {}),
+    )
     found = {}
     for logical_id, resource in sorted(translated.of_type("AWS::Lambda::Function").items()):
         props = resource["Properties"]
         layers = tuple(translated.code_paths[ref["Ref"]] for ref in props.get("Layers", []))
         variables = globals_environment(translated.source) | {
-            k: v
-            for k, v in props.get("Environment", {}).get("Variables", {}).items()
-            if isinstance(v, str)
+            k: str(v) for k, v in resolve(props.get("Environment", {}).get("Variables", {})).items()
         }
         found[logical_id] = Function(
             logical_id=logical_id,
