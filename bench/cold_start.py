@@ -133,44 +133,55 @@ class Lambda:
             raise RuntimeError(f"{logical_id}: {output.stderr}")
         return json.loads(output.stdout.strip().splitlines()[-1])
 
-    def median(self, runs: int, logical_id: str, code: str, *args: str) -> float:
-        return statistics.median(self.run(logical_id, code, *args)["seconds"] for _ in range(runs))
 
-    def imports(self, runs: int, logical_id: str, modules: list[str]) -> float:
-        return self.median(runs, logical_id, _IMPORT, json.dumps(modules))
-
-    def first_request(self, runs: int) -> float:
-        return self.median(
-            runs,
-            FIRST_REQUEST_FUNCTION,
-            _FIRST_REQUEST,
+def _probes(artifact: Lambda) -> dict[tuple[str, str], tuple[str, str, list[str]]]:
+    """(function or "boto3", what) -> (the function whose path it runs with, code, args)"""
+    probes = {("boto3", ""): (FIRST_REQUEST_FUNCTION, _IMPORT, [json.dumps(["boto3"])])}
+    for logical_id, function in artifact.functions.items():
+        journey = [function.module, *JOURNEY_MODULES.get(logical_id, [])]
+        probes[logical_id, "import"] = (logical_id, _IMPORT, [json.dumps([function.module])])
+        probes[logical_id, "journey"] = (logical_id, _IMPORT, [json.dumps(journey)])
+    probes[FIRST_REQUEST_FUNCTION, "first request"] = (
+        FIRST_REQUEST_FUNCTION,
+        _FIRST_REQUEST,
+        [
             str(ROOT / "tests" / "fakes.py"),
             str(ROOT / "events" / "personal_links" / "show-answer.json"),
-        )
+        ],
+    )
+    return probes
 
 
 def measure(runs: int = RUNS) -> dict[str, Any]:
-    """Medians of `runs` fresh interpreters, in seconds: "boto3"; then per function
-    "import" and "journey", and "first request" for FIRST_REQUEST_FUNCTION."""
+    """{"boto3": median seconds of `import boto3`, function: {"import" and "journey", and
+    "first request" for FIRST_REQUEST_FUNCTION: (median seconds, median ratio)}}.
+
+    Each of the `runs` rounds starts every probe once, boto3 first, and each ratio is
+    taken within its round: the load of a shared machine then weighs on both sides."""
+    samples: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as folder:
         artifact = Lambda(Path(folder))
-        figures: dict[str, Any] = {
-            "boto3": artifact.imports(runs, FIRST_REQUEST_FUNCTION, ["boto3"])
-        }
-        for logical_id, function in artifact.functions.items():
-            figures[logical_id] = {
-                "import": artifact.imports(runs, logical_id, [function.module]),
-                "journey": artifact.imports(
-                    runs, logical_id, [function.module, *JOURNEY_MODULES.get(logical_id, [])]
-                ),
-            }
-        figures[FIRST_REQUEST_FUNCTION]["first request"] = artifact.first_request(runs)
-        return figures
+        probes = _probes(artifact)
+        for _ in range(runs):
+            for key, (logical_id, code, args) in probes.items():
+                samples[key].append(artifact.run(logical_id, code, *args)["seconds"])
+    baseline = samples.pop(("boto3", ""))
+    figures: dict[str, Any] = {"boto3": statistics.median(baseline)}
+    for (logical_id, what), seconds in samples.items():
+        figures.setdefault(logical_id, {})[what] = (
+            statistics.median(seconds),
+            statistics.median(s / b for s, b in zip(seconds, baseline, strict=True)),
+        )
+    return figures
 
 
-def first_request(runs: int = 1) -> float:
+def first_request() -> float:
+    """One first request of FIRST_REQUEST_FUNCTION, in seconds (the probe checks the
+    page it gets)."""
     with tempfile.TemporaryDirectory() as folder:
-        return Lambda(Path(folder)).first_request(runs)
+        artifact = Lambda(Path(folder))
+        logical_id, code, args = _probes(artifact)[FIRST_REQUEST_FUNCTION, "first request"]
+        return artifact.run(logical_id, code, *args)["seconds"]
 
 
 def layer_size(top: int = 8) -> tuple[int, int, list[tuple[str, int]]]:

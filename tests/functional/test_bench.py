@@ -55,4 +55,4 @@ def test_the_built_layer_is_measured() -> None:
 
 def test_the_first_request_renders_the_answer_form_from_the_built_artifact() -> None:
     """The probe asserts the page it gets: a 200 with the answer form."""
-    assert cold_start.first_request(runs=1) > 0
+    assert cold_start.first_request() > 0
