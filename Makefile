@@ -12,7 +12,7 @@ TOOLS  := .tools
 # since an e2e module's stack only moves its clock forward. PARALLEL= runs in one process.
 PARALLEL ?= -n auto --dist loadfile
 
-.PHONY: help venv run test lint format check-template unit functional infra e2e bench build chromium clean messages
+.PHONY: help venv run test lint format check-template unit functional infra e2e bench build lock chromium clean messages
 
 help:
 	@echo "make run     start the local stack (PORT=3000 DEMO=1 CLOCK_START=ISO-8601)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench   print the performance figures"
 	@echo "make lint    ruff format --check, ruff check, import contracts"
 	@echo "make build   sam build (aws-sam-cli in its own tool environment)"
+	@echo "make lock    resolve layers/palabre/requirements.in into requirements.txt (UPGRADE=1)"
 
 $(STAMP): pyproject.toml layers/palabre/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python3.12 not found (pyenv install 3.12.1)"; exit 1; }
@@ -61,14 +62,15 @@ unit: venv
 functional: venv
 	$(BIN)/pytest -q $(PARALLEL) tests/functional
 
-infra: venv
+infra: venv build
 	$(BIN)/pytest -q tests/infra
 
 e2e: venv chromium
 	$(BIN)/pytest -q $(PARALLEL) tests/e2e
 
-# --durations: the 15 slowest tests, to keep the suite fast on 2 cores.
-test: venv chromium lint check-template
+# --durations: the 15 slowest tests, to keep the suite fast on 2 cores. The built
+# artifact comes first: tests/infra imports every handler from it.
+test: venv chromium lint check-template build
 	$(BIN)/pytest -q $(PARALLEL) --durations=15
 
 # Re-extract translatable messages into the French catalog (then translate the new ones).
@@ -77,17 +79,67 @@ messages: venv
 	$(BIN)/pybabel --quiet update -i /tmp/palabre-messages.pot -d templates/locales -D messages \
 	  --no-fuzzy-matching --width 100 --ignore-obsolete
 
-bench: venv
+bench: venv build
 	$(BIN)/python -m bench
 
-# aws-sam-cli pins boto3, so it lives in its own environment, out of the project's.
-$(TOOLS)/.sam: 
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet aws-sam-cli
-	touch $@
+# The project's tools live in their own environment, out of the project's: aws-sam-cli pins
+# boto3, and uv resolves the lock. Each is pinned, so every clone builds with the same.
+SAM_CLI_VERSION := 1.170.0
+UV_VERSION      := 0.13.9
+SAM := $(TOOLS)/bin/sam
+UV  := $(TOOLS)/bin/uv
 
-build: $(TOOLS)/.sam
-	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS)/bin/sam build
+$(TOOLS)/bin/python:
+	@$(PYTHON) -m venv $(TOOLS)
+
+$(TOOLS)/.sam-$(SAM_CLI_VERSION): | $(TOOLS)/bin/python
+	@echo "installing aws-sam-cli $(SAM_CLI_VERSION) into $(TOOLS)"
+	@$(TOOLS)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION) > $(TOOLS)/pip.log 2>&1 \
+	  || { cat $(TOOLS)/pip.log; exit 1; }
+	@touch $@
+
+$(TOOLS)/.uv-$(UV_VERSION): | $(TOOLS)/bin/python
+	@echo "installing uv $(UV_VERSION) into $(TOOLS)"
+	@$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION) > $(TOOLS)/pip.log 2>&1 \
+	  || { cat $(TOOLS)/pip.log; exit 1; }
+	@touch $@
+
+# requirements.in -> requirements.txt, the layer's complete pinned closure, for the Lambda
+# platform whatever the machine. First the layer and the dev environment resolve together
+# (so what they share, python-dateutil or six with botocore, is one version they all
+# accept); then the layer alone, constrained by that. The current pins are preferences:
+# nothing moves unless requirements.in or pyproject.toml asks (UPGRADE=1 moves everything).
+LOCK_FLAGS := --quiet --no-config --python-version 3.12 --python-platform x86_64-manylinux2014 \
+  $(if $(UPGRADE),--upgrade)
+RUNTIME_PACKAGES := boto3 botocore s3transfer jmespath
+
+lock: $(TOOLS)/.uv-$(UV_VERSION)
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["dev"], sep="\n")' > "$$tmp/dev.in"; \
+	cp layers/palabre/requirements.txt "$$tmp/together.txt" 2>/dev/null || true; \
+	$(UV) pip compile $(LOCK_FLAGS) layers/palabre/requirements.in "$$tmp/dev.in" -o "$$tmp/together.txt"; \
+	cd layers/palabre; \
+	$(CURDIR)/$(UV) pip compile $(LOCK_FLAGS) requirements.in -c "$$tmp/together.txt" -o requirements.txt \
+	  $(addprefix --no-emit-package ,$(RUNTIME_PACKAGES)) --custom-compile-command "make lock"; \
+	sed -i -e '/^    #   -c /d' \
+	  -e 's/^# The following packages were excluded from the output:/# Left out: the Lambda runtime provides them./' requirements.txt
+	@echo "layers/palabre/requirements.txt: $$(grep -c '^[a-z]' layers/palabre/requirements.txt) pins"
+
+# `sam build` into .aws-sam/build, again only when the template or a source changed: the
+# layer's Makefile installs the lock, trims and precompiles it (layers/palabre/Makefile).
+# Quiet (the log is printed if it fails), no telemetry, nothing fetched but from PyPI.
+BUILD        := .aws-sam/build
+BUILD_INPUTS := template.yaml $(shell find layers/palabre functions templates -type f \
+                  -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)
+
+build: $(BUILD)/template.yaml
+
+$(BUILD)/template.yaml: $(TOOLS)/.sam-$(SAM_CLI_VERSION) $(BUILD_INPUTS)
+	@mkdir -p .aws-sam
+	@echo "sam build -> $(BUILD) (log: .aws-sam/build.log)"
+	@PATH="$(dir $(PYTHON)):$$PATH" PYTHON="$(PYTHON)" SAM_CLI_TELEMETRY=0 \
+	  $(SAM) build > .aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .hypothesis

@@ -45,3 +45,14 @@ def test_each_journey_names_a_function_of_the_template_and_modules_that_import()
     for modules in cold_start.JOURNEY_MODULES.values():
         for module in modules:
             importlib.import_module(module)
+
+
+def test_the_built_layer_is_measured() -> None:
+    total, files, biggest = cold_start.layer_size()
+    assert total >= sum(size for _, size in biggest) > 0
+    assert files > 0
+
+
+def test_the_first_request_renders_the_answer_form_from_the_built_artifact() -> None:
+    """The probe asserts the page it gets: a 200 with the answer form."""
+    assert cold_start.first_request() > 0
