@@ -24,7 +24,7 @@ ERRORS_IN_EMAIL = 100
 
 def kind_of(key: str) -> Kind | None:
     top = key.split("/", 1)[0]
-    return top if top in KINDS else None  # type: ignore[return-value]
+    return top if top in KINDS else None
 
 
 def is_report(key: str) -> bool:
