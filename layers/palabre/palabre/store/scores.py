@@ -91,7 +91,7 @@ class ScoreStore:
 
 def _standing(item: Item) -> Standing:
     return Standing(
-        name=item.get("name", item["SK"]),
+        name=item["name"] if "name" in item else item["SK"],
         points=item.get("points", 0),
         answers=item.get("answers", 0),
         prompts=item.get("prompts", 0),
