@@ -21,7 +21,7 @@ MYPY_PATHS := layers/palabre/palabre functions bench tests/fakes.py tests/double
 
 help:
 	@echo "make run     start the local stack (PORT=3000 DEMO=1 CLOCK_START=ISO-8601)"
-	@echo "make test    ruff, template checks and every test suite"
+	@echo "make test    ruff, mypy, template checks and every test suite"
 	@echo "make bench   print the performance figures"
 	@echo "make lint    ruff format --check + ruff check + mypy --strict"
 	@echo "make build   sam build (aws-sam-cli in its own tool environment)"
