@@ -11,14 +11,18 @@ TOOLS  := .tools
 # One pytest worker per core (pytest-xdist); each test file stays on one worker, in order,
 # since an e2e module's stack only moves its clock forward. PARALLEL= runs in one process.
 PARALLEL ?= -n auto --dist loadfile
+# What mypy --strict checks (its settings are in pyproject.toml): the layer, each function's
+# app.py (as functions.<name>.app), the CLI and the local stack, the bench and the test
+# doubles it runs on.
+MYPY_PATHS := layers/palabre/palabre functions cli/palabre_cli cli/sam_moto bench   tests/fakes.py tests/doubles.py
 
 .PHONY: help venv run test lint format check-template unit functional infra e2e bench build lock chromium clean messages
 
 help:
 	@echo "make run     start the local stack (PORT=3000 DEMO=1 CLOCK_START=ISO-8601)"
-	@echo "make test    ruff, template checks and every test suite"
+	@echo "make test    ruff, mypy, template checks and every test suite"
 	@echo "make bench   print the performance figures"
-	@echo "make lint    ruff format --check, ruff check, import contracts"
+	@echo "make lint    ruff format --check, ruff check, mypy --strict, import contracts"
 	@echo "make build   sam build (aws-sam-cli in its own tool environment)"
 	@echo "make lock    resolve layers/palabre/requirements.in into requirements.txt (UPGRADE=1)"
 
@@ -47,6 +51,7 @@ run: venv
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(MYPY_PATHS)
 	$(BIN)/lint-imports --no-cache
 
 format: venv
@@ -142,4 +147,4 @@ $(BUILD)/template.yaml: $(TOOLS)/.sam-$(SAM_CLI_VERSION) $(BUILD_INPUTS)
 	@touch $@
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis

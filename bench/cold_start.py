@@ -131,7 +131,8 @@ class Lambda:
         )
         if output.returncode != 0:
             raise RuntimeError(f"{logical_id}: {output.stderr}")
-        return json.loads(output.stdout.strip().splitlines()[-1])
+        result: dict[str, Any] = json.loads(output.stdout.strip().splitlines()[-1])
+        return result
 
 
 def _probes(artifact: Lambda) -> dict[tuple[str, str], tuple[str, str, list[str]]]:
@@ -181,7 +182,7 @@ def first_request() -> float:
     with tempfile.TemporaryDirectory() as folder:
         artifact = Lambda(Path(folder))
         logical_id, code, args = _probes(artifact)[FIRST_REQUEST_FUNCTION, "first request"]
-        return artifact.run(logical_id, code, *args)["seconds"]
+        return float(artifact.run(logical_id, code, *args)["seconds"])
 
 
 def layer_size(top: int = 8) -> tuple[int, int, list[tuple[str, int]]]:

@@ -5,10 +5,11 @@ import gc
 import statistics
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
@@ -22,6 +23,13 @@ from palabre.queue import JobQueue
 from palabre.sending.prompt_mail import compose
 from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.type_defs import (
+        ResponseMetadataTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+        SendMessageBatchResultTypeDef,
+    )
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -66,6 +74,14 @@ def email_build_seconds(runs: int = 400) -> float:
     return statistics.median(samples)
 
 
+_OK: "ResponseMetadataTypeDef" = {
+    "RequestId": "bench",
+    "HTTPStatusCode": 200,
+    "HTTPHeaders": {},
+    "RetryAttempts": 0,
+}
+
+
 class CountingSqs:
     """SendMessageBatch that only counts: the bench measures the scheduler's own work."""
 
@@ -73,10 +89,18 @@ class CountingSqs:
         self.calls = 0
         self.messages = 0
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+    def send_message_batch(
+        self, *, QueueUrl: str, Entries: Sequence["SendMessageBatchRequestEntryTypeDef"]
+    ) -> "SendMessageBatchResultTypeDef":
         self.calls += 1
         self.messages += len(Entries)
-        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+        return {
+            "Successful": [
+                {"Id": e["Id"], "MessageId": e["Id"], "MD5OfMessageBody": ""} for e in Entries
+            ],
+            "Failed": [],
+            "ResponseMetadata": _OK,
+        }
 
 
 def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
@@ -92,7 +116,7 @@ def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
     table = FakeTable(items)
     sqs = CountingSqs()
     DispatchStore(table).open(THEME.id, datetime(2026, 11, 30, tzinfo=UTC))
-    dispatcher = Dispatcher(table, JobQueue(sqs, "bench-queue"))  # type: ignore[arg-type]
+    dispatcher = Dispatcher(table, JobQueue(sqs, "bench-queue"))
     # The latest morning of the audience (Montreal): every group is due at once.
     now = max(send_instant(THEME, ZoneInfo(z)) for z in set(ZONES))
     # A Lambda runs the scheduler in its own process: the heap earlier measurements left

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -28,6 +28,9 @@ from palabre.store.table import (
     Update,
     to_dynamo,
 )
+
+if TYPE_CHECKING:
+    from palabre.store.table import ConditionFailedResponse
 
 type Item = dict[str, Any]
 type Key = tuple[str, str]
@@ -231,12 +234,12 @@ class FakeTable:
         existing = self.items.get(key)
         if _holds(existing, condition, values, names):
             return
-        response: dict[str, Any] = {
+        response: ConditionFailedResponse = {
             "Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}
         }
         if with_item and existing is not None:
             response["Item"] = to_dynamo(existing)  # as DynamoTable asks: ALL_OLD
-        raise ConditionFailed(response, operation)  # type: ignore[arg-type]
+        raise ConditionFailed(response, operation)
 
     def _write(self, kind: str, item: Item) -> None:
         if len(json.dumps(item, default=str)) > ITEM_LIMIT:
@@ -406,7 +409,10 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         return not same or left != right
     if not same or not isinstance(left, (*numbers, str, bytes)):
         return False
-    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+    # Attribute values are Any to the checker: bool() says what their comparisons give.
+    return bool(
+        {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+    )
 
 
 def _function(tokens: _Tokens, name: str) -> Callable[[Item], bool]:

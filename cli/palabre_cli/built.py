@@ -19,8 +19,9 @@ from pathlib import Path, PurePosixPath
 
 from packaging.requirements import Requirement
 
-from palabre_cli.local.intrinsics import Resolver
-from palabre_cli.template import ROOT, Translated, globals_environment, translate
+from palabre_cli.template import ROOT, Translated, globals_environment
+from sam_moto import template as sam_template
+from sam_moto.intrinsics import Resolver
 
 BUILD = ROOT / ".aws-sam" / "build"
 # What Lambda's python3.12 runtime bundles: boto3 and, with it, what it requires.
@@ -60,7 +61,7 @@ def template() -> Translated:
     built = BUILD / "template.yaml"
     if not built.is_file():
         raise MissingBuild(f"{built.relative_to(ROOT)} is missing: run `make build`")
-    return translate(built)
+    return sam_template.translate(built)
 
 
 def layer(translated: Translated, name: str) -> Path:

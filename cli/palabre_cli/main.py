@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     local.set_defaults(run=_local)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    status: int = args.run(args)
+    return status
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -213,6 +214,7 @@ class Progress:
 
 def _upload(args: argparse.Namespace) -> int:
     data = args.file.read_bytes()
+    report: dict[str, Any] | None
     if args.local:
         report = _upload_local(args.local, args.kind, args.file.name, data, args.uploader)
     else:
@@ -262,7 +264,7 @@ def _upload_local(
 
     request = urllib.request.Request(
         f"{url.rstrip('/')}/_local/upload",
-        data=Body(),  # type: ignore[arg-type]
+        data=Body(),
         method="POST",
         headers={
             "Content-Type": f"multipart/form-data; boundary={boundary}",
@@ -272,7 +274,8 @@ def _upload_local(
     )
     try:
         with urllib.request.urlopen(request, timeout=600) as response:
-            return json.loads(response.read())
+            report: dict[str, Any] = json.loads(response.read())
+            return report
     except urllib.error.HTTPError as error:
         return {"ok": False, "message": error.read().decode(errors="replace")}
 
@@ -297,7 +300,10 @@ def _upload_aws(args: argparse.Namespace, data: bytes) -> dict[str, Any] | None:
         except s3.exceptions.ClientError:
             head = None
         if head and head["LastModified"].timestamp() >= started - 5:
-            return json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())
+            report: dict[str, Any] = json.loads(
+                s3.get_object(Bucket=bucket, Key=report_key)["Body"].read()
+            )
+            return report
         time.sleep(2)
     print("no report after 5 minutes; see the import function's logs", file=sys.stderr)
     return {"ok": False, "message": "timed out waiting for the report"}
@@ -307,7 +313,7 @@ def _stack_output(boto3: Any, stack: str, name: str) -> str:
     outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
     for output in outputs.get("Outputs", []):
         if output["OutputKey"] == name:
-            return output["OutputValue"]
+            return str(output["OutputValue"])
     raise SystemExit(f"stack {stack} has no output {name}")
 
 

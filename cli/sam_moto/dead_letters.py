@@ -58,7 +58,7 @@ class ItemsFailed(RuntimeError):
 
 def _target(reference: Any) -> str | None:
     if isinstance(reference, dict) and "Fn::GetAtt" in reference:
-        return reference["Fn::GetAtt"][0]
+        return str(reference["Fn::GetAtt"][0])
     return None
 
 
@@ -140,7 +140,7 @@ class DeadLetters:
         return sorted(self.sources)
 
     def _receive_all(self, url: str) -> list[Parked]:
-        parked = []
+        parked: list[Parked] = []
         while messages := self.sqs.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=10,

@@ -36,8 +36,8 @@ def _mail(sent: Any) -> dict[str, Any]:
     headers: dict[str, str] = {}
     for name, value in message.items():
         headers[name] = f"{headers[name]}\n{value}" if name in headers else str(value)
-    text = message.get_body(("plain",))  # type: ignore[attr-defined]
-    html = message.get_body(("html",))  # type: ignore[attr-defined]
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
     return {
         "id": sent.id,
         "from": str(message["From"]),
@@ -53,6 +53,6 @@ def _mail(sent: Any) -> dict[str, Any]:
                 "content_type": part.get_content_type(),
                 "size": len(part.get_payload(decode=True) or b""),
             }
-            for part in message.iter_attachments()  # type: ignore[attr-defined]
+            for part in message.iter_attachments()
         ],
     }

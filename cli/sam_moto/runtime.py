@@ -107,7 +107,8 @@ class Runtime:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             self._modules[function.logical_id] = module
-        return getattr(self._modules[function.logical_id], attribute)
+        handler: Callable[[Any, Any], Any] = getattr(self._modules[function.logical_id], attribute)
+        return handler
 
     def invoke(self, logical_id: str, event: Any) -> Invocation:
         function = self.functions[logical_id]

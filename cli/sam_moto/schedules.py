@@ -16,16 +16,15 @@ class Expression:
     def __init__(self, expression: str, timezone: str = "UTC") -> None:
         self.text = expression.strip()
         self.zone = ZoneInfo(timezone)
+        self.rate: timedelta | None = None
+        self.fields: list[set[int] | None] | None = None
+        self.at: datetime | None = None
         if match := _RATE.match(self.text):
             amount, unit = int(match.group(1)), match.group(2).rstrip("s")
             self.rate = timedelta(**{f"{unit}s": amount})
-            self.fields = None
         elif match := _CRON.match(self.text):
-            self.rate = None
             self.fields = _parse_cron(match.group(1))
         elif match := _AT.match(self.text):
-            self.rate = None
-            self.fields = None
             self.at = datetime.fromisoformat(match.group(1)).replace(tzinfo=self.zone)
         else:
             raise ValueError(f"unsupported schedule expression {expression!r}")
@@ -43,7 +42,7 @@ class Expression:
                 moment += self.rate
         elif self.fields is not None:
             yield from _cron_fires(self.fields, self.zone, after, until)
-        elif after < self.at <= until:
+        elif self.at is not None and after < self.at <= until:
             yield self.at.astimezone(UTC)
 
 
@@ -62,7 +61,9 @@ def _parse_cron(body: str) -> list[set[int] | None]:
     ]
 
 
-def _field(text: str, low: int, high: int, names: list[str] | None = None, base: int = 0):
+def _field(
+    text: str, low: int, high: int, names: list[str] | None = None, base: int = 0
+) -> set[int] | None:
     if text in ("*", "?"):
         return None
     values: set[int] = set()

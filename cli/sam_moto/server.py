@@ -60,11 +60,15 @@ def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, byt
     )
     if not message.is_multipart():
         raise BadRequest("expected multipart/form-data")
-    fields = {}
+    fields: dict[str, tuple[str | None, bytes]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
         if name:
-            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+            fields[str(name)] = (
+                part.get_filename(),
+                payload if isinstance(payload, bytes) else b"",
+            )
     return fields
 
 
@@ -300,7 +304,7 @@ class LocalServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def render_console(self, **extra: Any) -> str:
         stack = self.stack

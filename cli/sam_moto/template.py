@@ -41,7 +41,8 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 def load_source(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_CfnLoader)
+        source: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)
+    return source
 
 
 def globals_environment(source: dict[str, Any]) -> dict[str, str]:

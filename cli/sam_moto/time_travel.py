@@ -68,12 +68,13 @@ class TimeTravel:
             invocation = self.runtime.invoke(schedule.function, event)
             if invocation.error is None:
                 return invocation
+        error = invocation.error or {}
         if schedule.dead_letter:
             # As EventBridge Scheduler parks an event: the target's input, and attributes.
             function = self.provisioned.functions[schedule.function]
             attributes = {
-                "ERROR_CODE": invocation.error["errorType"],
-                "ERROR_MESSAGE": invocation.error["errorMessage"][:1000],
+                "ERROR_CODE": str(error.get("errorType", "")),
+                "ERROR_MESSAGE": str(error.get("errorMessage", ""))[:1000],
                 "SCHEDULE_ARN": f"arn:aws:scheduler:{self.region}:{ACCOUNT}:schedule/default/"
                 f"{schedule.name}",
                 "TARGET_ARN": function.arn,

@@ -19,12 +19,12 @@ app = APIGatewayHttpResolver()
 
 
 @app.get("/answer/<token>")
-def show_answer(token: str) -> Response:
+def show_answer(token: str) -> Response[str]:
     return answer_pages(PagesSettings.from_env()).show(token, app.current_event.path, clock.now())
 
 
 @app.post("/answer/<token>")
-def submit_answer(token: str) -> Response:
+def submit_answer(token: str) -> Response[str]:
     body = app.current_event.decoded_body or ""
     return answer_pages(PagesSettings.from_env()).submit(
         token, app.current_event.path, body, clock.now()
@@ -32,23 +32,23 @@ def submit_answer(token: str) -> Response:
 
 
 @app.get("/vote/<token>")
-def show_vote(token: str) -> Response:
+def show_vote(token: str) -> Response[str]:
     return vote_pages(PagesSettings.from_env()).show(token, app.current_event.path, clock.now())
 
 
 @app.post("/vote/<token>")
-def cast_vote(token: str) -> Response:
+def cast_vote(token: str) -> Response[str]:
     return vote_pages(PagesSettings.from_env()).cast(token, app.current_event.path, clock.now())
 
 
 @app.get("/unsubscribe/<token>")
-def show_subscription(token: str) -> Response:
+def show_subscription(token: str) -> Response[str]:
     pages_ = subscription_pages(PagesSettings.from_env())
     return pages_.show(token, app.current_event.path, clock.now())
 
 
 @app.post("/unsubscribe/<token>")
-def unsubscribe(token: str) -> Response:
+def unsubscribe(token: str) -> Response[str]:
     event = app.current_event
     form = form_fields(
         event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
@@ -58,7 +58,7 @@ def unsubscribe(token: str) -> Response:
 
 
 @app.get("/export/<token>")
-def download_export(token: str) -> Response:
+def download_export(token: str) -> Response[str]:
     """A CSV of the admin report: a fresh five-minute presigned URL, minted on each click."""
     settings = PagesSettings.from_env()
     location = exports(settings).download_url(token, clock.now())
@@ -69,14 +69,18 @@ def download_export(token: str) -> Response:
     )
 
 
-@app.exception_handler(InvalidToken)
-def invalid_link(_: InvalidToken) -> Response:
+def invalid_link(_: InvalidToken) -> Response[str]:
     # Forged, unknown, expired or for another purpose: the same plain page for all.
     return pages(PagesSettings.from_env()).not_found()
 
 
+# Registered by a call rather than as a decorator: Powertools' exception_handler has no
+# return annotation, and as a decorator it would leave invalid_link untyped.
+app.exception_handler(InvalidToken)(invalid_link)
+
+
 @app.not_found
-def no_route(_: Exception) -> Response:
+def no_route(_: Exception) -> Response[str]:
     return pages(PagesSettings.from_env()).not_found()
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models.sqs import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
@@ -25,7 +26,7 @@ class JobRecord(SqsRecordModel):
     """A message of the send queue: its body is one job. A body that is no job fails
     its record alone, which the queue retries, then parks in its dead-letter queue."""
 
-    body: Json[Job]  # type: ignore[assignment]  # a parsed job where the model has text
+    body: Json[Job]  # a parsed job where SqsRecordModel has text
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
@@ -36,7 +37,7 @@ QUOTA_BACKOFF_SECONDS = 6 * 3600
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sender = job_sender(SenderSettings.from_env())
     waiting: list[JobRecord] = []
 

@@ -8,7 +8,7 @@ import yaml
 
 ADMIN = "camille.martin@demo.palabre.example"
 
-THEMES = [
+THEMES: list[dict[str, str | bool]] = [
     {
         "title": "Nos rituels d'équipe",
         "prompt": (
@@ -85,10 +85,10 @@ def first_tuesday_after(day: date) -> date:
 def calendar(today: date) -> bytes:
     """The demo calendar as YAML, dated from the first Tuesday after `today`."""
     start = first_tuesday_after(today)
-    entries = []
+    entries: list[dict[str, object]] = []
     for week, theme in enumerate(THEMES):
         send_on = start + timedelta(weeks=week)
-        entry = {
+        entry: dict[str, object] = {
             "id": f"demo-{week + 1}",
             "send_on": send_on.isoformat(),
             "send_at": "09:00",

@@ -6,22 +6,46 @@ stack reach moto through `AWS_ENDPOINT_URL` with no change to the code.
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 import boto3
+from botocore.client import BaseClient
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_secretsmanager import SecretsManagerClient
+    from types_boto3_sesv2 import SESV2Client
+    from types_boto3_sqs import SQSClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 # Presigned S3 URLs (the admin report's exports) signed with SigV4, as S3 requires for
 # new buckets; botocore would otherwise presign with the legacy SigV2.
 _S3 = _CONFIG.merge(Config(signature_version="s3v4"))
 
-type ClientHook = Callable[[str, Any], None]
+# The services Palabre talks to; each gets its typed client from `client`.
+type Service = Literal["dynamodb", "s3", "secretsmanager", "sesv2", "sqs"]
+type ClientHook = Callable[[Service, BaseClient], None]
 _hooks: list[ClientHook] = []
 
 
+@overload
+def client(service: Literal["dynamodb"]) -> "DynamoDBClient": ...
+@overload
+def client(service: Literal["s3"]) -> "S3Client": ...
+@overload
+def client(service: Literal["secretsmanager"]) -> "SecretsManagerClient": ...
+@overload
+def client(service: Literal["sesv2"]) -> "SESV2Client": ...
+@overload
+def client(service: Literal["sqs"]) -> "SQSClient": ...
+def client(service: Service) -> BaseClient:
+    return _client(service)
+
+
 @cache
-def client(service: str) -> Any:
+def _client(service: Service) -> BaseClient:
     made = boto3.session.Session().client(service, config=_S3 if service == "s3" else _CONFIG)
     for hook in _hooks:
         hook(service, made)
@@ -33,22 +57,22 @@ def on_every_client(hook: ClientHook) -> Callable[[], None]:
     checks IAM and the tests refuse a Scan, on the handlers' own clients. Returns what
     takes the hook off again (clients made meanwhile are forgotten)."""
     _hooks.append(hook)
-    client.cache_clear()
+    _client.cache_clear()
 
     def remove() -> None:
         if hook in _hooks:
             _hooks.remove(hook)
-        client.cache_clear()
+        _client.cache_clear()
 
     return remove
 
 
 def reset() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
-    client.cache_clear()
+    _client.cache_clear()
 
 
 def forget_hooks() -> None:
     """Take every hook off (between tests: each test's stack watches its own clients)."""
     _hooks.clear()
-    client.cache_clear()
+    _client.cache_clear()

@@ -3,12 +3,16 @@
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from palabre.core.jobs import Job
 
 if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
+    from types_boto3_sqs.type_defs import (
+        SendMessageBatchRequestEntryTypeDef,
+        SendMessageBatchResultTypeDef,
+    )
 
 BATCH = 10  # SendMessageBatch's limit: one SQS call per ten emails
 
@@ -17,8 +21,16 @@ class QueueError(Exception):
     pass
 
 
+class BatchSender(Protocol):
+    """What JobQueue asks of SQS: an SQSClient is one (the bench's counter another)."""
+
+    def send_message_batch(
+        self, *, QueueUrl: str, Entries: Sequence["SendMessageBatchRequestEntryTypeDef"]
+    ) -> "SendMessageBatchResultTypeDef": ...
+
+
 class JobQueue:
-    def __init__(self, sqs: "SQSClient", url: str, *, parallel: int = 8) -> None:
+    def __init__(self, sqs: BatchSender, url: str, *, parallel: int = 8) -> None:
         self.sqs = sqs
         self.url = url
         self.parallel = parallel

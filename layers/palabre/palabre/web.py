@@ -64,8 +64,10 @@ def _multipart(body: str, content_type: str, fields: int) -> dict[str, list[str]
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        value = part.get_payload(decode=True) or b""
-        found.setdefault(name, []).append(value.decode("utf-8", errors="replace"))
+        # Decoded, a leaf part's payload is bytes; a nested multipart's is None.
+        value = part.get_payload(decode=True)
+        text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else ""
+        found.setdefault(name, []).append(text)
     return found if sum(map(len, found.values())) <= fields else {}
 
 
@@ -75,7 +77,7 @@ class Pages:
         self.organisation = organisation
         self.default_locale = default_locale
 
-    def render(self, name: str, locale: str, status: int = 200, **context: Any) -> Response:
+    def render(self, name: str, locale: str, status: int = 200, **context: Any) -> Response[str]:
         style, _ = _style(self.templates_dir)
         body = render(
             self.templates_dir,
@@ -92,6 +94,6 @@ class Pages:
             headers=headers(self.templates_dir),
         )
 
-    def not_found(self) -> Response:
+    def not_found(self) -> Response[str]:
         """The same page whatever was wrong with the link: it reveals nothing."""
         return self.render("not_found", self.default_locale, status=404)

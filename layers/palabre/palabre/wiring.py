@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from palabre import aws
 
 if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
     from palabre.answers.pages import AnswerPages
     from palabre.config import (
         DigestSettings,
@@ -117,7 +119,7 @@ def queue(url: str, adapters: Adapters | None = None) -> JobQueue:
     return JobQueue(_given(adapters).sqs or aws.client("sqs"), url)
 
 
-def _s3(adapters: Adapters | None) -> Any:
+def _s3(adapters: Adapters | None) -> S3Client:
     return _given(adapters).s3 or aws.client("s3")
 
 
@@ -222,7 +224,7 @@ def job_sender(settings: SenderSettings, adapters: Adapters | None = None) -> Jo
     )
 
 
-def _editions(s3: Any, bucket: str) -> Editions:
+def _editions(s3: S3Client, bucket: str) -> Editions:
     from palabre.digest.editions import Editions
 
     return Editions(s3, bucket)

@@ -144,7 +144,7 @@ def parse_form(fields: dict[str, list[str]]) -> AnswerForm:
     """The posted form, or Translatable saying what to fix."""
     answer = (fields.get("answer") or [""])[-1]
     visibility = (fields.get("visibility") or [Visibility.CIRCLE.value])[-1]
-    version = (fields.get("version") or [None])[-1]
+    version = (fields.get("version") or [""])[-1]
     try:
         return AnswerForm(answer=answer, visibility=visibility, version=version or None)
     except ValidationError as error:

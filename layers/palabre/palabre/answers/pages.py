@@ -33,7 +33,7 @@ class AnswerPages:
         self.pages = pages
         self.templates_dir = templates_dir
 
-    def show(self, token: str, path: str, now: datetime) -> Response:
+    def show(self, token: str, path: str, now: datetime) -> Response[str]:
         view = self.answers.open(token, now)
         answer = view.answer
         return self._form(
@@ -43,7 +43,7 @@ class AnswerPages:
             visibility=answer.visibility.value if answer else "circle",
         )
 
-    def submit(self, token: str, path: str, body: str, now: datetime) -> Response:
+    def submit(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
         view = self.answers.open(token, now)  # an invalid link is a 404 before anything else
         fields = form_fields(body, limit=MAX_BODY + 1)
         try:
@@ -115,7 +115,7 @@ class AnswerPages:
         error: str = "",
         conflict: bool = False,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[str]:
         context = self._context(view, path)
         answer = view.answer
         return self.pages.render(

@@ -4,7 +4,7 @@ reader's email."""
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -122,6 +122,16 @@ def load_report(s3: "S3Client", bucket: str, week: str) -> Report:
     return Report.model_validate(json.loads(body))
 
 
+@dataclass
+class _Read:
+    """What has been read of one week."""
+
+    week: str = ""
+    editions: dict[str, Edition] = field(default_factory=dict)
+    """by object key"""
+    report: Report | None = None
+
+
 class Editions:
     """The week's digest editions and report, read once per container from the bucket
     (wiring keeps one per container); a new week's first read forgets the previous one."""
@@ -129,30 +139,29 @@ class Editions:
     def __init__(self, s3: "S3Client", bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
-        self._week = ""
-        self._cache: dict[str, Any] = {}
+        self._read = _Read()
 
-    def _of(self, week: str) -> dict[str, Any]:
-        if week != self._week:
-            self._week, self._cache = week, {}
-        return self._cache
+    def _of(self, week: str) -> _Read:
+        if week != self._read.week:
+            self._read = _Read(week)
+        return self._read
 
     def edition(self, week: str, circle: str) -> Edition:
         key = edition_key(week, circle)
-        cache = self._of(week)
-        if key not in cache:
+        read = self._of(week)
+        if key not in read.editions:
             try:
-                cache[key] = load_edition(self.s3, self.bucket, key)
+                read.editions[key] = load_edition(self.s3, self.bucket, key)
             except self.s3.exceptions.NoSuchKey:
                 if not circle:
                     raise
                 # A member who changed circle since the digest was built reads the
                 # organisation's edition rather than nothing.
-                cache[key] = self.edition(week, "")
-        return cache[key]
+                read.editions[key] = self.edition(week, "")
+        return read.editions[key]
 
     def report(self, week: str) -> Report:
-        cache = self._of(week)
-        if "report" not in cache:
-            cache["report"] = load_report(self.s3, self.bucket, week)
-        return cache["report"]
+        read = self._of(week)
+        if read.report is None:
+            read.report = load_report(self.s3, self.bucket, week)
+        return read.report

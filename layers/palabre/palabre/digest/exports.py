@@ -11,11 +11,14 @@ import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from palabre.core.models import Role
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.members import MemberStore
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 EXPORT_PREFIX = "exports"
 EXPORT_FILES = ("answers", "scores", "participation")
@@ -46,7 +49,7 @@ def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
 
 
 class Exports:
-    def __init__(self, members: MemberStore, s3: Any, bucket: str, signer: Signer) -> None:
+    def __init__(self, members: MemberStore, s3: "S3Client", bucket: str, signer: Signer) -> None:
         self.members = members
         self.s3 = s3
         self.bucket = bucket

@@ -63,7 +63,7 @@ def _audience_names(value: Value) -> list[str]:
 
 
 def _audience(cells: RowReader, directory: Directory | None) -> Audience:
-    names = cells.read("audience", _audience_names, [])
+    names: list[str] = cells.read("audience", _audience_names, [])
     if not names or any(fold(n) in EVERYONE for n in names):
         return Audience(everyone=True)
     circles: list[str] = []

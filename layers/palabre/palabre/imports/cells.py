@@ -125,10 +125,10 @@ def integer(low: int, high: int) -> Parser[int]:
     return parse
 
 
-def choice(options: Mapping[str, str], shown: str) -> Parser[str]:
+def choice[C: str](options: Mapping[str, C], shown: str) -> Parser[C]:
     """`options` maps folded accepted spellings to the canonical value."""
 
-    def parse(value: Value) -> str:
+    def parse(value: Value) -> C:
         key = fold(str(value))
         if key not in options:
             raise Translatable(N_("Unknown value; use %(options)s."), options=shown)

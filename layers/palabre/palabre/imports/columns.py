@@ -1,5 +1,7 @@
 """Column names of the admin files, with the French names admins may use (docs/files.md)."""
 
+from collections.abc import Mapping
+
 from palabre.core.text import fold
 
 ROSTER = {
@@ -33,7 +35,7 @@ CALENDAR = {
 SPECS = {"roster": ROSTER, "calendar": CALENDAR}
 
 
-def header_index(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def header_index(spec: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     """Folded header text -> canonical column name."""
     index: dict[str, str] = {}
     for canonical, aliases in spec.items():

@@ -1,8 +1,8 @@
 """Importing a roster or calendar: validate everything, then write all of it or nothing."""
 
 import gettext
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sized
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,8 +49,11 @@ class Organisation:
 @dataclass(frozen=True)
 class Checked:
     rows: int
-    parsed: list[Member] | list[Theme]
     issues: list[Issue]
+    members: list[Member] = field(default_factory=list)
+    """a valid roster's members"""
+    themes: list[Theme] = field(default_factory=list)
+    """a valid calendar's themes"""
 
 
 def check(
@@ -65,12 +68,12 @@ def check(
         sheet = read_sheet(filename, data, SPECS[kind])
     except Rejected as rejected:
         rows = rejected.rows if isinstance(rejected, Refused) else 0
-        return Checked(rows, [], rejected.issues)
+        return Checked(rows, rejected.issues)
     if kind == "roster":
         members, issues = validate_roster(sheet, org.defaults)
-        return Checked(len(sheet.rows), members, issues)
+        return Checked(len(sheet.rows), issues, members=members)
     themes, issues = validate_calendar(sheet, calendar_context())
-    return Checked(len(sheet.rows), themes, issues)
+    return Checked(len(sheet.rows), issues, themes=themes)
 
 
 def validate_file(
@@ -89,7 +92,8 @@ def validate_file(
     )
     if checked.issues:
         return ImportReport.rejected(kind, checked.rows, checked.issues, translations), []
-    return ImportReport(ok=True, kind=kind, rows=checked.rows), checked.parsed
+    parsed = checked.members if kind == "roster" else checked.themes
+    return ImportReport(ok=True, kind=kind, rows=checked.rows), parsed
 
 
 class Importer:
@@ -122,9 +126,9 @@ class Importer:
         try:
             with ImportLock(self.table, kind, now, uploaded):
                 if kind == "roster":
-                    counts = self._apply_roster(checked.parsed, now)
+                    counts = self._apply_roster(checked.members, now)
                 else:
-                    counts = self._apply_calendar(checked.parsed, now)
+                    counts = self._apply_calendar(checked.themes, now)
         except Superseded as superseded:
             newer = superseded.newer.astimezone(self.org.zone).strftime("%Y-%m-%d %H:%M")
             issue = Issue(
@@ -242,7 +246,7 @@ def _arrives(before: Member, after: Member) -> bool:
     ) != (after.circle, after.team, after.timezone, after.role)
 
 
-def _counts(incoming: list, created: list, updated: list, gone: list) -> dict[str, int]:
+def _counts(incoming: Sized, created: Sized, updated: Sized, gone: Sized) -> dict[str, int]:
     return {
         "created": len(created),
         "updated": len(updated),

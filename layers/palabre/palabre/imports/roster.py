@@ -9,7 +9,7 @@ from palabre.imports.cells import RowReader, choice, text, timezone
 from palabre.imports.report import Issue
 from palabre.imports.tabular import Sheet
 
-LOCALES = {
+LOCALES: dict[str, Locale] = {
     "fr": "fr",
     "francais": "fr",
     "french": "fr",
@@ -40,7 +40,7 @@ class OrgDefaults:
     timezone: str
 
 
-def _locale(value: object) -> str:
+def _locale(value: object) -> Locale:
     # "fr-FR", "en_GB": the language is what matters.
     return choice(LOCALES, "fr, en")(str(value).replace("_", "-").split("-")[0])
 

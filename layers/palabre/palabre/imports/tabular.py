@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
-from typing import Any
+from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
@@ -312,7 +312,7 @@ def _csv_records(data: bytes) -> tuple[Record | None, list[Record]]:
     number = 0
     try:
         for number, values in enumerate(reader, start=1):
-            cells = [(_csv_value(v, number), None) for v in values]
+            cells: list[tuple[Value, str | None]] = [(_csv_value(v, number), None) for v in values]
             # Empty lines are skipped before the limit is counted: counted, they cut the
             # file short without a word, and the rows cut off would be deactivated.
             if _empty(cells):
@@ -495,7 +495,7 @@ class _SheetGuard:
     """The first sheet's XML as openpyxl reads it, counted on the way: openpyxl builds a
     whole <row> before it hands it over, and keeps what follows the rows."""
 
-    def __init__(self, source: Any) -> None:
+    def __init__(self, source: IO[bytes]) -> None:
         self.source = source
         self.elements = 0
         self.in_row = 0
@@ -722,13 +722,16 @@ class _Loader(yaml.SafeLoader):
 
     depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self.depth += 1
         try:
             if self.depth > _YAML_DEPTH:
+                # check_event() peeks at the next event as peek_event() does, and unlike
+                # it is annotated in types-PyYAML; the peeked event is current_event.
+                self.check_event()
                 raise yaml.composer.ComposerError(
                     problem=f"values are nested more than {_YAML_DEPTH} levels deep",
-                    problem_mark=self.peek_event().start_mark,
+                    problem_mark=self.current_event.start_mark,
                 )
             return super().compose_node(parent, index)
         finally:
@@ -756,21 +759,31 @@ class _Unreadable(Exception):
 
 
 def _yaml_value(node: yaml.Node, seen: set[int]) -> Value:
+    if isinstance(node, yaml.ScalarNode):
+        return _yaml_scalar(node, seen)
+    _visit(node, seen)
+    if isinstance(node, yaml.SequenceNode) and all(
+        isinstance(item, yaml.ScalarNode) and id(item) not in seen for item in node.value
+    ):
+        return [_yaml_scalar(item, seen) or "" for item in node.value]
+    raise _Unreadable(N_("Expected a single value or a list of values here."))
+
+
+def _yaml_scalar(node: yaml.ScalarNode, seen: set[int]) -> str | None:
+    _visit(node, seen)
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    text: str = node.value  # a scalar node's value is its text
+    if len(text) > MAX_CELL_CHARS:
+        raise _Unreadable(
+            N_("A cell is longer than %(limit)s characters."), limit=f"{MAX_CELL_CHARS:,}"
+        )
+    return text.strip()
+
+
+def _visit(node: yaml.Node, seen: set[int]) -> None:
     # An anchor reused through aliases is the same node twice: refusing it refuses
     # "billion laughs" expansion too.
     if id(node) in seen:
         raise _Unreadable(N_("YAML anchors and aliases are not accepted; write the value."))
     seen.add(id(node))
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == "tag:yaml.org,2002:null":
-            return None
-        if len(node.value) > MAX_CELL_CHARS:
-            raise _Unreadable(
-                N_("A cell is longer than %(limit)s characters."), limit=f"{MAX_CELL_CHARS:,}"
-            )
-        return node.value.strip()
-    if isinstance(node, yaml.SequenceNode) and all(
-        isinstance(item, yaml.ScalarNode) and id(item) not in seen for item in node.value
-    ):
-        return [_yaml_value(item, seen) or "" for item in node.value]
-    raise _Unreadable(N_("Expected a single value or a list of values here."))

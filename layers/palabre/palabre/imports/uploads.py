@@ -1,10 +1,11 @@
 """A file lands in the uploads bucket; import it and tell the admin how it went."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from palabre.core.i18n import N_, translations
 from palabre.core.models import Role, member_id
@@ -17,6 +18,9 @@ from palabre.mail.outbox import Outbox
 from palabre.mail.render import render
 from palabre.observability import logger
 
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
 REPORT_SUFFIXES = (".report.json", ".report.txt")
 UPLOADER_METADATA = "uploader"
 ERRORS_IN_EMAIL = 100
@@ -24,7 +28,7 @@ ERRORS_IN_EMAIL = 100
 
 def kind_of(key: str) -> Kind | None:
     top = key.split("/", 1)[0]
-    return top if top in KINDS else None  # type: ignore[return-value]
+    return top if top in KINDS else None
 
 
 def is_report(key: str) -> bool:
@@ -45,7 +49,7 @@ class Mailroom:
 
 
 class UploadHandler:
-    def __init__(self, importer: Importer, s3: Any, bucket: str, mailroom: Mailroom) -> None:
+    def __init__(self, importer: Importer, s3: "S3Client", bucket: str, mailroom: Mailroom) -> None:
         self.importer = importer
         self.s3 = s3
         self.bucket = bucket
@@ -85,11 +89,12 @@ class UploadHandler:
         """Who uploaded the file, when (S3's LastModified), and its bytes (None: too large)."""
         if size is not None and size > MAX_BYTES:
             head = self.s3.head_object(Bucket=self.bucket, Key=key)
-            return _uploader(head), head["LastModified"], None
+            return _uploader(head.get("Metadata", {})), head["LastModified"], None
         obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         # Read one byte past the limit: enough to know the file is too large.
         data = obj["Body"].read(MAX_BYTES + 1)
-        return _uploader(obj), obj["LastModified"], None if len(data) > MAX_BYTES else data
+        uploader = _uploader(obj.get("Metadata", {}))
+        return uploader, obj["LastModified"], None if len(data) > MAX_BYTES else data
 
     def _locale_of(self, uploader: str) -> str:
         member = self.importer.members.get(member_id(uploader)) if uploader else None
@@ -169,8 +174,8 @@ class UploadHandler:
             self.mailroom.outbox.send(message, tags={"kind": "import-report"})
 
 
-def _uploader(response: dict[str, Any]) -> str:
-    address = response.get("Metadata", {}).get(UPLOADER_METADATA, "").strip().lower()
+def _uploader(metadata: Mapping[str, str]) -> str:
+    address = metadata.get(UPLOADER_METADATA, "").strip().lower()
     return address if is_email(address) else ""
 
 

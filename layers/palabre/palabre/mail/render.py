@@ -71,7 +71,7 @@ def environment(templates_dir: Path, locale: str) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.install_gettext_translations(translations(templates_dir, locale), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(templates_dir, locale), newstyle=True)  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it at run time
     env.globals["locale"] = locale
     env.filters["date"] = lambda value, fmt="long": _format(value, fmt, locale, format_date)
     env.filters["datetime"] = lambda value, fmt="long": _format(value, fmt, locale, format_datetime)
@@ -79,7 +79,9 @@ def environment(templates_dir: Path, locale: str) -> Environment:
     return env
 
 
-def _format(value: date | datetime | None, fmt: str, locale: str, formatter: Any) -> str:
+def _format(
+    value: date | datetime | None, fmt: str, locale: str, formatter: Callable[..., str]
+) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime) and value.tzinfo is not None and formatter is not format_date:

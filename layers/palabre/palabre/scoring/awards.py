@@ -97,8 +97,8 @@ def chunks(changes: list[Change]) -> list[list[Change]]:
     keeps the causes of kept together, CAUSES_LIMIT at most."""
     by_holder: dict[tuple[str, str], list[Change]] = {}
     for change in changes:
-        key = holder(change)
-        by_holder.setdefault((key["PK"], key["SK"]), []).append(change)
+        item = holder(change)
+        by_holder.setdefault((item["PK"], item["SK"]), []).append(change)
     groups = [
         (key, group[start : start + CAUSES_LIMIT])
         for key, group in by_holder.items()

@@ -111,7 +111,7 @@ def _kept(item: Item | None, day: str) -> set[str]:
 
 def _standing(item: Item) -> Standing:
     return Standing(
-        name=item.get("name", item["SK"]),
+        name=item["name"] if "name" in item else item["SK"],
         points=item.get("points", 0),
         answers=item.get("answers", 0),
         prompts=item.get("prompts", 0),

@@ -5,13 +5,23 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
+    from botocore.exceptions import _ClientErrorResponseTypeDef
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.literals import ReturnValuesOnConditionCheckFailureType
+    from types_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+    class ConditionFailedResponse(_ClientErrorResponseTypeDef, total=False):
+        """A ClientError's response (as botocore-stubs types it), plus the item DynamoDB
+        returns with a failed condition when asked to (ReturnValuesOnConditionCheckFailure)."""
+
+        Item: dict[str, AttributeValueTypeDef]
+
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -24,6 +34,8 @@ type Item = dict[str, Any]
 class ConditionFailed(ClientError):
     """A conditional write found the item not as its condition required: nothing was
     written. Still a ClientError, with DynamoDB's response, for code that expects one."""
+
+    response: "ConditionFailedResponse"
 
     @property
     def item(self) -> Item | None:
@@ -258,18 +270,18 @@ class DynamoTable:
         condition: str | None = None,
         returns: Returns = "NONE",
     ) -> Item:
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": to_dynamo(key),
-            "UpdateExpression": expression,
-            "ReturnValues": returns,
-            **_expression(condition, values, names),
-        }
+        parts = _expression(condition, values, names)
         if condition:
             # A failed condition then says what it found, with no read of its own.
-            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            parts["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         with _conditional():
-            response = self.client.update_item(**request)
+            response = self.client.update_item(
+                TableName=self.name,
+                Key=to_dynamo(key),
+                UpdateExpression=expression,
+                ReturnValues=returns,
+                **parts,
+            )
         return from_dynamo(response.get("Attributes", {}))
 
     def put(
@@ -320,10 +332,7 @@ class DynamoTable:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
-            reasons = [
-                r.get("Code", "None")
-                for r in error.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
-            ]
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
             raise TransactionCancelled(reasons) from None
 
     def _write_many(self, requests: Iterable[dict[str, Any]]) -> int:
@@ -379,12 +388,22 @@ def _key_condition(
     return request
 
 
+class _Expression(TypedDict, total=False):
+    """The parts of a write request that its expressions bring: the condition, the values
+    and names they use, and what a failed condition returns."""
+
+    ConditionExpression: str
+    ExpressionAttributeValues: dict[str, Any]
+    ExpressionAttributeNames: dict[str, str]
+    ReturnValuesOnConditionCheckFailure: "ReturnValuesOnConditionCheckFailureType"
+
+
 def _expression(
     condition: str | None,
     values: Mapping[str, Any] | None,
     names: Mapping[str, str] | None,
-) -> dict[str, Any]:
-    request: dict[str, Any] = {}
+) -> _Expression:
+    request: _Expression = {}
     if condition:
         request["ConditionExpression"] = condition
     if values:
@@ -394,21 +413,22 @@ def _expression(
     return request
 
 
-def _transact_item(table: str, action: Action) -> dict[str, Any]:
-    common = {"TableName": table, **_expression(action.condition, action.values, action.names)}
+def _transact_item(table: str, action: Action) -> "TransactWriteItemTypeDef":
+    expression = _expression(action.condition, action.values, action.names)
     match action:
         case Put():
-            return {"Put": {**common, "Item": to_dynamo(action.item)}}
+            return {"Put": {"TableName": table, **expression, "Item": to_dynamo(action.item)}}
         case Update():
             return {
                 "Update": {
-                    **common,
+                    "TableName": table,
+                    **expression,
                     "Key": to_dynamo(action.key),
                     "UpdateExpression": action.expression,
                 }
             }
         case Delete():
-            return {"Delete": {**common, "Key": to_dynamo(action.key)}}
+            return {"Delete": {"TableName": table, **expression, "Key": to_dynamo(action.key)}}
 
 
 @contextmanager

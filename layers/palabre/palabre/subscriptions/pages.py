@@ -14,11 +14,13 @@ class SubscriptionPages:
         self.subscriptions = subscriptions
         self.pages = pages
 
-    def show(self, token: str, path: str, now: datetime) -> Response:
+    def show(self, token: str, path: str, now: datetime) -> Response[str]:
         view = self.subscriptions.open(token, now)
         return self._page(view, path, view.recipient.subscription, saved=False)
 
-    def submit(self, token: str, path: str, form: dict[str, list[str]], now: datetime) -> Response:
+    def submit(
+        self, token: str, path: str, form: dict[str, list[str]], now: datetime
+    ) -> Response[str]:
         view = self.subscriptions.open(token, now)
         if (form.get("List-Unsubscribe") or [""])[-1] == ONE_CLICK.split("=", 1)[1]:
             # A mailbox provider's button: no page, the link's own scope applies, and
@@ -43,7 +45,7 @@ class SubscriptionPages:
         *,
         saved: bool,
         status: int = 200,
-    ) -> Response:
+    ) -> Response[str]:
         member = view.recipient.member
         return self.pages.render(
             "unsubscribe",

@@ -13,16 +13,16 @@ class VotePages:
         self.votes = votes
         self.pages = pages
 
-    def show(self, token: str, path: str, now: datetime) -> Response:
+    def show(self, token: str, path: str, now: datetime) -> Response[str]:
         view = self.votes.open(token, now)
         outcome = VoteOutcome.OWN if view.own else (VoteOutcome.ALREADY if view.already else None)
         return self._page(view, path, outcome)
 
-    def cast(self, token: str, path: str, now: datetime) -> Response:
+    def cast(self, token: str, path: str, now: datetime) -> Response[str]:
         view = self.votes.open(token, now)
         return self._page(view, path, self.votes.cast(view, now))
 
-    def _page(self, view: VoteView, path: str, outcome: VoteOutcome | None) -> Response:
+    def _page(self, view: VoteView, path: str, outcome: VoteOutcome | None) -> Response[str]:
         return self.pages.render(
             "vote",
             view.locale,
