@@ -2,21 +2,29 @@
 
 Unit tests and the bench run the journeys' stores over it: no AWS, no sockets, and fast
 enough for 100,000 members (each index is a sorted list per partition). It evaluates the
-expressions the stores write — conditions, SET/ADD/REMOVE updates, transactions — as
-DynamoDB does; tests/functional/test_table_contract.py runs the same cases against it and
-against DynamoTable on moto, so it cannot drift from the real thing unnoticed.
+expressions the stores write — conditions, SET/ADD/REMOVE/DELETE updates, transactions —
+as DynamoDB does, and refuses what DynamoDB refuses (ValidationException), so that a store
+cannot pass its unit tests with a request production would reject.
+tests/functional/test_table_contract.py runs the same cases against it and against
+DynamoTable on moto, so it cannot drift from the real thing unnoticed.
+
+Where moto and DynamoDB differ, the fake follows moto when the stores cannot tell (when a
+page has a LastEvaluatedKey, what UPDATED_NEW returns, the item size limit), and DynamoDB
+when moto accepts a request DynamoDB refuses (the contract marks those cases for moto).
 """
 
 import bisect
 import copy
-import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, DecimalException
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary
+from botocore.exceptions import ClientError, ParamValidationError
 
 from palabre.store.table import (
     Action,
@@ -26,6 +34,7 @@ from palabre.store.table import (
     Returns,
     TransactionCancelled,
     Update,
+    from_dynamo,
     to_dynamo,
 )
 
@@ -35,9 +44,17 @@ if TYPE_CHECKING:
 type Item = dict[str, Any]
 type Key = tuple[str, str]
 
+KEY = ("PK", "SK")
 INDEXES = ("GSI1", "GSI2", "GSI3")
-ITEM_LIMIT = 400 * 1024
+"""template.yaml's global secondary indexes, keyed <name>PK/<name>SK (the contract test
+checks this against the template)"""
+ITEM_LIMIT = 405_000
+"""moto's item size limit, counted as moto counts (attribute names and values, UTF-8).
+DynamoDB's is 400 KB with some overhead per attribute: a little more room than this."""
 _BATCH_WRITE = 25
+_BATCH_GET = 100
+_TRANSACTION = 100
+_SETS = ("SS", "NS", "BS")
 
 
 class FakeTable:
@@ -51,6 +68,7 @@ class FakeTable:
         }
         self.writes: list[tuple[str, Item]] = []
         # Loaded in bulk, each index sorted once: 100,000 members load in a second or two.
+        # (Trusted: what a test or the bench hands here is not validated as a write is.)
         for item in map(_normal, items):
             self.items[_key(item)] = item
         for item in self.items.values():
@@ -63,16 +81,15 @@ class FakeTable:
 
     # ------------------------------------------------------------------ reads
     def get(self, key: Mapping[str, str], *, consistent: bool = False) -> Item | None:
-        item = self.items.get(_key(key))
+        item = self.items.get(_key_of(key))
         return copy.deepcopy(item) if item is not None else None
 
     def get_many(
         self, keys: Iterable[Mapping[str, str]], *, consistent: bool = False
     ) -> list[Item]:
-        wanted = [_key(k) for k in keys]
-        for start in range(0, len(wanted), 100):
-            if len(set(wanted[start : start + 100])) != len(wanted[start : start + 100]):
-                raise _validation("Provided list of item keys contains duplicates")
+        wanted = [_key_of(k) for k in keys]
+        for start in range(0, len(wanted), _BATCH_GET):  # one BatchGetItem per hundred
+            _no_duplicates(wanted[start : start + _BATCH_GET])
         return [copy.deepcopy(self.items[k]) for k in wanted if k in self.items]
 
     def query(
@@ -85,7 +102,9 @@ class FakeTable:
         forward: bool = True,
         limit: int | None = None,
     ) -> Iterator[Item]:
-        found = self._range(index or "", partition, prefix, between)
+        if limit:  # DynamoTable sends Limit only when it is given and not 0
+            _check_limit(limit)
+        found = self._range(index, partition, prefix, between)
         if not forward:
             found.reverse()
         for _, pk, sk in found[: limit or None]:
@@ -100,23 +119,42 @@ class FakeTable:
         limit: int = 100,
         start: dict[str, Any] | None = None,
     ) -> tuple[list[Item], dict[str, Any] | None]:
+        _check_limit(limit)
         name = index or ""
-        found = self._range(name, partition, prefix, None)
+        found = self._range(index, partition, prefix, None)
         if start:
             after = _entry(name, {k: v["S"] for k, v in start.items()})
             found = found[bisect.bisect_right(found, after) :]
         taken = found[:limit]
         items = [copy.deepcopy(self.items[(pk, sk)]) for _, pk, sk in taken]
-        if len(found) <= limit or not taken:
-            return items, None  # as moto: a last evaluated key only when more remain
+        if len(taken) < limit:
+            return items, None
+        # As moto: a LastEvaluatedKey when a full page is followed by any item of the
+        # partition, whether or not it matches the prefix. (DynamoDB gives one whenever
+        # the page is full; either way the page after the last may be empty.)
+        entries = self._indexes[name].get(partition, [])
+        if bisect.bisect_right(entries, taken[-1]) == len(entries):
+            return items, None
         last = self.items[(taken[-1][1], taken[-1][2])]
-        fields = ("PK", "SK", f"{index}PK", f"{index}SK") if index else ("PK", "SK")
+        fields = (*KEY, f"{index}PK", f"{index}SK") if index else KEY
         return items, {f: {"S": last[f]} for f in fields}
 
     def _range(
-        self, index: str, partition: str, prefix: str | None, between: tuple[str, str] | None
+        self,
+        index: str | None,
+        partition: str,
+        prefix: str | None,
+        between: tuple[str, str] | None,
     ) -> list[tuple[str, str, str]]:
-        entries = self._indexes[index].get(partition, [])
+        name = index or ""
+        if name not in self._indexes:
+            raise _validation(f"The table does not have the specified index: {index}")
+        sort_key = f"{index}SK" if index else "SK"
+        if partition == "":
+            raise _empty_key(f"{index}PK" if index else "PK")
+        if prefix == "" or (between is not None and "" in between):
+            raise _empty_key(sort_key)
+        entries = self._indexes[name].get(partition, [])
         if prefix is not None:
             low = bisect.bisect_left(entries, (prefix,))
             high = low
@@ -124,6 +162,11 @@ class FakeTable:
                 high += 1
             return entries[low:high]
         if between is not None:
+            if between[0] > between[1]:
+                raise _validation(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper "
+                    "bound to be greater than or equal to lower bound"
+                )
             low = bisect.bisect_left(entries, (between[0],))
             high = bisect.bisect_right(entries, (between[1], "\U0010ffff"))
             return entries[low:high]
@@ -138,8 +181,9 @@ class FakeTable:
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
     ) -> None:
-        stored = _normal(item)
-        self._check(_key(stored), condition, values, names, "PutItem")
+        stored = _stored(item)
+        holds = _condition_only(condition, values, names)
+        self._check(_key(stored), holds, "PutItem")
         self._write("put", stored)
 
     def update(
@@ -152,9 +196,12 @@ class FakeTable:
         condition: str | None = None,
         returns: Returns = "NONE",
     ) -> Item:
-        existing = self.items.get(_key(key))
-        self._check(_key(key), condition, values, names, "UpdateItem", with_item=True)
-        item = _updated(existing, key, expression, _normal(values or {}), names or {})
+        target = _key_of(key)
+        apply, holds = _update_and_condition(expression, condition, values, names)
+        existing = self.items.get(target)
+        # DynamoTable asks for the old item when a conditional update fails.
+        self._check(target, holds, "UpdateItem", with_item=True)
+        item = apply(existing, target)
         self._write("update", item)
         return _returned(returns, existing, item)
 
@@ -166,86 +213,119 @@ class FakeTable:
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
     ) -> None:
-        self._check(_key(key), condition, values, names, "DeleteItem")
-        self._remove(_key(key))
-        self.writes.append(("delete", {"PK": key["PK"], "SK": key["SK"]}))
+        target = _key_of(key)
+        holds = _condition_only(condition, values, names)
+        self._check(target, holds, "DeleteItem")
+        self._delete(target)
 
     def put_many(self, items: Iterable[Mapping[str, Any]]) -> int:
-        stored = [_normal(i) for i in items]
-        _no_duplicates([_key(i) for i in stored])
-        for item in stored:
-            self._write("put", item)
-        return len(stored)
+        """One BatchWriteItem per 25 items, as DynamoTable: a batch is written whole or
+        refused whole; the batches before a refused one stay written."""
+        written = 0
+        for batch in _batches(items, _BATCH_WRITE):
+            stored = [_stored(i) for i in batch]
+            _no_duplicates([_key(i) for i in stored])
+            for item in stored:
+                self._write("put", item)
+            written += len(stored)
+        return written
 
     def delete_many(self, keys: Iterable[Mapping[str, str]]) -> int:
-        wanted = [_key(k) for k in keys]
-        _no_duplicates(wanted)
-        for key in wanted:
-            self._remove(key)
-            self.writes.append(("delete", {"PK": key[0], "SK": key[1]}))
-        return len(wanted)
+        deleted = 0
+        for batch in _batches(keys, _BATCH_WRITE):
+            wanted = [_key_of(k) for k in batch]
+            _no_duplicates(wanted)
+            for key in wanted:
+                self._delete(key)
+            deleted += len(wanted)
+        return deleted
 
     def transact(self, actions: Sequence[Action]) -> None:
         """All or nothing; TransactionCancelled with a reason per action, as DynamoDB."""
-        if len(actions) > 100:
-            raise _validation("Member must have length less than or equal to 100")
-        targets = [_key(a.item if isinstance(a, Put) else a.key) for a in actions]
+        if not actions:  # botocore refuses it before sending anything
+            raise ParamValidationError(
+                report="Invalid length for parameter TransactItems, value: 0, valid min length: 1"
+            )
+        if len(actions) > _TRANSACTION:
+            raise _validation(
+                "1 validation error detected at 'transactItems' failed to satisfy constraint: "
+                "Member must have length less than or equal to 100."
+            )
+        prepared: list[tuple[Key, Callable[[Item], bool] | None, Callable[[], Item | None]]] = []
+        for action in actions:
+            match action:
+                case Put():
+                    stored = _stored(action.item)
+                    key = _key(stored)
+                    holds = _condition_only(action.condition, action.values, action.names)
+                    prepared.append((key, holds, _constant(stored)))
+                case Update():
+                    key = _key_of(action.key)
+                    apply, holds = _update_and_condition(
+                        action.expression, action.condition, action.values, action.names
+                    )
+                    prepared.append((key, holds, self._applying(apply, key)))
+                case Delete():
+                    key = _key_of(action.key)
+                    holds = _condition_only(action.condition, action.values, action.names)
+                    prepared.append((key, holds, lambda: None))
+        targets = [key for key, _, _ in prepared]
         if len(set(targets)) != len(targets):
             raise _validation("Transaction request cannot include multiple operations on one item")
         reasons = [
             "None"
-            if _holds(self.items.get(key), a.condition, a.values, a.names)
+            if holds is None or holds(self.items.get(key) or {})
             else "ConditionalCheckFailed"
-            for key, a in zip(targets, actions, strict=True)
+            for key, holds, _ in prepared
         ]
         if any(r != "None" for r in reasons):
             raise TransactionCancelled(reasons)
-        for key, action in zip(targets, actions, strict=True):
-            match action:
-                case Put():
-                    self._write("put", _normal(action.item))
-                case Update():
-                    item = _updated(
-                        self.items.get(key),
-                        action.key,
-                        action.expression,
-                        _normal(action.values or {}),
-                        action.names or {},
-                    )
-                    self._write("update", item)
-                case Delete():
-                    self._remove(key)
-                    self.writes.append(("delete", {"PK": key[0], "SK": key[1]}))
+        # Every new item first: one that cannot be written (too large...) writes nothing.
+        results = [(key, make()) for key, _, make in prepared]
+        for (key, result), action in zip(results, actions, strict=True):
+            if result is None:
+                self._delete(key)
+            else:
+                self._write("put" if isinstance(action, Put) else "update", result)
 
     def snapshot(self) -> dict[Key, Item]:
         return copy.deepcopy(self.items)
+
+    def _applying(
+        self, apply: Callable[[Item | None, Key], Item], key: Key
+    ) -> Callable[[], Item | None]:
+        """The update's new item, from the item as it is when the transaction applies."""
+        return lambda: apply(self.items.get(key), key)
 
     # ------------------------------------------------------------------ plumbing
     def _check(
         self,
         key: Key,
-        condition: str | None,
-        values: Mapping[str, Any] | None,
-        names: Mapping[str, str] | None,
+        holds: Callable[[Item], bool] | None,
         operation: str,
         *,
         with_item: bool = False,
     ) -> None:
         existing = self.items.get(key)
-        if _holds(existing, condition, values, names):
+        if holds is None or holds(existing or {}):
             return
         response: ConditionFailedResponse = {
-            "Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}
+            "Error": {
+                "Code": "ConditionalCheckFailedException",
+                "Message": "The conditional request failed",
+            }
         }
         if with_item and existing is not None:
-            response["Item"] = to_dynamo(existing)  # as DynamoTable asks: ALL_OLD
+            response["Item"] = to_dynamo(existing)  # ReturnValuesOnConditionCheckFailure
         raise ConditionFailed(response, operation)
 
     def _write(self, kind: str, item: Item) -> None:
-        if len(json.dumps(item, default=str)) > ITEM_LIMIT:
-            raise _validation("Item size has exceeded the maximum allowed size")
         self.writes.append((kind, copy.deepcopy(item)))
         self._store(item)
+
+    def _delete(self, key: Key) -> None:
+        self._remove(key)
+        self.writes.append(("delete", {"PK": key[0], "SK": key[1]}))
 
     def _store(self, item: Item) -> None:
         key = _key(item)
@@ -265,9 +345,11 @@ class FakeTable:
                 entries.pop(bisect.bisect_left(entries, _entry(name, old)))
 
 
+# ---------------------------------------------------------------------------- items and keys
 def _indexed(index: str, item: Mapping[str, Any]) -> bool:
-    """Whether the item is in the index: GSIs are sparse, keyed by string attributes."""
-    pk, sk = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
+    """Whether the item is in the index: GSIs are sparse (and writes make sure that a
+    key attribute, when present, is a string that is not empty)."""
+    pk, sk = (f"{index}PK", f"{index}SK") if index else KEY
     return isinstance(item.get(pk), str) and isinstance(item.get(sk), str)
 
 
@@ -284,20 +366,159 @@ def _key(item: Mapping[str, Any]) -> Key:
     return item["PK"], item["SK"]
 
 
+def _key_of(key: Mapping[str, Any]) -> Key:
+    """A Key parameter (GetItem, UpdateItem...): exactly PK and SK, strings, not empty."""
+    if set(key) != set(KEY) or not all(isinstance(key[k], str) for k in KEY):
+        raise _validation("The provided key element does not match the schema")
+    for name in KEY:
+        if key[name] == "":
+            raise _empty_key(name)
+    return key["PK"], key["SK"]
+
+
+def _stored(item: Mapping[str, Any]) -> Item:
+    """The item as DynamoTable sends it and reads it back (its serialisation's errors
+    included), or the ValidationException DynamoDB gives for it."""
+    stored = from_dynamo(to_dynamo(item))
+    for name in KEY:
+        if name not in stored:
+            raise _validation(
+                f"One or more parameter values were invalid: Missing the key {name} in the item"
+            )
+        if not isinstance(stored[name], str):
+            raise _validation(
+                f"One or more parameter values were invalid: Type mismatch for key {name} "
+                f"expected: S actual: {_kind(stored[name])}"
+            )
+        if stored[name] == "":
+            raise _validation(
+                "One or more parameter values were invalid: An AttributeValue may not "
+                f"contain an empty string. Key: {name}"
+            )
+    _check_indexed(stored)
+    if _has_empty_set(stored):
+        raise _validation(
+            "One or more parameter values were invalid: An number set  may not be empty"
+        )
+    if _size(stored) > ITEM_LIMIT:
+        raise _validation("Item size has exceeded the maximum allowed size")
+    return stored
+
+
+def _check_indexed(item: Item) -> None:
+    """A GSI key attribute must be a string, and not empty (DynamoDB; moto lets a number
+    through, and then leaves the item out of the index)."""
+    for index in INDEXES:
+        for name in (f"{index}PK", f"{index}SK"):
+            if name not in item:
+                continue
+            if not isinstance(item[name], str):
+                raise _validation(
+                    "One or more parameter values were invalid: Type mismatch for Index Key "
+                    f"{name} Expected: S Actual: {_kind(item[name])} IndexName: {index}"
+                )
+            if item[name] == "":
+                raise _validation(
+                    "One or more parameter values are not valid. A value specified for a "
+                    "secondary index key is not supported. The AttributeValue for a key "
+                    f"attribute cannot contain an empty string value. IndexName: {index}, "
+                    f"IndexKey: {name}"
+                )
+
+
+def _has_empty_set(value: Any) -> bool:
+    if isinstance(value, set):
+        return not value
+    if isinstance(value, dict):
+        return any(_has_empty_set(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_empty_set(v) for v in value)
+    return False
+
+
+def _size(value: Any) -> int:
+    """An item's size as moto counts it: names and strings in UTF-8, numbers as their
+    digits, 1 for a boolean or null, containers as the sum of what they hold."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int | float):
+        return len(_number_text(value))
+    if isinstance(value, Binary):
+        return len(value.__bytes__())
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(k.encode()) + _size(v) for k, v in value.items())
+    return sum(_size(v) for v in value)  # list or set
+
+
+def _number_text(value: int | float) -> str:
+    number = Decimal(str(value)) if isinstance(value, float) else value
+    return str(DYNAMODB_CONTEXT.create_decimal(number))
+
+
+def _kind(value: Any) -> str:
+    """The DynamoDB type of a value as DynamoTable reads it."""
+    if isinstance(value, bool):
+        return "BOOL"
+    if isinstance(value, int | float):
+        return "N"
+    if isinstance(value, str):
+        return "S"
+    if isinstance(value, Binary | bytes):
+        return "B"
+    if value is None:
+        return "NULL"
+    if isinstance(value, list):
+        return "L"
+    if isinstance(value, dict):
+        return "M"
+    if isinstance(value, set):
+        kinds = {_kind(v) for v in value}
+        return f"{kinds.pop() if len(kinds) == 1 else 'N'}S"
+    raise TypeError(f"not a DynamoDB value: {value!r}")
+
+
+def _batches(things: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for thing in things:
+        batch.append(thing)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _no_duplicates(keys: list[Key]) -> None:
-    for start in range(0, len(keys), _BATCH_WRITE):
-        chunk = keys[start : start + _BATCH_WRITE]
-        if len(set(chunk)) != len(chunk):
-            raise _validation("Provided list of item keys contains duplicates")
+    if len(set(keys)) != len(keys):
+        raise _validation("Provided list of item keys contains duplicates")
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:  # botocore's own parameter validation, before any request
+        raise ParamValidationError(
+            report=f"Invalid value for parameter Limit, value: {limit}, valid min value: 1"
+        )
 
 
 def _validation(message: str) -> ClientError:
     return ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "Fake")
 
 
+def _empty_key(name: str) -> ClientError:
+    return _validation(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        f"cannot contain an empty string value. Key: {name}"
+    )
+
+
 def _normal(value: Any, top: bool = True) -> Any:
     """What DynamoDB gives back for what DynamoTable writes: no top-level None, lists for
-    tuples, numbers as DynamoTable reads them (int when whole)."""
+    tuples, numbers as DynamoTable reads them (int when whole). For the bulk load only:
+    writes go through DynamoTable's own serialisation (_stored)."""
     if isinstance(value, Mapping):
         return {k: _normal(v, False) for k, v in value.items() if not (top and v is None)}
     if isinstance(value, list | tuple):
@@ -305,110 +526,277 @@ def _normal(value: Any, top: bool = True) -> Any:
     if isinstance(value, set | frozenset):
         return {_normal(v, False) for v in value}
     if isinstance(value, float | Decimal) and not isinstance(value, bool):
-        number = Decimal(str(value))
-        return int(number) if number == number.to_integral_value() else float(number)
+        return _number(Decimal(str(value)))
     return value
 
 
+def _number(number: Decimal) -> int | float:
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def _returned(returns: str, old: Item | None, new: Item) -> Item:
+    """ReturnValues. UPDATED_OLD and UPDATED_NEW hold the attributes whose value changed,
+    as moto gives them (DynamoDB gives every attribute the expression sets, changed or
+    not). Unlike moto, a map that changed is given whole, not only its changed entries."""
+    before = old or {}
     if returns == "ALL_NEW":
         return copy.deepcopy(new)
     if returns == "ALL_OLD":
-        return copy.deepcopy(old or {})
-    if returns in ("UPDATED_NEW", "UPDATED_OLD"):
-        before = old or {}
-        changed = {k for k in set(before) | set(new) if before.get(k) != new.get(k)}
-        source = new if returns == "UPDATED_NEW" else before
-        return {k: copy.deepcopy(source[k]) for k in changed if k in source}
+        return copy.deepcopy(before)
+    if returns == "UPDATED_OLD":
+        return {k: copy.deepcopy(v) for k, v in before.items() if new.get(k, _MISSING) != v}
+    if returns == "UPDATED_NEW":
+        return {k: copy.deepcopy(v) for k, v in new.items() if before.get(k, _MISSING) != v}
     return {}
 
 
 # ---------------------------------------------------------------------------- expressions
-_TOKEN = re.compile(
-    r"\s*(?:(?P<op><>|<=|>=|=|<|>|\(|\)|,|\+|-)|(?P<value>:[A-Za-z0-9_]+)"
-    r"|(?P<name>#?[A-Za-z_][A-Za-z0-9_]*))"
-)
+@cache
+def _reserved() -> frozenset[str]:
+    """DynamoDB's reserved words (an attribute named so needs a #placeholder): the list
+    moto ships, read without importing moto."""
+    spec = find_spec("moto")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("tests/fakes.py reads DynamoDB's reserved words from moto")
+    path = Path(spec.origin).parent / "dynamodb" / "parsing" / "reserved_keywords.txt"
+    return frozenset(path.read_text(encoding="utf-8").split())
+
+
+_SYMBOLS = ("<>", "<=", ">=", "=", "<", ">", "(", ")", ",", "+", "-", ".", "[", "]")
 _KEYWORDS = {"AND", "OR", "NOT", "BETWEEN", "IN", "SET", "ADD", "REMOVE", "DELETE"}
-_MISSING = object()
+_CONDITION_FUNCTIONS = (
+    "attribute_exists",
+    "attribute_not_exists",
+    "attribute_type",
+    "begins_with",
+    "contains",
+)
+_MISSING: Any = object()
+_NOT_THERE = "The provided expression refers to an attribute that does not exist in the item"
+_WRONG_TYPE = "An operand in the update expression has an incorrect data type"
+
+
+class _Usage:
+    """The placeholders an update and its condition use: DynamoDB refuses one given and
+    not used."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+        self.names: set[str] = set()
+
+    def check(self, values: Mapping[str, Any], names: Mapping[str, str]) -> None:
+        for given, used, kind in ((values, self.values, "Values"), (names, self.names, "Names")):
+            unused = sorted(set(given) - used)
+            if unused:
+                raise _validation(
+                    f"Value provided in ExpressionAttribute{kind} unused in expressions: "
+                    f"keys: {{{', '.join(unused)}}}"
+                )
 
 
 class _Tokens:
-    def __init__(self, text: str, values: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        text: str,
+        values: Mapping[str, Any],
+        names: Mapping[str, str],
+        usage: _Usage,
+        what: str,
+    ) -> None:
+        self.what = what  # ConditionExpression or UpdateExpression, for the messages
         self.tokens: list[tuple[str, str]] = []
-        position = 0
-        text = text.strip()
-        while position < len(text):
-            match = _TOKEN.match(text, position)
-            if match is None or match.end() == position:
-                raise _validation(f"Invalid expression near {text[position:]!r}")
-            kind = match.lastgroup or ""
-            word = match.group(kind)
+        at, text = 0, text.strip()
+        if not text:
+            raise self.invalid("The expression can not be empty;")
+        while at < len(text):
+            if text[at].isspace():
+                at += 1
+                continue
+            symbol = next((s for s in _SYMBOLS if text.startswith(s, at)), None)
+            if symbol is not None:
+                self.tokens.append(("op", symbol))
+                at += len(symbol)
+                continue
+            end = at + 1
+            while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+                end += 1
+            word = text[at:end]
+            if word[0] == ":":
+                kind = "value"
+            elif word[0] == "#" or word[0].isalpha() or word[0] == "_":
+                kind = "name"
+            elif word.isdigit():
+                kind = "number"
+            else:
+                raise self.invalid(f'Syntax error; token: "{word}"')
             if kind == "name" and word.upper() in _KEYWORDS:
                 kind, word = "keyword", word.upper()
             self.tokens.append((kind, word))
-            position = match.end()
-        self.values = values
-        self.names = names
+            at = end
+        self.values, self.names, self.usage = values, names, usage
         self.at = 0
 
-    def peek(self) -> tuple[str, str]:
-        return self.tokens[self.at] if self.at < len(self.tokens) else ("end", "")
+    def invalid(self, message: str) -> ClientError:
+        return _validation(f"Invalid {self.what}: {message}")
+
+    def peek(self, ahead: int = 0) -> tuple[str, str]:
+        at = self.at + ahead
+        return self.tokens[at] if at < len(self.tokens) else ("end", "")
 
     def take(self, word: str | None = None) -> tuple[str, str]:
         token = self.peek()
-        if word is not None and token[1] != word:
-            raise _validation(f"Expected {word!r}, found {token[1]!r}")
+        if token[0] == "end" or (word is not None and token[1] != word):
+            near = token[1] or "end of input"
+            raise self.invalid(f'Syntax error; token: "{near}", expected {word or "more"}')
         self.at += 1
         return token
+
+    def end(self) -> None:
+        if self.peek()[0] != "end":
+            raise self.invalid(f'Syntax error; token: "{self.peek()[1]}"')
+
+    def is_function(self, names: Iterable[str]) -> bool:
+        kind, word = self.peek()
+        return kind == "name" and word in names and self.peek(1)[1] == "("
 
     def attribute(self) -> str:
         kind, word = self.take()
         if kind != "name":
-            raise _validation(f"Expected an attribute name, found {word!r}")
+            raise self.invalid(f'Syntax error; token: "{word}", expected an attribute')
+        if self.peek()[1] in (".", "["):
+            raise NotImplementedError("the fake table has no nested document paths")
         if word.startswith("#"):
             if word not in self.names:
-                raise _validation(f"An expression attribute name is not defined: {word}")
+                raise self.invalid(
+                    "An expression attribute name used in the document path is not defined; "
+                    f"attribute name: {word}"
+                )
+            self.usage.names.add(word)
             return self.names[word]
-        if self.peek()[1] in (".", "["):
-            raise NotImplementedError("nested paths")
+        if word.upper() in _reserved():
+            raise self.invalid(f"Attribute name is a reserved keyword; reserved keyword: {word}")
         return word
 
     def value(self) -> Any:
-        _, word = self.take()
+        kind, word = self.take()
+        if kind != "value":
+            raise self.invalid(f'Syntax error; token: "{word}", expected a value')
         if word not in self.values:
-            raise _validation(f"An expression attribute value is not defined: {word}")
+            raise self.invalid(
+                "An expression attribute value used in expression is not defined; "
+                f"attribute value: {word}"
+            )
+        self.usage.values.add(word)
         return self.values[word]
 
 
+def _placeholders(
+    values: Mapping[str, Any] | None, names: Mapping[str, str] | None
+) -> tuple[Item, dict[str, str]]:
+    """The values as DynamoTable sends them (None left out, numbers read back as it reads
+    them), and the names."""
+    given = from_dynamo(to_dynamo(values)) if values else {}
+    if _has_empty_set(given):
+        raise _validation(
+            "One or more parameter values were invalid: An number set  may not be empty"
+        )
+    return given, dict(names or {})
+
+
+def _condition_only(
+    condition: str | None,
+    values: Mapping[str, Any] | None,
+    names: Mapping[str, str] | None,
+) -> Callable[[Item], bool] | None:
+    """A put's or delete's condition, checked as DynamoDB checks the request."""
+    given, aliases = _placeholders(values, names)
+    if not condition:
+        if given or aliases:
+            which = "Values" if given else "Names"
+            raise _validation(
+                f"ExpressionAttribute{which} can only be specified when using expressions: "
+                "ConditionExpression is null"
+            )
+        return None
+    usage = _Usage()
+    holds = _condition(condition, given, aliases, usage)
+    usage.check(given, aliases)
+    return holds
+
+
+def _constant(item: Item) -> Callable[[], Item | None]:
+    return lambda: item
+
+
+def _update_and_condition(
+    expression: str,
+    condition: str | None,
+    values: Mapping[str, Any] | None,
+    names: Mapping[str, str] | None,
+) -> tuple[Callable[[Item | None, Key], Item], Callable[[Item], bool] | None]:
+    """An update, checked whole before anything is read or written, as DynamoDB does."""
+    given, aliases = _placeholders(values, names)
+    usage = _Usage()
+    apply = _update(expression, given, aliases, usage)
+    holds = _condition(condition, given, aliases, usage) if condition else None
+    usage.check(given, aliases)
+    return apply, holds
+
+
+# ---------------------------------------------------------------------------- conditions
 type _Operand = Callable[[Item], Any]
 
 
+def _condition(
+    text: str, values: Mapping[str, Any], names: Mapping[str, str], usage: _Usage
+) -> Callable[[Item], bool]:
+    tokens = _Tokens(text, values, names, usage, "ConditionExpression")
+    test = _or(tokens)
+    tokens.end()
+    return test
+
+
 def _operand(tokens: _Tokens) -> _Operand:
-    kind, word = tokens.peek()
-    if kind == "value":
+    if tokens.peek()[0] == "value":
         value = tokens.value()
         return lambda _: value
-    if kind == "name" and word == "size" and tokens.tokens[tokens.at + 1][1] == "(":
+    if tokens.is_function(("size",)):
         tokens.take()
         tokens.take("(")
         name = tokens.attribute()
         tokens.take(")")
-        return lambda item: len(item[name]) if name in item else _MISSING
+        return lambda item: _size_function(item.get(name, _MISSING))
     name = tokens.attribute()
     return lambda item: item.get(name, _MISSING)
 
 
+def _size_function(value: Any) -> Any:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Binary):
+        return len(value.__bytes__())
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, list | dict | set):
+        return len(value)
+    return _MISSING  # no size: every comparison with it is false
+
+
 def _compare(op: str, left: Any, right: Any) -> bool:
+    """DynamoDB's comparisons: values of different types are never equal and never
+    ordered (a boolean is not a number); a missing attribute compares false, except that
+    it is <> to anything."""
     if left is _MISSING or right is _MISSING:
         return op == "<>" and not (left is _MISSING and right is _MISSING)
-    numbers = (int, float)
-    same = (isinstance(left, numbers) and isinstance(right, numbers)) or type(left) is type(right)
+    same = _kind(left) == _kind(right)
     if op == "=":
         return same and left == right
     if op == "<>":
         return not same or left != right
-    if not same or not isinstance(left, (*numbers, str, bytes)):
+    if not same or _kind(left) not in ("N", "S", "B"):
         return False
+    if _kind(left) == "B":
+        left, right = bytes(left), bytes(right)
     # Attribute values are Any to the checker: bool() says what their comparisons give.
     return bool(
         {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
@@ -418,53 +806,46 @@ def _compare(op: str, left: Any, right: Any) -> bool:
 def _function(tokens: _Tokens, name: str) -> Callable[[Item], bool]:
     tokens.take("(")
     attribute = tokens.attribute()
-    if name == "attribute_exists":
+    if name in ("attribute_exists", "attribute_not_exists"):
         tokens.take(")")
-        return lambda item: attribute in item
-    if name == "attribute_not_exists":
-        tokens.take(")")
-        return lambda item: attribute not in item
+        exists = name == "attribute_exists"
+        return lambda item: (attribute in item) == exists
     tokens.take(",")
     argument = _operand(tokens)
     tokens.take(")")
+    if name == "attribute_type":
+        return lambda item: attribute in item and _kind(item[attribute]) == argument(item)
     if name == "begins_with":
         return lambda item: (
             isinstance(item.get(attribute), str)
             and isinstance(argument(item), str)
             and item[attribute].startswith(argument(item))
         )
-    if name == "contains":
-        return lambda item: attribute in item and _contains(item[attribute], argument(item))
-    raise NotImplementedError(name)
+    return lambda item: attribute in item and _contains(item[attribute], argument(item))
 
 
 def _contains(container: Any, value: Any) -> bool:
+    if value is _MISSING:
+        return False
     if isinstance(container, str):
         return isinstance(value, str) and value in container
     if isinstance(container, set | list):
-        return value in container
+        return any(_compare("=", element, value) for element in container)
     return False
 
 
 def _primary(tokens: _Tokens) -> Callable[[Item], bool]:
-    kind, word = tokens.peek()
-    if word == "(":
+    if tokens.peek()[1] == "(":
         tokens.take()
         inner = _or(tokens)
         tokens.take(")")
         return inner
-    if word == "NOT":
+    if tokens.peek()[1] == "NOT":
         tokens.take()
         negated = _primary(tokens)
         return lambda item: not negated(item)
-    if kind == "name" and word in (
-        "attribute_exists",
-        "attribute_not_exists",
-        "begins_with",
-        "contains",
-    ):
-        tokens.take()
-        return _function(tokens, word)
+    if tokens.is_function(_CONDITION_FUNCTIONS):
+        return _function(tokens, tokens.take()[1])
     left = _operand(tokens)
     _, op = tokens.take()
     if op == "BETWEEN":
@@ -482,6 +863,8 @@ def _primary(tokens: _Tokens) -> Callable[[Item], bool]:
             options.append(_operand(tokens))
         tokens.take(")")
         return lambda item: any(_compare("=", left(item), o(item)) for o in options)
+    if op not in ("=", "<>", "<", "<=", ">", ">="):
+        raise tokens.invalid(f'Syntax error; token: "{op}"')
     right = _operand(tokens)
     return lambda item: _compare(op, left(item), right(item))
 
@@ -502,91 +885,181 @@ def _or(tokens: _Tokens) -> Callable[[Item], bool]:
     return lambda item: any(t(item) for t in terms)
 
 
-def _holds(
-    existing: Item | None,
-    condition: str | None,
-    values: Mapping[str, Any] | None,
-    names: Mapping[str, str] | None,
-) -> bool:
-    if not condition:
-        return True
-    tokens = _Tokens(condition, _normal(values or {}), names or {})
-    test = _or(tokens)
-    if tokens.peek()[0] != "end":
-        raise _validation(f"Unexpected {tokens.peek()[1]!r} in the condition")
-    return test(existing or {})
+# ---------------------------------------------------------------------------- updates
+type _Value = Callable[[Item], Any]
 
 
-def _set_value(tokens: _Tokens, item: Item) -> Any:
-    """One side of a SET: a value, an attribute, if_not_exists(...), list_append(...)."""
-    kind, word = tokens.peek()
-    if kind == "name" and word in ("if_not_exists", "list_append"):
-        tokens.take()
-        tokens.take("(")
-        if word == "if_not_exists":
-            attribute = tokens.attribute()
-            tokens.take(",")
-            fallback = _set_value(tokens, item)
-            tokens.take(")")
-            return item.get(attribute, fallback)
-        first = _set_value(tokens, item)
-        tokens.take(",")
-        second = _set_value(tokens, item)
-        tokens.take(")")
-        return [*first, *second]
-    value = _operand(tokens)(item)
-    if value is _MISSING:
-        raise _validation(
-            "The provided expression refers to an attribute that does not exist in the item"
-        )
-    return value
+def _update(
+    text: str, values: Mapping[str, Any], names: Mapping[str, str], usage: _Usage
+) -> Callable[[Item | None, Key], Item]:
+    """An update expression, parsed and checked now; applied to the item later. Every
+    operand reads the item as it was before the update, as in DynamoDB."""
+    tokens = _Tokens(text, values, names, usage, "UpdateExpression")
+    actions = _update_actions(tokens)
+    _check_targets(tokens, [target for _, target, _ in actions])
+
+    def apply(existing: Item | None, key: Key) -> Item:
+        before = existing or {"PK": key[0], "SK": key[1]}
+        after = dict(before)
+        for clause, target, argument in actions:
+            _apply_action(clause, target, argument, before, after)
+        after = copy.deepcopy(after)
+        _check_indexed(after)
+        if _size(after) > ITEM_LIMIT:
+            raise _validation("Item size to update has exceeded the maximum allowed size")
+        return after
+
+    return apply
 
 
-def _updated(
-    existing: Item | None,
-    key: Mapping[str, str],
-    expression: str,
-    values: Mapping[str, Any],
-    names: Mapping[str, str],
-) -> Item:
-    """The item after an update expression, evaluated against the item before it (as
-    DynamoDB does: every operand reads the old item)."""
-    before = existing or {"PK": key["PK"], "SK": key["SK"]}
-    after = copy.deepcopy(before)
-    tokens = _Tokens(expression, values, names)
+def _update_actions(tokens: _Tokens) -> list[tuple[str, str, Any]]:
+    """(clause, target, argument) for each action of the expression, in order."""
+    actions: list[tuple[str, str, Any]] = []
+    clauses: set[str] = set()
     while tokens.peek()[0] != "end":
-        _, clause = tokens.take()
+        kind, clause = tokens.take()
+        if kind != "keyword" or clause not in ("SET", "REMOVE", "ADD", "DELETE"):
+            raise tokens.invalid(f'Syntax error; token: "{clause}"')
+        if clause in clauses:
+            raise tokens.invalid(
+                f'The "{clause}" section can only be used once in an update expression;'
+            )
+        clauses.add(clause)
         while True:
             target = tokens.attribute()
-            if target in ("PK", "SK"):
-                raise _validation("Cannot update attribute PK: it is part of the key")
             if clause == "SET":
                 tokens.take("=")
-                value = _set_value(tokens, before)
-                while tokens.peek()[1] in ("+", "-"):
-                    _, sign = tokens.take()
-                    other = _set_value(tokens, before)
-                    value = value + other if sign == "+" else value - other
-                after[target] = copy.deepcopy(value)
-            elif clause == "ADD":
-                value = tokens.value()
-                current = before.get(target)
-                if isinstance(value, set):
-                    after[target] = set(current or set()) | value
-                else:
-                    after[target] = (current or 0) + value
+                argument: Any = _set_value(tokens)
             elif clause == "REMOVE":
-                after.pop(target, None)
-            elif clause == "DELETE":
-                value = tokens.value()
-                remaining = set(before.get(target) or set()) - value
-                if remaining:
-                    after[target] = remaining
-                else:
-                    after.pop(target, None)
+                argument = None
             else:
-                raise _validation(f"Unknown clause {clause!r}")
+                argument = tokens.value()
+            actions.append((clause, target, argument))
             if tokens.peek()[1] != ",":
                 break
             tokens.take()
-    return after
+    return actions
+
+
+def _check_targets(tokens: _Tokens, targets: list[str]) -> None:
+    seen: list[str] = []
+    for target in targets:
+        if target in KEY:
+            raise _validation(
+                "One or more parameter values were invalid: Cannot update attribute "
+                f"{target}. This attribute is part of the key"
+            )
+        if target in seen:
+            raise tokens.invalid(
+                "Two document paths overlap with each other; must remove or rewrite one of "
+                f"these paths; path one: [{target}], path two: [{target}]"
+            )
+        seen.append(target)
+
+
+def _apply_action(clause: str, target: str, argument: Any, before: Item, after: Item) -> None:
+    if clause == "SET":
+        after[target] = copy.deepcopy(argument(before))
+    elif clause == "REMOVE":
+        after.pop(target, None)
+    elif clause == "ADD":
+        after[target] = _add(before.get(target, _MISSING), argument)
+    else:
+        remaining = _delete_from(before.get(target, _MISSING), argument)
+        if remaining:
+            after[target] = remaining
+        else:
+            after.pop(target, None)
+
+
+def _set_value(tokens: _Tokens) -> _Value:
+    """The right side of a SET: an operand, or two joined by + or -."""
+    value = _set_operand(tokens)
+    while tokens.peek()[1] in ("+", "-"):  # moto takes a chain; so does the fake
+        _, sign = tokens.take()
+        value = _joined(value, sign, _set_operand(tokens))
+    return value
+
+
+def _joined(left: _Value, sign: str, right: _Value) -> _Value:
+    return lambda item: _arithmetic(left(item), sign, right(item))
+
+
+def _set_operand(tokens: _Tokens) -> _Value:
+    """A value, an attribute, if_not_exists(attribute, operand), list_append(a, b)."""
+    if tokens.is_function(("if_not_exists",)):
+        tokens.take()
+        tokens.take("(")
+        attribute = tokens.attribute()
+        tokens.take(",")
+        fallback = _set_operand(tokens)
+        tokens.take(")")
+        return lambda item: item[attribute] if attribute in item else fallback(item)
+    if tokens.is_function(("list_append",)):
+        tokens.take()
+        tokens.take("(")
+        first = _set_operand(tokens)
+        tokens.take(",")
+        second = _set_operand(tokens)
+        tokens.take(")")
+        return lambda item: _appended(first(item), second(item))
+    if tokens.peek()[0] == "value":
+        value = tokens.value()
+        return lambda _: value
+    name = tokens.attribute()
+
+    def read(item: Item) -> Any:
+        if name not in item:
+            raise _validation(_NOT_THERE)
+        return item[name]
+
+    return read
+
+
+def _appended(first: Any, second: Any) -> list[Any]:
+    if not isinstance(first, list) or not isinstance(second, list):
+        raise _validation(
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            "operator or function: list_append"
+        )
+    return [*first, *second]
+
+
+def _arithmetic(left: Any, sign: str, right: Any) -> int | float:
+    if _kind(left) != "N" or _kind(right) != "N":
+        raise _validation(_WRONG_TYPE)
+    a, b = (Decimal(str(v)) for v in (left, right))
+    try:  # in decimal, as DynamoDB: 0.1 + 0.2 is 0.3
+        result = DYNAMODB_CONTEXT.add(a, b) if sign == "+" else DYNAMODB_CONTEXT.subtract(a, b)
+    except DecimalException:
+        raise _validation(
+            "Number overflow. Attempting to store a number with magnitude "
+            "larger than supported range"
+        ) from None
+    return _number(result)
+
+
+def _add(current: Any, value: Any) -> Any:
+    kind = _kind(value)
+    if kind != "N" and kind not in _SETS:
+        raise _validation(_WRONG_TYPE)
+    if current is _MISSING:
+        return copy.deepcopy(value)
+    if _kind(current) != kind:
+        raise _validation(_WRONG_TYPE)
+    if kind == "N":
+        return _arithmetic(current, "+", value)
+    return current | value
+
+
+def _delete_from(current: Any, value: Any) -> Any:
+    if _kind(value) not in _SETS:
+        raise _validation(
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            f"operator: DELETE, operand type: {_kind(value)}"
+        )
+    if current is _MISSING:
+        return None
+    if _kind(current) != _kind(value):
+        raise _validation(_WRONG_TYPE)
+    return current - value
