@@ -183,6 +183,7 @@ def launch(
     stack = make_stack(endpoint=None, clock=clock, log_level=log_level, files=demo_files)
     server = LocalServer(stack, port)
     stack.serve_api_at(server.url)
+    stack.share_s3_at(moto_url)
     if demo_org:
         upload(stack, "roster", "demo-roster.csv", demo_files["roster.csv"], demo.ADMIN)
         upload(stack, "calendar", "demo-calendar.yaml", demo_files["calendar.yaml"], demo.ADMIN)

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sam_moto.clock import ClockBackwards
 from sam_moto.stack import LocalStack, UploadFailed
 
-CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 MAX_BODY = 12 * 1024 * 1024
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"

@@ -6,6 +6,7 @@ and the runtime; the application reaches it only through its Hooks.
 """
 
 import json
+import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ class LocalStack:
         self.translated = translate(template, parameters=parameters, region=REGION)
         self.parameters = self.translated.parameters
         self._clients: dict[str, Any] = {}
+        self._s3_endpoints_before: str | None = None
         self.provisioned: Provisioned = Provisioner(
             self.translated, self.client, region=REGION, stack_name=stack_name
         ).run()
@@ -94,6 +96,15 @@ class LocalStack:
         """Links in emails point at the local HTTP server, not at execute-api."""
         self.runtime.overrides["PUBLIC_BASE_URL"] = url
 
+    def share_s3_at(self, url: str) -> None:
+        """S3 URLs the handlers hand out (presigned exports) point at the moto server that
+        serves outside this process; moto in this process still answers the handlers' own
+        calls to that address (it maps a custom S3 endpoint back to S3 on every request)."""
+        self.runtime.overrides["AWS_ENDPOINT_URL_S3"] = url
+        self._s3_endpoints_before = os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS")
+        known = [e for e in (self._s3_endpoints_before or "").split(",") if e]
+        os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = ",".join([*known, url])
+
     # ------------------------------------------------------------------ plumbing
     def handler_environment(self) -> dict[str, str]:
         endpoint = {"AWS_ENDPOINT_URL": self.endpoint} if self.endpoint else {}
@@ -122,6 +133,11 @@ class LocalStack:
     def stop(self) -> None:
         self.time.stop()
         self.runtime.stop_watching()
+        if "AWS_ENDPOINT_URL_S3" in self.runtime.overrides:
+            if self._s3_endpoints_before is None:
+                os.environ.pop("MOTO_S3_CUSTOM_ENDPOINTS", None)
+            else:
+                os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = self._s3_endpoints_before
 
     def drain(self) -> list[Invocation]:
         """Run pending uploads, queue messages and stream records until nothing is left."""
