@@ -17,7 +17,7 @@ from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
 from palabre.observability import logger
 from palabre.sending.prompt_mail import compose
-from palabre.store.members import MemberStore, Recipient
+from palabre.store.members import Recipient
 from palabre.store.sends import SendRecords
 from palabre.store.table import Table
 
@@ -31,7 +31,6 @@ class PromptDelivery:
         letterhead: Letterhead,
     ) -> None:
         self.records = SendRecords(table)
-        self.members = MemberStore(table)
         self.outbox = outbox
         self.links = links
         self.letterhead = letterhead
@@ -45,8 +44,7 @@ class PromptDelivery:
         state = self.records.prompt_state(job.theme, job.member, with_answer=False)
         if state.prompt is not None:
             return Delivery(Outcome.ALREADY_SENT)
-        theme = state.theme
-        recipient = self.members.recipient(job.member)
+        theme, recipient = state.theme, state.recipient
         reason = skip_reason(theme, recipient)
         # A job that comes late (a stalled scheduler, a replay from the dead-letter queue)
         # finds the theme closed in the member's timezone: nothing to answer.
@@ -91,7 +89,7 @@ class PromptDelivery:
         elif now >= prompt.deadline:
             reason = SkipReason.DEADLINE_PASSED
         else:
-            recipient = self.members.recipient(job.member)
+            recipient = state.recipient
             reason = skip_reason(theme, recipient)
         if reason is not None or recipient is None:
             reason = reason or SkipReason.NOT_IN_ROSTER

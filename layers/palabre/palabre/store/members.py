@@ -3,7 +3,7 @@
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,22 +83,10 @@ class MemberStore:
 
     def recipient(self, member_id: str) -> Recipient | None:
         """Profile, preferences and suppression in one Query of the member's partition."""
-        items = {
-            i["SK"]: i
-            for i in self.table.query(
-                keys.member_partition(member_id), between=(keys.STATE_FROM, keys.STATE_TO)
-            )
-        }
-        if "PROFILE" not in items:
-            return None
-        prefs = items.get("PREFS", {})
-        return Recipient(
-            member=member_from(items["PROFILE"]),
-            subscription=Subscription(prefs.get("subscription", Subscription.ALL.value)),
-            suppressed="SUPPRESSED" in items,
-            points=items.get("SCORE", {}).get("points", 0),
-            streak=items.get("STREAK"),
+        items = self.table.query(
+            keys.member_partition(member_id), between=(keys.STATE_FROM, keys.STATE_TO)
         )
+        return recipient_from({i["SK"]: i for i in items})
 
     def suppressed(self, addresses: Iterable[str]) -> set[str]:
         """Which of `addresses` bounced or complained (members or not): one BatchGetItem."""
@@ -183,6 +171,26 @@ def _listing(part: str) -> tuple[str, str]:
     if kind == "circle":
         return "GSI2", keys.circle_partition(name)
     return "GSI3", keys.team_partition(name)
+
+
+def recipient_keys(member_id: str) -> list[dict[str, str]]:
+    """What a prompt's sender needs of a member, to read beside the send record (a
+    BatchGetItem): profile, preferences, suppression. Scores and streaks are the digest's."""
+    return [keys.member(member_id), keys.prefs(member_id), keys.suppressed(member_id)]
+
+
+def recipient_from(items: Mapping[str, Item]) -> Recipient | None:
+    """A member's state from their partition's items, by sort key (None: not a member)."""
+    if "PROFILE" not in items:
+        return None
+    prefs = items.get("PREFS", {})
+    return Recipient(
+        member=member_from(items["PROFILE"]),
+        subscription=Subscription(prefs.get("subscription", Subscription.ALL.value)),
+        suppressed="SUPPRESSED" in items,
+        points=items.get("SCORE", {}).get("points", 0),
+        streak=items.get("STREAK"),
+    )
 
 
 def directory_fields(directory: Directory) -> dict[str, Any]:

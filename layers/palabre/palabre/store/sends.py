@@ -14,6 +14,7 @@ from palabre.core.models import Member, Prompt, Theme
 from palabre.core.streaks import PromptFact, StreakState
 from palabre.observability import logger
 from palabre.store import keys
+from palabre.store.members import Recipient, recipient_from, recipient_keys
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
 
@@ -25,6 +26,8 @@ class PromptState:
     theme: Theme | None
     prompt: Prompt | None
     answered: bool
+    recipient: Recipient | None
+    """the member as the sender sees them (None: not in the roster)"""
 
 
 class SendRecords:
@@ -35,21 +38,26 @@ class SendRecords:
 
     # ------------------------------------------------------------------ prompts
     def prompt_state(self, theme_id: str, member_id: str, *, with_answer: bool) -> PromptState:
-        """Theme (cached), send record and answer in one strongly consistent BatchGetItem:
-        a send record written a moment ago by another delivery must be seen."""
-        wanted = [keys.prompt(theme_id, member_id)]
+        """Theme (cached), send record, answer and the member's state in one strongly
+        consistent BatchGetItem: a send record written a moment ago by another delivery
+        must be seen, and a job costs one read."""
+        prompt, answer = keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)
+        wanted = [prompt, *recipient_keys(member_id)]
         if with_answer:
-            wanted.append(keys.answer(theme_id, member_id))
+            wanted.append(answer)
         if theme_id not in self._themes:
             wanted.append(keys.theme(theme_id))
-        found = {i["SK"]: i for i in self.table.get_many(wanted, consistent=True)}
-        if "THEME" in found:
-            self._themes[theme_id] = theme_from(found["THEME"])
-        record = found.get(f"PROMPT#{member_id}")
+        found = {(i["PK"], i["SK"]): i for i in self.table.get_many(wanted, consistent=True)}
+        theme = found.get((keys.theme_partition(theme_id), "THEME"))
+        if theme is not None:
+            self._themes[theme_id] = theme_from(theme)
+        record = found.get((prompt["PK"], prompt["SK"]))
+        partition = keys.member_partition(member_id)
         return PromptState(
             theme=self._themes.get(theme_id),
             prompt=Prompt.model_validate(record) if record else None,
-            answered=f"ANSWER#{member_id}" in found,
+            answered=(answer["PK"], answer["SK"]) in found,
+            recipient=recipient_from({sk: i for (pk, sk), i in found.items() if pk == partition}),
         )
 
     def prompt_sent(
