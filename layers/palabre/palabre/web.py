@@ -13,8 +13,6 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import Response
 from markupsafe import Markup
 
-from palabre.mail.render import render
-
 STYLE = "web/style.css"
 
 
@@ -78,6 +76,10 @@ class Pages:
         self.default_locale = default_locale
 
     def render(self, name: str, locale: str, status: int = 200, **context: Any) -> Response[str]:
+        # Jinja2 and Babel load with the first page, not with the handler: a request for
+        # an export link, or a cold start's import, does not pay for them.
+        from palabre.mail.render import render
+
         style, _ = _style(self.templates_dir)
         body = render(
             self.templates_dir,

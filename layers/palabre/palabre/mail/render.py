@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import css_inline
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from markupsafe import Markup
@@ -41,6 +40,8 @@ class InliningLoader(BaseLoader):
         return source, filename, uptodate
 
     def _inline(self, name: str, source: str) -> str:
+        import css_inline  # emails only: the pages' one stylesheet is not inlined
+
         try:
             css = (self.root / EMAIL_CSS).read_text(encoding="utf-8")
         except FileNotFoundError:
