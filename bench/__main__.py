@@ -55,9 +55,10 @@ def main() -> None:
         f"in {batch['transactions']} transactions, for {batch['members']} distinct members, "
         f"{batch['teams']} teams, {batch['circles']} circles"
     )
+    goal = batch["members"] + batch["teams"] + batch["circles"]
     print(
-        f"    (awards {batch['answers']} + members {batch['members']} + teams "
-        f"{batch['teams']} + circles {batch['circles']}, per transaction)"
+        f"    goal ≤ {goal} (members {batch['members']} + teams {batch['teams']} + circles "
+        f"{batch['circles']}: one write per total, no item per answer)"
     )
     cost = digest_bench.digest_read_cost()
     print(
