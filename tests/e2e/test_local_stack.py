@@ -124,7 +124,7 @@ def test_an_upload_through_the_console_form_in_chromium(local: Local, page: Any,
     roster.write_bytes(demo.roster())
 
     page.goto(f"{local.url}/_local/")
-    assert page.title().startswith("Palabre local console")
+    assert page.title() == "Palabre — local stack"
     page.set_input_files("#file", str(roster))
     page.select_option("#kind", "roster")
     page.fill("#uploader", demo.ADMIN)
