@@ -1,6 +1,7 @@
 """Fixes to moto's speed, not to its behaviour, applied when the local stack starts.
 
-moto 5.2.5 makes two DynamoDB operations cost the size of the whole table:
+moto 5.2.5 makes two DynamoDB operations cost the size of the whole table, and SQS cost
+the size of the queue per message:
 
 - `Table.query` walks `all_items()` (every item of the table, sorted) for every Query,
   of the base table as well as of a GSI, and keeps those of the partition asked for. With
@@ -12,11 +13,25 @@ moto 5.2.5 makes two DynamoDB operations cost the size of the whole table:
 - `transact_write_items` deep-copies each table it touches (stream records included)
   before applying a transaction, to roll back on failure. The fix keeps an undo log of
   the items the transaction touches instead: the same rollback, without the copy.
+- Every DynamoDB response serialises each attribute value through moto's generic
+  serializer, which looks for each of the shape's ten members under six aliases. The fix
+  reads an attribute value's members straight from its dict.
+- An update expression's clause counts and overlapping paths are checked at each node of
+  its tree, over the node's subtree: quadratic in its actions. The fix checks the root,
+  and walks the tree as moto does only to raise moto's own error.
+- An item's size is summed again for each attribute it is made with. The fix keeps the
+  running sum, and refuses an item past 400 KB exactly where moto did.
+- A response class's methods (inspect.getmembers) are listed again for each request,
+  and an expression processor's node types for each node it visits. The fix remembers
+  both.
+- SQS reads `Queue.attributes`, which counts every message of the queue, for each message
+  sent and received, and a receive lists every visible message to take ten. The fix reads
+  the one attribute it needs, and takes the first visible messages as it walks.
 
 Each fix rewrites a few lines of moto's own source, found by exact text: if moto's code
 changes, `apply()` says so and the stack runs on moto as it is. docs/moto-query-index.md
 holds the query fix as a patch against moto, with a note, ready to propose upstream;
-tests/unit/test_moto_patches.py holds the patched query to the unpatched one.
+tests/functional/test_moto_patches.py holds each patched operation to the unpatched one.
 """
 
 import copy
@@ -69,9 +84,81 @@ _ROLLBACK_END_BEFORE = """            for table_name in original_table_state:
 _ROLLBACK_END_AFTER = """            _roll_back(undo)
 """
 
+# ---------------------------------------------------------------- SQS: no count per message
+# Queue.attributes counts every message of the queue (visible, delayed, in flight); moto
+# reads it once per message sent (for one FIFO attribute) and once per message received
+# (for the retention period), so a queue of n messages cost n² to fill and to empty.
+_DEDUPLICATION_BEFORE = (
+    """        if queue.attributes.get("ContentBasedDeduplication") == "true":"""
+)
+_DEDUPLICATION_AFTER = (
+    """        if queue.fifo_queue and str(queue.content_based_deduplication).lower() == "true":"""
+)
+_RETENTION_BEFORE = """        retention_period = self.get_queue_attributes(
+            queue_name, ["MessageRetentionPeriod"]
+        )["MessageRetentionPeriod"]"""
+_RETENTION_AFTER = (
+    """        retention_period = self.get_queue(queue_name).message_retention_period"""
+)
+# A receive walked the list of every visible message to take its first ten.
+_RECEIVE_BEFORE = """            for message in queue.messages:"""
+_RECEIVE_AFTER = """            for message in (
+                m for m in queue._messages if m.visible and not m.delayed
+            ):"""
+
+# An item's size was summed again for each attribute it was made with: quadratic in its
+# attributes (and in the members of its sets). The fix keeps the running sum.
+_ITEM_SIZE_BEFORE = """        self.attrs = LimitedSizeDict()
+        for key, value in attrs.items():
+            self.attrs[key] = DynamoType(value)"""
+_ITEM_SIZE_AFTER = """        self.attrs = LimitedSizeDict()
+        size = 0
+        for key, value in attrs.items():
+            converted = DynamoType(value)
+            size += bytesize(key) + converted.size()
+            if size > 405000:
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, converted)"""
+
+FIXES: dict[str, list[tuple[str, str]]] = {
+    "query": [(_BASE_BEFORE, _BASE_AFTER), (_GSI_BEFORE, _GSI_AFTER)],
+    "transact_write_items": [
+        (_BACKUP_BEFORE, _BACKUP_AFTER),
+        (_REMEMBER_BEFORE, _REMEMBER_AFTER),
+        (_ROLLBACK_BEFORE, _ROLLBACK_AFTER),
+        (_ROLLBACK_END_BEFORE, _ROLLBACK_END_AFTER),
+    ],
+    "send_message": [(_DEDUPLICATION_BEFORE, _DEDUPLICATION_AFTER)],
+    "receive_message": [(_RECEIVE_BEFORE, _RECEIVE_AFTER)],
+    "is_message_valid_based_on_retention_period": [(_RETENTION_BEFORE, _RETENTION_AFTER)],
+    "Item.__init__": [(_ITEM_SIZE_BEFORE, _ITEM_SIZE_AFTER)],
+}
+"""each fix: the exact lines of moto it replaces, and by what"""
+
 _applied: dict[str, bool] = {}
 originals: dict[str, Callable[..., Any]] = {}
-"""moto's own functions, as they were before apply() (the property test compares)"""
+"""moto's own functions, as they were before apply() (the property tests compare)"""
+
+
+def _targets() -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Each fix's class in moto, and the namespace its rewritten source runs in (a fix
+    named Class.method names its method after the dot)."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models import table as tables
+    from moto.sqs import models as sqs
+
+    return {
+        "Item.__init__": (dynamo_type.Item, vars(dynamo_type)),
+        "query": (tables.Table, vars(tables)),
+        "transact_write_items": (
+            models.DynamoDBBackend,
+            {**vars(models), "_remember": _remember, "_roll_back": _roll_back, "Any": Any},
+        ),
+        "send_message": (sqs.SQSBackend, vars(sqs)),
+        "receive_message": (sqs.SQSBackend, vars(sqs)),
+        "is_message_valid_based_on_retention_period": (sqs.SQSBackend, vars(sqs)),
+    }
 
 
 def apply() -> dict[str, bool]:
@@ -82,47 +169,112 @@ def apply() -> dict[str, bool]:
     from moto.dynamodb import models
     from moto.dynamodb.models import table as tables
 
-    originals["query"] = tables.Table.query
-    originals["transact_write_items"] = models.DynamoDBBackend.transact_write_items
-    query = _rewritten(
-        tables.Table.query, vars(tables), [(_BASE_BEFORE, _BASE_AFTER), (_GSI_BEFORE, _GSI_AFTER)]
-    )
-    if query is not None:
+    for name, (owner, namespace) in _targets().items():
+        attribute = name.rpartition(".")[2]
+        originals[name] = getattr(owner, attribute)
+        rewritten = _rewritten(originals[name], namespace, FIXES[name])
+        if rewritten is not None:
+            setattr(owner, attribute, rewritten)
+        _applied[name] = rewritten is not None
+    if _applied["query"]:
         tables.Table._partition_items = _partition_items  # type: ignore[attr-defined]
         tables.Table._index_items = _index_items  # type: ignore[attr-defined]
-        tables.Table.query = query  # type: ignore[method-assign]
         _watch_writes(models, tables)
-    _applied["query"] = query is not None
-    transact = _rewritten(
-        models.DynamoDBBackend.transact_write_items,
-        {**vars(models), "_remember": _remember, "_roll_back": _roll_back, "Any": Any},
-        [
-            (_BACKUP_BEFORE, _BACKUP_AFTER),
-            (_REMEMBER_BEFORE, _REMEMBER_AFTER),
-            (_ROLLBACK_BEFORE, _ROLLBACK_AFTER),
-            (_ROLLBACK_END_BEFORE, _ROLLBACK_END_AFTER),
-        ],
-    )
-    if transact is not None:
-        models.DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
-    _applied["transact_write_items"] = transact is not None
+    _applied["attribute_values"] = _serialize_attribute_values_directly()
+    _applied["update_validation"] = _validate_whole_update_expressions_once()
+    _applied["lookups"] = _remember_lookups()
     return _applied
+
+
+def _serialize_attribute_values_directly() -> bool:
+    """moto serialises each DynamoDB attribute value (`{"S": "..."}`) by asking, for each
+    of the ten members of the AttributeValue shape, six alias providers where its value
+    might be; 85% of a GetItem's time. An attribute value is a dict of member names:
+    when it is nothing else, its members are read from it directly and each is
+    serialised by moto's own code, as before."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    structure = BaseJSONSerializer._serialize_type_structure
+    originals["attribute_values"] = structure
+
+    def _serialize_type_structure(
+        self: Any, serialized: Any, value: Any, shape: Any, key: str
+    ) -> None:
+        if (
+            shape.name != "AttributeValue"
+            or type(value) is not dict
+            or not value.keys() <= shape.members.keys()
+            or self._value_picker.response_transformers
+        ):
+            structure(self, serialized, value, shape, key)
+            return
+        wrapper: Any = self.MAP_TYPE() if key else serialized
+        for member_key, member_shape in shape.members.items():
+            member_shape.parent = shape
+            member_value = value.get(member_key)
+            if member_value is not None:
+                self._serialize(wrapper, member_value, member_shape, member_key)
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+    return True
+
+
+def _validate_whole_update_expressions_once() -> bool:
+    """moto checks an update expression's clause counts and overlapping paths at every
+    node of its tree, each time over the node's whole subtree: quadratic in the number of
+    actions. Every subtree's actions are among the root's, so when the root passes, every
+    node passes: check the root; when it fails, walk as moto does, for moto's own error."""
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
+
+    for validator in (ActionCountValidator, OverlappingPathsValidator):
+        walk = validator.traverse
+        originals[f"{validator.__name__}.traverse"] = walk
+
+        def traverse(self: Any, node: Any, walk: Callable[..., Any] = walk) -> Any:
+            try:
+                self.process(node)
+            except MockValidationException:
+                return walk(self, node)
+            return node
+
+        validator.traverse = traverse
+    return True
+
+
+def _remember_lookups() -> bool:
+    """Two answers moto works out again on every call although they never change: the
+    methods of a response class (inspect.getmembers, per request), and the node types
+    each expression processor handles (a tuple built per node visited)."""
+    import functools
+    import importlib
+
+    from moto.core import responses, utils
+
+    # moto's own type check skips ast_nodes: mypy sees none of its names
+    traverser: Any = importlib.import_module("moto.dynamodb.parsing.ast_nodes").DepthFirstTraverser
+
+    originals["method_names_from_class"] = utils.method_names_from_class
+    responses.method_names_from_class = functools.cache(utils.method_names_from_class)  # type: ignore[attr-defined]
+    originals["nodes_to_be_processed"] = traverser.nodes_to_be_processed
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        kinds: tuple[type, ...] | None = self.__dict__.get("_sam_moto_kinds")
+        if kinds is None:
+            kinds = self.__dict__["_sam_moto_kinds"] = tuple(self._processing_map())
+        return kinds
+
+    traverser.nodes_to_be_processed = nodes_to_be_processed
+    return True
 
 
 def patched_source(function: Callable[..., Any], name: str) -> tuple[str, str]:
     """(moto's source, the patched source) of one function the fixes rewrite."""
     source = inspect.getsource(function)
-    replacements = {
-        "query": [(_BASE_BEFORE, _BASE_AFTER), (_GSI_BEFORE, _GSI_AFTER)],
-        "transact_write_items": [
-            (_BACKUP_BEFORE, _BACKUP_AFTER),
-            (_REMEMBER_BEFORE, _REMEMBER_AFTER),
-            (_ROLLBACK_BEFORE, _ROLLBACK_AFTER),
-            (_ROLLBACK_END_BEFORE, _ROLLBACK_END_AFTER),
-        ],
-    }[name]
     patched = source
-    for before, after in replacements:
+    for before, after in FIXES[name]:
         patched = patched.replace(before, after, 1)
     return textwrap.dedent(source), textwrap.dedent(patched)
 

@@ -9,6 +9,7 @@ every write (the stacks of a test run share moto's backends, as they share its s
 
 import threading
 import weakref
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +22,8 @@ class Written:
     queues: set[str] = field(default_factory=set)
     """queue names"""
     buckets: set[str] = field(default_factory=set)
-    tables: set[str] = field(default_factory=set)
-    """tables whose stream has new records"""
+    tables: Counter[str] = field(default_factory=Counter)
+    """tables whose stream has new records: how many"""
 
 
 class Changes:
@@ -41,7 +42,10 @@ class Changes:
 
     def _note(self, kind: str, name: str) -> None:
         with self._lock:
-            getattr(self._written, kind).add(name)
+            if kind == "tables":
+                self._written.tables[name] += 1
+            else:
+                getattr(self._written, kind).add(name)
 
 
 def _tell(kind: str, name: str) -> None:
@@ -54,6 +58,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    from sam_moto import moto_patches
+
+    moto_patches.apply()  # first: a fix replaces SQSBackend.send_message, wrapped below
     from moto.dynamodb.models.table import StreamShard
     from moto.s3.models import S3Backend
     from moto.sqs.models import SQSBackend

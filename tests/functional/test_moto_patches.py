@@ -2,9 +2,13 @@
 moto's own Query gives — same items, same order, same LastEvaluatedKey — for random
 tables (base table and sparse GSIs, items written, rewritten and deleted) and random
 queries (every key condition, filters, projections, limits, paging, both directions); a
-failed transaction leaves the table as it found it."""
+failed transaction leaves the table as it found it; attribute values of every type come
+back as moto serialises them; an item past 400 KB and an invalid update expression are
+refused with moto's own errors; SQS sends, deduplicates, delays, receives and expires
+messages as moto's own code does."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -24,7 +28,7 @@ INDEXES = ("GSI1", "GSI2")
 
 @pytest.fixture(scope="module")
 def dynamodb() -> Iterator[Any]:
-    assert moto_patches.apply() == {"query": True, "transact_write_items": True}
+    assert all(moto_patches.apply().values()), moto_patches.apply()
     with pytest.MonkeyPatch.context() as env, mocked_aws(env):
         client = boto3.client("dynamodb", region_name="eu-west-1")
         yield client
@@ -257,3 +261,187 @@ def test_a_failed_transaction_leaves_items_and_stream_as_they_were(dynamodb: Any
             "Items"
         ]
     ] == ["a"]
+
+
+# ---------------------------------------------------------------------------- SQS
+SQS_FIXES = ("send_message", "receive_message", "is_message_valid_based_on_retention_period")
+
+
+def _sqs_story(sqs: Any, prefix: str) -> list[Any]:
+    """Everything a client can see of queues used every way the fixes touch."""
+    from moto.sqs.models import sqs_backends
+
+    seen: list[Any] = []
+    plain = sqs.create_queue(QueueName=f"{prefix}-plain")["QueueUrl"]
+    for n in range(23):
+        sqs.send_message(QueueUrl=plain, MessageBody=f"m{n}", DelaySeconds=900 if n % 7 == 3 else 0)
+    while batch := sqs.receive_message(
+        QueueUrl=plain, MaxNumberOfMessages=10, VisibilityTimeout=60
+    ).get("Messages"):
+        seen.append([m["Body"] for m in batch])
+    attributes = sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"]
+    seen.append({k: v for k, v in attributes.items() if k.startswith("Approximate")})
+
+    fifo = sqs.create_queue(
+        QueueName=f"{prefix}-dedup.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    explicit = sqs.create_queue(
+        QueueName=f"{prefix}-explicit.fifo", Attributes={"FifoQueue": "true"}
+    )["QueueUrl"]
+    for url in (fifo, explicit):
+        for n, body in enumerate(["a", "a", "b", "a"]):
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=body,
+                MessageGroupId="g",
+                **({} if url == fifo else {"MessageDeduplicationId": str(n)}),
+            )
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        seen.append([m["Body"] for m in received.get("Messages", [])])
+
+    short = sqs.create_queue(
+        QueueName=f"{prefix}-short", Attributes={"MessageRetentionPeriod": "60"}
+    )["QueueUrl"]
+    for n in range(4):
+        sqs.send_message(QueueUrl=short, MessageBody=f"old{n}")
+    queue = sqs_backends["123456789012"]["eu-west-1"].queues[f"{prefix}-short"]
+    for message in queue._messages[2:]:
+        message.sent_timestamp -= 120_000  # sent two minutes ago: past its retention
+    received = sqs.receive_message(QueueUrl=short, MaxNumberOfMessages=10)
+    seen.append([m["Body"] for m in received.get("Messages", [])])
+    return seen
+
+
+def test_sqs_answers_as_moto_does() -> None:
+    from moto.sqs.models import SQSBackend
+
+    assert all(moto_patches.apply().values()), moto_patches.apply()
+    with pytest.MonkeyPatch.context() as env, mocked_aws(env):
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        patched = _sqs_story(sqs, "patched")
+        with pytest.MonkeyPatch.context() as moto_as_it_is:
+            for name in SQS_FIXES:
+                moto_as_it_is.setattr(SQSBackend, name, moto_patches.originals[name])
+            unpatched = _sqs_story(sqs, "unpatched")
+    assert patched == unpatched
+    assert patched[0] == [f"m{n}" for n in range(12) if n % 7 != 3]  # the story did happen
+    assert patched[-1] == ["old0", "old1"]
+
+
+# ------------------------------------------------- DynamoDB: serialiser, item size, updates
+@contextmanager
+def _moto_as_it_is() -> Iterator[None]:
+    """moto's own serialiser, Item constructor and update validators, for one block."""
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
+
+    with pytest.MonkeyPatch.context() as moto:
+        originals = moto_patches.originals
+        moto.setattr(BaseJSONSerializer, "_serialize_type_structure", originals["attribute_values"])
+        moto.setattr(Item, "__init__", originals["Item.__init__"])
+        for validator in (ActionCountValidator, OverlappingPathsValidator):
+            moto.setattr(validator, "traverse", originals[f"{validator.__name__}.traverse"])
+        yield
+
+
+SCALAR = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-(10**12), 10**12)),
+    st.builds(lambda b: {"B": b}, st.binary(min_size=1, max_size=8)),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda s: {"SS": sorted(s)}, st.sets(st.text(max_size=4), min_size=1, max_size=4)),
+    st.builds(
+        lambda s: {"NS": sorted(map(str, s))}, st.sets(st.integers(0, 99), min_size=1, max_size=4)
+    ),
+)
+VALUE = st.recursive(
+    SCALAR,
+    lambda inner: st.one_of(
+        st.builds(lambda v: {"L": v}, st.lists(inner, max_size=3)),
+        st.builds(
+            lambda v: {"M": v}, st.dictionaries(st.text(min_size=1, max_size=4), inner, max_size=3)
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(attributes=st.dictionaries(st.sampled_from("abcdef"), VALUE, min_size=1, max_size=5))
+def test_attribute_values_of_every_type_come_back_as_moto_serialises_them(
+    dynamodb: Any, attributes: dict[str, Any]
+) -> None:
+    table = f"{TABLE}-values"
+    if table not in dynamodb.list_tables()["TableNames"]:
+        _create(dynamodb, table)
+    key = {"PK": {"S": "A"}, "SK": {"S": "a"}}
+    dynamodb.put_item(TableName=table, Item=key | attributes)
+    patched = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    with _moto_as_it_is():
+        assert dynamodb.get_item(TableName=table, Key=key)["Item"] == patched
+    assert patched == key | attributes
+
+
+def _refusal(call: Callable[[], Any]) -> str | None:
+    try:
+        call()
+    except ClientError as error:
+        return str(error)
+    return None
+
+
+def test_an_item_past_400_kb_is_refused_where_moto_refuses_it(dynamodb: Any) -> None:
+    table = f"{TABLE}-size"
+    _create(dynamodb, table)
+
+    def put(size: int, name: str) -> Callable[[], Any]:
+        item = {"PK": {"S": "A"}, "SK": {"S": name}, "blob": {"S": "x" * size}}
+        return lambda: dynamodb.put_item(TableName=table, Item=item)
+
+    for size in (399_000, 404_990, 404_995, 405_000, 410_000):
+        patched = _refusal(put(size, "patched"))
+        with _moto_as_it_is():
+            assert _refusal(put(size, "moto")) == patched, size
+    assert _refusal(put(410_000, "patched")) is not None
+    assert _refusal(put(399_000, "patched")) is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "refused"),
+    [
+        ("SET a = :v, b = :v", False),
+        ("SET a = :v ADD n :one", False),
+        ("SET a = :v, a = :v", True),
+        ("SET m.x = :v, m = :v", True),
+        ("SET a = :v SET b = :v", True),
+        ("ADD n :one ADD n :one", True),
+        ("REMOVE a, b.c, b", True),
+        ("SET a = :v REMOVE a", True),
+    ],
+)
+def test_update_expressions_are_accepted_and_refused_as_moto_does(
+    dynamodb: Any, expression: str, refused: bool
+) -> None:
+    table = f"{TABLE}-updates"
+    if table not in dynamodb.list_tables()["TableNames"]:
+        _create(dynamodb, table)
+
+    def update(sort: str) -> Callable[[], Any]:
+        return lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"PK": {"S": "A"}, "SK": {"S": sort}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues={
+                k: v for k, v in {":v": {"S": "v"}, ":one": {"N": "1"}}.items() if k in expression
+            },
+        )
+
+    patched = _refusal(update("patched"))
+    with _moto_as_it_is():
+        assert _refusal(update("moto")) == patched
+    assert (patched is not None) == refused, patched
