@@ -9,6 +9,7 @@ import contextlib
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +59,8 @@ class Pollers:
         self._queues = {q.url.rsplit("/", 1)[1] for q in provisioned.queues.values()}
         self._buckets = {t.bucket for t in provisioned.bucket_triggers}
         self._tables = {t.table for t in provisioned.stream_triggers}
+        self._unread: Counter[str] = Counter()
+        """stream records written since each stream trigger last read (by function)"""
 
     # ------------------------------------------------------------------ invocation
     def invoke_async(self, function_id: str, event: Any) -> Invocation:
@@ -89,7 +92,9 @@ class Pollers:
         written = self.changes.take()
         self._queues |= written.queues
         self._buckets |= written.buckets
-        self._tables |= written.tables
+        self._tables |= set(written.tables)
+        for trigger in self.provisioned.stream_triggers:
+            self._unread[trigger.function] += written.tables[trigger.table]
 
     def poll_buckets(self) -> list[Invocation]:
         ran: list[Invocation] = []
@@ -214,13 +219,23 @@ class Pollers:
                 )
         return ran
 
-    def poll_streams(self) -> list[Invocation]:
+    def poll_streams(self, busy: bool = False) -> list[Invocation]:
+        """Each stream trigger's next batch. `busy`: other work ran in this round, so
+        time goes on — a trigger with a batching window waits for a full batch, as
+        Lambda waits up to MaximumBatchingWindowInSeconds while records keep coming."""
         ran: list[Invocation] = []
         streams = self.client("dynamodbstreams")
         settled = set(self._tables)
         for trigger in self.provisioned.stream_triggers:
             if trigger.table not in self._tables:
                 continue  # no new record, and every batch before was settled
+            if (
+                busy
+                and trigger.batching_window
+                and self._unread[trigger.function] < (trigger.batch_size)
+            ):
+                settled.discard(trigger.table)  # not read: look again
+                continue
             description = streams.describe_stream(StreamArn=trigger.stream_arn)
             for shard in description["StreamDescription"]["Shards"]:
                 state = self._shards.setdefault((trigger.function, shard["ShardId"]), _Shard())
@@ -243,6 +258,12 @@ class Pollers:
                     )["Records"],
                     trigger.batch_size,
                 )
+                if len(records) < trigger.batch_size:
+                    self._unread[trigger.function] = 0
+                else:
+                    self._unread[trigger.function] -= min(
+                        len(records), self._unread[trigger.function]
+                    )
                 if records:
                     shaped = [events.stream_record(r, arn=trigger.stream_arn) for r in records]
                     # FilterCriteria: records no filter matches never reach the function.
@@ -317,12 +338,8 @@ class Pollers:
             while True:
                 self._release_due_messages()  # before learning: a release is a write
                 self._learn()
-                batch = [
-                    *self.poll_buckets(),
-                    *self.poll_queues(),
-                    *self.poll_streams(),
-                    *self.poll_topics(),
-                ]
+                batch = [*self.poll_buckets(), *self.poll_queues(), *self.poll_topics()]
+                batch.extend(self.poll_streams(busy=bool(batch)))
                 if not batch:
                     return ran
                 ran.extend(batch)

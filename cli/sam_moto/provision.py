@@ -77,6 +77,8 @@ class StreamTrigger:
     on_failure: str | None
     starting_position: str
     filters: list[dict[str, Any]] = field(default_factory=list)
+    batching_window: float = 0.0
+    """MaximumBatchingWindowInSeconds: how long Lambda waits to fill a batch"""
 
 
 @dataclass
@@ -515,6 +517,7 @@ class Provisioner:
                 .get("OnFailure", {})
                 .get("Destination"),
                 starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+                batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                 filters=[
                     json.loads(f["Pattern"])
                     for f in props.get("FilterCriteria", {}).get("Filters", [])
