@@ -1,7 +1,7 @@
 """What the local stack and the handlers promise about their runtime, against moto: SQS
 partial batch failures, the stack's clock in imports, the scheduler's cost following the
 work due, SendMessageBatch batching and retries, link keys (cache and rotation), and
-replaying the schedule and score dead-letter queues."""
+replaying the schedule and score dead-letter queues, the score stream's batching window."""
 
 import json
 import re
@@ -357,3 +357,38 @@ def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
     assert invocation.error is not None
     assert "AccessDeniedException" in invocation.error["errorMessage"]
     assert "dynamodb:PutItem" in invocation.error["errorMessage"]
+
+
+# ------------------------------------------------------------------ stream batching window
+def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_none(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the demo roster and 250 more managers in Paris
+    extra = "".join(
+        f"batch{n:03d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
+        "Europe/Paris;member\n"
+        for n in range(250)
+    )
+    stack.upload("roster", "roster.csv", demo.roster() + extra.encode())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+
+    # When 09:00 comes in Paris and every prompt is sent
+    queued = tick(stack, PARIS_MORNING)["queued"]["prompt"]
+    batches: list[int] = []
+    invoke = stack.runtime.invoke
+
+    def counted(function: str, event: Any) -> Any:
+        if function == "ScoreStreamFunction":
+            batches.append(len(event["Records"]))
+        return invoke(function, event)
+
+    monkeypatch.setattr(stack.runtime, "invoke", counted)
+    stack.drain()
+
+    # Then, while the sender kept writing, the score stream waited for full batches of
+    # 100 records (MaximumBatchingWindowInSeconds; the scheduler's own records are
+    # filtered out of them), and took the rest once the work stopped: every send record
+    # scored once, in a few batches rather than one per send batch of ten
+    assert queued > 250
+    assert sum(batches) == queued
+    assert len(batches) <= -(-queued // 100) + 1, batches
