@@ -19,6 +19,9 @@ the size of the queue per message:
 - An update expression's clause counts and overlapping paths are checked at each node of
   its tree, over the node's subtree: quadratic in its actions. The fix checks the root,
   and walks the tree as moto does only to raise moto's own error.
+- Each update is validated on a copy of its expression's tree made by copy.deepcopy's
+  generic machinery; the fix copies the tree node by node (a node is its type, parent and
+  children), the leaves still by deepcopy.
 - An item's size is summed again for each attribute it is made with. The fix keeps the
   running sum, and refuses an item past 400 KB exactly where moto did.
 - A response class's methods (inspect.getmembers) are listed again for each request,
@@ -183,6 +186,7 @@ def apply() -> dict[str, bool]:
     _applied["attribute_values"] = _serialize_attribute_values_directly()
     _applied["update_validation"] = _validate_whole_update_expressions_once()
     _applied["lookups"] = _remember_lookups()
+    _applied["update_tree_copy"] = _copy_update_trees_structurally()
     return _applied
 
 
@@ -241,6 +245,33 @@ def _validate_whole_update_expressions_once() -> bool:
             return node
 
         validator.traverse = traverse
+    return True
+
+
+def _copy_update_trees_structurally() -> bool:
+    """Each update is validated on a deep copy of its expression's tree, made by
+    copy.deepcopy's generic machinery (a third of a score transaction's time). A tree's
+    nodes hold only their type, parent and children: the copy is made node by node, the
+    leaves' values still deep-copied by copy.deepcopy."""
+    from moto.dynamodb.parsing import validators
+
+    generic = validators.deepcopy
+    originals["update_tree_copy"] = generic
+    node_type: type = validators.Node
+
+    def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if not isinstance(value, node_type) or set(vars(value)) != {"type", "children", "parent"}:
+            return generic(value, memo)
+        copied = object.__new__(type(value))
+        vars(copied).update(type=value.type, parent=value.parent, children=None)
+        if value.children is not None:
+            copied.children = [clone(child) for child in value.children]
+            for child in copied.children:
+                if isinstance(child, node_type):
+                    child.parent = copied
+        return copied
+
+    validators.deepcopy = clone
     return True
 
 

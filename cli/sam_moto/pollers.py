@@ -97,6 +97,9 @@ class Pollers:
             self._unread[trigger.function] += written.tables[trigger.table]
 
     def poll_buckets(self) -> list[Invocation]:
+        """The bucket triggers' new objects (what was written is learnt first, so that a
+        caller outside drain() sees its own uploads)."""
+        self._learn()
         ran: list[Invocation] = []
         s3 = self.client("s3")
         watched = {t.bucket for t in self.provisioned.bucket_triggers}

@@ -445,3 +445,38 @@ def test_update_expressions_are_accepted_and_refused_as_moto_does(
     with _moto_as_it_is():
         assert _refusal(update("moto")) == patched
     assert (patched is not None) == refused, patched
+
+
+def _shape(node: Any, parent: Any = None) -> Any:
+    """A tree as nested tuples; each node's parent checked on the way."""
+    from moto.dynamodb.parsing.validators import Node
+
+    if not isinstance(node, Node):
+        return ("leaf", type(node).__name__, repr(node))
+    assert node.parent is parent
+    return (type(node).__name__, node.type, [_shape(c, node) for c in node.children or []])
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "SET #name = :name ADD #a0 :a0, #s0 :s0 REMOVE #r0, #r1",
+        "SET a.b[2].c = if_not_exists(a.b[2].c, :zero) + :one, l = list_append(l, :l)",
+        "REMOVE a[1], b.c DELETE s :s",
+    ],
+)
+def test_an_update_tree_is_copied_as_deepcopy_copies_it(expression: str) -> None:
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    assert moto_patches.apply()["update_tree_copy"]
+    tree = UpdateExpressionParser.make(expression)
+    copied = validators.deepcopy(tree)
+    assert copied is not tree
+    assert _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
+    # and nothing is shared: changing the copy leaves the tree as it was
+    before = _shape(tree)
+    copied.children.clear()
+    assert _shape(tree) == before
