@@ -253,8 +253,9 @@ def _copy_update_trees_structurally() -> bool:
     copy.deepcopy's generic machinery (a third of a score transaction's time). A tree's
     nodes hold only their type, parent and children: the copy is made node by node, the
     leaves' values still deep-copied by copy.deepcopy."""
-    from moto.dynamodb.parsing import validators
+    import importlib
 
+    validators: Any = importlib.import_module("moto.dynamodb.parsing.validators")
     generic = validators.deepcopy
     originals["update_tree_copy"] = generic
     node_type: type = validators.Node
@@ -262,7 +263,7 @@ def _copy_update_trees_structurally() -> bool:
     def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
         if not isinstance(value, node_type) or set(vars(value)) != {"type", "children", "parent"}:
             return generic(value, memo)
-        copied = object.__new__(type(value))
+        copied: Any = object.__new__(type(value))
         vars(copied).update(type=value.type, parent=value.parent, children=None)
         if value.children is not None:
             copied.children = [clone(child) for child in value.children]
