@@ -258,7 +258,7 @@ def _copy_update_trees_structurally() -> bool:
     validators: Any = importlib.import_module("moto.dynamodb.parsing.validators")
     generic = validators.deepcopy
     originals["update_tree_copy"] = generic
-    node_type: type = validators.Node
+    node_type: Any = validators.Node
 
     def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
         if not isinstance(value, node_type) or set(vars(value)) != {"type", "children", "parent"}:
