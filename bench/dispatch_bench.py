@@ -4,12 +4,11 @@ the scheduler queueing 100,000 recipients of one theme."""
 import gc
 import statistics
 import time
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
@@ -132,62 +131,3 @@ def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
     if report.queued.get("prompt") != recipients:
         raise RuntimeError(f"queued {report.queued} of {recipients}")
     return {"seconds": elapsed, "sqs_calls": sqs.calls, "recipients": recipients}
-
-
-def calls_per_prompt(recipients: int = 1000) -> dict[str, Any]:
-    """The whole pipeline against in-process moto: every call our code makes, by service."""
-    import palabre.aws
-    from bench.roster_import import in_process_moto
-    from palabre_cli.local import make_stack
-    from sam_moto.clock import LocalClock
-
-    members = _members(recipients)
-    roster = "email;first_name;circle;team;locale;timezone\n" + "\n".join(
-        f"{m.email};{m.first_name};{m.circle};{m.team};{m.locale};{m.timezone}" for m in members
-    )
-    calendar = (
-        "id;send_on;send_at;title;prompt;audience;reminder_days\n"
-        f"{THEME.id};{THEME.send_on.isoformat()};09:00;{THEME.title};Comment ?;all;0\n"
-    )
-    with in_process_moto():
-        palabre.aws.reset()
-        stack = make_stack(
-            endpoint=None,
-            clock=LocalClock(datetime(2026, 11, 30, 7, tzinfo=UTC)),
-            log_level="ERROR",
-        )
-        stack.upload("roster", "bench.csv", roster.encode())
-        stack.upload("calendar", "bench.csv", calendar.encode())
-        stack.clear_mail()
-        calls: Counter[str] = Counter()
-        # The delivery path only: the scheduler and the sender (the score stream, which
-        # counts participation afterwards, is the scores' bench).
-        delivery = ("SchedulePromptsFunction", "SendEmailFunction")
-
-        def count(model: Any, service: str, **_: Any) -> None:
-            if stack.runtime.current in delivery:
-                calls.update([f"{service}:{model.name}"])
-
-        for service in ("dynamodb", "sqs", "sesv2"):
-            palabre.aws.client(service).meta.events.register(
-                f"before-call.{service}.*",
-                lambda model, service=service, **kwargs: count(model, service, **kwargs),
-            )
-        stack.advance_to(datetime(2026, 12, 2, 8, tzinfo=UTC))
-        delivered = len(stack.raw_mail())
-        palabre.aws.reset()
-    writes = sum(
-        n
-        for name, n in calls.items()
-        if name.split(":")[1]
-        in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
-    )
-    return {
-        "delivered": delivered,
-        "ses": calls["sesv2:SendEmail"] / delivered,
-        "dynamodb_writes": writes / delivered,
-        # one send record per prompt; the rest is the scheduler's leases and cursors
-        "bookkeeping_writes": writes - delivered,
-        "sqs": sum(n for name, n in calls.items() if name.startswith("sqs:")) / delivered,
-        "calls": dict(calls),
-    }

@@ -3,7 +3,7 @@ set goals for still hold (the bench prints them at full scale)."""
 
 import importlib
 
-from bench import cold_start, digest_bench, dispatch_bench, roster_import
+from bench import cold_start, digest_bench, dispatch_bench, local_bench, roster_import
 from palabre_cli.template import translate
 
 
@@ -11,14 +11,25 @@ def test_the_import_bench_validates_every_row() -> None:
     assert roster_import.validate_rate(roster_import.roster(rows=200)) > 0
 
 
-def test_a_delivered_prompt_costs_one_ses_call_and_a_tenth_of_an_sqs_call() -> None:
-    figures = dispatch_bench.calls_per_prompt(recipients=200)  # 50 per timezone
-    assert figures["delivered"] == 200
-    assert figures["ses"] == 1
-    assert figures["sqs"] <= 0.1
-    # one send record per prompt, plus the scheduler's leases and cursors per group
-    assert figures["dynamodb_writes"] == 1 + figures["bookkeeping_writes"] / 200
-    assert 0 < figures["bookkeeping_writes"] <= 20
+def test_the_whole_path_of_a_prompt_through_palabre_local_is_counted_and_explained() -> None:
+    with local_bench.running(demo=False) as local:
+        assert local.upload("roster", "bench.csv", local_bench._roster(200))["ok"]
+        assert local.upload(
+            "calendar", "bench.csv", local_bench._calendar(("t1", local_bench.THEME_DAY))
+        )["ok"]
+        path = local_bench.whole_path(local, "Rituel t1")
+
+    assert path["delivered"] == 200
+    assert path["unexplained"] == [], path["calls"]
+    calls = path["calls"]
+    # one email, one send state read and one send record per prompt
+    assert calls["sesv2:SendEmail"] == calls["dynamodb:BatchGetItem"] == 200
+    assert calls["dynamodb:PutItem"] == 200
+    assert path["ses_per_prompt"] == 1
+    assert path["writes_per_prompt"] <= 1.2
+    # ten jobs per SendMessageBatch; each audience group's last call carries the rest
+    assert 0.1 <= path["sqs_sends_per_prompt"] <= 0.1 + 4 / 200
+    assert path["ticks"] == 73
 
 
 def test_the_scheduler_queues_ten_jobs_per_call() -> None:
