@@ -22,6 +22,11 @@ the size of the queue per message:
 - Each update is validated on a copy of its expression's tree made by copy.deepcopy's
   generic machinery; the fix copies the tree node by node (a node is its type, parent and
   children), the leaves still by deepcopy.
+- Each processor of that tree asks at every node, through ABCMeta's slow isinstance,
+  whether it is a node and whether it handles it; the fix remembers both answers per
+  node class.
+- An update expression is parsed twice per update, and a condition lexed with a dozen
+  patterns compiled per token; the fix remembers both by the expression's text.
 - An item's size is summed again for each attribute it is made with. The fix keeps the
   running sum, and refuses an item past 400 KB exactly where moto did.
 - A response class's methods (inspect.getmembers) are listed again for each request,
@@ -187,6 +192,8 @@ def apply() -> dict[str, bool]:
     _applied["update_validation"] = _validate_whole_update_expressions_once()
     _applied["lookups"] = _remember_lookups()
     _applied["update_tree_copy"] = _copy_update_trees_structurally()
+    _applied["tree_walk"] = _walk_trees_knowing_node_types()
+    _applied["parsed_expressions"] = _remember_parsed_expressions()
     return _applied
 
 
@@ -273,6 +280,95 @@ def _copy_update_trees_structurally() -> bool:
         return copied
 
     validators.deepcopy = clone
+    return True
+
+
+def _walk_trees_knowing_node_types() -> bool:
+    """Ten processors walk each update's tree, and at every node moto asks twice whether
+    it is an instance of an abstract class (a slow isinstance through ABCMeta): is it a
+    node, and does this processor handle it. The answers depend only on the node's class:
+    each processor remembers them. The walk is moto's otherwise, step for step."""
+    import importlib
+
+    ast_nodes: Any = importlib.import_module("moto.dynamodb.parsing.ast_nodes")
+    traverser, node_type = ast_nodes.DepthFirstTraverser, ast_nodes.Node
+    originals["tree_walk"] = traverser.traverse_node_recursively
+    is_node: dict[type, bool] = {}
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        kind = type(node)
+        known = is_node.get(kind)
+        if known is None:
+            known = is_node[kind] = isinstance(node, node_type)
+        if not known:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                self.traverse_node_recursively(child_node, i)
+        handled: dict[type, bool] | None = self.__dict__.get("_sam_moto_handled")
+        if handled is None:
+            handled = self.__dict__["_sam_moto_handled"] = {}
+        hit = handled.get(kind)
+        if hit is None:
+            hit = handled[kind] = isinstance(node, self.nodes_to_be_processed())
+        if hit:
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    traverser.traverse_node_recursively = traverse_node_recursively
+    return True
+
+
+_PARSED_KEPT = 4096
+"""expressions remembered, of each kind (the score stream writes a few hundred shapes)"""
+
+
+def _remember_parsed_expressions() -> bool:
+    """moto parses an update expression twice per update (once to check its names, once
+    to run it) and lexes a condition token by token, compiling a dozen patterns per
+    token. Both depend on the expression's text alone: each is remembered by its text.
+    The parsed update tree is only read (each validation works on its own copy, see
+    update_tree_copy), and the lexed tokens are immutable tuples, handed out in a fresh
+    deque each time; an expression moto refuses raises each time, as before."""
+    import importlib
+    from collections import deque
+
+    expressions: Any = importlib.import_module("moto.dynamodb.parsing.expressions")
+    comparisons: Any = importlib.import_module("moto.dynamodb.comparisons")
+    parser, conditions = expressions.UpdateExpressionParser, comparisons.ConditionExpressionParser
+    make, lex = parser.make.__func__, conditions._lex_condition_expression
+    originals["parsed_expressions"] = make
+    originals["lexed_conditions"] = lex
+    trees: dict[str, Any] = {}
+    tokens: dict[str, tuple[Any, ...]] = {}
+
+    def parsed(cls: Any, expression_str: str) -> Any:
+        tree = trees.get(expression_str)
+        if tree is None or cls is not parser:
+            tree = make(cls, expression_str)
+            if cls is parser:
+                if len(trees) >= _PARSED_KEPT:
+                    trees.clear()
+                trees[expression_str] = tree
+        return tree
+
+    def lexed(self: Any) -> Any:
+        text = self.condition_expression
+        found = tokens.get(text)
+        if found is None:
+            found = tuple(lex(self))
+            if len(tokens) >= _PARSED_KEPT:
+                tokens.clear()
+            tokens[text] = found
+        return deque(found)
+
+    parser.make = classmethod(parsed)
+    conditions._lex_condition_expression = lexed
     return True
 
 

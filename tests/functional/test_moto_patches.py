@@ -332,13 +332,28 @@ def test_sqs_answers_as_moto_does() -> None:
 # ------------------------------------------------- DynamoDB: serialiser, item size, updates
 @contextmanager
 def _moto_as_it_is() -> Iterator[None]:
-    """moto's own serialiser, Item constructor and update validators, for one block."""
+    """moto's own serialiser, Item constructor, update parsing, copying, walking and
+    validation, and condition lexing, for one block."""
+    import importlib
+
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
+    ast_nodes: Any = importlib.import_module("moto.dynamodb.parsing.ast_nodes")
     with pytest.MonkeyPatch.context() as moto:
         originals = moto_patches.originals
+        moto.setattr(validators, "deepcopy", originals["update_tree_copy"])
+        moto.setattr(
+            ast_nodes.DepthFirstTraverser, "traverse_node_recursively", originals["tree_walk"]
+        )
+        moto.setattr(UpdateExpressionParser, "make", classmethod(originals["parsed_expressions"]))
+        moto.setattr(
+            ConditionExpressionParser, "_lex_condition_expression", originals["lexed_conditions"]
+        )
         moto.setattr(BaseJSONSerializer, "_serialize_type_structure", originals["attribute_values"])
         moto.setattr(Item, "__init__", originals["Item.__init__"])
         for validator in (ActionCountValidator, OverlappingPathsValidator):
@@ -480,3 +495,89 @@ def test_an_update_tree_is_copied_as_deepcopy_copies_it(expression: str) -> None
     before = _shape(tree)
     copied.children.clear()
     assert _shape(tree) == before
+
+
+ACTION = st.sampled_from(
+    [
+        "SET a = :v",
+        "SET m.x = :v",
+        "SET l = list_append(if_not_exists(l, :empty), :list)",
+        "SET n = if_not_exists(n, :zero) + :one",
+        "ADD n :one",
+        "ADD s :set",
+        "DELETE s :set",
+        "REMOVE a",
+        "REMOVE m.x",
+        "REMOVE s",
+    ]
+)
+CONDITION_TEXT = st.sampled_from(
+    [
+        None,
+        "attribute_not_exists(a)",
+        "NOT contains(s, :c)",
+        "attribute_exists(n) AND n < :ten",
+        "(NOT contains(s, :c) AND attribute_not_exists(a)) OR size(l) > :one",
+    ]
+)
+START = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": st.just({"S": "x"}),
+        "m": st.just({"M": {"x": {"N": "1"}}}),
+        "n": st.integers(0, 20).map(lambda n: {"N": str(n)}),
+        "s": st.sets(st.sampled_from("cde"), min_size=1).map(lambda s: {"SS": sorted(s)}),
+        "l": st.just({"L": [{"S": "x"}]}),
+    },
+)
+UPDATE_VALUES = {
+    ":v": {"S": "v"},
+    ":one": {"N": "1"},
+    ":zero": {"N": "0"},
+    ":ten": {"N": "10"},
+    ":set": {"SS": ["c", "z"]},
+    ":c": {"S": "c"},
+    ":empty": {"L": []},
+    ":list": {"L": [{"S": "y"}]},
+}
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=st.one_of(st.none(), START),
+    actions=st.lists(ACTION, min_size=1, max_size=4),
+    condition=CONDITION_TEXT,
+)
+def test_updates_write_and_refuse_as_moto_does(
+    dynamodb: Any, start: dict[str, Any] | None, actions: list[str], condition: str | None
+) -> None:
+    table = f"{TABLE}-updates"
+    if table not in dynamodb.list_tables()["TableNames"]:
+        _create(dynamodb, table)
+    expression = " ".join(actions)
+    text = expression + " " + (condition or "")
+    request: dict[str, Any] = {
+        "TableName": table,
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": {k: v for k, v in UPDATE_VALUES.items() if k in text},
+        "ReturnValues": "ALL_NEW",
+    }
+    if condition:
+        request["ConditionExpression"] = condition
+
+    def run() -> Any:
+        key = {"PK": {"S": "U"}, "SK": {"S": "u"}}
+        dynamodb.delete_item(TableName=table, Key=key)
+        if start is not None:
+            dynamodb.put_item(TableName=table, Item=key | start)
+        try:
+            return dynamodb.update_item(Key=key, **request).get("Attributes")
+        except Exception as error:  # moto's refusals, and its own failures  # noqa: BLE001
+            return f"{type(error).__name__}: {error}"
+
+    patched, again = run(), run()  # the second from what the fixes remembered
+    with _moto_as_it_is():
+        unpatched = run()
+    assert unpatched == patched == again, (request, unpatched, patched, again)
