@@ -1,5 +1,6 @@
 """Small text rules shared by imports, pages and emails."""
 
+import functools
 import re
 import unicodedata
 
@@ -19,8 +20,10 @@ def strip_accents(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(value: str) -> str:
-    """Case-, accent- and separator-insensitive form, for headers and names."""
+    """Case-, accent- and separator-insensitive form, for headers and names (remembered:
+    a batch folds the same circle and team names again and again)."""
     folded = strip_accents(value.translate(_APOSTROPHES)).casefold()
     return _SEPARATORS.sub(" ", folded).strip()
 

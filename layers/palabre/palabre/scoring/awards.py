@@ -23,6 +23,7 @@ from palabre.store.scores import (
     Contention,
     ScoreStore,
     holder,
+    touched,
     transaction_size,
 )
 from palabre.store.table import Table
@@ -107,18 +108,22 @@ def chunks(changes: list[Change]) -> list[list[Change]]:
     result: list[list[Change]] = []
     current: list[Change] = []
     holders: set[tuple[str, str]] = set()
+    items: set[tuple[str, str]] = set()  # what `current` writes
     for key, group in groups:
-        if current and (key in holders or transaction_size(current + group) > TRANSACTION_LIMIT):
+        moved = set().union(*map(touched, group))
+        if current and (key in holders or len(items | moved) > TRANSACTION_LIMIT):
             result.append(current)
-            current, holders = [], set()
+            current, holders, items = [], set(), set()
         current = current + group
         holders.add(key)
-        while transaction_size(current) > TRANSACTION_LIMIT:  # a group touching very much
+        items |= moved
+        while len(items) > TRANSACTION_LIMIT:  # a group touching very much
             cut = len(current) // 2
             while transaction_size(current[:cut]) > TRANSACTION_LIMIT:
                 cut //= 2
             result.append(current[:cut])
             current = current[cut:]
+            items = set().union(*map(touched, current))
     if current:
         result.append(current)
     return result

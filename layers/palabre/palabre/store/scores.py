@@ -62,7 +62,21 @@ def holder(change: Change) -> dict[str, str]:
 
 def transaction_size(changes: Sequence[Change]) -> int:
     """The items `ScoreStore.count` writes for these changes."""
-    return len(_updates(changes))
+    return len(set().union(*map(touched, changes)))
+
+
+def touched(change: Change) -> set[tuple[str, str]]:
+    """The items (PK, SK) one change moves, as `ScoreStore.count` writes them: a
+    transaction's size is the size of its changes' union."""
+    items = {_pair(holder(change))}
+    if change.points or change.answers:
+        items.add(_pair(keys.score(change.member)))
+    for kind, group in (("team", change.team), ("circle", change.circle)):
+        if group:
+            items.add(_pair(keys.board(kind, group)))
+    if change.useful:
+        items.add(_pair(keys.answer(*change.useful)))
+    return items
 
 
 class ScoreStore:
