@@ -32,6 +32,8 @@ the size of the queue per message:
 - A response class's methods (inspect.getmembers) are listed again for each request,
   and an expression processor's node types for each node it visits. The fix remembers
   both.
+- SES parses a whole raw message, every part and body, to read four of its headers; the
+  fix parses its headers only.
 - SQS reads `Queue.attributes`, which counts every message of the queue, for each message
   sent and received, and a receive lists every visible message to take ten. The fix reads
   the one attribute it needs, and takes the first visible messages as it walks.
@@ -128,6 +130,10 @@ _ITEM_SIZE_AFTER = """        self.attrs = LimitedSizeDict()
                 raise ItemSizeTooLarge
             dict.__setitem__(self.attrs, key, converted)"""
 
+# SES parsed the whole MIME message (every part, every body) to read four headers.
+_RAW_EMAIL_BEFORE = """        message = email.message_from_string(raw_data)"""
+_RAW_EMAIL_AFTER = """        message = HeaderParser().parsestr(raw_data)"""
+
 FIXES: dict[str, list[tuple[str, str]]] = {
     "query": [(_BASE_BEFORE, _BASE_AFTER), (_GSI_BEFORE, _GSI_AFTER)],
     "transact_write_items": [
@@ -140,6 +146,7 @@ FIXES: dict[str, list[tuple[str, str]]] = {
     "receive_message": [(_RECEIVE_BEFORE, _RECEIVE_AFTER)],
     "is_message_valid_based_on_retention_period": [(_RETENTION_BEFORE, _RETENTION_AFTER)],
     "Item.__init__": [(_ITEM_SIZE_BEFORE, _ITEM_SIZE_AFTER)],
+    "send_raw_email": [(_RAW_EMAIL_BEFORE, _RAW_EMAIL_AFTER)],
 }
 """each fix: the exact lines of moto it replaces, and by what"""
 
@@ -151,9 +158,12 @@ originals: dict[str, Callable[..., Any]] = {}
 def _targets() -> dict[str, tuple[Any, dict[str, Any]]]:
     """Each fix's class in moto, and the namespace its rewritten source runs in (a fix
     named Class.method names its method after the dot)."""
+    from email.parser import HeaderParser
+
     from moto.dynamodb import models
     from moto.dynamodb.models import dynamo_type
     from moto.dynamodb.models import table as tables
+    from moto.ses import models as ses
     from moto.sqs import models as sqs
 
     return {
@@ -166,6 +176,7 @@ def _targets() -> dict[str, tuple[Any, dict[str, Any]]]:
         "send_message": (sqs.SQSBackend, vars(sqs)),
         "receive_message": (sqs.SQSBackend, vars(sqs)),
         "is_message_valid_based_on_retention_period": (sqs.SQSBackend, vars(sqs)),
+        "send_raw_email": (ses.SESBackend, {**vars(ses), "HeaderParser": HeaderParser}),
     }
 
 

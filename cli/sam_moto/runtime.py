@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import botocore
 from botocore.exceptions import ClientError
 
 from sam_moto.hooks import Hooks, NoHooks
@@ -65,8 +66,12 @@ class Runtime:
         overrides: Mapping[str, str] | None = None,
         *,
         hooks: Hooks | None = None,
+        in_process: bool = False,
     ) -> None:
         self.functions = functions
+        self.in_process = in_process
+        """the handlers reach moto's backends in this process: their calls need no
+        signature (moto checks none), but those of SIGNED"""
         self.hooks: Hooks = hooks or NoHooks()
         self.base_environment = dict(base_environment)
         self.overrides = dict(overrides or {})
@@ -130,6 +135,13 @@ class Runtime:
         return invocation
 
     def _watch(self, service: str, client: Any) -> None:
+        if self.in_process and service not in SIGNED:
+            # SigV4 was a fifth of each in-process call, and moto checks no signature
+            client.meta.events.register(
+                f"choose-signer.{client.meta.service_model.service_id.hyphenize()}",
+                _unsigned,
+                unique_id=f"local-unsigned-{id(self)}",
+            )
         if service == "dynamodb":
             client.meta.events.register_first(
                 "provide-client-params.dynamodb.*",
@@ -153,6 +165,15 @@ class Runtime:
                     },
                     model.name,
                 )
+
+
+SIGNED = {"s3", "sqs"}
+"""services whose calls stay signed in process: S3's presigned URLs carry a signature, and
+moto finds an SQS call's region in its signature (its queue URLs do not name one)"""
+
+
+def _unsigned(**_: Any) -> Any:
+    return botocore.UNSIGNED
 
 
 def _dynamodb_actions(operation: str, params: dict[str, Any]) -> set[str]:

@@ -75,6 +75,7 @@ class LocalStack:
             clock,
             overrides,
             hooks=self.hooks,
+            in_process=endpoint is None,
         )
         # The handlers run in this process: every time-dependent decision reads this clock.
         self.hooks.use_clock(clock)

@@ -581,3 +581,79 @@ def test_updates_write_and_refuse_as_moto_does(
     with _moto_as_it_is():
         unpatched = run()
     assert unpatched == patched == again, (request, unpatched, patched, again)
+
+
+# ---------------------------------------------------------------------------- SES
+def _raw(sender: str, **headers: str) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = sender
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content("Bonjour Léa,\nvoici le thème.")
+    message.add_alternative("<p>Bonjour Léa</p>", subtype="html")
+    return bytes(message)
+
+
+SES_CASES: list[tuple[str, dict[str, str], list[str] | None]] = [
+    ("palabre@example.com", {}, ["lea@example.com"]),
+    (
+        "palabre@example.com",
+        {"To": "Léa <lea@example.com>, hugo@example.com", "Cc": "c@example.com"},
+        None,
+    ),
+    ("x@nowhere.test", {"To": "lea@example.com", "Bcc": "b@example.com"}, None),
+    ("palabre@example.com", {"To": "not an address"}, None),
+    ("palabre@example.com", {"To": ", ".join(f"m{n}@example.com" for n in range(60))}, None),
+    ("palabre@example.com", {"Subject": "=?utf-8?q?Th=C3=A8me?=", "To": "lea@example.com"}, None),
+]
+"""sender, headers, explicit destinations: accepted, read from headers, refused (an
+unverified sender, a bad address, too many recipients), non-ASCII headers"""
+
+
+def _ses_story(ses: Any, messages: list[bytes]) -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends["123456789012"]["eu-west-1"]
+    seen: list[Any] = []
+    for (_, _, destinations), data in zip(SES_CASES, messages, strict=True):
+        request: dict[str, Any] = {"Content": {"Raw": {"Data": data}}}
+        if destinations:
+            request["Destination"] = {"ToAddresses": destinations}
+        before = len(backend.sent_messages)
+        try:
+            ses.send_email(**request)
+            seen.append(
+                [(m.source, m.destinations, m.raw_data) for m in backend.sent_messages[before:]]
+            )
+        except ClientError as error:
+            seen.append(str(error))
+    return seen
+
+
+def test_ses_sends_and_refuses_raw_emails_as_moto_does() -> None:
+    from moto.ses.models import SESBackend
+
+    assert all(moto_patches.apply().values()), moto_patches.apply()
+    messages = [_raw(sender, **headers) for sender, headers, _ in SES_CASES]
+    with pytest.MonkeyPatch.context() as env, mocked_aws(env):
+        ses = boto3.client("sesv2", region_name="eu-west-1")
+        ses.create_email_identity(EmailIdentity="palabre@example.com")
+        patched = _ses_story(ses, messages)
+        with pytest.MonkeyPatch.context() as moto_as_it_is:
+            moto_as_it_is.setattr(
+                SESBackend, "send_raw_email", moto_patches.originals["send_raw_email"]
+            )
+            unpatched = _ses_story(ses, messages)
+    assert patched == unpatched
+    # the story did happen: recipients read from the headers, three refusals
+    assert len(patched[1][0][1]) == 3
+    assert [isinstance(outcome, str) for outcome in patched] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
