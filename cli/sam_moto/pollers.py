@@ -61,6 +61,8 @@ class Pollers:
         self._tables = {t.table for t in provisioned.stream_triggers}
         self._unread: Counter[str] = Counter()
         """stream records written since each stream trigger last read (by function)"""
+        self._waiting: dict[str, datetime] = {}
+        """since when each stream trigger with a batching window has waited for a batch"""
 
     # ------------------------------------------------------------------ invocation
     def invoke_async(self, function_id: str, event: Any) -> Invocation:
@@ -222,23 +224,21 @@ class Pollers:
                 )
         return ran
 
-    def poll_streams(self, busy: bool = False) -> list[Invocation]:
-        """Each stream trigger's next batch. `busy`: other work ran in this round, so
-        time goes on — a trigger with a batching window waits for a full batch, as
-        Lambda waits up to MaximumBatchingWindowInSeconds while records keep coming."""
+    def poll_streams(self, busy: bool = False, patient: bool = False) -> list[Invocation]:
+        """Each stream trigger's next batch. A trigger with a batching window waits for a
+        full batch, as Lambda waits up to MaximumBatchingWindowInSeconds while records
+        keep coming: while `busy` (other work ran in this round), or while `patient` (the
+        stack's clock runs by itself) until the window has passed on the stack's clock."""
         ran: list[Invocation] = []
         streams = self.client("dynamodbstreams")
         settled = set(self._tables)
         for trigger in self.provisioned.stream_triggers:
             if trigger.table not in self._tables:
                 continue  # no new record, and every batch before was settled
-            if (
-                busy
-                and trigger.batching_window
-                and self._unread[trigger.function] < (trigger.batch_size)
-            ):
+            if self._waits(trigger, busy, patient):
                 settled.discard(trigger.table)  # not read: look again
                 continue
+            self._waiting.pop(trigger.function, None)
             description = streams.describe_stream(StreamArn=trigger.stream_arn)
             for shard in description["StreamDescription"]["Shards"]:
                 state = self._shards.setdefault((trigger.function, shard["ShardId"]), _Shard())
@@ -281,6 +281,16 @@ class Pollers:
                     settled.discard(trigger.table)  # more may follow: look again
         self._tables -= settled
         return ran
+
+    def _waits(self, trigger: StreamTrigger, busy: bool, patient: bool) -> bool:
+        if not trigger.batching_window or self._unread[trigger.function] >= trigger.batch_size:
+            return False
+        if busy:
+            return True
+        if not patient:
+            return False
+        since = self._waiting.setdefault(trigger.function, self.clock())
+        return self.clock() - since < timedelta(seconds=trigger.batching_window)
 
     def _stream_batch(
         self, trigger: StreamTrigger, shard_id: str, records: list[dict[str, Any]], state: _Shard
@@ -334,15 +344,16 @@ class Pollers:
                 break
         return ran
 
-    def drain(self) -> list[Invocation]:
-        """Run pending uploads, queue messages and stream records until nothing is left."""
+    def drain(self, patient: bool = False) -> list[Invocation]:
+        """Run pending uploads, queue messages and stream records until nothing is left
+        (`patient`: but the stream records a batching window still waits for)."""
         ran: list[Invocation] = []
         with self.lock:
             while True:
                 self._release_due_messages()  # before learning: a release is a write
                 self._learn()
                 batch = [*self.poll_buckets(), *self.poll_queues(), *self.poll_topics()]
-                batch.extend(self.poll_streams(busy=bool(batch)))
+                batch.extend(self.poll_streams(busy=bool(batch), patient=patient))
                 if not batch:
                     return ran
                 ran.extend(batch)

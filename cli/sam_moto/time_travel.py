@@ -108,18 +108,20 @@ class TimeTravel:
             return self._catch_up(moment)
 
     def tick(self) -> list[Invocation]:
+        """What real time brings: due schedules, and pending work — a stream trigger's
+        batching window waits, on the stack's clock, as Lambda's does."""
         with self.lock:
-            return self._catch_up(self.clock())
+            return self._catch_up(self.clock(), patient=True)
 
-    def _catch_up(self, until: datetime) -> list[Invocation]:
+    def _catch_up(self, until: datetime, patient: bool = False) -> list[Invocation]:
         ran: list[Invocation] = []
         for at, name in self._due(self._last_tick, until):
             if at > self.clock():
                 self.clock.move_to(at)
             ran.append(self.fire(name, at))
-            ran.extend(self.pollers.drain())
+            ran.extend(self.pollers.drain(patient=patient))
         if until > self.clock():  # the work may have run the clock past it already
             self.clock.move_to(until)
         self._last_tick = max(self._last_tick, until)
-        ran.extend(self.pollers.drain())
+        ran.extend(self.pollers.drain(patient=patient))
         return ran

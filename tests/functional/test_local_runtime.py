@@ -392,3 +392,34 @@ def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_non
     assert queued > 250
     assert sum(batches) == queued
     assert len(batches) <= -(-queued // 100) + 1, batches
+
+
+def test_as_real_time_goes_the_score_stream_waits_its_batching_window_then_takes_the_rest(
+    imported: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    invoke = imported.runtime.invoke
+
+    def counted(function: str, event: Any) -> Any:
+        if function == "ScoreStreamFunction":
+            batches.append(len(event["Records"]))
+        return invoke(function, event)
+
+    monkeypatch.setattr(imported.runtime, "invoke", counted)
+    # Given the Paris prompts sent as real time goes (the stack's own ticks are patient)
+    queued = tick(imported, PARIS_MORNING)["queued"]["prompt"]
+    imported.pollers.drain(patient=True)
+    assert imported.raw_mail()
+    assert batches == []  # fewer than 100: the window waits
+
+    # When the window (5 s on the stack's clock) has passed
+    imported.clock.move_to(imported.clock() + timedelta(seconds=4))
+    imported.pollers.drain(patient=True)
+    assert batches == []
+    imported.clock.move_to(imported.clock() + timedelta(seconds=2))
+    imported.pollers.drain(patient=True)
+
+    # Then the stream takes them all at once, and nothing is left
+    assert batches == [queued]
+    imported.drain()
+    assert batches == [queued]
