@@ -1,7 +1,9 @@
 """Print Palabre's figures: `make bench`."""
 
 import os
+import time
 import warnings
+from itertools import pairwise
 
 from palabre_cli.template import globals_environment, load_source
 
@@ -12,10 +14,20 @@ os.environ |= {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "
 
 from bench import cold_start, digest_bench, dispatch_bench, local_bench, machine, roster_import
 
+BENCH_GOAL_SECONDS = 180
+_sections: dict[str, float] = {}
+_started = time.perf_counter()
+
+
+def _section(name: str) -> None:
+    """Starts timing a section (ends the one before)."""
+    _sections[name] = time.perf_counter()
+
 
 def main() -> None:
     warnings.filterwarnings("ignore")
     print(f"Palabre bench — {machine.describe()}\n")
+    _section("roster import")
 
     figures = roster_import.measure()
     print(f"Roster import: {roster_import.ROWS:,} rows ({figures['megabytes']:.1f} MB CSV)")
@@ -28,6 +40,7 @@ def main() -> None:
             f"({run['seconds']:.1f} s against in-process moto; DynamoDB: {calls})"
         )
 
+    _section("dispatch")
     print("\nDispatch")
     build = dispatch_bench.email_build_seconds()
     print(f"  one personalised email (render + sign + MIME), median   {build * 1000:6.2f} ms")
@@ -39,6 +52,7 @@ def main() -> None:
         "in-memory table, SQS calls counted, not sent)"
     )
 
+    _section("scores and digests")
     print("\nScores and digests")
     batch = digest_bench.stream_batch_writes()
     print(
@@ -62,8 +76,19 @@ def main() -> None:
     print(f"  one reader's digest (render + sign its links + MIME), median   {build * 1000:.2f} ms")
     print(f"    goal <= 1.00 ms: {_verdict(build * 1000 <= 1.0)}")
 
+    _section("built artifact and cold starts")
     _built_artifact()
+    _section("local stack")
     _local_stack()
+    _section("end")
+    spent = {name: _sections[after] - _sections[name] for name, after in pairwise(_sections)}
+    total = time.perf_counter() - _started
+    print(
+        f"\nmake bench: {total:.0f} s in all, goal <= {BENCH_GOAL_SECONDS} s: "
+        f"{_verdict(total <= BENCH_GOAL_SECONDS)}  ("
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in spent.items())
+        + ")"
+    )
 
 
 def _verdict(met: bool) -> str:

@@ -32,8 +32,13 @@ def roster(rows: int = ROWS, seed: int = 7) -> bytes:
 
 @contextmanager
 def in_process_moto() -> Any:
+    """moto in this process, with the local stack's speed fixes (sam_moto.moto_patches),
+    as `palabre local` runs it."""
     from moto import mock_aws
 
+    from sam_moto import moto_patches
+
+    moto_patches.apply()
     saved = dict(os.environ)
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1"
