@@ -78,7 +78,9 @@ fakes = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fakes)
 now = datetime.now(UTC)
 theme = Theme(id="listening", send_on=now.date(), title="Listening",
-              prompt="What did you **hear** this week?", audience=Audience(everyone=True))
+              prompt="What did you **hear** this week?",
+              prompt_html="<p>What did you <strong>hear</strong> this week?</p>\\n",
+              audience=Audience(everyone=True))  # as the calendar import stores it
 prompt = Prompt(theme_id=theme.id, member_id="m-lina", status="sent", at=now,
                 sent_at=now - timedelta(hours=1), deadline=now + timedelta(days=6),
                 first_name="Lina", locale="fr", timezone="Europe/Paris", circle="Nord")
@@ -108,6 +110,7 @@ with override(Adapters(table=table, signer=signer)):
 assert response["statusCode"] == 200, response
 assert '<form method="post"' in response["body"], response["body"][:500]
 assert "<h1>Listening" in response["body"], response["body"][:500]
+assert "you <strong>hear</strong> this" in response["body"], response["body"][:2000]
 print(json.dumps({"seconds": imported + request, "import": imported, "request": request}))
 """
 

@@ -59,7 +59,7 @@ ALLOWED = {
         "palabre.live",  # a live session's invitation
     },
     "PersonalLinksFunction": {
-        *MAIL,
+        *(m for m in MAIL if m != "markdown_it"),  # prompts come rendered by the import
         *PAGES,
         "palabre.answers",
         "palabre.votes",

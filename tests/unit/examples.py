@@ -76,6 +76,8 @@ CALENDAR = [
         title="Écoute active",
         prompt="Racontez une conversation où vous avez vraiment écouté.\n\n"
         "- Qu'avez-vous remarqué ?",
+        prompt_html="<p>Racontez une conversation où vous avez vraiment écouté.</p>\n"
+        "<ul>\n<li>Qu'avez-vous remarqué ?</li>\n</ul>\n",
         audience=Audience(everyone=True),
         competency="écoute",
     ),
@@ -85,6 +87,7 @@ CALENDAR = [
         send_at=time(9, 30),
         title="Donner du feedback",
         prompt="Quel feedback avez-vous donné cette semaine ?",
+        prompt_html="<p>Quel feedback avez-vous donné cette semaine ?</p>\n",
         deadline_days=5,
         reminder_days=1,
         audience=Audience(circles=("Cercle Été",), teams=("Équipe Lyon",)),
@@ -98,6 +101,7 @@ CALENDAR = [
         send_at=time(8, 0),
         title="Atelier en direct",
         prompt="Rejoignez l'atelier.",
+        prompt_html="<p>Rejoignez l'atelier.</p>\n",
         audience=Audience(circles=("Cercle Hiver",)),
         kind=ThemeKind.LIVE,
         starts_at=datetime(2027, 3, 24, 14, 0, tzinfo=PARIS),

@@ -1,6 +1,9 @@
 """The calendar's Markdown: formats a prompt, never runs in a mail client or a browser."""
 
 import re
+import subprocess
+import sys
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -8,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from palabre.core.markdown import to_html, to_text
+from palabre.core.markdown import prompt_html, to_html, to_text
+from palabre.core.models import Audience, Theme
 
 # What a prompt may contain once rendered; anything else must not reach the reader.
 ALLOWED_TAGS = {
@@ -249,3 +253,56 @@ def test_no_text_renders_a_script_a_handler_or_a_javascript_link(text: str) -> N
     for link in elements.named("a"):
         assert scheme(link.get("href") or "") in SAFE_SCHEMES | {None}
         assert link["rel"] == "noopener noreferrer"
+
+
+# ------------------------------------------------------------- the prompt the theme keeps
+def _theme(prompt: str, stored: str) -> Theme:
+    return Theme(
+        id="t",
+        send_on=date(2026, 12, 1),
+        title="T",
+        prompt=prompt,
+        prompt_html=stored,
+        audience=Audience(everyone=True),
+    )
+
+
+def test_a_theme_shows_the_prompt_the_import_rendered_without_the_markdown_parser() -> None:
+    stored = str(to_html("What did you **hear**?"))
+    shown = prompt_html(_theme("What did you **hear**?", stored))
+    assert shown == stored == "<p>What did you <strong>hear</strong>?</p>\n"
+    assert isinstance(shown, Markup)
+
+
+def test_a_theme_stored_before_the_import_kept_its_html_renders_its_markdown() -> None:
+    assert prompt_html(_theme("*Why*?", "")) == to_html("*Why*?")
+
+
+@settings(deadline=None, max_examples=100)
+@given(stored=HOSTILE_TEXT)
+def test_stored_html_is_held_to_the_safe_list_again_whatever_wrote_it(stored: str) -> None:
+    html = prompt_html(_theme("x", stored or "x"))
+
+    assert "<script" not in html.lower()
+    elements = Elements(html)
+    for tag, attributes in elements.tags:
+        assert tag in ALLOWED_TAGS
+        assert not [name for name in attributes if name.startswith("on")]
+        assert set(attributes) <= ALLOWED_ATTRIBUTES.get(tag, set())
+    for link in elements.named("a"):
+        assert scheme(link.get("href") or "") in SAFE_SCHEMES | {None}
+
+
+def test_showing_a_kept_prompt_loads_no_markdown_parser() -> None:
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from palabre.core.markdown import prompt_html\n"
+        "from palabre.core.models import Audience, Theme\n"
+        "theme = Theme(id='t', send_on=date(2026, 12, 1), title='T', prompt='**a**',\n"
+        "              prompt_html='<p><strong>a</strong></p>', audience=Audience(everyone=True))\n"
+        "assert prompt_html(theme) == '<p><strong>a</strong></p>'\n"
+        "print('markdown_it' in sys.modules)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"

@@ -19,7 +19,7 @@ from palabre.answers.answers import (
 )
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.local_time import deadline_day
-from palabre.core.markdown import to_html
+from palabre.core.markdown import prompt_html
 from palabre.core.points import FAST_BONUS
 from palabre.live.session import live_session
 from palabre.web import Pages, form_fields
@@ -122,7 +122,7 @@ class AnswerPages:
             "answer",
             _locale(view),
             status=status,
-            prompt_html=to_html(view.theme.prompt),
+            prompt_html=prompt_html(view.theme),
             live=live_session(view.theme, context["zone"], _locale(view)),
             closed=view.closed,
             answer=answer,

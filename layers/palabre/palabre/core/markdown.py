@@ -1,11 +1,19 @@
 """The calendar's Markdown, rendered through a safe-list: what an animator writes can
-format a prompt, never run in a reader's mail client or browser."""
+format a prompt, never run in a reader's mail client or browser.
+
+The calendar import renders each prompt once and the theme keeps it (`Theme.prompt_html`):
+the answer page and the sender show it without loading the Markdown parser (55 ms of a
+cold start), through the same safe-list again."""
 
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+    from palabre.core.models import Theme
 
 TAGS = {
     "p",
@@ -28,7 +36,9 @@ SCHEMES = {"https", "http", "mailto"}
 
 
 @cache
-def _parser() -> MarkdownIt:
+def _parser() -> "MarkdownIt":
+    from markdown_it import MarkdownIt
+
     # CommonMark without raw HTML: tags typed in the calendar are shown, not obeyed.
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
@@ -40,6 +50,13 @@ def to_html(text: str) -> Markup:
     # on the safe-list (stripped, their text would be left outside any block).
     for level in ("1", "2", "4", "5", "6"):
         html = html.replace(f"<h{level}>", "<h3>").replace(f"</h{level}>", "</h3>")
+    return _safe(html)
+
+
+@lru_cache(maxsize=64)
+def _safe(html: str) -> Markup:
+    import nh3
+
     cleaned = nh3.clean(
         html,
         tags=TAGS,
@@ -48,6 +65,12 @@ def to_html(text: str) -> Markup:
         link_rel="noopener noreferrer",
     )
     return Markup(cleaned)
+
+
+def prompt_html(theme: "Theme") -> Markup:
+    """A theme's prompt as HTML: as the import rendered it, held to the safe-list again
+    (whatever wrote the item), or rendered now for a theme stored without it."""
+    return _safe(theme.prompt_html) if theme.prompt_html else to_html(theme.prompt)
 
 
 def to_text(text: str) -> str:

@@ -119,6 +119,10 @@ class Theme(BaseModel):
     send_at: time = time(9, 0)
     title: str
     prompt: str
+    prompt_html: str = ""
+    """the prompt's Markdown rendered and sanitised by the calendar import
+    (core.markdown.to_html), so that the answer page renders no Markdown; empty on a
+    theme stored before it was kept (core.markdown.prompt_html renders it then)"""
     deadline_days: int = 7
     reminder_days: int = 2
     audience: Audience
@@ -129,6 +133,13 @@ class Theme(BaseModel):
     duration_minutes: int | None = None
     location: str = ""
     active: bool = True
+
+    def same_as(self, other: "Theme | None") -> bool:
+        """The same theme as written in a calendar: the rendered prompt is derived from
+        it, and a theme stored before it was kept is not changed for lacking it."""
+        return other is not None and self.model_copy(
+            update={"prompt_html": ""}
+        ) == other.model_copy(update={"prompt_html": ""})
 
 
 class Prompt(BaseModel):

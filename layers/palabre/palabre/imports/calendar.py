@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
 from palabre.core.i18n import N_, Translatable
+from palabre.core.markdown import to_html
 from palabre.core.models import Audience, Theme, ThemeKind, group_key
 from palabre.core.text import fold, slugify
 from palabre.imports.cells import (
@@ -135,7 +136,7 @@ def _theme_of(
     theme_id = _unique_id(cells, send_on, title, first_row_of)
     if cells.failed or not send_on:
         return None
-    theme = Theme(id=theme_id, send_on=send_on, **fields)
+    theme = Theme(id=theme_id, send_on=send_on, prompt_html=str(to_html(prompt)), **fields)
     _check_dates(cells, theme, context)
     return theme
 
@@ -180,7 +181,7 @@ def _check_dates(cells: RowReader, theme: Theme, context: CalendarContext) -> No
             N_("The session starts before the theme is sent."),
             cells.raw("starts_at"),
         )
-    if theme.send_on < context.today and context.existing.get(theme.id) != theme:
+    if theme.send_on < context.today and not theme.same_as(context.existing.get(theme.id)):
         cells.issue(
             "send_on",
             N_("This date is in the past (today is %(today)s)."),

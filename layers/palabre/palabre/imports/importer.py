@@ -213,7 +213,7 @@ class Importer:
         existing = self.themes.calendar()
         ids = {t.id for t in incoming}
         created = [t for t in incoming if t.id not in existing]
-        updated = [t for t in incoming if t.id in existing and existing[t.id] != t]
+        updated = [t for t in incoming if t.id in existing and not t.same_as(existing[t.id])]
         # The file is the calendar: a future theme it no longer lists is cancelled. Themes
         # already sent — to anyone, today included — stay as history, whatever the file
         # says: their other timezones, reminders and digest still come.

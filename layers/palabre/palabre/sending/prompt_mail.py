@@ -10,7 +10,7 @@ from palabre.core.i18n import N_, translations
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
-from palabre.core.markdown import to_html, to_text
+from palabre.core.markdown import prompt_html, to_text
 from palabre.core.models import Member, Theme
 from palabre.core.points import FAST_BONUS
 from palabre.live.invitation import invitation
@@ -49,7 +49,7 @@ def compose(
         "kind": kind.value,
         "first_name": member.first_name or member.display_name,
         "theme": theme,
-        "prompt_html": to_html(theme.prompt),
+        "prompt_html": prompt_html(theme),
         "prompt_text": to_text(theme.prompt),
         "answer_url": links.answer(theme.id, member.id, closes),
         "unsubscribe_url": links.unsubscribe(member.id, closes),

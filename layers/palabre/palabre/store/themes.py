@@ -19,6 +19,7 @@ def theme_item(t: Theme) -> Item:
         "send_at": t.send_at.strftime("%H:%M"),
         "title": t.title,
         "prompt": t.prompt,
+        "prompt_html": t.prompt_html,
         "deadline_days": t.deadline_days,
         "reminder_days": t.reminder_days,
         "audience": {
@@ -44,6 +45,7 @@ def theme_from(item: Item) -> Theme:
         send_at=time.fromisoformat(item["send_at"]),
         title=item["title"],
         prompt=item["prompt"],
+        prompt_html=item.get("prompt_html", ""),
         deadline_days=item["deadline_days"],
         reminder_days=item["reminder_days"],
         audience=Audience(
