@@ -29,9 +29,8 @@ the size of the queue per message:
   patterns compiled per token; the fix remembers both by the expression's text.
 - An item's size is summed again for each attribute it is made with. The fix keeps the
   running sum, and refuses an item past 400 KB exactly where moto did.
-- A response class's methods (inspect.getmembers) are listed again for each request,
-  and an expression processor's node types for each node it visits. The fix remembers
-  both.
+- A response class's methods (inspect.getmembers) are listed again for each request.
+  The fix remembers them.
 - SES parses a whole raw message, every part and body, to read four of its headers; the
   fix parses its headers only.
 - SQS reads `Queue.attributes`, which counts every message of the queue, for each message
@@ -384,38 +383,26 @@ def _remember_parsed_expressions() -> bool:
 
 
 def _remember_lookups() -> bool:
-    """Two answers moto works out again on every call although they never change: the
-    methods of a response class (inspect.getmembers, per request), and the node types
-    each expression processor handles (a tuple built per node visited)."""
+    """The methods of a response class (inspect.getmembers), which moto lists again for
+    each request although they never change. (The node types each expression processor
+    handles are remembered by tree_walk, per node class.)"""
     import functools
-    import importlib
 
     from moto.core import responses, utils
 
-    # moto's own type check skips ast_nodes: mypy sees none of its names
-    traverser: Any = importlib.import_module("moto.dynamodb.parsing.ast_nodes").DepthFirstTraverser
-
     originals["method_names_from_class"] = utils.method_names_from_class
     responses.method_names_from_class = functools.cache(utils.method_names_from_class)  # type: ignore[attr-defined]
-    originals["nodes_to_be_processed"] = traverser.nodes_to_be_processed
-
-    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
-        kinds: tuple[type, ...] | None = self.__dict__.get("_sam_moto_kinds")
-        if kinds is None:
-            kinds = self.__dict__["_sam_moto_kinds"] = tuple(self._processing_map())
-        return kinds
-
-    traverser.nodes_to_be_processed = nodes_to_be_processed
     return True
 
 
-def patched_source(function: Callable[..., Any], name: str) -> tuple[str, str]:
-    """(moto's source, the patched source) of one function the fixes rewrite."""
-    source = inspect.getsource(function)
-    patched = source
-    for before, after in FIXES[name]:
-        patched = patched.replace(before, after, 1)
-    return textwrap.dedent(source), textwrap.dedent(patched)
+def _replaced(source: str, replacements: list[tuple[str, str]]) -> str | None:
+    """`source` with each `before` replaced by its `after`; None unless each `before` is
+    there exactly once (moto's code is no longer the one the fix knows)."""
+    for before, after in replacements:
+        if source.count(before) != 1:
+            return None
+        source = source.replace(before, after)
+    return source
 
 
 def _rewritten(
@@ -423,11 +410,9 @@ def _rewritten(
     namespace: dict[str, Any],
     replacements: list[tuple[str, str]],
 ) -> Callable[..., Any] | None:
-    source = inspect.getsource(function)
-    for before, after in replacements:
-        if source.count(before) != 1:
-            return None
-        source = source.replace(before, after)
+    source = _replaced(inspect.getsource(function), replacements)
+    if source is None:
+        return None
     compiled: dict[str, Any] = {}
     exec(textwrap.dedent(source), namespace, compiled)
     return next(iter(compiled.values()))  # type: ignore[no-any-return]

@@ -71,7 +71,7 @@ class Runtime:
         self.functions = functions
         self.in_process = in_process
         """the handlers reach moto's backends in this process: their calls need no
-        signature (moto checks none), but those of SIGNED"""
+        signature (moto checks none), except those to the SIGNED services"""
         self.hooks: Hooks = hooks or NoHooks()
         self.base_environment = dict(base_environment)
         self.overrides = dict(overrides or {})

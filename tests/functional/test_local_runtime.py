@@ -360,6 +360,20 @@ def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
 
 
 # ------------------------------------------------------------------ stream batching window
+def score_batches(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch the score stream function is given from now on."""
+    batches: list[int] = []
+    invoke = stack.runtime.invoke
+
+    def counted(function: str, event: Any) -> Any:
+        if function == "ScoreStreamFunction":
+            batches.append(len(event["Records"]))
+        return invoke(function, event)
+
+    monkeypatch.setattr(stack.runtime, "invoke", counted)
+    return batches
+
+
 def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_none(
     stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -374,15 +388,7 @@ def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_non
 
     # When 09:00 comes in Paris and every prompt is sent
     queued = tick(stack, PARIS_MORNING)["queued"]["prompt"]
-    batches: list[int] = []
-    invoke = stack.runtime.invoke
-
-    def counted(function: str, event: Any) -> Any:
-        if function == "ScoreStreamFunction":
-            batches.append(len(event["Records"]))
-        return invoke(function, event)
-
-    monkeypatch.setattr(stack.runtime, "invoke", counted)
+    batches = score_batches(stack, monkeypatch)
     stack.drain()
 
     # Then, while the sender kept writing, the score stream waited for full batches of
@@ -397,15 +403,7 @@ def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_non
 def test_as_real_time_goes_the_score_stream_waits_its_batching_window_then_takes_the_rest(
     imported: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    batches: list[int] = []
-    invoke = imported.runtime.invoke
-
-    def counted(function: str, event: Any) -> Any:
-        if function == "ScoreStreamFunction":
-            batches.append(len(event["Records"]))
-        return invoke(function, event)
-
-    monkeypatch.setattr(imported.runtime, "invoke", counted)
+    batches = score_batches(imported, monkeypatch)
     # Given the Paris prompts sent as real time goes (the stack's own ticks are patient)
     queued = tick(imported, PARIS_MORNING)["queued"]["prompt"]
     imported.pollers.drain(patient=True)

@@ -38,7 +38,7 @@ from palabre.core.models import Prompt, Visibility
 from palabre.core.points import Change
 from palabre.core.streaks import StreakState
 from palabre.store import keys
-from palabre.store.answers import AnswerStore, ChangedMeanwhile, NewText
+from palabre.store.answers import WRITE_ANSWER, AnswerStore, ChangedMeanwhile, NewText
 from palabre.store.dispatch import DispatchStore
 from palabre.store.locks import ImportBusy, ImportLock, Superseded
 from palabre.store.members import MemberStore, directory_fields
@@ -763,16 +763,7 @@ def _answer(table: Table, text: str, expected: int | None, now: str, points: int
     return attempt(
         lambda: table.update(
             keys.answer("t", "ana"),
-            "SET #text = :text, visibility = :visibility, updated_at = :now, "
-            "created_at = if_not_exists(created_at, :now), "
-            "version = if_not_exists(version, :zero) + :one, "
-            "week = if_not_exists(week, :week), points = if_not_exists(points, :points), "
-            "theme_id = :theme, member_id = :member, #type = :type, "
-            "circle = :circle, team = :team, first_name = :first_name, "
-            "GSI1PK = if_not_exists(GSI1PK, :gsi1pk), "
-            "GSI1SK = if_not_exists(GSI1SK, :gsi1sk), "
-            "GSI2PK = if_not_exists(GSI2PK, :gsi2pk), "
-            "GSI2SK = if_not_exists(GSI2SK, :gsi2sk)",
+            WRITE_ANSWER,
             {
                 ":text": text,
                 ":visibility": "circle",

@@ -44,7 +44,7 @@ class Mail:
     data: bytes
 
     def parsed(self) -> EmailMessage:
-        """The message as a mail client reads it (for tests and the local mailbox)."""
+        """The message as a mail client reads it (for tests)."""
         parsed = message_from_bytes(self.data, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         return parsed

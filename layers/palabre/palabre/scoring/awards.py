@@ -1,4 +1,4 @@
-"""Points, streaks and standings, from the table's stream, each award once.
+"""Points, streaks and standings, from the table's stream, each change counted once.
 
 Rules: a new answer earns its theme's points (+5 within 48 hours of the email; the
 answer page computes it and stores it on the answer); an edit earns nothing (the stream

@@ -16,7 +16,7 @@ writes.
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -68,15 +68,7 @@ def transaction_size(changes: Sequence[Change]) -> int:
 def touched(change: Change) -> set[tuple[str, str]]:
     """The items (PK, SK) one change moves, as `ScoreStore.count` writes them: a
     transaction's size is the size of its changes' union."""
-    items = {_pair(holder(change))}
-    if change.points or change.answers:
-        items.add(_pair(keys.score(change.member)))
-    for kind, group in (("team", change.team), ("circle", change.circle)):
-        if group:
-            items.add(_pair(keys.board(kind, group)))
-    if change.useful:
-        items.add(_pair(keys.answer(*change.useful)))
-    return items
+    return {_pair(key) for key, _, _ in _moves(change)}
 
 
 class ScoreStore:
@@ -132,28 +124,31 @@ def _standing(item: Item) -> Standing:
     )
 
 
+def _moves(change: Change) -> Iterator[tuple[dict[str, str], str, dict[str, int]]]:
+    """Each item one change moves — its key, its display name, what it adds — the
+    holder of its cause first: the member with points, the team and circle, the answer
+    found useful."""
+    yield holder(change), "", {}
+    if change.points or change.answers:
+        yield keys.score(change.member), "", {"points": change.points, "answers": change.answers}
+    moved = {"points": change.points, "answers": change.answers, "prompts": change.prompts}
+    for kind, group in (("team", change.team), ("circle", change.circle)):
+        if group:
+            yield keys.board(kind, group), group, moved
+    if change.useful:
+        yield keys.answer(*change.useful), "", {"useful": 1}
+
+
 def _updates(changes: Sequence[Change]) -> dict[tuple[str, str], _Totals]:
-    """Each item the changes move, once: the holders of their causes, the members with
-    points, the teams and circles, the answers found useful."""
+    """Each item the changes move, once, with all they add to it."""
     updates: dict[tuple[str, str], _Totals] = {}
-
-    def totals(key: dict[str, str], name: str = "") -> _Totals:
-        found = updates.setdefault(_pair(key), _Totals(key, name))
-        found.name = found.name or name
-        return found
-
     for change in changes:
-        totals(holder(change)).causes.setdefault(change.day, set()).add(change.cause)
-        moved = {"points": change.points, "answers": change.answers, "prompts": change.prompts}
-        if change.points or change.answers:
-            totals(keys.score(change.member)).adds.update(
-                {"points": change.points, "answers": change.answers}
-            )
-        for kind, group in (("team", change.team), ("circle", change.circle)):
-            if group:
-                totals(keys.board(kind, group), group).adds.update(moved)
-        if change.useful:
-            totals(keys.answer(*change.useful)).adds.update({"useful": 1})
+        for n, (key, name, adds) in enumerate(_moves(change)):
+            found = updates.setdefault(_pair(key), _Totals(key, name))
+            found.name = found.name or name
+            found.adds.update(adds)
+            if n == 0:  # the holder keeps the cause
+                found.causes.setdefault(change.day, set()).add(change.cause)
     return updates
 
 
