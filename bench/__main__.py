@@ -156,7 +156,13 @@ def _local_stack() -> None:
         ("sqs_sends_per_prompt", "SQS sends"),
     ):
         met = send[name] <= goals[name] + 1e-9
-        print(f"    {unit:<16} {send[name]:6.3f}   goal <= {goals[name]:<4} {_verdict(met)}")
+        print(f"    {unit:<16} {send[name]:6.4f}  goal <= {goals[name]:<4} {_verdict(met)}")
+    print(
+        f"      (SQS: {send['sqs_part_filled']} part-filled call(s) among "
+        f"{round(send['sqs_sends_per_prompt'] * send['delivered']):,}; the floor is one per "
+        f"tick that queues anything, {len(local_bench.ZONES)} here: no job waits for a later "
+        "tick)"
+    )
     print("    every call, by operation:")
     for call, count in sorted(send["calls"].items(), key=lambda c: -c[1]):
         why = local_bench.why(call) or "UNEXPLAINED"

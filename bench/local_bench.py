@@ -68,8 +68,8 @@ WHY = {
     "dynamodb:Query": "scheduler: what is due (each tick), then a due group's members",
     "dynamodb:GetItem": "scheduler: the theme, on each tick that finds it due",
     "dynamodb:UpdateItem": "scheduler: each audience group's claim and cursor",
-    "sqs:SendMessageBatch": "scheduler: ten prompt jobs a call; a group's last call carries "
-    "the rest",
+    "sqs:SendMessageBatch": "scheduler: ten prompt jobs a call, across groups and themes; "
+    "a tick's last call carries the rest",
     "secretsmanager:GetSecretValue": "sender: the link-signing keys, once per container",
     "sqs:ReceiveMessage": POLLING,
     "sqs:DeleteMessageBatch": POLLING,
@@ -198,9 +198,11 @@ def _prompts(local: Local, title: str) -> int:
     return sum(1 for m in local.request("GET", "/_local/mail") if m["subject"].startswith(title))
 
 
-def _recorded_calls(local: Local) -> Counter[str]:
-    """service:operation for every request moto received while recording."""
+def _recorded_calls(local: Local) -> tuple[Counter[str], list[int]]:
+    """service:operation for every request moto received while recording, and how many
+    messages each SendMessageBatch carried."""
     calls: Counter[str] = Counter()
+    batches: list[int] = []
     for line in local.moto_call("/moto-api/recorder/download-recording", "GET").splitlines():
         if not line.strip():
             continue
@@ -226,10 +228,12 @@ def _recorded_calls(local: Local) -> Counter[str]:
             body = entry.get("body") or "{}"
             if entry.get("body_encoded"):
                 body = base64.b64decode(body)
-            queue = json.loads(body).get("QueueUrl", "")
+            request = json.loads(body)
+            queue = request.get("QueueUrl", "")
             operation += f" {queue.rsplit('/', 1)[-1]}"
+            batches.append(len(request.get("Entries", [None])))
         calls[f"{service}:{operation}"] += 1
-    return calls
+    return calls, batches
 
 
 def organisation(members: int = 2000) -> dict[str, Any]:
@@ -266,7 +270,7 @@ def whole_path(local: Local, title: str) -> dict[str, Any]:
     seconds = local.move(now=ACROSS_09_00[1])
     local.moto_call("/moto-api/recorder/stop-recording")
     delivered = _prompts(local, title)
-    calls = _recorded_calls(local)
+    calls, batches = _recorded_calls(local)
     per = max(delivered, 1)
     return {
         "delivered": delivered,
@@ -277,6 +281,7 @@ def whole_path(local: Local, title: str) -> dict[str, Any]:
         "ses_per_prompt": calls["sesv2:SendEmail"] / per,
         "writes_per_prompt": sum(n for c, n in calls.items() if _operation(c) in WRITES) / per,
         "sqs_sends_per_prompt": sum(n for c, n in calls.items() if c.startswith("sqs:Send")) / per,
+        "sqs_part_filled": sum(1 for size in batches if size < 10),
         "unexplained": sorted(c for c in calls if why(c) is None),
     }
 

@@ -1,7 +1,7 @@
 """The send queue: jobs for the sender, ten per SQS call."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
@@ -63,6 +63,52 @@ class JobQueue:
         # Raising leaves the cursor where it was: the whole page is queued again later
         # and the sender's send record absorbs the entries that did get through.
         raise QueueError(f"SQS refused {len(entries)} messages: {json.dumps(list(entries))}")
+
+
+class Outbox:
+    """Jobs queued ten per call across pages, groups and themes, each page's bookkeeping
+    done only once its jobs are all queued.
+
+    A group's last page rarely fills its last call: its few jobs wait for the next page's
+    (of any group) instead of costing a call of their own. What depends on them having
+    been queued (a group's cursor, a theme's due date) waits with them, as an action run
+    once they are: if anything fails before, nothing was recorded as queued, and the
+    next tick queues those pages again (the sender's send record absorbs the repeats).
+    """
+
+    def __init__(self, queue: JobQueue) -> None:
+        self.queue = queue
+        self.waiting: list[Job] = []
+        self.actions: list[Callable[[], None]] = []
+
+    def put(self, jobs: Sequence[Job], then: Callable[[], None]) -> None:
+        """Queues the jobs in full calls; runs `then` once all of them are queued."""
+        held = len(self.waiting)
+        jobs = [*self.waiting, *jobs]
+        full = len(jobs) - len(jobs) % BATCH
+        self.queue.send(jobs[:full])
+        self.waiting = jobs[full:]
+        if full >= held:  # everything held before went out with this call
+            self._run_actions()
+        self.actions.append(then)
+        if not self.waiting:
+            self._run_actions()
+
+    def after(self, then: Callable[[], None]) -> None:
+        """Runs `then` once every job put so far is queued."""
+        self.actions.append(then)
+        if not self.waiting:
+            self._run_actions()
+
+    def flush(self) -> None:
+        """Queues what waits (one last call) and runs every action left."""
+        self.queue.send(self.waiting)
+        self.waiting = []
+        self._run_actions()
+
+    def _run_actions(self) -> None:
+        while self.actions:
+            self.actions.pop(0)()
 
 
 def dead_letter_counts(sqs: "SQSClient", queues: dict[str, str]) -> dict[str, int]:

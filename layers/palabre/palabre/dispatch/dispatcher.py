@@ -6,6 +6,10 @@ instant), claims each due group with a conditional write (a lease, so overlappin
 never queue the same group), and pages through its members with a cursor it saves after
 every page, so a retried or timed-out tick resumes where the last one stopped. Its cost
 follows the work that is due, not the size of the roster times the number of themes.
+
+Jobs go out ten per SQS call across groups and themes (an Outbox): a group's last few jobs
+share the next group's call, and its cursor (or its theme's due date) is saved only once
+they are queued.
 """
 
 import uuid
@@ -22,7 +26,7 @@ from palabre.core.local_time import EARLIEST_ZONE, deadline, link_expiry
 from palabre.core.models import Theme, group_key
 from palabre.dispatch.plan import AudienceGroup, plan
 from palabre.observability import logger
-from palabre.queue import JobQueue
+from palabre.queue import JobQueue, Outbox
 from palabre.store.dispatch import Cursor, DispatchStore
 from palabre.store.members import MemberStore
 from palabre.store.table import Table
@@ -69,17 +73,25 @@ class Dispatcher:
         if not due:
             return report
         directory = self.members.directory() or Directory()
+        outbox = Outbox(self.queue)
         for theme_id, seen in due:
             report.themes += 1
             theme = self.themes.get(theme_id)
             if theme is None or not theme.active:
                 self.store.finish(theme_id, seen)
                 continue
-            self._dispatch(theme, seen, directory, now, report)
+            self._dispatch(theme, seen, directory, now, report, outbox)
+        outbox.flush()
         return report
 
     def _dispatch(
-        self, theme: Theme, seen: str, directory: Directory, now: datetime, report: TickReport
+        self,
+        theme: Theme,
+        seen: str,
+        directory: Directory,
+        now: datetime,
+        report: TickReport,
+        outbox: Outbox,
     ) -> None:
         groups = plan(theme, directory)
         if not groups and now < link_expiry(theme, EARLIEST_ZONE):
@@ -91,13 +103,17 @@ class Dispatcher:
             group
             for group in groups
             if not cursors.get(group.name, Cursor()).done
-            and not self._settled(theme, group, cursors.get(group.name), now, report)
+            and not self._settled(theme, group, cursors.get(group.name), now, report, outbox)
         ]
         if remaining:
-            self.store.reschedule(theme.id, min(g.due for g in remaining), seen)
+            later = min(g.due for g in remaining)
+            outbox.after(lambda: self.store.reschedule(theme.id, later, seen))
         else:
-            self.store.finish(theme.id, seen)
-            logger.info("theme fully dispatched", extra={"theme": theme.id})
+            outbox.after(lambda: self._finish(theme.id, seen))
+
+    def _finish(self, theme_id: str, seen: str) -> None:
+        self.store.finish(theme_id, seen)
+        logger.info("theme fully dispatched", extra={"theme": theme_id})
 
     def _settled(
         self,
@@ -106,6 +122,7 @@ class Dispatcher:
         cursor: Cursor | None,
         now: datetime,
         report: TickReport,
+        outbox: Outbox,
     ) -> bool:
         """Runs the group if it is due; True once nothing is left to do for it."""
         if group.due > now:
@@ -119,7 +136,7 @@ class Dispatcher:
             return False
         if self.time_left() <= 10:
             return False
-        finished, queued = self._run(theme, group, cursor)
+        finished, queued = self._run(theme, group, cursor, outbox)
         report.groups += 1
         report.count(group.job, queued)
         return finished
@@ -146,7 +163,9 @@ class Dispatcher:
         )
         return True
 
-    def _run(self, theme: Theme, group: AudienceGroup, cursor: Cursor | None) -> tuple[bool, int]:
+    def _run(
+        self, theme: Theme, group: AudienceGroup, cursor: Cursor | None, outbox: Outbox
+    ) -> tuple[bool, int]:
         """Queues the group's members page by page; (finished, how many queued)."""
         owner = self._claim(theme, group)
         if owner is None:
@@ -161,20 +180,30 @@ class Dispatcher:
                 ThemeJob(job=group.job, theme=theme.id, member=m["member_id"])
                 for m in _belonging(theme, group, members)
             ]
-            self.queue.send(jobs)
             queued += len(jobs)
-            self.store.advance(
-                theme.id,
-                group.name,
-                owner,
-                position=position,
-                queued=len(jobs),
-                lease_until=clock.now() + LEASE,
-            )
+            outbox.put(jobs, then=self._advance(theme, group, owner, position, len(jobs)))
             if position is None:
                 return True, queued
             if self.time_left() < 10:
                 return False, queued
+
+    def _advance(
+        self,
+        theme: Theme,
+        group: AudienceGroup,
+        owner: str,
+        position: dict[str, Any] | None,
+        queued: int,
+    ) -> Callable[[], None]:
+        """Saving the cursor past a page, once the page's jobs are queued."""
+        return lambda: self.store.advance(
+            theme.id,
+            group.name,
+            owner,
+            position=position,
+            queued=queued,
+            lease_until=clock.now() + LEASE,
+        )
 
 
 def _belonging(

@@ -1,0 +1,68 @@
+"""The scheduler's outbox: ten jobs a call across pages, each page's bookkeeping done only
+once its jobs are all queued."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from palabre.core.jobs import JobKind, ThemeJob
+from palabre.queue import JobQueue, Outbox
+
+
+class Sqs:
+    def __init__(self, refuse_call: int | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.refuse_call = refuse_call
+
+    def send_message_batch(self, *, QueueUrl: str, Entries: Sequence[Any]) -> Any:
+        if len(self.calls) + 1 == self.refuse_call:
+            raise RuntimeError("SQS unavailable")
+        self.calls.append([e["MessageBody"] for e in Entries])
+        return {"Successful": [], "Failed": []}
+
+
+def jobs(page: str, n: int) -> list[ThemeJob]:
+    return [ThemeJob(job=JobKind.PROMPT, theme="t", member=f"{page}{i}") for i in range(n)]
+
+
+def test_pages_share_calls_and_each_is_recorded_once_wholly_queued() -> None:
+    sqs, done = Sqs(), []
+    outbox = Outbox(JobQueue(sqs, "q"))
+
+    outbox.put(jobs("a", 4), then=lambda: done.append("a"))
+    assert (sqs.calls, done) == ([], [])  # four jobs wait for company
+    outbox.put(jobs("b", 9), then=lambda: done.append("b"))
+    assert [len(c) for c in sqs.calls] == [10]
+    assert done == ["a"]  # a's four went out; three of b's wait
+    outbox.after(lambda: done.append("theme"))
+    assert done == ["a"]  # after b, not before
+    outbox.put(jobs("c", 7), then=lambda: done.append("c"))
+    assert [len(c) for c in sqs.calls] == [10, 10]
+    assert done == ["a", "b", "theme", "c"]
+    outbox.after(lambda: done.append("end"))
+    assert done[-1] == "end"  # nothing waits: at once
+    outbox.flush()
+    assert [len(c) for c in sqs.calls] == [10, 10]  # nothing left to send
+
+
+def test_flush_sends_the_rest_then_records_it() -> None:
+    sqs, done = Sqs(), []
+    outbox = Outbox(JobQueue(sqs, "q"))
+    outbox.put(jobs("a", 3), then=lambda: done.append("a"))
+    outbox.put([], then=lambda: done.append("empty page"))
+    outbox.after(lambda: done.append("theme"))
+    assert done == []
+    outbox.flush()
+    assert [len(c) for c in sqs.calls] == [3]
+    assert done == ["a", "empty page", "theme"]
+
+
+def test_a_refused_call_records_nothing_it_carried() -> None:
+    sqs, done = Sqs(refuse_call=2), []
+    outbox = Outbox(JobQueue(sqs, "q"))
+    outbox.put(jobs("a", 12), then=lambda: done.append("a"))
+    outbox.put(jobs("b", 5), then=lambda: done.append("b"))
+    with pytest.raises(RuntimeError):
+        outbox.flush()
+    assert done == []  # a's last two were in the refused call: its cursor stays put
