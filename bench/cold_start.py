@@ -142,9 +142,10 @@ def _probes(artifact: Lambda) -> dict[tuple[str, str], tuple[str, str, list[str]
     """(function or "boto3", what) -> (the function whose path it runs with, code, args)"""
     probes = {("boto3", ""): (FIRST_REQUEST_FUNCTION, _IMPORT, [json.dumps(["boto3"])])}
     for logical_id, function in artifact.functions.items():
-        journey = [function.module, *JOURNEY_MODULES.get(logical_id, [])]
         probes[logical_id, "import"] = (logical_id, _IMPORT, [json.dumps([function.module])])
-        probes[logical_id, "journey"] = (logical_id, _IMPORT, [json.dumps(journey)])
+        if logical_id in JOURNEY_MODULES:  # else the handler imports its journey itself
+            journey = [function.module, *JOURNEY_MODULES[logical_id]]
+            probes[logical_id, "journey"] = (logical_id, _IMPORT, [json.dumps(journey)])
     probes[FIRST_REQUEST_FUNCTION, "first request"] = (
         FIRST_REQUEST_FUNCTION,
         _FIRST_REQUEST,

@@ -1,7 +1,6 @@
 """Dispatch figures: one personalised email's build time; AWS calls per delivered prompt;
 the scheduler queueing 100,000 recipients of one theme."""
 
-import gc
 import statistics
 import time
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bench.machine import own_process
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
@@ -66,10 +66,11 @@ def email_build_seconds(runs: int = 400) -> float:
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     compose(JobKind.PROMPT, THEME, members[0], links, sender, now)  # warm caches
     samples = []
-    for member in members:
-        started = time.perf_counter()
-        compose(JobKind.PROMPT, THEME, member, links, sender, now)
-        samples.append(time.perf_counter() - started)
+    with own_process():
+        for member in members:
+            started = time.perf_counter()
+            compose(JobKind.PROMPT, THEME, member, links, sender, now)
+            samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 
 
@@ -118,16 +119,10 @@ def scheduler_queue(recipients: int = 100_000) -> dict[str, float]:
     dispatcher = Dispatcher(table, JobQueue(sqs, "bench-queue"))
     # The latest morning of the audience (Montreal): every group is due at once.
     now = max(send_instant(THEME, ZoneInfo(z)) for z in set(ZONES))
-    # A Lambda runs the scheduler in its own process: the heap earlier measurements left
-    # (moto's tables) must not make the collector's passes slower here.
-    gc.collect()
-    gc.freeze()
-    try:
+    with own_process():
         started = time.perf_counter()
         report = dispatcher.tick(now)
         elapsed = time.perf_counter() - started
-    finally:
-        gc.unfreeze()
     if report.queued.get("prompt") != recipients:
         raise RuntimeError(f"queued {report.queued} of {recipients}")
     return {"seconds": elapsed, "sqs_calls": sqs.calls, "recipients": recipients}

@@ -25,11 +25,14 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from botocore.config import Config
 
 from palabre.core.local_time import iso_week
 from palabre.core.models import Audience, Member, Theme, Visibility
@@ -46,6 +49,8 @@ THEME_DAY = "2026-12-01"
 ACROSS_09_00 = ("2026-12-01T08:55:00+01:00", "2026-12-01T09:01:00-05:00")
 """08:55 in Paris (07:55 in London, 02:55 in Montreal) to 09:01 in Montreal"""
 TICK = timedelta(minutes=5)
+WRITERS = 4
+"""clients writing the history side by side"""
 
 GOALS = {
     "emails_per_second": 100.0,
@@ -342,9 +347,15 @@ def _history(local: Local, members: int, weeks: int) -> int:
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1"
     )
-    dynamodb = session.client("dynamodb", endpoint_url=local.moto)
+    dynamodb = session.client(
+        "dynamodb", endpoint_url=local.moto, config=Config(max_pool_connections=WRITERS)
+    )
     [name] = dynamodb.list_tables()["TableNames"]
-    written = DynamoTable(dynamodb, name).put_many(memory.items.values())
+    table = DynamoTable(dynamodb, name)
+    items = list(memory.items.values())
+    # A few writers side by side: this process serialises while the stack stores.
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        written = sum(pool.map(table.put_many, [items[n::WRITERS] for n in range(WRITERS)]))
     local.request("POST", "/_local/drain")
     return written
 
