@@ -131,7 +131,8 @@ lock: $(TOOLS)/.uv-$(UV_VERSION)
 	@echo "layers/palabre/requirements.txt: $$(grep -c '^[a-z]' layers/palabre/requirements.txt) pins"
 
 # `sam build` into .aws-sam/build, again only when the template or a source changed: the
-# layer's Makefile installs the lock, trims and precompiles it (layers/palabre/Makefile).
+# layer's Makefile installs the lock, trims and precompiles it (layers/palabre/Makefile);
+# the templates' compiles them with the project's environment (templates/Makefile).
 # Quiet (the log is printed if it fails), no telemetry, nothing fetched but from PyPI.
 BUILD        := .aws-sam/build
 BUILD_INPUTS := template.yaml $(shell find layers/palabre functions templates -type f \
@@ -139,10 +140,11 @@ BUILD_INPUTS := template.yaml $(shell find layers/palabre functions templates -t
 
 build: $(BUILD)/template.yaml
 
-$(BUILD)/template.yaml: $(TOOLS)/.sam-$(SAM_CLI_VERSION) $(BUILD_INPUTS)
+$(BUILD)/template.yaml: $(TOOLS)/.sam-$(SAM_CLI_VERSION) $(STAMP) $(BUILD_INPUTS)
 	@mkdir -p .aws-sam
 	@echo "sam build -> $(BUILD) (log: .aws-sam/build.log)"
-	@PATH="$(dir $(PYTHON)):$$PATH" PYTHON="$(PYTHON)" SAM_CLI_TELEMETRY=0 \
+	@PATH="$(dir $(PYTHON)):$$PATH" PYTHON="$(PYTHON)" TEMPLATES_PYTHON="$(abspath $(BIN)/python)" \
+	  SAM_CLI_TELEMETRY=0 \
 	  $(SAM) build > .aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }
 	@touch $@
 

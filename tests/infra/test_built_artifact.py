@@ -213,9 +213,36 @@ def test_the_build_is_of_this_source_tree(translated: Translated, layer: Path) -
         if logical_id == "TemplatesLayer":
             built_folder = built_folder / "templates"
         stale[logical_id] = [
-            p for p in _same_files(sources[logical_id], built_folder) if p != "Makefile"
+            p
+            for p in _same_files(sources[logical_id], built_folder)
+            if p != "Makefile" and not p.startswith("compiled/") and not p.endswith(".mo")
         ]
     assert {k: v for k, v in stale.items() if v} == {}, "the build is stale: run make build"
+
+
+def test_the_templates_layer_carries_every_template_and_catalog_compiled_from_this_tree(
+    translated: Translated, tmp_path: Path
+) -> None:
+    from palabre.core.i18n import compile_catalogs
+    from palabre.mail.render import precompile
+
+    built_templates = translated.code_paths["TemplatesLayer"] / "templates"
+    catalogs = compile_catalogs(ROOT / "templates", tmp_path / "catalogs")
+    assert [p.relative_to(tmp_path / "catalogs") for p in catalogs] == [
+        Path("locales/fr/LC_MESSAGES/messages.mo")
+    ]
+    assert [
+        (built_templates / p.relative_to(tmp_path / "catalogs")).read_bytes() for p in catalogs
+    ] == [p.read_bytes() for p in catalogs], "the build is stale: run make build"
+
+    built_folder = built_templates / "compiled"
+    names = precompile(ROOT / "templates", tmp_path / "compiled")
+    assert {"web/answer.html", "email/prompt.html", "email/digest.txt"} <= set(names)
+    assert _same_files(tmp_path / "compiled", built_folder) == [], "the build is stale"
+    modules = sorted(built_folder.glob("*.py"))
+    assert len(modules) == len(names)
+    pycs = {Path(importlib.util.cache_from_source(str(p))) for p in modules}
+    assert all(p.is_file() and p.read_bytes()[4:8] == b"\x01\0\0\0" for p in pycs)
 
 
 def test_the_layer_carries_exactly_the_locked_versions_the_tests_run(layer: Path) -> None:

@@ -1,5 +1,6 @@
 """Signed personal links: round trip, forgery, expiry, key rotation and purpose, as properties."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from itertools import permutations
 from zoneinfo import ZoneInfo
@@ -394,9 +395,35 @@ def test_forged_expired_wrong_purpose_and_garbage_are_the_same_error() -> None:
 def test_a_token_is_what_itsdangerous_writes_byte_for_byte(
     ids: list[str], expires: int, purpose: Purpose
 ) -> None:
-    # sign() keeps the derived key and copies the keyed HMAC: the same token, faster
+    # sign() keeps the derived key and copies the keyed HMAC: the same token, faster; a
+    # short payload it does not try to compress, where itsdangerous might
     signer = Signer(["previous-key", "current-key"])
+    serializer = signer._serializer(purpose)
 
     token = signer.sign(purpose, ids, datetime.fromtimestamp(expires, UTC))
 
-    assert token == signer._serializer(purpose).dumps([*ids, expires])
+    written = serializer.dumps([*ids, expires])
+    text = json.dumps([*ids, expires], ensure_ascii=False, separators=(",", ":")).encode()
+    if written.startswith(".") and len(text) < 200:
+        assert not token.startswith(".")
+        assert serializer.loads(token) == serializer.loads(written)
+    else:
+        assert token == written
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "m" + "a" * 24],  # short, compressible
+        ["x" * 300],  # long: compressed, as itsdangerous does
+    ],
+)
+def test_links_written_compressed_by_itsdangerous_still_verify(ids: list[str]) -> None:
+    signer = Signer(["previous-key", "current-key"])
+    written = signer._serializer(Purpose.ANSWER).dumps([*ids, int(LATER.timestamp())])
+    assert written.startswith(".")  # compressed
+
+    assert signer.verify(Purpose.ANSWER, written, NOW).ids == tuple(ids)
+    ours = signer.sign(Purpose.ANSWER, ids, LATER)
+    assert ours.startswith(".") is (len(ids[0]) > 200)
+    assert signer.verify(Purpose.ANSWER, ours, NOW).ids == tuple(ids)

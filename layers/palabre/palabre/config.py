@@ -17,7 +17,8 @@ from palabre.core.zones import known_zone
 
 
 class _FromEnv(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first use: a function validates only its own combination, once.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_env(cls) -> Self:

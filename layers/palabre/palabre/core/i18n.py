@@ -2,8 +2,11 @@
 
 Why gettext catalogs rather than one template per language: a page or email is written
 once, so a fix to its layout reaches every language, and translators work on a .po file
-with the usual tools. The catalog is read from its .po source at first use (a few
-milliseconds, once per cold start), so there is no compiled file to keep in sync.
+with the usual tools. The repository keeps only the .po source: where there is no
+compiled catalog beside it (the tests, the local stack) it is compiled at first use, a
+few milliseconds once per process; the built templates layer carries the .mo that
+`make build` compiled from it (checked against the source by tests/infra), which the
+standard library reads without Babel.
 """
 
 import gettext
@@ -11,10 +14,7 @@ from collections.abc import Mapping
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from typing import BinaryIO
 
 LOCALES = ("fr", "en")
 SOURCE_LOCALE = "en"
@@ -30,12 +30,36 @@ def translations(templates_dir: Path, locale: str) -> gettext.NullTranslations:
     if locale == SOURCE_LOCALE:
         return gettext.NullTranslations()
     po = templates_dir / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    if mo.is_file():
+        with mo.open("rb") as built:
+            return gettext.GNUTranslations(built)
     with po.open("rb") as source:
-        catalog = read_po(source, locale=locale)
+        return gettext.GNUTranslations(compile_po(source, locale))
+
+
+def compile_catalogs(templates_dir: Path, target: Path) -> list[Path]:
+    """Every locale's .po of `templates_dir` compiled to its .mo under `target` (the
+    templates layer's copy of it); returns the files written."""
+    written = []
+    for po in sorted(templates_dir.glob("locales/*/LC_MESSAGES/messages.po")):
+        mo = target / po.relative_to(templates_dir).with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source:
+            mo.write_bytes(compile_po(source, po.parts[-3]).getvalue())
+        written.append(mo)
+    return written
+
+
+def compile_po(source: BinaryIO, locale: str) -> BytesIO:
+    """A .po catalog compiled to .mo, in memory (Babel, as pybabel compile does)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     compiled = BytesIO()
-    write_mo(compiled, catalog)
+    write_mo(compiled, read_po(source, locale=locale))
     compiled.seek(0)
-    return Translations(compiled)
+    return compiled
 
 
 class Translatable(Exception):

@@ -63,7 +63,7 @@ def group_key(name: str) -> str:
 class Member(BaseModel):
     """One row of the roster. Subscription, suppression and scores live elsewhere."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     email: str
     first_name: str = ""
@@ -90,7 +90,7 @@ class Member(BaseModel):
 
 
 class Audience(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     everyone: bool = False
     circles: tuple[str, ...] = ()
@@ -112,7 +112,7 @@ class Audience(BaseModel):
 class Theme(BaseModel):
     """One entry of the animators' calendar."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     send_on: date
@@ -146,7 +146,7 @@ class Prompt(BaseModel):
     """One theme sent to one member: the send record that makes sending exactly-once,
     with what the answer page needs about the member (so that it reads one item)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     theme_id: str
     member_id: str
@@ -172,7 +172,7 @@ class Prompt(BaseModel):
 class Answer(BaseModel):
     """A member's reply to a theme: one per (theme, member), editable until the deadline."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     theme_id: str
     member_id: str

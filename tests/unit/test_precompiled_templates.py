@@ -1,0 +1,135 @@
+"""The built templates layer's compiled templates render what the sources render: the same
+environment compiles both (palabre.mail.render), hostile text included."""
+
+import shutil
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from palabre.core.jobs import JobKind
+from palabre.core.links import Links
+from palabre.core.markdown import to_html
+from palabre.core.models import Audience, Member, Theme, ThemeKind, Visibility
+from palabre.core.tokens import Signer
+from palabre.digest.editions import DigestAnswer, DigestTheme, Edition, Rate
+from palabre.digest.mail import compose_digest
+from palabre.mail.personal import Letterhead
+from palabre.mail.render import COMPILED, environment, precompile, render
+from palabre.sending.prompt_mail import compose
+from tests.unit.examples import TEMPLATES
+
+HOSTILE = '<script>alert("x")</script> & Zoë "l\'ami" %(s)s {{ 7*7 }}'
+NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
+LINKS = Links("https://palabre.example.com", Signer(["k" * 64]))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of templates/ with its compiled/ folder, as `make build` lays it out."""
+    folder = tmp_path_factory.mktemp("layer") / "templates"
+    shutil.copytree(TEMPLATES, folder, ignore=shutil.ignore_patterns("Makefile", COMPILED))
+    precompile(TEMPLATES, folder / COMPILED)
+    return folder
+
+
+def parts(message: EmailMessage) -> list[tuple[str, str]]:
+    return [
+        (part.get_content_type(), part.get_content())
+        for part in message.walk()
+        if not part.is_multipart()
+    ]
+
+
+def member(locale: str) -> Member:
+    return Member(
+        email="zoe@exemple.org",
+        first_name=HOSTILE,
+        circle=HOSTILE,
+        team="Équipe",
+        locale=locale,
+        timezone="America/Montreal",
+    )
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("kind", [ThemeKind.PRACTICE, ThemeKind.LIVE])
+def test_a_prompt_email_renders_the_same_from_the_compiled_templates(
+    built: Path, locale: str, kind: ThemeKind
+) -> None:
+    theme = Theme(
+        id="t1",
+        send_on=date(2026, 12, 1),
+        title=HOSTILE,
+        prompt=f"**{HOSTILE}**",
+        kind=kind,
+        starts_at=datetime(2026, 12, 3, 14, tzinfo=UTC) if kind is ThemeKind.LIVE else None,
+        duration_minutes=60 if kind is ThemeKind.LIVE else None,
+        location=HOSTILE,
+        audience=Audience(everyone=True),
+    )
+    theme = theme.model_copy(update={"prompt_html": str(to_html(theme.prompt))})
+    mails = [
+        compose(
+            JobKind.PROMPT, theme, member(locale), LINKS, Letterhead(HOSTILE, "p@x.org", d), NOW
+        )
+        for d in (TEMPLATES, built)
+    ]
+    source, compiled = (parts(m.parsed()) for m in mails)
+    assert compiled == source
+    assert "&lt;script&gt;" in source[1][1]
+    assert "<script>" not in source[1][1]
+
+
+def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> None:
+    reader = member("fr")
+    answers = [
+        DigestAnswer(
+            theme_id="t1",
+            author_id=f"m{n}",
+            first_name=HOSTILE,
+            circle=HOSTILE,
+            text=HOSTILE,
+            visibility=Visibility.ORGANISATION if n else Visibility.CIRCLE,
+            useful=n,
+        )
+        for n in range(3)
+    ]
+    edition = Edition(
+        week="2026-W49",
+        start=date(2026, 11, 30),
+        end=date(2026, 12, 6),
+        scope="circle",
+        circle=HOSTILE,
+        themes=[DigestTheme(id="t1", title=HOSTILE, answers=answers)],
+        top=answers[1:],
+        participation=Rate(answers=2, prompts=3),
+        teams=[Rate(name=HOSTILE, answers=1, prompts=2, points=30)],
+    )
+    mails = [
+        compose_digest(edition, reader, 120, 4, LINKS, Letterhead("Org", "p@x.org", d), NOW)
+        for d in (TEMPLATES, built)
+    ]
+    source, compiled = (parts(m.parsed()) for m in mails)
+    assert compiled == source
+
+
+@pytest.mark.parametrize("page", ["web/not_found.html"])
+def test_a_page_renders_the_same_from_the_compiled_templates(built: Path, page: str) -> None:
+    pages = [
+        render(d, page, "fr", style="", organisation=HOSTILE, subject=HOSTILE)
+        for d in (TEMPLATES, built)
+    ]
+    assert pages[0] == pages[1]
+    assert HOSTILE not in pages[0]
+
+
+def test_the_compiled_templates_are_what_renders_them(built: Path) -> None:
+    # Not the sources beside them: a compiled layer never inlines CSS nor compiles again
+    (built / "email" / "prompt.html").write_text("broken {% if %}", encoding="utf-8")
+    environment.cache_clear()
+    template = environment(built, "en").get_template("email/prompt.html")  # no syntax error
+    assert template.name == "email/prompt.html"
+    assert type(environment(built, "en").loader).__name__ == "ModuleLoader"
+    assert type(environment(TEMPLATES, "en").loader).__name__ == "InliningLoader"
