@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -382,17 +383,35 @@ def _answer_links(local: Local, title: str, samples: int) -> list[str]:
     ]
 
 
+class _Unfollowed(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_: Any, **__: Any) -> None:
+        return None  # the redirect is the answer: urlopen raises it as an HTTPError
+
+
 def _answers(local: Local, links: list[str]) -> float:
-    """Median milliseconds of a first answer's POST, as a manager's browser sends it."""
+    """Median milliseconds of a first answer's POST, as a manager's browser sends it (the
+    POST alone: its redirect to the thank-you page is not followed)."""
     samples = []
-    form = "application/x-www-form-urlencoded"
+    opener = urllib.request.build_opener(_Unfollowed)
     for path in links:
         body = urllib.parse.urlencode(
             {"answer": "Un tour de table le lundi.", "visibility": "circle"}
         )
+        request = urllib.request.Request(
+            local.url + path,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         started = time.perf_counter()
-        local.request("POST", path, body.encode(), Content_Type=form)
+        try:
+            opener.open(request, timeout=600).close()
+            status = 200
+        except urllib.error.HTTPError as answered:
+            status = answered.code
         samples.append(time.perf_counter() - started)
+        if status != 303:
+            raise RuntimeError(f"an answer POST answered {status}, not a 303 to its thanks")
     return statistics.median(samples) * 1000
 
 

@@ -20,11 +20,14 @@ app = APIGatewayHttpResolver()
 
 @app.get("/answer/<token>")
 def show_answer(token: str) -> Response[str]:
-    return answer_pages(PagesSettings.from_env()).show(token, app.current_event.path, clock.now())
+    event = app.current_event
+    saved = event.get_query_string_value("saved")  # the thank-you page, after a POST
+    return answer_pages(PagesSettings.from_env()).show(token, event.path, clock.now(), saved)
 
 
 @app.post("/answer/<token>")
 def submit_answer(token: str) -> Response[str]:
+    """Saved: a redirect to the thank-you page (303); refused: the form again (400/409)."""
     body = app.current_event.decoded_body or ""
     return answer_pages(PagesSettings.from_env()).submit(
         token, app.current_event.path, body, clock.now()

@@ -53,6 +53,11 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
     page.get_by_role("button", name="Envoyer ma réponse").click()
     assert page.locator("h1").inner_text() == "Merci, Léa !"
     assert "Cette réponse vous rapporte 15 points." in page.content()
+    # The thank-you page came by a redirect: refreshing it sends nothing again
+    assert page.url == f"{link}?saved=created"
+    page.reload()
+    assert page.locator("h1").inner_text() == "Merci, Léa !"
+    assert "modifiée entre-temps" not in page.content()
 
     # and edits it from the thank-you page
     page.get_by_role("link", name="Modifier ma réponse").click()

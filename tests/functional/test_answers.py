@@ -28,14 +28,25 @@ def link_of(stack: LocalStack, address: str) -> str:
 
 
 def get(stack: LocalStack, path: str) -> tuple[int, dict[str, str], str]:
-    status, headers, body = stack.api(method="GET", path=path, query="", headers={}, body=b"")
+    path, _, query = path.partition("?")
+    status, headers, body = stack.api(method="GET", path=path, query=query, headers={}, body=b"")
     return status, dict(headers), body.decode()
 
 
-def post(stack: LocalStack, path: str, **fields: str) -> tuple[int, dict[str, str], str]:
+def post(
+    stack: LocalStack, path: str, *, follow: bool = True, **fields: str
+) -> tuple[int, dict[str, str], str]:
+    """The form sent, and, as a browser does, the page its redirect leads to (unless not
+    `follow`)."""
     status, headers, body = stack.api(
         method="POST", path=path, query="", headers=FORM, body=urlencode(fields).encode()
     )
+    if status == 303 and follow:
+        where, _, query = dict(headers)["Location"].partition("?")
+        assert where == path
+        status, headers, body = stack.api(
+            method="GET", path=where, query=query, headers={}, body=b""
+        )
     return status, dict(headers), body.decode()
 
 
@@ -143,8 +154,10 @@ def test_a_post_does_one_read_and_one_write(org: LocalStack) -> None:
         "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
     )
 
-    post(org, path, answer="Réponse.")
+    status, headers, _ = post(org, path, follow=False, answer="Réponse.")
 
+    assert status == 303
+    assert headers["Location"] == f"{path}?saved=created"
     assert calls == Counter({"BatchGetItem": 1, "UpdateItem": 1})
 
 
@@ -233,7 +246,8 @@ def test_an_answer_saved_between_the_read_and_the_write_is_kept_and_shown(
 
     def the_other_window_saves() -> None:
         with override(Adapters(table=handlers_table(org))):
-            assert post(org, path, answer="Depuis le téléphone.", version="0")[0] == 200
+            sent = post(org, path, follow=False, answer="Depuis le téléphone.", version="0")
+            assert sent[0] == 303
 
     # The computer's window read the answer (none yet); the phone's saves before it writes
     table = Intercepted(handlers_table(org), update=once(the_other_window_saves))
@@ -269,3 +283,51 @@ def test_an_edit_made_in_another_window_is_never_overwritten_silently(org: Local
     # Sent again from the refreshed form, it is saved as version 2
     assert post(org, path, answer="Depuis l'ordinateur.", version="1")[0] == 200
     assert answer_item(org, LEA)["version"] == {"N": "2"}
+
+
+def test_a_saved_answer_redirects_to_a_thank_you_page_that_a_refresh_shows_again(
+    org: LocalStack,
+) -> None:
+    path = link_of(org, LEA)
+    status, headers, body = post(org, path, follow=False, answer="Un tour de table.")
+    assert (status, headers["Location"], body) == (303, f"{path}?saved=created", "")
+    assert headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+
+    # The thank-you page is a GET: refreshing it (twice) shows it again, nothing is sent
+    for _ in range(2):
+        status, _, page = get(org, f"{path}?saved=created")
+        assert status == 200
+        assert "Merci, Léa !" in page
+        assert "Cette réponse vous rapporte 15 points." in page
+        assert "Votre cercle la lira dans le prochain digest de la semaine." in page
+    assert answer_item(org, LEA)["version"] == {"N": "1"}
+
+    # An edit thanks without points; the page says what the answer's audience now is
+    status, headers, _ = post(
+        org,
+        path,
+        follow=False,
+        answer="Un tour de table, lundi.",
+        visibility="organisation",
+        version="1",
+    )
+    assert headers["Location"] == f"{path}?saved=edited"
+    _, _, page = get(org, f"{path}?saved=edited")
+    assert "Vos modifications sont enregistrées." in page
+    assert "rapporte" not in page
+    assert "Toute l'organisation la lira" in page
+
+
+def test_the_thank_you_page_without_an_answer_or_with_any_other_value_is_the_form(
+    org: LocalStack,
+) -> None:
+    path = link_of(org, LEA)
+    for query in ("saved=created", "saved=<script>", "saved="):
+        status, _, page = get(org, f"{path}?{query}")
+        assert status == 200
+        assert '<form method="post"' in page
+        assert "<script>" not in page
+    post(org, path, answer="Un tour de table.")
+    _, _, page = get(org, f"{path}?saved=<script>")
+    assert '<form method="post"' in page

@@ -571,7 +571,7 @@ def test_one_reminder_reaches_only_the_silent_two_days_before_the_deadline(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         body=b"answer=Un+tour+de+table+chaque+lundi.&visibility=circle",
     )
-    assert status == 200
+    assert status == 303
     org.clear_mail()
 
     # Deadline: end of Tuesday 8 December; reminder on Sunday the 6th at 09:00 local

@@ -67,7 +67,7 @@ def _given_a_sent_prompt(stack: LocalStack, event: dict) -> None:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             body=b"answer=Un+tour+de+table&visibility=organisation",
         )
-        assert status == 200
+        assert status == 303
     token = {
         "answer": answer,
         "vote": signer.sign(Purpose.VOTE, ["demo-1", lea, hugo], later),
@@ -115,6 +115,9 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
     if path.name == "download-export.json":  # to a fresh presigned URL of the file
         assert invocation.result["statusCode"] == 302
         assert "/exports/2026-W49/answers.csv?" in invocation.result["headers"]["Location"]
+    elif path.name == "submit-answer.json":  # saved: to the thank-you page
+        assert invocation.result["statusCode"] == 303, invocation.result["body"]
+        assert invocation.result["headers"]["Location"].endswith("?saved=created")
     elif path.parent.name == "personal_links":
         assert invocation.result["statusCode"] == 200, invocation.result["body"]
     if path.name == "submit-answer.json":  # a base64 body, as API Gateway may send it

@@ -1,4 +1,9 @@
-"""The answer form, its thank-you page and its read-only page, in the member's language."""
+"""The answer form, its thank-you page and its read-only page, in the member's language.
+
+A saved answer is answered with a redirect (303 See Other) to the thank-you page, shown by
+a GET of the same link with `?saved=created|edited`: refreshing it shows it again, where
+refreshing a POST's page would send the form again and find the answer changed meanwhile.
+"""
 
 import gettext
 from datetime import datetime
@@ -22,9 +27,12 @@ from palabre.core.local_time import deadline_day
 from palabre.core.markdown import prompt_html
 from palabre.core.points import FAST_BONUS
 from palabre.live.session import live_session
-from palabre.web import Pages, form_fields
+from palabre.web import Pages, form_fields, headers
 
 MAX_BODY = 64 * 1024
+CREATED, EDITED = "created", "edited"
+SAVED = (CREATED, EDITED)
+"""the thank-you page's `saved` query parameter"""
 
 
 class AnswerPages:
@@ -33,9 +41,11 @@ class AnswerPages:
         self.pages = pages
         self.templates_dir = templates_dir
 
-    def show(self, token: str, path: str, now: datetime) -> Response[str]:
+    def show(self, token: str, path: str, now: datetime, saved: str | None = None) -> Response[str]:
         view = self.answers.open(token, now)
         answer = view.answer
+        if answer is not None and saved in SAVED:
+            return self._thanks(view, path, created=saved == CREATED)
         return self._form(
             view,
             path,
@@ -76,18 +86,30 @@ class AnswerPages:
                 conflict=True,
                 status=409,
             )
-        context = self._context(saved.view, path)
-        return self.pages.render(
-            "thanks",
-            _locale(saved.view),
-            created=saved.created,
-            points=saved.points,
-            bonus=FAST_BONUS if saved.points > saved.view.theme.points else 0,
-            visibility=form.visibility.value,
-            **context,
+        return Response(
+            status_code=303,
+            headers={
+                **headers(self.templates_dir),
+                "Location": f"{path}?saved={CREATED if saved.created else EDITED}",
+            },
+            body="",
         )
 
     # ------------------------------------------------------------------ helpers
+    def _thanks(self, view: AnswerView, path: str, *, created: bool) -> Response[str]:
+        assert view.answer is not None
+        # What the first answer earned (its points are kept with it); an edit earns nothing.
+        points = view.answer.points if created else 0
+        return self.pages.render(
+            "thanks",
+            _locale(view),
+            created=created,
+            points=points,
+            bonus=FAST_BONUS if points > view.theme.points else 0,
+            visibility=view.answer.visibility.value,
+            **self._context(view, path),
+        )
+
     def _tr(self, view: AnswerView) -> gettext.NullTranslations:
         return translations(self.templates_dir, _locale(view))
 
