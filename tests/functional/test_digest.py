@@ -5,6 +5,7 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -326,3 +327,86 @@ def test_a_theme_sent_that_week_is_listed_even_before_any_answer(org: LocalStack
     assert "## Nos rituels d'équipe" in jade
     assert "Pas encore de réponse partagée : il est encore temps." in jade
     assert "Participation de votre cercle cette semaine : 0/7 (0 %)." in jade
+
+
+# ------------------------------------------------------------------ nothing to read
+def weekly_record(stack: LocalStack, address: str, kind: str = "digest") -> dict[str, Any]:
+    return dynamodb_item(stack, f"{kind.upper()}#2026-W49", f"MEMBER#{member_id(address)}")
+
+
+def test_a_week_before_any_theme_sends_no_digest_and_no_report(stack: LocalStack) -> None:
+    # The roster is in, no calendar yet: the first Monday has nothing to tell anyone
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.clear_mail()
+    monday(stack)
+
+    assert sent(stack) == []
+    assert weekly_record(stack, LEA)["skip_reason"] == {"S": "nothing-to-read"}
+    assert weekly_record(stack, OBSERVER)["skip_reason"] == {"S": "nothing-to-read"}
+    assert weekly_record(stack, ADMIN, "report")["skip_reason"] == {"S": "nothing-to-read"}
+
+
+CIRCLE_CALENDAR = (
+    "id;send_on;send_at;title;prompt;audience\n"
+    "eclaireurs-1;2026-12-01;09:00;Le rituel des Éclaireurs;Quel rituel ?;Éclaireurs\n"
+)
+
+
+def test_only_the_readers_with_something_to_read_get_the_digest(stack: LocalStack) -> None:
+    # A theme for the Éclaireurs only, answered by Manon for her circle
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.upload("calendar", "circle.csv", CIRCLE_CALENDAR.encode())
+    tick(stack, MONTREAL_MORNING)
+    stack.drain()
+    [prompt] = [m for m in sent(stack) if m["To"] == MANON]
+    [path] = re.findall(r"https://\S+?(/answer/\S+)", text(prompt))
+    status, _, _ = stack.api(
+        method="POST",
+        path=path,
+        query="",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=b"answer=Un+point+le+lundi.&visibility=circle",
+    )
+    assert status == 303
+    stack.clear_mail()
+    monday(stack)
+
+    readers = {m["To"] for m in sent(stack) if m["Subject"].startswith(DIGEST)}
+    assert MANON in readers  # her circle's theme and answer
+    assert OBSERVER in readers  # the organisation's edition lists the week's theme
+    assert LEA not in readers  # Bâtisseurs: no theme, no answer it may see
+    assert JADE not in readers
+    assert weekly_record(stack, LEA)["skip_reason"] == {"S": "nothing-to-read"}
+    # A theme was open: the admin gets the report, though not the digest of her circle
+    assert [m for m in sent(stack) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    assert ADMIN not in readers
+
+
+def test_a_week_without_a_theme_still_reports_parked_messages(stack: LocalStack) -> None:
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.client("sqs").send_message(
+        QueueUrl=stack.provisioned.queues["SendDeadLetterQueue"].url,
+        MessageBody='{"job": "prompt", "theme": "demo-1", "member": "mgone"}',
+    )
+    stack.clear_mail()
+    monday(stack)
+
+    reports = sent(stack)  # to the two admins, and no digest
+    assert {m["To"] for m in reports} == {ADMIN, "alice.david@demo.palabre.example"}
+    assert all(m["Subject"].startswith("Rapport hebdomadaire") for m in reports)
+    report = next(m for m in reports if m["To"] == ADMIN)
+    assert "1 messages attendent dans les files de lettres mortes" in text(report)
+
+
+def test_each_theme_comes_with_its_question_above_its_answers(week: LocalStack) -> None:
+    message = digest_of(week, HUGO)
+    html = message.get_body(("html",)).get_content()
+    title = html.index("Nos rituels d&#39;équipe</h2>")
+    question = html.index("<p>Quel <strong>rituel d'équipe</strong> vous aide")
+    assert title < question < html.index("Café du vendredi.")
+    assert '<div class="question" style="' in html[title:question]  # the CSS inlined
+    assert "<li>Quand a-t-il lieu, combien de temps dure-t-il ?</li>" in html
+    plain = text(message)
+    # The plain text keeps the calendar's Markdown as written
+    assert "Quel **rituel d'équipe** vous aide le plus à garder le lien ?" in plain
+    assert plain.index("## Nos rituels d'équipe") < plain.index("Quel **rituel")

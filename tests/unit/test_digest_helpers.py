@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from palabre.core.local_time import iso_week
 from palabre.core.models import Audience, Theme, Visibility
-from palabre.digest.builder import TOP, _by_theme, _top
+from palabre.digest.builder import ANSWERS_PER_THEME, TOP, _by_theme, _top
 from palabre.digest.editions import DigestAnswer, Week, edition_key
 from palabre.digest.exports import csv_bytes, safe_cell
 
@@ -230,7 +230,7 @@ def test_the_organisation_edition_is_the_one_for_no_circle() -> None:
 
 
 # ---------------------------------------------------------------------------- top and themes
-def answer(theme: str, first_name: str, useful: int = 0) -> DigestAnswer:
+def answer(theme: str, first_name: str, useful: int = 0, at: str = "") -> DigestAnswer:
     return DigestAnswer(
         theme_id=theme,
         author_id=f"m-{first_name.lower()}",
@@ -239,6 +239,7 @@ def answer(theme: str, first_name: str, useful: int = 0) -> DigestAnswer:
         text=f"{first_name}'s practice",
         visibility=Visibility.CIRCLE,
         useful=useful,
+        created_at=at,
     )
 
 
@@ -312,3 +313,30 @@ def test_by_theme_puts_an_answer_to_an_unknown_theme_last_under_its_id() -> None
     grouped = _by_theme([answer("gone", "Zoé"), answer("known", "Léa")], themes)
 
     assert [(t.id, t.title) for t in grouped] == [("known", "Delegation"), ("gone", "gone")]
+
+
+def test_a_theme_shows_its_question_and_its_most_useful_then_newest_answers_up_to_eight() -> None:
+    themes = {"t": theme("t", date(2026, 12, 1), "Feedback")}
+    answers = [
+        answer("t", f"Auteur{n}", useful=0, at=f"2026-12-0{1 + n % 5}T10:0{n}:00+00:00")
+        for n in range(9)
+    ] + [
+        answer("t", "Voté", useful=2, at="2026-12-01T08:00:00+00:00"),
+        answer("t", "Aussi", useful=1, at="2026-12-05T08:00:00+00:00"),
+    ]
+
+    [shown] = _by_theme(answers, themes)
+
+    assert ANSWERS_PER_THEME == 8
+    assert [a.first_name for a in shown.answers] == [
+        "Voté",  # most useful first, however old
+        "Aussi",
+        "Auteur4",  # then the newest: 5 December, 10:04
+        "Auteur8",
+        "Auteur3",
+        "Auteur7",
+        "Auteur2",
+        "Auteur6",
+    ]
+    assert shown.more == 3
+    assert shown.prompt == "Tell us."

@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 
 from palabre import wiring
-from palabre.digest.editions import Edition, Editions, Rate, edition_key
+from palabre.core.models import Visibility
+from palabre.digest.editions import (
+    DigestAnswer,
+    DigestTheme,
+    Edition,
+    Editions,
+    Rate,
+    Report,
+    edition_key,
+)
 
 
 class NoSuchKey(Exception):
@@ -87,3 +96,47 @@ def test_the_sender_keeps_one_editions_cache_per_container(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     assert wiring.editions("bucket") is wiring.editions("bucket")
     assert wiring.editions("other") is not wiring.editions("bucket")
+
+
+def test_an_edition_is_worth_reading_with_a_theme_or_a_useful_practice() -> None:
+    empty = edition("2026-W49", "Nord").model_copy(update={"themes": [], "top": []})
+    assert not empty.worth_reading
+    themed = empty.model_copy(update={"themes": [DigestTheme(id="t1", title="T", answers=[])]})
+    assert themed.worth_reading  # sent to the circle this week, still open: worth a nudge
+    top = DigestAnswer(
+        theme_id="t0",
+        author_id="m1",
+        first_name="Léa",
+        circle="Nord",
+        text="Un rituel.",
+        visibility=Visibility.CIRCLE,
+        useful=2,
+    )
+    assert empty.model_copy(update={"top": [top]}).worth_reading
+
+
+@pytest.mark.parametrize(
+    ("open_themes", "dead_letters", "worth"),
+    [(0, {}, False), (0, {"send": 0}, False), (0, {"send": 2}, True), (1, {}, True)],
+)
+def test_a_report_is_worth_reading_with_an_open_theme_or_parked_messages(
+    open_themes: int, dead_letters: dict[str, int], worth: bool
+) -> None:
+    report = Report(
+        week="2026-W49",
+        start=date(2026, 11, 30),
+        end=date(2026, 12, 6),
+        circles=[],
+        teams=[],
+        top=[],
+        non_responders=[],
+        suppressed=[],
+        dead_letters=dead_letters,
+        exports={},
+        open_themes=open_themes,
+    )
+    assert report.worth_reading is worth
+    # A report stored before open themes were counted is sent as it was
+    older = Report.model_validate(report.model_dump(exclude={"open_themes"}))
+    assert older.open_themes is None
+    assert older.worth_reading

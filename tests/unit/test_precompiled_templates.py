@@ -102,7 +102,17 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
         end=date(2026, 12, 6),
         scope="circle",
         circle=HOSTILE,
-        themes=[DigestTheme(id="t1", title=HOSTILE, answers=answers)],
+        themes=[
+            DigestTheme(
+                id="t1",
+                title=HOSTILE,
+                answers=answers,
+                prompt=HOSTILE,
+                # as a tampered item would hold it: the safe-list applies again
+                prompt_html='<p>ok</p><script>alert(1)</script><img src=x onerror="alert(1)">',
+                more=3,
+            )
+        ],
         top=answers[1:],
         participation=Rate(answers=2, prompts=3),
         teams=[Rate(name=HOSTILE, answers=1, prompts=2, points=30)],
@@ -113,6 +123,12 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     ]
     source, compiled = (parts(m.parsed()) for m in mails)
     assert compiled == source
+    html = source[1][1]
+    assert "<p>ok</p>" in html
+    assert "<script" not in html
+    assert "onerror" not in html
+    assert "Et 3 autres réponses à ce thème cette semaine." in html
+    assert HOSTILE in source[0][1]  # the plain text keeps the question as written
 
 
 @pytest.mark.parametrize("page", ["web/not_found.html"])

@@ -63,6 +63,8 @@ class SkipReason(StrEnum):
     DEADLINE_PASSED = "deadline-passed"
     NEVER_SENT = "never-sent"
     ANSWERED = "answered"
+    NOTHING_TO_READ = "nothing-to-read"
+    """a digest without an answer or a theme of the week, a report of a week with no theme"""
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,12 @@ def _safe(html: str) -> Markup:
 def prompt_html(theme: "Theme") -> Markup:
     """A theme's prompt as HTML: as the import rendered it, held to the safe-list again
     (whatever wrote the item), or rendered now for a theme stored without it."""
-    return _safe(theme.prompt_html) if theme.prompt_html else to_html(theme.prompt)
+    return shown(theme.prompt, theme.prompt_html)
+
+
+def shown(prompt: str, rendered: str) -> Markup:
+    """A prompt's HTML as rendered at import (held to the safe-list again), else now."""
+    return _safe(rendered) if rendered else to_html(prompt)
 
 
 def to_text(text: str) -> str:

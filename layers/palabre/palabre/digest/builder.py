@@ -47,6 +47,12 @@ if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
 
 TOP = 3
+ANSWERS_PER_THEME = 8
+"""a digest shows a theme's most useful answers, then its newest, up to this many"""
+
+# A theme stays open at most 90 days (the calendar's deadline_days) and a day more for the
+# last timezone: themes sent that long before a week are the oldest it may see open.
+LONGEST_OPEN = timedelta(days=91)
 
 
 def _rate(standing: Standing) -> Rate:
@@ -67,6 +73,7 @@ def _answer(item: Item) -> DigestAnswer:
         text=item.get("text", ""),
         visibility=Visibility(item.get("visibility", "circle")),
         useful=item.get("useful", 0),
+        created_at=item.get("created_at", ""),
     )
 
 
@@ -98,14 +105,29 @@ def _by_theme(
         return (themes[theme_id].send_on if theme_id in themes else date.max, theme_id)
 
     ordered = sorted(grouped, key=when)
-    return [
-        DigestTheme(
-            id=t,
-            title=themes[t].title if t in themes else t,
-            answers=sorted(grouped[t], key=lambda a: a.first_name),
+    editions = []
+    for t in ordered:
+        answers = _most_useful_then_newest(grouped[t])
+        theme = themes.get(t)
+        editions.append(
+            DigestTheme(
+                id=t,
+                title=theme.title if theme else t,
+                prompt=theme.prompt if theme else "",
+                prompt_html=theme.prompt_html if theme else "",
+                answers=answers[:ANSWERS_PER_THEME],
+                more=max(0, len(answers) - ANSWERS_PER_THEME),
+            )
         )
-        for t in ordered
-    ]
+    return editions
+
+
+def _most_useful_then_newest(answers: list[DigestAnswer]) -> list[DigestAnswer]:
+    """Most voted useful first; among equals the newest; then by first name. (Each sort
+    is stable, reversed ones too: the later sort decides, the earlier breaks its ties.)"""
+    by_name = sorted(answers, key=lambda a: (a.first_name, a.author_id))
+    newest_first = sorted(by_name, key=lambda a: a.created_at, reverse=True)
+    return sorted(newest_first, key=lambda a: -a.useful)
 
 
 def _week_rates(sent: list[Item], answered: set[tuple[str, str]], by: str) -> dict[str, Rate]:
@@ -257,13 +279,22 @@ class DigestBuilder:
             suppressed=self.members.suppressions(),
             dead_letters=dead_letter_counts(self.sqs, self.dead_letter_queues) if self.sqs else {},
             exports=exports,
+            open_themes=self._open_themes(week),
+        )
+
+    def _open_themes(self, week: Week) -> int:
+        """Themes open at some point of the week: sent by its end, closing after its start."""
+        return sum(
+            1
+            for t in self.themes.between(week.start - LONGEST_OPEN, week.end)
+            if t.active and deadline_day(t) >= week.start
         )
 
     def _non_responders(self, week: Week) -> list[NonResponder]:
         """Members whose theme closed during the week without an answer from them."""
         closing = [
             t
-            for t in self.themes.between(week.start - timedelta(days=91), week.end)
+            for t in self.themes.between(week.start - LONGEST_OPEN, week.end)
             if t.active and week.start <= deadline_day(t) <= week.end
         ]
         silent: list[NonResponder] = []

@@ -39,12 +39,12 @@ class WeeklyDelivery:
         recipient = self.members.recipient(job.member)
         reason = skip_reason(recipient)
         if reason is not None or recipient is None:
-            reason = reason or SkipReason.NOT_IN_ROSTER
-            self.records.record_weekly(job.week, kind, job.member, now, skipped=reason)
-            return Delivery(Outcome.SKIPPED, reason)
+            return self._skip(job, now, reason or SkipReason.NOT_IN_ROSTER)
         member = recipient.member
         if job.job is JobKind.DIGEST:
             edition = self.editions.edition(job.week, member.circle if member.takes_part else "")
+            if not edition.worth_reading:
+                return self._skip(job, now, SkipReason.NOTHING_TO_READ)
             message = compose_digest(
                 edition,
                 member,
@@ -56,10 +56,16 @@ class WeeklyDelivery:
             )
         else:
             report = self.editions.report(job.week)
+            if not report.worth_reading:
+                return self._skip(job, now, SkipReason.NOTHING_TO_READ)
             message = compose_report(report, member, self.links, self.letterhead, now)
         ses_id = self.outbox.send(message, tags={"kind": kind, "week": job.week})
         self.records.record_weekly(job.week, kind, job.member, now, ses_message_id=ses_id)
         return Delivery(Outcome.SENT)
+
+    def _skip(self, job: WeeklyJob, now: datetime, reason: SkipReason) -> Delivery:
+        self.records.record_weekly(job.week, job.job.value, job.member, now, skipped=reason)
+        return Delivery(Outcome.SKIPPED, reason)
 
     def _streak(self, recipient: Recipient, now: datetime) -> int:
         """The reader's streak: only the prompts since the last settled one are read."""

@@ -45,12 +45,19 @@ class DigestAnswer(BaseModel):
     text: str
     visibility: Visibility
     useful: int = 0
+    created_at: str = ""
 
 
 class DigestTheme(BaseModel):
     id: str
     title: str
     answers: list[DigestAnswer]
+    prompt: str = ""
+    """the question, as the calendar wrote it (Markdown)"""
+    prompt_html: str = ""
+    """as the calendar import rendered it: shown through the safe-list again"""
+    more: int = 0
+    """answers the edition leaves out (it keeps the first ANSWERS_PER_THEME)"""
 
 
 class Rate(BaseModel):
@@ -76,6 +83,12 @@ class Edition(BaseModel):
     circles: list[Rate] = []
     teams: list[Rate]
 
+    @property
+    def worth_reading(self) -> bool:
+        """An answer the reader may see, a useful practice, or a theme of the week (sent to
+        the circle, still open): else the email would be headings and 0/0."""
+        return bool(self.themes or self.top)
+
 
 class NonResponder(BaseModel):
     first_name: str
@@ -95,6 +108,13 @@ class Report(BaseModel):
     suppressed: list[dict[str, str]]
     dead_letters: dict[str, int]
     exports: dict[str, str]
+    open_themes: int | None = None
+    """themes open at some point of the week (None: a report built before it was counted)"""
+
+    @property
+    def worth_reading(self) -> bool:
+        """A theme was open, or messages are parked: else there is nothing to report."""
+        return self.open_themes != 0 or any(self.dead_letters.values())
 
 
 def edition_key(week: str, circle: str) -> str:

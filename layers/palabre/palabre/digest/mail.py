@@ -8,6 +8,7 @@ from babel.dates import format_date
 from palabre.core.i18n import N_, translations
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
+from palabre.core.markdown import shown
 from palabre.core.models import Member
 from palabre.digest.editions import Edition, Report
 from palabre.mail.mime import Mail
@@ -58,6 +59,7 @@ def compose_digest(
         points=points,
         streak=streak,
         vote_url=vote_url,
+        questions={t.id: shown(t.prompt, t.prompt_html) for t in edition.themes if t.prompt},
     )
 
 
