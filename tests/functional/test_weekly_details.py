@@ -201,14 +201,38 @@ def test_the_reports_score_and_participation_exports(weeks: dict[str, Any]) -> N
     assert ["circle", "Bâtisseurs", "45", "3", "11", "0.27"] in scores
     assert ["circle", "Passeurs", "15", "1", "7", "0.14"] in scores
     assert {row[0] for row in scores[1:]} == {"team", "circle"}
-    # Participation in the week's own theme (demo-2), sent to Paris and Tokyo that week
-    assert participation[0] == ["kind", "name", "prompts", "answers", "rate"]
+    # One row per theme and circle or team: demo-1 closed on 8 December with its final
+    # figure (19 sent, Hugo, Lucas and Jade answered), demo-2 (sent to Paris and Tokyo that
+    # week) as it stands
+    assert participation[0] == [
+        "theme", "title", "status", "kind", "name", "prompts", "answers", "rate"
+    ]  # fmt: skip
+    rituels, confiance = "Nos rituels d'équipe", "Installer la confiance"
     assert participation[1:] == [
-        ["circle", "Bâtisseurs", "5", "1", "20%"],
-        ["circle", "Éclaireurs", "5", "0", "0%"],
-        ["team", "Opérations", "4", "1", "25%"],
-        ["team", "Produit", "6", "0", "0%"],
+        ["demo-1", rituels, "closed", "circle", "Bâtisseurs", "6", "2", "33%"],
+        ["demo-1", rituels, "closed", "circle", "Passeurs", "7", "1", "14%"],
+        ["demo-1", rituels, "closed", "circle", "Éclaireurs", "6", "0", "0%"],
+        ["demo-1", rituels, "closed", "team", "Opérations", "10", "3", "30%"],
+        ["demo-1", rituels, "closed", "team", "Produit", "9", "0", "0%"],
+        ["demo-2", confiance, "open", "circle", "Bâtisseurs", "5", "1", "20%"],
+        ["demo-2", confiance, "open", "circle", "Éclaireurs", "5", "0", "0%"],
+        ["demo-2", confiance, "open", "team", "Opérations", "4", "1", "25%"],
+        ["demo-2", confiance, "open", "team", "Produit", "6", "0", "0%"],
     ]
+
+
+def test_the_report_gives_each_theme_closed_that_week_its_final_participation(
+    weeks: dict[str, Any],
+) -> None:
+    mail = weeks["mail"]
+    heading = "Thèmes clos cette semaine : participation finale"
+    assert heading not in text(mail["W49"][f"report:{ADMIN}"])  # nothing closed yet
+    w50 = text(mail["W50"][f"report:{ADMIN}"])
+    closed = w50[w50.index(heading) : w50.index("## Participation par cercle")]
+    assert "Nos rituels d'équipe — clos le 8 décembre · participation 3/19 (16 %)" in closed
+    assert "- Cercle Bâtisseurs: 2/6 (33 %)" in closed
+    assert "- Équipe Produit: 0/9 (0 %)" in closed
+    assert "Installer la confiance" not in closed  # still open
 
 
 # ---------------------------------------------------------------------------- one week

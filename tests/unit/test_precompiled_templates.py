@@ -13,8 +13,8 @@ from palabre.core.links import Links
 from palabre.core.markdown import to_html
 from palabre.core.models import Audience, Member, Theme, ThemeKind, Visibility
 from palabre.core.tokens import Signer
-from palabre.digest.editions import DigestAnswer, DigestTheme, Edition, Rate
-from palabre.digest.mail import compose_digest
+from palabre.digest.editions import ClosedTheme, DigestAnswer, DigestTheme, Edition, Rate, Report
+from palabre.digest.mail import compose_digest, compose_report
 from palabre.mail.personal import Letterhead
 from palabre.mail.render import COMPILED, environment, precompile, render
 from palabre.sending.prompt_mail import compose
@@ -129,6 +129,44 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "onerror" not in html
     assert "Et 3 autres réponses à ce thème cette semaine." in html
     assert HOSTILE in source[0][1]  # the plain text keeps the question as written
+
+
+def test_a_report_renders_the_same_from_the_compiled_templates(built: Path) -> None:
+    hostile = Rate(name=HOSTILE, answers=1, prompts=3)
+    report = Report(
+        week="2026-W49",
+        start=date(2026, 11, 30),
+        end=date(2026, 12, 6),
+        circles=[hostile],
+        teams=[hostile],
+        top=[],
+        non_responders=[],
+        suppressed=[],
+        dead_letters={},
+        exports={},
+        closed=[
+            ClosedTheme(
+                id="t1",
+                title=HOSTILE,
+                closed_on=date(2026, 12, 1),
+                total=Rate(answers=1, prompts=3),
+                circles=[hostile],
+                teams=[hostile],
+            )
+        ],
+        open_themes=1,
+    )
+    mails = [
+        compose_report(report, member("fr"), LINKS, Letterhead("Org", "p@x.org", d), NOW)
+        for d in (TEMPLATES, built)
+    ]
+    source, compiled = (parts(m.parsed()) for m in mails)
+    assert compiled == source
+    plain, html = source[0][1], source[1][1]
+    assert "Thèmes clos cette semaine : participation finale" in html
+    assert "clos le 1 décembre" in plain
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
 
 
 @pytest.mark.parametrize("page", ["web/not_found.html"])

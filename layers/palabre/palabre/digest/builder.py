@@ -12,7 +12,7 @@ earlier weeks.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
@@ -21,6 +21,7 @@ from palabre.core.local_time import deadline_day
 from palabre.core.models import Role, Theme, Visibility, group_key
 from palabre.core.points import Standing
 from palabre.digest.editions import (
+    ClosedTheme,
     DigestAnswer,
     DigestTheme,
     Edition,
@@ -130,6 +131,68 @@ def _most_useful_then_newest(answers: list[DigestAnswer]) -> list[DigestAnswer]:
     return sorted(newest_first, key=lambda a: -a.useful)
 
 
+Closing = tuple[Theme, list[Item], set[str]]
+"""a theme that closed in the week, the prompts it was sent as, who answered it"""
+
+
+def _by_theme_rows(
+    week: Week,
+    this_week: list[Theme],
+    sent: list[Item],
+    answered: set[tuple[str, str]],
+    closing: list[Closing],
+) -> list[list[Any]]:
+    """participation.csv: one row per theme and circle or team — the themes that closed in
+    the week with their final figure, then the week's themes still open, as they stand."""
+    entries = [(t, prompts, {(t.id, m) for m in who}) for t, prompts, who in closing]
+    entries += [(t, [p for p in sent if p["theme_id"] == t.id], answered) for t in this_week]
+    rows: list[list[Any]] = []
+    seen: set[str] = set()
+    for theme, prompts, pairs in entries:
+        if theme.id in seen:
+            continue
+        seen.add(theme.id)
+        status = "closed" if deadline_day(theme) <= week.end else "open"
+        for kind in ("circle", "team"):
+            for r in sorted(_week_rates(prompts, pairs, kind).values(), key=lambda r: r.name):
+                row = [theme.id, theme.title, status, kind, r.name, r.prompts, r.answers]
+                rows.append([*row, f"{r.percent}%"])
+    return rows
+
+
+def _non_responders(closing: list[Closing]) -> list[NonResponder]:
+    """Members whose theme closed during the week without an answer from them."""
+    silent = [
+        NonResponder(
+            first_name=i.get("first_name", ""),
+            email=i.get("email", ""),
+            circle=i.get("circle", ""),
+            theme=theme.title,
+        )
+        for theme, sent, answered in closing
+        for i in sent
+        if i["member_id"] not in answered
+    ]
+    return sorted(silent, key=lambda n: (n.circle, n.first_name))
+
+
+def _closed(theme: Theme, sent: list[Item], answerers: set[str]) -> ClosedTheme:
+    """A closed theme's final participation, in all and by circle and team."""
+    answered = {(theme.id, m) for m in answerers}
+
+    def by_name(rates: dict[str, Rate]) -> list[Rate]:
+        return sorted(rates.values(), key=lambda r: r.name)
+
+    return ClosedTheme(
+        id=theme.id,
+        title=theme.title,
+        closed_on=deadline_day(theme),
+        total=Rate(answers=sum(1 for p in sent if p["member_id"] in answerers), prompts=len(sent)),
+        circles=by_name(_week_rates(sent, answered, "circle")),
+        teams=by_name(_week_rates(sent, answered, "team")),
+    )
+
+
 def _week_rates(sent: list[Item], answered: set[tuple[str, str]], by: str) -> dict[str, Rate]:
     """Participation in the week's themes, by circle or team: of the prompts sent, how
     many were answered (so a rate never exceeds 100 %)."""
@@ -227,7 +290,11 @@ class DigestBuilder:
         editions += 1
 
         rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
-        report = self._report(week, answers, voted, themes, rates, team_standings)
+        closing = self._closing(week)
+        by_theme = _by_theme_rows(week, this_week, sent, answered, closing)
+        report = self._report(
+            week, answers, voted, themes, rates, team_standings, closing, by_theme
+        )
         self._put(report_key(week.id), report.model_dump_json())
         digests, reports = self._queue(week)
         logger.info("digest queued", extra={"week": week.id, "digests": digests})
@@ -266,8 +333,10 @@ class DigestBuilder:
         themes: dict[str, Theme],
         rates: dict[str, dict[str, Rate]],
         team_standings: list[Standing],
+        closing: list[Closing],
+        by_theme: list[list[Any]],
     ) -> Report:
-        exports = self._exports(week, answers, themes, rates, team_standings)
+        exports = self._exports(week, answers, themes, team_standings, by_theme)
         return Report(
             week=week.id,
             start=week.start,
@@ -275,7 +344,8 @@ class DigestBuilder:
             circles=sorted(rates["circle"].values(), key=lambda r: r.name),
             teams=sorted(rates["team"].values(), key=lambda r: r.name),
             top=_top(voted),
-            non_responders=self._non_responders(week),
+            non_responders=_non_responders(closing),
+            closed=[_closed(theme, sent, answered) for theme, sent, answered in closing],
             suppressed=self.members.suppressions(),
             dead_letters=dead_letter_counts(self.sqs, self.dead_letter_queues) if self.sqs else {},
             exports=exports,
@@ -290,35 +360,22 @@ class DigestBuilder:
             if t.active and deadline_day(t) >= week.start
         )
 
-    def _non_responders(self, week: Week) -> list[NonResponder]:
-        """Members whose theme closed during the week without an answer from them."""
+    def _closing(self, week: Week) -> list[Closing]:
+        """The themes that closed during the week, with their prompts and answerers."""
         closing = [
             t
             for t in self.themes.between(week.start - LONGEST_OPEN, week.end)
             if t.active and week.start <= deadline_day(t) <= week.end
         ]
-        silent: list[NonResponder] = []
-        for theme in closing:
-            sent, answered = self.records.of_theme(theme.id)
-            silent.extend(
-                NonResponder(
-                    first_name=i.get("first_name", ""),
-                    email=i.get("email", ""),
-                    circle=i.get("circle", ""),
-                    theme=theme.title,
-                )
-                for i in sent
-                if i["member_id"] not in answered
-            )
-        return sorted(silent, key=lambda n: (n.circle, n.first_name))
+        return [(theme, *self.records.of_theme(theme.id)) for theme in closing]
 
     def _exports(
         self,
         week: Week,
         answers: list[DigestAnswer],
         themes: dict[str, Theme],
-        rates: dict[str, dict[str, Rate]],
         team_standings: list[Standing],
+        by_theme: list[list[Any]],
     ) -> dict[str, str]:
         files = {
             "answers": csv_bytes(
@@ -348,12 +405,8 @@ class DigestBuilder:
                 ),
             ),
             "participation": csv_bytes(
-                ["kind", "name", "prompts", "answers", "rate"],
-                (
-                    [kind, r.name, r.prompts, r.answers, f"{r.percent}%"]
-                    for kind in ("circle", "team")
-                    for r in sorted(rates[kind].values(), key=lambda r: r.name)
-                ),
+                ["theme", "title", "status", "kind", "name", "prompts", "answers", "rate"],
+                by_theme,
             ),
         }
         for name, data in files.items():

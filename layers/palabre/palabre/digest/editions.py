@@ -90,6 +90,17 @@ class Edition(BaseModel):
         return bool(self.themes or self.top)
 
 
+class ClosedTheme(BaseModel):
+    """A theme that closed during the week, and its final participation."""
+
+    id: str
+    title: str
+    closed_on: date
+    total: Rate
+    circles: list[Rate]
+    teams: list[Rate]
+
+
 class NonResponder(BaseModel):
     first_name: str
     email: str
@@ -108,6 +119,8 @@ class Report(BaseModel):
     suppressed: list[dict[str, str]]
     dead_letters: dict[str, int]
     exports: dict[str, str]
+    closed: list[ClosedTheme] = []
+    """the themes that closed during the week, with their final participation"""
     open_themes: int | None = None
     """themes open at some point of the week (None: a report built before it was counted)"""
 
