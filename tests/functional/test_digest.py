@@ -410,3 +410,21 @@ def test_each_theme_comes_with_its_question_above_its_answers(week: LocalStack) 
     # The plain text keeps the calendar's Markdown as written
     assert "Quel **rituel d'équipe** vous aide le plus à garder le lien ?" in plain
     assert plain.index("## Nos rituels d'équipe") < plain.index("Quel **rituel")
+
+
+def test_a_theme_still_open_for_the_reader_comes_first_with_its_answer_button(
+    week: LocalStack,
+) -> None:
+    # Monday 7 December: demo-1 closes on the 8th; Jade has not answered, Hugo has
+    jade = digest_of(week, JADE)
+    html = jade.get_body(("html",)).get_content()
+    waiting = html.index("Un thème attend votre réponse")
+    assert waiting < html.index("Voici ce que votre cercle")
+    assert "Ouvert jusqu'au mardi 8 décembre 2026 inclus." in html[waiting:]
+    [link] = re.findall(r'<a class="button"[^>]*href="https://[^/]+(/answer/[^"]+)"', html)
+    status, _, page = week.api(method="GET", path=link, query="", headers={}, body=b"")
+    assert status == 200
+    assert '<form method="post"' in page.decode()
+    plain = text(jade)
+    assert "\nRépondre: https://" in plain
+    assert "Un thème attend votre réponse" not in text(digest_of(week, HUGO))

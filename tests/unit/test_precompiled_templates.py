@@ -117,8 +117,17 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
         participation=Rate(answers=2, prompts=3),
         teams=[Rate(name=HOSTILE, answers=1, prompts=2, points=30)],
     )
+    waiting = Theme(
+        id="t0",
+        send_on=date(2026, 12, 1),
+        title=HOSTILE,
+        prompt="Q",
+        audience=Audience(everyone=True),
+    )
     mails = [
-        compose_digest(edition, reader, 120, 4, LINKS, Letterhead("Org", "p@x.org", d), NOW)
+        compose_digest(
+            edition, reader, 120, 4, LINKS, Letterhead("Org", "p@x.org", d), NOW, [waiting]
+        )
         for d in (TEMPLATES, built)
     ]
     source, compiled = (parts(m.parsed()) for m in mails)
@@ -128,6 +137,7 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "<script" not in html
     assert "onerror" not in html
     assert "Et 3 autres réponses à ce thème cette semaine." in html
+    assert "Un thème attend votre réponse" in html  # still open for the reader, first
     assert HOSTILE in source[0][1]  # the plain text keeps the question as written
 
 

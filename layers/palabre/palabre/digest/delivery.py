@@ -5,8 +5,8 @@ from datetime import datetime
 
 from palabre.core.jobs import Delivery, JobKind, Outcome, SkipReason, WeeklyJob
 from palabre.core.links import Links
-from palabre.core.models import Subscription
-from palabre.core.streaks import advance_streak
+from palabre.core.models import Subscription, Theme
+from palabre.core.streaks import PromptFact, advance_streak
 from palabre.digest.editions import Editions
 from palabre.digest.mail import compose_digest, compose_report
 from palabre.mail.outbox import Outbox
@@ -14,6 +14,7 @@ from palabre.mail.personal import Letterhead
 from palabre.store.members import MemberStore, Recipient
 from palabre.store.sends import SendRecords, streak_state
 from palabre.store.table import Table
+from palabre.store.themes import ThemeStore
 
 
 class WeeklyDelivery:
@@ -27,6 +28,7 @@ class WeeklyDelivery:
     ) -> None:
         self.records = SendRecords(table)
         self.members = MemberStore(table)
+        self.themes = ThemeStore(table)
         self.editions = editions
         self.outbox = outbox
         self.links = links
@@ -43,16 +45,18 @@ class WeeklyDelivery:
         member = recipient.member
         if job.job is JobKind.DIGEST:
             edition = self.editions.edition(job.week, member.circle if member.takes_part else "")
-            if not edition.worth_reading:
+            streak, waiting = self._streak(recipient, now)
+            if not edition.worth_reading and not waiting:
                 return self._skip(job, now, SkipReason.NOTHING_TO_READ)
             message = compose_digest(
                 edition,
                 member,
                 recipient.points,
-                self._streak(recipient, now),
+                streak,
                 self.links,
                 self.letterhead,
                 now,
+                waiting=self._still_open(waiting),
             )
         else:
             report = self.editions.report(job.week)
@@ -67,14 +71,24 @@ class WeeklyDelivery:
         self.records.record_weekly(job.week, job.job.value, job.member, now, skipped=reason)
         return Delivery(Outcome.SKIPPED, reason)
 
-    def _streak(self, recipient: Recipient, now: datetime) -> int:
-        """The reader's streak: only the prompts since the last settled one are read."""
+    def _streak(self, recipient: Recipient, now: datetime) -> tuple[int, list[PromptFact]]:
+        """The reader's streak, and the themes still open that they have not answered: only
+        the prompts since the last settled one are read (an open one is never settled)."""
         member_id = recipient.member.id
         state = streak_state(recipient.streak)
-        shown, settled = advance_streak(state, self.records.prompts_since(member_id, state), now)
+        facts = self.records.prompts_since(member_id, state)
+        shown, settled = advance_streak(state, facts, now)
         if settled != state:
             self.records.settle_streak(member_id, settled)
-        return shown
+        return shown, [f for f in facts if not f.answered and now < f.deadline]
+
+    def _still_open(self, waiting: list[PromptFact]) -> list[Theme]:
+        """The themes of those prompts, soonest deadline first (one read, when any)."""
+        if not waiting:
+            return []
+        themes = self.themes.get_many(f.theme_id for f in waiting)
+        order = {f.theme_id: (f.deadline, f.theme_id) for f in waiting}
+        return sorted((t for t in themes.values() if t.active), key=lambda t: order[t.id])
 
 
 def skip_reason(recipient: Recipient | None) -> SkipReason | None:

@@ -1,15 +1,18 @@
 """The weekly emails: a reader's digest, and the admins' report."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
 from palabre.core.i18n import N_, translations
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
+from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import shown
-from palabre.core.models import Member
+from palabre.core.models import Member, Theme
 from palabre.digest.editions import Edition, Report
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
@@ -34,7 +37,10 @@ def compose_digest(
     links: Links,
     letterhead: Letterhead,
     now: datetime,
+    waiting: Sequence[Theme] = (),
 ) -> Mail:
+    """One reader's digest; `waiting`: the themes still open that they have not answered,
+    shown first with their deadline and answer link."""
     signed: dict[tuple[str, str], str] = {}
 
     def vote_url(theme_id: str, author_id: str) -> str:
@@ -60,7 +66,17 @@ def compose_digest(
         streak=streak,
         vote_url=vote_url,
         questions={t.id: shown(t.prompt, t.prompt_html) for t in edition.themes if t.prompt},
+        waiting=[_still_open(theme, member, links) for theme in waiting],
     )
+
+
+def _still_open(theme: Theme, member: Member, links: Links) -> dict[str, str]:
+    closes = link_expiry(theme, ZoneInfo(member.timezone))
+    return {
+        "title": theme.title,
+        "last_day": format_date(deadline_day(theme), "full", locale=member.locale),
+        "answer_url": links.answer(theme.id, member.id, closes),
+    }
 
 
 def compose_report(
