@@ -331,3 +331,20 @@ def test_the_thank_you_page_without_an_answer_or_with_any_other_value_is_the_for
     post(org, path, answer="Un tour de table.")
     _, _, page = get(org, f"{path}?saved=<script>")
     assert '<form method="post"' in page
+
+
+def test_the_thank_you_page_reads_the_answer_strongly_consistent(org: LocalStack) -> None:
+    # It follows the member's own write: an eventually consistent read could miss it and
+    # show the empty form again (moto is always consistent, so the request is checked)
+    path = link_of(org, LEA)
+    post(org, path, follow=False, answer="Un tour de table.")
+    reads: list[bool] = []
+    palabre.aws.client("dynamodb").meta.events.register(
+        "before-parameter-build.dynamodb.BatchGetItem",
+        lambda params, **_: reads.extend(
+            bool(r.get("ConsistentRead")) for r in params["RequestItems"].values()
+        ),
+    )
+    get(org, f"{path}?saved=created")
+    get(org, path)
+    assert reads == [True, False]

@@ -66,3 +66,19 @@ def test_a_refused_call_records_nothing_it_carried() -> None:
     with pytest.raises(RuntimeError):
         outbox.flush()
     assert done == []  # a's last two were in the refused call: its cursor stays put
+
+
+def test_held_jobs_go_out_before_a_held_cursor_save_could_let_its_lease_lapse() -> None:
+    sqs, done, now = Sqs(), [], [0.0]
+    outbox = Outbox(JobQueue(sqs, "q"), patience=60, clock=lambda: now[0])
+    outbox.put(jobs("a", 3), then=lambda: done.append("a"))
+    now[0] = 59.0
+    outbox.put(jobs("b", 3), then=lambda: done.append("b"))
+    assert (sqs.calls, done) == ([], [])  # still within patience: held together
+    now[0] = 61.0
+    outbox.put(jobs("c", 3), then=lambda: done.append("c"))
+    # a's save waited a minute: the six held jobs went out, a and b were saved
+    assert [len(c) for c in sqs.calls] == [6]
+    assert done == ["a", "b"]
+    outbox.flush()
+    assert done == ["a", "b", "c"]

@@ -58,7 +58,9 @@ SAMPLE = (
     '"your streak: %(num)s themes answered in a row", n) }}|'
     '{{ _("Your circle\'s participation this week: %(answers)s/%(prompts)s (%(percent)s %%).", '
     "answers=n, prompts=who, percent=n) }}|"
-    '{{ ngettext("%(num)s answer by %(who)s", "%(num)s answers by %(who)s", 1, who=who) }}'
+    '{{ ngettext("%(num)s answer by %(who)s", "%(num)s answers by %(who)s", 1, who=who) }}|'
+    '{{ _("%(string)s, %(singular)s", string=who, singular=n) }}|'
+    '{{ ngettext("%(num)s of %(plural)s", "%(num)s of %(plural)s", n, num=7, plural=who) }}'
 )
 
 

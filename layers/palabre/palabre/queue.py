@@ -1,6 +1,7 @@
 """The send queue: jobs for the sender, ten per SQS call."""
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
@@ -76,13 +77,26 @@ class Outbox:
     next tick queues those pages again (the sender's send record absorbs the repeats).
     """
 
-    def __init__(self, queue: JobQueue) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        *,
+        patience: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.queue = queue
         self.waiting: list[Job] = []
         self.actions: list[Callable[[], None]] = []
+        self.patience = patience
+        """seconds an action may wait: a cursor's save renews its group's two-minute
+        lease, so held jobs go out (a part-filled call) before half of it has passed"""
+        self.clock = clock
+        self.held_since: float | None = None
 
     def put(self, jobs: Sequence[Job], then: Callable[[], None]) -> None:
         """Queues the jobs in full calls; runs `then` once all of them are queued."""
+        if self.held_since is not None and self.clock() - self.held_since >= self.patience:
+            self.flush()
         held = len(self.waiting)
         jobs = [*self.waiting, *jobs]
         full = len(jobs) - len(jobs) % BATCH
@@ -90,13 +104,13 @@ class Outbox:
         self.waiting = jobs[full:]
         if full >= held:  # everything held before went out with this call
             self._run_actions()
-        self.actions.append(then)
+        self._hold(then)
         if not self.waiting:
             self._run_actions()
 
     def after(self, then: Callable[[], None]) -> None:
         """Runs `then` once every job put so far is queued."""
-        self.actions.append(then)
+        self._hold(then)
         if not self.waiting:
             self._run_actions()
 
@@ -109,6 +123,12 @@ class Outbox:
     def _run_actions(self) -> None:
         while self.actions:
             self.actions.pop(0)()
+        self.held_since = None
+
+    def _hold(self, then: Callable[[], None]) -> None:
+        self.actions.append(then)
+        if self.held_since is None:
+            self.held_since = self.clock()
 
 
 def dead_letter_counts(sqs: "SQSClient", queues: dict[str, str]) -> dict[str, int]:

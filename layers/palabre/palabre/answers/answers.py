@@ -96,11 +96,12 @@ class Answers:
         self.signer = signer
         self.zone = organisation_zone
 
-    def open(self, token: str, now: datetime) -> AnswerView:
+    def open(self, token: str, now: datetime, *, consistent: bool = False) -> AnswerView:
+        """`consistent`: read after the member's own write (the thank-you page it led to)."""
         claims = self.signer.verify(Purpose.ANSWER, token, now)
         if len(claims.ids) != 2:
             raise InvalidToken
-        slot = self.store.slot(*claims.ids)
+        slot = self.store.slot(*claims.ids, consistent=consistent)
         prompt = slot.prompt
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
             raise InvalidToken

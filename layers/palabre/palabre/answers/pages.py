@@ -42,7 +42,9 @@ class AnswerPages:
         self.templates_dir = templates_dir
 
     def show(self, token: str, path: str, now: datetime, saved: str | None = None) -> Response[str]:
-        view = self.answers.open(token, now)
+        # The thank-you page follows the member's own write: read it strongly consistent,
+        # or a replica that has not seen it yet would show the empty form again.
+        view = self.answers.open(token, now, consistent=saved in SAVED)
         answer = view.answer
         if answer is not None and saved in SAVED:
             return self._thanks(view, path, created=saved == CREATED)

@@ -45,7 +45,8 @@ class WeeklyDelivery:
         member = recipient.member
         if job.job is JobKind.DIGEST:
             edition = self.editions.edition(job.week, member.circle if member.takes_part else "")
-            streak, waiting = self._streak(recipient, now)
+            streak, unanswered = self._streak(recipient, now)
+            waiting = self._still_open(unanswered)
             if not edition.worth_reading and not waiting:
                 return self._skip(job, now, SkipReason.NOTHING_TO_READ)
             message = compose_digest(
@@ -56,7 +57,7 @@ class WeeklyDelivery:
                 self.links,
                 self.letterhead,
                 now,
-                waiting=self._still_open(waiting),
+                waiting=waiting,
             )
         else:
             report = self.editions.report(job.week)

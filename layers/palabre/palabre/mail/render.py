@@ -131,13 +131,13 @@ def _direct_gettext(catalog: Any) -> dict[str, Callable[..., str]]:
     calls; this halves their cost. The i18n tests hold both to the same output."""
 
     @pass_eval_context
-    def gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
         translated = catalog.gettext(string)
         return (Markup(translated) if eval_ctx.autoescape else translated) % variables
 
     @pass_eval_context
     def ngettext(
-        eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
+        eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
     ) -> str:
         variables.setdefault("num", num)
         translated = catalog.ngettext(singular, plural, num)

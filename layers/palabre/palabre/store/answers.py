@@ -58,8 +58,9 @@ class AnswerStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def slot(self, theme_id: str, member_id: str) -> AnswerSlot:
-        """Theme, send record and answer in one BatchGetItem."""
+    def slot(self, theme_id: str, member_id: str, *, consistent: bool = False) -> AnswerSlot:
+        """Theme, send record and answer in one BatchGetItem (`consistent`: as of every
+        write acknowledged before it, such as the answer the thank-you page follows)."""
         found = {
             i["SK"]: i
             for i in self.table.get_many(
@@ -67,7 +68,8 @@ class AnswerStore:
                     keys.theme(theme_id),
                     keys.prompt(theme_id, member_id),
                     keys.answer(theme_id, member_id),
-                ]
+                ],
+                consistent=consistent,
             )
         }
         record = found.get(f"PROMPT#{member_id}")
