@@ -7,16 +7,9 @@ from typing import Any
 import pytest
 
 from palabre import wiring
-from palabre.core.models import Visibility
-from palabre.digest.editions import (
-    DigestAnswer,
-    DigestTheme,
-    Edition,
-    Editions,
-    Rate,
-    Report,
-    edition_key,
-)
+from palabre.digest.editions import DigestTheme, Edition, Editions, Rate, Report, edition_key
+from tests.unit.test_digest_helpers import answer
+from tests.unit.test_same_email_again import report as a_report
 
 
 class NoSuchKey(Exception):
@@ -103,15 +96,7 @@ def test_an_edition_is_worth_reading_with_a_theme_or_a_useful_practice() -> None
     assert not empty.worth_reading
     themed = empty.model_copy(update={"themes": [DigestTheme(id="t1", title="T", answers=[])]})
     assert themed.worth_reading  # sent to the circle this week, still open: worth a nudge
-    top = DigestAnswer(
-        theme_id="t0",
-        author_id="m1",
-        first_name="Léa",
-        circle="Nord",
-        text="Un rituel.",
-        visibility=Visibility.CIRCLE,
-        useful=2,
-    )
+    top = answer("t0", "Léa", useful=2)
     assert empty.model_copy(update={"top": [top]}).worth_reading
 
 
@@ -122,18 +107,8 @@ def test_an_edition_is_worth_reading_with_a_theme_or_a_useful_practice() -> None
 def test_a_report_is_worth_reading_with_an_open_theme_or_parked_messages(
     open_themes: int, dead_letters: dict[str, int], worth: bool
 ) -> None:
-    report = Report(
-        week="2026-W49",
-        start=date(2026, 11, 30),
-        end=date(2026, 12, 6),
-        circles=[],
-        teams=[],
-        top=[],
-        non_responders=[],
-        suppressed=[],
-        dead_letters=dead_letters,
-        exports={},
-        open_themes=open_themes,
+    report = a_report().model_copy(
+        update={"dead_letters": dead_letters, "open_themes": open_themes}
     )
     assert report.worth_reading is worth
     # A report stored before open themes were counted is sent as it was

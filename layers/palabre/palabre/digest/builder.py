@@ -160,6 +160,11 @@ def _by_theme_rows(
     return rows
 
 
+def _open_during(week: Week, recent: list[Theme]) -> int:
+    """Themes open at some point of the week: sent by its end, closing after its start."""
+    return sum(1 for t in recent if t.active and deadline_day(t) >= week.start)
+
+
 def _non_responders(closing: list[Closing]) -> list[NonResponder]:
     """Members whose theme closed during the week without an answer from them."""
     silent = [
@@ -243,7 +248,10 @@ class DigestBuilder:
         directory = self.members.directory() or Directory()
         answers = self._answers(week, directory)
         voted = self._voted(week, directory)
-        themes = self._themes(week, {a.theme_id for a in answers})
+        # One read of the calendar around the week: its themes, those still open in it,
+        # those closing in it (and most that its answers are about).
+        recent = self.themes.between(week.start - LONGEST_OPEN, week.end)
+        themes = self._themes(week, recent, {a.theme_id for a in answers})
         this_week = [t for t in themes.values() if week.start <= t.send_on <= week.end]
         sent, answered = self._this_weeks_themes(this_week)
         team_standings = self.scores.standings("team")
@@ -290,10 +298,18 @@ class DigestBuilder:
         editions += 1
 
         rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
-        closing = self._closing(week)
+        closing = self._closing(week, recent)
         by_theme = _by_theme_rows(week, this_week, sent, answered, closing)
         report = self._report(
-            week, answers, voted, themes, rates, team_standings, closing, by_theme
+            week,
+            answers,
+            voted,
+            themes,
+            rates,
+            team_standings,
+            closing,
+            by_theme,
+            open_themes=_open_during(week, recent),
         )
         self._put(report_key(week.id), report.model_dump_json())
         digests, reports = self._queue(week)
@@ -309,10 +325,12 @@ class DigestBuilder:
         voted = set().union(*(self.answers.voted_in_week(k, week.id) for k in directory.circles))
         return [_answer(i) for i in self.answers.get_many(sorted(voted))]
 
-    def _themes(self, week: Week, referenced: set[str]) -> dict[str, Theme]:
-        # The week's themes, and the older ones this week's answers are about.
-        themes = {t.id: t for t in self.themes.between(week.start, week.end)}
-        return themes | self.themes.get_many(t for t in referenced if t not in themes)
+    def _themes(self, week: Week, recent: list[Theme], referenced: set[str]) -> dict[str, Theme]:
+        """The week's themes, and the older ones this week's answers are about."""
+        known = {t.id: t for t in recent}
+        themes = {t.id: t for t in recent if t.send_on >= week.start}
+        themes |= {t: known[t] for t in referenced if t in known}
+        return themes | self.themes.get_many(t for t in referenced if t not in known)
 
     def _this_weeks_themes(self, themes: list[Theme]) -> tuple[list[Item], set[tuple[str, str]]]:
         """The prompts sent for the week's themes, and who answered them (whenever)."""
@@ -335,6 +353,7 @@ class DigestBuilder:
         team_standings: list[Standing],
         closing: list[Closing],
         by_theme: list[list[Any]],
+        open_themes: int,
     ) -> Report:
         exports = self._exports(week, answers, themes, team_standings, by_theme)
         return Report(
@@ -349,24 +368,12 @@ class DigestBuilder:
             suppressed=self.members.suppressions(),
             dead_letters=dead_letter_counts(self.sqs, self.dead_letter_queues) if self.sqs else {},
             exports=exports,
-            open_themes=self._open_themes(week),
+            open_themes=open_themes,
         )
 
-    def _open_themes(self, week: Week) -> int:
-        """Themes open at some point of the week: sent by its end, closing after its start."""
-        return sum(
-            1
-            for t in self.themes.between(week.start - LONGEST_OPEN, week.end)
-            if t.active and deadline_day(t) >= week.start
-        )
-
-    def _closing(self, week: Week) -> list[Closing]:
+    def _closing(self, week: Week, recent: list[Theme]) -> list[Closing]:
         """The themes that closed during the week, with their prompts and answerers."""
-        closing = [
-            t
-            for t in self.themes.between(week.start - LONGEST_OPEN, week.end)
-            if t.active and week.start <= deadline_day(t) <= week.end
-        ]
+        closing = [t for t in recent if t.active and week.start <= deadline_day(t) <= week.end]
         return [(theme, *self.records.of_theme(theme.id)) for theme in closing]
 
     def _exports(
