@@ -2,7 +2,7 @@
 environment compiles both (palabre.mail.render), hostile text included."""
 
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -197,3 +197,82 @@ def test_the_compiled_templates_are_what_renders_them(built: Path) -> None:
     assert template.name == "email/prompt.html"
     assert type(environment(built, "en").loader).__name__ == "ModuleLoader"
     assert type(environment(TEMPLATES, "en").loader).__name__ == "InliningLoader"
+
+
+def test_the_repository_templates_hold_no_compiled_output() -> None:
+    # Where compiled/ or a .mo exists, they are what renders: in the repository they would
+    # silently stand in for the sources the tests and the local stack must read
+    assert not (TEMPLATES / COMPILED).exists()
+    assert list(TEMPLATES.rglob("*.mo")) == []
+
+
+def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
+    """The answer form (or its thanks) as the personal links function renders it."""
+    from palabre.config import PagesSettings
+    from palabre.core.models import Answer, Prompt, Visibility
+    from palabre.core.tokens import Purpose
+    from palabre.store import keys
+    from palabre.store.themes import theme_item
+    from palabre.wiring import Adapters, answer_pages
+    from tests.fakes import FakeTable
+
+    theme = Theme(
+        id="t1",
+        send_on=date(2026, 12, 1),
+        title=HOSTILE,
+        prompt=f"**{HOSTILE}**",
+        audience=Audience(everyone=True),
+    )
+    prompt = Prompt(
+        theme_id="t1",
+        member_id="m1",
+        status="sent",
+        at=NOW,
+        sent_at=NOW,
+        deadline=NOW + timedelta(days=6),
+        first_name=HOSTILE,
+        locale="fr",
+        timezone="Europe/Paris",
+        circle=HOSTILE,
+    )
+    items = [theme_item(theme), {**keys.prompt("t1", "m1"), **prompt.model_dump(mode="json")}]
+    if answered:
+        text = Answer(
+            theme_id="t1",
+            member_id="m1",
+            text=HOSTILE,
+            visibility=Visibility.ORGANISATION,
+            points=15,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        items.append({**keys.answer("t1", "m1"), **text.model_dump(mode="json")})
+    settings = PagesSettings.model_validate(
+        {
+            "TABLE_NAME": "palabre",
+            "ORGANISATION_NAME": HOSTILE[:80],
+            "ORGANISATION_TIMEZONE": "Europe/Paris",
+            "DEFAULT_LOCALE": "fr",
+            "TEMPLATES_DIR": str(templates),
+            "LINK_SECRET_ARN": "arn",
+            "UPLOADS_BUCKET": "bucket",
+        }
+    )
+    signer = LINKS.signer
+    pages = answer_pages(settings, Adapters(table=FakeTable(items), signer=signer))
+    token = signer.sign(Purpose.ANSWER, ["t1", "m1"], NOW + timedelta(days=7))
+    return pages.show(token, f"/answer/{token}", NOW + timedelta(hours=1), saved).body
+
+
+@pytest.mark.parametrize(
+    ("saved", "answered"), [(None, False), (None, True), ("created", True), ("edited", True)]
+)
+def test_the_answer_page_and_its_thanks_render_the_same_from_the_compiled_templates(
+    built: Path, saved: str | None, answered: bool
+) -> None:
+    source, compiled = (answer_page(d, saved, answered) for d in (TEMPLATES, built))
+    assert compiled == source
+    assert ("Merci" in source) is (saved is not None)
+    assert ('<form method="post"' in source) is (saved is None)
+    assert HOSTILE not in source
+    assert "&lt;script&gt;" in source
