@@ -41,7 +41,8 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
     page.goto(f"{local.url}/_local/mail/{email['id']}")
     page.screenshot(path=str(ARTIFACTS / "prompt-email.png"), full_page=True)
     [link] = re.findall(r"http://127\.0\.0\.1:\d+/answer/\S+", email["text"])
-    page.click("text=Répondre")
+    with page.expect_navigation():
+        page.click("text=Répondre")
     assert page.url == link
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("h1").inner_text() == RITUALS
@@ -50,7 +51,8 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
     # She answers for the whole organisation
     page.get_by_label("Votre réponse").fill("Un tour de table de 10 minutes chaque lundi.")
     page.get_by_label("Toute l'organisation").check()
-    page.get_by_role("button", name="Envoyer ma réponse").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer ma réponse").click()
     assert page.locator("h1").inner_text() == "Merci, Léa !"
     assert "Cette réponse vous rapporte 15 points." in page.content()
     # The thank-you page came by a redirect: refreshing it sends nothing again
@@ -60,12 +62,14 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
     assert "modifiée entre-temps" not in page.content()
 
     # and edits it from the thank-you page
-    page.get_by_role("link", name="Modifier ma réponse").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Modifier ma réponse").click()
     box = page.get_by_label("Votre réponse")
     assert box.input_value() == "Un tour de table de 10 minutes chaque lundi."
     assert page.get_by_label("Toute l'organisation").is_checked()
     box.fill("Un tour de table de 10 minutes chaque lundi, et un mot de chacun le vendredi.")
-    page.get_by_role("button", name="Enregistrer mes modifications").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer mes modifications").click()
     assert "Vos modifications sont enregistrées." in page.content()
 
     # Sunday 09:00, two days before the deadline: one reminder, only to the silent

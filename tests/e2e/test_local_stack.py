@@ -137,5 +137,6 @@ def test_an_upload_through_the_console_form_in_chromium(local: Local, page: Any,
 
     # The report email is in the mailbox section, and opens as a page
     page.goto(f"{local.url}/_local/")
-    page.click("text=HTML >> nth=0")
+    with page.expect_navigation():
+        page.click("text=HTML >> nth=0")
     assert "Import de roster/demo-roster.csv" in page.inner_text("h1")

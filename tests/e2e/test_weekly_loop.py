@@ -90,11 +90,13 @@ def test_a_week_of_answers_votes_and_digests(local: Local, page: Any) -> None:
         page.goto(f"{local.url}/_local/mail/{first[reader]['id']}")
         if reader == HUGO:
             page.screenshot(path=str(ARTIFACTS / "digest-email.png"), full_page=True)
-        page.locator("a.useful").first.click()
+        with page.expect_navigation():
+            page.locator("a.useful").first.click()
         assert "Tour de table" in page.locator(".answer-text").inner_text() or (
             "tour de table" in page.locator(".answer-text").inner_text()
         )
-        page.get_by_role("button", name="Oui, utile").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Oui, utile").click()
         assert "Merci : votre vote est compté." in page.content()
     page.screenshot(path=str(ARTIFACTS / "vote-counted.png"), full_page=True)
     local.request("POST", "/_local/drain")
