@@ -81,9 +81,6 @@ WHY = {
     "sqs:DeleteMessageBatch": POLLING,
     "sqs:DeleteMessage": POLLING,
     "sqs:ChangeMessageVisibility": POLLING,
-    "dynamodbstreams:DescribeStream": POLLING,
-    "dynamodbstreams:GetShardIterator": POLLING,
-    "dynamodbstreams:GetRecords": POLLING,
 }
 """why each call of a delivered prompt's whole path is made"""
 

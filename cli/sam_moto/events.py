@@ -101,6 +101,8 @@ def stream_record(record: Mapping[str, Any], *, arn: str) -> dict[str, Any]:
     dynamodb = dict(record["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
+        if created.tzinfo is None:  # moto keeps UTC without saying so
+            created = created.replace(tzinfo=UTC)
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
     shaped["dynamodb"] = dynamodb
     return shaped

@@ -1,8 +1,16 @@
 """Looks into moto's in-process state for what the AWS API does not say: when a received
-message becomes visible again, and what SES was asked to send (the mailbox). The work
-itself always goes through the API, as Lambda's pollers would.
+message becomes visible again, and what SES was asked to send (the mailbox); and reads a
+stream's records where moto keeps them. The rest of the work goes through the API, as
+Lambda's pollers would.
+
+Stream records are read from moto's shard rather than through GetRecords: a page of
+GetRecords serialised every record's images and botocore parsed them again, a fifth of the
+stack's time while history streamed, for records that filter criteria mostly drop (the
+score stream's own updates of large standings). The records are GetRecords' own, as its
+response carries them.
 """
 
+import copy
 from typing import Any
 
 from sam_moto.provision import ACCOUNT
@@ -25,3 +33,24 @@ class Peek:
         from moto.ses.models import ses_backends
 
         return ses_backends[ACCOUNT][self.region].sent_messages
+
+    def stream_records(
+        self, stream_arn: str, after: str | None, limit: int
+    ) -> tuple[str, list[Any]]:
+        """The stream's shard, and up to `limit` of its records after sequence number
+        `after` (from its oldest when None), as GetRecords returns them. moto's own: read,
+        never change them (see `owned`)."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        table_name = stream_arn.split(":", 5)[5].split("/")[1]
+        table: Any = dynamodb_backends[ACCOUNT][self.region].get_table(table_name)
+        shard = table.stream_shard
+        if shard is None:
+            return "", []
+        start = 0 if after is None else int(after) + 1 - shard.starting_sequence_number
+        return shard.id, [record.to_json() for record in shard.items[start : start + limit]]
+
+
+def owned(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stream record that its reader may change (moto keeps the original)."""
+    return copy.deepcopy(record)

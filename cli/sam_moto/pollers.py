@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from sam_moto import events
 from sam_moto.clock import LocalClock
 from sam_moto.filters import matches
-from sam_moto.peek import Peek
+from sam_moto.peek import Peek, owned
 from sam_moto.provision import Provisioned, QueueTrigger, StreamTrigger
 from sam_moto.runtime import Invocation, Runtime
 from sam_moto.watch import Changes
@@ -230,7 +230,6 @@ class Pollers:
         keep coming: while `busy` (other work ran in this round), or while `patient` (the
         stack's clock runs by itself) until the window has passed on the stack's clock."""
         ran: list[Invocation] = []
-        streams = self.client("dynamodbstreams")
         settled = set(self._tables)
         for trigger in self.provisioned.stream_triggers:
             if trigger.table not in self._tables:
@@ -239,46 +238,27 @@ class Pollers:
                 settled.discard(trigger.table)  # not read: look again
                 continue
             self._waiting.pop(trigger.function, None)
-            description = streams.describe_stream(StreamArn=trigger.stream_arn)
-            for shard in description["StreamDescription"]["Shards"]:
-                state = self._shards.setdefault((trigger.function, shard["ShardId"]), _Shard())
-                if state.checkpoint is None:
-                    iterator = streams.get_shard_iterator(
-                        StreamArn=trigger.stream_arn,
-                        ShardId=shard["ShardId"],
-                        ShardIteratorType="TRIM_HORIZON",
-                    )
-                else:
-                    iterator = streams.get_shard_iterator(
-                        StreamArn=trigger.stream_arn,
-                        ShardId=shard["ShardId"],
-                        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                        SequenceNumber=state.checkpoint,
-                    )
-                records = events.one_insert_per_write(
-                    streams.get_records(
-                        ShardIterator=iterator["ShardIterator"], Limit=trigger.batch_size + 1
-                    )["Records"],
-                    trigger.batch_size,
-                )
-                if len(records) < trigger.batch_size:
-                    self._unread[trigger.function] = 0
-                else:
-                    self._unread[trigger.function] -= min(
-                        len(records), self._unread[trigger.function]
-                    )
-                if records:
-                    shaped = [events.stream_record(r, arn=trigger.stream_arn) for r in records]
-                    # FilterCriteria: records no filter matches never reach the function.
-                    wanted = [
-                        r
-                        for r in shaped
-                        if not trigger.filters or any(matches(f, r) for f in trigger.filters)
-                    ]
-                    if wanted:
-                        ran.extend(self._stream_batch(trigger, shard["ShardId"], wanted, state))
-                    state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
-                    settled.discard(trigger.table)  # more may follow: look again
+            state = self._shards.setdefault((trigger.function, trigger.stream_arn), _Shard())
+            shard_id, read = self.peek.stream_records(
+                trigger.stream_arn, state.checkpoint, trigger.batch_size + 1
+            )
+            records = events.one_insert_per_write(read, trigger.batch_size)
+            if len(records) < trigger.batch_size:
+                self._unread[trigger.function] = 0
+            else:
+                self._unread[trigger.function] -= min(len(records), self._unread[trigger.function])
+            if records:
+                shaped = [events.stream_record(r, arn=trigger.stream_arn) for r in records]
+                # FilterCriteria: records no filter matches never reach the function.
+                wanted = [
+                    owned(r)
+                    for r in shaped
+                    if not trigger.filters or any(matches(f, r) for f in trigger.filters)
+                ]
+                if wanted:
+                    ran.extend(self._stream_batch(trigger, shard_id, wanted, state))
+                state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                settled.discard(trigger.table)  # more may follow: look again
         self._tables -= settled
         return ran
 

@@ -43,7 +43,7 @@ from tests.functional.test_dispatch import (
     _ses_error,
     queued,
 )
-from tests.functional.test_scores import HUGO, answer, kept_causes, score
+from tests.functional.test_scores import HUGO, answer, kept_causes, score, stream_batch
 
 
 @pytest.fixture
@@ -421,3 +421,35 @@ def test_as_real_time_goes_the_score_stream_waits_its_batching_window_then_takes
     assert batches == [queued]
     imported.drain()
     assert batches == [queued]
+
+
+def test_stream_records_reach_the_function_as_getrecords_gives_them_and_as_its_own_copy(
+    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stack reads records where moto keeps them: what the function gets must be what
+    # GetRecords returns (shaped as Lambda delivers it), and its changes stay its own
+    given: list[dict[str, Any]] = []
+    invoke = org.runtime.invoke
+
+    def spoiling(function: str, event: Any) -> Any:
+        if function == "ScoreStreamFunction":
+            given.extend(json.loads(json.dumps(event["Records"])))
+            result = invoke(function, event)
+            for record in event["Records"]:  # (the poller still reads its sequence number)
+                record["dynamodb"]["Keys"].clear()
+                record["dynamodb"]["NewImage"]["SK"] = {"S": "spoilt"}
+                record["eventName"] = "REMOVE"
+            return result
+        return invoke(function, event)
+
+    monkeypatch.setattr(org.runtime, "invoke", spoiling)
+    answer(org, LEA, "Un tour de table chaque lundi.")
+    org.drain()
+
+    through_api = {r["dynamodb"]["SequenceNumber"]: r for r in stream_batch(org)}
+    assert given, "the answer's record reached the score stream"
+    for record in given:
+        expected = through_api[record["dynamodb"]["SequenceNumber"]]
+        assert record == expected
+        assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
+    assert score(org, LEA)["points"] == {"N": "15"}
