@@ -10,8 +10,9 @@ the size of the queue per message:
   from its hash key to its items — and hands the query exactly the items moto would have
   kept; everything after (sorting, ranges, paging, filters, projections) is moto's code,
   unchanged. It also remembers each queried partition in the order moto sorts it, until
-  the partition is written: moto's sort then finds it sorted (one pass, not n log n per
-  page of a 20,000-item partition).
+  the partition is written, and moto's sort is skipped for a remembered order (a
+  sublist of a sorted list is sorted): a page of a 20,000-item partition no longer
+  compares 20,000 DynamoTypes to sort what was sorted.
 - `transact_write_items` deep-copies each table it touches (stream records included)
   before applying a transaction, to roll back on failure. The fix keeps an undo log of
   the items the transaction touches instead: the same rollback, without the copy.
@@ -31,8 +32,9 @@ the size of the queue per message:
   patterns compiled per token; the fix remembers both by the expression's text.
 - An item's size is summed again for each attribute it is made with. The fix keeps the
   running sum, and refuses an item past 400 KB exactly where moto did.
-- A response class's methods (inspect.getmembers) are listed again for each request.
-  The fix remembers them.
+- A response class's methods (inspect.getmembers) are listed again for each request,
+  and moto's server finds each request's backend by listing moto's package folder and
+  matching a few hundred URL patterns. The fix remembers both.
 - SES parses a whole raw message, every part and body, to read four of its headers; the
   fix parses its headers only.
 - SQS reads `Queue.attributes`, which counts every message of the queue, for each message
@@ -66,7 +68,24 @@ _BASE_AFTER = """            possible_results = [
 _GSI_BEFORE = """            possible_results = []
             for item in self.all_items():"""
 _GSI_AFTER = """            possible_results = []
-            for item in self._index_items(index, all_hash_conditions):"""
+            candidates = self._index_items(index, all_hash_conditions)
+            for item in candidates:"""
+# The candidates of a remembered order are already as the query sorts them (a sublist of
+# a sorted list is sorted): sorting them again per page cost a DynamoType comparison per
+# item, the most of a paged Query of a large partition.
+_SORT_BEFORE = """        if index_name:
+            possible_results = self.sorted_items(
+                hash_attrs, range_attrs, possible_results
+            )
+        else:
+            possible_results.sort(key=lambda item: item.range_key)  # type: ignore"""
+_SORT_AFTER = """        if index_name:
+            if not isinstance(candidates, _Sorted):
+                possible_results = self.sorted_items(
+                    hash_attrs, range_attrs, possible_results
+                )
+        else:
+            pass  # _partition_items gives them sorted by range key"""
 
 # ---------------------------------------------------------------- transactions: an undo log
 _BACKUP_BEFORE = """        original_table_state: dict[str, Table] = {}
@@ -137,7 +156,7 @@ _RAW_EMAIL_BEFORE = """        message = email.message_from_string(raw_data)"""
 _RAW_EMAIL_AFTER = """        message = HeaderParser().parsestr(raw_data)"""
 
 FIXES: dict[str, list[tuple[str, str]]] = {
-    "query": [(_BASE_BEFORE, _BASE_AFTER), (_GSI_BEFORE, _GSI_AFTER)],
+    "query": [(_BASE_BEFORE, _BASE_AFTER), (_GSI_BEFORE, _GSI_AFTER), (_SORT_BEFORE, _SORT_AFTER)],
     "transact_write_items": [
         (_BACKUP_BEFORE, _BACKUP_AFTER),
         (_REMEMBER_BEFORE, _REMEMBER_AFTER),
@@ -170,7 +189,7 @@ def _targets() -> dict[str, tuple[Any, dict[str, Any]]]:
 
     return {
         "Item.__init__": (dynamo_type.Item, vars(dynamo_type)),
-        "query": (tables.Table, vars(tables)),
+        "query": (tables.Table, {**vars(tables), "_Sorted": _Sorted}),
         "transact_write_items": (
             models.DynamoDBBackend,
             {**vars(models), "_remember": _remember, "_roll_back": _roll_back, "Any": Any},
@@ -395,7 +414,32 @@ def _remember_lookups() -> bool:
 
     originals["method_names_from_class"] = utils.method_names_from_class
     responses.method_names_from_class = functools.cache(utils.method_names_from_class)  # type: ignore[attr-defined]
+    _remember_backends_by_host()
     return True
+
+
+_HOSTS_KEPT = 256
+
+
+def _remember_backends_by_host() -> None:
+    """moto's server finds the backend of each request's host by listing moto's package
+    folder (a listdir and an isdir per service) and then matching a few hundred URL
+    patterns, for every request. Neither changes while it runs: the answer is remembered
+    per host (a tenth of the stack's time while it streams history)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    find = DomainDispatcherApplication.get_backend_for_host
+    originals["get_backend_for_host"] = find
+    known: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in known:
+            if len(known) >= _HOSTS_KEPT:  # hosts come from requests: keep a bounded few
+                known.clear()
+            known[host] = find(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
 def _replaced(source: str, replacements: list[tuple[str, str]]) -> str | None:
@@ -489,7 +533,7 @@ def _partition_items(self: Any, hash_key: Any) -> Iterable[Any]:
     cached = ordered.get((None, hash_key))
     if cached is None:
         cached = ordered[None, hash_key] = sorted(found.values(), key=lambda i: i.range_key)
-    return list(cached)  # the query sorts and reverses its list in place
+    return list(cached)  # the query reverses its list in place
 
 
 def _index_items(self: Any, index: Any, conditions: dict[str, Any]) -> Iterable[Any]:
@@ -508,11 +552,17 @@ def _index_items(self: Any, index: Any, conditions: dict[str, Any]) -> Iterable[
         cached = sorted(
             found.values(), key=lambda i: (i.hash_key, i.range_key) if i.range_key else i.hash_key
         )
-        # An item without a key of the index raises before any move: moto's query decides.
+        # An item without a key of the index raises before any move: moto's query sorts
+        # (and raises) as it did.
         with contextlib.suppress(KeyError, TypeError):
-            cached = self.sorted_items(*_sort_attrs(self, index), cached)
+            cached = _Sorted(self.sorted_items(*_sort_attrs(self, index), cached))
         state.ordered[index.name, values] = cached
-    return list(cached)  # the query sorts and reverses its list in place
+    # A copy: the query reverses its list in place. Sorted, its order is the query's own.
+    return _Sorted(cached) if isinstance(cached, _Sorted) else list(cached)
+
+
+class _Sorted(list[Any]):
+    """A GSI partition's items in the order moto's query sorts them (it need not again)."""
 
 
 def _sort_attrs(table: Any, index: Any) -> tuple[list[str], list[str | None]]:

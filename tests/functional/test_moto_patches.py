@@ -667,3 +667,31 @@ def test_ses_sends_and_refuses_raw_emails_as_moto_does() -> None:
         True,
         False,
     ]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        None,
+        "moto_api",
+        "dynamodb",
+        "dynamodb.eu-west-1.amazonaws.com",
+        "streams.dynamodb.eu-west-1.amazonaws.com",
+        "sqs.eu-west-1.amazonaws.com",
+        "email.eu-west-1.amazonaws.com",
+        "s3.amazonaws.com",
+        "bucket.s3.eu-west-1.amazonaws.com",
+        "scheduler.eu-west-1.amazonaws.com",
+        "nothing.example",
+    ],
+)
+def test_the_servers_backend_for_a_host_is_moto_s_own_and_the_same_when_asked_again(
+    host: str | None,
+) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    assert moto_patches.apply()["lookups"]
+    dispatcher = DomainDispatcherApplication(create_app=lambda backend: backend)
+    expected = moto_patches.originals["get_backend_for_host"](dispatcher, host)
+    assert dispatcher.get_backend_for_host(host) == expected
+    assert dispatcher.get_backend_for_host(host) == expected  # remembered
