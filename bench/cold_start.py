@@ -21,7 +21,7 @@ from typing import Any
 
 from palabre_cli import built
 
-RUNS = 9
+RUNS = 7
 IMPORT_GOAL = 2.0
 FIRST_REQUEST_GOAL = 2.5
 FIRST_REQUEST_FUNCTION = "PersonalLinksFunction"

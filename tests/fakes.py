@@ -18,10 +18,10 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, DecimalException
-from functools import cache
+from functools import cache, lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary
 from botocore.exceptions import ClientError, ParamValidationError
@@ -82,7 +82,7 @@ class FakeTable:
     # ------------------------------------------------------------------ reads
     def get(self, key: Mapping[str, str], *, consistent: bool = False) -> Item | None:
         item = self.items.get(_key_of(key))
-        return copy.deepcopy(item) if item is not None else None
+        return _clone(item) if item is not None else None
 
     def get_many(
         self, keys: Iterable[Mapping[str, str]], *, consistent: bool = False
@@ -90,7 +90,7 @@ class FakeTable:
         wanted = [_key_of(k) for k in keys]
         for start in range(0, len(wanted), _BATCH_GET):  # one BatchGetItem per hundred
             _no_duplicates(wanted[start : start + _BATCH_GET])
-        return [copy.deepcopy(self.items[k]) for k in wanted if k in self.items]
+        return [_clone(self.items[k]) for k in wanted if k in self.items]
 
     def query(
         self,
@@ -108,7 +108,7 @@ class FakeTable:
         if not forward:
             found.reverse()
         for _, pk, sk in found[: limit or None]:
-            yield copy.deepcopy(self.items[(pk, sk)])
+            yield _clone(self.items[(pk, sk)])
 
     def page(
         self,
@@ -126,7 +126,7 @@ class FakeTable:
             after = _entry(name, {k: v["S"] for k, v in start.items()})
             found = found[bisect.bisect_right(found, after) :]
         taken = found[:limit]
-        items = [copy.deepcopy(self.items[(pk, sk)]) for _, pk, sk in taken]
+        items = [_clone(self.items[(pk, sk)]) for _, pk, sk in taken]
         if len(taken) < limit:
             return items, None
         # As moto: a LastEvaluatedKey when a full page is followed by any item of the
@@ -157,9 +157,10 @@ class FakeTable:
         entries = self._indexes[name].get(partition, [])
         if prefix is not None:
             low = bisect.bisect_left(entries, (prefix,))
-            high = low
-            while high < len(entries) and entries[high][0].startswith(prefix):
-                high += 1
+            # From low, the entries starting with the prefix come first, then the others.
+            high = bisect.bisect_left(
+                entries, True, lo=low, key=lambda entry: not entry[0].startswith(prefix)
+            )
             return entries[low:high]
         if between is not None:
             if between[0] > between[1]:
@@ -289,7 +290,7 @@ class FakeTable:
                 self._write("put" if isinstance(action, Put) else "update", result)
 
     def snapshot(self) -> dict[Key, Item]:
-        return copy.deepcopy(self.items)
+        return _clone(self.items)
 
     def _applying(
         self, apply: Callable[[Item | None, Key], Item], key: Key
@@ -320,7 +321,7 @@ class FakeTable:
         raise ConditionFailed(response, operation)
 
     def _write(self, kind: str, item: Item) -> None:
-        self.writes.append((kind, copy.deepcopy(item)))
+        self.writes.append((kind, _clone(item)))
         self._store(item)
 
     def _delete(self, key: Key) -> None:
@@ -504,6 +505,25 @@ def _check_limit(limit: int) -> None:
         )
 
 
+def _clone[T](value: T) -> T:
+    """A deep copy of a stored value (dicts, lists and sets of strings, numbers, bytes):
+    what copy.deepcopy gives, a few times faster; a store reads and writes many."""
+    return cast(T, _copied(value))
+
+
+def _copied(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [_copied(v) for v in value]
+    if kind is set:
+        return set(value)  # of strings, numbers or bytes: immutable
+    if kind in (str, int, Decimal, bool, bytes, type(None), float):
+        return value
+    return copy.deepcopy(value)
+
+
 def _validation(message: str) -> ClientError:
     return ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "Fake")
 
@@ -519,6 +539,11 @@ def _normal(value: Any, top: bool = True) -> Any:
     """What DynamoDB gives back for what DynamoTable writes: no top-level None, lists for
     tuples, numbers as DynamoTable reads them (int when whole). For the bulk load only:
     writes go through DynamoTable's own serialisation (_stored)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:  # most values: as they are, at once
+        return value
+    if kind is dict:
+        return {k: _normal(v, False) for k, v in value.items() if not (top and v is None)}
     if isinstance(value, Mapping):
         return {k: _normal(v, False) for k, v in value.items() if not (top and v is None)}
     if isinstance(value, list | tuple):
@@ -540,13 +565,13 @@ def _returned(returns: str, old: Item | None, new: Item) -> Item:
     not). Unlike moto, a map that changed is given whole, not only its changed entries."""
     before = old or {}
     if returns == "ALL_NEW":
-        return copy.deepcopy(new)
+        return _clone(new)
     if returns == "ALL_OLD":
-        return copy.deepcopy(before)
+        return _clone(before)
     if returns == "UPDATED_OLD":
-        return {k: copy.deepcopy(v) for k, v in before.items() if new.get(k, _MISSING) != v}
+        return {k: _clone(v) for k, v in before.items() if new.get(k, _MISSING) != v}
     if returns == "UPDATED_NEW":
-        return {k: copy.deepcopy(v) for k, v in new.items() if before.get(k, _MISSING) != v}
+        return {k: _clone(v) for k, v in new.items() if before.get(k, _MISSING) != v}
     return {}
 
 
@@ -594,6 +619,42 @@ class _Usage:
                 )
 
 
+@lru_cache(maxsize=1024)
+def _lexed(text: str, what: str) -> tuple[tuple[str, str], ...]:
+    """An expression's tokens (kind, word), remembered by its text: a store writes with
+    a few expressions, many times."""
+    tokens: list[tuple[str, str]] = []
+    at, text = 0, text.strip()
+    if not text:
+        raise _validation(f"Invalid {what}: The expression can not be empty;")
+    while at < len(text):
+        if text[at].isspace():
+            at += 1
+            continue
+        symbol = next((s for s in _SYMBOLS if text.startswith(s, at)), None)
+        if symbol is not None:
+            tokens.append(("op", symbol))
+            at += len(symbol)
+            continue
+        end = at + 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        word = text[at:end]
+        if word[0] == ":":
+            kind = "value"
+        elif word[0] == "#" or word[0].isalpha() or word[0] == "_":
+            kind = "name"
+        elif word.isdigit():
+            kind = "number"
+        else:
+            raise _validation(f'Invalid {what}: Syntax error; token: "{word}"')
+        if kind == "name" and word.upper() in _KEYWORDS:
+            kind, word = "keyword", word.upper()
+        tokens.append((kind, word))
+        at = end
+    return tuple(tokens)
+
+
 class _Tokens:
     def __init__(
         self,
@@ -604,35 +665,7 @@ class _Tokens:
         what: str,
     ) -> None:
         self.what = what  # ConditionExpression or UpdateExpression, for the messages
-        self.tokens: list[tuple[str, str]] = []
-        at, text = 0, text.strip()
-        if not text:
-            raise self.invalid("The expression can not be empty;")
-        while at < len(text):
-            if text[at].isspace():
-                at += 1
-                continue
-            symbol = next((s for s in _SYMBOLS if text.startswith(s, at)), None)
-            if symbol is not None:
-                self.tokens.append(("op", symbol))
-                at += len(symbol)
-                continue
-            end = at + 1
-            while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-                end += 1
-            word = text[at:end]
-            if word[0] == ":":
-                kind = "value"
-            elif word[0] == "#" or word[0].isalpha() or word[0] == "_":
-                kind = "name"
-            elif word.isdigit():
-                kind = "number"
-            else:
-                raise self.invalid(f'Syntax error; token: "{word}"')
-            if kind == "name" and word.upper() in _KEYWORDS:
-                kind, word = "keyword", word.upper()
-            self.tokens.append((kind, word))
-            at = end
+        self.tokens = _lexed(text, what)
         self.values, self.names, self.usage = values, names, usage
         self.at = 0
 
@@ -903,7 +936,7 @@ def _update(
         after = dict(before)
         for clause, target, argument in actions:
             _apply_action(clause, target, argument, before, after)
-        after = copy.deepcopy(after)
+        after = _clone(after)
         _check_indexed(after)
         if _size(after) > ITEM_LIMIT:
             raise _validation("Item size to update has exceeded the maximum allowed size")
@@ -959,7 +992,7 @@ def _check_targets(tokens: _Tokens, targets: list[str]) -> None:
 
 def _apply_action(clause: str, target: str, argument: Any, before: Item, after: Item) -> None:
     if clause == "SET":
-        after[target] = copy.deepcopy(argument(before))
+        after[target] = _clone(argument(before))
     elif clause == "REMOVE":
         after.pop(target, None)
     elif clause == "ADD":
@@ -1044,7 +1077,7 @@ def _add(current: Any, value: Any) -> Any:
     if kind != "N" and kind not in _SETS:
         raise _validation(_WRONG_TYPE)
     if current is _MISSING:
-        return copy.deepcopy(value)
+        return _clone(value)
     if _kind(current) != kind:
         raise _validation(_WRONG_TYPE)
     if kind == "N":
