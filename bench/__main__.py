@@ -159,9 +159,9 @@ def _local_stack() -> None:
         print(f"    {unit:<16} {send[name]:6.4f}  goal <= {goals[name]:<4} {_verdict(met)}")
     print(
         f"      (SQS: {send['sqs_part_filled']} part-filled call(s) among "
-        f"{round(send['sqs_sends_per_prompt'] * send['delivered']):,}; the floor is one per "
-        f"tick that queues anything, {len(local_bench.ZONES)} here: no job waits for a later "
-        "tick)"
+        f"{round(send['sqs_sends_per_prompt'] * send['delivered']):,}; {send['sqs_pairs']} "
+        f"message(s) carried two jobs: the last few of each of the {len(local_bench.ZONES)} "
+        "ticks that queued, in its last call rather than one more)"
     )
     print("    every call, by operation:")
     for call, count in sorted(send["calls"].items(), key=lambda c: -c[1]):

@@ -74,8 +74,8 @@ WHY = {
     "dynamodb:Query": "scheduler: what is due (each tick), then a due group's members",
     "dynamodb:GetItem": "scheduler: the theme, on each tick that finds it due",
     "dynamodb:UpdateItem": "scheduler: each audience group's claim and cursor",
-    "sqs:SendMessageBatch": "scheduler: ten prompt jobs a call, across groups and themes; "
-    "a tick's last call carries the rest",
+    "sqs:SendMessageBatch": "scheduler: ten messages a call, across groups and themes; a "
+    "tick's last few jobs ride two to a message in its last call",
     "secretsmanager:GetSecretValue": "sender: the link-signing keys, once per container",
     "sqs:ReceiveMessage": POLLING,
     "sqs:DeleteMessageBatch": POLLING,
@@ -201,11 +201,11 @@ def _prompts(local: Local, title: str) -> int:
     return sum(1 for m in local.request("GET", "/_local/mail") if m["subject"].startswith(title))
 
 
-def _recorded_calls(local: Local) -> tuple[Counter[str], list[int]]:
+def _recorded_calls(local: Local) -> tuple[Counter[str], list[tuple[int, int]]]:
     """service:operation for every request moto received while recording, and how many
-    messages each SendMessageBatch carried."""
+    messages and jobs each SendMessageBatch carried."""
     calls: Counter[str] = Counter()
-    batches: list[int] = []
+    batches: list[tuple[int, int]] = []
     for line in local.moto_call("/moto-api/recorder/download-recording", "GET").splitlines():
         if not line.strip():
             continue
@@ -234,7 +234,8 @@ def _recorded_calls(local: Local) -> tuple[Counter[str], list[int]]:
             request = json.loads(body)
             queue = request.get("QueueUrl", "")
             operation += f" {queue.rsplit('/', 1)[-1]}"
-            batches.append(len(request.get("Entries", [None])))
+            bodies = [json.loads(e["MessageBody"]) for e in request.get("Entries", [])]
+            batches.append((len(bodies), sum(len(b) if isinstance(b, list) else 1 for b in bodies)))
         calls[f"{service}:{operation}"] += 1
     return calls, batches
 
@@ -284,7 +285,8 @@ def whole_path(local: Local, title: str) -> dict[str, Any]:
         "ses_per_prompt": calls["sesv2:SendEmail"] / per,
         "writes_per_prompt": sum(n for c, n in calls.items() if _operation(c) in WRITES) / per,
         "sqs_sends_per_prompt": sum(n for c, n in calls.items() if c.startswith("sqs:Send")) / per,
-        "sqs_part_filled": sum(1 for size in batches if size < 10),
+        "sqs_part_filled": sum(1 for messages, _ in batches if messages < 10),
+        "sqs_pairs": sum(jobs - messages for messages, jobs in batches),
         "unexplained": sorted(c for c in calls if why(c) is None),
     }
 

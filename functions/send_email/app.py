@@ -16,17 +16,18 @@ from pydantic import Json
 from palabre import aws
 from palabre.config import SenderSettings
 from palabre.core import clock
-from palabre.core.jobs import Job
+from palabre.core.jobs import Delivery, JobMessage
 from palabre.mail.outbox import QuotaExhausted
 from palabre.observability import logger, metrics
 from palabre.wiring import job_sender
 
 
 class JobRecord(SqsRecordModel):
-    """A message of the send queue: its body is one job. A body that is no job fails
-    its record alone, which the queue retries, then parks in its dead-letter queue."""
+    """A message of the send queue: its body is one job, or two (see palabre.queue). A
+    body that is not fails its record alone, which the queue retries, then parks in its
+    dead-letter queue."""
 
-    body: Json[Job]  # a parsed job where SqsRecordModel has text
+    body: Json[JobMessage]  # parsed jobs where SqsRecordModel has text
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
@@ -45,15 +46,24 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         if waiting:
             waiting.append(record)  # the quota is spent: leave the rest queued, untried
             raise QuotaExhausted("daily quota already reached in this batch")
-        try:
-            delivery = sender.deliver(record.body, clock.now())
-        except QuotaExhausted:
-            waiting.append(record)
-            raise
-        metrics.add_metric(name=f"Delivery_{delivery.outcome}", unit=MetricUnit.Count, value=1)
-        if delivery.reason is not None:
-            metrics.add_metric(name=f"Skipped_{delivery.reason}", unit=MetricUnit.Count, value=1)
-        return delivery.outcome.value
+        outcomes: list[str] = []
+        failed: Exception | None = None
+        for job in record.body.jobs:
+            try:
+                delivery = sender.deliver(job, clock.now())
+            except QuotaExhausted:
+                waiting.append(record)  # with its other job: a retry finds what was sent
+                raise
+            except Exception as error:  # noqa: BLE001 - its partner is tried all the same
+                logger.exception("job failed", extra={"job": job.body()})
+                failed = failed or error
+                continue
+            outcomes.append(delivery.outcome.value)
+            _count(delivery)
+        if failed is not None:
+            # The message comes back: the job that was sent is then already sent.
+            raise failed
+        return ",".join(outcomes)
 
     try:
         return process_partial_response(
@@ -63,6 +73,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         # Also when every job of the batch failed, and Powertools raises instead of returning
         if waiting:
             _postpone(waiting)
+
+
+def _count(delivery: Delivery) -> None:
+    metrics.add_metric(name=f"Delivery_{delivery.outcome}", unit=MetricUnit.Count, value=1)
+    if delivery.reason is not None:
+        metrics.add_metric(name=f"Skipped_{delivery.reason}", unit=MetricUnit.Count, value=1)
 
 
 def _postpone(records: list[JobRecord]) -> None:

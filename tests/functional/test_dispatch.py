@@ -35,6 +35,7 @@ from tests.functional.conftest import (
 TOKYO_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+09:00")
 MONTREAL_MORNING = datetime.fromisoformat("2026-12-01T09:00:00-05:00")
 LEA = "lea.dubois@demo.palabre.example"
+HUGO = "hugo.bernard@demo.palabre.example"
 MONTREAL = "gabriel.richard@demo.palabre.example"
 KENJI = "kenji.sato@demo.palabre.example"
 GABRIEL = "gabriel.richard@demo.palabre.example"  # America/Montreal
@@ -71,7 +72,9 @@ def queued(stack: LocalStack) -> list[dict[str, str]]:
                 for i, m in enumerate(received[start : start + 10])
             ],
         )
-    return [json.loads(m["Body"]) for m in received]
+    # A message carries one job, or two (the last messages of a call, palabre.queue)
+    bodies = [json.loads(m["Body"]) for m in received]
+    return [job for body in bodies for job in (body if isinstance(body, list) else [body])]
 
 
 def recipients(stack: LocalStack) -> Counter[str]:
@@ -185,10 +188,23 @@ def test_an_overlapping_tick_leaves_a_claimed_group_to_its_owner(org: LocalStack
     assert set(members.values()) == {1}
 
 
+@pytest.fixture
+def larger_org(stack: LocalStack) -> LocalStack:
+    """The demo organisation and 20 more managers in Paris: 37 jobs at 09:00 in Paris."""
+    extra = "".join(
+        f"extra{n:02d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
+        "Europe/Paris;member\n"
+        for n in range(20)
+    )
+    stack.upload("roster", "demo-roster.csv", demo.roster() + extra.encode())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    return stack
+
+
 def test_a_tick_that_fails_mid_group_resumes_where_it_stopped(
-    org: LocalStack, monkeypatch: pytest.MonkeyPatch
+    larger_org: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Pages of 5: 17 jobs in three groups (1, 2, then 5, 5, 4), ten jobs a call
+    # Pages of 5: 37 jobs in three groups (1, 2, then 34 in pages of 5), a call per ten
     monkeypatch.setattr(palabre.dispatch.dispatcher, "PAGE", 5)
     calls = {"n": 0}
 
@@ -199,18 +215,20 @@ def test_a_tick_that_fails_mid_group_resumes_where_it_stopped(
 
     sqs = Intercepted(palabre.aws.client("sqs"), send_message_batch=second_call_refused)
 
-    org.clock.move_to(PARIS_MORNING)
+    larger_org.clock.move_to(PARIS_MORNING)
     with override(Adapters(sqs=sqs)):
-        failed = org.runtime.invoke("SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()})
+        failed = larger_org.runtime.invoke(
+            "SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()}
+        )
     assert failed.error["errorType"] == "ClientError"
-    first = Counter(j["member"] for j in queued(org))
+    first = Counter(j["member"] for j in queued(larger_org))
     assert sum(first.values()) == 10  # the first call went through
-    tick(org, datetime.fromisoformat("2026-12-01T09:05:00+01:00"))  # after the lease
+    tick(larger_org, datetime.fromisoformat("2026-12-01T09:05:00+01:00"))  # after the lease
 
-    members = Counter(j["member"] for j in queued(org))
-    assert len(members) == 1 + PARIS
+    members = Counter(j["member"] for j in queued(larger_org))
+    assert len(members) == 1 + PARIS + 20
     # Saved cursors were only those whose pages were wholly queued: the retry queues again
-    # at most the one page the refused call cut in two (the send record absorbs it)
+    # at most the one page the first call cut in two (the send record absorbs it)
     assert sum(members.values()) - len(members) <= 4
 
 
@@ -227,8 +245,9 @@ def test_jobs_share_calls_across_groups_and_cursors_move_once_queued(org: LocalS
     with override(Adapters(sqs=counting)):
         done = org.runtime.invoke("SchedulePromptsFunction", {"time": PARIS_MORNING.isoformat()})
     assert done.error is None
-    # Three groups of 1, 2 and 14: 17 jobs in two calls, not three
-    assert sizes == [10, 7]
+    # Three groups of 1, 2 and 14: 17 jobs in one call of ten messages (the last seven
+    # carry two jobs each), not three calls, nor two
+    assert sizes == [10]
     cursors = list(handlers_table(org).query("THEME#demo-1", prefix="CURSOR#"))
     queued_by_group = {c["SK"].split("#", 2)[2]: int(c["queued"]) for c in cursors if c["done"]}
     assert queued_by_group == {
@@ -348,6 +367,50 @@ def test_a_crash_between_ses_and_the_record_sends_the_same_email_again_once(
     assert recipients(org)[LEA] == 2
 
 
+def test_a_message_of_two_jobs_sends_both_and_a_failure_of_one_holds_up_only_its_retry(
+    org: LocalStack,
+) -> None:
+    # A call's last messages carry two jobs (palabre.queue.messages): Léa's, then Hugo's
+    url = org.provisioned.queues["SendQueue"].url
+    pair = [
+        {"job": "prompt", "theme": "demo-1", "member": member_id(address)}
+        for address in (LEA, HUGO)
+    ]
+    # Léa's send fails once: Hugo's is tried all the same, and the message comes back
+    with override(ses_refusing(aws_error("InternalFailure", "SES had a moment"), times=1)):
+        org.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(pair))
+        org.drain()
+        assert recipients(org) == Counter({HUGO: 1})
+        org.advance_to(org.clock() + VISIBILITY)
+
+    # Then each has one email: Hugo's job came back already sent
+    assert recipients(org) == Counter({LEA: 1, HUGO: 1})
+    assert prompt_record(org, LEA)["status"] == {"S": "sent"}
+    dlq = org.provisioned.queues["SendDeadLetterQueue"].url
+    assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",  # no job
+        json.dumps([{"job": "prompt", "theme": "demo-1", "member": "m"}]),  # one, as a list
+        json.dumps([{"job": "prompt", "theme": "demo-1", "member": f"m{n}"} for n in range(3)]),
+    ],
+)
+def test_a_message_of_no_jobs_or_too_many_is_parked_and_sends_nothing(
+    org: LocalStack, body: str
+) -> None:
+    url = org.provisioned.queues["SendQueue"].url
+    org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+    for _ in range(6):  # maxReceiveCount is 5
+        org.advance_to(org.clock() + VISIBILITY)
+    assert sent(org) == []
+    dlq = org.provisioned.queues["SendDeadLetterQueue"].url
+    [parked] = org.client("sqs").receive_message(QueueUrl=dlq)["Messages"]
+    assert parked["Body"] == body
+
+
 _ses_error = aws_error
 THROTTLED = aws_error("TooManyRequestsException", "Maximum sending rate exceeded.")
 
@@ -413,26 +476,27 @@ def test_a_spent_daily_quota_leaves_the_rest_queued_for_hours(
 
     def quota(**_: Any) -> None:
         attempts["n"] += 1
-        if attempts["n"] <= 2:
+        if attempts["n"] <= 1:
             raise refusal
 
     ses = Intercepted(palabre.aws.client("sesv2"), send_email=quota)
-    tick(org, PARIS_MORNING)  # 17 jobs queued
+    tick(org, PARIS_MORNING)  # 17 jobs queued, in ten messages (seven carry two)
 
     with override(Adapters(sesv2=ses)):
         org.drain()
 
-        # SES was asked once per batch, and every job still waits in the queue, hidden
-        assert attempts["n"] == 2  # two batches of up to ten
+        # SES was asked once, and every job still waits in the queue, hidden: the first
+        # job refused, its partner and the other messages untried
+        assert attempts["n"] == 1
         queue = org.provisioned.queues["SendQueue"].url
         attributes = org.client("sqs").get_queue_attributes(
             QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
-        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "17"
+        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "10"
         # ... for hours, not for the queue's visibility timeout: nothing is tried meanwhile
         for _ in range(10):
             org.advance_to(org.clock() + VISIBILITY)
-        assert attempts["n"] == 2
+        assert attempts["n"] == 1
         dlq = org.provisioned.queues["SendDeadLetterQueue"].url
         assert "Messages" not in org.client("sqs").receive_message(QueueUrl=dlq)
         assert sent(org) == []

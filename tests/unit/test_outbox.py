@@ -1,6 +1,7 @@
 """The scheduler's outbox: ten jobs a call across pages, each page's bookkeeping done only
 once its jobs are all queued."""
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,15 @@ def jobs(page: str, n: int) -> list[ThemeJob]:
     return [ThemeJob(job=JobKind.PROMPT, theme="t", member=f"{page}{i}") for i in range(n)]
 
 
+def carried(call: list[str]) -> list[str]:
+    """The members whose jobs a call carried, in order (a message carries one or two)."""
+    found = []
+    for body in call:
+        value = json.loads(body)
+        found.extend(job["member"] for job in (value if isinstance(value, list) else [value]))
+    return found
+
+
 def test_pages_share_calls_and_each_is_recorded_once_wholly_queued() -> None:
     sqs, done = Sqs(), []
     outbox = Outbox(JobQueue(sqs, "q"))
@@ -33,17 +43,41 @@ def test_pages_share_calls_and_each_is_recorded_once_wholly_queued() -> None:
     outbox.put(jobs("a", 4), then=lambda: done.append("a"))
     assert (sqs.calls, done) == ([], [])  # four jobs wait for company
     outbox.put(jobs("b", 9), then=lambda: done.append("b"))
-    assert [len(c) for c in sqs.calls] == [10]
-    assert done == ["a"]  # a's four went out; three of b's wait
+    # thirteen: three would part-fill a call, and the ten before may carry them at the end
+    assert (sqs.calls, done) == ([], [])
     outbox.after(lambda: done.append("theme"))
-    assert done == ["a"]  # after b, not before
     outbox.put(jobs("c", 7), then=lambda: done.append("c"))
-    assert [len(c) for c in sqs.calls] == [10, 10]
+    assert [len(c) for c in sqs.calls] == [10, 10]  # twenty: two full calls
     assert done == ["a", "b", "theme", "c"]
     outbox.after(lambda: done.append("end"))
     assert done[-1] == "end"  # nothing waits: at once
     outbox.flush()
     assert [len(c) for c in sqs.calls] == [10, 10]  # nothing left to send
+
+
+def test_the_last_few_jobs_ride_two_to_a_message_in_the_last_call() -> None:
+    sqs, done = Sqs(), []
+    outbox = Outbox(JobQueue(sqs, "q"))
+    outbox.put(jobs("a", 23), then=lambda: done.append("a"))
+    assert [len(c) for c in sqs.calls] == [10]  # thirteen held: a call's worth and three
+    assert done == []
+    outbox.flush()
+    # 23 jobs in two calls (not three): the last call's ten messages, three with two jobs
+    assert [len(c) for c in sqs.calls] == [10, 10]
+    assert [len(json.loads(b)) if b.startswith("[") else 1 for b in sqs.calls[1]] == [1] * 7 + [
+        2
+    ] * 3
+    assert [m for c in sqs.calls for m in carried(c)] == [f"a{i}" for i in range(23)]
+    assert done == ["a"]
+
+
+@pytest.mark.parametrize("count", [1, 9, 10, 11, 19, 20, 21, 29, 99, 101, 667])
+def test_every_job_is_sent_once_in_order_in_a_call_per_ten(count: int) -> None:
+    sqs = Sqs()
+    assert JobQueue(sqs, "q").send(jobs("m", count)) == count
+    assert [m for c in sqs.calls for m in carried(c)] == [f"m{i}" for i in range(count)]
+    assert len(sqs.calls) == max(1, count // 10)
+    assert all(len(c) <= 10 for c in sqs.calls)
 
 
 def test_flush_sends_the_rest_then_records_it() -> None:
@@ -62,7 +96,8 @@ def test_a_refused_call_records_nothing_it_carried() -> None:
     sqs, done = Sqs(refuse_call=2), []
     outbox = Outbox(JobQueue(sqs, "q"))
     outbox.put(jobs("a", 12), then=lambda: done.append("a"))
-    outbox.put(jobs("b", 5), then=lambda: done.append("b"))
+    outbox.put(jobs("b", 13), then=lambda: done.append("b"))
+    assert [len(c) for c in sqs.calls] == [10]  # a's first ten
     with pytest.raises(RuntimeError):
         outbox.flush()
     assert done == []  # a's last two were in the refused call: its cursor stays put

@@ -1,4 +1,8 @@
-"""The send queue: jobs for the sender, ten per SQS call."""
+"""The send queue: jobs for the sender, ten messages per SQS call, so a call per ten jobs.
+
+A message carries one job, except that n > 10 jobs sent together go in n // 10 calls: the
+last call's first messages carry two jobs each (n % 10 of them), rather than the rest
+costing a part-filled call of its own."""
 
 import json
 import time
@@ -6,7 +10,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
-from palabre.core.jobs import Job
+from palabre.core.jobs import JOBS_PER_MESSAGE, Job, message_body
 
 if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
@@ -37,8 +41,10 @@ class JobQueue:
         self.parallel = parallel
 
     def send(self, jobs: Sequence[Job]) -> int:
-        """Queues every job, ten per call; returns only once all of them are queued."""
-        batches = [jobs[start : start + BATCH] for start in range(0, len(jobs), BATCH)]
+        """Queues every job, a call per ten (see messages); returns only once all of them
+        are queued."""
+        packed = messages(jobs)
+        batches = [packed[start : start + BATCH] for start in range(0, len(packed), BATCH)]
         if len(batches) <= 1:
             for batch in batches:
                 self._batch(batch)
@@ -50,8 +56,8 @@ class JobQueue:
                 future.result()
         return len(jobs)
 
-    def _batch(self, jobs: Sequence[Job]) -> None:
-        entries = {str(i): job.body() for i, job in enumerate(jobs)}
+    def _batch(self, batch: Sequence[Sequence[Job]]) -> None:
+        entries = {str(i): message_body(jobs) for i, jobs in enumerate(batch)}
         for _ in range(3):
             response = self.sqs.send_message_batch(
                 QueueUrl=self.url,
@@ -66,12 +72,24 @@ class JobQueue:
         raise QueueError(f"SQS refused {len(entries)} messages: {json.dumps(list(entries))}")
 
 
+def messages(jobs: Sequence[Job]) -> list[Sequence[Job]]:
+    """The jobs in messages, in order: one job each, but for more than ten jobs, the last
+    len % 10 messages carry two, so that the messages fill whole calls."""
+    pairs = len(jobs) % BATCH if len(jobs) > BATCH else 0  # at most 9, of at least 11 jobs
+    single = len(jobs) - JOBS_PER_MESSAGE * pairs
+    return [jobs[i : i + 1] for i in range(single)] + [
+        jobs[i : i + JOBS_PER_MESSAGE] for i in range(single, len(jobs), JOBS_PER_MESSAGE)
+    ]
+
+
 class Outbox:
     """Jobs queued ten per call across pages, groups and themes, each page's bookkeeping
     done only once its jobs are all queued.
 
     A group's last page rarely fills its last call: its few jobs wait for the next page's
-    (of any group) instead of costing a call of their own. What depends on them having
+    (of any group) instead of costing a call of their own, and so do the ten before them,
+    which the last few can ride with (two jobs a message) when nothing more comes. What
+    depends on them having
     been queued (a group's cursor, a theme's due date) waits with them, as an action run
     once they are: if anything fails before, nothing was recorded as queued, and the
     next tick queues those pages again (the sender's send record absorbs the repeats).
@@ -86,7 +104,12 @@ class Outbox:
     ) -> None:
         self.queue = queue
         self.waiting: list[Job] = []
-        self.actions: list[Callable[[], None]] = []
+        self.put_count = 0
+        """jobs put so far"""
+        self.sent_count = 0
+        """jobs queued so far (the first ones put: they go out in order)"""
+        self.actions: list[tuple[int, Callable[[], None]]] = []
+        """each action, and how many jobs must have been queued before it runs"""
         self.patience = patience
         """seconds an action may wait: a cursor's save renews its group's two-minute
         lease, so held jobs go out (a part-filled call) before half of it has passed"""
@@ -97,36 +120,39 @@ class Outbox:
         """Queues the jobs in full calls; runs `then` once all of them are queued."""
         if self.held_since is not None and self.clock() - self.held_since >= self.patience:
             self.flush()
-        held = len(self.waiting)
-        jobs = [*self.waiting, *jobs]
-        full = len(jobs) - len(jobs) % BATCH
-        self.queue.send(jobs[:full])
-        self.waiting = jobs[full:]
-        if full >= held:  # everything held before went out with this call
-            self._run_actions()
+        self.waiting.extend(jobs)
+        self.put_count += len(jobs)
         self._hold(then)
-        if not self.waiting:
-            self._run_actions()
+        kept = len(self.waiting) % BATCH
+        if kept and len(self.waiting) > BATCH:
+            kept += BATCH  # a last call's worth too: the rest may ride in it at the end
+        self._send(len(self.waiting) - kept)
 
     def after(self, then: Callable[[], None]) -> None:
         """Runs `then` once every job put so far is queued."""
         self._hold(then)
-        if not self.waiting:
-            self._run_actions()
+        self._run_actions()
 
     def flush(self) -> None:
-        """Queues what waits (one last call) and runs every action left."""
-        self.queue.send(self.waiting)
-        self.waiting = []
+        """Queues what waits (one last call: up to 19 jobs in its ten messages) and runs
+        every action left."""
+        self._send(len(self.waiting))
+
+    def _send(self, count: int) -> None:
+        if count:
+            self.queue.send(self.waiting[:count])
+            del self.waiting[:count]
+            self.sent_count += count
         self._run_actions()
 
     def _run_actions(self) -> None:
-        while self.actions:
-            self.actions.pop(0)()
-        self.held_since = None
+        while self.actions and self.actions[0][0] <= self.sent_count:
+            self.actions.pop(0)[1]()
+        if not self.actions:
+            self.held_since = None
 
     def _hold(self, then: Callable[[], None]) -> None:
-        self.actions.append(then)
+        self.actions.append((self.put_count, then))
         if self.held_since is None:
             self.held_since = self.clock()
 

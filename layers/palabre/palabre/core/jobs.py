@@ -1,12 +1,13 @@
 """Send jobs: what the scheduler, the importer and the digest queue for the sender, one
 per email, and what became of each."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter
 
 
 class JobKind(StrEnum):
@@ -41,6 +42,26 @@ class WeeklyJob(_Job):
 
 type Job = Annotated[ThemeJob | WeeklyJob, Field(discriminator="job")]
 JOB: TypeAdapter[ThemeJob | WeeklyJob] = TypeAdapter(Job)
+
+JOBS_PER_MESSAGE = 2
+"""jobs one send-queue message carries at most: a call of ten messages whose last ones
+carry two jobs spares the part-filled call that would follow it"""
+type Pair = Annotated[list[Job], Field(min_length=2, max_length=JOBS_PER_MESSAGE)]
+
+
+class JobMessage(RootModel[Job | Pair]):
+    """A send-queue message's body: one job (a JSON object), or two (a JSON array)."""
+
+    @property
+    def jobs(self) -> list[ThemeJob | WeeklyJob]:
+        return self.root if isinstance(self.root, list) else [self.root]
+
+
+def message_body(jobs: "Sequence[ThemeJob | WeeklyJob]") -> str:
+    """The body of a send-queue message carrying these jobs (one, or two)."""
+    if not 1 <= len(jobs) <= JOBS_PER_MESSAGE:
+        raise ValueError(f"a message carries 1 to {JOBS_PER_MESSAGE} jobs, not {len(jobs)}")
+    return jobs[0].body() if len(jobs) == 1 else "[" + ",".join(j.body() for j in jobs) + "]"
 
 
 class Outcome(StrEnum):
