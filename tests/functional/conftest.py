@@ -113,6 +113,18 @@ def dynamodb_item(stack: LocalStack, pk: str, sk: str) -> dict[str, Any]:
     )
 
 
+def demo_with_more_managers(stack: LocalStack, count: int, prefix: str = "extra") -> None:
+    """Imports the demo roster with `count` more managers in Paris (circle Bâtisseurs),
+    and the demo calendar: nothing sent yet."""
+    extra = "".join(
+        f"{prefix}{n:03d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
+        "Europe/Paris;member\n"
+        for n in range(count)
+    )
+    stack.upload("roster", "roster.csv", demo.roster() + extra.encode())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+
+
 def demo_organisation(stack: LocalStack) -> LocalStack:
     """The demo organisation, its first theme sent on Tuesday at 09:00 in Paris (and
     Tokyo); London and Montreal come later that day."""

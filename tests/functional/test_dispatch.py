@@ -25,6 +25,7 @@ from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
     START,
+    demo_with_more_managers,
     dynamodb_item,
     handlers_table,
     put_member_item,
@@ -191,13 +192,7 @@ def test_an_overlapping_tick_leaves_a_claimed_group_to_its_owner(org: LocalStack
 @pytest.fixture
 def larger_org(stack: LocalStack) -> LocalStack:
     """The demo organisation and 20 more managers in Paris: 37 jobs at 09:00 in Paris."""
-    extra = "".join(
-        f"extra{n:02d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
-        "Europe/Paris;member\n"
-        for n in range(20)
-    )
-    stack.upload("roster", "demo-roster.csv", demo.roster() + extra.encode())
-    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    demo_with_more_managers(stack, 20)
     return stack
 
 

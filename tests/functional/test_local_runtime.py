@@ -27,6 +27,7 @@ from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
+    demo_with_more_managers,
     handlers_table,
     make_stack,
     sent,
@@ -136,13 +137,7 @@ def _count_reads(counts: Counter[str]) -> None:
 
 def test_a_due_tick_reads_what_is_due_not_the_roster(stack: LocalStack) -> None:
     # Given the demo roster and a hundred more managers in Paris
-    extra = "".join(
-        f"manager{n:03d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
-        "Europe/Paris;member\n"
-        for n in range(100)
-    )
-    stack.upload("roster", "roster.csv", demo.roster() + extra.encode())
-    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    demo_with_more_managers(stack, 100, "manager")
     reads: Counter[str] = Counter()
     _count_reads(reads)
 
@@ -382,13 +377,7 @@ def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_non
     stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the demo roster and 250 more managers in Paris
-    extra = "".join(
-        f"batch{n:03d}@demo.palabre.example;Prénom{n};Nom{n};Bâtisseurs;Opérations;fr;"
-        "Europe/Paris;member\n"
-        for n in range(250)
-    )
-    stack.upload("roster", "roster.csv", demo.roster() + extra.encode())
-    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    demo_with_more_managers(stack, 250, "batch")
 
     # When 09:00 comes in Paris and every prompt is sent
     queued = tick(stack, PARIS_MORNING)["queued"]["prompt"]
