@@ -117,3 +117,24 @@ def test_held_jobs_go_out_before_a_held_cursor_save_could_let_its_lease_lapse() 
     assert done == ["a", "b"]
     outbox.flush()
     assert done == ["a", "b", "c"]
+
+
+def test_patience_counts_from_the_oldest_action_still_waiting() -> None:
+    sqs, done, now = Sqs(), [], [0.0]
+    outbox = Outbox(JobQueue(sqs, "q"), patience=60, clock=lambda: now[0])
+    outbox.put(jobs("a", 5), then=lambda: done.append("a"))
+    now[0] = 50.0
+    outbox.put(jobs("b", 20), then=lambda: done.append("b"))
+    # twenty-five: ten went out, a's five among them; b's last fifteen wait, since 50 s
+    assert ([len(c) for c in sqs.calls], done) == ([10], ["a"])
+    now[0] = 70.0
+    outbox.put(jobs("c", 1), then=lambda: done.append("c"))
+    # b has waited 20 s (a, gone, waited 70): nothing is flushed early
+    assert ([len(c) for c in sqs.calls], done) == ([10], ["a"])
+    now[0] = 111.0
+    outbox.put(jobs("d", 1), then=lambda: done.append("d"))
+    # b has now waited 61 s: everything held went out, in one call of ten messages
+    assert [len(c) for c in sqs.calls] == [10, 10]
+    assert done == ["a", "b", "c"]
+    outbox.flush()
+    assert done == ["a", "b", "c", "d"]

@@ -108,8 +108,9 @@ class Outbox:
         """jobs put so far"""
         self.sent_count = 0
         """jobs queued so far (the first ones put: they go out in order)"""
-        self.actions: list[tuple[int, Callable[[], None]]] = []
-        """each action, and how many jobs must have been queued before it runs"""
+        self.actions: list[tuple[int, float, Callable[[], None]]] = []
+        """each action: how many jobs must have been queued before it runs, since when it
+        waits, and itself"""
         self.patience = patience
         """seconds an action may wait: a cursor's save renews its group's two-minute
         lease, so held jobs go out (a part-filled call) before half of it has passed"""
@@ -147,14 +148,14 @@ class Outbox:
 
     def _run_actions(self) -> None:
         while self.actions and self.actions[0][0] <= self.sent_count:
-            self.actions.pop(0)[1]()
-        if not self.actions:
-            self.held_since = None
+            self.actions.pop(0)[2]()
+        # The patience counts from the oldest action still waiting.
+        self.held_since = self.actions[0][1] if self.actions else None
 
     def _hold(self, then: Callable[[], None]) -> None:
-        self.actions.append((self.put_count, then))
+        self.actions.append((self.put_count, self.clock(), then))
         if self.held_since is None:
-            self.held_since = self.clock()
+            self.held_since = self.actions[0][1]
 
 
 def dead_letter_counts(sqs: "SQSClient", queues: dict[str, str]) -> dict[str, int]:
