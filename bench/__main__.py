@@ -12,7 +12,15 @@ from palabre_cli.template import globals_environment, load_source
 os.environ.update(globals_environment(load_source()))
 os.environ |= {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
 
-from bench import cold_start, digest_bench, dispatch_bench, local_bench, machine, roster_import
+from bench import (
+    cold_start,
+    digest_bench,
+    dispatch_bench,
+    local_bench,
+    machine,
+    roster_import,
+    space_bench,
+)
 
 BENCH_GOAL_SECONDS = 180
 _sections: dict[str, float] = {}
@@ -65,7 +73,7 @@ def main() -> None:
         f"    goal ≤ {goal} (members {batch['members']} + teams {batch['teams']} + circles "
         f"{batch['circles']}: one write per total, no item per answer)"
     )
-    cost = digest_bench.digest_read_cost()
+    cost = digest_bench.digest_read_cost(then=space_bench.measure)
     print(
         "  digest read cost, items read (requests) for 100 readers: "
         f"1 week of history {cost['one']['items']:,} ({cost['one']['requests']}), "
@@ -75,6 +83,20 @@ def main() -> None:
     build = digest_bench.digest_build_seconds()
     print(f"  one reader's digest (render + sign its links + MIME), median   {build * 1000:.2f} ms")
     print(f"    goal <= 1.00 ms: {_verdict(build * 1000 <= 1.0)}")
+
+    space = cost["then"]
+    operations = ", ".join(f"{n} {name}" for name, n in sorted(space["by_operation"].items()))
+    print(
+        "  the member's space, one home page (52 weeks of history, "
+        f"{space['members']:,} members): {space['requests']} DynamoDB requests "
+        f"({operations}), {space['cpu_ms']:.1f} ms CPU, median of {space_bench.RUNS} "
+        "(moto's side of the requests included: in-process)"
+    )
+    goals = space_bench.GOALS
+    print(
+        f"    goal <= {goals['requests']} requests, <= {goals['cpu_ms']:.0f} ms: "
+        + _verdict(space["requests"] <= goals["requests"] and space["cpu_ms"] <= goals["cpu_ms"])
+    )
 
     _section("built artifact and cold starts")
     _built_artifact()

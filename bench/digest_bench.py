@@ -5,8 +5,9 @@ import random
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bench.machine import own_process
@@ -19,6 +20,9 @@ from palabre.store import keys
 from palabre.store.members import directory_items, member_item
 from palabre.store.themes import theme_item
 
+if TYPE_CHECKING:
+    from sam_moto.stack import LocalStack
+
 PARIS = ZoneInfo("Europe/Paris")
 CIRCLES = 10
 PER_CIRCLE = 10
@@ -26,17 +30,17 @@ TEAMS = 4
 FIRST_MONDAY = date(2025, 12, 1)
 
 
-def _members() -> list[Member]:
+def _members(circles: range = range(CIRCLES), prefix: str = "m") -> list[Member]:
     return [
         Member(
-            email=f"m{c:02d}{n:02d}@bench.palabre.example",
+            email=f"{prefix}{c:02d}{n:02d}@bench.palabre.example",
             first_name=f"Prénom{c}{n}",
             circle=f"Cercle {c:02d}",
             team=f"Équipe {(c * PER_CIRCLE + n) % TEAMS}",
             locale="fr",
             timezone="Europe/Paris",
         )
-        for c in range(CIRCLES)
+        for c in circles
         for n in range(PER_CIRCLE)
     ]
 
@@ -72,6 +76,7 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
                     "theme_id": theme.id,
                     "member_id": mid,
                     "status": "sent",
+                    "at": sent_at.isoformat(),
                     "sent_at": sent_at.isoformat(),
                     "deadline": (sent_at + timedelta(days=8)).isoformat(),
                     "circle": member.circle,
@@ -90,6 +95,8 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
                     "theme_id": theme.id,
                     "member_id": mid,
                     "text": f"Réponse de la semaine {week}. " * 8,
+                    "created_at": (sent_at + timedelta(hours=2)).isoformat(),
+                    "updated_at": (sent_at + timedelta(hours=2)).isoformat(),
                     "visibility": rng.choice(["circle", "organisation"]),
                     "week": week_id,
                     "points": 15,
@@ -166,9 +173,12 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
     return items
 
 
-def _digest_reads(history: int) -> dict[str, Any]:
+def _digest_reads(
+    history: int, then: Callable[["LocalStack", list[Member]], dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """What Monday's digest reads after `history` weeks of Palabre, plus the week it covers
-    (whose digest goes out: prompts, answers, the theme that closed that week)."""
+    (whose digest goes out: prompts, answers, the theme that closed that week); and what
+    `then` measures on the same stack once the digest is out (under "then")."""
     weeks = history + 1
     from moto.dynamodb.models import dynamodb_backends
 
@@ -225,19 +235,24 @@ def _digest_reads(history: int) -> dict[str, Any]:
             raise RuntimeError(invocation.error)
         stack.drain()
         elapsed = time.perf_counter() - started
-        delivered = len(stack.raw_mail())
+        figures: dict[str, Any] = {
+            "items": read_items["items"],
+            "requests": read_items["requests"],
+            "delivered": len(stack.raw_mail()),
+            "seconds": elapsed,
+        }
+        figures["then"] = then(stack, members) if then else {}
         palabre.aws.reset()
-    return {
-        "items": read_items["items"],
-        "requests": read_items["requests"],
-        "delivered": delivered,
-        "seconds": elapsed,
-    }
+    return figures
 
 
-def digest_read_cost() -> dict[str, Any]:
-    one, year = _digest_reads(1), _digest_reads(52)
-    return {"one": one, "year": year, "ratio": year["items"] / one["items"]}
+def digest_read_cost(
+    then: Callable[["LocalStack", list[Member]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The digest's reads after one week and after a year; `then` measures on the year's
+    stack once its digest is out."""
+    one, year = _digest_reads(1), _digest_reads(52, then)
+    return {"one": one, "year": year, "ratio": year["items"] / one["items"], "then": year["then"]}
 
 
 def digest_build_seconds() -> float:

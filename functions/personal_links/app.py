@@ -1,5 +1,6 @@
 """HTTP API: the pages behind every personal link an email carries — answers, "useful"
-votes, unsubscribing, the admin report's exports. GET only ever shows; POST acts."""
+votes, unsubscribing, the member's space, the admin report's exports. GET only ever
+shows; POST acts."""
 
 from typing import Any
 
@@ -13,7 +14,14 @@ from palabre.core import clock
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger, metrics
 from palabre.web import form_fields, headers
-from palabre.wiring import answer_pages, exports, pages, subscription_pages, vote_pages
+from palabre.wiring import (
+    answer_pages,
+    exports,
+    pages,
+    space_pages,
+    subscription_pages,
+    vote_pages,
+)
 
 app = APIGatewayHttpResolver()
 
@@ -58,6 +66,11 @@ def unsubscribe(token: str) -> Response[str]:
     )
     pages_ = subscription_pages(PagesSettings.from_env())
     return pages_.submit(token, app.current_event.path, form, clock.now())
+
+
+@app.get("/space/<token>")
+def show_space(token: str) -> Response[str]:
+    return space_pages(PagesSettings.from_env()).show(token, clock.now())
 
 
 @app.get("/export/<token>")

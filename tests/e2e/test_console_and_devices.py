@@ -93,6 +93,17 @@ def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, brows
         assert box.input_value() == "Un café debout de 15 minutes chaque matin, caméras allumées."
         assert page.get_by_label("Toute l'organisation").is_checked()
         assert page.get_by_role("button", name="Enregistrer mes modifications").is_visible()
+
+        # Her space, from the same email: on the phone too, and its link leads to her answer
+        [space] = re.findall(r"http://127\.0\.0\.1:\d+/space/\S+", email["text"])
+        page.goto(space)
+        assert page.locator("h1").inner_text() == "Bonjour Manon"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(ARTIFACTS / "space-phone.png"), full_page=True)
+        with page.expect_navigation():
+            page.get_by_role("link", name="Voir ou modifier ma réponse").click()
+        assert page.url == link
+        assert page.get_by_label("Votre réponse").input_value().startswith("Un café debout")
     finally:
         context.close()
 

@@ -276,3 +276,53 @@ def test_the_answer_page_and_its_thanks_render_the_same_from_the_compiled_templa
     assert ('<form method="post"' in source) is (saved is None)
     assert HOSTILE not in source
     assert "&lt;script&gt;" in source
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("empty", [False, True])
+def test_the_members_space_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, empty: bool
+) -> None:
+    context = {
+        "first_name": HOSTILE,
+        "circle": HOSTILE,
+        "points": 17,
+        "streak": 1,
+        "open_themes": []
+        if empty
+        else [
+            {
+                "title": HOSTILE,
+                "last_day": HOSTILE,
+                "answered": answered,
+                "answer_url": f"../answer/{HOSTILE}",
+            }
+            for answered in (False, True)
+        ],
+        "answers": []
+        if empty
+        else [
+            {
+                "theme": HOSTILE,
+                "first_name": HOSTILE,
+                "mine": mine,
+                "organisation": mine,
+                "text": HOSTILE,
+                "cut": mine,
+            }
+            for mine in (False, True)
+        ],
+    }
+    source, compiled = (
+        render(d, "web/space.html", locale, style="", organisation=HOSTILE, **context)
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    assert HOSTILE not in source
+    assert "<script>" not in source
+    main = source.split("<main", 1)[1]
+    # the name and circle; each open theme's title, day and link; each answer's theme and
+    # text, and the author of the one not the reader's own: every one of them escaped
+    assert main.count("&lt;script&gt;") == (2 if empty else 2 + 2 * 3 + 2 * 2 + 1)
+    assert "17 points" in main
+    assert ("une série de 1 thème" in main) is (locale == "fr")

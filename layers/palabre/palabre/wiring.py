@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from palabre.queue import JobQueue
     from palabre.scoring.awards import ScoreKeeper
     from palabre.sending.sender import JobSender
+    from palabre.space.pages import SpacePages
     from palabre.store.table import Table
     from palabre.subscriptions.pages import SubscriptionPages
     from palabre.votes.pages import VotePages
@@ -260,6 +261,12 @@ def subscription_pages(
 
     subscriptions = Subscriptions(table(settings, adapters), signer(settings, adapters))
     return SubscriptionPages(subscriptions, pages(settings))
+
+
+def space_pages(settings: PagesSettings, adapters: Adapters | None = None) -> SpacePages:
+    from palabre.space.pages import SpacePages
+
+    return SpacePages(table(settings, adapters), signer(settings, adapters), pages(settings))
 
 
 def exports(settings: PagesSettings, adapters: Adapters | None = None) -> Exports:

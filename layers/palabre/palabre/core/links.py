@@ -9,6 +9,8 @@ UNSUBSCRIBE_LIFETIME = timedelta(days=400)
 VOTE_LIFETIME = timedelta(days=60)
 # An admin may come back to a week's exports long after its report.
 EXPORT_LIFETIME = timedelta(days=90)
+# A member's space: as long-lived as the unsubscribe link; each email renews it.
+SPACE_LIFETIME = timedelta(days=400)
 
 
 class Links:
@@ -41,3 +43,7 @@ class Links:
             Purpose.VOTE, [theme_id, author_id, voter_id], issued + VOTE_LIFETIME
         )
         return f"{self.base_url}/vote/{token}"
+
+    def space(self, member_id: str, issued: datetime) -> str:
+        token = self.signer.sign(Purpose.SPACE, [member_id], issued + SPACE_LIFETIME)
+        return f"{self.base_url}/space/{token}"

@@ -31,6 +31,7 @@ class Purpose(StrEnum):
     VOTE = "vote"
     UNSUBSCRIBE = "unsubscribe"
     EXPORT = "export"
+    SPACE = "space"
 
 
 class InvalidToken(Exception):

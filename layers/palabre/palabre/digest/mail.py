@@ -127,6 +127,7 @@ def _weekly(
         "start": start,
         "end": format_date(days[1], "d MMMM y", locale=locale),
         "unsubscribe_url": unsubscribe,
+        "space_url": links.space(member.id, week_closed(days[1])),
         **content,
     }
     return personal_email(kind.value, week, member, letterhead, now, context)

@@ -53,6 +53,7 @@ def compose(
         "prompt_text": to_text(theme.prompt),
         "answer_url": links.answer(theme.id, member.id, closes),
         "unsubscribe_url": links.unsubscribe(member.id, closes),
+        "space_url": links.space(member.id, closes),
         "last_day": last_day,
         "points": theme.points,
         "bonus": FAST_BONUS,

@@ -1,0 +1,149 @@
+"""The member's space, its home page: reached from every email by a personal link, the
+themes open for the member, their points and streak, their circle's latest answers (those
+to a theme still open once the member has answered it), in three DynamoDB requests."""
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import palabre.aws
+from palabre.core.models import member_id
+from palabre.core.tokens import Purpose, Signer
+from palabre_cli import demo
+from sam_moto.stack import LocalStack
+from tests.functional.conftest import sent
+from tests.functional.test_answers import get, link_of, signer
+from tests.functional.test_dispatch import LEA
+from tests.functional.test_scores import HUGO, MANON, answer
+
+RITUALS = "Nos rituels d'équipe"
+MONDAY = datetime.fromisoformat("2026-12-07T08:05:00+01:00")  # the week's digest is out
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def space_link(message: EmailMessage) -> str:
+    """The space's path in an email: in its text part, and the same in its HTML part."""
+    text = message.get_body(("plain",)).get_content()
+    [path] = re.findall(r"https://\S+?(/space/\S+)", text)
+    assert path in message.get_body(("html",)).get_content()
+    return path
+
+
+def space_of(stack: LocalStack, address: str) -> str:
+    return space_link(
+        next(m for m in sent(stack) if m["To"] == address and RITUALS in m["Subject"])
+    )
+
+
+def requests(stack: LocalStack, path: str) -> tuple[Counter[str], str]:
+    """The DynamoDB requests one GET of `path` makes, and its page."""
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    events = palabre.aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.*", count)
+    try:
+        status, _, page = get(stack, path)
+    finally:
+        events.unregister("before-call.dynamodb.*", count)
+    assert status == 200
+    return calls, page
+
+
+def test_the_prompt_links_to_the_members_home_with_the_theme_open_for_them(
+    org: LocalStack,
+) -> None:
+    status, headers, page = get(org, space_of(org, LEA))
+
+    assert status == 200
+    assert '<html lang="fr">' in page
+    assert "Bonjour Léa" in page
+    assert "Ouverts pour vous" in page
+    assert RITUALS.replace("'", "&#39;") in page
+    # its answer link is the email's own (the same signed token), beside the space
+    token = link_of(org, LEA).rsplit("/", 1)[1]
+    assert f'href="../answer/{token}"' in page
+    assert "0 point · une série de 0 thème" in page
+    # the answer page's headers: no referrer, no cache, no script
+    _, answer_headers, _ = get(org, link_of(org, LEA))
+    for name in ("Content-Security-Policy", "Referrer-Policy", "Cache-Control"):
+        assert headers[name] == answer_headers[name]
+
+
+def test_the_circles_answers_wait_until_the_member_has_answered_the_open_theme(
+    org: LocalStack,
+) -> None:
+    answer(org, HUGO, "Un café debout le lundi, <script>alert(1)</script> & « merci ».")
+    org.drain()
+    space = space_of(org, LEA)
+
+    _, page = requests(org, space)
+    assert "café debout" not in page  # give to get: Léa has not answered yet
+    assert "Répondre" in page
+
+    answer(org, LEA, "Un tour de table de dix minutes.", visibility="organisation")
+    org.drain()
+    _, page = requests(org, space)
+    assert "Un café debout le lundi, &lt;script&gt;alert(1)&lt;/script&gt; &amp; « merci »." in page
+    assert "<script>" not in page
+    assert "<strong>Hugo</strong>" in page
+    assert "<strong>Vous</strong>" in page  # her own, marked as hers
+    assert "partagée avec toute l'organisation" in page
+    assert "Voir ou modifier ma réponse" in page
+    # her points, counted by the score stream, and her streak: one theme answered
+    assert "15 points · une série de 1 thème" in page
+
+
+def test_another_circles_answers_are_not_in_the_home(org: LocalStack) -> None:
+    answer(org, MANON, "Réponse des Éclaireurs.")
+    answer(org, LEA, "Réponse des Bâtisseurs.")
+    org.drain()
+    _, page = requests(org, space_of(org, LEA))
+    assert "Réponse des Bâtisseurs." in page
+    assert "Réponse des Éclaireurs." not in page
+
+
+def test_the_home_costs_three_requests_and_writes_nothing(org: LocalStack) -> None:
+    answer(org, LEA, "Un tour de table.")
+    answer(org, HUGO, "Un café.")
+    org.drain()
+    calls, _ = requests(org, space_of(org, LEA))
+    assert sum(calls.values()) <= 3, calls
+    assert not set(calls) & WRITES
+
+
+def test_every_bad_space_link_is_the_same_plain_404(org: LocalStack) -> None:
+    good = space_of(org, LEA)
+    keys, lea, later = signer(org), member_id(LEA), org.clock() + timedelta(days=3)
+    bad = {
+        "forged": good[:-3] + ("abc" if not good.endswith("abc") else "xyz"),
+        "unknown-member": "/space/" + keys.sign(Purpose.SPACE, ["mnobody"], later),
+        "expired": "/space/" + keys.sign(Purpose.SPACE, [lea], org.clock() - timedelta(seconds=1)),
+        "answer-token": "/space/" + keys.sign(Purpose.ANSWER, ["demo-1", lea], later),
+        "unsubscribe-token": "/space/" + keys.sign(Purpose.UNSUBSCRIBE, [lea, "nothing"], later),
+        "two-ids": "/space/" + keys.sign(Purpose.SPACE, [lea, "x"], later),
+        "foreign-key": "/space/" + Signer(["not-our-key"]).sign(Purpose.SPACE, [lea], later),
+    }
+    responses = {name: get(org, path) for name, path in bad.items()}
+    assert {name: r[0] for name, r in responses.items()} == dict.fromkeys(bad, 404)
+    [body] = {r[2] for r in responses.values()}
+    assert "Ce lien n'est pas valide ou a expiré." in body
+    assert "Léa" not in body
+
+
+def test_the_reminder_and_the_digest_link_to_the_space_too(org: LocalStack) -> None:
+    org.advance_to(MONDAY)
+    lea_mail = [m for m in sent(org) if m["To"] == LEA]
+    # her prompt, its reminder (Sunday) and Monday's digest
+    assert len(lea_mail) == 3, [m["Subject"] for m in lea_mail]
+    assert sum(m["Subject"].startswith("Rappel") for m in lea_mail) == 1
+    links = {space_link(m) for m in lea_mail}
+    for path in links:  # each email's own link (its expiry follows the email), all open
+        assert "Bonjour Léa" in get(org, path)[2]
+    # and the admins' weekly report
+    [report] = [m for m in sent(org) if m["To"] == demo.ADMIN and "Rapport" in m["Subject"]]
+    assert "Bonjour" in get(org, space_link(report))[2]
