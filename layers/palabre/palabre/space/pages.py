@@ -41,7 +41,6 @@ class SpacePages:
         return self.pages.render("space", home.locale, **self._context(member_id, home))
 
     def _context(self, member_id: str, home: SpaceHome) -> dict[str, Any]:
-        zone = ZoneInfo(home.timezone)
         return {
             "first_name": home.first_name,
             "circle": home.circle,
@@ -52,8 +51,9 @@ class SpacePages:
                     "title": o.theme.title,
                     "last_day": format_date(deadline_day(o.theme), "full", locale=home.locale),
                     "answered": o.answered,
+                    # the email's own link: its expiry in the timezone it was sent in
                     "answer_url": self.links.answer(
-                        o.theme.id, member_id, link_expiry(o.theme, zone)
+                        o.theme.id, member_id, link_expiry(o.theme, ZoneInfo(o.prompt.timezone))
                     ),
                 }
                 for o in home.open_themes

@@ -1,13 +1,20 @@
 """What a member's space shows on its home page, in three requests whatever their history:
 
-1. their latest prompts (GSI1 `MEMBER#<mid>`, newest first): the themes sent to them,
-   their deadlines, and the circle they were sent in;
-2. their circle's latest answers (GSI2 `CIRCLE#<circle>`, newest week first);
-3. one BatchGetItem: their profile, score and streak, the themes of both lists, and their
-   own answers to the prompts their streak has not settled yet.
+1. their latest prompts (GSI1 `MEMBER#<mid>`, newest first): the themes sent to them and
+   their deadlines;
+2. one BatchGetItem: their profile, score and streak, the themes of those prompts, and
+   their own answers to them;
+3. their circle's latest answers (GSI2 `CIRCLE#<circle>`, newest week first), the circle
+   being the roster's, for a member who still takes part.
+
+The circle's answers shown are those to themes sent to the member (of the prompts read):
+an answer to a theme still open for them waits until they have answered it (give to
+get), and an answer to a theme they were never sent (another timezone's prompt not yet
+out, an audience they are not in) is not shown.
 
 Nothing is written: the streak shown is computed as the digest computes it, and settled
-only by the digest.
+only by the digest. (A member whose streak was not settled over the prompts read — no
+digest for months — costs two more requests: the digest's own read of the prompts since.)
 """
 
 from collections.abc import Mapping
@@ -19,14 +26,16 @@ from palabre.core.models import Answer, Member, Prompt, Theme
 from palabre.core.streaks import PromptFact, StreakState, advance_streak
 from palabre.store import keys
 from palabre.store.members import member_from
-from palabre.store.sends import streak_state
+from palabre.store.sends import SendRecords, streak_state
 from palabre.store.table import Item, Table
 from palabre.store.themes import theme_from
 
-PROMPTS_READ = 60
-"""latest prompts read: more than a year of weekly themes, a few dozen KB"""
+PROMPTS_READ = 16
+"""latest prompts read: themes shown, and their answers"""
 CIRCLE_ANSWERS = 8
 """the circle's latest answers shown"""
+CIRCLE_ANSWERS_READ = 24
+"""the circle's latest answers read, of which those the member may see are shown"""
 
 
 @dataclass(frozen=True)
@@ -39,14 +48,15 @@ class OpenTheme:
 @dataclass(frozen=True)
 class SpaceHome:
     member: Member | None
-    """None: the member left the roster (the page says only what it still knows)"""
+    """None: no profile (the page says only what the prompts tell)"""
     first_name: str
     locale: str
-    timezone: str
     circle: str
+    """the circle whose answers are shown ("" for a member who no longer takes part)"""
     points: int
     streak: int
     open_themes: list[OpenTheme]
+    """soonest deadline first"""
     circle_answers: list[tuple[Theme, Answer]]
     """the circle's latest answers the member may read, with their themes"""
 
@@ -57,23 +67,24 @@ class SpaceReads:
 
     def home(self, member_id: str, now: datetime) -> SpaceHome | None:
         """None when nothing was ever sent to this member and they are not in the roster."""
-        prompts = [
-            Prompt.model_validate(item)
-            for item in self.table.query(
-                keys.member_partition(member_id),
-                index="GSI1",
-                between=(keys.PROMPT_HISTORY, keys.PROMPT_HISTORY_END),
-                forward=False,
-                limit=PROMPTS_READ,
+        sent = [
+            p
+            for p in map(
+                Prompt.model_validate,
+                self.table.query(
+                    keys.member_partition(member_id),
+                    index="GSI1",
+                    between=(keys.PROMPT_HISTORY, keys.PROMPT_HISTORY_END),
+                    forward=False,
+                    limit=PROMPTS_READ,
+                ),
             )
+            if p.sent
         ]
-        sent = [p for p in prompts if p.sent]
-        latest = sent[0] if sent else None
-        answers = self._circle_answers(latest.circle) if latest and latest.circle else []
-        still_open = [p for p in sent if p.deadline is not None and now < p.deadline]
-        found = self._batch(member_id, sent, [p.theme_id for p in still_open], answers)
+        found = self._batch(member_id, sent)
         partition = keys.member_partition(member_id)
         profile = found.get((partition, "PROFILE"))
+        latest = sent[0] if sent else None
         if latest is None and profile is None:
             return None
         member = member_from(profile) if profile else None
@@ -83,71 +94,93 @@ class SpaceReads:
             for (pk, sk), item in found.items()
             if sk == "THEME"
         }
-        open_themes = [
-            OpenTheme(themes[p.theme_id], p, p.theme_id in mine)
-            for p in reversed(still_open)  # the soonest deadline first
-            if p.theme_id in themes and themes[p.theme_id].active
-        ]
-        waiting = {o.theme.id for o in open_themes if not o.answered}
+        still_open = sorted(
+            (p for p in sent if p.deadline is not None and now < p.deadline),
+            key=lambda p: (p.deadline, p.theme_id),
+        )
+        # What the member may read of their circle: themes sent to them, closed for them
+        # or answered by them (give to get), still active.
+        readable = {
+            p.theme_id
+            for p in sent
+            if p.theme_id in themes
+            and themes[p.theme_id].active
+            and (p.theme_id in mine or p.deadline is None or now >= p.deadline)
+        }
+        circle = member.circle if member is not None and member.takes_part else ""
+        state = streak_state(found.get((partition, "STREAK")))
         return SpaceHome(
             member=member,
             first_name=(member.first_name if member else "")
             or (latest.first_name if latest else ""),
             locale=member.locale if member else (latest.locale if latest else "en"),
-            timezone=member.timezone if member else (latest.timezone if latest else "UTC"),
-            circle=latest.circle if latest else (member.circle if member else ""),
+            circle=circle,
             points=int((found.get((partition, "SCORE")) or {}).get("points", 0)),
-            streak=_streak(streak_state(found.get((partition, "STREAK"))), sent, mine, now),
-            open_themes=open_themes,
+            streak=self._streak(member_id, state, sent, mine, now),
+            open_themes=[
+                OpenTheme(themes[p.theme_id], p, p.theme_id in mine)
+                for p in still_open
+                if p.theme_id in themes and themes[p.theme_id].active
+            ],
             circle_answers=[
-                (themes[a["theme_id"]], Answer.model_validate(a))
-                for a in answers
-                # Give to get: an open theme's answers wait until the member has answered.
-                if a["theme_id"] not in waiting and a["theme_id"] in themes
+                (themes[a.theme_id], a) for a in self._circle_answers(circle, readable)
             ],
         )
 
-    def _circle_answers(self, circle: str) -> list[Item]:
-        return list(
-            self.table.query(
-                keys.circle_partition(circle),
-                index="GSI2",
-                prefix=keys.ANSWERS,
-                forward=False,
-                limit=CIRCLE_ANSWERS,
-            )
+    def _circle_answers(self, circle: str, readable: set[str]) -> list[Answer]:
+        if not circle or not readable:
+            return []
+        found = self.table.query(
+            keys.circle_partition(circle),
+            index="GSI2",
+            prefix=keys.ANSWERS,
+            forward=False,
+            limit=CIRCLE_ANSWERS_READ,
         )
+        shown = [Answer.model_validate(a) for a in found if a["theme_id"] in readable]
+        return shown[:CIRCLE_ANSWERS]
 
-    def _batch(
-        self, member_id: str, sent: list[Prompt], open_ids: list[str], answers: list[Item]
-    ) -> dict[tuple[str, str], Item]:
-        """Profile, score, streak; the open themes and those of the circle's answers; the
-        member's answers to every prompt read (the streak's facts). Under a hundred keys:
-        one BatchGetItem."""
+    def _batch(self, member_id: str, sent: list[Prompt]) -> dict[tuple[str, str], Item]:
+        """Profile, score, streak; the themes of the prompts read and the member's answers
+        to them: 3 + 2 × 16 keys, one BatchGetItem."""
         partition = keys.member_partition(member_id)
         wanted = [
             {"PK": partition, "SK": "PROFILE"},
             keys.score(member_id),
             keys.streak(member_id),
-            *(keys.theme(t) for t in [*open_ids, *(a["theme_id"] for a in answers)]),
+            *(keys.theme(p.theme_id) for p in sent),
             *(keys.answer(p.theme_id, member_id) for p in sent),
         ]
         unique = {_pair(k): k for k in wanted}
         return {_pair(i): i for i in self.table.get_many(list(unique.values()))}
 
+    def _streak(
+        self,
+        member_id: str,
+        state: StreakState,
+        sent: list[Prompt],
+        answered: set[str],
+        now: datetime,
+    ) -> int:
+        """The streak as the digest shows it: settled, then the prompts since."""
+        facts = [
+            PromptFact(p.theme_id, p.sent_at, p.deadline, p.theme_id in answered)
+            for p in sent
+            if p.sent_at is not None and p.deadline is not None and _history_key(p) > state.through
+        ]
+        if len(sent) == PROMPTS_READ and len(facts) == len(sent):
+            # Prompts older than those read may not be settled either: read them all, as
+            # the digest does.
+            facts = SendRecords(self.table).prompts_since(member_id, state)
+        shown, _ = advance_streak(state, facts, now)
+        return shown
+
+
+def _history_key(prompt: Prompt) -> str:
+    """The prompt's GSI1 sort key, as the sender wrote it (the streak's `through`)."""
+    sent_at = prompt.sent_at.isoformat() if prompt.sent_at else ""
+    return keys.prompt_in_history(sent_at, prompt.theme_id)
+
 
 def _pair(key: Mapping[str, Any]) -> tuple[str, str]:
     return key["PK"], key["SK"]
-
-
-def _streak(state: StreakState, sent: list[Prompt], answered: set[str], now: datetime) -> int:
-    """The streak as the digest shows it: settled, then the prompts since."""
-    facts = [
-        PromptFact(p.theme_id, p.sent_at, p.deadline, p.theme_id in answered)
-        for p in sent
-        if p.sent_at is not None
-        and p.deadline is not None
-        and keys.prompt_in_history(p.sent_at.isoformat(), p.theme_id) > state.through
-    ]
-    shown, _ = advance_streak(state, facts, now)
-    return shown
