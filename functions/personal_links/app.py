@@ -73,6 +73,12 @@ def show_space(token: str) -> Response[str]:
     return space_pages(PagesSettings.from_env()).show(token, clock.now())
 
 
+@app.get("/space/<token>/history")
+def show_history(token: str) -> Response[str]:
+    before = app.current_event.get_query_string_value("before")
+    return space_pages(PagesSettings.from_env()).history(token, clock.now(), before)
+
+
 @app.get("/export/<token>")
 def download_export(token: str) -> Response[str]:
     """A CSV of the admin report: a fresh five-minute presigned URL, minted on each click."""

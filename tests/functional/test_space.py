@@ -188,3 +188,54 @@ def test_the_reminder_and_the_digest_link_to_the_space_too(org: LocalStack) -> N
     # and the admins' weekly report
     [report] = [m for m in sent(org) if m["To"] == demo.ADMIN and "Rapport" in m["Subject"]]
     assert "Bonjour" in get(org, space_link(report))[2]
+
+
+# ---------------------------------------------------------------------------- history
+def test_the_history_keeps_every_answer_readable_after_its_links_have_died(
+    org: LocalStack,
+) -> None:
+    answer(org, LEA, "Un tour de table <b>chaque</b> lundi & « plus ».")
+    org.drain()
+    space = space_of(org, LEA)
+    assert 'href="' + space.rsplit("/", 1)[1] + '/history"' in get(org, space)[2]
+
+    status, _, page = get(org, f"{space}/history")
+    assert status == 200
+    assert "Mon historique" in page
+    assert RITUALS.replace("'", "&#39;") in page
+    assert "Un tour de table &lt;b&gt;chaque&lt;/b&gt; lundi &amp; « plus »." in page
+    token = link_of(org, LEA).rsplit("/", 1)[1]
+    assert f'href="../../answer/{token}"' in page  # open: she may still edit it
+
+    # Two months on, the answer link has expired; the history still reads it
+    org.clock.move_to(org.clock() + timedelta(days=60))
+    assert get(org, link_of(org, LEA))[0] == 404
+    status, _, page = get(org, f"{space}/history")
+    assert status == 200
+    assert "Un tour de table &lt;b&gt;chaque&lt;/b&gt; lundi" in page
+    assert "/answer/" not in page
+
+
+def test_the_history_pages_from_the_newest(org: LocalStack, monkeypatch: Any) -> None:
+    org.advance_to(datetime.fromisoformat("2026-12-08T09:05:00+01:00"))  # the 2nd theme
+    import palabre.store.space
+
+    monkeypatch.setattr(palabre.store.space, "HISTORY_PAGE", 1)
+    space = space_of(org, LEA)
+    _, _, first = get(org, f"{space}/history")
+    [older] = re.findall(r'href="\?before=([^"]+)"', first)
+    _, _, second = get(org, f"{space}/history?before={older}")
+    titles = [re.findall(r"<h2>(.*?)</h2>", page) for page in (first, second)]
+    assert len(titles[0]) == len(titles[1]) == 1
+    assert titles[1] == [RITUALS.replace("'", "&#39;")]  # the first theme, on the 2nd page
+    assert titles[0] != titles[1]
+    assert "?before=" not in second
+
+
+def test_a_bad_link_to_the_history_is_the_same_404(org: LocalStack) -> None:
+    keys = signer(org)
+    later = org.clock() + timedelta(days=3)
+    bad = "/space/" + keys.sign(Purpose.ANSWER, ["demo-1", member_id(LEA)], later) + "/history"
+    status, _, page = get(org, bad)
+    assert status == 404
+    assert "Ce lien n'est pas valide ou a expiré." in page

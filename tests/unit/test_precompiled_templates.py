@@ -284,6 +284,7 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     built: Path, locale: str, empty: bool
 ) -> None:
     context = {
+        "token": HOSTILE,
         "first_name": HOSTILE,
         "circle": HOSTILE,
         "points": 17,
@@ -321,8 +322,48 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     assert HOSTILE not in source
     assert "<script>" not in source
     main = source.split("<main", 1)[1]
-    # the name and circle; each open theme's title, day and link; each answer's theme and
-    # text, and the author of the one not the reader's own: every one of them escaped
-    assert main.count("&lt;script&gt;") == (2 if empty else 2 + 2 * 3 + 2 * 2 + 1)
+    # the history link's token, the name and circle; each open theme's title, day and
+    # link; each answer's theme and text, and the author of the one not the reader's own:
+    # every one of them escaped
+    assert main.count("&lt;script&gt;") == (3 if empty else 3 + 2 * 3 + 2 * 2 + 1)
     assert "17 points" in main
     assert ("une série de 1 thème" in main) is (locale == "fr")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_members_history_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str
+) -> None:
+    entries = [
+        {
+            "title": HOSTILE,
+            "sent_on": HOSTILE,
+            "answer": HOSTILE if answered else "",
+            "organisation": answered,
+            "open": is_open,
+            "answer_url": f"../../answer/{HOSTILE}",
+        }
+        for answered in (False, True)
+        for is_open in (False, True)
+    ]
+    source, compiled = (
+        render(
+            d,
+            "web/space_history.html",
+            locale,
+            style="",
+            organisation=HOSTILE,
+            token=HOSTILE,
+            first_name=HOSTILE,
+            entries=entries,
+            older=HOSTILE,
+        )
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    # the home link's token; each entry's title and day, its answer when answered, its
+    # link when open (the "older" link is URL-encoded: no markup at all)
+    assert main.count("&lt;script&gt;") == 1 + 4 * 2 + 2 + 2
+    assert "%3Cscript%3E" in main

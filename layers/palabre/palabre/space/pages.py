@@ -31,14 +31,49 @@ class SpacePages:
         self.pages = pages
 
     def show(self, token: str, now: datetime) -> Response[str]:
-        claims = self.signer.verify(Purpose.SPACE, token, now)
-        if len(claims.ids) != 1:
-            raise InvalidToken
-        [member_id] = claims.ids
+        member_id = self._member(token, now)
         home = self.reads.home(member_id, now)
         if home is None:
             raise InvalidToken
-        return self.pages.render("space", home.locale, **self._context(member_id, home))
+        return self.pages.render(
+            "space", home.locale, token=token, **self._context(member_id, home)
+        )
+
+    def history(self, token: str, now: datetime, before: str | None) -> Response[str]:
+        """Every theme sent to the member and their answer, readable forever."""
+        member_id = self._member(token, now)
+        history = self.reads.history(member_id, before)
+        if history is None:
+            raise InvalidToken
+        links = Links("../..", self.signer)  # from /space/{token}/history
+        locale = history.locale
+        return self.pages.render(
+            "space_history",
+            locale,
+            token=token,
+            first_name=history.first_name,
+            older=history.older,
+            entries=[
+                {
+                    "title": e.theme.title,
+                    "sent_on": format_date(e.theme.send_on, "long", locale=locale),
+                    "answer": e.answer.text if e.answer else "",
+                    "organisation": e.answer is not None
+                    and e.answer.visibility is Visibility.ORGANISATION,
+                    "open": e.prompt.deadline is not None and now < e.prompt.deadline,
+                    "answer_url": links.answer(
+                        e.theme.id, member_id, link_expiry(e.theme, ZoneInfo(e.prompt.timezone))
+                    ),
+                }
+                for e in history.entries
+            ],
+        )
+
+    def _member(self, token: str, now: datetime) -> str:
+        claims = self.signer.verify(Purpose.SPACE, token, now)
+        if len(claims.ids) != 1:
+            raise InvalidToken
+        return claims.ids[0]
 
     def _context(self, member_id: str, home: SpaceHome) -> dict[str, Any]:
         return {

@@ -36,6 +36,8 @@ CIRCLE_ANSWERS = 8
 """the circle's latest answers shown"""
 CIRCLE_ANSWERS_READ = 24
 """the circle's latest answers read, of which those the member may see are shown"""
+HISTORY_PAGE = 25
+"""themes per page of the member's history"""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,23 @@ class OpenTheme:
     theme: Theme
     prompt: Prompt
     answered: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    theme: Theme
+    prompt: Prompt
+    answer: Answer | None
+
+
+@dataclass(frozen=True)
+class History:
+    locale: str
+    first_name: str
+    entries: list[HistoryEntry]
+    """newest first"""
+    older: str | None
+    """where the next page starts (the last entry's sort key), when there is one"""
 
 
 @dataclass(frozen=True)
@@ -125,6 +144,50 @@ class SpaceReads:
             circle_answers=[
                 (themes[a.theme_id], a) for a in self._circle_answers(circle, readable)
             ],
+        )
+
+    def history(self, member_id: str, before: str | None) -> History | None:
+        """A page of every theme sent to the member, newest first (older than `before`, a
+        sort key from the previous page), with their answers: two requests a page."""
+        high = before if before and before.startswith(keys.PROMPT_HISTORY) else None
+        read = self.table.query(
+            keys.member_partition(member_id),
+            index="GSI1",
+            between=(keys.PROMPT_HISTORY, high or keys.PROMPT_HISTORY_END),
+            forward=False,
+            limit=HISTORY_PAGE + 2,  # `before` itself, and one to know there is more
+        )
+        items = [i for i in read if i["GSI1SK"] != high][: HISTORY_PAGE + 1]
+        page = [Prompt.model_validate(i) for i in items[:HISTORY_PAGE]]
+        found = self.table.get_many(
+            [
+                {"PK": keys.member_partition(member_id), "SK": "PROFILE"},
+                *(keys.theme(p.theme_id) for p in page),
+                *(keys.answer(p.theme_id, member_id) for p in page),
+            ]
+        )
+        by_key = {_pair(i): i for i in found}
+        profile = by_key.get((keys.member_partition(member_id), "PROFILE"))
+        if not page and profile is None:
+            return None
+        member = member_from(profile) if profile else None
+        entries = []
+        for prompt in page:
+            theme = by_key.get(_pair(keys.theme(prompt.theme_id)))
+            if theme is None:
+                continue  # a theme removed from the calendar before it closed
+            answer = by_key.get(_pair(keys.answer(prompt.theme_id, member_id)))
+            entries.append(
+                HistoryEntry(
+                    theme_from(theme), prompt, Answer.model_validate(answer) if answer else None
+                )
+            )
+        return History(
+            locale=member.locale if member else (page[0].locale if page else "en"),
+            first_name=(member.first_name if member else "")
+            or (page[0].first_name if page else ""),
+            entries=entries,
+            older=items[HISTORY_PAGE - 1]["GSI1SK"] if len(items) > HISTORY_PAGE else None,
         )
 
     def _circle_answers(self, circle: str, readable: set[str]) -> list[Answer]:
