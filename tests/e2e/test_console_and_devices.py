@@ -100,6 +100,18 @@ def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, brows
         assert page.locator("h1").inner_text() == "Bonjour Manon"
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path=str(ARTIFACTS / "space-phone.png"), full_page=True)
+        # her history, on the phone too, and back to her space
+        with page.expect_navigation():
+            page.get_by_role(
+                "link", name="Mon historique : tous mes thèmes et mes réponses"
+            ).click()
+        assert page.locator("h1").inner_text() == "Mon historique"
+        assert "Un café debout" in page.locator(".answer-text").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(ARTIFACTS / "history-phone.png"), full_page=True)
+        with page.expect_navigation():
+            page.get_by_role("link", name="Votre espace").click()
+        assert page.url == space
         with page.expect_navigation():
             page.get_by_role("link", name="Voir ou modifier ma réponse").click()
         assert page.url == link
