@@ -37,6 +37,13 @@ def space_of(stack: LocalStack, address: str) -> str:
     )
 
 
+def answered(stack: LocalStack, *answers: tuple[str, str]) -> None:
+    """Each (address, text) answered to the circle, then scored."""
+    for address, text in answers:
+        answer(stack, address, text)
+    stack.drain()
+
+
 def requests(stack: LocalStack, path: str) -> tuple[Counter[str], str]:
     """The DynamoDB requests one GET of `path` makes, and its page."""
     calls: Counter[str] = Counter()
@@ -77,8 +84,7 @@ def test_the_prompt_links_to_the_members_home_with_the_theme_open_for_them(
 def test_the_circles_answers_wait_until_the_member_has_answered_the_open_theme(
     org: LocalStack,
 ) -> None:
-    answer(org, HUGO, "Un café debout le lundi, <script>alert(1)</script> & « merci ».")
-    org.drain()
+    answered(org, (HUGO, "Un café debout le lundi, <script>alert(1)</script> & « merci »."))
     space = space_of(org, LEA)
 
     _, page = requests(org, space)
@@ -99,18 +105,14 @@ def test_the_circles_answers_wait_until_the_member_has_answered_the_open_theme(
 
 
 def test_another_circles_answers_are_not_in_the_home(org: LocalStack) -> None:
-    answer(org, MANON, "Réponse des Éclaireurs.")
-    answer(org, LEA, "Réponse des Bâtisseurs.")
-    org.drain()
+    answered(org, (MANON, "Réponse des Éclaireurs."), (LEA, "Réponse des Bâtisseurs."))
     _, page = requests(org, space_of(org, LEA))
     assert "Réponse des Bâtisseurs." in page
     assert "Réponse des Éclaireurs." not in page
 
 
 def test_the_home_costs_three_requests_and_writes_nothing(org: LocalStack) -> None:
-    answer(org, LEA, "Un tour de table.")
-    answer(org, HUGO, "Un café.")
-    org.drain()
+    answered(org, (LEA, "Un tour de table."), (HUGO, "Un café."))
     calls, page = requests(org, space_of(org, LEA))
     assert "Un café." in page
     assert calls == Counter({"Query": 2, "BatchGetItem": 1})
@@ -118,8 +120,7 @@ def test_the_home_costs_three_requests_and_writes_nothing(org: LocalStack) -> No
 
 def test_an_answer_to_a_theme_not_yet_sent_to_the_member_waits_too(org: LocalStack) -> None:
     # 09:00 in Paris: Hugo answers; Gabriel, of the same circle, is in Montreal (03:00)
-    answer(org, HUGO, "Un café debout le lundi.")
-    org.drain()
+    answered(org, (HUGO, "Un café debout le lundi."))
     gabriel = member_id(GABRIEL)
     token = signer(org).sign(Purpose.SPACE, [gabriel], org.clock() + timedelta(days=30))
     status, _, page = get(org, f"/space/{token}")
@@ -130,17 +131,14 @@ def test_an_answer_to_a_theme_not_yet_sent_to_the_member_waits_too(org: LocalSta
     # 09:00 in Montreal: his prompt is out; the answer still waits for his own
     org.advance_to(MONTREAL_MORNING)
     assert "café debout" not in get(org, f"/space/{token}")[2]
-    answer(org, GABRIEL, "Un point hebdomadaire en visio.")
-    org.drain()
+    answered(org, (GABRIEL, "Un point hebdomadaire en visio."))
     assert "café debout" in get(org, f"/space/{token}")[2]
 
 
 def test_a_member_who_left_keeps_their_space_but_no_longer_reads_their_circle(
     org: LocalStack,
 ) -> None:
-    answer(org, LEA, "Un tour de table.")
-    answer(org, HUGO, "Un café.")
-    org.drain()
+    answered(org, (LEA, "Un tour de table."), (HUGO, "Un café."))
     space = space_of(org, LEA)
     assert "Un café." in get(org, space)[2]
 
@@ -194,8 +192,7 @@ def test_the_reminder_and_the_digest_link_to_the_space_too(org: LocalStack) -> N
 def test_the_history_keeps_every_answer_readable_after_its_links_have_died(
     org: LocalStack,
 ) -> None:
-    answer(org, LEA, "Un tour de table <b>chaque</b> lundi & « plus ».")
-    org.drain()
+    answered(org, (LEA, "Un tour de table <b>chaque</b> lundi & « plus »."))
     space = space_of(org, LEA)
     assert 'href="' + space.rsplit("/", 1)[1] + '/history"' in get(org, space)[2]
 

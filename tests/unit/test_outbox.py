@@ -103,9 +103,14 @@ def test_a_refused_call_records_nothing_it_carried() -> None:
     assert done == []  # a's last two were in the refused call: its cursor stays put
 
 
+def patient_outbox() -> tuple[Sqs, list[str], list[float], Outbox]:
+    """An outbox with a minute's patience, on a clock the test moves (now[0])."""
+    sqs, now = Sqs(), [0.0]
+    return sqs, [], now, Outbox(JobQueue(sqs, "q"), patience=60, clock=lambda: now[0])
+
+
 def test_held_jobs_go_out_before_a_held_cursor_save_could_let_its_lease_lapse() -> None:
-    sqs, done, now = Sqs(), [], [0.0]
-    outbox = Outbox(JobQueue(sqs, "q"), patience=60, clock=lambda: now[0])
+    sqs, done, now, outbox = patient_outbox()
     outbox.put(jobs("a", 3), then=lambda: done.append("a"))
     now[0] = 59.0
     outbox.put(jobs("b", 3), then=lambda: done.append("b"))
@@ -120,8 +125,7 @@ def test_held_jobs_go_out_before_a_held_cursor_save_could_let_its_lease_lapse() 
 
 
 def test_patience_counts_from_the_oldest_action_still_waiting() -> None:
-    sqs, done, now = Sqs(), [], [0.0]
-    outbox = Outbox(JobQueue(sqs, "q"), patience=60, clock=lambda: now[0])
+    sqs, done, now, outbox = patient_outbox()
     outbox.put(jobs("a", 5), then=lambda: done.append("a"))
     now[0] = 50.0
     outbox.put(jobs("b", 20), then=lambda: done.append("b"))

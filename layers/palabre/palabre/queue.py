@@ -115,7 +115,6 @@ class Outbox:
         """seconds an action may wait: a cursor's save renews its group's two-minute
         lease, so held jobs go out (a part-filled call) before half of it has passed"""
         self.clock = clock
-        self.held_since: float | None = None
 
     def put(self, jobs: Sequence[Job], then: Callable[[], None]) -> None:
         """Queues the jobs in full calls; runs `then` once all of them are queued."""
@@ -149,13 +148,14 @@ class Outbox:
     def _run_actions(self) -> None:
         while self.actions and self.actions[0][0] <= self.sent_count:
             self.actions.pop(0)[2]()
-        # The patience counts from the oldest action still waiting.
-        self.held_since = self.actions[0][1] if self.actions else None
 
     def _hold(self, then: Callable[[], None]) -> None:
         self.actions.append((self.put_count, self.clock(), then))
-        if self.held_since is None:
-            self.held_since = self.actions[0][1]
+
+    @property
+    def held_since(self) -> float | None:
+        """Since when the oldest action still waiting waits: the patience counts from it."""
+        return self.actions[0][1] if self.actions else None
 
 
 def dead_letter_counts(sqs: "SQSClient", queues: dict[str, str]) -> dict[str, int]:

@@ -11,7 +11,7 @@ from babel.dates import format_date
 
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
-from palabre.core.models import Visibility
+from palabre.core.models import Prompt, Theme, Visibility
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.space import SpaceHome, SpaceReads
 from palabre.store.table import Table
@@ -61,9 +61,7 @@ class SpacePages:
                     "organisation": e.answer is not None
                     and e.answer.visibility is Visibility.ORGANISATION,
                     "open": e.prompt.deadline is not None and now < e.prompt.deadline,
-                    "answer_url": links.answer(
-                        e.theme.id, member_id, link_expiry(e.theme, ZoneInfo(e.prompt.timezone))
-                    ),
+                    "answer_url": _answer_url(links, e.theme, e.prompt),
                 }
                 for e in history.entries
             ],
@@ -86,10 +84,7 @@ class SpacePages:
                     "title": o.theme.title,
                     "last_day": format_date(deadline_day(o.theme), "full", locale=home.locale),
                     "answered": o.answered,
-                    # the email's own link: its expiry in the timezone it was sent in
-                    "answer_url": self.links.answer(
-                        o.theme.id, member_id, link_expiry(o.theme, ZoneInfo(o.prompt.timezone))
-                    ),
+                    "answer_url": _answer_url(self.links, o.theme, o.prompt),
                 }
                 for o in home.open_themes
             ],
@@ -105,3 +100,9 @@ class SpacePages:
                 for theme, answer in home.circle_answers
             ],
         }
+
+
+def _answer_url(links: Links, theme: Theme, prompt: Prompt) -> str:
+    """The email's own answer link: its expiry in the timezone the prompt was sent in."""
+    expires = link_expiry(theme, ZoneInfo(prompt.timezone))
+    return links.answer(theme.id, prompt.member_id, expires)

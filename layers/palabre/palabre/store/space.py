@@ -17,7 +17,7 @@ only by the digest. (A member whose streak was not settled over the prompts read
 digest for months — costs two more requests: the digest's own read of the prompts since.)
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,24 +87,12 @@ class SpaceReads:
     def home(self, member_id: str, now: datetime) -> SpaceHome | None:
         """None when nothing was ever sent to this member and they are not in the roster."""
         sent = [
-            p
-            for p in map(
-                Prompt.model_validate,
-                self.table.query(
-                    keys.member_partition(member_id),
-                    index="GSI1",
-                    between=(keys.PROMPT_HISTORY, keys.PROMPT_HISTORY_END),
-                    forward=False,
-                    limit=PROMPTS_READ,
-                ),
-            )
-            if p.sent
+            p for p in map(Prompt.model_validate, self._prompts(member_id, PROMPTS_READ)) if p.sent
         ]
         found = self._batch(member_id, sent)
         partition = keys.member_partition(member_id)
         profile = found.get((partition, "PROFILE"))
-        latest = sent[0] if sent else None
-        if latest is None and profile is None:
+        if not sent and profile is None:
             return None
         member = member_from(profile) if profile else None
         mine = {p.theme_id for p in sent if _pair(keys.answer(p.theme_id, member_id)) in found}
@@ -128,11 +116,11 @@ class SpaceReads:
         }
         circle = member.circle if member is not None and member.takes_part else ""
         state = streak_state(found.get((partition, "STREAK")))
+        first_name, locale = _who(member, sent)
         return SpaceHome(
             member=member,
-            first_name=(member.first_name if member else "")
-            or (latest.first_name if latest else ""),
-            locale=member.locale if member else (latest.locale if latest else "en"),
+            first_name=first_name,
+            locale=locale,
             circle=circle,
             points=int((found.get((partition, "SCORE")) or {}).get("points", 0)),
             streak=self._streak(member_id, state, sent, mine, now),
@@ -150,44 +138,42 @@ class SpaceReads:
         """A page of every theme sent to the member, newest first (older than `before`, a
         sort key from the previous page), with their answers: two requests a page."""
         high = before if before and before.startswith(keys.PROMPT_HISTORY) else None
-        read = self.table.query(
-            keys.member_partition(member_id),
-            index="GSI1",
-            between=(keys.PROMPT_HISTORY, high or keys.PROMPT_HISTORY_END),
-            forward=False,
-            limit=HISTORY_PAGE + 2,  # `before` itself, and one to know there is more
-        )
+        # `before` itself comes first; and one more tells that there is a next page
+        read = self._prompts(member_id, HISTORY_PAGE + 2, high)
         items = [i for i in read if i["GSI1SK"] != high][: HISTORY_PAGE + 1]
         page = [Prompt.model_validate(i) for i in items[:HISTORY_PAGE]]
-        found = self.table.get_many(
-            [
-                {"PK": keys.member_partition(member_id), "SK": "PROFILE"},
-                *(keys.theme(p.theme_id) for p in page),
-                *(keys.answer(p.theme_id, member_id) for p in page),
-            ]
-        )
-        by_key = {_pair(i): i for i in found}
-        profile = by_key.get((keys.member_partition(member_id), "PROFILE"))
+        found = self._batch(member_id, page)
+        profile = found.get((keys.member_partition(member_id), "PROFILE"))
         if not page and profile is None:
             return None
         member = member_from(profile) if profile else None
         entries = []
         for prompt in page:
-            theme = by_key.get(_pair(keys.theme(prompt.theme_id)))
+            theme = found.get(_pair(keys.theme(prompt.theme_id)))
             if theme is None:
                 continue  # a theme removed from the calendar before it closed
-            answer = by_key.get(_pair(keys.answer(prompt.theme_id, member_id)))
+            answer = found.get(_pair(keys.answer(prompt.theme_id, member_id)))
             entries.append(
                 HistoryEntry(
                     theme_from(theme), prompt, Answer.model_validate(answer) if answer else None
                 )
             )
+        first_name, locale = _who(member, page)
         return History(
-            locale=member.locale if member else (page[0].locale if page else "en"),
-            first_name=(member.first_name if member else "")
-            or (page[0].first_name if page else ""),
+            locale=locale,
+            first_name=first_name,
             entries=entries,
             older=items[HISTORY_PAGE - 1]["GSI1SK"] if len(items) > HISTORY_PAGE else None,
+        )
+
+    def _prompts(self, member_id: str, limit: int, before: str | None = None) -> Iterator[Item]:
+        """The member's latest prompts (older than the sort key `before`), newest first."""
+        return self.table.query(
+            keys.member_partition(member_id),
+            index="GSI1",
+            between=(keys.PROMPT_HISTORY, before or keys.PROMPT_HISTORY_END),
+            forward=False,
+            limit=limit,
         )
 
     def _circle_answers(self, circle: str, readable: set[str]) -> list[Answer]:
@@ -204,8 +190,9 @@ class SpaceReads:
         return shown[:CIRCLE_ANSWERS]
 
     def _batch(self, member_id: str, sent: list[Prompt]) -> dict[tuple[str, str], Item]:
-        """Profile, score, streak; the themes of the prompts read and the member's answers
-        to them: 3 + 2 × 16 keys, one BatchGetItem."""
+        """Profile, score, streak; the themes of these prompts and the member's answers to
+        them: 3 + 2 × 16 keys for the home, 3 + 2 × 25 for a page of history, one
+        BatchGetItem."""
         partition = keys.member_partition(member_id)
         wanted = [
             {"PK": partition, "SK": "PROFILE"},
@@ -237,6 +224,14 @@ class SpaceReads:
             facts = SendRecords(self.table).prompts_since(member_id, state)
         shown, _ = advance_streak(state, facts, now)
         return shown
+
+
+def _who(member: Member | None, prompts: list[Prompt]) -> tuple[str, str]:
+    """First name and language: the roster's, else as the latest prompt was sent."""
+    latest = prompts[0] if prompts else None
+    first_name = (member.first_name if member else "") or (latest.first_name if latest else "")
+    locale = member.locale if member else (latest.locale if latest else "en")
+    return first_name, locale
 
 
 def _history_key(prompt: Prompt) -> str:
