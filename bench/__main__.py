@@ -174,11 +174,11 @@ def _local_stack() -> None:
     )
     for name, unit in (
         ("ses_per_prompt", "SES calls"),
-        ("writes_per_prompt", "DynamoDB writes"),
-        ("sqs_sends_per_prompt", "SQS sends"),
+        ("writes_per_prompt", "DynamoDB write calls"),
+        ("sqs_sends_per_prompt", "SQS send calls"),
     ):
         met = send[name] <= goals[name] + 1e-9
-        print(f"    {unit:<16} {send[name]:6.4f}  goal <= {goals[name]:<4} {_verdict(met)}")
+        print(f"    {unit:<20} {send[name]:6.4f}  goal <= {goals[name]:<4} {_verdict(met)}")
     print(
         f"      (SQS: {send['sqs_part_filled']} part-filled call(s) among "
         f"{round(send['sqs_sends_per_prompt'] * send['delivered']):,}; {send['sqs_pairs']} "
