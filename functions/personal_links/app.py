@@ -1,6 +1,6 @@
 """HTTP API: the pages behind every personal link an email carries — answers, "useful"
-votes, unsubscribing, the member's space, the admin report's exports. GET only ever
-shows; POST acts."""
+votes, unsubscribing, the member's space and its library, an admin's library stars, the
+admin report's exports. GET only ever shows; POST acts."""
 
 from typing import Any
 
@@ -17,6 +17,7 @@ from palabre.web import form_fields, headers
 from palabre.wiring import (
     answer_pages,
     exports,
+    library_pages,
     pages,
     space_pages,
     subscription_pages,
@@ -77,6 +78,34 @@ def show_space(token: str) -> Response[str]:
 def show_history(token: str) -> Response[str]:
     before = app.current_event.get_query_string_value("before")
     return space_pages(PagesSettings.from_env()).history(token, clock.now(), before)
+
+
+@app.get("/space/<token>/themes/<theme_id>")
+def show_space_theme(token: str, theme_id: str) -> Response[str]:
+    page = app.current_event.get_query_string_value("page") or "1"
+    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    return space_pages(PagesSettings.from_env()).theme(token, theme_id, clock.now(), number)
+
+
+@app.get("/space/<token>/library")
+def show_library(token: str) -> Response[str]:
+    query = app.current_event.get_query_string_value("q") or ""
+    return library_pages(PagesSettings.from_env()).show(token, clock.now(), query)
+
+
+@app.get("/star/<token>")
+def show_star(token: str) -> Response[str]:
+    return library_pages(PagesSettings.from_env()).star_page(
+        token, app.current_event.path, clock.now()
+    )
+
+
+@app.post("/star/<token>")
+def star(token: str) -> Response[str]:
+    event = app.current_event
+    return library_pages(PagesSettings.from_env()).star(
+        token, event.path, event.decoded_body or "", clock.now()
+    )
 
 
 @app.get("/export/<token>")

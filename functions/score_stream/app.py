@@ -1,4 +1,5 @@
-"""DynamoDB stream (INSERTs of prompts, answers and votes) -> points and standings."""
+"""DynamoDB stream (INSERTs of prompts, answers and votes) -> points and standings, and
+the library's entries by votes."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from palabre.core.points import Change
 from palabre.observability import logger, metrics
 from palabre.scoring.awards import change_of
 from palabre.store.table import from_dynamo
-from palabre.wiring import score_keeper
+from palabre.wiring import library, score_keeper
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -25,7 +26,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    keeper = score_keeper(ScoreSettings.from_env())
+    settings = ScoreSettings.from_env()
+    keeper = score_keeper(settings)
     changes: list[Change] = []
 
     def record_handler(record: DynamoDBRecord) -> None:
@@ -41,6 +43,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     applied = keeper.apply(changes)
     metrics.add_metric(name="AwardsApplied", unit=MetricUnit.Count, value=applied.applied)
     metrics.add_metric(name="AwardsAlreadyApplied", unit=MetricUnit.Count, value=applied.already)
+    # After the counts: an answer enters once its "useful" votes are counted on it.
+    voted = [c.useful for c in changes if c.useful]
+    if voted:
+        entered = library(settings).consider(voted, settings.library_votes, clock.now())
+        metrics.add_metric(name="LibraryEntries", unit=MetricUnit.Count, value=len(entered))
     return processor.response()
 
 

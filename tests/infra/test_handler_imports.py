@@ -111,6 +111,8 @@ ENVIRONMENT = {
     "ORGANISATION_TIMEZONE": "Europe/Paris",
     "DEFAULT_LOCALE": "fr",
     "ADMIN_ADDRESS": "",
+    "LIBRARY_VOTES": "3",
+    "GIVE_TO_GET": "on",
     "CONFIGURATION_SET": "palabre",
     "LINK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:links",
     "TEMPLATES_DIR": str(ROOT / "templates"),

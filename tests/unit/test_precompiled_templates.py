@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
@@ -256,6 +257,7 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             "TEMPLATES_DIR": str(templates),
             "LINK_SECRET_ARN": "arn",
             "UPLOADS_BUCKET": "bucket",
+            "GIVE_TO_GET": "on",
         }
     )
     signer = LINKS.signer
@@ -289,10 +291,14 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
         "circle": HOSTILE,
         "points": 17,
         "streak": 1,
+        "rank": 0 if empty else 3,
+        "ranked_of": 9,
+        "library": [] if empty else [{"title": HOSTILE, "entered": HOSTILE} for _ in range(2)],
         "open_themes": []
         if empty
         else [
             {
+                "id": HOSTILE,
                 "title": HOSTILE,
                 "last_day": HOSTILE,
                 "answered": answered,
@@ -305,6 +311,7 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
         else [
             {
                 "theme": HOSTILE,
+                "theme_id": HOSTILE,
                 "first_name": HOSTILE,
                 "mine": mine,
                 "organisation": mine,
@@ -322,11 +329,13 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     assert HOSTILE not in source
     assert "<script>" not in source
     main = source.split("<main", 1)[1]
-    # the history link's token, the name and circle; each open theme's title, day and
-    # link; each answer's theme and text, and the author of the one not the reader's own:
-    # every one of them escaped
-    assert main.count("&lt;script&gt;") == (3 if empty else 3 + 2 * 3 + 2 * 2 + 1)
+    # the name, the history's and the library's links (their token) and the circle; each
+    # open theme's link (token, id), title, day and answer link; each answer's theme link
+    # (token, id) and title, its text, and the author of the one not the reader's own; each
+    # new entry of the library's link (token), title and day: every one of them escaped
+    assert main.count("&lt;script&gt;") == (4 if empty else 4 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
     assert "17 points" in main
+    assert ("3e sur 9" in main or "3 of 9" in main) is not empty
     assert ("une série de 1 thème" in main) is (locale == "fr")
 
 
@@ -336,6 +345,7 @@ def test_the_members_history_renders_the_same_from_the_compiled_templates_and_es
 ) -> None:
     entries = [
         {
+            "id": HOSTILE,
             "title": HOSTILE,
             "sent_on": HOSTILE,
             "answer": HOSTILE if answered else "",
@@ -363,7 +373,126 @@ def test_the_members_history_renders_the_same_from_the_compiled_templates_and_es
     assert compiled == source
     main = source.split("<main", 1)[1]
     assert "<script>" not in main
-    # the home link's token; each entry's title and day, its answer when answered, its
-    # link when open (the "older" link is URL-encoded: no markup at all)
-    assert main.count("&lt;script&gt;") == 1 + 4 * 2 + 2 + 2
+    # the home link's token; each entry's link (token, id), title and day, its answer when
+    # answered, its link when open (the "older" link is URL-encoded: no markup at all)
+    assert main.count("&lt;script&gt;") == 1 + 4 * 4 + 2 + 2
     assert "%3Cscript%3E" in main
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("waiting", [0, 2])
+def test_a_theme_of_the_space_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, waiting: int
+) -> None:
+    answers = [
+        {
+            "id": HOSTILE,
+            "first_name": HOSTILE,
+            "circle": HOSTILE,
+            "text": HOSTILE,
+            "useful": 2,
+            "organisation": True,
+            "in_library": in_library,
+            "vote_url": HOSTILE,
+            "star_url": HOSTILE,
+        }
+        for in_library in (False, True)
+    ]
+    source, compiled = (
+        render(
+            d,
+            "web/space_theme.html",
+            locale,
+            style="",
+            organisation=HOSTILE,
+            token=HOSTILE,
+            title=HOSTILE,
+            competency=HOSTILE,
+            prompt_html=Markup("<p>a prompt</p>"),
+            last_day=HOSTILE,
+            answer_url=HOSTILE,
+            mine=HOSTILE,
+            mine_shared=True,
+            waiting=waiting,
+            page=2,
+            pages=3,
+            answers=[] if waiting else answers,
+        )
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    # the space's link (token), the competency, the title, the day, my answer and its
+    # link; each answer's anchor, author, circle, text, vote and star links
+    assert main.count("&lt;script&gt;") == 6 + (0 if waiting else 2 * 6)
+    assert "<p>a prompt</p>" in main
+    assert 'href="?page=1"' in main
+    assert 'href="?page=3"' in main
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_library_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str
+) -> None:
+    entry = {
+        "first_name": HOSTILE,
+        "circle": HOSTILE,
+        "text": HOSTILE,
+        "useful": 3,
+        "entered": HOSTILE,
+        "starred": True,
+    }
+    competencies = [{"name": HOSTILE, "themes": [{"title": HOSTILE, "entries": [entry]}]}]
+    source, compiled = (
+        render(
+            d,
+            "web/space_library.html",
+            locale,
+            style="",
+            organisation=HOSTILE,
+            token=HOSTILE,
+            query=HOSTILE,
+            total=1,
+            count=1,
+            competencies=competencies,
+        )
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    # the space's link, the filter, the competency, the theme, the entry's author, circle,
+    # day and text
+    assert main.count("&lt;script&gt;") == 8
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("in_library", [False, True])
+def test_the_star_page_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, in_library: bool
+) -> None:
+    source, compiled = (
+        render(
+            d,
+            "web/star.html",
+            locale,
+            style="",
+            organisation=HOSTILE,
+            theme={"title": HOSTILE},
+            author=HOSTILE,
+            circle=HOSTILE,
+            text=HOSTILE,
+            in_library=in_library,
+            outcome="added" if in_library else "",
+            action=HOSTILE,
+            theme_url=HOSTILE,
+        )
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    # the theme, the author, the circle, the text, the form's action, the theme's link
+    assert main.count("&lt;script&gt;") == 6
+    assert ('value="remove"' in main) is in_library

@@ -17,6 +17,8 @@ VALID: dict[str, Any] = {
     "ORGANISATION_TIMEZONE": "Europe/Paris",
     "DEFAULT_LOCALE": "fr",
     "ADMIN_ADDRESS": "",
+    "LIBRARY_VOTES": "3",
+    "GIVE_TO_GET": "on",
     "CONFIGURATION_SET": "palabre",
     "LINK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:links",
     "TEMPLATES_DIR": str(TEMPLATES),

@@ -102,12 +102,22 @@ class DeadLetterSettings(_FromEnv):
         return value
 
 
+class LibrarySettings(_FromEnv):
+    library_votes: int = Field(alias="LIBRARY_VOTES", ge=1, le=1000)
+    """"useful" votes (from two circles at least) that put an answer in the library"""
+
+
+class SpaceSettings(_FromEnv):
+    give_to_get: bool = Field(alias="GIVE_TO_GET")
+    """others' answers to a theme still open for a member wait until they have answered"""
+
+
 # ---------------------------------------------------------------- one model per function
 class FeedbackSettings(TableSettings):
     """ses_feedback"""
 
 
-class ScoreSettings(TableSettings):
+class ScoreSettings(TableSettings, LibrarySettings):
     """score_stream"""
 
 
@@ -116,7 +126,12 @@ class DispatchSettings(TableSettings, QueueSettings):
 
 
 class PagesSettings(
-    TableSettings, OrganisationSettings, TemplateSettings, SigningSettings, BucketSettings
+    TableSettings,
+    OrganisationSettings,
+    TemplateSettings,
+    SigningSettings,
+    BucketSettings,
+    SpaceSettings,
 ):
     """personal_links: the pages behind every link an email carries"""
 

@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from palabre.queue import JobQueue
     from palabre.scoring.awards import ScoreKeeper
     from palabre.sending.sender import JobSender
+    from palabre.space.library import LibraryPages
     from palabre.space.pages import SpacePages
+    from palabre.store.library import LibraryStore
     from palabre.store.table import Table
     from palabre.subscriptions.pages import SubscriptionPages
     from palabre.votes.pages import VotePages
@@ -266,7 +268,18 @@ def subscription_pages(
 def space_pages(settings: PagesSettings, adapters: Adapters | None = None) -> SpacePages:
     from palabre.space.pages import SpacePages
 
-    return SpacePages(table(settings, adapters), signer(settings, adapters), pages(settings))
+    return SpacePages(
+        table(settings, adapters),
+        signer(settings, adapters),
+        pages(settings),
+        give_to_get=settings.give_to_get,
+    )
+
+
+def library_pages(settings: PagesSettings, adapters: Adapters | None = None) -> LibraryPages:
+    from palabre.space.library import LibraryPages
+
+    return LibraryPages(table(settings, adapters), signer(settings, adapters), pages(settings))
 
 
 def exports(settings: PagesSettings, adapters: Adapters | None = None) -> Exports:
@@ -285,6 +298,12 @@ def score_keeper(settings: TableSettings, adapters: Adapters | None = None) -> S
     from palabre.scoring.awards import ScoreKeeper
 
     return ScoreKeeper(table(settings, adapters))
+
+
+def library(settings: TableSettings, adapters: Adapters | None = None) -> LibraryStore:
+    from palabre.store.library import LibraryStore
+
+    return LibraryStore(table(settings, adapters))
 
 
 def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -> DigestBuilder:

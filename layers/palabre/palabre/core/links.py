@@ -11,6 +11,8 @@ VOTE_LIFETIME = timedelta(days=60)
 EXPORT_LIFETIME = timedelta(days=90)
 # A member's space: as long-lived as the unsubscribe link; each email renews it.
 SPACE_LIFETIME = timedelta(days=400)
+# An admin stars from a weekly report or a page of their space.
+STAR_LIFETIME = timedelta(days=60)
 
 
 class Links:
@@ -43,6 +45,13 @@ class Links:
             Purpose.VOTE, [theme_id, author_id, voter_id], issued + VOTE_LIFETIME
         )
         return f"{self.base_url}/vote/{token}"
+
+    def star(self, theme_id: str, author_id: str, admin_id: str, issued: datetime) -> str:
+        """An admin's link to put an answer in the library, or take it out."""
+        token = self.signer.sign(
+            Purpose.STAR, [theme_id, author_id, admin_id], issued + STAR_LIFETIME
+        )
+        return f"{self.base_url}/star/{token}"
 
     def space(self, member_id: str, issued: datetime) -> str:
         token = self.signer.sign(Purpose.SPACE, [member_id], issued + SPACE_LIFETIME)

@@ -186,3 +186,19 @@ class Answer(BaseModel):
     circle: str = ""
     team: str = ""
     first_name: str = ""
+    useful: int = 0
+    """"useful" votes received (the score stream counts them)"""
+    useful_circles: frozenset[str] = frozenset()
+    """the circles (folded) of the members who found it useful"""
+    library_at: str = ""
+    """when it entered the library (store/library.py); empty when it is not there"""
+    library_by: str = ""
+    """how it entered: `star` (an admin) or `votes`"""
+
+
+def readable_in(answer: Answer, circle: str) -> bool:
+    """Who reads an answer: everyone when it is shared with the organisation, else the
+    author's circle only (`circle`: the reader's; "" for one who reads no circle)."""
+    if answer.visibility is Visibility.ORGANISATION:
+        return True
+    return bool(circle) and group_key(answer.circle) == group_key(circle)

@@ -29,6 +29,9 @@ class Change:
     prompts: int = 0
     useful: tuple[str, str] | None = None
     """(theme, author) of an answer voted useful"""
+    voter_circle: str = ""
+    """the voter's circle (folded), kept on the answer voted useful: the library counts
+    votes from two circles at least"""
     day: str = ""
 
 

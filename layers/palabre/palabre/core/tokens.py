@@ -32,6 +32,7 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     EXPORT = "export"
     SPACE = "space"
+    STAR = "star"
 
 
 class InvalidToken(Exception):

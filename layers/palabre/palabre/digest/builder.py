@@ -256,6 +256,8 @@ class DigestBuilder:
         sent, answered = self._this_weeks_themes(this_week)
         team_standings = self.scores.standings("team")
         teams = [_rate(s) for s in team_standings]
+        circle_standings = self.scores.standings("circle")
+        places = {group_key(s.name): n for n, s in enumerate(circle_standings, start=1)}
         circle_rates = _week_rates(sent, answered, "circle")
 
         editions = 0
@@ -274,6 +276,8 @@ class DigestBuilder:
                 top=_top(_seen_in(key, voted)),
                 participation=circle_rates.get(key, Rate(name=group.name)),
                 teams=teams,
+                rank=places.get(key, 0),
+                ranked_of=len(circle_standings),
             )
             self._put(edition_key(week.id, group.name), edition.model_dump_json())
             editions += 1
@@ -296,6 +300,7 @@ class DigestBuilder:
         )
         self._put(edition_key(week.id, ""), organisation.model_dump_json())
         editions += 1
+        self.scores.record_ranks("circle", circle_standings, week.id)
 
         rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
         closing = self._closing(week, recent)
@@ -307,6 +312,7 @@ class DigestBuilder:
             themes,
             rates,
             team_standings,
+            circle_standings,
             closing,
             by_theme,
             open_themes=_open_during(week, recent),
@@ -351,11 +357,12 @@ class DigestBuilder:
         themes: dict[str, Theme],
         rates: dict[str, dict[str, Rate]],
         team_standings: list[Standing],
+        circle_standings: list[Standing],
         closing: list[Closing],
         by_theme: list[list[Any]],
         open_themes: int,
     ) -> Report:
-        exports = self._exports(week, answers, themes, team_standings, by_theme)
+        exports = self._exports(week, answers, themes, team_standings, circle_standings, by_theme)
         return Report(
             week=week.id,
             start=week.start,
@@ -382,6 +389,7 @@ class DigestBuilder:
         answers: list[DigestAnswer],
         themes: dict[str, Theme],
         team_standings: list[Standing],
+        circle_standings: list[Standing],
         by_theme: list[list[Any]],
     ) -> dict[str, str]:
         files = {
@@ -406,7 +414,7 @@ class DigestBuilder:
                     [kind, s.name, s.points, s.answers, s.prompts, f"{s.participation:.2f}"]
                     for kind, rows in (
                         ("team", team_standings),
-                        ("circle", self.scores.standings("circle")),
+                        ("circle", circle_standings),
                     )
                     for s in rows
                 ),

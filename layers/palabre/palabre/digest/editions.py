@@ -82,6 +82,9 @@ class Edition(BaseModel):
     participation: Rate
     circles: list[Rate] = []
     teams: list[Rate]
+    rank: int = 0
+    """the circle's place in the circles' standings (0: not ranked)"""
+    ranked_of: int = 0
 
     @property
     def worth_reading(self) -> bool:

@@ -80,6 +80,7 @@ def change_of(image: Mapping[str, Any], day: str = "") -> Change | None:
             image.get("circle", ""),
             points=VOTE_POINTS,
             useful=(theme, author),
+            voter_circle=str(image.get("voter_circle", "")),
             day=day,
         )
     return None

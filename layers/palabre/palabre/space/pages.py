@@ -1,7 +1,9 @@
 """The member's space: a personal link (purpose `space`, long-lived, renewed by each
 email) to their home page — the themes open for them, their points and streak, their
-circle's latest answers. No account; GET only shows."""
+circle's latest answers —, each theme's page with the answers they may read, and their
+history. No account; GET only shows: a vote or a star is a POST to its own link's page."""
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,20 +13,26 @@ from babel.dates import format_date
 
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
-from palabre.core.models import Prompt, Theme, Visibility
+from palabre.core.markdown import prompt_html
+from palabre.core.models import Prompt, Role, Theme, Visibility
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.space import SpaceHome, SpaceReads
 from palabre.store.table import Table
 from palabre.web import Pages
 
+THEME_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+"""a theme's id, as the calendar allows it: anything else is no theme"""
 ANSWER_EXCERPT = 600
 """characters of an answer shown on the home page"""
+THEME_PAGE = 30
+"""answers per page of a theme"""
 
 
 class SpacePages:
-    def __init__(self, table: Table, signer: Signer, pages: Pages) -> None:
+    def __init__(self, table: Table, signer: Signer, pages: Pages, *, give_to_get: bool) -> None:
         self.reads = SpaceReads(table)
         self.signer = signer
+        self.give_to_get = give_to_get
         # Links relative to /space/{token}: the answer pages sit beside it, whatever the
         # API's base path.
         self.links = Links("..", signer)
@@ -32,7 +40,7 @@ class SpacePages:
 
     def show(self, token: str, now: datetime) -> Response[str]:
         member_id = self._member(token, now)
-        home = self.reads.home(member_id, now)
+        home = self.reads.home(member_id, now, give_to_get=self.give_to_get)
         if home is None:
             raise InvalidToken
         return self.pages.render(
@@ -55,6 +63,7 @@ class SpacePages:
             older=history.older,
             entries=[
                 {
+                    "id": e.theme.id,
                     "title": e.theme.title,
                     "sent_on": format_date(e.theme.send_on, "long", locale=locale),
                     "answer": e.answer.text if e.answer else "",
@@ -64,6 +73,57 @@ class SpacePages:
                     "answer_url": _answer_url(links, e.theme, e.prompt),
                 }
                 for e in history.entries
+            ],
+        )
+
+    def theme(self, token: str, theme_id: str, now: datetime, page: int) -> Response[str]:
+        """A theme: its question, the member's answer, and the answers they may read, each
+        with its "useful" button (and, for an admin, its library star)."""
+        member_id = self._member(token, now)
+        view = self.reads.theme(member_id, theme_id, now) if THEME_ID.fullmatch(theme_id) else None
+        if view is None:
+            raise InvalidToken
+        prompt, member = view.prompt, view.member
+        locale = member.locale if member else (prompt.locale if prompt else "en")
+        still_open = prompt is not None and prompt.deadline is not None and now < prompt.deadline
+        # Give to get: while the theme is open for them, peers' answers wait for theirs.
+        waiting = self.give_to_get and still_open and view.mine is None
+        links = Links("../../..", self.signer)  # from /space/{token}/themes/{id}
+        admin = member is not None and member.active and member.role is Role.ADMIN
+        pages = max(1, -(-len(view.others) // THEME_PAGE))
+        page = min(max(page, 1), pages)
+        shown = [] if waiting else view.others[(page - 1) * THEME_PAGE : page * THEME_PAGE]
+        return self.pages.render(
+            "space_theme",
+            locale,
+            token=token,
+            title=view.theme.title,
+            competency=view.theme.competency,
+            prompt_html=prompt_html(view.theme),
+            last_day=format_date(deadline_day(view.theme), "full", locale=locale)
+            if still_open
+            else "",
+            answer_url=_answer_url(links, view.theme, prompt) if prompt and still_open else "",
+            mine=view.mine.text if view.mine else "",
+            mine_shared=view.mine is not None and view.mine.visibility is Visibility.ORGANISATION,
+            waiting=len(view.others) if waiting else 0,
+            page=page,
+            pages=pages,
+            answers=[
+                {
+                    "id": a.member_id,
+                    "first_name": a.first_name,
+                    "circle": a.circle,
+                    "text": a.text,
+                    "useful": a.useful,
+                    "organisation": a.visibility is Visibility.ORGANISATION,
+                    "in_library": bool(a.library_at),
+                    "vote_url": links.vote(view.theme.id, a.member_id, member_id, now),
+                    "star_url": links.star(view.theme.id, a.member_id, member_id, now)
+                    if admin and a.visibility is Visibility.ORGANISATION
+                    else "",
+                }
+                for a in shown
             ],
         )
 
@@ -79,8 +139,20 @@ class SpacePages:
             "circle": home.circle,
             "points": home.points,
             "streak": home.streak,
+            "rank": home.rank,
+            "ranked_of": home.ranked_of,
+            "library": [
+                {
+                    "title": e.title,
+                    "entered": format_date(
+                        datetime.fromisoformat(e.at), "long", locale=home.locale
+                    ),
+                }
+                for e in home.library
+            ],
             "open_themes": [
                 {
+                    "id": o.theme.id,
                     "title": o.theme.title,
                     "last_day": format_date(deadline_day(o.theme), "full", locale=home.locale),
                     "answered": o.answered,
@@ -91,6 +163,7 @@ class SpacePages:
             "answers": [
                 {
                     "theme": theme.title,
+                    "theme_id": theme.id,
                     "first_name": answer.first_name,
                     "mine": answer.member_id == member_id,
                     "organisation": answer.visibility is Visibility.ORGANISATION,

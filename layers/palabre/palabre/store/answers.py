@@ -52,6 +52,9 @@ WRITE_ANSWER = (
 )
 """AnswerStore.write's update: the first write creates, later ones keep created_at, the
 week, the points and the index keys (the table contract test runs it as it is)"""
+NARROWED = " REMOVE GSI3PK, GSI3SK, library_at, library_by, starred_by"
+"""added to an answer kept for the circle: out of the library (store/library.py), whose
+index is GSI3 — the author's choice of audience is never widened"""
 
 
 class AnswerStore:
@@ -99,7 +102,7 @@ class AnswerStore:
         try:
             stored = self.table.update(
                 keys.answer(theme.id, member_id),
-                WRITE_ANSWER,
+                WRITE_ANSWER + (NARROWED if new.visibility is Visibility.CIRCLE else ""),
                 {
                     ":text": new.text,
                     ":visibility": new.visibility.value,

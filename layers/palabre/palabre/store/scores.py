@@ -50,6 +50,8 @@ class _Totals:
     key: dict[str, str]
     name: str = ""
     adds: Counter[str] = field(default_factory=Counter)
+    circles: set[str] = field(default_factory=set)
+    """voters' circles, on an answer found useful"""
     causes: dict[str, set[str]] = field(default_factory=dict)
     """day -> causes, on the item that keeps them"""
 
@@ -106,6 +108,18 @@ class ScoreStore:
         """A board's standings (team or circle), ranked."""
         return ranked([_standing(i) for i in self.table.query(keys.board_partition(kind))])
 
+    def record_ranks(self, kind: str, standings: Sequence[Standing], week: str) -> None:
+        """Each standing's place as the week's digest ranked it, kept on its item for the
+        members' spaces (which read one item, not the board): an update per team or
+        circle, once a week."""
+        for place, standing in enumerate(standings, start=1):
+            self.table.update(
+                keys.board(kind, standing.name),
+                "SET #rank = :rank, ranked_of = :of, ranked_week = :week",
+                {":rank": place, ":of": len(standings), ":week": week},
+                names={"#rank": "rank"},
+            )
+
 
 def _pair(key: dict[str, str]) -> tuple[str, str]:
     return key["PK"], key["SK"]
@@ -147,6 +161,8 @@ def _updates(changes: Sequence[Change]) -> dict[tuple[str, str], _Totals]:
             found = updates.setdefault(_pair(key), _Totals(key, name))
             found.name = found.name or name
             found.adds.update(adds)
+            if change.useful and change.voter_circle and key == keys.answer(*change.useful):
+                found.circles.add(change.voter_circle)
             if n == 0:  # the holder keeps the cause
                 found.causes.setdefault(change.day, set()).add(change.cause)
     return updates
@@ -163,6 +179,10 @@ def _action(totals: _Totals) -> Update:
         names[f"#a{n}"] = attribute
         values[f":a{n}"] = amount
         adds.append(f"#a{n} :a{n}")
+    if totals.circles:
+        names["#uc"] = "useful_circles"
+        values[":uc"] = totals.circles
+        adds.append("#uc :uc")
     conditions: list[str] = []
     for d, (day, causes) in enumerate(sorted(totals.causes.items())):
         names[f"#s{d}"] = _SEEN + day

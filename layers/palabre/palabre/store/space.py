@@ -17,14 +17,15 @@ only by the digest. (A member whose streak was not settled over the prompts read
 digest for months — costs two more requests: the digest's own read of the prompts since.)
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from palabre.core.models import Answer, Member, Prompt, Theme
+from palabre.core.models import Answer, Member, Prompt, Role, Theme, group_key, readable_in
 from palabre.core.streaks import PromptFact, StreakState, advance_streak
 from palabre.store import keys
+from palabre.store.library import LATEST, NewEntry, latest_entries
 from palabre.store.members import member_from
 from palabre.store.sends import SendRecords, streak_state
 from palabre.store.table import Item, Table
@@ -65,6 +66,21 @@ class History:
 
 
 @dataclass(frozen=True)
+class ThemeView:
+    """A theme as one member may read it: two requests (a BatchGetItem, then the theme's
+    answers, one Query)."""
+
+    member: Member | None
+    theme: Theme
+    prompt: Prompt | None
+    """None: the theme was not sent to this member (an admin may still read it)"""
+    mine: Answer | None
+    others: list[Answer]
+    """the answers the member may read (their circle's, and those shared with everyone),
+    most useful first, then newest"""
+
+
+@dataclass(frozen=True)
 class SpaceHome:
     member: Member | None
     """None: no profile (the page says only what the prompts tell)"""
@@ -78,18 +94,29 @@ class SpaceHome:
     """soonest deadline first"""
     circle_answers: list[tuple[Theme, Answer]]
     """the circle's latest answers the member may read, with their themes"""
+    library: list[NewEntry]
+    """the library's newest entries"""
+    rank: int = 0
+    """the circle's place in the circles' standings, as the last digest ranked them
+    (0: not ranked yet)"""
+    ranked_of: int = 0
 
 
 class SpaceReads:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def home(self, member_id: str, now: datetime) -> SpaceHome | None:
-        """None when nothing was ever sent to this member and they are not in the roster."""
+    def home(self, member_id: str, now: datetime, *, give_to_get: bool = True) -> SpaceHome | None:
+        """None when nothing was ever sent to this member and they are not in the roster.
+        `give_to_get`: answers to a theme still open for the member wait for theirs."""
         sent = [
             p for p in map(Prompt.model_validate, self._prompts(member_id, PROMPTS_READ)) if p.sent
         ]
-        found = self._batch(member_id, sent)
+        # The circle is the roster's; its latest prompt's is the one to read its standing
+        # in the same request (a member who moved since reads no rank until their next).
+        guess = sent[0].circle if sent else ""
+        extra = [LATEST, keys.board("circle", guess)] if guess else [LATEST]
+        found = self._batch(member_id, sent, extra)
         partition = keys.member_partition(member_id)
         profile = found.get((partition, "PROFILE"))
         if not sent and profile is None:
@@ -112,11 +139,13 @@ class SpaceReads:
             for p in sent
             if p.theme_id in themes
             and themes[p.theme_id].active
-            and (p.theme_id in mine or p.deadline is None or now >= p.deadline)
+            and (not give_to_get or p.theme_id in mine or p.deadline is None or now >= p.deadline)
         }
         circle = member.circle if member is not None and member.takes_part else ""
         state = streak_state(found.get((partition, "STREAK")))
         first_name, locale = _who(member, sent)
+        board = found.get(_pair(keys.board("circle", guess))) if guess else None
+        ranked = board is not None and bool(circle) and group_key(circle) == group_key(guess)
         return SpaceHome(
             member=member,
             first_name=first_name,
@@ -132,6 +161,64 @@ class SpaceReads:
             circle_answers=[
                 (themes[a.theme_id], a) for a in self._circle_answers(circle, readable)
             ],
+            library=latest_entries(found.get(_pair(LATEST))),
+            rank=int(board.get("rank", 0)) if board and ranked else 0,
+            ranked_of=int(board.get("ranked_of", 0)) if board and ranked else 0,
+        )
+
+    def theme(self, member_id: str, theme_id: str, now: datetime) -> ThemeView | None:
+        """None when the theme is unknown or cancelled, or not the member's to read: one
+        sent to them, or, for a member of the roster, one out since yesterday at least
+        (an observer, an audience they are not in: what they may read of it), or any for
+        an admin."""
+        found = {
+            _pair(i): i
+            for i in self.table.get_many(
+                [
+                    keys.theme(theme_id),
+                    keys.prompt(theme_id, member_id),
+                    keys.answer(theme_id, member_id),
+                    keys.member(member_id),
+                ]
+            )
+        }
+        theme_item = found.get(_pair(keys.theme(theme_id)))
+        prompt_item = found.get(_pair(keys.prompt(theme_id, member_id)))
+        profile = found.get(_pair(keys.member(member_id)))
+        member = member_from(profile) if profile else None
+        prompt = Prompt.model_validate(prompt_item) if prompt_item else None
+        if theme_item is None:
+            return None
+        theme = theme_from(theme_item)
+        in_roster = member is not None and member.active
+        readable = (
+            (prompt is not None and prompt.sent)
+            or (in_roster and theme.send_on < now.date())
+            or (in_roster and member is not None and member.role is Role.ADMIN)
+        )
+        if not theme.active or not readable:
+            return None
+        mine = found.get(_pair(keys.answer(theme_id, member_id)))
+        # The circle the member reads: the roster's, else the one the theme was sent to.
+        circle = member.circle if member is not None and member.takes_part else ""
+        if member is None and prompt is not None:
+            circle = prompt.circle
+        others = [
+            a
+            for a in map(
+                Answer.model_validate,
+                self.table.query(keys.theme_partition(theme_id), prefix=keys.ANSWERS),
+            )
+            if a.member_id != member_id and readable_in(a, circle)
+        ]
+        others.sort(key=lambda a: a.created_at, reverse=True)
+        others.sort(key=lambda a: a.useful, reverse=True)
+        return ThemeView(
+            member=member,
+            theme=theme,
+            prompt=prompt,
+            mine=Answer.model_validate(mine) if mine else None,
+            others=others,
         )
 
     def history(self, member_id: str, before: str | None) -> History | None:
@@ -189,10 +276,12 @@ class SpaceReads:
         shown = [Answer.model_validate(a) for a in found if a["theme_id"] in readable]
         return shown[:CIRCLE_ANSWERS]
 
-    def _batch(self, member_id: str, sent: list[Prompt]) -> dict[tuple[str, str], Item]:
+    def _batch(
+        self, member_id: str, sent: list[Prompt], extra: Sequence[Mapping[str, str]] = ()
+    ) -> dict[tuple[str, str], Item]:
         """Profile, score, streak; the themes of these prompts and the member's answers to
-        them: 3 + 2 × 16 keys for the home, 3 + 2 × 25 for a page of history, one
-        BatchGetItem."""
+        them (and `extra` keys): 3 + 2 × 16 + 2 keys for the home, 3 + 2 × 25 for a page of
+        history, one BatchGetItem."""
         partition = keys.member_partition(member_id)
         wanted = [
             {"PK": partition, "SK": "PROFILE"},
@@ -200,6 +289,7 @@ class SpaceReads:
             keys.streak(member_id),
             *(keys.theme(p.theme_id) for p in sent),
             *(keys.answer(p.theme_id, member_id) for p in sent),
+            *extra,
         ]
         unique = {_pair(k): k for k in wanted}
         return {_pair(i): i for i in self.table.get_many(list(unique.values()))}

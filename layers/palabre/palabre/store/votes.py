@@ -46,7 +46,16 @@ class VoteStore:
             cast=f"VOTE#{author_id}#{voter_id}" in found,
         )
 
-    def cast(self, theme_id: str, answer: Answer, voter_id: str, *, week: str, at: str) -> bool:
+    def cast(
+        self,
+        theme_id: str,
+        answer: Answer,
+        voter_id: str,
+        *,
+        voter_circle: str,
+        week: str,
+        at: str,
+    ) -> bool:
         """One conditional write; False if this voter had voted for this answer already.
         The author's points follow through the stream."""
         author_id = answer.member_id
@@ -59,6 +68,7 @@ class VoteStore:
                     "theme_id": theme_id,
                     "author_id": author_id,
                     "voter_id": voter_id,
+                    "voter_circle": voter_circle,
                     "circle": answer.circle,
                     "team": answer.team,
                     "at": at,

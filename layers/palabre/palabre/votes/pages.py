@@ -1,9 +1,11 @@
-"""The "useful" link's pages: GET asks, POST votes (a mail scanner only ever GETs)."""
+"""The "useful" link's pages: GET asks, POST votes (a mail scanner only ever GETs). Each
+leads to the theme in the voter's space, where the other answers are."""
 
 from datetime import datetime
 
 from aws_lambda_powertools.event_handler import Response
 
+from palabre.core.links import Links
 from palabre.votes.votes import VoteOutcome, Votes, VoteView
 from palabre.web import Pages
 
@@ -12,17 +14,20 @@ class VotePages:
     def __init__(self, votes: Votes, pages: Pages) -> None:
         self.votes = votes
         self.pages = pages
+        self.links = Links("..", votes.signer)  # from /vote/{token}
 
     def show(self, token: str, path: str, now: datetime) -> Response[str]:
         view = self.votes.open(token, now)
         outcome = VoteOutcome.OWN if view.own else (VoteOutcome.ALREADY if view.already else None)
-        return self._page(view, path, outcome)
+        return self._page(view, path, outcome, now)
 
     def cast(self, token: str, path: str, now: datetime) -> Response[str]:
         view = self.votes.open(token, now)
-        return self._page(view, path, self.votes.cast(view, now))
+        return self._page(view, path, self.votes.cast(view, now), now)
 
-    def _page(self, view: VoteView, path: str, outcome: VoteOutcome | None) -> Response[str]:
+    def _page(
+        self, view: VoteView, path: str, outcome: VoteOutcome | None, now: datetime
+    ) -> Response[str]:
         return self.pages.render(
             "vote",
             view.locale,
@@ -31,4 +36,5 @@ class VotePages:
             excerpt=view.excerpt,
             outcome=outcome.value if outcome else "",
             action=path,
+            theme_url=f"{self.links.space(view.voter_id, now)}/themes/{view.theme.id}",
         )

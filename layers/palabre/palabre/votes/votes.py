@@ -8,7 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from palabre.core.local_time import iso_week
-from palabre.core.models import Answer, Member, Role, Theme, Visibility, group_key
+from palabre.core.models import Answer, Member, Role, Theme, group_key, readable_in
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.table import Table
 from palabre.store.votes import VoteStore
@@ -29,6 +29,8 @@ class VoteView:
     voter_id: str
     already: bool
     locale: str
+    voter_circle: str = ""
+    """the voter's circle, folded ("" for one who takes no part)"""
 
     @property
     def author_id(self) -> str:
@@ -55,7 +57,11 @@ class Votes:
         claims = self.signer.verify(Purpose.VOTE, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        theme_id, author_id, voter_id = claims.ids
+        return self.view(*claims.ids)
+
+    def view(self, theme_id: str, author_id: str, voter_id: str) -> VoteView:
+        """What a vote for one answer by one voter would count: InvalidToken when the answer
+        is not (or no longer) theirs to read. The space's theme page votes through it."""
         ballot = self.store.ballot(theme_id, author_id, voter_id)
         if ballot.theme is None or ballot.answer is None:
             raise InvalidToken
@@ -69,6 +75,9 @@ class Votes:
             voter_id=voter_id,
             already=ballot.cast,
             locale=ballot.voter.locale if ballot.voter else "en",
+            voter_circle=group_key(ballot.voter.circle)
+            if ballot.voter and ballot.voter.takes_part
+            else "",
         )
 
     def cast(self, view: VoteView, now: datetime) -> VoteOutcome:
@@ -80,6 +89,7 @@ class Votes:
             view.theme.id,
             view.answer,
             view.voter_id,
+            voter_circle=view.voter_circle,
             week=iso_week(now.astimezone(self.zone)),
             at=now.isoformat(),
         )
@@ -89,8 +99,5 @@ class Votes:
 def may_read(answer: Answer, voter: Member | None) -> bool:
     """The digest's rule: answers shared with everyone, or circle answers in one's own
     circle; observers read the organisation's edition only."""
-    if answer.visibility is Visibility.ORGANISATION:
-        return True
-    if voter is None or voter.role is Role.OBSERVER:
-        return False
-    return group_key(voter.circle) == group_key(answer.circle)
+    reads = voter is not None and voter.role is not Role.OBSERVER
+    return readable_in(answer, voter.circle if voter is not None and reads else "")

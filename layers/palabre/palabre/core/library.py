@@ -1,0 +1,78 @@
+"""The library's entries as members read them: grouped by competency and theme, and
+found by a text filter that ignores case and accents. (Pure: the space's page and the
+admins' printable export share it.)"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from palabre.core.models import Answer, Theme
+from palabre.core.text import strip_accents
+
+
+@dataclass(frozen=True)
+class Entry:
+    answer: Answer
+    theme: Theme
+
+
+@dataclass(frozen=True)
+class ThemeGroup:
+    theme: Theme
+    entries: list[Answer]
+    """most useful first, then newest"""
+
+
+@dataclass(frozen=True)
+class CompetencyGroup:
+    competency: str
+    themes: list[ThemeGroup]
+    """the theme with the newest entry first"""
+
+
+def searchable(text: str) -> str:
+    """Case- and accent-insensitive, for the library's filter."""
+    return " ".join(strip_accents(text).casefold().split())
+
+
+def matches(words: Sequence[str], entry: Entry) -> bool:
+    """Every word of the filter somewhere in the entry: its theme, competency, answer or
+    its author's name as they signed it."""
+    if not words:
+        return True
+    haystack = searchable(
+        " ".join(
+            (
+                entry.theme.title,
+                entry.theme.competency,
+                entry.answer.text,
+                entry.answer.first_name,
+                entry.answer.circle,
+            )
+        )
+    )
+    return all(w in haystack for w in words)
+
+
+def grouped(entries: list[Entry]) -> list[CompetencyGroup]:
+    """By competency (alphabetical, none last), then theme (newest entry first), then
+    answer (most useful first, then newest)."""
+    by_theme: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_theme.setdefault(entry.theme.id, []).append(entry)
+    groups = [
+        ThemeGroup(theme=found[0].theme, entries=_most_useful_then_newest(found))
+        for found in by_theme.values()
+    ]
+    groups.sort(key=lambda g: max(a.library_at for a in g.entries), reverse=True)
+    competencies: dict[str, list[ThemeGroup]] = {}
+    for group in groups:
+        competencies.setdefault(group.theme.competency, []).append(group)
+    return [
+        CompetencyGroup(name, themes)
+        for name, themes in sorted(competencies.items(), key=lambda c: (not c[0], searchable(c[0])))
+    ]
+
+
+def _most_useful_then_newest(entries: list[Entry]) -> list[Answer]:
+    answers = sorted((e.answer for e in entries), key=lambda a: a.library_at, reverse=True)
+    return sorted(answers, key=lambda a: a.useful, reverse=True)  # stable: newest first

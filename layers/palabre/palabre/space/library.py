@@ -1,0 +1,137 @@
+"""The library's pages: `/space/{token}/library`, every entry grouped by competency and
+theme with a text filter, and an admin's star link (`/star/{token}`: GET shows the answer
+and a button, POST puts it in the library or takes it out — a mail scanner only GETs)."""
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from babel.dates import format_date
+
+from palabre.core.library import CompetencyGroup, grouped, matches, searchable
+from palabre.core.links import Links
+from palabre.core.models import Answer, Member, Role, Theme, Visibility
+from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.store.library import LibraryStore
+from palabre.store.members import MemberStore
+from palabre.store.table import Table
+from palabre.store.themes import ThemeStore
+from palabre.web import Pages, form_fields
+
+QUERY_LIMIT = 200
+"""characters of a filter kept"""
+
+
+class LibraryPages:
+    def __init__(self, table: Table, signer: Signer, pages: Pages) -> None:
+        self.library = LibraryStore(table)
+        self.themes = ThemeStore(table)
+        self.members = MemberStore(table)
+        self.signer = signer
+        self.pages = pages
+
+    def show(self, token: str, now: datetime, query: str) -> Response[str]:
+        claims = self.signer.verify(Purpose.SPACE, token, now)
+        if len(claims.ids) != 1:
+            raise InvalidToken
+        member = self.members.get(claims.ids[0])
+        locale = member.locale if member else self.pages.default_locale
+        query = " ".join(query[:QUERY_LIMIT].split())
+        words = searchable(query).split()
+        everything = self.library.entries()
+        found = [e for e in everything if matches(words, e)]
+        return self.pages.render(
+            "space_library",
+            locale,
+            token=token,
+            query=query,
+            total=len(everything),
+            count=len(found),
+            competencies=[_competency(c, locale) for c in grouped(found)],
+        )
+
+    # ------------------------------------------------------------------ the star link
+    def star_page(self, token: str, path: str, now: datetime) -> Response[str]:
+        answer, admin, theme = self._star(token, now)
+        return self._star_page(answer, admin, theme, path, now, outcome="")
+
+    def star(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
+        answer, admin, theme = self._star(token, now)
+        action = form_fields(body, limit=256).get("action", [""])[0]
+        if action == "add":
+            done = self.library.star(theme, answer.member_id, admin.id, now)
+            outcome = "added" if done else "already_in"
+        elif action == "remove":
+            done = self.library.remove(theme.id, answer.member_id, admin.id, now)
+            outcome = "removed" if done else "already_out"
+        else:
+            return self._star_page(answer, admin, theme, path, now, outcome="", status=400)
+        fresh = self.library.answer(theme.id, answer.member_id) or answer
+        return self._star_page(fresh, admin, theme, path, now, outcome=outcome)
+
+    def _star(self, token: str, now: datetime) -> tuple[Answer, Member, Theme]:
+        """The answer, the admin and the theme of a star link: the same plain 404 when the
+        link is bad, its admin no longer one, or the answer not shared with everyone."""
+        claims = self.signer.verify(Purpose.STAR, token, now)
+        if len(claims.ids) != 3:
+            raise InvalidToken
+        theme_id, author_id, admin_id = claims.ids
+        admin = self.members.get(admin_id)
+        if admin is None or not admin.active or admin.role is not Role.ADMIN:
+            raise InvalidToken
+        answer = self.library.answer(theme_id, author_id)
+        theme = self.themes.get_many([theme_id]).get(theme_id)
+        if answer is None or theme is None or answer.visibility is not Visibility.ORGANISATION:
+            raise InvalidToken
+        return answer, admin, theme
+
+    def _star_page(
+        self,
+        answer: Answer,
+        admin: Member,
+        theme: Theme,
+        path: str,
+        now: datetime,
+        *,
+        outcome: str,
+        status: int = 200,
+    ) -> Response[str]:
+        space = Links("..", self.signer).space(admin.id, now)  # from /star/{token}
+        return self.pages.render(
+            "star",
+            admin.locale,
+            status=status,
+            theme=theme,
+            author=answer.first_name,
+            circle=answer.circle,
+            text=answer.text,
+            in_library=bool(answer.library_at),
+            outcome=outcome,
+            action=path,
+            theme_url=f"{space}/themes/{theme.id}",
+        )
+
+
+def _competency(group: CompetencyGroup, locale: str) -> dict[str, Any]:
+    return {
+        "name": group.competency,
+        "themes": [
+            {
+                "title": t.theme.title,
+                "entries": [
+                    {
+                        "first_name": a.first_name,
+                        "circle": a.circle,
+                        "text": a.text,
+                        "useful": a.useful,
+                        "entered": format_date(
+                            datetime.fromisoformat(a.library_at), "long", locale=locale
+                        ),
+                        "starred": a.library_by == "star",
+                    }
+                    for a in t.entries
+                ],
+            }
+            for t in group.themes
+        ],
+    }
