@@ -18,6 +18,7 @@ from palabre.wiring import (
     answer_pages,
     exports,
     pages,
+    preferences_pages,
     space_pages,
     subscription_pages,
     vote_pages,
@@ -77,6 +78,23 @@ def show_space(token: str) -> Response[str]:
 def show_history(token: str) -> Response[str]:
     before = app.current_event.get_query_string_value("before")
     return space_pages(PagesSettings.from_env()).history(token, clock.now(), before)
+
+
+@app.get("/space/<token>/preferences")
+def show_preferences(token: str) -> Response[str]:
+    event = app.current_event
+    saved = event.get_query_string_value("saved")  # what the POST before it did
+    return preferences_pages(PagesSettings.from_env()).show(token, event.path, clock.now(), saved)
+
+
+@app.post("/space/<token>/preferences")
+def change_preferences(token: str) -> Response[str]:
+    """Changed: a redirect to the page (303); refused: the page again, with why (400)."""
+    event = app.current_event
+    form = form_fields(
+        event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
+    )
+    return preferences_pages(PagesSettings.from_env()).submit(token, event.path, form, clock.now())
 
 
 @app.get("/export/<token>")
