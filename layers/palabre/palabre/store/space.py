@@ -2,8 +2,8 @@
 
 1. their latest prompts (GSI1 `MEMBER#<mid>`, newest first): the themes sent to them and
    their deadlines;
-2. one BatchGetItem: their profile, score and streak, the themes of those prompts, and
-   their own answers to them;
+2. one BatchGetItem: their profile, score, streak and preferences (the absences that
+   excuse a miss), the themes of those prompts, and their own answers to them;
 3. their circle's latest answers (GSI2 `CIRCLE#<circle>`, newest week first), the circle
    being the roster's, for a member who still takes part.
 
