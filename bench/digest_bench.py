@@ -288,6 +288,7 @@ def _edition(members: list[Member]) -> Edition:
 def digest_build(runs: int = 300) -> float:
     from pathlib import Path
 
+    from palabre.core.streaks import StreakFigures
     from palabre.digest.mail import compose_digest
     from palabre.mail.personal import Letterhead
 
@@ -297,13 +298,13 @@ def digest_build(runs: int = 300) -> float:
     links = Links("https://palabre.example.com", Signer(["k" * 64]))
     sender = Letterhead("Bench", "palabre@example.com", templates)
     now = datetime(2026, 12, 7, 7, tzinfo=UTC)
-    compose_digest(edition, members[50], 120, 4, links, sender, now)  # warm
+    compose_digest(edition, members[50], 120, StreakFigures(4, 4), links, sender, now)  # warm
     samples = []
     with own_process():
         for n in range(runs):
             reader = members[n % len(members)]
             started = time.perf_counter()
-            compose_digest(edition, reader, 120, 4, links, sender, now)
+            compose_digest(edition, reader, 120, StreakFigures(4, 4), links, sender, now)
             samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 

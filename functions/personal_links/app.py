@@ -19,6 +19,7 @@ from palabre.wiring import (
     exports,
     library_pages,
     pages,
+    preferences_pages,
     space_pages,
     subscription_pages,
     vote_pages,
@@ -106,6 +107,23 @@ def star(token: str) -> Response[str]:
     return library_pages(PagesSettings.from_env()).star(
         token, event.path, event.decoded_body or "", clock.now()
     )
+
+
+@app.get("/space/<token>/preferences")
+def show_preferences(token: str) -> Response[str]:
+    event = app.current_event
+    saved = event.get_query_string_value("saved")  # what the POST before it did
+    return preferences_pages(PagesSettings.from_env()).show(token, event.path, clock.now(), saved)
+
+
+@app.post("/space/<token>/preferences")
+def change_preferences(token: str) -> Response[str]:
+    """Changed: a redirect to the page (303); refused: the page again, with why (400)."""
+    event = app.current_event
+    form = form_fields(
+        event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
+    )
+    return preferences_pages(PagesSettings.from_env()).submit(token, event.path, form, clock.now())
 
 
 @app.get("/export/<token>")

@@ -7,12 +7,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.markdown import to_html
 from palabre.core.models import Audience, Member, Theme, ThemeKind, Visibility
+from palabre.core.streaks import StreakFigures
 from palabre.core.tokens import Signer
 from palabre.digest.editions import ClosedTheme, DigestAnswer, DigestTheme, Edition, Rate, Report
 from palabre.digest.mail import compose_digest, compose_report
@@ -127,7 +128,14 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     )
     mails = [
         compose_digest(
-            edition, reader, 120, 4, LINKS, Letterhead("Org", "p@x.org", d), NOW, [waiting]
+            edition,
+            reader,
+            120,
+            StreakFigures(4, 9, jokers_left=0, joker_used=True),
+            LINKS,
+            Letterhead("Org", "p@x.org", d),
+            NOW,
+            [waiting],
         )
         for d in (TEMPLATES, built)
     ]
@@ -139,6 +147,8 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "onerror" not in html
     assert "Et 3 autres réponses à ce thème cette semaine." in html
     assert "Un thème attend votre réponse" in html  # still open for the reader, first
+    assert "votre série : 4 thèmes répondus d'affilée · record : 9 · 0 joker restant" in html
+    assert "Joker utilisé" in html
     assert HOSTILE in source[0][1]  # the plain text keeps the question as written
 
 
@@ -290,7 +300,7 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
         "first_name": HOSTILE,
         "circle": HOSTILE,
         "points": 17,
-        "streak": 1,
+        "streak": StreakFigures(1, 4, jokers_left=0),
         "rank": 0 if empty else 3,
         "ranked_of": 9,
         "library": [] if empty else [{"title": HOSTILE, "entered": HOSTILE} for _ in range(2)],
@@ -329,14 +339,59 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     assert HOSTILE not in source
     assert "<script>" not in source
     main = source.split("<main", 1)[1]
-    # the name, the history's and the library's links (their token) and the circle; each
-    # open theme's link (token, id), title, day and answer link; each answer's theme link
-    # (token, id) and title, its text, and the author of the one not the reader's own; each
-    # new entry of the library's link (token), title and day: every one of them escaped
-    assert main.count("&lt;script&gt;") == (4 if empty else 4 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
+    # the name, the history's, the library's and the preferences' links (their token) and
+    # the circle; each open theme's link (token, id), title, day and answer link; each
+    # answer's theme link (token, id) and title, its text, and the author of the one not the
+    # reader's own; each new entry of the library's link (token), title and day: every one
+    # of them escaped
+    assert main.count("&lt;script&gt;") == (5 if empty else 5 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
     assert "17 points" in main
     assert ("3e sur 9" in main or "3 of 9" in main) is not empty
-    assert ("une série de 1 thème" in main) is (locale == "fr")
+    figures = (
+        "une série de 1 thème · record : 4 · 0 joker restant ce trimestre"
+        if locale == "fr"
+        else "a streak of 1 theme · best: 4 · 0 jokers left this quarter"
+    )
+    assert figures in main
+    assert f'href="{escape(HOSTILE)}/preferences"' in main
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("failed", ["", "receive", "add"])
+def test_the_preferences_page_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, failed: str
+) -> None:
+    context = {
+        "token": HOSTILE,
+        "action": HOSTILE,
+        "first_name": HOSTILE,
+        "current": "no_digest",
+        "saved": None if failed else "added",
+        "error": HOSTILE if failed else "",
+        "failed": failed,
+        "start": HOSTILE,
+        "end": HOSTILE,
+        "absences": [
+            {"key": HOSTILE, "start": HOSTILE, "end": HOSTILE, "over": over}
+            for over in (False, True)
+        ],
+    }
+    source, compiled = (
+        render(d, "web/preferences.html", locale, style="", organisation=HOSTILE, **context)
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    # the home link's token; the forms' actions (choices, one per absence, adding); the
+    # name; each absence's dates (twice: text and the button's label) and key; the dates
+    # typed back; the error when refused
+    assert main.count("&lt;script&gt;") == 1 + 4 + 1 + 2 * 5 + 2 + (1 if failed else 0)
+    assert 'value="no_digest" checked' in main
+    assert main.count('<input type="date"') == 2
+    assert ('role="alert"' in main) is bool(failed)
+    assert ('aria-invalid="true"' in main) is (failed == "add")
+    assert ('role="status"' in main) is not bool(failed)
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])

@@ -10,6 +10,7 @@ import pytest
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.models import Visibility
+from palabre.core.streaks import StreakFigures
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.digest.editions import DigestAnswer, DigestTheme, Edition, Rate, Report
 from palabre.digest.mail import compose_digest, compose_report
@@ -76,7 +77,9 @@ EMAILS = {
     "reminder": lambda now: compose(
         JobKind.REMINDER, CALENDAR[0], READER, LINKS, SENDER, now
     ).parsed(),
-    "digest": lambda now: compose_digest(edition(), READER, 25, 2, LINKS, SENDER, now).parsed(),
+    "digest": lambda now: compose_digest(
+        edition(), READER, 25, StreakFigures(2, 3), LINKS, SENDER, now
+    ).parsed(),
     "report": lambda now: compose_report(report(), READER, LINKS, SENDER, now).parsed(),
 }
 

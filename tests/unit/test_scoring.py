@@ -9,8 +9,8 @@ action per item, conditional Puts cancelled with a reason per action.
 import copy
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from dataclasses import fields, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from palabre.core.models import group_key
 from palabre.core.points import VOTE_POINTS, Change, Standing, ranked
-from palabre.core.streaks import PromptFact, StreakState, advance_streak
+from palabre.core.streaks import PromptFact, StreakFigures, StreakState, advance_streak, figures
 from palabre.scoring.awards import PoisonRecord, ScoreKeeper, change_of, chunks
 from palabre.store.scores import (
     CAUSES_LIMIT,
@@ -569,12 +569,16 @@ def test_a_large_batch_is_split_into_valid_transactions_and_totals_add_up() -> N
 
 # ---------------------------------------------------------------------------- streaks
 MONDAY = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+SPENT = StreakState(joker_quarter="2026-Q4")
+"""a member whose joker of the quarter (of MONDAY's first eight weeks) is used already"""
 
 
-def fact(theme: str, week: int, *, answered: bool, days: int = 7) -> PromptFact:
+def fact(
+    theme: str, week: int, *, answered: bool, days: int = 7, excused: bool = False
+) -> PromptFact:
     """A theme sent to the member on the Monday of `week` (0 = first), due `days` later."""
     sent = MONDAY + timedelta(weeks=week)
-    return PromptFact(theme, sent, sent + timedelta(days=days), answered)
+    return PromptFact(theme, sent, sent + timedelta(days=days), answered, excused=excused)
 
 
 def through(prompt: PromptFact) -> str:
@@ -590,8 +594,8 @@ def test_consecutive_answered_themes_count() -> None:
 
     shown, state = advance_streak(StreakState(), prompts, after_week(2) + timedelta(days=7))
 
-    assert shown == 3
-    assert state == StreakState(3, through(prompts[-1]))
+    assert shown.streak == 3
+    assert state == StreakState(3, through(prompts[-1]), best=3)
 
 
 def test_an_open_theme_not_yet_answered_neither_counts_nor_breaks() -> None:
@@ -600,18 +604,92 @@ def test_an_open_theme_not_yet_answered_neither_counts_nor_breaks() -> None:
 
     shown, state = advance_streak(StreakState(), [a, b, c], c.sent_at + timedelta(days=3))
 
-    assert shown == 2
-    assert state == StreakState(2, through(b))
+    assert shown.streak == 2
+    assert state == StreakState(2, through(b), best=2)
 
 
 def test_a_theme_whose_deadline_passed_unanswered_breaks_the_streak() -> None:
     a, b = fact("a", 0, answered=True), fact("b", 1, answered=True)
     missed = fact("c", 2, answered=False)
 
-    shown, state = advance_streak(StreakState(), [a, b, missed], missed.deadline)
+    shown, state = advance_streak(SPENT, [a, b, missed], missed.deadline)
 
-    assert shown == 0
-    assert state == StreakState(0, through(missed))
+    assert shown.streak == 0
+    assert state == replace(SPENT, streak=0, through=through(missed), best=2)
+
+
+def test_the_quarters_joker_forgives_one_miss_and_only_one() -> None:
+    a, b = fact("a", 0, answered=True), fact("b", 1, answered=True)
+    missed, answered, missed_again = (
+        fact("c", 2, answered=False),
+        fact("d", 3, answered=True),
+        fact("e", 4, answered=False),
+    )
+
+    shown, state = advance_streak(StreakState(), [a, b, missed, answered], after_week(3))
+    assert shown.streak == 3  # the miss neither counts nor breaks
+    assert state.joker_quarter == "2026-Q4"
+    assert state.joker_at == missed.deadline.isoformat()
+
+    shown, state = advance_streak(state, [missed_again], missed_again.deadline)
+    assert (shown.streak, shown.best) == (0, 3)  # the second miss of the quarter breaks it
+
+
+def test_misses_in_two_quarters_are_both_forgiven() -> None:
+    # 2026-11-02 + 9 weeks: Monday 4 January 2027, the next quarter
+    q4 = [fact("a", 0, answered=True), fact("b", 1, answered=False)]
+    q1 = [fact("c", 9, answered=True), fact("d", 10, answered=False), fact("e", 11, answered=True)]
+
+    shown, state = advance_streak(StreakState(), q4 + q1, after_week(11))
+
+    assert shown.streak == 3
+    assert state.joker_quarter == "2027-Q1"
+
+
+def test_the_quarter_is_the_members_local_day_of_sending() -> None:
+    # Sent on 31 December at 23:30 UTC: 1 January in Paris, the new quarter
+    sent = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    late = PromptFact("x", sent, sent + timedelta(days=7), False, sent_on=date(2027, 1, 1))
+    assert (late.quarter, replace(late, sent_on=None).quarter) == ("2027-Q1", "2026-Q4")
+
+
+def test_no_joker_is_spent_on_a_streak_of_nothing() -> None:
+    missed, a, missed_again = (
+        fact("a", 0, answered=False),
+        fact("b", 1, answered=True),
+        fact("c", 2, answered=False),
+    )
+
+    shown, state = advance_streak(StreakState(), [missed, a, missed_again], after_week(2))
+
+    assert shown.streak == 1  # the first miss broke nothing; the joker kept the second
+    assert state.joker_at == missed_again.deadline.isoformat()
+
+
+def test_a_theme_sent_during_an_absence_never_breaks_and_an_answer_to_it_counts() -> None:
+    a = fact("a", 0, answered=True)
+    away = fact("b", 1, answered=False, excused=True)
+    answered_away = fact("c", 2, answered=True, excused=True)
+
+    shown, state = advance_streak(SPENT, [a, away, answered_away], after_week(2))
+
+    assert shown.streak == 2
+    assert state.joker_quarter == SPENT.joker_quarter  # no joker needed
+    assert state.through == through(answered_away)
+
+
+def test_the_figures_tell_the_best_and_this_quarters_joker() -> None:
+    prompts = [fact("a", 0, answered=True), fact("b", 1, answered=False)]
+    now = prompts[1].deadline + timedelta(hours=1)
+    shown, _ = advance_streak(StreakState(streak=4, best=6), prompts, now)
+
+    assert figures(shown, now, now.date()) == StreakFigures(
+        current=5, best=6, jokers_left=0, joker_used=True
+    )
+    # a week on, the news is old; next quarter, a new joker
+    later = now + timedelta(days=7)
+    assert figures(shown, later, later.date()).joker_used is False
+    assert figures(shown, later, date(2027, 1, 4)).jokers_left == 1
 
 
 def test_answering_again_after_a_break_starts_from_one() -> None:
@@ -621,9 +699,9 @@ def test_answering_again_after_a_break_starts_from_one() -> None:
         fact("c", 2, answered=True),
     ]
 
-    shown, state = advance_streak(StreakState(), prompts, after_week(2) + timedelta(days=7))
+    shown, state = advance_streak(SPENT, prompts, after_week(2) + timedelta(days=7))
 
-    assert (shown, state.streak) == (1, 1)
+    assert (shown.streak, state.streak, state.best) == (1, 1, 1)
 
 
 def test_a_late_answer_still_counts_in_sent_order() -> None:
@@ -632,7 +710,7 @@ def test_a_late_answer_still_counts_in_sent_order() -> None:
     newer = fact("b", 1, answered=True)
     midweek = newer.sent_at + timedelta(days=2)
     shown, saved = advance_streak(StreakState(), [older, newer], midweek)
-    assert shown == 1
+    assert shown.streak == 1
     assert saved == StreakState()  # the older theme is still open: nothing settled yet
 
     # When the older one is answered before its deadline, in any order
@@ -641,22 +719,29 @@ def test_a_late_answer_still_counts_in_sent_order() -> None:
     shown, saved = advance_streak(saved, [newer, answered_older], later)
 
     # Then both count, and the state settles past both, in the order they were sent
-    assert shown == 2
-    assert saved == StreakState(2, through(newer))
+    assert shown.streak == 2
+    assert saved == StreakState(2, through(newer), best=2)
 
 
 def test_an_edit_changes_nothing() -> None:
     # What the streak knows of a prompt is whether it was answered, not how often: an edited
     # answer gives the same fact as its first version, hence the same streak.
-    assert {f.name for f in fields(PromptFact)} == {"theme_id", "sent_at", "deadline", "answered"}
+    assert {f.name for f in fields(PromptFact)} == {
+        "theme_id",
+        "sent_at",
+        "deadline",
+        "answered",
+        "sent_on",
+        "excused",
+    }
     prompts = [fact("a", 0, answered=True), fact("b", 1, answered=True)]
     shown, state = advance_streak(StreakState(), prompts, after_week(1))
 
     # Replayed after the edit, from the saved state: the settled prompts are not re-read
     again = [p for p in prompts if through(p) > state.through]
 
-    assert (shown, state) == (2, StreakState(2, through(prompts[1])))
-    assert advance_streak(state, again, after_week(1) + timedelta(days=2)) == (2, state)
+    assert (shown, state) == (state, StreakState(2, through(prompts[1]), best=2))
+    assert advance_streak(state, again, after_week(1) + timedelta(days=2)) == (state, state)
 
 
 @pytest.mark.parametrize(
@@ -672,9 +757,9 @@ def test_a_theme_not_addressed_to_the_member_never_affects_the_streak(
     other_circles_theme = fact("b", 1, answered=False)
     prompts = [a, other_circles_theme, c] if addressed else [a, c]
 
-    shown, _ = advance_streak(StreakState(), prompts, after_week(3))
+    shown, _ = advance_streak(SPENT, prompts, after_week(3))
 
-    assert shown == expected
+    assert shown.streak == expected
 
 
 def test_the_saved_state_never_moves_past_an_open_unanswered_theme() -> None:
@@ -683,15 +768,15 @@ def test_the_saved_state_never_moves_past_an_open_unanswered_theme() -> None:
     c = fact("c", 2, answered=True)
     now = c.sent_at + timedelta(days=1)
 
-    shown, state = advance_streak(StreakState(), [a, open_b, c], now)
+    shown, state = advance_streak(SPENT, [a, open_b, c], now)
 
-    assert shown == 2
-    assert state == StreakState(1, through(a))  # b and c are looked at again next week
+    assert shown.streak == 2
+    assert state == replace(SPENT, streak=1, through=through(a), best=1)  # b, c: next week
 
     # Next week b closed unanswered: it breaks, and c still counts after it
     shown, state = advance_streak(state, [open_b, c], open_b.deadline)
-    assert shown == 1
-    assert state == StreakState(1, through(c))
+    assert shown.streak == 1
+    assert state == replace(SPENT, streak=1, through=through(c), best=1)
 
 
 def test_a_missed_theme_behind_an_open_one_is_not_forgotten() -> None:
@@ -700,51 +785,78 @@ def test_a_missed_theme_behind_an_open_one_is_not_forgotten() -> None:
     missed_c = fact("c", 2, answered=False)
     now = missed_c.deadline + timedelta(hours=1)
 
-    shown, state = advance_streak(StreakState(), [a, open_b, missed_c], now)
+    shown, state = advance_streak(SPENT, [a, open_b, missed_c], now)
 
-    assert shown == 0
+    assert shown.streak == 0
     assert state.through == through(a)
     # b answered later: c, still after the saved point, breaks the streak again
     answered_b = fact("b", 1, answered=True, days=21)
-    assert advance_streak(state, [answered_b, missed_c], now + timedelta(days=1))[0] == 0
+    assert advance_streak(state, [answered_b, missed_c], now + timedelta(days=1))[0].streak == 0
+
+
+def test_a_joker_is_never_kept_over_a_theme_still_open() -> None:
+    # c's miss is forgiven for now, but b, sent before it, may close unanswered too: the
+    # saved state keeps neither, so that the joker goes to the first miss in sent order
+    a = fact("a", 0, answered=True)
+    open_b = fact("b", 1, answered=False, days=21)
+    missed_c = fact("c", 2, answered=False)
+    now = missed_c.deadline + timedelta(hours=1)
+
+    shown, state = advance_streak(StreakState(), [a, open_b, missed_c], now)
+    assert (shown.streak, shown.joker_at) == (1, missed_c.deadline.isoformat())
+    assert (state.through, state.joker_quarter) == (through(a), "")
+
+    shown, state = advance_streak(state, [open_b, missed_c], open_b.deadline)
+    assert shown.streak == 0
+    assert state.joker_at == open_b.deadline.isoformat()
 
 
 @st.composite
 def histories(draw: st.DrawFn) -> list[tuple[PromptFact, datetime | None]]:
-    """Prompts sent to a member over weeks, each with when it was answered (or never)."""
+    """Prompts sent to a member over weeks (across a quarter's end), some during an
+    absence, each with when it was answered (or never)."""
     count = draw(st.integers(0, 12))
     history = []
     for index in range(count):
-        sent = MONDAY + timedelta(days=draw(st.integers(0, 60)), hours=draw(st.integers(0, 23)))
+        sent = MONDAY + timedelta(days=draw(st.integers(0, 90)), hours=draw(st.integers(0, 23)))
         deadline = sent + timedelta(days=draw(st.integers(1, 21)))
         answer_after = draw(st.none() | st.integers(0, int((deadline - sent).total_seconds()) - 1))
         answered_at = None if answer_after is None else sent + timedelta(seconds=answer_after)
-        history.append((PromptFact(f"t{index:02d}", sent, deadline, False), answered_at))
+        excused = draw(st.booleans()) and draw(st.booleans())
+        history.append(
+            (PromptFact(f"t{index:02d}", sent, deadline, False, excused=excused), answered_at)
+        )
     return history
 
 
 def seen_at(history: list[tuple[PromptFact, datetime | None]], now: datetime) -> list[PromptFact]:
     """The member's prompts sent by `now`, as a reader of the table sees them then."""
     return [
-        PromptFact(p.theme_id, p.sent_at, p.deadline, at is not None and at <= now)
-        for p, at in history
-        if p.sent_at <= now
+        replace(p, answered=at is not None and at <= now) for p, at in history if p.sent_at <= now
     ]
 
 
-def expected_streak(prompts: list[PromptFact], now: datetime) -> int:
-    """The rule, written plainly: answered themes since the last one missed."""
-    streak = 0
+def expected_streak(prompts: list[PromptFact], now: datetime) -> tuple[int, int]:
+    """The rule, written plainly: (streak, best). An answer adds one; a miss breaks the
+    streak, but the first miss of each quarter with a streak to keep, and any miss of a
+    theme sent during an absence, break nothing."""
+    streak = best = 0
+    jokers_used: set[str] = set()
     for p in sorted(prompts, key=lambda p: (p.sent_at, p.theme_id)):
         if p.answered:
             streak += 1
-        elif now >= p.deadline:
-            streak = 0
-    return streak
+            best = max(best, streak)
+        elif now >= p.deadline and not p.excused:
+            quarter = f"{p.sent_at.year}-Q{(p.sent_at.month - 1) // 3 + 1}"
+            if streak and quarter not in jokers_used:
+                jokers_used.add(quarter)
+            else:
+                streak = 0
+    return streak, best
 
 
 @settings(max_examples=300, deadline=None)
-@given(histories(), st.lists(st.integers(1, 24 * 100), min_size=1, max_size=12))
+@given(histories(), st.lists(st.integers(1, 24 * 120), min_size=1, max_size=12))
 def test_week_after_week_from_the_saved_state_gives_the_streak_the_rule_gives(
     history: list[tuple[PromptFact, datetime | None]], hours: list[int]
 ) -> None:
@@ -754,7 +866,7 @@ def test_week_after_week_from_the_saved_state_gives_the_streak_the_rule_gives(
         newer = [p for p in seen_at(history, now) if through(p) > state.through]
         shown, saved = advance_streak(state, newer, now)
 
-        assert shown == expected_streak(seen_at(history, now), now)
+        assert (shown.streak, shown.best) == expected_streak(seen_at(history, now), now)
         # Replaying the same prompts from the saved state changes nothing (idempotent)
         again = [p for p in newer if through(p) > saved.through]
         assert advance_streak(saved, again, now) == (shown, saved)

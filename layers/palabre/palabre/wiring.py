@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from palabre.store.library import LibraryStore
     from palabre.store.table import Table
     from palabre.subscriptions.pages import SubscriptionPages
+    from palabre.subscriptions.preferences import PreferencesPages
     from palabre.votes.pages import VotePages
     from palabre.web import Pages
 
@@ -263,6 +264,16 @@ def subscription_pages(
 
     subscriptions = Subscriptions(table(settings, adapters), signer(settings, adapters))
     return SubscriptionPages(subscriptions, pages(settings))
+
+
+def preferences_pages(
+    settings: PagesSettings, adapters: Adapters | None = None
+) -> PreferencesPages:
+    from palabre.subscriptions.preferences import PreferencesPages
+    from palabre.subscriptions.subscriptions import Subscriptions
+
+    subscriptions = Subscriptions(table(settings, adapters), signer(settings, adapters))
+    return PreferencesPages(subscriptions, pages(settings))
 
 
 def space_pages(settings: PagesSettings, adapters: Adapters | None = None) -> SpacePages:

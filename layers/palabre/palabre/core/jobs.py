@@ -86,6 +86,8 @@ class SkipReason(StrEnum):
     ANSWERED = "answered"
     NOTHING_TO_READ = "nothing-to-read"
     """a digest without an answer or a theme of the week, a report of a week with no theme"""
+    ABSENT = "absent"
+    """a theme sent (or a digest's week) during an absence the member declared"""
 
 
 @dataclass(frozen=True)

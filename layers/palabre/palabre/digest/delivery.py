@@ -1,12 +1,14 @@
 """A week's digest, or the admins' report, to one member: at most one email, recorded once
 (see store/sends.py). The content comes from the editions the digest run stored."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from palabre.core.absences import away_for_week
 from palabre.core.jobs import Delivery, JobKind, Outcome, SkipReason, WeeklyJob
 from palabre.core.links import Links
 from palabre.core.models import Subscription, Theme
-from palabre.core.streaks import PromptFact, advance_streak
+from palabre.core.streaks import PromptFact, StreakFigures, advance_streak, figures
 from palabre.digest.editions import Editions
 from palabre.digest.mail import compose_digest, compose_report
 from palabre.mail.outbox import Outbox
@@ -44,6 +46,8 @@ class WeeklyDelivery:
             return self._skip(job, now, reason or SkipReason.NOT_IN_ROSTER)
         member = recipient.member
         if job.job is JobKind.DIGEST:
+            if away_for_week(recipient.absences, digest_week(job.week)):
+                return self._skip(job, now, SkipReason.ABSENT)
             edition = self.editions.edition(job.week, member.circle if member.takes_part else "")
             streak, unanswered = self._streak(recipient, now)
             waiting = self._still_open(unanswered)
@@ -72,16 +76,19 @@ class WeeklyDelivery:
         self.records.record_weekly(job.week, job.job.value, job.member, now, skipped=reason)
         return Delivery(Outcome.SKIPPED, reason)
 
-    def _streak(self, recipient: Recipient, now: datetime) -> tuple[int, list[PromptFact]]:
+    def _streak(
+        self, recipient: Recipient, now: datetime
+    ) -> tuple[StreakFigures, list[PromptFact]]:
         """The reader's streak, and the themes still open that they have not answered: only
         the prompts since the last settled one are read (an open one is never settled)."""
-        member_id = recipient.member.id
+        member = recipient.member
         state = streak_state(recipient.streak)
-        facts = self.records.prompts_since(member_id, state)
+        facts = self.records.prompts_since(member.id, state, recipient.absences)
         shown, settled = advance_streak(state, facts, now)
         if settled != state:
-            self.records.settle_streak(member_id, settled)
-        return shown, [f for f in facts if not f.answered and now < f.deadline]
+            self.records.settle_streak(member.id, settled)
+        today = now.astimezone(ZoneInfo(member.timezone)).date()
+        return figures(shown, now, today), [f for f in facts if not f.answered and now < f.deadline]
 
     def _still_open(self, waiting: list[PromptFact]) -> list[Theme]:
         """The themes of those prompts, soonest deadline first (one read, when any)."""
@@ -102,3 +109,10 @@ def skip_reason(recipient: Recipient | None) -> SkipReason | None:
     if recipient.subscription in (Subscription.NO_DIGEST, Subscription.NOTHING):
         return SkipReason.UNSUBSCRIBED
     return None
+
+
+def digest_week(week: str) -> date:
+    """The first day of the week a digest goes out in: the Monday after the ISO week
+    (2026-W49) it tells of."""
+    year, _, number = week.partition("-W")
+    return date.fromisocalendar(int(year), int(number), 1) + timedelta(days=7)

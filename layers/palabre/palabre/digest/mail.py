@@ -13,6 +13,7 @@ from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import shown
 from palabre.core.models import Member, Theme
+from palabre.core.streaks import StreakFigures
 from palabre.digest.editions import Edition, Report
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
@@ -33,7 +34,7 @@ def compose_digest(
     edition: Edition,
     member: Member,
     points: int,
-    streak: int,
+    streak: StreakFigures,
     links: Links,
     letterhead: Letterhead,
     now: datetime,

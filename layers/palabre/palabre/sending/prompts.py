@@ -9,6 +9,7 @@ content, link and Message-ID header: that window is the only way to get a copy t
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from palabre.core.absences import away_on
 from palabre.core.jobs import Delivery, JobKind, Outcome, SkipReason, ThemeJob
 from palabre.core.links import Links
 from palabre.core.local_time import deadline
@@ -122,4 +123,8 @@ def skip_reason(theme: Theme | None, recipient: Recipient | None) -> SkipReason 
         return SkipReason.SUPPRESSED
     if recipient.subscription is Subscription.NOTHING:
         return SkipReason.UNSUBSCRIBED
+    if away_on(recipient.absences, theme.send_on):
+        # The calendar's send date is the member's local day of sending, whatever their
+        # timezone; a reminder follows its theme (an absence declared after it was sent).
+        return SkipReason.ABSENT
     return None

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from palabre.core.absences import Absence, absences_from
 from palabre.core.directory import Directory, Group
 from palabre.core.models import Member, Role, Subscription, member_id
 from palabre.store import keys
-from palabre.store.table import Item, Table
+from palabre.store.table import ConditionFailed, Item, Table
 
 # A directory page's share of DynamoDB's 400 KB item limit, with room for the attribute
 # names and numbers' encoding.
@@ -49,6 +50,11 @@ class Recipient:
     suppressed: bool
     points: int = 0
     streak: Item | None = None
+    absences: tuple[Absence, ...] = ()
+    """declared in the member's space (on their preferences)"""
+    absences_revision: int = 0
+    """how many times the absences were changed: a change is written only over the list
+    it was made to"""
 
 
 class MemberStore:
@@ -95,15 +101,41 @@ class MemberStore:
         return {by_key[i["PK"].removeprefix("MEMBER#")] for i in found}
 
     def choose(self, member_id: str, subscription: Subscription, now: datetime) -> None:
-        """What the member still wants to receive (their unsubscribe link's page)."""
-        self.table.put(
-            {
-                **keys.prefs(member_id),
-                "type": "prefs",
-                "subscription": subscription.value,
-                "updated_at": now.isoformat(),
-            }
+        """What the member still wants to receive (their unsubscribe link's page, their
+        preferences): an update, which keeps their absences."""
+        self.table.update(
+            keys.prefs(member_id),
+            "SET #type = :type, subscription = :subscription, updated_at = :now",
+            {":type": "prefs", ":subscription": subscription.value, ":now": now.isoformat()},
+            names={"#type": "type"},
         )
+
+    def declare_absences(
+        self, recipient: Recipient, absences: Iterable[Absence], now: datetime
+    ) -> bool:
+        """The member's absences replaced by `absences`, if nobody changed them since
+        `recipient` was read (False otherwise: nothing written)."""
+        seen = recipient.absences_revision
+        try:
+            self.table.update(
+                keys.prefs(recipient.member.id),
+                "SET #type = :type, absences = :absences, absences_revision = :next, "
+                "updated_at = :now",
+                {
+                    ":type": "prefs",
+                    ":absences": [a.key for a in absences],
+                    ":next": seen + 1,
+                    ":now": now.isoformat(),
+                    **({":seen": seen} if seen else {}),
+                },
+                names={"#type": "type"},
+                condition="absences_revision = :seen"
+                if seen
+                else "attribute_not_exists(absences_revision)",
+            )
+        except ConditionFailed:
+            return False
+        return True
 
     def suppress(self, email: str, reason: str, detail: str, now: datetime) -> None:
         """Nothing more is sent to `email` (member or not): it bounced or complained."""
@@ -190,6 +222,8 @@ def recipient_from(items: Mapping[str, Item]) -> Recipient | None:
         suppressed="SUPPRESSED" in items,
         points=items.get("SCORE", {}).get("points", 0),
         streak=items.get("STREAK"),
+        absences=absences_from(prefs.get("absences", ())),
+        absences_revision=int(prefs.get("absences_revision", 0)),
     )
 
 

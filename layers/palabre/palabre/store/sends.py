@@ -5,10 +5,13 @@ A prompt's record (PROMPT#<member> in the theme's partition) also carries what t
 page needs about the member, its reminder and the member's streak index (GSI1).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from palabre.core.absences import Absence, away_on
 from palabre.core.jobs import SkipReason
 from palabre.core.models import Member, Prompt, Theme
 from palabre.core.streaks import PromptFact, StreakState
@@ -204,7 +207,9 @@ class SendRecords:
         self.table.put({**keys.digest_queued(week, role), "type": "digest-queued", "jobs": jobs})
 
     # ------------------------------------------------------------------ streaks
-    def prompts_since(self, member_id: str, state: StreakState) -> list[PromptFact]:
+    def prompts_since(
+        self, member_id: str, state: StreakState, absences: Sequence[Absence] = ()
+    ) -> list[PromptFact]:
         """The prompts sent to the member after the last settled one, with whether each
         was answered: a streak costs what is new since, not the member's whole history."""
         low = state.through or keys.PROMPT_HISTORY
@@ -222,11 +227,13 @@ class SendRecords:
             for i in self.table.get_many([keys.answer(p["theme_id"], member_id) for p in prompts])
         }
         return [
-            PromptFact(
-                theme_id=p["theme_id"],
-                sent_at=datetime.fromisoformat(p["sent_at"]),
-                deadline=datetime.fromisoformat(p["deadline"]),
+            prompt_fact(
+                p["theme_id"],
+                datetime.fromisoformat(p["sent_at"]),
+                datetime.fromisoformat(p["deadline"]),
+                p.get("timezone", "UTC"),
                 answered=p["theme_id"] in answered,
+                absences=absences,
             )
             for p in prompts
         ]
@@ -238,9 +245,45 @@ class SendRecords:
                 "type": "streak",
                 "streak": state.streak,
                 "through": state.through,
+                "best": state.best,
+                "joker_quarter": state.joker_quarter,
+                "joker_at": state.joker_at,
             }
         )
 
 
+def prompt_fact(
+    theme_id: str,
+    sent_at: datetime,
+    deadline: datetime,
+    timezone: str,
+    *,
+    answered: bool,
+    absences: Sequence[Absence],
+) -> PromptFact:
+    """What the streak needs of a prompt: its local send day tells its quarter, and
+    whether the member declared themself away that day."""
+    sent_on = sent_at.astimezone(ZoneInfo(timezone)).date()
+    return PromptFact(
+        theme_id,
+        sent_at,
+        deadline,
+        answered,
+        sent_on=sent_on,
+        excused=away_on(absences, sent_on),
+    )
+
+
 def streak_state(item: Item | None) -> StreakState:
-    return StreakState(item["streak"], item["through"]) if item else StreakState()
+    """The stored state; one written before best and jokers existed reads as no joker
+    used and a best of its current streak."""
+    if not item:
+        return StreakState()
+    streak = int(item["streak"])
+    return StreakState(
+        streak=streak,
+        through=item["through"],
+        best=max(int(item.get("best", 0)), streak),
+        joker_quarter=item.get("joker_quarter", ""),
+        joker_at=item.get("joker_at", ""),
+    )

@@ -2,8 +2,8 @@
 
 1. their latest prompts (GSI1 `MEMBER#<mid>`, newest first): the themes sent to them and
    their deadlines;
-2. one BatchGetItem: their profile, score and streak, the themes of those prompts, and
-   their own answers to them;
+2. one BatchGetItem: their profile, score, streak and preferences (the absences that
+   excuse a miss), the themes of those prompts, and their own answers to them;
 3. their circle's latest answers (GSI2 `CIRCLE#<circle>`, newest week first), the circle
    being the roster's, for a member who still takes part.
 
@@ -21,13 +21,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from palabre.core.absences import Absence, absences_from
 from palabre.core.models import Answer, Member, Prompt, Role, Theme, group_key, readable_in
-from palabre.core.streaks import PromptFact, StreakState, advance_streak
+from palabre.core.streaks import StreakFigures, StreakState, advance_streak, figures
 from palabre.store import keys
 from palabre.store.library import LATEST, NewEntry, latest_entries
 from palabre.store.members import member_from
-from palabre.store.sends import SendRecords, streak_state
+from palabre.store.sends import SendRecords, prompt_fact, streak_state
 from palabre.store.table import Item, Table
 from palabre.store.themes import theme_from
 
@@ -89,7 +91,7 @@ class SpaceHome:
     circle: str
     """the circle whose answers are shown ("" for a member who no longer takes part)"""
     points: int
-    streak: int
+    streak: StreakFigures
     open_themes: list[OpenTheme]
     """soonest deadline first"""
     circle_answers: list[tuple[Theme, Answer]]
@@ -143,6 +145,7 @@ class SpaceReads:
         }
         circle = member.circle if member is not None and member.takes_part else ""
         state = streak_state(found.get((partition, "STREAK")))
+        absences = absences_from((found.get((partition, "PREFS")) or {}).get("absences", ()))
         first_name, locale = _who(member, sent)
         board = found.get(_pair(keys.board("circle", guess))) if guess else None
         ranked = board is not None and bool(circle) and group_key(circle) == group_key(guess)
@@ -152,7 +155,7 @@ class SpaceReads:
             locale=locale,
             circle=circle,
             points=int((found.get((partition, "SCORE")) or {}).get("points", 0)),
-            streak=self._streak(member_id, state, sent, mine, now),
+            streak=self._streak(member_id, state, absences, sent, mine, now, _zone(member, sent)),
             open_themes=[
                 OpenTheme(themes[p.theme_id], p, p.theme_id in mine)
                 for p in still_open
@@ -279,14 +282,15 @@ class SpaceReads:
     def _batch(
         self, member_id: str, sent: list[Prompt], extra: Sequence[Mapping[str, str]] = ()
     ) -> dict[tuple[str, str], Item]:
-        """Profile, score, streak; the themes of these prompts and the member's answers to
-        them (and `extra` keys): 3 + 2 × 16 + 2 keys for the home, 3 + 2 × 25 for a page of
-        history, one BatchGetItem."""
+        """Profile, score, streak, preferences (absences); the themes of these prompts and
+        the member's answers to them (and `extra` keys): 4 + 2 × 16 + 2 keys for the home,
+        4 + 2 × 25 for a page of history, one BatchGetItem."""
         partition = keys.member_partition(member_id)
         wanted = [
             {"PK": partition, "SK": "PROFILE"},
             keys.score(member_id),
             keys.streak(member_id),
+            keys.prefs(member_id),
             *(keys.theme(p.theme_id) for p in sent),
             *(keys.answer(p.theme_id, member_id) for p in sent),
             *extra,
@@ -298,22 +302,32 @@ class SpaceReads:
         self,
         member_id: str,
         state: StreakState,
+        absences: tuple[Absence, ...],
         sent: list[Prompt],
         answered: set[str],
         now: datetime,
-    ) -> int:
-        """The streak as the digest shows it: settled, then the prompts since."""
+        zone: str,
+    ) -> StreakFigures:
+        """The streak as the digest shows it: settled, then the prompts since; its best,
+        and this quarter's joker (the quarter of the member's own today)."""
         facts = [
-            PromptFact(p.theme_id, p.sent_at, p.deadline, p.theme_id in answered)
+            prompt_fact(
+                p.theme_id,
+                p.sent_at,
+                p.deadline,
+                p.timezone,
+                answered=p.theme_id in answered,
+                absences=absences,
+            )
             for p in sent
             if p.sent_at is not None and p.deadline is not None and _history_key(p) > state.through
         ]
         if len(sent) == PROMPTS_READ and len(facts) == len(sent):
             # Prompts older than those read may not be settled either: read them all, as
             # the digest does.
-            facts = SendRecords(self.table).prompts_since(member_id, state)
+            facts = SendRecords(self.table).prompts_since(member_id, state, absences)
         shown, _ = advance_streak(state, facts, now)
-        return shown
+        return figures(shown, now, now.astimezone(ZoneInfo(zone)).date())
 
 
 def _who(member: Member | None, prompts: list[Prompt]) -> tuple[str, str]:
@@ -322,6 +336,11 @@ def _who(member: Member | None, prompts: list[Prompt]) -> tuple[str, str]:
     first_name = (member.first_name if member else "") or (latest.first_name if latest else "")
     locale = member.locale if member else (latest.locale if latest else "en")
     return first_name, locale
+
+
+def _zone(member: Member | None, prompts: list[Prompt]) -> str:
+    """The member's timezone: the roster's, else as the latest prompt was sent."""
+    return member.timezone if member else (prompts[0].timezone if prompts else "UTC")
 
 
 def _history_key(prompt: Prompt) -> str:

@@ -5,7 +5,12 @@ from datetime import datetime
 from aws_lambda_powertools.event_handler import Response
 
 from palabre.core.models import Subscription
-from palabre.subscriptions.subscriptions import ONE_CLICK, Subscriptions, SubscriptionView
+from palabre.subscriptions.subscriptions import (
+    ONE_CLICK,
+    Subscriptions,
+    SubscriptionView,
+    chosen,
+)
 from palabre.web import Pages
 
 
@@ -25,14 +30,11 @@ class SubscriptionPages:
         if (form.get("List-Unsubscribe") or [""])[-1] == ONE_CLICK.split("=", 1)[1]:
             # A mailbox provider's button: no page, the link's own scope applies, and
             # an older email's button never turns back on what the member stopped.
-            choice = view.recipient.subscription.at_least(view.scope)
-            self.subscriptions.choose(view, choice, now)
+            self.subscriptions.choose(view, view.recipient.subscription.at_least(view.scope), now)
             return Response(
                 status_code=200, content_type="text/plain; charset=utf-8", body="unsubscribed"
             )
-        try:
-            choice = Subscription((form.get("choice") or [""])[-1])
-        except ValueError:
+        if (choice := chosen(form)) is None:
             return self._page(view, path, view.recipient.subscription, saved=False, status=400)
         self.subscriptions.choose(view, choice, now)
         return self._page(view, path, choice, saved=True)

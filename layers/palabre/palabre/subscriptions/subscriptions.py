@@ -1,6 +1,7 @@
 """What a member still wants to receive. The unsubscribe link shows the
 choices (everything, no digests, nothing at all); a one-click POST (RFC 8058) applies the
-link's own scope without any page; the same page subscribes again."""
+link's own scope without any page; the same page subscribes again. The preferences page
+of the member's space offers the same choices, and the member's absences."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,5 +35,23 @@ class Subscriptions:
             raise InvalidToken
         return SubscriptionView(recipient=recipient, scope=scope)
 
+    def open_space(self, token: str, now: datetime) -> SubscriptionView:
+        """The member behind a space link (purpose `space`): every choice is theirs."""
+        claims = self.signer.verify(Purpose.SPACE, token, now)
+        if len(claims.ids) != 1:
+            raise InvalidToken
+        recipient = self.members.recipient(claims.ids[0])
+        if recipient is None:
+            raise InvalidToken
+        return SubscriptionView(recipient=recipient, scope=Subscription.NOTHING)
+
     def choose(self, view: SubscriptionView, choice: Subscription, now: datetime) -> None:
         self.members.choose(view.recipient.member.id, choice, now)
+
+
+def chosen(form: dict[str, list[str]]) -> Subscription | None:
+    """The choice a form sent (None: none, or not one of the choices)."""
+    try:
+        return Subscription((form.get("choice") or [""])[-1])
+    except ValueError:
+        return None
