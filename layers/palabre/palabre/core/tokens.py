@@ -32,6 +32,8 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     EXPORT = "export"
     SPACE = "space"
+    CANCEL = "cancel"
+    """an admin's link to cancel a member's question (the weekly report carries it)"""
 
 
 class InvalidToken(Exception):
