@@ -14,6 +14,7 @@ import palabre.aws
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose
 from palabre.questions.asking import AlreadyAsking, Asking, QuestionForm
+from palabre.store.questions import QuestionStore
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
@@ -432,3 +433,32 @@ def test_the_answers_reach_the_askers_digest_and_the_report_lists_the_question(
     assert the_question(org)["active"]["BOOL"] is True  # the report's GET changed nothing
     assert post(org, cancel, follow=False)[0] == 200
     assert the_question(org)["active"]["BOOL"] is False
+
+
+def test_a_members_recent_questions_come_newest_first_with_their_answers_counted(
+    roster: LocalStack,
+) -> None:
+    """What the space's home shows of the member's questions (QuestionStore.recent)."""
+    table = DynamoTable(roster.client("dynamodb"), roster.provisioned.tables["PalabreTable"])
+    questions = QuestionStore(table)
+    assert questions.recent(member_id(LEA)) == []
+    roster.clock.move_to(FRIDAY)
+    ask(roster, LEA)
+    tick(roster, MONDAY_PARIS)
+    roster.drain()
+    hugo = next(m for m in sent(roster) if m["To"] == HUGO)
+    [link] = re.findall(r"https://\S+?(/answer/\S+)", hugo.get_body(("plain",)).get_content())
+    post(roster, link, follow=False, answer="Je dis non.")
+    roster.clock.move_to(datetime.fromisoformat("2026-12-15T10:00:00+01:00"))
+    ask(roster, LEA, title="Et ensuite ?")
+
+    now = roster.clock()
+    recent = questions.recent(member_id(LEA))
+    assert [(q.title, q.answers, q.open(now)) for q in recent] == [
+        ("Et ensuite ?", 0, True),
+        (TITLE, 1, False),
+    ]
+    assert recent[0].send_on.isoformat() == "2026-12-16"
+    assert recent[1].circle == "Bâtisseurs"
+    assert [q.title for q in questions.recent(member_id(LEA), limit=1)] == ["Et ensuite ?"]
+    assert questions.recent(member_id(HUGO)) == []
