@@ -71,6 +71,13 @@ def the_question(stack: LocalStack) -> dict[str, Any]:
     return theme
 
 
+def question_link(stack: LocalStack, address: str) -> str:
+    """The answer link of the question's email to `address`."""
+    message = next(m for m in sent(stack) if m["To"] == address and TITLE in m["Subject"])
+    [link] = re.findall(r"https://\S+?(/answer/\S+)", message.get_body(("plain",)).get_content())
+    return link
+
+
 def received(stack: LocalStack, title: str = TITLE) -> Counter[str]:
     return Counter(m["To"] for m in sent(stack) if title in m["Subject"])
 
@@ -138,8 +145,7 @@ def test_an_answer_earns_the_question_points_until_seven_days_after(roster: Loca
     ask(roster, LEA)
     tick(roster, MONDAY_PARIS)
     roster.drain()
-    hugo = next(m for m in sent(roster) if m["To"] == HUGO)
-    [link] = re.findall(r"https://\S+?(/answer/\S+)", hugo.get_body(("plain",)).get_content())
+    link = question_link(roster, HUGO)
 
     _, _, page = get(roster, link)
     assert "Une question de Léa, de votre cercle" in page
@@ -402,8 +408,7 @@ def test_the_answers_reach_the_askers_digest_and_the_report_lists_the_question(
     org.advance_to(datetime.fromisoformat("2026-12-02T10:00:00+01:00"))
     ask(org, LEA)
     org.advance_to(datetime.fromisoformat("2026-12-03T09:30:00+01:00"))
-    hugo = next(m for m in sent(org) if m["To"] == HUGO and TITLE in m["Subject"])
-    [link] = re.findall(r"https://\S+?(/answer/\S+)", hugo.get_body(("plain",)).get_content())
+    link = question_link(org, HUGO)
     assert post(org, link, follow=False, answer="Je dis non <b>poliment</b>.")[0] == 303
     # Manon, of another circle, is not asked
     assert not [m for m in sent(org) if m["To"] == MANON and TITLE in m["Subject"]]
@@ -446,8 +451,7 @@ def test_a_members_recent_questions_come_newest_first_with_their_answers_counted
     ask(roster, LEA)
     tick(roster, MONDAY_PARIS)
     roster.drain()
-    hugo = next(m for m in sent(roster) if m["To"] == HUGO)
-    [link] = re.findall(r"https://\S+?(/answer/\S+)", hugo.get_body(("plain",)).get_content())
+    link = question_link(roster, HUGO)
     post(roster, link, follow=False, answer="Je dis non.")
     roster.clock.move_to(datetime.fromisoformat("2026-12-15T10:00:00+01:00"))
     ask(roster, LEA, title="Et ensuite ?")
