@@ -1,6 +1,7 @@
 """HTTP API: the pages behind every personal link an email carries — answers, "useful"
-votes, unsubscribing, the member's space and its library, an admin's library stars, the
-admin report's exports. GET only ever shows; POST acts."""
+votes, unsubscribing, the member's space (its themes, library, preferences and questions
+to the circle), an admin's library stars, the admin report's exports and question
+cancelling. GET only ever shows; POST acts."""
 
 from typing import Any
 
@@ -9,13 +10,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import PagesSettings
+from palabre.config import PagesSettings, QuestionSettings
 from palabre.core import clock
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger, metrics
 from palabre.web import form_fields, headers
 from palabre.wiring import (
     answer_pages,
+    ask_pages,
+    cancel_pages,
     exports,
     library_pages,
     pages,
@@ -109,6 +112,22 @@ def star(token: str) -> Response[str]:
     )
 
 
+@app.get("/space/<token>/ask")
+def show_ask(token: str) -> Response[str]:
+    event = app.current_event
+    asked = event.get_query_string_value("asked") == "1"  # the confirmation, after a POST
+    return ask_pages(QuestionSettings.from_env()).show(token, event.path, clock.now(), asked)
+
+
+@app.post("/space/<token>/ask")
+def ask(token: str) -> Response[str]:
+    """Asked: a redirect to the confirmation (303); refused: the form again (400/403/409)."""
+    event = app.current_event
+    return ask_pages(QuestionSettings.from_env()).submit(
+        token, event.path, event.decoded_body or "", clock.now()
+    )
+
+
 @app.get("/space/<token>/preferences")
 def show_preferences(token: str) -> Response[str]:
     event = app.current_event
@@ -124,6 +143,16 @@ def change_preferences(token: str) -> Response[str]:
         event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
     )
     return preferences_pages(PagesSettings.from_env()).submit(token, event.path, form, clock.now())
+
+
+@app.get("/cancel/<token>")
+def show_cancel(token: str) -> Response[str]:
+    return cancel_pages(PagesSettings.from_env()).show(token, app.current_event.path, clock.now())
+
+
+@app.post("/cancel/<token>")
+def cancel_question(token: str) -> Response[str]:
+    return cancel_pages(PagesSettings.from_env()).cancel(token, app.current_event.path, clock.now())
 
 
 @app.get("/export/<token>")

@@ -15,7 +15,15 @@ from palabre.core.markdown import to_html
 from palabre.core.models import Audience, Member, Theme, ThemeKind, Visibility
 from palabre.core.streaks import StreakFigures
 from palabre.core.tokens import Signer
-from palabre.digest.editions import ClosedTheme, DigestAnswer, DigestTheme, Edition, Rate, Report
+from palabre.digest.editions import (
+    ClosedTheme,
+    DigestAnswer,
+    DigestTheme,
+    Edition,
+    QuestionLine,
+    Rate,
+    Report,
+)
 from palabre.digest.mail import compose_digest, compose_report
 from palabre.mail.personal import Letterhead
 from palabre.mail.render import COMPILED, environment, precompile, render
@@ -113,7 +121,8 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
                 # as a tampered item would hold it: the safe-list applies again
                 prompt_html='<p>ok</p><script>alert(1)</script><img src=x onerror="alert(1)">',
                 more=3,
-            )
+            ),
+            DigestTheme(id="q_1", title="Q", answers=[], asker="mother", asker_name=HOSTILE),
         ],
         top=answers[1:],
         participation=Rate(answers=2, prompts=3),
@@ -149,6 +158,7 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "Un thème attend votre réponse" in html  # still open for the reader, first
     assert "votre série : 4 thèmes répondus d'affilée · record : 9 · 0 joker restant" in html
     assert "Joker utilisé" in html
+    assert "Une question de &lt;script&gt;" in html  # a peer's question, its asker escaped
     assert HOSTILE in source[0][1]  # the plain text keeps the question as written
 
 
@@ -176,6 +186,19 @@ def test_a_report_renders_the_same_from_the_compiled_templates(built: Path) -> N
             )
         ],
         open_themes=1,
+        questions=[
+            QuestionLine(
+                id=f"q_{status}",
+                title=HOSTILE,
+                asker_name=HOSTILE,
+                circle=HOSTILE,
+                asked_on=date(2026, 12, 2),
+                send_on=date(2026, 12, 3),
+                status=status,
+                answers=2,
+            )
+            for status in ("open", "cancelled")
+        ],
     )
     mails = [
         compose_report(report, member("fr"), LINKS, Letterhead("Org", "p@x.org", d), NOW)
@@ -188,6 +211,10 @@ def test_a_report_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "clos le 1 décembre" in plain
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+    # each question's title, asker and circle escaped; a cancel link for the open one only
+    assert "Questions des membres à leur cercle" in html
+    assert html.count("/cancel/") == plain.count("/cancel/") == 1
+    assert "posée le 2 décembre, 2 réponses, ouverte" in plain
 
 
 @pytest.mark.parametrize("page", ["web/not_found.html"])
@@ -339,12 +366,12 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     assert HOSTILE not in source
     assert "<script>" not in source
     main = source.split("<main", 1)[1]
-    # the name, the history's, the library's and the preferences' links (their token) and
-    # the circle; each open theme's link (token, id), title, day and answer link; each
-    # answer's theme link (token, id) and title, its text, and the author of the one not the
-    # reader's own; each new entry of the library's link (token), title and day: every one
-    # of them escaped
-    assert main.count("&lt;script&gt;") == (5 if empty else 5 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
+    # the name, the history's, the library's, the ask page's and the preferences' links
+    # (their token) and the circle; each open theme's link (token, id), title, day and
+    # answer link; each answer's theme link (token, id) and title, its text, and the author
+    # of the one not the reader's own; each new entry of the library's link (token), title
+    # and day: every one of them escaped
+    assert main.count("&lt;script&gt;") == (6 if empty else 6 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
     assert "17 points" in main
     assert ("3e sur 9" in main or "3 of 9" in main) is not empty
     figures = (
@@ -551,3 +578,75 @@ def test_the_star_page_renders_the_same_from_the_compiled_templates_and_escapes(
     # the theme, the author, the circle, the text, the form's action, the theme's link
     assert main.count("&lt;script&gt;") == 6
     assert ('value="remove"' in main) is in_library
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("state", ["form", "open", "closed", "refused"])
+def test_the_ask_page_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, state: str
+) -> None:
+    latest = {
+        "title": HOSTILE,
+        "send_on": HOSTILE,
+        "last_day": HOSTILE,
+        "open": state == "open",
+        "cancelled": False,
+        "sent": True,
+        "answers": [{"first_name": HOSTILE, "text": HOSTILE}],
+    }
+    context = {
+        "token": HOSTILE,
+        "first_name": HOSTILE,
+        "circle": HOSTILE,
+        "refusal": HOSTILE if state == "refused" else "",
+        "asked": state == "open",
+        "latest": latest if state in ("open", "closed") else None,
+        "can_ask": state in ("form", "closed"),
+        "action": HOSTILE,
+        "title": HOSTILE,
+        "question": HOSTILE,
+        "error": HOSTILE if state == "form" else "",
+        "title_limit": 120,
+        "question_limit": 2000,
+        "send_at": "09:00",
+    }
+    source, compiled = (
+        render(d, "web/ask.html", locale, style="", organisation=HOSTILE, **context)
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    assert ('<form method="post"' in main) is (state in ("form", "closed"))
+    # the space link's token; then the refusal, or: the latest question's title, days,
+    # its answer's author and text; and the form's circle, action, title, question (and
+    # its error)
+    expected = {"refused": 1 + 1, "form": 1 + 4 + 1, "open": 1 + 5, "closed": 1 + 5 + 4}
+    assert main.count("&lt;script&gt;") == expected[state]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("outcome", ["", "cancelled", "already", "closed"])
+def test_the_cancel_page_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, outcome: str
+) -> None:
+    context = {
+        "title": HOSTILE,
+        "prompt_html": to_html(f"**{HOSTILE}**"),
+        "asker": HOSTILE,
+        "circle": HOSTILE,
+        "send_on": HOSTILE,
+        "outcome": outcome,
+        "action": HOSTILE,
+    }
+    source, compiled = (
+        render(d, "web/cancel.html", locale, style="", organisation=HOSTILE, **context)
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    assert ('<form method="post"' in main) is (outcome == "")
+    # the asker, circle, title, question (its Markdown rendered, its HTML escaped), day;
+    # and the form's action while it can be cancelled
+    assert main.count("&lt;script&gt;") == 5 + (outcome == "")

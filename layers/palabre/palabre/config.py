@@ -136,6 +136,12 @@ class PagesSettings(
     """personal_links: the pages behind every link an email carries"""
 
 
+class QuestionSettings(PagesSettings):
+    """personal_links' ask page: what a member's question is worth"""
+
+    question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
+
+
 class SenderSettings(PagesSettings, PublicLinkSettings, MailSettings):
     """send_email"""
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         MailSettings,
         OrganisationSettings,
         PagesSettings,
+        QuestionSettings,
         SenderSettings,
         SigningSettings,
         TableSettings,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from palabre.imports.importer import Organisation
     from palabre.imports.uploads import UploadHandler
     from palabre.mail.outbox import Outbox
+    from palabre.questions.pages import AskPages, CancelPages
     from palabre.queue import JobQueue
     from palabre.scoring.awards import ScoreKeeper
     from palabre.sending.sender import JobSender
@@ -291,6 +293,22 @@ def library_pages(settings: PagesSettings, adapters: Adapters | None = None) -> 
     from palabre.space.library import LibraryPages
 
     return LibraryPages(table(settings, adapters), signer(settings, adapters), pages(settings))
+
+
+def ask_pages(settings: QuestionSettings, adapters: Adapters | None = None) -> AskPages:
+    from palabre.questions.asking import Asking
+    from palabre.questions.pages import AskPages
+
+    asking = Asking(table(settings, adapters), signer(settings, adapters), settings.question_points)
+    return AskPages(asking, pages(settings), settings.templates_dir)
+
+
+def cancel_pages(settings: PagesSettings, adapters: Adapters | None = None) -> CancelPages:
+    from palabre.questions.cancelling import Cancelling
+    from palabre.questions.pages import CancelPages
+
+    cancelling = Cancelling(table(settings, adapters), signer(settings, adapters))
+    return CancelPages(cancelling, pages(settings))
 
 
 def exports(settings: PagesSettings, adapters: Adapters | None = None) -> Exports:

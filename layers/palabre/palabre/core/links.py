@@ -13,6 +13,8 @@ EXPORT_LIFETIME = timedelta(days=90)
 SPACE_LIFETIME = timedelta(days=400)
 # An admin stars from a weekly report or a page of their space.
 STAR_LIFETIME = timedelta(days=60)
+# A question closes seven days after it is sent, at most ten after it is asked.
+CANCEL_LIFETIME = timedelta(days=30)
 
 
 class Links:
@@ -56,3 +58,8 @@ class Links:
     def space(self, member_id: str, issued: datetime) -> str:
         token = self.signer.sign(Purpose.SPACE, [member_id], issued + SPACE_LIFETIME)
         return f"{self.base_url}/space/{token}"
+
+    def cancel(self, theme_id: str, admin_id: str, issued: datetime) -> str:
+        """An admin's link to cancel a member's question."""
+        token = self.signer.sign(Purpose.CANCEL, [theme_id, admin_id], issued + CANCEL_LIFETIME)
+        return f"{self.base_url}/cancel/{token}"

@@ -13,6 +13,11 @@ from palabre.core.text import fold
 
 type Locale = Literal["fr", "en"]
 
+QUESTION_PREFIX = "q_"
+"""A member's question's theme id starts with it: a calendar id never holds "_" (the
+calendar's ids are slugs of letters, digits and hyphens), so the two never collide."""
+THEME_ID = r"^(?:[a-z0-9][a-z0-9-]{0,63}|q_[a-z0-9]{1,62})$"
+
 
 class Role(StrEnum):
     MEMBER = "member"
@@ -114,7 +119,7 @@ class Theme(BaseModel):
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    id: str = Field(pattern=THEME_ID)
     send_on: date
     send_at: time = time(9, 0)
     title: str
@@ -133,6 +138,15 @@ class Theme(BaseModel):
     duration_minutes: int | None = None
     location: str = ""
     active: bool = True
+    asker: str = ""
+    """a peer question's author (member id): never sent it, never cancelled by a calendar
+    upload; "" for the calendar's themes"""
+    asker_name: str = ""
+    """the asker's first name, as their circle reads it"""
+
+    def addresses(self, member: Member) -> bool:
+        """Whether the theme goes to `member`: in its audience, and not its asker."""
+        return self.audience.includes(member) and member.id != self.asker
 
     def same_as(self, other: "Theme | None") -> bool:
         """The same theme as written in a calendar: the rendered prompt is derived from

@@ -33,6 +33,8 @@ class Purpose(StrEnum):
     EXPORT = "export"
     SPACE = "space"
     STAR = "star"
+    CANCEL = "cancel"
+    """an admin's link to cancel a member's question (the weekly report carries it)"""
 
 
 class InvalidToken(Exception):

@@ -11,7 +11,7 @@ earlier weeks.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from palabre.digest.editions import (
     DigestTheme,
     Edition,
     NonResponder,
+    QuestionLine,
     Rate,
     Report,
     Week,
@@ -38,6 +39,7 @@ from palabre.observability import logger
 from palabre.queue import JobQueue, dead_letter_counts
 from palabre.store.answers import AnswerStore
 from palabre.store.members import MemberStore
+from palabre.store.questions import QuestionStore
 from palabre.store.scores import ScoreStore
 from palabre.store.sends import SendRecords
 from palabre.store.table import Item, Table
@@ -50,6 +52,10 @@ if TYPE_CHECKING:
 TOP = 3
 ANSWERS_PER_THEME = 8
 """a digest shows a theme's most useful answers, then its newest, up to this many"""
+
+# A member's question goes out at most three days after it is asked (a Friday's, on
+# Monday) and stays open seven days: asked that long before a week, it may still be open.
+QUESTION_OPEN = timedelta(days=12)
 
 # A theme stays open at most 90 days (the calendar's deadline_days) and a day more for the
 # last timezone: themes sent that long before a week are the oldest it may see open.
@@ -118,6 +124,8 @@ def _by_theme(
                 prompt_html=theme.prompt_html if theme else "",
                 answers=answers[:ANSWERS_PER_THEME],
                 more=max(0, len(answers) - ANSWERS_PER_THEME),
+                asker=theme.asker if theme else "",
+                asker_name=theme.asker_name if theme else "",
             )
         )
     return editions
@@ -242,6 +250,7 @@ class DigestBuilder:
         self.answers = AnswerStore(table)
         self.records = SendRecords(table)
         self.scores = ScoreStore(table)
+        self.questions = QuestionStore(table)
 
     def run(self, now: datetime) -> DigestRun:
         week = Week.before(now, self.zone)
@@ -292,7 +301,8 @@ class DigestBuilder:
             start=week.start,
             end=week.end,
             scope="organisation",
-            themes=_by_theme(public, themes, sorted(t.id for t in this_week)),
+            # a circle's question is listed for others only with answers shared with all
+            themes=_by_theme(public, themes, sorted(t.id for t in this_week if not t.asker)),
             top=_top(public_voted),
             participation=everyone,
             circles=sorted(circle_rates.values(), key=lambda r: r.name),
@@ -316,6 +326,7 @@ class DigestBuilder:
             closing,
             by_theme,
             open_themes=_open_during(week, recent),
+            questions=self._questions(week, now),
         )
         self._put(report_key(week.id), report.model_dump_json())
         digests, reports = self._queue(week)
@@ -361,6 +372,7 @@ class DigestBuilder:
         closing: list[Closing],
         by_theme: list[list[Any]],
         open_themes: int,
+        questions: list[QuestionLine],
     ) -> Report:
         exports = self._exports(week, answers, themes, team_standings, circle_standings, by_theme)
         return Report(
@@ -376,7 +388,32 @@ class DigestBuilder:
             dead_letters=dead_letter_counts(self.sqs, self.dead_letter_queues) if self.sqs else {},
             exports=exports,
             open_themes=open_themes,
+            questions=questions,
         )
+
+    def _questions(self, week: Week, now: datetime) -> list[QuestionLine]:
+        """The members' questions asked during the week, or still open now, with their
+        answers counted: one Query, and one per question listed."""
+        start = datetime.combine(week.start, time(), self.zone) - QUESTION_OPEN
+        lines = []
+        for q in self.questions.asked_since(start):
+            asked_on = q.asked_at.astimezone(self.zone).date()
+            if not (week.start <= asked_on <= week.end or q.open(now)):
+                continue
+            status = "cancelled" if q.cancelled else "open" if q.open(now) else "closed"
+            lines.append(
+                QuestionLine(
+                    id=q.theme_id,
+                    title=q.title,
+                    asker_name=q.asker_name,
+                    circle=q.circle,
+                    asked_on=asked_on,
+                    send_on=q.send_on,
+                    status=status,
+                    answers=self.questions.answered(q.theme_id),
+                )
+            )
+        return lines
 
     def _closing(self, week: Week, recent: list[Theme]) -> list[Closing]:
         """The themes that closed during the week, with their prompts and answerers."""

@@ -58,6 +58,9 @@ class DigestTheme(BaseModel):
     """as the calendar import rendered it: shown through the safe-list again"""
     more: int = 0
     """answers the edition leaves out (it keeps the first ANSWERS_PER_THEME)"""
+    asker: str = ""
+    """a member's question: the asker's id (their digest says it is theirs)"""
+    asker_name: str = ""
 
 
 class Rate(BaseModel):
@@ -111,6 +114,19 @@ class NonResponder(BaseModel):
     theme: str
 
 
+class QuestionLine(BaseModel):
+    """A member's question, as the admins' report lists it."""
+
+    id: str
+    title: str
+    asker_name: str
+    circle: str
+    asked_on: date
+    send_on: date
+    status: Literal["open", "closed", "cancelled"]
+    answers: int
+
+
 class Report(BaseModel):
     week: str
     start: date
@@ -126,6 +142,8 @@ class Report(BaseModel):
     """the themes that closed during the week, with their final participation"""
     open_themes: int | None = None
     """themes open at some point of the week (None: a report built before it was counted)"""
+    questions: list[QuestionLine] = []
+    """members' questions asked during the week or still open when the report was built"""
 
     @property
     def worth_reading(self) -> bool:

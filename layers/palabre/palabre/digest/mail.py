@@ -63,6 +63,7 @@ def compose_digest(
         letterhead,
         now,
         edition=edition,
+        reader=member.id,
         points=points,
         streak=streak,
         vote_url=vote_url,
@@ -101,6 +102,11 @@ def compose_report(
             for name in report.exports
         },
         parked=sum(report.dead_letters.values()),
+        cancel={
+            q.id: links.cancel(q.id, member.id, week_closed(report.end))
+            for q in report.questions
+            if q.status == "open"
+        },
     )
 
 

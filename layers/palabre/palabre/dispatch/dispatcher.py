@@ -209,6 +209,8 @@ class Dispatcher:
 def _belonging(
     theme: Theme, group: AudienceGroup, members: Iterable[dict[str, Any]]
 ) -> Iterable[dict[str, Any]]:
+    if theme.asker:  # a member's question goes to their circle, not back to them
+        members = [m for m in members if m["member_id"] != theme.asker]
     if not group.part.startswith("team:"):
         return members
     # A member both in an audience circle and an audience team is that circle's.

@@ -185,10 +185,7 @@ class Importer:
         for theme in recent:
             for member in arrived:
                 if not (
-                    theme.active
-                    and member.active
-                    and member.takes_part
-                    and theme.audience.includes(member)
+                    theme.active and member.active and member.takes_part and theme.addresses(member)
                 ):
                     continue
                 zone = ZoneInfo(member.timezone)
@@ -216,12 +213,17 @@ class Importer:
         updated = [t for t in incoming if t.id in existing and not t.same_as(existing[t.id])]
         # The file is the calendar: a future theme it no longer lists is cancelled. Themes
         # already sent — to anyone, today included — stay as history, whatever the file
-        # says: their other timezones, reminders and digest still come.
+        # says: their other timezones, reminders and digest still come. A member's
+        # question is no theme of the calendar: no file lists it, none cancels it.
         today = self.org.today(now)
         cancelled = [
             t.model_copy(update={"active": False})
             for t in existing.values()
-            if t.active and t.id not in ids and t.send_on >= today and not self._sent(t, now)
+            if t.active
+            and not t.asker
+            and t.id not in ids
+            and t.send_on >= today
+            and not self._sent(t, now)
         ]
         self.themes.save([*created, *updated, *cancelled])
         self.dispatch.open_for([*created, *updated, *cancelled])

@@ -22,6 +22,8 @@ SUBJECTS = {
     JobKind.PROMPT: N_("%(title)s — your theme this week"),
     JobKind.REMINDER: N_("Reminder: %(title)s, open until %(date)s"),
 }
+QUESTION_SUBJECT = N_("%(name)s asks your circle: %(title)s")
+"""a member's question's prompt (its reminder is any theme's)"""
 
 
 @lru_cache(maxsize=256)  # every member of a theme reads the same deadline
@@ -41,7 +43,12 @@ def compose(
     locale = member.locale
     tr = translations(letterhead.templates_dir, locale)
     last_day = _full_date(deadline_day(theme), locale)
-    subject = tr.gettext(SUBJECTS[kind]) % {"title": theme.title, "date": last_day}
+    asked = kind is JobKind.PROMPT and theme.asker_name
+    subject = tr.gettext(QUESTION_SUBJECT if asked else SUBJECTS[kind]) % {
+        "title": theme.title,
+        "date": last_day,
+        "name": theme.asker_name,
+    }
     closes = link_expiry(theme, zone)
     context = {
         "subject": subject,

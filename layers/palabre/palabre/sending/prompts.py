@@ -117,7 +117,7 @@ def skip_reason(theme: Theme | None, recipient: Recipient | None) -> SkipReason 
         return SkipReason.INACTIVE
     if recipient.member.role is Role.OBSERVER:
         return SkipReason.OBSERVER
-    if not theme.audience.includes(recipient.member):
+    if not theme.addresses(recipient.member):
         return SkipReason.NOT_IN_AUDIENCE
     if recipient.suppressed:
         return SkipReason.SUPPRESSED

@@ -26,19 +26,23 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def dispatch_item(theme_id: str, next_due: datetime) -> dict[str, str]:
+    """A theme open for dispatch from `next_due` (a member's question writes it in the
+    transaction that asks it)."""
+    return {
+        **keys.dispatch(theme_id),
+        "theme_id": theme_id,
+        "GSI2PK": keys.DISPATCH_OPEN,
+        "GSI2SK": iso(next_due),
+    }
+
+
 class DispatchStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
     def open(self, theme_id: str, next_due: datetime) -> None:
-        self.table.put(
-            {
-                **keys.dispatch(theme_id),
-                "theme_id": theme_id,
-                "GSI2PK": keys.DISPATCH_OPEN,
-                "GSI2SK": iso(next_due),
-            }
-        )
+        self.table.put(dispatch_item(theme_id, next_due))
 
     def open_for(self, themes: Iterable[Theme]) -> None:
         """The calendar import opens each new or changed theme for dispatch, from its

@@ -190,3 +190,28 @@ SUPPRESSED = "SUPPRESSED"
 # A member's state (PREFS, PROFILE, SCORE, STREAK, SUPPRESSED) in one Query of this range:
 # whatever else the partition holds one day stays out of it.
 STATE_FROM, STATE_TO = "PREFS", "SUPPRESSED~"
+
+
+# ---------------------------------------------------------------- members' questions
+# Sort keys of the member's partition that sort before PREFS: outside STATE_FROM..STATE_TO,
+# so the sender's and the digest's reads of a member's state never read them.
+ASKING = "ASKING"
+ASKED = "ASKED#"
+QUESTIONS = "QUESTIONS"
+
+
+def asking(member_id: str) -> dict[str, str]:
+    """The member's latest question and when it closes: its conditional write is what
+    allows one open question per member."""
+    return {"PK": member_partition(member_id), "SK": ASKING}
+
+
+def asked(member_id: str, theme_id: str) -> dict[str, str]:
+    """One question a member asked, kept after it closed (their list, the admin report);
+    question ids begin with the instant asked, so these sort oldest first."""
+    return {"PK": member_partition(member_id), "SK": f"{ASKED}{theme_id}"}
+
+
+def asked_listing(asked_at: str, theme_id: str) -> dict[str, str]:
+    """GSI1: every member's questions in the order they were asked (the admin report)."""
+    return {"GSI1PK": QUESTIONS, "GSI1SK": f"{asked_at}#{theme_id}"}

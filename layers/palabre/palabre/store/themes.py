@@ -34,6 +34,9 @@ def theme_item(t: Theme) -> Item:
         "duration_minutes": t.duration_minutes,
         "location": t.location,
         "active": t.active,
+        # only on a member's question: a calendar theme's item stays as it was
+        "asker": t.asker or None,
+        "asker_name": t.asker_name or None,
     }
 
 
@@ -60,6 +63,8 @@ def theme_from(item: Item) -> Theme:
         duration_minutes=item.get("duration_minutes"),
         location=item.get("location", ""),
         active=item["active"],
+        asker=item.get("asker", ""),
+        asker_name=item.get("asker_name", ""),
     )
 
 
