@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import PagesSettings
+from palabre.config import PagesSettings, PersonalLinksSettings
 from palabre.core import clock
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger, metrics
@@ -30,14 +30,15 @@ app = APIGatewayHttpResolver()
 def show_answer(token: str) -> Response[str]:
     event = app.current_event
     saved = event.get_query_string_value("saved")  # the thank-you page, after a POST
-    return answer_pages(PagesSettings.from_env()).show(token, event.path, clock.now(), saved)
+    pages_ = answer_pages(PersonalLinksSettings.from_env())
+    return pages_.show(token, event.path, clock.now(), saved)
 
 
 @app.post("/answer/<token>")
 def submit_answer(token: str) -> Response[str]:
     """Saved: a redirect to the thank-you page (303); refused: the form again (400/409)."""
     body = app.current_event.decoded_body or ""
-    return answer_pages(PagesSettings.from_env()).submit(
+    return answer_pages(PersonalLinksSettings.from_env()).submit(
         token, app.current_event.path, body, clock.now()
     )
 

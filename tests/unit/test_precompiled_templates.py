@@ -208,8 +208,8 @@ def test_the_repository_templates_hold_no_compiled_output() -> None:
 
 def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
     """The answer form (or its thanks) as the personal links function renders it."""
-    from palabre.config import PagesSettings
-    from palabre.core.models import Answer, Prompt, Visibility
+    from palabre.config import PersonalLinksSettings
+    from palabre.core.models import Answer, Attribution, Prompt, Visibility
     from palabre.core.tokens import Purpose
     from palabre.store import keys
     from palabre.store.themes import theme_item
@@ -242,12 +242,13 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             member_id="m1",
             text=HOSTILE,
             visibility=Visibility.ORGANISATION,
+            attribution=Attribution.ANONYMOUS,
             points=15,
             created_at=NOW,
             updated_at=NOW,
         )
         items.append({**keys.answer("t1", "m1"), **text.model_dump(mode="json")})
-    settings = PagesSettings.model_validate(
+    settings = PersonalLinksSettings.model_validate(
         {
             "TABLE_NAME": "palabre",
             "ORGANISATION_NAME": HOSTILE[:80],
@@ -256,6 +257,7 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             "TEMPLATES_DIR": str(templates),
             "LINK_SECRET_ARN": "arn",
             "UPLOADS_BUCKET": "bucket",
+            "ANONYMITY_THRESHOLD": "3",
         }
     )
     signer = LINKS.signer

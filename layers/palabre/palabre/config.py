@@ -102,6 +102,13 @@ class DeadLetterSettings(_FromEnv):
         return value
 
 
+class AnonymitySettings(_FromEnv):
+    """Outputs that show others' answers hold an anonymous one back until they show this
+    many anonymous answers to its theme (core.attribution)."""
+
+    anonymity_threshold: int = Field(alias="ANONYMITY_THRESHOLD", ge=1, le=50)
+
+
 # ---------------------------------------------------------------- one model per function
 class FeedbackSettings(TableSettings):
     """ses_feedback"""
@@ -121,12 +128,21 @@ class PagesSettings(
     """personal_links: the pages behind every link an email carries"""
 
 
+class PersonalLinksSettings(PagesSettings, AnonymitySettings):
+    """personal_links, where a page shows or asks about anonymous answers"""
+
+
 class SenderSettings(PagesSettings, PublicLinkSettings, MailSettings):
     """send_email"""
 
 
 class DigestSettings(
-    TableSettings, OrganisationSettings, BucketSettings, QueueSettings, DeadLetterSettings
+    TableSettings,
+    OrganisationSettings,
+    BucketSettings,
+    QueueSettings,
+    DeadLetterSettings,
+    AnonymitySettings,
 ):
     """weekly_digest"""
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         MailSettings,
         OrganisationSettings,
         PagesSettings,
+        PersonalLinksSettings,
         SenderSettings,
         SigningSettings,
         TableSettings,
@@ -237,12 +238,14 @@ def editions(bucket: str) -> Editions:
     return _editions(aws.client("s3"), bucket)
 
 
-def answer_pages(settings: PagesSettings, adapters: Adapters | None = None) -> AnswerPages:
+def answer_pages(settings: PersonalLinksSettings, adapters: Adapters | None = None) -> AnswerPages:
     from palabre.answers.answers import Answers
     from palabre.answers.pages import AnswerPages
 
     answers = Answers(table(settings, adapters), signer(settings, adapters), settings.zone)
-    return AnswerPages(answers, pages(settings), settings.templates_dir)
+    return AnswerPages(
+        answers, pages(settings), settings.templates_dir, threshold=settings.anonymity_threshold
+    )
 
 
 def vote_pages(settings: PagesSettings, adapters: Adapters | None = None) -> VotePages:
