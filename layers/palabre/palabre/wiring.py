@@ -301,4 +301,5 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         settings.zone,
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
+        anonymity_threshold=settings.anonymity_threshold,
     )

@@ -38,10 +38,19 @@ class Links:
         token = self.signer.sign(Purpose.EXPORT, [week, name, member_id], issued + EXPORT_LIFETIME)
         return f"{self.base_url}/export/{token}"
 
-    def vote(self, theme_id: str, author_id: str, voter_id: str, issued: datetime) -> str:
-        token = self.signer.sign(
-            Purpose.VOTE, [theme_id, author_id, voter_id], issued + VOTE_LIFETIME
-        )
+    def vote(
+        self,
+        theme_id: str,
+        author_id: str,
+        voter_id: str,
+        issued: datetime,
+        *,
+        anonymous: bool = False,
+    ) -> str:
+        """An anonymous answer's link carries its author sealed (Signer.seal): the link
+        must not name who wrote it, to its reader or to anyone it is forwarded to."""
+        author = self.signer.seal(author_id, theme_id, voter_id) if anonymous else author_id
+        token = self.signer.sign(Purpose.VOTE, [theme_id, author, voter_id], issued + VOTE_LIFETIME)
         return f"{self.base_url}/vote/{token}"
 
     def space(self, member_id: str, issued: datetime) -> str:

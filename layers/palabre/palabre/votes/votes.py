@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Member, Role, Theme, Visibility, group_key
-from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer
 from palabre.store.table import Table
 from palabre.store.votes import VoteStore
 
@@ -56,6 +56,8 @@ class Votes:
         if len(claims.ids) != 3:
             raise InvalidToken
         theme_id, author_id, voter_id = claims.ids
+        if author_id.startswith(SEALED):  # an anonymous answer's
+            author_id = self.signer.unseal(author_id, theme_id, voter_id)
         ballot = self.store.ballot(theme_id, author_id, voter_id)
         if ballot.theme is None or ballot.answer is None:
             raise InvalidToken
