@@ -14,6 +14,14 @@ For the reader applying them to a new page:
   returns them in the same order without the anonymous answers that view must hold back.
   Apply it to the whole list before cutting it to a page size or counting "N more";
   an anonymous answer it drops is not shown, not counted, not mentioned.
+- The threshold is the template's `AnonymityThreshold`: in `functions/personal_links`,
+  `config.PersonalLinksSettings.from_env().anonymity_threshold` (the answer routes read
+  it already; the digest reads it through `DigestSettings`).
+- Both take `core.models.Answer` as stored (an anonymous one already holds no
+  `first_name` nor `last_initial`, but still its `circle`, for who may read it: never
+  print `answer.circle` or `answer.first_name` directly) or a digest's `DigestAnswer`.
+- A "useful" link to an anonymous answer: `Links.vote(..., anonymous=True)`, which seals
+  its author (core.tokens.Signer.seal); a plain member id in a link names its author.
 
 What counts: an anonymous answer is shown only when the view holds at least `threshold`
 anonymous answers to the same theme shared with the same audience (its circle, or the
