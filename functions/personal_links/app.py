@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import PagesSettings, QuestionSettings
+from palabre.config import PagesSettings, PersonalLinksSettings
 from palabre.core import clock
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger, metrics
@@ -35,14 +35,15 @@ app = APIGatewayHttpResolver()
 def show_answer(token: str) -> Response[str]:
     event = app.current_event
     saved = event.get_query_string_value("saved")  # the thank-you page, after a POST
-    return answer_pages(PagesSettings.from_env()).show(token, event.path, clock.now(), saved)
+    pages_ = answer_pages(PersonalLinksSettings.from_env())
+    return pages_.show(token, event.path, clock.now(), saved)
 
 
 @app.post("/answer/<token>")
 def submit_answer(token: str) -> Response[str]:
     """Saved: a redirect to the thank-you page (303); refused: the form again (400/409)."""
     body = app.current_event.decoded_body or ""
-    return answer_pages(PagesSettings.from_env()).submit(
+    return answer_pages(PersonalLinksSettings.from_env()).submit(
         token, app.current_event.path, body, clock.now()
     )
 
@@ -75,31 +76,31 @@ def unsubscribe(token: str) -> Response[str]:
 
 @app.get("/space/<token>")
 def show_space(token: str) -> Response[str]:
-    return space_pages(PagesSettings.from_env()).show(token, clock.now())
+    return space_pages(PersonalLinksSettings.from_env()).show(token, clock.now())
 
 
 @app.get("/space/<token>/history")
 def show_history(token: str) -> Response[str]:
     before = app.current_event.get_query_string_value("before")
-    return space_pages(PagesSettings.from_env()).history(token, clock.now(), before)
+    return space_pages(PersonalLinksSettings.from_env()).history(token, clock.now(), before)
 
 
 @app.get("/space/<token>/themes/<theme_id>")
 def show_space_theme(token: str, theme_id: str) -> Response[str]:
     page = app.current_event.get_query_string_value("page") or "1"
     number = int(page) if page.isdigit() and len(page) < 6 else 1
-    return space_pages(PagesSettings.from_env()).theme(token, theme_id, clock.now(), number)
+    return space_pages(PersonalLinksSettings.from_env()).theme(token, theme_id, clock.now(), number)
 
 
 @app.get("/space/<token>/library")
 def show_library(token: str) -> Response[str]:
     query = app.current_event.get_query_string_value("q") or ""
-    return library_pages(PagesSettings.from_env()).show(token, clock.now(), query)
+    return library_pages(PersonalLinksSettings.from_env()).show(token, clock.now(), query)
 
 
 @app.get("/star/<token>")
 def show_star(token: str) -> Response[str]:
-    return library_pages(PagesSettings.from_env()).star_page(
+    return library_pages(PersonalLinksSettings.from_env()).star_page(
         token, app.current_event.path, clock.now()
     )
 
@@ -107,7 +108,7 @@ def show_star(token: str) -> Response[str]:
 @app.post("/star/<token>")
 def star(token: str) -> Response[str]:
     event = app.current_event
-    return library_pages(PagesSettings.from_env()).star(
+    return library_pages(PersonalLinksSettings.from_env()).star(
         token, event.path, event.decoded_body or "", clock.now()
     )
 
@@ -116,14 +117,14 @@ def star(token: str) -> Response[str]:
 def show_ask(token: str) -> Response[str]:
     event = app.current_event
     asked = event.get_query_string_value("asked") == "1"  # the confirmation, after a POST
-    return ask_pages(QuestionSettings.from_env()).show(token, event.path, clock.now(), asked)
+    return ask_pages(PersonalLinksSettings.from_env()).show(token, event.path, clock.now(), asked)
 
 
 @app.post("/space/<token>/ask")
 def ask(token: str) -> Response[str]:
     """Asked: a redirect to the confirmation (303); refused: the form again (400/403/409)."""
     event = app.current_event
-    return ask_pages(QuestionSettings.from_env()).submit(
+    return ask_pages(PersonalLinksSettings.from_env()).submit(
         token, event.path, event.decoded_body or "", clock.now()
     )
 

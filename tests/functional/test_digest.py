@@ -167,10 +167,10 @@ def test_answers_voted_useful_lead_the_digest_and_the_report(org: LocalStack) ->
     for message in (digest_of(org, MANON), report):
         body = text(message)
         top = body.split("## Les pratiques les plus utiles")[1].split("##")[0]
-        assert top.strip() == "- Léa (Bâtisseurs), jugée utile par 2: Tour de table du lundi."
+        assert top.strip() == "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
         html = message.get_body(("html",)).get_content()
         assert "Les pratiques les plus utiles</h2>" in html  # styles are inlined on the tag
-        assert ">Léa · Bâtisseurs · jugée utile par 2</p>" in html
+        assert ">Léa D. · Bâtisseurs · jugée utile par 2</p>" in html
 
 
 def digest_on(stack: LocalStack, moment: datetime) -> dict[str, EmailMessage]:
@@ -206,7 +206,7 @@ def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
     org.drain()
     second = digest_on(org, MONDAY + timedelta(days=7))
     top = text(second[MANON]).split("## Les pratiques les plus utiles")[1].split("##")[0]
-    assert top.strip() == "- Léa (Bâtisseurs), jugée utile par 2: Tour de table du lundi."
+    assert top.strip() == "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
 
     # A week later, nobody voted: the practice is not "most useful" forever
     third = digest_on(org, MONDAY + timedelta(days=14))
@@ -232,7 +232,17 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
     bucket = week.uploads_bucket("roster")
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["theme", "title", "circle", "first_name", "visibility", "useful", "answer"]
+    assert rows[0] == [
+        "theme",
+        "title",
+        "circle",
+        "first_name",
+        "last_initial",
+        "attribution",
+        "visibility",
+        "useful",
+        "answer",
+    ]
     cells = {row[-1] for row in rows[1:]}
     assert '\'=HYPERLINK("http://evil")' in cells  # shown as text, never evaluated
     assert "Tour de table du lundi." in cells

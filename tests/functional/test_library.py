@@ -324,3 +324,72 @@ def test_every_bad_star_link_is_the_plain_404(org: LocalStack) -> None:
         assert get(org, f"/star/{token}")[0] == 404, name
     vote_token = keys.sign(Purpose.VOTE, ["demo-1", member_id(MANON), member_id(ADMIN)], later)
     assert get(org, f"/star/{vote_token}")[0] == 404
+
+
+# ---------------------------------------------------------------------------- anonymity
+def named_nowhere(page: str, address: str) -> None:
+    """Nothing on the page names the author of an anonymous answer."""
+    first, last = address.split("@")[0].split(".")
+    for clue in (first.capitalize(), last.capitalize(), address, member_id(address)):
+        assert clue.lower() not in page.lower(), clue
+
+
+def test_an_anonymous_answer_in_the_space_names_nobody_and_waits_for_three_answers(
+    org: LocalStack,
+) -> None:
+    secret = "Je demande un retour anonyme chaque mois."
+    answered(org, (LEA, "Un tour de table."))
+    answer(org, HUGO, secret, "circle", "anonymous")
+    org.drain()
+    # Léa's theme page and home: hers and Hugo's, two answers to the theme: held back
+    assert secret not in get(org, theme_page(org, LEA))[2]
+    assert secret not in get(org, space_of(org, LEA))[2]
+
+    answered(org, (LUCAS, "Une rétro."))  # a third answer to the theme
+    page = get(org, theme_page(org, LEA))[2]
+    assert secret in page
+    assert "<strong>Anonyme</strong>" in page
+    named_nowhere(page.replace("hugo.bernard", ""), HUGO)  # (the vote links name nobody)
+    assert member_id(HUGO) not in page
+    home = get(org, space_of(org, LEA))[2]
+    assert secret in home
+    named_nowhere(home, HUGO)
+    # and its "useful" button still counts for its author
+    [vote_on_hugo] = forms(page.split(secret)[1].split('<div class="answer">')[0], "vote")
+    assert "Merci : votre vote est compté." in post(org, vote_on_hugo)[2]
+    org.drain()
+    assert dynamodb_item(org, "THEME#demo-1", f"ANSWER#{member_id(HUGO)}")["useful"] == {"N": "1"}
+
+
+def test_an_anonymous_entry_of_the_library_names_nobody_its_admin_included(
+    org: LocalStack,
+) -> None:
+    secret = "Une pratique gardée sans signer."
+    answer(org, MANON, secret, "organisation", "anonymous")
+    answered(org, (ADMIN, "Je fais un tour de table."))
+    assert star_forms(org) == []  # two answers in the admin's view: held back there too
+    for author, text in ((EMMA, "Pratique B."), (INES, "Pratique C.")):
+        answered(org, (author, text))
+        answer(org, author, text, visibility="organisation")
+    org.drain()
+    page = get(org, theme_page(org, ADMIN))[2]
+    [star] = forms(page.split(secret)[1].split('<div class="answer">')[0], "star")
+    assert member_id(MANON) not in star  # the admin's link does not name the author
+    status, _, confirm = get(org, star)
+    assert status == 200
+    named_nowhere(confirm, MANON)
+    assert "Une réponse anonyme" in confirm
+    post(org, star, action="add")
+    assert in_library(org, MANON)
+    # alone for its theme in the library: held back there
+    assert secret not in library_page(org, LEA)
+
+    for other in star_forms(org):
+        post(org, other, action="add")
+    page = library_page(org, LEA)
+    assert secret in page
+    named_nowhere(page, MANON)
+    assert "Éclaireurs" not in page.split(secret)[0].rsplit('<div class="answer">', 1)[1]
+    # nor does the filter find it by its author's name or circle
+    assert secret not in library_page(org, LEA, "manon")
+    assert secret not in library_page(org, LEA, "eclaireurs")

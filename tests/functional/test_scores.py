@@ -18,13 +18,21 @@ MANON = "manon.petit@demo.palabre.example"  # Éclaireurs, Produit
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def answer(stack: LocalStack, address: str, text: str, visibility: str = "circle") -> None:
+def answer(
+    stack: LocalStack,
+    address: str,
+    text: str,
+    visibility: str = "circle",
+    attribution: str = "named",
+) -> None:
     status, _, _ = stack.api(
         method="POST",
         path=link_of(stack, address),
         query="",
         headers=FORM,
-        body=urlencode({"answer": text, "visibility": visibility}).encode(),
+        body=urlencode(
+            {"answer": text, "visibility": visibility, "attribution": attribution}
+        ).encode(),
     )
     assert status == 303  # to the thank-you page
 

@@ -96,7 +96,7 @@ def test_the_circles_answers_wait_until_the_member_has_answered_the_open_theme(
     _, page = requests(org, space)
     assert "Un café debout le lundi, &lt;script&gt;alert(1)&lt;/script&gt; &amp; « merci »." in page
     assert "<script>" not in page
-    assert "<strong>Hugo</strong>" in page
+    assert "<strong>Hugo B. · Bâtisseurs</strong>" in page
     assert "<strong>Vous</strong>" in page  # her own, marked as hers
     assert "partagée avec toute l'organisation" in page
     assert "Voir ou modifier ma réponse" in page

@@ -44,12 +44,12 @@ WEEK = timedelta(weeks=1)
 
 # ---------------------------------------------------------------------------- helpers
 @contextmanager
-def demo_org() -> Iterator[LocalStack]:
+def demo_org(**parameters: str) -> Iterator[LocalStack]:
     """What the `org` fixture gives, in a moto of its own: for a fixture shared by a
-    module, or two organisations compared in one test."""
+    module, or two organisations compared in one test (`parameters`: the template's)."""
     with pytest.MonkeyPatch.context() as env, mocked_aws(env):
         try:
-            yield demo_organisation(make_stack())
+            yield demo_organisation(make_stack(**parameters))
         finally:
             palabre.core.clock.reset()
             palabre.aws.reset()

@@ -78,8 +78,8 @@ _BUILD = {
     "SchedulePromptsFunction": "wiring.dispatcher(DispatchSettings.from_env(), lambda: 60, fakes)",
     "SendEmailFunction": "wiring.job_sender(SenderSettings.from_env(), fakes)",
     "PersonalLinksFunction": (
-        "[f(PagesSettings.from_env(), fakes) for f in (wiring.answer_pages, wiring.vote_pages,"
-        " wiring.subscription_pages, wiring.exports)]"
+        "[f(PersonalLinksSettings.from_env(), fakes) for f in (wiring.answer_pages,"
+        " wiring.vote_pages, wiring.subscription_pages, wiring.exports)]"
     ),
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
@@ -118,6 +118,8 @@ ENVIRONMENT = {
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "DEAD_LETTER_QUEUES": "send=https://sqs.example/send-dlq",
     "SEND_QUEUE_URL": "https://sqs.example/send",
+    "ANONYMITY_THRESHOLD": "3",
+    "QUESTION_POINTS": "5",
     "PUBLIC_BASE_URL": "https://palabre.example.com",
     "POWERTOOLS_SERVICE_NAME": "palabre",
     "POWERTOOLS_METRICS_NAMESPACE": "Palabre",

@@ -14,7 +14,7 @@ from palabre.answers import answers
 from palabre.answers.answers import MAX_ANSWER, AnswerForm, parse_form
 from palabre.core.i18n import Translatable, translations
 from palabre.core.local_time import iso_week
-from palabre.core.models import Visibility
+from palabre.core.models import Attribution, Visibility
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TOO_LONG = "Your answer is %(length)s characters long; the limit is %(limit)s."
@@ -24,6 +24,7 @@ CONTROL = (
 )
 EMPTY = "Write your answer before sending it."
 VISIBILITY = "Choose who can read your answer."
+ATTRIBUTION = "Choose whether to sign your answer with your name or to stay anonymous."
 
 
 def posted(answer: str | None = None, visibility: str | None = None) -> dict[str, list[str]]:
@@ -217,12 +218,24 @@ def test_the_answer_is_checked_before_the_visibility() -> None:
     assert refusal(posted("", "nobody")).message == EMPTY
 
 
+def test_an_answer_is_signed_unless_its_author_chooses_anonymous() -> None:
+    assert parse_form(posted("An answer")).attribution is Attribution.NAMED
+    anonymous = parse_form(posted("An answer") | {"attribution": ["named", "anonymous"]})
+    assert anonymous.attribution is Attribution.ANONYMOUS
+
+
+@pytest.mark.parametrize("value", ["", "anonyme", "Anonymous", "signed", "anonymous "])
+def test_any_other_signature_is_refused(value: str) -> None:
+    assert refusal(posted("An answer") | {"attribution": [value]}).message == ATTRIBUTION
+
+
 # ----------------------------------------------------------------------------- translations
 REFUSALS = {
     "too-long": posted("a" * (MAX_ANSWER + 1)),
     "control": posted("\x1b[31m"),
     "empty": posted("  "),
     "visibility": posted("fine", "everyone"),
+    "attribution": posted("fine") | {"attribution": ["nobody"]},
 }
 
 
@@ -242,7 +255,7 @@ def _marked_messages() -> set[str]:
 def test_every_refusal_is_a_marked_message() -> None:
     raised = {refusal(fields).message for fields in REFUSALS.values()}
 
-    assert raised == {TOO_LONG, CONTROL, EMPTY, VISIBILITY}
+    assert raised == {TOO_LONG, CONTROL, EMPTY, VISIBILITY, ATTRIBUTION}
     assert raised <= _marked_messages()
 
 

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from palabre.core.local_time import iso_week
-from palabre.core.models import Audience, Theme, Visibility
-from palabre.digest.builder import ANSWERS_PER_THEME, TOP, _by_theme, _top
+from palabre.core.models import Attribution, Audience, Theme, Visibility
+from palabre.digest.builder import ANSWERS_PER_THEME, TOP, _by_theme, _top, _view
 from palabre.digest.editions import DigestAnswer, Week, edition_key
 from palabre.digest.exports import csv_bytes, safe_cell
 
@@ -340,3 +340,38 @@ def test_a_theme_shows_its_question_and_its_most_useful_then_newest_answers_up_t
     ]
     assert shown.more == 3
     assert shown.prompt == "Tell us."
+
+
+# ---------------------------------------------------------------------------- anonymity
+def anonymous(theme: str, name: str, useful: int = 0) -> DigestAnswer:
+    return answer(theme, name, useful).model_copy(update={"attribution": Attribution.ANONYMOUS})
+
+
+def test_a_view_holds_back_too_few_anonymous_answers_and_keeps_no_name_of_the_rest() -> None:
+    week = [anonymous("t", "A"), answer("t", "Léa"), anonymous("u", "C"), anonymous("u", "D")]
+    week += [anonymous("u", "E")]
+
+    seen, top = _view(week, [], threshold=3)
+
+    assert [a.author_id for a in seen] == ["m-léa", "m-c", "m-d", "m-e"]
+    assert [(a.first_name, a.circle) for a in seen if a.anonymous] == [("", "")] * 3
+    assert seen[0].byline == "Léa · Bâtisseurs"
+    assert top == []
+    [edition] = _by_theme([a for a in seen if a.theme_id == "t"], {})
+    assert edition.more == 0  # held back, not counted as "more"
+
+
+def test_an_anonymous_practice_held_back_leaves_its_place_to_the_next() -> None:
+    voted = [anonymous("t", "A", useful=5), answer("t", "Léa", useful=1)]
+    voted += [answer("t", "Hugo", useful=2), answer("t", "Zoé", useful=1)]
+
+    _, top = _view([], voted[:2], threshold=3)
+
+    assert [a.first_name for a in top] == ["Léa"]
+    # With a third answer to its theme in the view, it is shown, nameless, first
+    _, top = _view([], voted, threshold=3)
+    assert [(a.author_id, a.first_name) for a in top] == [
+        ("m-a", ""),
+        ("m-hugo", "Hugo"),
+        ("m-léa", "Léa"),
+    ]

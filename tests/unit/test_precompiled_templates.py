@@ -246,8 +246,8 @@ def test_the_repository_templates_hold_no_compiled_output() -> None:
 
 def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
     """The answer form (or its thanks) as the personal links function renders it."""
-    from palabre.config import PagesSettings
-    from palabre.core.models import Answer, Prompt, Visibility
+    from palabre.config import PersonalLinksSettings
+    from palabre.core.models import Answer, Attribution, Prompt, Visibility
     from palabre.core.tokens import Purpose
     from palabre.store import keys
     from palabre.store.themes import theme_item
@@ -280,12 +280,13 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             member_id="m1",
             text=HOSTILE,
             visibility=Visibility.ORGANISATION,
+            attribution=Attribution.ANONYMOUS,
             points=15,
             created_at=NOW,
             updated_at=NOW,
         )
         items.append({**keys.answer("t1", "m1"), **text.model_dump(mode="json")})
-    settings = PagesSettings.model_validate(
+    settings = PersonalLinksSettings.model_validate(
         {
             "TABLE_NAME": "palabre",
             "ORGANISATION_NAME": HOSTILE[:80],
@@ -295,6 +296,8 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             "LINK_SECRET_ARN": "arn",
             "UPLOADS_BUCKET": "bucket",
             "GIVE_TO_GET": "on",
+            "ANONYMITY_THRESHOLD": "3",
+            "QUESTION_POINTS": "5",
         }
     )
     signer = LINKS.signer
@@ -349,7 +352,7 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
             {
                 "theme": HOSTILE,
                 "theme_id": HOSTILE,
-                "first_name": HOSTILE,
+                "byline": HOSTILE,
                 "mine": mine,
                 "organisation": mine,
                 "text": HOSTILE,
@@ -468,9 +471,7 @@ def test_a_theme_of_the_space_renders_the_same_from_the_compiled_templates_and_e
 ) -> None:
     answers = [
         {
-            "id": HOSTILE,
-            "first_name": HOSTILE,
-            "circle": HOSTILE,
+            "byline": HOSTILE,
             "text": HOSTILE,
             "useful": 2,
             "organisation": True,
@@ -506,8 +507,8 @@ def test_a_theme_of_the_space_renders_the_same_from_the_compiled_templates_and_e
     main = source.split("<main", 1)[1]
     assert "<script>" not in main
     # the space's link (token), the competency, the title, the day, my answer and its
-    # link; each answer's anchor, author, circle, text, vote and star links
-    assert main.count("&lt;script&gt;") == 6 + (0 if waiting else 2 * 6)
+    # link; each answer's byline, text, vote and star links
+    assert main.count("&lt;script&gt;") == 6 + (0 if waiting else 2 * 4)
     assert "<p>a prompt</p>" in main
     assert 'href="?page=1"' in main
     assert 'href="?page=3"' in main
@@ -518,8 +519,7 @@ def test_the_library_renders_the_same_from_the_compiled_templates_and_escapes(
     built: Path, locale: str
 ) -> None:
     entry = {
-        "first_name": HOSTILE,
-        "circle": HOSTILE,
+        "byline": HOSTILE,
         "text": HOSTILE,
         "useful": 3,
         "entered": HOSTILE,
@@ -544,9 +544,9 @@ def test_the_library_renders_the_same_from_the_compiled_templates_and_escapes(
     assert compiled == source
     main = source.split("<main", 1)[1]
     assert "<script>" not in main
-    # the space's link, the filter, the competency, the theme, the entry's author, circle,
-    # day and text
-    assert main.count("&lt;script&gt;") == 8
+    # the space's link, the filter, the competency, the theme, the entry's byline, day and
+    # text
+    assert main.count("&lt;script&gt;") == 7
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
@@ -563,7 +563,6 @@ def test_the_star_page_renders_the_same_from_the_compiled_templates_and_escapes(
             organisation=HOSTILE,
             theme={"title": HOSTILE},
             author=HOSTILE,
-            circle=HOSTILE,
             text=HOSTILE,
             in_library=in_library,
             outcome="added" if in_library else "",
@@ -575,8 +574,8 @@ def test_the_star_page_renders_the_same_from_the_compiled_templates_and_escapes(
     assert compiled == source
     main = source.split("<main", 1)[1]
     assert "<script>" not in main
-    # the theme, the author, the circle, the text, the form's action, the theme's link
-    assert main.count("&lt;script&gt;") == 6
+    # the theme, the author's byline, the text, the form's action, the theme's link
+    assert main.count("&lt;script&gt;") == 5
     assert ('value="remove"' in main) is in_library
 
 

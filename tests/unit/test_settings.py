@@ -23,6 +23,8 @@ VALID: dict[str, Any] = {
     "LINK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:links",
     "TEMPLATES_DIR": str(TEMPLATES),
     "DEAD_LETTER_QUEUES": "SendDeadLetterQueue=https://sqs.example/q",
+    "ANONYMITY_THRESHOLD": "3",
+    "QUESTION_POINTS": "5",
 }
 
 
@@ -49,10 +51,21 @@ def test_each_function_reads_only_what_it_needs() -> None:
     assert not hasattr(pages, "sender_address")
 
 
-@pytest.mark.parametrize("missing", ["TABLE_NAME", "SEND_QUEUE_URL", "DEAD_LETTER_QUEUES"])
+@pytest.mark.parametrize(
+    "missing", ["TABLE_NAME", "SEND_QUEUE_URL", "DEAD_LETTER_QUEUES", "ANONYMITY_THRESHOLD"]
+)
 def test_a_missing_variable_fails_loudly(missing: str) -> None:
     given = VALID | {"SEND_QUEUE_URL": "https://sqs.example/send"}
     del given[missing]
 
     with pytest.raises(ValidationError, match=missing):
         DigestSettings.model_validate(given)
+
+
+@pytest.mark.parametrize("threshold", ["0", "-3", "three", "51"])
+def test_an_anonymity_threshold_below_one_or_not_a_number_is_refused(threshold: str) -> None:
+    given = VALID | {"SEND_QUEUE_URL": "https://sqs.example/send"}
+
+    with pytest.raises(ValidationError, match="ANONYMITY_THRESHOLD"):
+        DigestSettings.model_validate(given | {"ANONYMITY_THRESHOLD": threshold})
+    assert DigestSettings.model_validate(given).anonymity_threshold == 3

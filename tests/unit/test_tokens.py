@@ -1,5 +1,6 @@
 """Signed personal links: round trip, forgery, expiry, key rotation and purpose, as properties."""
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from itertools import permutations
@@ -10,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
-from palabre.core.tokens import InvalidToken, Purpose, Signer, keys_from_secret
+from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer, keys_from_secret
 
 TOKENS = settings(deadline=None, max_examples=150)
 
@@ -427,3 +428,61 @@ def test_links_written_compressed_by_itsdangerous_still_verify(ids: list[str]) -
     ours = signer.sign(Purpose.ANSWER, ids, LATER)
     assert ours.startswith(".") is (len(ids[0]) > 200)
     assert signer.verify(Purpose.ANSWER, ours, NOW).ids == tuple(ids)
+
+
+# ------------------------------------------------------------------------------ sealed ids
+@TOKENS
+@given(key=KEY, author=MEMBER_ID, theme=THEME_ID, voter=MEMBER_ID)
+def test_a_sealed_id_unseals_in_its_context_only_and_never_shows_the_id(
+    key: str, author: str, theme: str, voter: str
+) -> None:
+    signer = Signer([key])
+    sealed = signer.seal(author, theme, voter)
+
+    assert signer.unseal(sealed, theme, voter) == author
+    assert author not in sealed
+    assert sealed == signer.seal(author, theme, voter)  # the same link every attempt
+    assert sealed.startswith(SEALED)
+    assume(voter != author)
+    with pytest.raises(InvalidToken):
+        signer.unseal(sealed, theme, author)  # another voter's link
+
+
+def test_two_authors_sealed_for_one_voter_share_nothing_a_reader_could_compare() -> None:
+    signer = Signer(["k" * 32])
+    one = base64.urlsafe_b64decode(signer.seal("m" + "a" * 24, "t", "mvoter")[1:] + "==")
+    two = base64.urlsafe_b64decode(signer.seal("m" + "b" * 24, "t", "mvoter")[1:] + "==")
+
+    assert one[:12] != two[:12]  # each its own IV, so its own keystream
+    assert bytes(a ^ b for a, b in zip(one[12:], two[12:], strict=True)) != bytes(
+        a ^ b for a, b in zip(b"m" + b"a" * 24, b"m" + b"b" * 24, strict=True)
+    )
+
+
+def test_a_sealed_id_survives_a_key_rotation_and_dies_with_its_key() -> None:
+    sealed = Signer(["old"]).seal("mauthor", "t", "mvoter")
+
+    assert Signer(["old", "new"]).unseal(sealed, "t", "mvoter") == "mauthor"
+    with pytest.raises(InvalidToken):
+        Signer(["new"]).unseal(sealed, "t", "mvoter")
+
+
+@pytest.mark.parametrize("sealed", ["", "~", "mauthor", "~AAAA", "~" + "A" * 400, "~!!!"])
+def test_anything_else_is_refused_as_a_sealed_id(sealed: str) -> None:
+    with pytest.raises(InvalidToken):
+        Signer(["k"]).unseal(sealed, "t", "mvoter")
+
+
+def test_a_changed_sealed_id_never_unseals_to_another_author() -> None:
+    signer = Signer(["k"])
+    sealed = signer.seal("mauthor", "t", "mvoter")
+    refused = 0
+    for i in range(1, len(sealed)):
+        changed = sealed[:i] + ("A" if sealed[i] != "A" else "B") + sealed[i + 1 :]
+        try:
+            value = signer.unseal(changed, "t", "mvoter")
+        except InvalidToken:
+            refused += 1
+            continue
+        assert value == "mauthor"  # a last character's unused bits: the same bytes
+    assert refused >= len(sealed) - 2

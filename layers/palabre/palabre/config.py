@@ -112,6 +112,13 @@ class SpaceSettings(_FromEnv):
     """others' answers to a theme still open for a member wait until they have answered"""
 
 
+class AnonymitySettings(_FromEnv):
+    """Outputs that show others' answers hold an anonymous one back until they show this
+    many answers to its theme (core.attribution)."""
+
+    anonymity_threshold: int = Field(alias="ANONYMITY_THRESHOLD", ge=1, le=50)
+
+
 # ---------------------------------------------------------------- one model per function
 class FeedbackSettings(TableSettings):
     """ses_feedback"""
@@ -136,8 +143,9 @@ class PagesSettings(
     """personal_links: the pages behind every link an email carries"""
 
 
-class QuestionSettings(PagesSettings):
-    """personal_links' ask page: what a member's question is worth"""
+class PersonalLinksSettings(PagesSettings, AnonymitySettings):
+    """personal_links: its pages show others' answers (the anonymity threshold), and ask
+    the circle questions (what one is worth)"""
 
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
@@ -147,7 +155,12 @@ class SenderSettings(PagesSettings, PublicLinkSettings, MailSettings):
 
 
 class DigestSettings(
-    TableSettings, OrganisationSettings, BucketSettings, QueueSettings, DeadLetterSettings
+    TableSettings,
+    OrganisationSettings,
+    BucketSettings,
+    QueueSettings,
+    DeadLetterSettings,
+    AnonymitySettings,
 ):
     """weekly_digest"""
 

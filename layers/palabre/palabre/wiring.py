@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         MailSettings,
         OrganisationSettings,
         PagesSettings,
-        QuestionSettings,
+        PersonalLinksSettings,
         SenderSettings,
         SigningSettings,
         TableSettings,
@@ -242,12 +242,14 @@ def editions(bucket: str) -> Editions:
     return _editions(aws.client("s3"), bucket)
 
 
-def answer_pages(settings: PagesSettings, adapters: Adapters | None = None) -> AnswerPages:
+def answer_pages(settings: PersonalLinksSettings, adapters: Adapters | None = None) -> AnswerPages:
     from palabre.answers.answers import Answers
     from palabre.answers.pages import AnswerPages
 
     answers = Answers(table(settings, adapters), signer(settings, adapters), settings.zone)
-    return AnswerPages(answers, pages(settings), settings.templates_dir)
+    return AnswerPages(
+        answers, pages(settings), settings.templates_dir, threshold=settings.anonymity_threshold
+    )
 
 
 def vote_pages(settings: PagesSettings, adapters: Adapters | None = None) -> VotePages:
@@ -278,7 +280,7 @@ def preferences_pages(
     return PreferencesPages(subscriptions, pages(settings))
 
 
-def space_pages(settings: PagesSettings, adapters: Adapters | None = None) -> SpacePages:
+def space_pages(settings: PersonalLinksSettings, adapters: Adapters | None = None) -> SpacePages:
     from palabre.space.pages import SpacePages
 
     return SpacePages(
@@ -286,16 +288,24 @@ def space_pages(settings: PagesSettings, adapters: Adapters | None = None) -> Sp
         signer(settings, adapters),
         pages(settings),
         give_to_get=settings.give_to_get,
+        threshold=settings.anonymity_threshold,
     )
 
 
-def library_pages(settings: PagesSettings, adapters: Adapters | None = None) -> LibraryPages:
+def library_pages(
+    settings: PersonalLinksSettings, adapters: Adapters | None = None
+) -> LibraryPages:
     from palabre.space.library import LibraryPages
 
-    return LibraryPages(table(settings, adapters), signer(settings, adapters), pages(settings))
+    return LibraryPages(
+        table(settings, adapters),
+        signer(settings, adapters),
+        pages(settings),
+        threshold=settings.anonymity_threshold,
+    )
 
 
-def ask_pages(settings: QuestionSettings, adapters: Adapters | None = None) -> AskPages:
+def ask_pages(settings: PersonalLinksSettings, adapters: Adapters | None = None) -> AskPages:
     from palabre.questions.asking import Asking
     from palabre.questions.pages import AskPages
 
@@ -346,4 +356,5 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         settings.zone,
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
+        anonymity_threshold=settings.anonymity_threshold,
     )

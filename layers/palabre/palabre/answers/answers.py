@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from palabre.core.i18n import N_, Translatable
 from palabre.core.local_time import iso_week
-from palabre.core.models import Answer, Prompt, Theme, Visibility
+from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
 from palabre.core.text import control_characters
 from palabre.core.tokens import InvalidToken, Purpose, Signer
@@ -33,6 +33,7 @@ class AnswerForm(BaseModel):
 
     answer: str = Field(max_length=MAX_ANSWER * 4)
     visibility: Visibility = Visibility.CIRCLE
+    attribution: Attribution = Attribution.NAMED
     version: int | None = Field(default=None, ge=0)
     """the answer's version the form showed (0: none yet); None when the form sent none"""
 
@@ -55,6 +56,8 @@ class AnswerView:
     prompt: Prompt
     answer: Answer | None
     closed: bool
+    last_initial: str = ""
+    """of the author's last name in the roster now: what a named answer keeps"""
 
     @property
     def member_id(self) -> str:
@@ -106,7 +109,11 @@ class Answers:
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
             raise InvalidToken
         return AnswerView(
-            theme=slot.theme, prompt=prompt, answer=slot.answer, closed=now >= prompt.deadline
+            theme=slot.theme,
+            prompt=prompt,
+            answer=slot.answer,
+            closed=now >= prompt.deadline,
+            last_initial=slot.last_initial,
         )
 
     def save(self, view: AnswerView, form: AnswerForm, now: datetime) -> Saved:
@@ -126,7 +133,7 @@ class Answers:
             answer = self.store.write(
                 view.theme,
                 prompt,
-                NewText(form.answer, form.visibility, points),
+                NewText(form.answer, form.visibility, points, form.attribution, view.last_initial),
                 expected_version=version,
                 week=iso_week(now.astimezone(self.zone)),
                 now=now,
@@ -135,7 +142,7 @@ class Answers:
             raise EditedMeanwhile(changed.found) from None
         created = answer.version == 1
         return Saved(
-            view=AnswerView(view.theme, prompt, answer, False),
+            view=AnswerView(view.theme, prompt, answer, False, view.last_initial),
             created=created,
             points=points if created else 0,
         )
@@ -145,14 +152,21 @@ def parse_form(fields: dict[str, list[str]]) -> AnswerForm:
     """The posted form, or Translatable saying what to fix."""
     answer = (fields.get("answer") or [""])[-1]
     visibility = (fields.get("visibility") or [Visibility.CIRCLE.value])[-1]
+    attribution = (fields.get("attribution") or [Attribution.NAMED.value])[-1]
     version = (fields.get("version") or [""])[-1]
     try:
-        return AnswerForm(answer=answer, visibility=visibility, version=version or None)
+        return AnswerForm(
+            answer=answer, visibility=visibility, attribution=attribution, version=version or None
+        )
     except ValidationError as error:
         problem = error.errors()[0]
         location = problem["loc"][0] if problem["loc"] else "answer"
         if location == "visibility":
             raise Translatable(N_("Choose who can read your answer.")) from None
+        if location == "attribution":
+            raise Translatable(
+                N_("Choose whether to sign your answer with your name or to stay anonymous.")
+            ) from None
         if location == "version":
             raise Translatable(N_("This form is out of date: reload the page.")) from None
         reason = re.sub(r"^Value error, ", "", problem.get("msg", ""))

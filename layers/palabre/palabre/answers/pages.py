@@ -36,10 +36,14 @@ SAVED = (CREATED, EDITED)
 
 
 class AnswerPages:
-    def __init__(self, answers: Answers, pages: Pages, templates_dir: Path) -> None:
+    def __init__(
+        self, answers: Answers, pages: Pages, templates_dir: Path, *, threshold: int
+    ) -> None:
+        """`threshold`: the anonymity threshold, which the form tells an anonymous author."""
         self.answers = answers
         self.pages = pages
         self.templates_dir = templates_dir
+        self.threshold = threshold
 
     def show(self, token: str, path: str, now: datetime, saved: str | None = None) -> Response[str]:
         # The thank-you page follows the member's own write: read it strongly consistent,
@@ -53,6 +57,7 @@ class AnswerPages:
             path,
             text=answer.text if answer else "",
             visibility=answer.visibility.value if answer else "circle",
+            attribution=answer.attribution.value if answer else "named",
         )
 
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
@@ -73,6 +78,7 @@ class AnswerPages:
                 path,
                 text=(fields.get("answer") or [""])[-1][: MAX_ANSWER * 2],
                 visibility=(fields.get("visibility") or ["circle"])[-1],
+                attribution=(fields.get("attribution") or ["named"])[-1],
                 error=invalid.text(self._tr(view)),
                 status=400,
             )
@@ -85,6 +91,7 @@ class AnswerPages:
                 path,
                 text=form.answer,
                 visibility=form.visibility.value,
+                attribution=form.attribution.value,
                 conflict=True,
                 status=409,
             )
@@ -109,6 +116,7 @@ class AnswerPages:
             points=points,
             bonus=FAST_BONUS if points > view.theme.points else 0,
             visibility=view.answer.visibility.value,
+            attribution=view.answer.attribution.value,
             **self._context(view, path),
         )
 
@@ -136,6 +144,7 @@ class AnswerPages:
         *,
         text: str = "",
         visibility: str = "circle",
+        attribution: str = "named",
         error: str = "",
         conflict: bool = False,
         status: int = 200,
@@ -152,6 +161,8 @@ class AnswerPages:
             answer=answer,
             text=text if not view.closed else "",
             visibility=visibility,
+            attribution=attribution,
+            threshold=self.threshold,
             error=error,
             conflict=conflict,
             limit=MAX_ANSWER,

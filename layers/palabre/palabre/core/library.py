@@ -5,6 +5,7 @@ admins' printable export share it.)"""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from palabre.core.attribution import byline
 from palabre.core.models import Answer, Theme
 from palabre.core.text import strip_accents
 
@@ -45,8 +46,7 @@ def matches(words: Sequence[str], entry: Entry) -> bool:
                 entry.theme.title,
                 entry.theme.competency,
                 entry.answer.text,
-                entry.answer.first_name,
-                entry.answer.circle,
+                byline(entry.answer),  # never an anonymous author's name or circle
             )
         )
     )

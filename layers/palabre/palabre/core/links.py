@@ -42,17 +42,34 @@ class Links:
         token = self.signer.sign(Purpose.EXPORT, [week, name, member_id], issued + EXPORT_LIFETIME)
         return f"{self.base_url}/export/{token}"
 
-    def vote(self, theme_id: str, author_id: str, voter_id: str, issued: datetime) -> str:
-        token = self.signer.sign(
-            Purpose.VOTE, [theme_id, author_id, voter_id], issued + VOTE_LIFETIME
-        )
+    def vote(
+        self,
+        theme_id: str,
+        author_id: str,
+        voter_id: str,
+        issued: datetime,
+        *,
+        anonymous: bool = False,
+    ) -> str:
+        """An anonymous answer's link carries its author sealed (Signer.seal): the link
+        must not name who wrote it, to its reader or to anyone it is forwarded to."""
+        author = self.signer.seal(author_id, theme_id, voter_id) if anonymous else author_id
+        token = self.signer.sign(Purpose.VOTE, [theme_id, author, voter_id], issued + VOTE_LIFETIME)
         return f"{self.base_url}/vote/{token}"
 
-    def star(self, theme_id: str, author_id: str, admin_id: str, issued: datetime) -> str:
-        """An admin's link to put an answer in the library, or take it out."""
-        token = self.signer.sign(
-            Purpose.STAR, [theme_id, author_id, admin_id], issued + STAR_LIFETIME
-        )
+    def star(
+        self,
+        theme_id: str,
+        author_id: str,
+        admin_id: str,
+        issued: datetime,
+        *,
+        anonymous: bool = False,
+    ) -> str:
+        """An admin's link to put an answer in the library, or take it out (an anonymous
+        answer's author sealed, as in a vote link: admins do not learn who wrote it)."""
+        author = self.signer.seal(author_id, theme_id, admin_id) if anonymous else author_id
+        token = self.signer.sign(Purpose.STAR, [theme_id, author, admin_id], issued + STAR_LIFETIME)
         return f"{self.base_url}/star/{token}"
 
     def space(self, member_id: str, issued: datetime) -> str:

@@ -49,6 +49,13 @@ class Visibility(StrEnum):
     ORGANISATION = "organisation"
 
 
+class Attribution(StrEnum):
+    """Whether an answer is signed with its author's name (see core.attribution)."""
+
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+
+
 @lru_cache(maxsize=65536)  # a SHA-256 per link and email otherwise
 def member_id(email: str) -> str:
     """Opaque, stable id derived from the address: links carry it, never the address.
@@ -200,6 +207,11 @@ class Answer(BaseModel):
     circle: str = ""
     team: str = ""
     first_name: str = ""
+    """empty on an anonymous answer: its author's name is not kept with it"""
+    last_initial: str = ""
+    """the initial of the roster's last name when the answer was written (named answers;
+    empty on those written before it was kept)"""
+    attribution: Attribution = Attribution.NAMED
     useful: int = 0
     """"useful" votes received (the score stream counts them)"""
     useful_circles: frozenset[str] = frozenset()

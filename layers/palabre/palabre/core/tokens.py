@@ -21,6 +21,10 @@ from itsdangerous.encoding import base64_decode, base64_encode
 
 # payload.signature, both unpadded URL-safe base64; a compressed payload starts with "."
 _SHAPE = re.compile(r"\.?[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
+SEALED = "~"
+"""what a sealed id starts with (Signer.seal); no member id does"""
+_IV = 12
+_LONGEST_SEALED = 256
 # Payloads up to this size are signed as they are: zlib would seldom shorten a few opaque
 # ids, and trying costs more than the rest of signing (it allocates ~256 KiB each time).
 _COMPRESS_FROM = 200
@@ -68,6 +72,42 @@ class Signer:
             for purpose, serializer in self._serializers.items()
         }
 
+        # Sealing keys, newest first: derived, so that no sealed id shares a key with a MAC.
+        self._seal_keys = [
+            hmac.new(key.encode(), b"palabre.seal", hashlib.sha256).digest()
+            for key in reversed(self.keys)
+        ]
+
+    def seal(self, value: str, *context: str) -> str:
+        """`value` (an anonymous answer's author) encrypted for a link whose other ids are
+        `context`: a signed payload is only base64, and a member id is derived from an
+        address anyone may know. Deterministic (every attempt at an email carries the
+        same link), a different text for each context, and checked when unsealed: the
+        synthetic IV is a MAC of value and context (SIV built on HMAC-SHA256)."""
+        key, plain, where = self._seal_keys[0], value.encode(), _joined(context)
+        iv = _mac(key, b"iv", where, plain)[:_IV]
+        return (
+            SEALED + base64_encode(iv + _xor(plain, _stream(key, iv, where, len(plain)))).decode()
+        )
+
+    def unseal(self, sealed: str, *context: str) -> str:
+        """What `seal` sealed with these `context` ids, under any key the secret still
+        holds; InvalidToken otherwise."""
+        if not sealed.startswith(SEALED):
+            raise InvalidToken
+        try:
+            data = base64_decode(sealed[len(SEALED) :])
+        except BadData:
+            raise InvalidToken from None
+        iv, body, where = data[:_IV], data[_IV:], _joined(context)
+        if len(iv) != _IV or len(body) > _LONGEST_SEALED:
+            raise InvalidToken
+        for key in self._seal_keys:
+            plain = _xor(body, _stream(key, iv, where, len(body)))
+            if hmac.compare_digest(_mac(key, b"iv", where, plain)[:_IV], iv):
+                return plain.decode("utf-8", errors="replace")
+        raise InvalidToken
+
     def _serializer(self, purpose: Purpose) -> URLSafeSerializer:
         return self._serializers[purpose]
 
@@ -102,6 +142,27 @@ class Signer:
         if now >= expires:
             raise InvalidToken
         return Claims(purpose=purpose, ids=tuple(payload[:-1]), expires=expires)
+
+
+def _joined(parts: Sequence[str]) -> bytes:
+    return json.dumps(list(parts), ensure_ascii=False).encode()
+
+
+def _mac(key: bytes, *parts: bytes) -> bytes:
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    for part in parts:
+        mac.update(len(part).to_bytes(4, "big") + part)
+    return mac.digest()
+
+
+def _stream(key: bytes, iv: bytes, context: bytes, length: int) -> bytes:
+    """`length` bytes of keystream unique to the IV: HMAC-SHA256 in counter mode."""
+    blocks = (length + 31) // 32
+    return b"".join(_mac(key, b"ks", iv, context, n.to_bytes(4, "big")) for n in range(blocks))
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, stream, strict=False))
 
 
 def _canonical(token: str) -> bool:

@@ -15,10 +15,11 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from palabre.core.attribution import shown
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, WeeklyJob
 from palabre.core.local_time import deadline_day
-from palabre.core.models import Role, Theme, Visibility, group_key
+from palabre.core.models import Attribution, Role, Theme, Visibility, group_key
 from palabre.core.points import Standing
 from palabre.digest.editions import (
     ClosedTheme,
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
 
 TOP = 3
+# answers.csv: an anonymous answer's circle, first name and initial are left empty
+ANSWER_COLUMNS = "theme title circle first_name last_initial attribution visibility useful answer"
 ANSWERS_PER_THEME = 8
 """a digest shows a theme's most useful answers, then its newest, up to this many"""
 
@@ -81,7 +84,43 @@ def _answer(item: Item) -> DigestAnswer:
         visibility=Visibility(item.get("visibility", "circle")),
         useful=item.get("useful", 0),
         created_at=item.get("created_at", ""),
+        last_initial=item.get("last_initial", ""),
+        attribution=Attribution(item.get("attribution", "named")),
     )
+
+
+def _unattributed(answer: DigestAnswer) -> DigestAnswer:
+    """What an edition or the report keeps of an anonymous answer: no name, no circle
+    (its author's id stays, for the sender's vote link, which seals it)."""
+    if not answer.anonymous:
+        return answer
+    return answer.model_copy(update={"first_name": "", "last_initial": "", "circle": ""})
+
+
+def _view(
+    answers: list[DigestAnswer], voted: list[DigestAnswer], threshold: int
+) -> tuple[list[DigestAnswer], list[DigestAnswer]]:
+    """One view's answers of the week and its most useful practices, without the
+    anonymous answers it holds back (core.attribution.shown, over both sections at once:
+    the reader sees them together). An anonymous practice held back leaves the top to
+    the next one, which is checked in turn."""
+    candidates = list(voted)
+    while True:
+        top = _top(candidates)
+        listed = {(a.theme_id, a.author_id) for a in top}
+        kept = {
+            (a.theme_id, a.author_id)
+            for a in shown(
+                [*(a for a in answers if (a.theme_id, a.author_id) not in listed), *top], threshold
+            )
+        }
+        held = [a for a in top if (a.theme_id, a.author_id) not in kept]
+        if not held:
+            return (
+                [_unattributed(a) for a in answers if (a.theme_id, a.author_id) in kept],
+                [_unattributed(a) for a in top],
+            )
+        candidates = [a for a in candidates if a not in held]
 
 
 def _seen_in(circle_key: str, answers: list[DigestAnswer]) -> list[DigestAnswer]:
@@ -238,7 +277,9 @@ class DigestBuilder:
         *,
         sqs: "SQSClient | None" = None,
         dead_letter_queues: dict[str, str] | None = None,
+        anonymity_threshold: int,
     ) -> None:
+        self.threshold = anonymity_threshold
         self.s3 = s3
         self.bucket = bucket
         self.queue = queue
@@ -275,14 +316,15 @@ class DigestBuilder:
             sent_here = sorted(
                 {p["theme_id"] for p in sent if group_key(p.get("circle", "")) == key}
             )
+            seen, top = _view(_seen_in(key, answers), _seen_in(key, voted), self.threshold)
             edition = Edition(
                 week=week.id,
                 start=week.start,
                 end=week.end,
                 scope="circle",
                 circle=group.name,
-                themes=_by_theme(_seen_in(key, answers), themes, sent_here),
-                top=_top(_seen_in(key, voted)),
+                themes=_by_theme(seen, themes, sent_here),
+                top=top,
                 participation=circle_rates.get(key, Rate(name=group.name)),
                 teams=teams,
                 rank=places.get(key, 0),
@@ -290,8 +332,11 @@ class DigestBuilder:
             )
             self._put(edition_key(week.id, group.name), edition.model_dump_json())
             editions += 1
-        public = [a for a in answers if a.visibility is Visibility.ORGANISATION]
-        public_voted = [a for a in voted if a.visibility is Visibility.ORGANISATION]
+        public, public_top = _view(
+            [a for a in answers if a.visibility is Visibility.ORGANISATION],
+            [a for a in voted if a.visibility is Visibility.ORGANISATION],
+            self.threshold,
+        )
         everyone = Rate(
             answers=sum(r.answers for r in circle_rates.values()),
             prompts=sum(r.prompts for r in circle_rates.values()),
@@ -303,7 +348,7 @@ class DigestBuilder:
             scope="organisation",
             # a circle's question is listed for others only with answers shared with all
             themes=_by_theme(public, themes, sorted(t.id for t in this_week if not t.asker)),
-            top=_top(public_voted),
+            top=public_top,
             participation=everyone,
             circles=sorted(circle_rates.values(), key=lambda r: r.name),
             teams=teams,
@@ -375,13 +420,14 @@ class DigestBuilder:
         questions: list[QuestionLine],
     ) -> Report:
         exports = self._exports(week, answers, themes, team_standings, circle_standings, by_theme)
+        _, top = _view([], voted, self.threshold)
         return Report(
             week=week.id,
             start=week.start,
             end=week.end,
             circles=sorted(rates["circle"].values(), key=lambda r: r.name),
             teams=sorted(rates["team"].values(), key=lambda r: r.name),
-            top=_top(voted),
+            top=top,
             non_responders=_non_responders(closing),
             closed=[_closed(theme, sent, answered) for theme, sent, answered in closing],
             suppressed=self.members.suppressions(),
@@ -429,20 +475,23 @@ class DigestBuilder:
         circle_standings: list[Standing],
         by_theme: list[list[Any]],
     ) -> dict[str, str]:
+        listed, _ = _view(answers, [], self.threshold)  # the CSV is a view of its own
         files = {
             "answers": csv_bytes(
-                ["theme", "title", "circle", "first_name", "visibility", "useful", "answer"],
+                ANSWER_COLUMNS.split(),
                 (
                     [
                         a.theme_id,
                         themes[a.theme_id].title if a.theme_id in themes else "",
                         a.circle,
                         a.first_name,
+                        a.last_initial,
+                        a.attribution.value,
                         a.visibility.value,
                         a.useful,
                         a.text,
                     ]
-                    for a in answers
+                    for a in listed
                 ),
             ),
             "scores": csv_bytes(

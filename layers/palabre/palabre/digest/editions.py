@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
+from palabre.core.attribution import byline
 from palabre.core.local_time import iso_week
-from palabre.core.models import Visibility, group_key
+from palabre.core.models import Attribution, Visibility, group_key
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -46,6 +47,16 @@ class DigestAnswer(BaseModel):
     visibility: Visibility
     useful: int = 0
     created_at: str = ""
+    last_initial: str = ""
+    attribution: Attribution = Attribution.NAMED
+
+    @property
+    def byline(self) -> str:
+        return byline(self)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.attribution is Attribution.ANONYMOUS
 
 
 class DigestTheme(BaseModel):

@@ -14,7 +14,7 @@ from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import shown
 from palabre.core.models import Member, Theme
 from palabre.core.streaks import StreakFigures
-from palabre.digest.editions import Edition, Report
+from palabre.digest.editions import DigestAnswer, Edition, Report
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
@@ -44,15 +44,18 @@ def compose_digest(
     shown first with their deadline and answer link."""
     signed: dict[tuple[str, str], str] = {}
 
-    def vote_url(theme_id: str, author_id: str) -> str:
+    def vote_url(answer: DigestAnswer) -> str:
         # Both parts show each link: it is signed once.
-        if (theme_id, author_id) not in signed:
-            signed[(theme_id, author_id)] = (
+        key = (answer.theme_id, answer.author_id)
+        if key not in signed:
+            signed[key] = (
                 ""  # one's own answer: no "useful" link
-                if author_id == member.id
-                else links.vote(theme_id, author_id, member.id, week_closed(edition.end))
+                if answer.author_id == member.id
+                else links.vote(
+                    *key, member.id, week_closed(edition.end), anonymous=answer.anonymous
+                )
             )
-        return signed[(theme_id, author_id)]
+        return signed[key]
 
     return _weekly(
         JobKind.DIGEST,

@@ -8,10 +8,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from babel.dates import format_date
 
+from palabre.core.attribution import byline, shown
 from palabre.core.library import CompetencyGroup, grouped, matches, searchable
 from palabre.core.links import Links
 from palabre.core.models import Answer, Member, Role, Theme, Visibility
-from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer
 from palabre.store.library import LibraryStore
 from palabre.store.members import MemberStore
 from palabre.store.table import Table
@@ -23,12 +24,14 @@ QUERY_LIMIT = 200
 
 
 class LibraryPages:
-    def __init__(self, table: Table, signer: Signer, pages: Pages) -> None:
+    def __init__(self, table: Table, signer: Signer, pages: Pages, *, threshold: int) -> None:
         self.library = LibraryStore(table)
         self.themes = ThemeStore(table)
         self.members = MemberStore(table)
         self.signer = signer
         self.pages = pages
+        self.threshold = threshold
+        """the anonymity threshold (core.attribution)"""
 
     def show(self, token: str, now: datetime, query: str) -> Response[str]:
         claims = self.signer.verify(Purpose.SPACE, token, now)
@@ -39,7 +42,11 @@ class LibraryPages:
         query = " ".join(query[:QUERY_LIMIT].split())
         words = searchable(query).split()
         everything = self.library.entries()
-        found = [e for e in everything if matches(words, e)]
+        # What the page shows is one view: the anonymous rule applies to the entries found
+        # (core.attribution).
+        matching = [e for e in everything if matches(words, e)]
+        kept = {id(a) for a in shown([e.answer for e in matching], self.threshold)}
+        found = [e for e in matching if id(e.answer) in kept]
         return self.pages.render(
             "space_library",
             locale,
@@ -76,6 +83,8 @@ class LibraryPages:
         if len(claims.ids) != 3:
             raise InvalidToken
         theme_id, author_id, admin_id = claims.ids
+        if author_id.startswith(SEALED):  # an anonymous answer's
+            author_id = self.signer.unseal(author_id, theme_id, admin_id)
         admin = self.members.get(admin_id)
         if admin is None or not admin.active or admin.role is not Role.ADMIN:
             raise InvalidToken
@@ -102,8 +111,7 @@ class LibraryPages:
             admin.locale,
             status=status,
             theme=theme,
-            author=answer.first_name,
-            circle=answer.circle,
+            author=byline(answer),
             text=answer.text,
             in_library=bool(answer.library_at),
             outcome=outcome,
@@ -120,8 +128,7 @@ def _competency(group: CompetencyGroup, locale: str) -> dict[str, Any]:
                 "title": t.theme.title,
                 "entries": [
                     {
-                        "first_name": a.first_name,
-                        "circle": a.circle,
+                        "byline": byline(a),
                         "text": a.text,
                         "useful": a.useful,
                         "entered": format_date(

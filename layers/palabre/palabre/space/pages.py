@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import Response
 from babel.dates import format_date
 
+from palabre.core.attribution import byline, shown
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import prompt_html
-from palabre.core.models import Prompt, Role, Theme, Visibility
+from palabre.core.models import Answer, Attribution, Prompt, Role, Theme, Visibility
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.space import SpaceHome, SpaceReads
 from palabre.store.table import Table
@@ -29,10 +30,14 @@ THEME_PAGE = 30
 
 
 class SpacePages:
-    def __init__(self, table: Table, signer: Signer, pages: Pages, *, give_to_get: bool) -> None:
+    def __init__(
+        self, table: Table, signer: Signer, pages: Pages, *, give_to_get: bool, threshold: int
+    ) -> None:
         self.reads = SpaceReads(table)
         self.signer = signer
         self.give_to_get = give_to_get
+        self.threshold = threshold
+        """the anonymity threshold (core.attribution)"""
         # Links relative to /space/{token}: the answer pages sit beside it, whatever the
         # API's base path.
         self.links = Links("..", signer)
@@ -90,9 +95,13 @@ class SpacePages:
         waiting = self.give_to_get and still_open and view.mine is None
         links = Links("../../..", self.signer)  # from /space/{token}/themes/{id}
         admin = member is not None and member.active and member.role is Role.ADMIN
-        pages = max(1, -(-len(view.others) // THEME_PAGE))
+        # The page is one view of the theme's answers, mine included (core.attribution).
+        mine = [view.mine] if view.mine else []
+        readable = shown([*mine, *view.others], self.threshold)
+        others = [a for a in readable if a.member_id != member_id]
+        pages = max(1, -(-len(others) // THEME_PAGE))
         page = min(max(page, 1), pages)
-        shown = [] if waiting else view.others[(page - 1) * THEME_PAGE : page * THEME_PAGE]
+        listed = [] if waiting else others[(page - 1) * THEME_PAGE : page * THEME_PAGE]
         return self.pages.render(
             "space_theme",
             locale,
@@ -111,19 +120,21 @@ class SpacePages:
             pages=pages,
             answers=[
                 {
-                    "id": a.member_id,
-                    "first_name": a.first_name,
-                    "circle": a.circle,
+                    "byline": byline(a),
                     "text": a.text,
                     "useful": a.useful,
                     "organisation": a.visibility is Visibility.ORGANISATION,
                     "in_library": bool(a.library_at),
-                    "vote_url": links.vote(view.theme.id, a.member_id, member_id, now),
-                    "star_url": links.star(view.theme.id, a.member_id, member_id, now)
+                    "vote_url": links.vote(
+                        view.theme.id, a.member_id, member_id, now, anonymous=_anonymous(a)
+                    ),
+                    "star_url": links.star(
+                        view.theme.id, a.member_id, member_id, now, anonymous=_anonymous(a)
+                    )
                     if admin and a.visibility is Visibility.ORGANISATION
                     else "",
                 }
-                for a in shown
+                for a in listed
             ],
         )
 
@@ -134,6 +145,8 @@ class SpacePages:
         return claims.ids[0]
 
     def _context(self, member_id: str, home: SpaceHome) -> dict[str, Any]:
+        # The home's answers are one view (core.attribution).
+        visible = shown([a for _, a in home.circle_answers], self.threshold)
         return {
             "first_name": home.first_name,
             "circle": home.circle,
@@ -164,15 +177,20 @@ class SpacePages:
                 {
                     "theme": theme.title,
                     "theme_id": theme.id,
-                    "first_name": answer.first_name,
+                    "byline": byline(answer),
                     "mine": answer.member_id == member_id,
                     "organisation": answer.visibility is Visibility.ORGANISATION,
                     "text": answer.text[:ANSWER_EXCERPT],
                     "cut": len(answer.text) > ANSWER_EXCERPT,
                 }
                 for theme, answer in home.circle_answers
+                if answer in visible
             ],
         }
+
+
+def _anonymous(answer: Answer) -> bool:
+    return answer.attribution is Attribution.ANONYMOUS
 
 
 def _answer_url(links: Links, theme: Theme, prompt: Prompt) -> str:

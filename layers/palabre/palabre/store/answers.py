@@ -5,7 +5,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from palabre.core.models import Answer, Prompt, Theme, Visibility, group_key
+from palabre.core.attribution import initial
+from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility, group_key
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
@@ -13,11 +14,13 @@ from palabre.store.themes import theme_from
 
 @dataclass(frozen=True)
 class AnswerSlot:
-    """What an answer link opens: the theme, the send record, the answer if any."""
+    """What an answer link opens: the theme, the send record, the answer if any, and the
+    initial of the author's last name in the roster (what a named answer keeps)."""
 
     theme: Theme | None
     prompt: Prompt | None
     answer: Answer | None
+    last_initial: str = ""
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class NewText:
     visibility: Visibility
     points: int
     """what a first version earns (kept, never recomputed by an edit)"""
+    attribution: Attribution = Attribution.NAMED
+    last_initial: str = ""
 
 
 class ChangedMeanwhile(Exception):
@@ -45,6 +50,7 @@ WRITE_ANSWER = (
     "week = if_not_exists(week, :week), points = if_not_exists(points, :points), "
     "theme_id = :theme, member_id = :member, #type = :type, "
     "circle = :circle, team = :team, first_name = :first_name, "
+    "last_initial = :last_initial, attribution = :attribution, "
     "GSI1PK = if_not_exists(GSI1PK, :gsi1pk), "
     "GSI1SK = if_not_exists(GSI1SK, :gsi1sk), "
     "GSI2PK = if_not_exists(GSI2PK, :gsi2pk), "
@@ -62,8 +68,9 @@ class AnswerStore:
         self.table = table
 
     def slot(self, theme_id: str, member_id: str, *, consistent: bool = False) -> AnswerSlot:
-        """Theme, send record and answer in one BatchGetItem (`consistent`: as of every
-        write acknowledged before it, such as the answer the thank-you page follows)."""
+        """Theme, send record, answer and the author's profile in one BatchGetItem
+        (`consistent`: as of every write acknowledged before it, such as the answer the
+        thank-you page follows)."""
         found = {
             i["SK"]: i
             for i in self.table.get_many(
@@ -71,6 +78,7 @@ class AnswerStore:
                     keys.theme(theme_id),
                     keys.prompt(theme_id, member_id),
                     keys.answer(theme_id, member_id),
+                    keys.member(member_id),
                 ],
                 consistent=consistent,
             )
@@ -81,6 +89,7 @@ class AnswerStore:
             theme=theme_from(found["THEME"]) if "THEME" in found else None,
             prompt=Prompt.model_validate(record) if record else None,
             answer=Answer.model_validate(answer) if answer else None,
+            last_initial=initial(found.get("PROFILE", {}).get("last_name", "")),
         )
 
     def write(
@@ -96,8 +105,12 @@ class AnswerStore:
         """One conditional write: the first version when `expected_version` is None, else
         an edit of that version. The first write creates; later ones keep created_at, the
         week, the points and the index keys. Raises ChangedMeanwhile, with no read of its
-        own, when the answer is not as expected."""
+        own, when the answer is not as expected.
+
+        An anonymous answer keeps no name of its author (the digest, the report and the
+        exports read names from the answer); its circle stays, for who may read it."""
         member_id = prompt.member_id
+        named = new.attribution is Attribution.NAMED
         expected = {} if expected_version is None else {":expected": expected_version}
         try:
             stored = self.table.update(
@@ -116,7 +129,9 @@ class AnswerStore:
                     ":type": "answer",
                     ":circle": prompt.circle,
                     ":team": prompt.team,
-                    ":first_name": prompt.first_name,
+                    ":first_name": prompt.first_name if named else "",
+                    ":last_initial": new.last_initial if named else "",
+                    ":attribution": new.attribution.value,
                     ":gsi1pk": keys.week_partition(week),
                     ":gsi1sk": f"ANSWER#{group_key(prompt.circle)}#{theme.id}#{member_id}",
                     ":gsi2pk": keys.circle_partition(prompt.circle),

@@ -114,8 +114,10 @@ class LibraryStore:
         if not wanted:
             return []
         found = self.table.get_many([keys.answer(t, a) for t, a in wanted])
+        # A vote counted on an answer since removed leaves only its count: no answer there.
+        written = [i for i in found if "text" in i and "member_id" in i]
         entered: list[Answer] = []
-        for answer in map(Answer.model_validate, found):
+        for answer in map(Answer.model_validate, written):
             if (
                 answer.visibility is Visibility.ORGANISATION
                 and answer.useful >= threshold

@@ -5,7 +5,9 @@ from datetime import datetime
 
 from aws_lambda_powertools.event_handler import Response
 
+from palabre.core.attribution import byline
 from palabre.core.links import Links
+from palabre.core.models import Attribution
 from palabre.votes.votes import VoteOutcome, Votes, VoteView
 from palabre.web import Pages
 
@@ -32,7 +34,8 @@ class VotePages:
             "vote",
             view.locale,
             theme=view.theme,
-            author=view.answer.first_name,
+            author=byline(view.answer),
+            anonymous=view.answer.attribution is Attribution.ANONYMOUS,
             excerpt=view.excerpt,
             outcome=outcome.value if outcome else "",
             action=path,
