@@ -167,7 +167,10 @@ def test_answers_voted_useful_lead_the_digest_and_the_report(org: LocalStack) ->
     for message in (digest_of(org, MANON), report):
         body = text(message)
         top = body.split("## Les pratiques les plus utiles")[1].split("##")[0]
-        assert top.strip() == "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
+        first = top.strip().splitlines()[0]
+        assert first == "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
+        # the admins' report carries the library star beside a practice shared with all
+        assert ("Garder dans la bibliothèque: https://" in top) is (message is report)
         html = message.get_body(("html",)).get_content()
         assert "Les pratiques les plus utiles</h2>" in html  # styles are inlined on the tag
         assert ">Léa D. · Bâtisseurs · jugée utile par 2</p>" in html
@@ -206,7 +209,9 @@ def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
     org.drain()
     second = digest_on(org, MONDAY + timedelta(days=7))
     top = text(second[MANON]).split("## Les pratiques les plus utiles")[1].split("##")[0]
-    assert top.strip() == "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
+    assert top.strip().splitlines()[0] == (
+        "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
+    )
 
     # A week later, nobody voted: the practice is not "most useful" forever
     third = digest_on(org, MONDAY + timedelta(days=14))
@@ -252,7 +257,10 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
             "Contents"
         ]
     }
-    assert keys == {f"exports/2026-W49/{n}.csv" for n in ("answers", "scores", "participation")}
+    assert keys == {
+        *(f"exports/2026-W49/{n}.csv" for n in ("answers", "scores", "participation", "library")),
+        "exports/2026-W49/library.html",
+    }
 
 
 def download(stack: LocalStack, link: str) -> tuple[int, str]:

@@ -154,7 +154,7 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "<p>ok</p>" in html
     assert "<script" not in html
     assert "onerror" not in html
-    assert "Et 3 autres réponses à ce thème cette semaine." in html
+    assert "Voir les 3 autres réponses dans votre espace" in html
     assert "Un thème attend votre réponse" in html  # still open for the reader, first
     assert "votre série : 4 thèmes répondus d'affilée · record : 9 · 0 joker restant" in html
     assert "Joker utilisé" in html
@@ -591,7 +591,7 @@ def test_the_ask_page_renders_the_same_from_the_compiled_templates_and_escapes(
         "open": state == "open",
         "cancelled": False,
         "sent": True,
-        "answers": [{"first_name": HOSTILE, "text": HOSTILE}],
+        "answers": [{"byline": HOSTILE, "text": HOSTILE}],
     }
     context = {
         "token": HOSTILE,

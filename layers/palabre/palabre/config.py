@@ -161,8 +161,9 @@ class DigestSettings(
     QueueSettings,
     DeadLetterSettings,
     AnonymitySettings,
+    TemplateSettings,
 ):
-    """weekly_digest"""
+    """weekly_digest (its templates: the library's printable export)"""
 
 
 class ImportSettings(

@@ -310,7 +310,9 @@ def ask_pages(settings: PersonalLinksSettings, adapters: Adapters | None = None)
     from palabre.questions.pages import AskPages
 
     asking = Asking(table(settings, adapters), signer(settings, adapters), settings.question_points)
-    return AskPages(asking, pages(settings), settings.templates_dir)
+    return AskPages(
+        asking, pages(settings), settings.templates_dir, threshold=settings.anonymity_threshold
+    )
 
 
 def cancel_pages(settings: PagesSettings, adapters: Adapters | None = None) -> CancelPages:
@@ -357,4 +359,5 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
         anonymity_threshold=settings.anonymity_threshold,
+        templates=(settings.templates_dir, settings.default_locale, settings.organisation_name),
     )

@@ -23,6 +23,7 @@ from palabre.answers.answers import (
     parse_form,
 )
 from palabre.core.i18n import N_, Translatable, translations
+from palabre.core.links import Links
 from palabre.core.local_time import deadline_day
 from palabre.core.markdown import prompt_html
 from palabre.core.points import FAST_BONUS
@@ -158,6 +159,7 @@ class AnswerPages:
             prompt_html=prompt_html(view.theme),
             live=live_session(view.theme, context["zone"], _locale(view)),
             closed=view.closed,
+            theme_url=self._in_space(view) if view.closed else "",
             answer=answer,
             text=text if not view.closed else "",
             visibility=visibility,
@@ -168,6 +170,13 @@ class AnswerPages:
             limit=MAX_ANSWER,
             **context,
         )
+
+    def _in_space(self, view: AnswerView) -> str:
+        """The theme's page in the member's space, where a closed theme stays readable
+        (its expiry counts from the deadline, as the answer link's does)."""
+        issued = view.prompt.deadline or view.prompt.at
+        space = Links("..", self.answers.signer).space(view.prompt.member_id, issued)
+        return f"{space}/themes/{view.theme.id}"
 
 
 def _locale(view: AnswerView) -> str:

@@ -4,6 +4,10 @@ admins' printable export share it.)"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_date
 
 from palabre.core.attribution import byline
 from palabre.core.models import Answer, Theme
@@ -76,3 +80,33 @@ def grouped(entries: list[Entry]) -> list[CompetencyGroup]:
 def _most_useful_then_newest(entries: list[Entry]) -> list[Answer]:
     answers = sorted((e.answer for e in entries), key=lambda a: a.library_at, reverse=True)
     return sorted(answers, key=lambda a: a.useful, reverse=True)  # stable: newest first
+
+
+def library_groups(entries: list[Entry], locale: str) -> list[dict[str, Any]]:
+    """The entries grouped, as the library's pages show them (the space's, and the
+    admins' printable export): bylines, never an anonymous author's name."""
+    return [_competency(c, locale) for c in grouped(entries)]
+
+
+def _competency(group: CompetencyGroup, locale: str) -> dict[str, Any]:
+    return {
+        "name": group.competency,
+        "themes": [
+            {
+                "title": t.theme.title,
+                "entries": [
+                    {
+                        "byline": byline(a),
+                        "text": a.text,
+                        "useful": a.useful,
+                        "entered": format_date(
+                            datetime.fromisoformat(a.library_at), "long", locale=locale
+                        ),
+                        "starred": a.library_by == "star",
+                    }
+                    for a in t.entries
+                ],
+            }
+            for t in group.themes
+        ],
+    }

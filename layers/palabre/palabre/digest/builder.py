@@ -12,12 +12,14 @@ earlier weeks.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from palabre.core.attribution import shown
+from palabre.core.attribution import byline, shown
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, WeeklyJob
+from palabre.core.library import library_groups
 from palabre.core.local_time import deadline_day
 from palabre.core.models import Attribution, Role, Theme, Visibility, group_key
 from palabre.core.points import Standing
@@ -35,10 +37,11 @@ from palabre.digest.editions import (
     put_json,
     report_key,
 )
-from palabre.digest.exports import csv_bytes, export_key
+from palabre.digest.exports import content_type, csv_bytes, export_key
 from palabre.observability import logger
 from palabre.queue import JobQueue, dead_letter_counts
 from palabre.store.answers import AnswerStore
+from palabre.store.library import LibraryStore
 from palabre.store.members import MemberStore
 from palabre.store.questions import QuestionStore
 from palabre.store.scores import ScoreStore
@@ -53,6 +56,9 @@ if TYPE_CHECKING:
 TOP = 3
 # answers.csv: an anonymous answer's circle, first name and initial are left empty
 ANSWER_COLUMNS = "theme title circle first_name last_initial attribution visibility useful answer"
+LIBRARY_COLUMNS = "competency theme title author useful entered_by entered_on answer"
+SHARED_LISTED = 20
+"""answers shared with everyone the admin report lists, with their library star"""
 ANSWERS_PER_THEME = 8
 """a digest shows a theme's most useful answers, then its newest, up to this many"""
 
@@ -278,8 +284,12 @@ class DigestBuilder:
         sqs: "SQSClient | None" = None,
         dead_letter_queues: dict[str, str] | None = None,
         anonymity_threshold: int,
+        templates: tuple[Path, str, str] | None = None,
     ) -> None:
         self.threshold = anonymity_threshold
+        self.templates = templates
+        """templates folder, organisation's language and name: the library's printable
+        page (none: the library is exported as CSV only)"""
         self.s3 = s3
         self.bucket = bucket
         self.queue = queue
@@ -292,6 +302,7 @@ class DigestBuilder:
         self.records = SendRecords(table)
         self.scores = ScoreStore(table)
         self.questions = QuestionStore(table)
+        self.library = LibraryStore(table)
 
     def run(self, now: datetime) -> DigestRun:
         week = Week.before(now, self.zone)
@@ -309,6 +320,7 @@ class DigestBuilder:
         circle_standings = self.scores.standings("circle")
         places = {group_key(s.name): n for n, s in enumerate(circle_standings, start=1)}
         circle_rates = _week_rates(sent, answered, "circle")
+        library = self._library_of_week(week)
 
         editions = 0
         for key, group in directory.circles.items():
@@ -329,6 +341,7 @@ class DigestBuilder:
                 teams=teams,
                 rank=places.get(key, 0),
                 ranked_of=len(circle_standings),
+                library=library,
             )
             self._put(edition_key(week.id, group.name), edition.model_dump_json())
             editions += 1
@@ -352,6 +365,7 @@ class DigestBuilder:
             participation=everyone,
             circles=sorted(circle_rates.values(), key=lambda r: r.name),
             teams=teams,
+            library=library,
         )
         self._put(edition_key(week.id, ""), organisation.model_dump_json())
         editions += 1
@@ -370,6 +384,7 @@ class DigestBuilder:
             circle_standings,
             closing,
             by_theme,
+            library,
             open_themes=_open_during(week, recent),
             questions=self._questions(week, now),
         )
@@ -416,11 +431,17 @@ class DigestBuilder:
         circle_standings: list[Standing],
         closing: list[Closing],
         by_theme: list[list[Any]],
+        library: list[DigestAnswer],
         open_themes: int,
         questions: list[QuestionLine],
     ) -> Report:
         exports = self._exports(week, answers, themes, team_standings, circle_standings, by_theme)
-        _, top = _view([], voted, self.threshold)
+        exports |= self._library_exports(week)
+        # The report is one view: its most useful practices and the answers it lists.
+        shared, top = _view(
+            [a for a in answers if a.visibility is Visibility.ORGANISATION], voted, self.threshold
+        )
+        shared = _most_useful_then_newest(shared)
         return Report(
             week=week.id,
             start=week.start,
@@ -435,7 +456,28 @@ class DigestBuilder:
             exports=exports,
             open_themes=open_themes,
             questions=questions,
+            shared=shared[:SHARED_LISTED],
+            shared_more=max(0, len(shared) - SHARED_LISTED),
+            library=library,
         )
+
+    def _library_of_week(self, week: Week) -> list[DigestAnswer]:
+        """The answers that entered the library during the week (as one view of their
+        own), with their themes' titles: one Query of the library's index, one
+        BatchGetItem."""
+        start = datetime.combine(week.start, time(), self.zone)
+        entered = self.library.entered_between(start, start + timedelta(days=7))
+        titles = {
+            t.id: t.title for t in self.themes.get_many({a.theme_id for a in entered}).values()
+        }
+        entries = [
+            _answer(a.model_dump(mode="json")).model_copy(
+                update={"theme_title": titles.get(a.theme_id, "")}
+            )
+            for a in entered
+            if a.theme_id in titles
+        ]
+        return [_unattributed(a) for a in shown(entries, self.threshold)]
 
     def _questions(self, week: Week, now: datetime) -> list[QuestionLine]:
         """The members' questions asked during the week, or still open now, with their
@@ -516,6 +558,53 @@ class DigestBuilder:
                 Key=export_key(week.id, name),
                 Body=data,
                 ContentType="text/csv; charset=utf-8",
+            )
+        return {name: export_key(week.id, name) for name in files}
+
+    def _library_exports(self, week: Week) -> dict[str, str]:
+        """The whole library, for admins: `library.csv`, and `library.html`, one
+        self-contained printable page (as one view each: core.attribution)."""
+        entries = self.library.entries()
+        kept = {id(a) for a in shown([e.answer for e in entries], self.threshold)}
+        entries = [e for e in entries if id(e.answer) in kept]
+        files = {
+            "library": csv_bytes(
+                LIBRARY_COLUMNS.split(),
+                (
+                    [
+                        e.theme.competency,
+                        e.theme.id,
+                        e.theme.title,
+                        byline(e.answer) or "anonymous",
+                        e.answer.useful,
+                        e.answer.library_by,
+                        e.answer.library_at[:10],
+                        e.answer.text,
+                    ]
+                    for e in entries
+                ),
+            )
+        }
+        if self.templates:
+            from palabre.mail.render import render  # Jinja loads for this page only
+
+            folder, locale, organisation = self.templates
+            files["library.html"] = render(
+                folder,
+                "web/library_export.html",
+                locale,
+                organisation=organisation,
+                style=(folder / "web" / "style.css").read_text(),
+                week=week.id,
+                count=len(entries),
+                competencies=library_groups(entries, locale),
+            ).encode()
+        for name, data in files.items():
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=export_key(week.id, name),
+                Body=data,
+                ContentType=content_type(name),
             )
         return {name: export_key(week.id, name) for name in files}
 

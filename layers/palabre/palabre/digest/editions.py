@@ -49,6 +49,8 @@ class DigestAnswer(BaseModel):
     created_at: str = ""
     last_initial: str = ""
     attribution: Attribution = Attribution.NAMED
+    theme_title: str = ""
+    """a library entry's theme (the entries of the week come from several themes)"""
 
     @property
     def byline(self) -> str:
@@ -99,6 +101,8 @@ class Edition(BaseModel):
     rank: int = 0
     """the circle's place in the circles' standings (0: not ranked)"""
     ranked_of: int = 0
+    library: list[DigestAnswer] = []
+    """the answers that entered the library during the week"""
 
     @property
     def worth_reading(self) -> bool:
@@ -155,6 +159,13 @@ class Report(BaseModel):
     """themes open at some point of the week (None: a report built before it was counted)"""
     questions: list[QuestionLine] = []
     """members' questions asked during the week or still open when the report was built"""
+    shared: list[DigestAnswer] = []
+    """answers of the week shared with the whole organisation, most useful first: an
+    admin may keep one in the library from the report"""
+    shared_more: int = 0
+    """those the report leaves out"""
+    library: list[DigestAnswer] = []
+    """the answers that entered the library during the week"""
 
     @property
     def worth_reading(self) -> bool:

@@ -21,15 +21,25 @@ if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
 EXPORT_PREFIX = "exports"
-EXPORT_FILES = ("answers", "scores", "participation")
+EXPORT_FILES = ("answers", "scores", "participation", "library", "library.html")
+"""a name without an extension is a CSV file"""
 DOWNLOAD_SECONDS = 300
 _WEEK = re.compile(r"\d{4}-W\d{2}")
 # A spreadsheet evaluates a cell starting with one of these: an export must not run code.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def file_name(name: str) -> str:
+    """An export's file name: `library.html` as it is, `answers` a CSV file."""
+    return name if "." in name else f"{name}.csv"
+
+
+def content_type(name: str) -> str:
+    return "text/html; charset=utf-8" if name.endswith(".html") else "text/csv; charset=utf-8"
+
+
 def export_key(week: str, name: str) -> str:
-    return f"{EXPORT_PREFIX}/{week}/{name}.csv"
+    return f"{EXPORT_PREFIX}/{week}/{file_name(name)}"
 
 
 def safe_cell(value: Any) -> str:
@@ -72,7 +82,9 @@ class Exports:
             Params={
                 "Bucket": self.bucket,
                 "Key": export_key(week, name),
-                "ResponseContentDisposition": f'attachment; filename="palabre-{week}-{name}.csv"',
+                "ResponseContentDisposition": (
+                    f'attachment; filename="palabre-{week}-{file_name(name)}"'
+                ),
             },
             ExpiresIn=DOWNLOAD_SECONDS,
         )

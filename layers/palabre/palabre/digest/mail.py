@@ -12,9 +12,10 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import shown
-from palabre.core.models import Member, Theme
+from palabre.core.models import Member, Theme, Visibility
 from palabre.core.streaks import StreakFigures
 from palabre.digest.editions import DigestAnswer, Edition, Report
+from palabre.digest.exports import file_name
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
@@ -101,16 +102,28 @@ def compose_report(
         now,
         report=report,
         exports={
-            name: links.export(report.week, name, member.id, week_closed(report.end))
+            file_name(name): links.export(report.week, name, member.id, week_closed(report.end))
             for name in report.exports
         },
         parked=sum(report.dead_letters.values()),
+        star={
+            _key(a): links.star(
+                a.theme_id, a.author_id, member.id, week_closed(report.end), anonymous=a.anonymous
+            )
+            for a in (*report.shared, *report.top)
+            if a.visibility is Visibility.ORGANISATION
+        },
         cancel={
             q.id: links.cancel(q.id, member.id, week_closed(report.end))
             for q in report.questions
             if q.status == "open"
         },
     )
+
+
+def _key(answer: DigestAnswer) -> str:
+    """An answer's key in a template's dictionary of links."""
+    return f"{answer.theme_id}/{answer.author_id}"
 
 
 def _weekly(

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import Response
 from babel.dates import format_date
 
+from palabre.core.attribution import byline, shown
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.markdown import prompt_html
-from palabre.core.models import Visibility, group_key
+from palabre.core.models import Answer, Visibility, group_key
 from palabre.questions.asking import (
     DEADLINE_DAYS,
     QUESTION_LIMIT,
@@ -34,10 +35,14 @@ MAX_BODY = 32 * 1024
 
 
 class AskPages:
-    def __init__(self, asking: Asking, pages: Pages, templates_dir: Path) -> None:
+    def __init__(
+        self, asking: Asking, pages: Pages, templates_dir: Path, *, threshold: int
+    ) -> None:
         self.asking = asking
         self.pages = pages
         self.templates_dir = templates_dir
+        self.threshold = threshold
+        """the anonymity threshold (core.attribution): the page is one view"""
 
     def show(self, token: str, path: str, now: datetime, asked: bool = False) -> Response[str]:
         asker = self.asking.open(token, now)
@@ -127,13 +132,13 @@ class AskPages:
         """The member's latest question, and the answers they may read of it (one Query)."""
         locale = asker.locale
         circle = group_key(asker.member.circle)
-        answers = [
-            a
+        readable = [
+            Answer.model_validate(a)
             for a in self.asking.store.answers(latest.theme_id)
             if a.get("visibility") == Visibility.ORGANISATION.value
             or group_key(a.get("circle", "")) == circle
         ]
-        answers.sort(key=lambda a: str(a.get("created_at", "")))
+        answers = sorted(shown(readable, self.threshold), key=lambda a: a.created_at)
         return {
             "title": latest.title,
             "send_on": format_date(latest.send_on, "full", locale=locale),
@@ -143,9 +148,7 @@ class AskPages:
             "open": latest.open(now),
             "cancelled": latest.cancelled,
             "sent": now.astimezone(ZoneInfo(asker.member.timezone)).date() >= latest.send_on,
-            "answers": [
-                {"first_name": a.get("first_name", ""), "text": a.get("text", "")} for a in answers
-            ],
+            "answers": [{"byline": byline(a), "text": a.text} for a in answers],
         }
 
 

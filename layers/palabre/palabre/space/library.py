@@ -3,13 +3,11 @@ theme with a text filter, and an admin's star link (`/star/{token}`: GET shows t
 and a button, POST puts it in the library or takes it out — a mail scanner only GETs)."""
 
 from datetime import datetime
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_date
 
 from palabre.core.attribution import byline, shown
-from palabre.core.library import CompetencyGroup, grouped, matches, searchable
+from palabre.core.library import library_groups, matches, searchable
 from palabre.core.links import Links
 from palabre.core.models import Answer, Member, Role, Theme, Visibility
 from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer
@@ -54,7 +52,7 @@ class LibraryPages:
             query=query,
             total=len(everything),
             count=len(found),
-            competencies=[_competency(c, locale) for c in grouped(found)],
+            competencies=library_groups(found, locale),
         )
 
     # ------------------------------------------------------------------ the star link
@@ -118,27 +116,3 @@ class LibraryPages:
             action=path,
             theme_url=f"{space}/themes/{theme.id}",
         )
-
-
-def _competency(group: CompetencyGroup, locale: str) -> dict[str, Any]:
-    return {
-        "name": group.competency,
-        "themes": [
-            {
-                "title": t.theme.title,
-                "entries": [
-                    {
-                        "byline": byline(a),
-                        "text": a.text,
-                        "useful": a.useful,
-                        "entered": format_date(
-                            datetime.fromisoformat(a.library_at), "long", locale=locale
-                        ),
-                        "starred": a.library_by == "star",
-                    }
-                    for a in t.entries
-                ],
-            }
-            for t in group.themes
-        ],
-    }
