@@ -12,11 +12,13 @@ from palabre.core.models import member_id
 from palabre.core.tokens import Purpose
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
-from tests.functional.conftest import demo_organisation, dynamodb_item, make_stack
-from tests.functional.test_answers import get, post, signer
+from tests.functional.conftest import demo_organisation, dynamodb_item, make_stack, sent
+from tests.functional.test_answers import get, link_of, post, signer
+from tests.functional.test_digest import MONDAY, digest_on, monday, text
 from tests.functional.test_dispatch import LEA, OBSERVER
 from tests.functional.test_scores import HUGO, MANON, answer, vote
 from tests.functional.test_space import answered, requests, space_of
+from tests.functional.test_weekly_details import export
 
 LUCAS = "lucas.thomas@demo.palabre.example"  # Bâtisseurs
 EMMA = "emma.laurent@demo.palabre.example"  # Passeurs
@@ -297,9 +299,9 @@ def test_the_library_groups_by_competency_then_theme_most_useful_first(
     org: LocalStack,
 ) -> None:
     answered(org, (ADMIN, "Je fais un tour de table."))
-    for author, text in ((MANON, "Pratique A."), (EMMA, "Pratique B.")):
-        answered(org, (author, text))
-        answer(org, author, text, visibility="organisation")
+    for author, said in ((MANON, "Pratique A."), (EMMA, "Pratique B.")):
+        answered(org, (author, said))
+        answer(org, author, said, visibility="organisation")
     org.drain()
     stars = star_forms(org)
     assert len(stars) == 2
@@ -368,9 +370,9 @@ def test_an_anonymous_entry_of_the_library_names_nobody_its_admin_included(
     answer(org, MANON, secret, "organisation", "anonymous")
     answered(org, (ADMIN, "Je fais un tour de table."))
     assert star_forms(org) == []  # two answers in the admin's view: held back there too
-    for author, text in ((EMMA, "Pratique B."), (INES, "Pratique C.")):
-        answered(org, (author, text))
-        answer(org, author, text, visibility="organisation")
+    for author, said in ((EMMA, "Pratique B."), (INES, "Pratique C.")):
+        answered(org, (author, said))
+        answer(org, author, said, visibility="organisation")
     org.drain()
     page = get(org, theme_page(org, ADMIN))[2]
     [star] = forms(page.split(secret)[1].split('<div class="answer">')[0], "star")
@@ -393,3 +395,74 @@ def test_an_anonymous_entry_of_the_library_names_nobody_its_admin_included(
     # nor does the filter find it by its author's name or circle
     assert secret not in library_page(org, LEA, "manon")
     assert secret not in library_page(org, LEA, "eclaireurs")
+
+
+# ---------------------------------------------------------------------------- the weekly emails
+def test_an_admin_keeps_an_answer_from_the_report_and_the_next_weeks_emails_list_it(
+    org: LocalStack,
+) -> None:
+    answered(org, (MANON, PRACTICE), (EMMA, "Un point annuel <i>léger</i>."))
+    for author, said in ((MANON, PRACTICE), (EMMA, "Un point annuel <i>léger</i>.")):
+        answer(org, author, said, visibility="organisation")
+    answered(org, (LEA, "Réservé aux Bâtisseurs."))
+    monday(org)
+
+    [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
+    body = text(report)
+    shared = body.split("## Partagées avec toute l'organisation cette semaine")[1].split("##")[0]
+    assert unescape(PRACTICE) in shared
+    assert "Réservé aux Bâtisseurs." not in shared  # kept for its circle: never offered
+    [star] = re.findall(
+        r"Garder dans la bibliothèque: https://\S+?(/star/\S+)",
+        shared.split(unescape(PRACTICE))[1],
+    )[:1]
+    assert star in report.get_body(("html",)).get_content()
+    assert get(org, star)[0] == 200  # a scanner's GET
+    assert not in_library(org, MANON)
+    assert "Gardée dans la bibliothèque" in post(org, star, action="add")[2]
+
+    # The next Monday, the readers' digests and the report list it as new in the library
+    org.advance_to(MONDAY + timedelta(days=7) - timedelta(minutes=5))
+    second = digest_on(org, MONDAY + timedelta(days=7))
+    readers = [m for to, m in second.items() if not to.startswith("report:")]
+    assert readers  # (those with something to read that week)
+    for message in (readers[0], second[f"report:{ADMIN}"]):
+        new = text(message).split("## Nouveau dans la bibliothèque")[1].split("##")[0]
+        assert "Nos rituels d'équipe" in new
+        assert unescape(PRACTICE)[:60] in new
+        html = message.get_body(("html",)).get_content()
+        assert "&lt;b&gt;sans&lt;/b&gt;" in html
+        assert "<b>sans" not in html
+    # and the admins' exports carry the library, as a CSV and a printable page
+    [row] = export(org, "2026-W50", "library")[1:]
+    assert row[:4] == [
+        "animation d'équipe",
+        "demo-1",
+        "Nos rituels d'équipe",
+        "Manon P. · Éclaireurs",
+    ]
+    assert row[-1] == unescape(PRACTICE)
+    page = (
+        org.client("s3")
+        .get_object(Bucket=org.uploads_bucket("roster"), Key="exports/2026-W50/library.html")[
+            "Body"
+        ]
+        .read()
+        .decode()
+    )
+    assert "&lt;b&gt;sans&lt;/b&gt;" in page
+    assert "<b>sans" not in page
+    assert "<style>" in page  # self-contained: its style inline, nothing fetched
+    assert 'src="http' not in page
+    assert 'href="http' not in page
+
+
+def test_a_closed_answer_page_leads_to_the_theme_in_the_space(org: LocalStack) -> None:
+    answered(org, (LEA, "Un tour de table."), (HUGO, "Un café debout."))
+    org.clock.move_to(MONDAY + timedelta(days=2))  # demo-1 closed on Tuesday the 8th
+    status, _, page = get(org, link_of(org, LEA))
+    assert status == 200
+    [theme] = re.findall(r'href="\.\./(space/[^"]+/themes/demo-1)"', page)
+    status, _, page = get(org, "/" + theme)
+    assert status == 200
+    assert "Un café debout." in page

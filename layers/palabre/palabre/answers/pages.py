@@ -118,6 +118,7 @@ class AnswerPages:
             bonus=FAST_BONUS if points > view.theme.points else 0,
             visibility=view.answer.visibility.value,
             attribution=view.answer.attribution.value,
+            theme_url=self._in_space(view),
             **self._context(view, path),
         )
 
