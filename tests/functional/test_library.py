@@ -14,7 +14,7 @@ from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.functional.conftest import demo_organisation, dynamodb_item, make_stack, sent
 from tests.functional.test_answers import get, link_of, post, signer
-from tests.functional.test_digest import MONDAY, digest_on, monday, text
+from tests.functional.test_digest import MONDAY, digest_of, digest_on, monday, text
 from tests.functional.test_dispatch import LEA, OBSERVER
 from tests.functional.test_scores import HUGO, MANON, answer, vote
 from tests.functional.test_space import answered, requests, space_of
@@ -466,3 +466,21 @@ def test_a_closed_answer_page_leads_to_the_theme_in_the_space(org: LocalStack) -
     status, _, page = get(org, "/" + theme)
     assert status == 200
     assert "Un café debout." in page
+
+
+def test_the_digest_ranks_each_member_by_points_and_the_space_shows_it(org: LocalStack) -> None:
+    answered(org, (LEA, "Un tour de table."), (HUGO, "Un café debout."))
+    vote(org, author=LEA, voter=HUGO)  # Léa 17 points, Hugo 15, the others none
+    org.drain()
+    monday(org)
+
+    # 19 members take part (the observer does not); those without points share a place
+    places = {LEA: 1, HUGO: 2, LUCAS: 3, EMMA: 3}
+    for address, place in places.items():
+        score = dynamodb_item(org, f"MEMBER#{member_id(address)}", "SCORE")
+        assert (score["rank"], score["ranked_of"]) == ({"N": str(place)}, {"N": "19"})
+    assert "Votre rang aux points : 1 sur 19." in text(digest_of(org, LEA))
+    home = get(org, space_of(org, HUGO))[2]
+    assert "Votre rang aux points : 2 sur 19." in home
+    assert "Rang de votre cercle au dernier bilan :" in home
+    assert dynamodb_item(org, f"MEMBER#{member_id(OBSERVER)}", "SCORE") == {}  # not ranked

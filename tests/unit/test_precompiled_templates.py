@@ -333,6 +333,8 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
         "streak": StreakFigures(1, 4, jokers_left=0),
         "rank": 0 if empty else 3,
         "ranked_of": 9,
+        "my_rank": 0 if empty else 12,
+        "my_ranked_of": 240,
         "library": [] if empty else [{"title": HOSTILE, "entered": HOSTILE} for _ in range(2)],
         "open_themes": []
         if empty
@@ -376,7 +378,8 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     # and day: every one of them escaped
     assert main.count("&lt;script&gt;") == (6 if empty else 6 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
     assert "17 points" in main
-    assert ("3e sur 9" in main or "3 of 9" in main) is not empty
+    assert ("3 sur 9" in main or "3 of 9" in main) is not empty
+    assert ("12 sur 240" in main or "12 of 240" in main) is not empty
     figures = (
         "une série de 1 thème · record : 4 · 0 joker restant ce trimestre"
         if locale == "fr"

@@ -910,3 +910,25 @@ def test_participation_is_answers_over_prompts_sent(
     answers: int, prompts: int, rate: float
 ) -> None:
     assert Standing("x", 0, answers, prompts).participation == rate
+
+
+def test_members_are_ranked_by_points_ties_sharing_a_place_and_only_changes_written() -> None:
+    from palabre.store import keys
+    from palabre.store.scores import ScoreStore
+    from tests.fakes import FakeTable
+
+    points = {"ma": 30, "mb": 12, "mc": 12, "md": 0}
+    table = FakeTable([{**keys.score(m), "points": p} for m, p in points.items() if p])
+    store = ScoreStore(table)
+
+    assert store.rank_members(list(points), "2026-W49") == 4
+    ranked = {m: table.get(keys.score(m)) or {} for m in points}
+    assert {m: (i["rank"], i["ranked_of"]) for m, i in ranked.items()} == {
+        "ma": (1, 4),
+        "mb": (2, 4),
+        "mc": (2, 4),
+        "md": (4, 4),
+    }
+    assert ranked["ma"]["points"] == 30  # the score itself untouched
+    # the next week, nothing moved: nothing written
+    assert store.rank_members(list(points), "2026-W50") == 0

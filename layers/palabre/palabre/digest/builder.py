@@ -370,6 +370,10 @@ class DigestBuilder:
         self._put(edition_key(week.id, ""), organisation.model_dump_json())
         editions += 1
         self.scores.record_ranks("circle", circle_standings, week.id)
+        taking_part = [
+            m.id for role in (Role.MEMBER, Role.ADMIN) for m in self.members.with_role(role)
+        ]
+        self.scores.rank_members(taking_part, week.id)
 
         rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
         closing = self._closing(week, recent)

@@ -62,6 +62,7 @@ class WeeklyDelivery:
                 self.letterhead,
                 now,
                 waiting=waiting,
+                rank=recipient.rank,
             )
         else:
             report = self.editions.report(job.week)

@@ -40,6 +40,7 @@ def compose_digest(
     letterhead: Letterhead,
     now: datetime,
     waiting: Sequence[Theme] = (),
+    rank: tuple[int, int] = (0, 0),
 ) -> Mail:
     """One reader's digest; `waiting`: the themes still open that they have not answered,
     shown first with their deadline and answer link."""
@@ -70,6 +71,7 @@ def compose_digest(
         reader=member.id,
         points=points,
         streak=streak,
+        rank=rank,
         vote_url=vote_url,
         questions={t.id: shown(t.prompt, t.prompt_html) for t in edition.themes if t.prompt},
         waiting=[_still_open(theme, member, links) for theme in waiting],

@@ -154,6 +154,8 @@ class SpacePages:
             "streak": home.streak,
             "rank": home.rank,
             "ranked_of": home.ranked_of,
+            "my_rank": home.my_rank[0],
+            "my_ranked_of": home.my_rank[1],
             "library": [
                 {
                     "title": e.title,

@@ -49,6 +49,8 @@ class Recipient:
     subscription: Subscription
     suppressed: bool
     points: int = 0
+    rank: tuple[int, int] = (0, 0)
+    """their place by points, and among how many, as the last digest run ranked them"""
     streak: Item | None = None
     absences: tuple[Absence, ...] = ()
     """declared in the member's space (on their preferences)"""
@@ -211,6 +213,11 @@ def recipient_keys(member_id: str) -> list[dict[str, str]]:
     return [keys.member(member_id), keys.prefs(member_id), keys.suppressed(member_id)]
 
 
+def ranked(score: Item | None) -> tuple[int, int]:
+    """A SCORE item's place and count (store/scores.py rank_members); (0, 0): not yet."""
+    return int((score or {}).get("rank", 0)), int((score or {}).get("ranked_of", 0))
+
+
 def recipient_from(items: Mapping[str, Item]) -> Recipient | None:
     """A member's state from their partition's items, by sort key (None: not a member)."""
     if "PROFILE" not in items:
@@ -221,6 +228,7 @@ def recipient_from(items: Mapping[str, Item]) -> Recipient | None:
         subscription=Subscription(prefs.get("subscription", Subscription.ALL.value)),
         suppressed="SUPPRESSED" in items,
         points=items.get("SCORE", {}).get("points", 0),
+        rank=ranked(items.get("SCORE")),
         streak=items.get("STREAK"),
         absences=absences_from(prefs.get("absences", ())),
         absences_revision=int(prefs.get("absences_revision", 0)),

@@ -15,6 +15,7 @@ per change: a hundred prompts to a hundred members of ten circles and four teams
 writes.
 """
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,29 @@ class ScoreStore:
     def standings(self, kind: str) -> list[Standing]:
         """A board's standings (team or circle), ranked."""
         return ranked([_standing(i) for i in self.table.query(keys.board_partition(kind))])
+
+    def rank_members(self, member_ids: Sequence[str], week: str) -> int:
+        """Each member's place by points among `member_ids` (those who take part; equal
+        points, equal place: 1, 2, 2, 4), kept on their SCORE item for their space and
+        their digest: a BatchGetItem per hundred, and an update only where the place (or
+        the count) changed. Returns the updates."""
+        items = {i["PK"]: i for i in self.table.get_many([keys.score(m) for m in member_ids])}
+        stored = {m: items.get(keys.member_partition(m), {}) for m in member_ids}
+        points = {m: int(item.get("points", 0)) for m, item in stored.items()}
+        descending = sorted(-p for p in points.values())
+        updates = 0
+        for member, item in stored.items():
+            place = 1 + bisect_left(descending, -points[member])
+            if (item.get("rank"), item.get("ranked_of")) == (place, len(stored)):
+                continue
+            self.table.update(
+                keys.score(member),
+                "SET #rank = :rank, ranked_of = :of, ranked_week = :week",
+                {":rank": place, ":of": len(stored), ":week": week},
+                names={"#rank": "rank"},
+            )
+            updates += 1
+        return updates
 
     def record_ranks(self, kind: str, standings: Sequence[Standing], week: str) -> None:
         """Each standing's place as the week's digest ranked it, kept on its item for the

@@ -29,6 +29,7 @@ from palabre.core.streaks import StreakFigures, StreakState, advance_streak, fig
 from palabre.store import keys
 from palabre.store.library import LATEST, NewEntry, latest_entries
 from palabre.store.members import member_from
+from palabre.store.members import ranked as member_rank
 from palabre.store.sends import SendRecords, prompt_fact, streak_state
 from palabre.store.table import Item, Table
 from palabre.store.themes import theme_from
@@ -102,6 +103,8 @@ class SpaceHome:
     """the circle's place in the circles' standings, as the last digest ranked them
     (0: not ranked yet)"""
     ranked_of: int = 0
+    my_rank: tuple[int, int] = (0, 0)
+    """the member's place by points, and among how many, as the last digest ranked them"""
 
 
 class SpaceReads:
@@ -167,6 +170,7 @@ class SpaceReads:
             library=latest_entries(found.get(_pair(LATEST))),
             rank=int(board.get("rank", 0)) if board and ranked else 0,
             ranked_of=int(board.get("ranked_of", 0)) if board and ranked else 0,
+            my_rank=member_rank(found.get((partition, "SCORE"))),
         )
 
     def theme(self, member_id: str, theme_id: str, now: datetime) -> ThemeView | None:
