@@ -49,7 +49,11 @@ def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_dynamo(item: Mapping[str, Any]) -> Item:
-    return {k: _python(_deserializer.deserialize(v)) for k, v in item.items()}
+    # A string is itself: most attributes are, and the deserializer's dispatch cost a page
+    # of 500 library entries 9 ms of its 13.
+    return {
+        k: v["S"] if "S" in v else _python(_deserializer.deserialize(v)) for k, v in item.items()
+    }
 
 
 def _plain(value: Any) -> Any:
