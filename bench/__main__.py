@@ -4,6 +4,7 @@ import os
 import time
 import warnings
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
 from palabre_cli.template import globals_environment, load_source
 
@@ -16,11 +17,16 @@ from bench import (
     cold_start,
     digest_bench,
     dispatch_bench,
+    library_bench,
     local_bench,
     machine,
     roster_import,
     space_bench,
 )
+
+if TYPE_CHECKING:
+    from palabre.core.models import Member
+    from sam_moto.stack import LocalStack
 
 BENCH_GOAL_SECONDS = 180
 _sections: dict[str, float] = {}
@@ -73,7 +79,7 @@ def main() -> None:
         f"    goal ≤ {goal} (members {batch['members']} + teams {batch['teams']} + circles "
         f"{batch['circles']}: one write per total, no item per answer)"
     )
-    cost = digest_bench.digest_read_cost(then=space_bench.measure)
+    cost = digest_bench.digest_read_cost(then=_space_and_library)
     print(
         "  digest read cost, items read (requests) for 100 readers: "
         f"1 week of history {cost['one']['items']:,} ({cost['one']['requests']}), "
@@ -97,6 +103,13 @@ def main() -> None:
         f"    goal <= {goals['requests']} requests, <= {goals['cpu_ms']:.0f} ms: "
         + _verdict(space["requests"] <= goals["requests"] and space["cpu_ms"] <= goals["cpu_ms"])
     )
+    operations = ", ".join(f"{n} {name}" for name, n in sorted(space["theme_by_operation"].items()))
+    print(
+        f"  one theme page of the same member: {space['theme_requests']} DynamoDB requests "
+        f"({operations}), goal <= {goals['theme_requests']}: "
+        + _verdict(space["theme_requests"] <= goals["theme_requests"])
+    )
+    _library(space["library"])
 
     _section("built artifact and cold starts")
     _built_artifact()
@@ -110,6 +123,41 @@ def main() -> None:
         f"{_verdict(total <= BENCH_GOAL_SECONDS)}  ("
         + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in spent.items())
         + ")"
+    )
+
+
+def _space_and_library(stack: "LocalStack", members: "list[Member]") -> dict[str, Any]:
+    """The space's pages, on the year's stack once its digest is out."""
+    return space_bench.measure(stack, members) | {"library": library_bench.measure(stack, members)}
+
+
+def _library(library: dict[str, Any]) -> None:
+    goal = library_bench.GOALS["cpu_ms"]
+    print(
+        f"  the library page with {library['entries']} entries ({library['themes']} themes, "
+        f"{library['characters']:,} characters, {library['anonymous']} anonymous; "
+        f"{library['kilobytes']:,.0f} KB of items), median of {library_bench.RUNS}:"
+    )
+    for name, what in (
+        ("whole", "the whole page"),
+        ("filtered", f"filtered, ?q={library_bench.FILTER}"),
+    ):
+        page = library[name]
+        operations = ", ".join(f"{n} {op}" for op, n in sorted(page["by_operation"].items()))
+        print(
+            f"    {what + ',':<32} {page['shown']:>3} shown: {page['requests']} requests "
+            f"({operations}), {page['cpu_ms']:5.1f} ms CPU (moto's side {page['moto_ms']:5.1f}, "
+            f"the Lambda's {page['lambda_ms']:4.1f})"
+        )
+    pages = (library["whole"], library["filtered"])
+    print(
+        f"    goal: the library page with {library_bench.ENTRIES} entries ≤ {goal:.0f} ms, "
+        "moto's side included as for the home: "
+        + _verdict(all(p["cpu_ms"] <= goal for p in pages))
+        + f" (the Lambda's side alone: {_verdict(all(p['lambda_ms'] <= goal for p in pages))});"
+        f"\n    ≤ {library['expected']} requests (its reader's profile, a Query page per MB, a "
+        "BatchGetItem per 100 themes): "
+        + _verdict(all(p["requests"] <= library["expected"] for p in pages))
     )
 
 

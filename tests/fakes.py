@@ -101,6 +101,7 @@ class FakeTable:
         between: tuple[str, str] | None = None,
         forward: bool = True,
         limit: int | None = None,
+        attributes: Sequence[str] = (),
     ) -> Iterator[Item]:
         if limit:  # DynamoTable sends Limit only when it is given and not 0
             _check_limit(limit)
@@ -108,7 +109,10 @@ class FakeTable:
         if not forward:
             found.reverse()
         for _, pk, sk in found[: limit or None]:
-            yield _clone(self.items[(pk, sk)])
+            item = self.items[(pk, sk)]
+            if attributes:
+                item = {name: item[name] for name in attributes if name in item}
+            yield _clone(item)
 
     def page(
         self,

@@ -32,6 +32,8 @@ the size of the queue per message:
   patterns compiled per token; the fix remembers both by the expression's text.
 - An item's size is summed again for each attribute it is made with. The fix keeps the
   running sum, and refuses an item past 400 KB exactly where moto did.
+- A projection converts the whole item to plain JSON once per path it names; the fix
+  converts it once per item.
 - A response class's methods (inspect.getmembers) are listed again for each request,
   and moto's server finds each request's backend by listing moto's package folder and
   matching a few hundred URL patterns. The fix remembers both.
@@ -151,6 +153,16 @@ _ITEM_SIZE_AFTER = """        self.attrs = LimitedSizeDict()
                 raise ItemSizeTooLarge
             dict.__setitem__(self.attrs, key, converted)"""
 
+# A projection converted the whole item to plain JSON again for each of its paths: 13
+# paths of a 28-attribute item, 500 items a page, cost the library's Query 200 ms. The
+# fix converts it once; each path still reads that conversion as moto's code does (what
+# merge_dicts writes back into it is the value already there).
+_PROJECT_BEFORE = """        for expr in projection_expressions:
+            x = find_nested_key(expr, self.to_regular_json())"""
+_PROJECT_AFTER = """        regular = self.to_regular_json()
+        for expr in projection_expressions:
+            x = find_nested_key(expr, regular)"""
+
 # SES parsed the whole MIME message (every part, every body) to read four headers.
 _RAW_EMAIL_BEFORE = """        message = email.message_from_string(raw_data)"""
 _RAW_EMAIL_AFTER = """        message = HeaderParser().parsestr(raw_data)"""
@@ -167,6 +179,7 @@ FIXES: dict[str, list[tuple[str, str]]] = {
     "receive_message": [(_RECEIVE_BEFORE, _RECEIVE_AFTER)],
     "is_message_valid_based_on_retention_period": [(_RETENTION_BEFORE, _RETENTION_AFTER)],
     "Item.__init__": [(_ITEM_SIZE_BEFORE, _ITEM_SIZE_AFTER)],
+    "Item.project": [(_PROJECT_BEFORE, _PROJECT_AFTER)],
     "send_raw_email": [(_RAW_EMAIL_BEFORE, _RAW_EMAIL_AFTER)],
 }
 """each fix: the exact lines of moto it replaces, and by what"""
@@ -189,6 +202,7 @@ def _targets() -> dict[str, tuple[Any, dict[str, Any]]]:
 
     return {
         "Item.__init__": (dynamo_type.Item, vars(dynamo_type)),
+        "Item.project": (dynamo_type.Item, vars(dynamo_type)),
         "query": (tables.Table, {**vars(tables), "_Sorted": _Sorted}),
         "transact_write_items": (
             models.DynamoDBBackend,

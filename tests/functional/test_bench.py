@@ -3,7 +3,14 @@ set goals for still hold (the bench prints them at full scale)."""
 
 import importlib
 
-from bench import cold_start, digest_bench, dispatch_bench, local_bench, roster_import
+from bench import (
+    cold_start,
+    digest_bench,
+    dispatch_bench,
+    library_bench,
+    local_bench,
+    roster_import,
+)
 from palabre_cli.template import translate
 
 
@@ -70,3 +77,18 @@ def test_the_built_layer_is_measured() -> None:
 def test_the_first_request_renders_the_answer_form_from_the_built_artifact() -> None:
     """The probe asserts the page it gets: a 200 with the answer form."""
     assert cold_start.first_request() > 0
+
+
+def test_the_library_page_reads_its_entries_in_one_query_page_and_one_batch_of_themes() -> None:
+    figures = library_bench.alone(count=90, themes=12, runs=1)
+
+    assert figures["entries"] == 90
+    assert figures["expected"] == 3  # the reader's profile, one Query page, one BatchGetItem
+    for page in (figures["whole"], figures["filtered"]):
+        assert page["requests"] == 3, page["by_operation"]
+        assert page["by_operation"] == {"GetItem": 1, "Query": 1, "BatchGetItem": 1}
+        assert 0 < page["lambda_ms"] < page["cpu_ms"]
+    # every entry shown, anonymous ones too (7 or 8 entries a theme, threshold 3);
+    # the filter finds the tenth of them that holds its word, typed without its accent
+    assert figures["whole"]["shown"] == 90
+    assert 0 < figures["filtered"]["shown"] <= 9

@@ -4,9 +4,11 @@ members find them by competency and theme, with a filter that ignores case and a
 
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from typing import Any
+
+from babel.dates import format_date
 
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose
@@ -178,6 +180,10 @@ def test_an_answer_enters_at_three_votes_from_two_circles(org: LocalStack) -> No
     assert "<b>sans" not in page
     assert "animation d&#39;équipe" in page  # grouped by the theme's competency
     assert "4 votes" in page
+    entered = datetime.fromisoformat(
+        dynamodb_item(org, "THEME#demo-1", f"ANSWER#{member_id(MANON)}")["library_at"]["S"]
+    )
+    assert f"gardée le {format_date(entered.date(), 'long', locale='fr')}" in page
     # and the home says what is new in the library, still in three requests
     calls, home = requests(org, space_of(org, EMMA))
     assert "Nouveau dans la bibliothèque" in home

@@ -342,8 +342,8 @@ def test_sqs_answers_as_moto_does() -> None:
 # ------------------------------------------------- DynamoDB: serialiser, item size, updates
 @contextmanager
 def _moto_as_it_is() -> Iterator[None]:
-    """moto's own serialiser, Item constructor, update parsing, copying, walking and
-    validation, and condition lexing, for one block."""
+    """moto's own serialiser, Item constructor and projection, update parsing, copying,
+    walking and validation, and condition lexing, for one block."""
     import importlib
 
     from moto.core.serialize import BaseJSONSerializer
@@ -366,6 +366,7 @@ def _moto_as_it_is() -> Iterator[None]:
         )
         moto.setattr(BaseJSONSerializer, "_serialize_type_structure", originals["attribute_values"])
         moto.setattr(Item, "__init__", originals["Item.__init__"])
+        moto.setattr(Item, "project", originals["Item.project"])
         for validator in (ActionCountValidator, OverlappingPathsValidator):
             moto.setattr(validator, "traverse", originals[f"{validator.__name__}.traverse"])
         yield
@@ -410,6 +411,72 @@ def test_attribute_values_of_every_type_come_back_as_moto_serialises_them(
     with _moto_as_it_is():
         assert dynamodb.get_item(TableName=table, Key=key)["Item"] == patched
     assert patched == key | attributes
+
+
+NESTED = st.recursive(
+    SCALAR,
+    lambda inner: st.one_of(
+        st.builds(lambda v: {"L": v}, st.lists(inner, max_size=3)),
+        st.builds(lambda v: {"M": v}, st.dictionaries(st.sampled_from("abc"), inner, max_size=3)),
+    ),
+    max_leaves=10,
+)
+PATH = st.tuples(
+    st.sampled_from("abcdef"), st.lists(st.one_of(st.sampled_from("abc"), st.integers(0, 2)))
+)
+
+
+def _projection(paths: list[tuple[str, list[str | int]]]) -> tuple[str, dict[str, str]]:
+    """ "#a.#b[1], #c": each name through a placeholder"""
+    names: dict[str, str] = {}
+    written = []
+    for top, steps in paths:
+        path = f"#{top}"
+        names[f"#{top}"] = top
+        for step in steps[:3]:
+            if isinstance(step, int):
+                path += f"[{step}]"
+            else:
+                path += f".#{step}"
+                names[f"#{step}"] = step
+        written.append(path)
+    return ", ".join(written), names
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    attributes=st.dictionaries(st.sampled_from("abcdef"), NESTED, min_size=1, max_size=6),
+    paths=st.lists(PATH, min_size=1, max_size=5),
+)
+def test_projections_read_what_moto_reads(
+    dynamodb: Any, attributes: dict[str, Any], paths: list[tuple[str, list[str | int]]]
+) -> None:
+    table = f"{TABLE}-projections"
+    if table not in dynamodb.list_tables()["TableNames"]:
+        _create(dynamodb, table)
+    key = {"PK": {"S": "A"}, "SK": {"S": "a"}}
+    dynamodb.put_item(TableName=table, Item=key | attributes)
+    expression, names = _projection(paths)
+
+    def read() -> Any:
+        try:
+            return dynamodb.get_item(
+                TableName=table,
+                Key=key,
+                ProjectionExpression=expression,
+                ExpressionAttributeNames=names,
+            ).get("Item")
+        except ClientError as error:
+            return error.response["Error"]
+        # moto fails with an exception of its own on a path into a scalar: alike, then
+        except (TypeError, KeyError, IndexError) as error:
+            return repr(error)
+
+    patched = read()
+    with _moto_as_it_is():
+        assert read() == patched, expression
 
 
 def _refusal(call: Callable[[], Any]) -> str | None:

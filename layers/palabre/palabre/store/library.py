@@ -29,6 +29,25 @@ LATEST = {"PK": keys.ORG, "SK": "LIBRARY#LATEST"}
 """the newest entries' themes, for the space's home: read in its one BatchGetItem"""
 LATEST_KEPT = 5
 ATTEMPTS = 5
+SHOWN = (
+    "theme_id",
+    "member_id",
+    "text",
+    "visibility",
+    "attribution",
+    "first_name",
+    "last_initial",
+    "circle",
+    "useful",
+    "library_at",
+    "library_by",
+    "created_at",
+    "updated_at",
+)
+"""what `entries` reads of each answer: what the library shows (its byline, text, votes,
+day and how it entered), what the anonymity rule and the order read, and what an Answer
+requires; the rest of an entry's answer is left at its defaults. Half the attributes of
+an answer item: a page of 500 entries spent 25 ms of its 70 parsing the others."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,9 @@ class LibraryStore:
 
     def entries(self) -> list[Entry]:
         """Every entry with its theme, newest first: one Query (a page per megabyte) and a
-        BatchGetItem per hundred themes. An entry whose theme was cancelled is left out."""
-        found = self.table.query(LIBRARY, index=INDEX, forward=False)
+        BatchGetItem per hundred themes. An entry whose theme was cancelled is left out.
+        Each answer holds only what the library shows (SHOWN)."""
+        found = self.table.query(LIBRARY, index=INDEX, forward=False, attributes=SHOWN)
         answers = [a for a in map(Answer.model_validate, found) if _still_shared(a)]
         themes = ThemeStore(self.table).get_many({a.theme_id for a in answers})
         return [

@@ -49,7 +49,11 @@ def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_dynamo(item: Mapping[str, Any]) -> Item:
-    return {k: _python(_deserializer.deserialize(v)) for k, v in item.items()}
+    # A string is itself: most attributes are, and the deserializer's dispatch cost a page
+    # of 500 library entries 9 ms of its 13.
+    return {
+        k: v["S"] if "S" in v else _python(_deserializer.deserialize(v)) for k, v in item.items()
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -134,7 +138,11 @@ class Table(Protocol):
         between: tuple[str, str] | None = None,
         forward: bool = True,
         limit: int | None = None,
-    ) -> Iterator[Item]: ...
+        attributes: Sequence[str] = (),
+    ) -> Iterator[Item]:
+        """The partition's items in sort key order; only `attributes` of each when given
+        (those it has: a page of 1 MB is still counted on whole items)."""
+        ...
 
     def page(
         self,
@@ -223,11 +231,17 @@ class DynamoTable:
         between: tuple[str, str] | None = None,
         forward: bool = True,
         limit: int | None = None,
+        attributes: Sequence[str] = (),
     ) -> Iterator[Item]:
         request = _key_condition(self.name, partition, index, prefix, between)
         request["ScanIndexForward"] = forward
         if limit:
             request["Limit"] = limit
+        if attributes:
+            # names, not the attributes themselves: many are reserved words (text, type)
+            projected = {f"#a{n}": name for n, name in enumerate(attributes)}
+            request["ProjectionExpression"] = ", ".join(projected)
+            request["ExpressionAttributeNames"] |= projected
         returned = 0
         while True:
             response = self.client.query(**request)
