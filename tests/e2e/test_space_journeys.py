@@ -207,12 +207,14 @@ def test_a_peer_answer_found_useful_from_the_theme_page(local: Local, lea: Any) 
 def test_an_anonymous_answer_shows_once_three_answers_are_there(
     local: Local, camille: Any, hugo: Any
 ) -> None:
-    # Camille answers too, from her space: the third answer
+    # Camille answers too, from her space, anonymously: the third answer, the second
+    # anonymous one (a lone anonymous answer among named ones stays back)
     email = prompt(local, CAMILLE)
     open_theme(camille, link(email, "space"))
     follow(camille, camille.get_by_role("link", name="Répondre", exact=True))
     camille.get_by_label("Votre réponse").fill(CAMILLE_SAYS)
     camille.get_by_label("Toute l'organisation").check()
+    camille.get_by_label("Anonyme", exact=True).check()
     follow(camille, camille.get_by_role("button", name="Envoyer ma réponse"))
     assert camille.locator("h1").inner_text() == "Merci, Camille !"
 

@@ -275,15 +275,27 @@ def test_a_third_answer_to_the_theme_shows_the_anonymous_ones(org: LocalStack) -
 
 
 def test_the_threshold_is_the_templates_parameter() -> None:
-    with demo_org(AnonymityThreshold="2") as stack:
+    with demo_org(AnonymityThreshold="4") as stack:
         _, _, form = get(stack, link_of(stack, JADE))
-        assert "au moins 2 réponses à ce thème" in form
-        anonymous_week(stack, [LEA])  # with Jade's signed one: two
+        assert "au moins 4 réponses à ce thème" in form
+        anonymous_week(stack, [LEA, HUGO])  # with Jade's signed one: three, not four
 
         emma = text(digest_of(stack, EMMA))
-        assert SECRETS[LEA] in emma
+        assert "Pratique signée de Jade." in emma
+        assert SECRETS[LEA] not in emma
         rows = exports(stack)["answers"]
-        assert SECRETS[LEA] in rows
+        assert SECRETS[LEA] not in rows
+
+
+def test_a_lone_anonymous_answer_among_named_ones_stays_back(org: LocalStack) -> None:
+    # Léa anonymous, Jade and Emma signed: three answers, but an admin knows who answered
+    answer(org, EMMA, "Pratique signée d'Emma.", "organisation")
+    anonymous_week(org, [LEA])
+
+    emma = text(digest_of(org, EMMA))
+    assert "Pratique signée de Jade." in emma
+    assert SECRETS[LEA] not in emma
+    assert SECRETS[LEA] not in exports(org)["answers"]
 
 
 def test_each_view_counts_the_answers_it_shows(org: LocalStack) -> None:

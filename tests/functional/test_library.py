@@ -353,7 +353,9 @@ def test_an_anonymous_answer_in_the_space_names_nobody_and_waits_for_three_answe
     assert secret not in get(org, theme_page(org, LEA))[2]
     assert secret not in get(org, space_of(org, LEA))[2]
 
-    answered(org, (LUCAS, "Une rétro."))  # a third answer to the theme
+    # a third answer to the theme, anonymous too: a lone anonymous answer stays back
+    answer(org, LUCAS, "Une rétro.", "circle", "anonymous")
+    org.drain()
     page = get(org, theme_page(org, LEA))[2]
     assert secret in page
     assert "<strong>Anonyme</strong>" in page
@@ -376,9 +378,9 @@ def test_an_anonymous_entry_of_the_library_names_nobody_its_admin_included(
     answer(org, MANON, secret, "organisation", "anonymous")
     answered(org, (ADMIN, "Je fais un tour de table."))
     assert star_forms(org) == []  # two answers in the admin's view: held back there too
-    for author, said in ((EMMA, "Pratique B."), (INES, "Pratique C.")):
-        answered(org, (author, said))
-        answer(org, author, said, visibility="organisation")
+    answered(org, (EMMA, "Pratique B."))
+    answer(org, EMMA, "Pratique B.", visibility="organisation")
+    answer(org, INES, "Pratique C.", "organisation", "anonymous")  # two anonymous
     org.drain()
     page = get(org, theme_page(org, ADMIN))[2]
     [star] = forms(page.split(secret)[1].split('<div class="answer">')[0], "star")

@@ -21,6 +21,7 @@ from sam_moto.stack import LocalStack
 from tests.functional.conftest import dynamodb_item, sent, table_items, tick
 from tests.functional.test_answers import FORM, get, post, signer
 from tests.functional.test_dispatch import GABRIEL, HUGO, LEA, OBSERVER
+from tests.functional.test_weekly_details import LUCAS
 
 FRIDAY = datetime.fromisoformat("2026-12-04T15:00:00+01:00")
 MONDAY_PARIS = datetime.fromisoformat("2026-12-07T09:00:00+01:00")
@@ -466,3 +467,26 @@ def test_a_members_recent_questions_come_newest_first_with_their_answers_counted
     assert recent[1].circle == "Bâtisseurs"
     assert [q.title for q in questions.recent(member_id(LEA), limit=1)] == ["Et ensuite ?"]
     assert questions.recent(member_id(HUGO)) == []
+
+
+def test_a_question_has_its_page_in_the_space_for_its_circle_only(roster: LocalStack) -> None:
+    roster.clock.move_to(FRIDAY)
+    ask(roster, LEA)
+    roster.advance_to(MONDAY_PARIS + timedelta(minutes=10))
+    theme_id = the_question(roster)["PK"]["S"].removeprefix("THEME#")
+    post(roster, question_link(roster, HUGO), answer="Je propose une autre date.")
+    roster.drain()
+
+    def page_of(address: str) -> tuple[int, str]:
+        status, _, page = get(
+            roster, ask_path(roster, address).replace("/ask", f"/themes/{theme_id}")
+        )
+        return status, page
+
+    status, page = page_of(LUCAS)  # a peer, who has not answered yet: give to get
+    assert status == 200
+    assert TITLE.replace("'", "&#39;") in page
+    assert "1 collègue a répondu" in page
+    # a day later, another circle still cannot read it (a calendar theme it could)
+    roster.advance_to(MONDAY_PARIS + timedelta(days=1, hours=1))
+    assert page_of(MANON)[0] == 404

@@ -368,8 +368,9 @@ def test_an_anonymous_practice_held_back_leaves_its_place_to_the_next() -> None:
     _, top = _view([], voted[:2], threshold=3)
 
     assert [a.first_name for a in top] == ["Léa"]
-    # With a third answer to its theme in the view, it is shown, nameless, first
-    _, top = _view([], voted, threshold=3)
+    # With a third answer to its theme in the view, and another anonymous one, it is
+    # shown, nameless, first
+    _, top = _view([anonymous("t", "B")], voted, threshold=3)
     assert [(a.author_id, a.first_name) for a in top] == [
         ("m-a", ""),
         ("m-hugo", "Hugo"),

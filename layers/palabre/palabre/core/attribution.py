@@ -23,14 +23,14 @@ For the reader applying them to a new page:
 - A "useful" link to an anonymous answer: `Links.vote(..., anonymous=True)`, which seals
   its author (core.tokens.Signer.seal); a plain member id in a link names its author.
 
-What counts (issue 9 §3): an anonymous answer is shown only when the view holds at
-least `threshold` answers to its theme, named or not, so that a reader cannot tell its
-author as the one colleague who answered. (Stricter rules were weighed — counting only
-anonymous answers, per audience — and left: they would hold back nearly every anonymous
-answer of a circle's digest, and a member who signs anonymously would find their answer
-nowhere. An admin who knows who answered, from the report's non-responders, can still
-narrow an anonymous author down to those who answered without signing: docs/journeys.md
-says so.)
+What counts: an anonymous answer is shown only when the view holds at least `threshold`
+answers to its theme, named or not (issue 9 §3: a reader cannot tell its author as the
+one colleague who answered), and at least two anonymous ones (PRODUCT.md §12: never tied
+to its author, admins included — an admin knows who answered a theme from the report's
+non-responders, so a lone anonymous answer among named ones would name its author).
+Counting only anonymous answers up to the threshold was weighed and left: three
+anonymous answers to one theme in a circle of six is rare, and a member who signs
+anonymously would find their answer nowhere.
 """
 
 import unicodedata
@@ -58,6 +58,11 @@ class Attributed(Protocol):
     def circle(self) -> str: ...
 
 
+PAIRED = 2
+"""anonymous answers to a theme a view must hold to show any (with a threshold of 1,
+every answer shows)"""
+
+
 def initial(last_name: str) -> str:
     """The first letter of a last name, capitalised: "dubois" -> "D", "Élie" -> "É"."""
     name = unicodedata.normalize("NFC", last_name).strip()
@@ -78,8 +83,10 @@ def byline(answer: Attributed) -> str:
 def shown[A: Attributed](answers: Sequence[A], threshold: int) -> list[A]:
     """`answers` (one view's) without the anonymous ones held back by the rule above."""
     per_theme = Counter(a.theme_id for a in answers)
+    anonymous = Counter(a.theme_id for a in answers if a.attribution is Attribution.ANONYMOUS)
     return [
         a
         for a in answers
-        if a.attribution is not Attribution.ANONYMOUS or per_theme[a.theme_id] >= threshold
+        if a.attribution is not Attribution.ANONYMOUS
+        or (per_theme[a.theme_id] >= threshold and anonymous[a.theme_id] >= min(PAIRED, threshold))
     ]

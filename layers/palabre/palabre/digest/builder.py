@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from palabre.core.attribution import byline, shown
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, WeeklyJob
@@ -522,6 +524,9 @@ class DigestBuilder:
         by_theme: list[list[Any]],
     ) -> dict[str, str]:
         listed, _ = _view(answers, [], self.threshold)  # the CSV is a view of its own
+        # Rows by theme, anonymous ones last, by time: read by circle and member id, an
+        # anonymous row would sit where its author's (hashable) id sorts.
+        listed.sort(key=lambda a: (a.theme_id, a.anonymous, a.created_at))
         files = {
             "answers": csv_bytes(
                 ANSWER_COLUMNS.split(),
@@ -598,7 +603,7 @@ class DigestBuilder:
                 "web/library_export.html",
                 locale,
                 organisation=organisation,
-                style=(folder / "web" / "style.css").read_text(),
+                style=Markup((folder / "web" / "style.css").read_text()),  # ours, not a member's
                 week=week.id,
                 count=len(entries),
                 competencies=library_groups(entries, locale),

@@ -36,7 +36,9 @@ class LibraryPages:
         if len(claims.ids) != 1:
             raise InvalidToken
         member = self.members.get(claims.ids[0])
-        locale = member.locale if member else self.pages.default_locale
+        if member is None:  # no longer (or never) in the roster: the plain 404
+            raise InvalidToken
+        locale = member.locale
         query = " ".join(query[:QUERY_LIMIT].split())
         words = searchable(query).split()
         everything = self.library.entries()

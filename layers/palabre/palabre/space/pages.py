@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import Response
 from babel.dates import format_date
 
+from palabre.core import models
 from palabre.core.attribution import byline, shown
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
@@ -21,7 +22,7 @@ from palabre.store.space import SpaceHome, SpaceReads
 from palabre.store.table import Table
 from palabre.web import Pages
 
-THEME_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+THEME_ID = re.compile(models.THEME_ID)
 """a theme's id, as the calendar allows it: anything else is no theme"""
 ANSWER_EXCERPT = 600
 """characters of an answer shown on the home page"""

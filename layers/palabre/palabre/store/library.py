@@ -133,7 +133,8 @@ class LibraryStore:
         wanted = sorted(set(voted))
         if not wanted:
             return []
-        found = self.table.get_many([keys.answer(t, a) for t, a in wanted])
+        # Strongly consistent: the count the batch's votes just added, not a replica's.
+        found = self.table.get_many([keys.answer(t, a) for t, a in wanted], consistent=True)
         # A vote counted on an answer since removed leaves only its count: no answer there.
         written = [i for i in found if "text" in i and "member_id" in i]
         entered: list[Answer] = []

@@ -24,7 +24,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from palabre.core.absences import Absence, absences_from
-from palabre.core.models import Answer, Member, Prompt, Role, Theme, group_key, readable_in
+from palabre.core.models import (
+    Answer,
+    Member,
+    Prompt,
+    Role,
+    Theme,
+    ThemeKind,
+    group_key,
+    readable_in,
+)
 from palabre.core.streaks import StreakFigures, StreakState, advance_streak, figures
 from palabre.store import keys
 from palabre.store.library import LATEST, NewEntry, latest_entries
@@ -198,9 +207,11 @@ class SpaceReads:
             return None
         theme = theme_from(theme_item)
         in_roster = member is not None and member.active
+        # A member's question is its circle's: read by those it was sent to (and admins).
+        public = theme.kind is not ThemeKind.QUESTION and theme.send_on < now.date()
         readable = (
             (prompt is not None and prompt.sent)
-            or (in_roster and theme.send_on < now.date())
+            or (in_roster and public)
             or (in_roster and member is not None and member.role is Role.ADMIN)
         )
         if not theme.active or not readable:
