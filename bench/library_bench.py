@@ -39,7 +39,9 @@ COMPETENCIES = [
     "Télétravail",
     "Déléguer",
 ]
-ANONYMOUS = 0.06
+ANONYMOUS_EVERY = 5
+"""themes of which the first two answers are anonymous (a view shows anonymous answers
+to a theme two at least: core.attribution)"""
 FILTER = "retrospective"
 """the filter measured, typed without its accent: found in a tenth of the entries"""
 FILTERED = 0.1
@@ -102,17 +104,25 @@ def entries(
     per_theme = [count // themes + (n < count % themes) for n in range(themes)]
     marked = set(rng.sample(range(count), round(count * FILTERED)))
     n = 0
-    for theme, answers in zip(calendar, per_theme, strict=True):
+    for t, (theme, answers) in enumerate(zip(calendar, per_theme, strict=True)):
         sent_at = datetime.combine(theme.send_on, datetime.min.time(), PARIS) + timedelta(hours=9)
         week = "{}-W{:02d}".format(*theme.send_on.isocalendar()[:2])
-        for author in rng.sample(members, answers):
-            items.append(_answer(theme, author, sent_at, week, n in marked, rng))
+        for k, author in enumerate(rng.sample(members, answers)):
+            # every fifth theme's first two answers anonymous: two, so the page shows them
+            anonymous = t % ANONYMOUS_EVERY == 0 and k < 2
+            items.append(_answer(theme, author, sent_at, week, n in marked, anonymous, rng))
             n += 1
     return items
 
 
 def _answer(
-    theme: Theme, author: Member, sent_at: datetime, week: str, marked: bool, rng: random.Random
+    theme: Theme,
+    author: Member,
+    sent_at: datetime,
+    week: str,
+    marked: bool,
+    anonymous: bool,
+    rng: random.Random,
 ) -> dict[str, Any]:
     # whole sentences, up to 1,500 characters
     length = rng.randint(200, 1_400)
@@ -121,7 +131,7 @@ def _answer(
         sentences.append(rng.choice(_SENTENCES))
     rng.shuffle(sentences)
     text = " ".join(sentences)
-    named = rng.random() >= ANONYMOUS
+    named = not anonymous
     written = sent_at + timedelta(hours=rng.randint(1, 100))
     entered = written + timedelta(days=rng.randint(2, 20), minutes=rng.randint(0, 600))
     starred = rng.random() < 0.3
