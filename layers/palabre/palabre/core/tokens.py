@@ -90,6 +90,11 @@ class Signer:
             SEALED + base64_encode(iv + _xor(plain, _stream(key, iv, where, len(plain)))).decode()
         )
 
+    def opened(self, value: str, *context: str) -> str:
+        """An id as a link carries it: unsealed when sealed (an anonymous answer's
+        author), else as it is."""
+        return self.unseal(value, *context) if value.startswith(SEALED) else value
+
     def unseal(self, sealed: str, *context: str) -> str:
         """What `seal` sealed with these `context` ids, under any key the secret still
         holds; InvalidToken otherwise."""

@@ -10,7 +10,7 @@ from palabre.core.attribution import byline, shown
 from palabre.core.library import library_groups, matches, searchable
 from palabre.core.links import Links
 from palabre.core.models import Answer, Member, Role, Theme, Visibility
-from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer
+from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.library import LibraryStore
 from palabre.store.members import MemberStore
 from palabre.store.table import Table
@@ -82,9 +82,8 @@ class LibraryPages:
         claims = self.signer.verify(Purpose.STAR, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        theme_id, author_id, admin_id = claims.ids
-        if author_id.startswith(SEALED):  # an anonymous answer's
-            author_id = self.signer.unseal(author_id, theme_id, admin_id)
+        theme_id, sealed_author, admin_id = claims.ids
+        author_id = self.signer.opened(sealed_author, theme_id, admin_id)
         admin = self.members.get(admin_id)
         if admin is None or not admin.active or admin.role is not Role.ADMIN:
             raise InvalidToken

@@ -88,10 +88,6 @@ class LibraryStore:
             if a.theme_id in themes and themes[a.theme_id].active
         ]
 
-    def latest(self, limit: int) -> list[Answer]:
-        found = self.table.query(LIBRARY, index=INDEX, forward=False, limit=limit)
-        return [a for a in map(Answer.model_validate, found) if _still_shared(a)]
-
     def entered_between(self, start: datetime, end: datetime) -> list[Answer]:
         """The entries that entered in [start, end), newest first."""
         found = self.table.query(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Member, Role, Theme, group_key, readable_in
-from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer
+from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.table import Table
 from palabre.store.votes import VoteStore
 
@@ -57,14 +57,8 @@ class Votes:
         claims = self.signer.verify(Purpose.VOTE, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        theme_id, author_id, voter_id = claims.ids
-        if author_id.startswith(SEALED):  # an anonymous answer's
-            author_id = self.signer.unseal(author_id, theme_id, voter_id)
-        return self.view(theme_id, author_id, voter_id)
-
-    def view(self, theme_id: str, author_id: str, voter_id: str) -> VoteView:
-        """What a vote for one answer by one voter would count: InvalidToken when the answer
-        is not (or no longer) theirs to read. The space's theme page votes through it."""
+        theme_id, sealed_author, voter_id = claims.ids
+        author_id = self.signer.opened(sealed_author, theme_id, voter_id)
         ballot = self.store.ballot(theme_id, author_id, voter_id)
         if ballot.theme is None or ballot.answer is None:
             raise InvalidToken
