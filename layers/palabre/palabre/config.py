@@ -138,12 +138,11 @@ class PagesSettings(
     TemplateSettings,
     SigningSettings,
     BucketSettings,
-    SpaceSettings,
 ):
     """personal_links: the pages behind every link an email carries"""
 
 
-class PersonalLinksSettings(PagesSettings, AnonymitySettings):
+class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings):
     """personal_links: its pages show others' answers (the anonymity threshold), and ask
     the circle questions (what one is worth)"""
 

@@ -176,8 +176,8 @@ class AnswerPages:
         """The theme's page in the member's space, where a closed theme stays readable
         (its expiry counts from the deadline, as the answer link's does)."""
         issued = view.prompt.deadline or view.prompt.at
-        space = Links("..", self.answers.signer).space(view.prompt.member_id, issued)
-        return f"{space}/themes/{view.theme.id}"
+        links = Links("..", self.answers.signer)
+        return links.space_theme(view.prompt.member_id, view.theme.id, issued)
 
 
 def _locale(view: AnswerView) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from palabre.core.attribution import byline
+from palabre.core.attribution import byline, shown
 from palabre.core.models import Answer, Theme
 from palabre.core.text import strip_accents
 
@@ -83,6 +83,12 @@ def grouped(entries: list[Entry]) -> list[CompetencyGroup]:
 def _most_useful_then_newest(entries: list[Entry]) -> list[Answer]:
     answers = sorted((e.answer for e in entries), key=lambda a: a.library_at, reverse=True)
     return sorted(answers, key=lambda a: a.useful, reverse=True)  # stable: newest first
+
+
+def shown_entries(entries: Sequence[Entry], threshold: int) -> list[Entry]:
+    """The entries one view of the library shows: core.attribution.shown over them."""
+    kept = {id(a) for a in shown([e.answer for e in entries], threshold)}
+    return [e for e in entries if id(e.answer) in kept]
 
 
 def library_groups(entries: list[Entry], locale: str) -> list[dict[str, Any]]:

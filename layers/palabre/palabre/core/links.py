@@ -72,6 +72,10 @@ class Links:
         token = self.signer.sign(Purpose.STAR, [theme_id, author, admin_id], issued + STAR_LIFETIME)
         return f"{self.base_url}/star/{token}"
 
+    def space_theme(self, member_id: str, theme_id: str, issued: datetime) -> str:
+        """A theme's page in the member's space."""
+        return f"{self.space(member_id, issued)}/themes/{theme_id}"
+
     def space(self, member_id: str, issued: datetime) -> str:
         token = self.signer.sign(Purpose.SPACE, [member_id], issued + SPACE_LIFETIME)
         return f"{self.base_url}/space/{token}"

@@ -96,6 +96,11 @@ class Member(BaseModel):
         return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
 
     @property
+    def is_admin(self) -> bool:
+        """An active admin of the roster: who may star, cancel and export."""
+        return self.active and self.role is Role.ADMIN
+
+    @property
     def takes_part(self) -> bool:
         """Members and admins receive themes; observers only read digests."""
         return self.active and self.role is not Role.OBSERVER
@@ -220,6 +225,10 @@ class Answer(BaseModel):
     """when it entered the library (store/library.py); empty when it is not there"""
     library_by: str = ""
     """how it entered: `star` (an admin) or `votes`"""
+
+    @property
+    def anonymous(self) -> bool:
+        return self.attribution is Attribution.ANONYMOUS
 
 
 def readable_in(answer: Answer, circle: str) -> bool:

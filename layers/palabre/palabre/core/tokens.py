@@ -90,6 +90,13 @@ class Signer:
             SEALED + base64_encode(iv + _xor(plain, _stream(key, iv, where, len(plain)))).decode()
         )
 
+    def member_of(self, token: str, now: datetime) -> str:
+        """The member a space link (purpose `space`, one id) is for; InvalidToken else."""
+        claims = self.verify(Purpose.SPACE, token, now)
+        if len(claims.ids) != 1:
+            raise InvalidToken
+        return claims.ids[0]
+
     def opened(self, value: str, *context: str) -> str:
         """An id as a link carries it: unsealed when sealed (an anonymous answer's
         author), else as it is."""

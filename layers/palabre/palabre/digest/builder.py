@@ -21,7 +21,7 @@ from markupsafe import Markup
 from palabre.core.attribution import byline, shown
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, WeeklyJob
-from palabre.core.library import library_groups
+from palabre.core.library import library_groups, shown_entries
 from palabre.core.local_time import deadline_day
 from palabre.core.models import Attribution, Role, Theme, Visibility, group_key
 from palabre.core.points import Standing
@@ -442,7 +442,6 @@ class DigestBuilder:
         questions: list[QuestionLine],
     ) -> Report:
         exports = self._exports(week, answers, themes, team_standings, circle_standings, by_theme)
-        exports |= self._library_exports(week)
         # The report is one view: its most useful practices and the answers it lists.
         shared, top = _view(
             [a for a in answers if a.visibility is Visibility.ORGANISATION], voted, self.threshold
@@ -561,21 +560,20 @@ class DigestBuilder:
                 by_theme,
             ),
         }
+        files |= self._library_files(week.id)
         for name, data in files.items():
             self.s3.put_object(
                 Bucket=self.bucket,
                 Key=export_key(week.id, name),
                 Body=data,
-                ContentType="text/csv; charset=utf-8",
+                ContentType=content_type(name),
             )
         return {name: export_key(week.id, name) for name in files}
 
-    def _library_exports(self, week: Week) -> dict[str, str]:
+    def _library_files(self, week: str) -> dict[str, bytes]:
         """The whole library, for admins: `library.csv`, and `library.html`, one
         self-contained printable page (as one view each: core.attribution)."""
-        entries = self.library.entries()
-        kept = {id(a) for a in shown([e.answer for e in entries], self.threshold)}
-        entries = [e for e in entries if id(e.answer) in kept]
+        entries = shown_entries(self.library.entries(), self.threshold)
         files = {
             "library": csv_bytes(
                 LIBRARY_COLUMNS.split(),
@@ -603,19 +601,12 @@ class DigestBuilder:
                 "web/library_export.html",
                 locale,
                 organisation=organisation,
+                week=week,
                 style=Markup((folder / "web" / "style.css").read_text()),  # ours, not a member's
-                week=week.id,
                 count=len(entries),
                 competencies=library_groups(entries, locale),
             ).encode()
-        for name, data in files.items():
-            self.s3.put_object(
-                Bucket=self.bucket,
-                Key=export_key(week.id, name),
-                Body=data,
-                ContentType=content_type(name),
-            )
-        return {name: export_key(week.id, name) for name in files}
+        return files
 
     # ------------------------------------------------------------------ sending
     def _put(self, key: str, body: str) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from palabre.core.models import Role
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.members import MemberStore
 
@@ -75,7 +74,7 @@ class Exports:
         if name not in EXPORT_FILES or not _WEEK.fullmatch(week):
             raise InvalidToken
         reader = self.members.recipient(member_id)
-        if reader is None or not reader.member.active or reader.member.role is not Role.ADMIN:
+        if reader is None or not reader.member.is_admin:
             raise InvalidToken
         return self.s3.generate_presigned_url(
             "get_object",

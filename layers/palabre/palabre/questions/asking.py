@@ -20,7 +20,7 @@ from palabre.core.local_time import deadline, earliest_send
 from palabre.core.markdown import to_html
 from palabre.core.models import QUESTION_PREFIX, Audience, Member, Theme, ThemeKind
 from palabre.core.text import control_characters
-from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.core.tokens import InvalidToken, Signer
 from palabre.store.questions import AlreadyAsking, AskedQuestion, QuestionStore
 from palabre.store.table import Table
 
@@ -148,9 +148,6 @@ class Asker:
             return N_("You are in no circle yet: there is nobody to ask.")
         return None
 
-    def open_question(self, now: datetime) -> AskedQuestion | None:
-        return self.latest if self.latest is not None and self.latest.open(now) else None
-
 
 class Asking:
     def __init__(self, table: Table, signer: Signer, question_points: int) -> None:
@@ -162,10 +159,7 @@ class Asking:
     def open(self, token: str, now: datetime) -> Asker:
         """The member of a space link, their profile and latest question: one BatchGetItem.
         Not in the roster at all: the plain 404 of any bad link."""
-        claims = self.signer.verify(Purpose.SPACE, token, now)
-        if len(claims.ids) != 1:
-            raise InvalidToken
-        [member_id] = claims.ids
+        member_id = self.signer.member_of(token, now)
         member, latest = self.store.asker(member_id)
         if member is None:
             raise InvalidToken

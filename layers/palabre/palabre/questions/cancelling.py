@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from palabre.core.models import Member, Role, Theme
+from palabre.core.models import Member, Theme
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.questions import AskedQuestion, QuestionStore
 from palabre.store.table import Table
@@ -49,13 +49,7 @@ class Cancelling:
             raise InvalidToken
         theme_id, admin_id = claims.ids
         theme, admin = self.store.theme_and_member(theme_id, admin_id)
-        if (
-            theme is None
-            or not theme.asker
-            or admin is None
-            or not admin.active
-            or admin.role is not Role.ADMIN
-        ):
+        if theme is None or not theme.asker or admin is None or not admin.is_admin:
             raise InvalidToken
         question = self.store.get(theme.asker, theme_id)
         if question is None:

@@ -15,7 +15,7 @@ from babel.dates import format_date
 from palabre.core.attribution import byline, shown
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.markdown import prompt_html
-from palabre.core.models import Answer, Visibility, group_key
+from palabre.core.models import Answer, readable_in
 from palabre.questions.asking import (
     DEADLINE_DAYS,
     QUESTION_LIMIT,
@@ -131,12 +131,10 @@ class AskPages:
     def _latest(self, asker: Asker, latest: AskedQuestion, now: datetime) -> dict[str, Any]:
         """The member's latest question, and the answers they may read of it (one Query)."""
         locale = asker.locale
-        circle = group_key(asker.member.circle)
         readable = [
-            Answer.model_validate(a)
-            for a in self.asking.store.answers(latest.theme_id)
-            if a.get("visibility") == Visibility.ORGANISATION.value
-            or group_key(a.get("circle", "")) == circle
+            a
+            for a in map(Answer.model_validate, self.asking.store.answers(latest.theme_id))
+            if readable_in(a, asker.member.circle)
         ]
         answers = sorted(shown(readable, self.threshold), key=lambda a: a.created_at)
         return {

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from aws_lambda_powertools.event_handler import Response
 
-from palabre.core.attribution import byline, shown
-from palabre.core.library import library_groups, matches, searchable
+from palabre.core.attribution import byline
+from palabre.core.library import library_groups, matches, searchable, shown_entries
 from palabre.core.links import Links
-from palabre.core.models import Answer, Member, Role, Theme, Visibility
+from palabre.core.models import Answer, Member, Theme, Visibility
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.library import LibraryStore
 from palabre.store.members import MemberStore
@@ -32,10 +32,7 @@ class LibraryPages:
         """the anonymity threshold (core.attribution)"""
 
     def show(self, token: str, now: datetime, query: str) -> Response[str]:
-        claims = self.signer.verify(Purpose.SPACE, token, now)
-        if len(claims.ids) != 1:
-            raise InvalidToken
-        member = self.members.get(claims.ids[0])
+        member = self.members.get(self.signer.member_of(token, now))
         if member is None:  # no longer (or never) in the roster: the plain 404
             raise InvalidToken
         locale = member.locale
@@ -44,9 +41,7 @@ class LibraryPages:
         everything = self.library.entries()
         # What the page shows is one view: the anonymous rule applies to the entries found
         # (core.attribution).
-        matching = [e for e in everything if matches(words, e)]
-        kept = {id(a) for a in shown([e.answer for e in matching], self.threshold)}
-        found = [e for e in matching if id(e.answer) in kept]
+        found = shown_entries([e for e in everything if matches(words, e)], self.threshold)
         return self.pages.render(
             "space_library",
             locale,
@@ -85,10 +80,10 @@ class LibraryPages:
         theme_id, sealed_author, admin_id = claims.ids
         author_id = self.signer.opened(sealed_author, theme_id, admin_id)
         admin = self.members.get(admin_id)
-        if admin is None or not admin.active or admin.role is not Role.ADMIN:
+        if admin is None or not admin.is_admin:
             raise InvalidToken
         answer = self.library.answer(theme_id, author_id)
-        theme = self.themes.get_many([theme_id]).get(theme_id)
+        theme = self.themes.get(theme_id)
         if answer is None or theme is None or answer.visibility is not Visibility.ORGANISATION:
             raise InvalidToken
         return answer, admin, theme
@@ -104,7 +99,7 @@ class LibraryPages:
         outcome: str,
         status: int = 200,
     ) -> Response[str]:
-        space = Links("..", self.signer).space(admin.id, now)  # from /star/{token}
+        links = Links("..", self.signer)  # from /star/{token}
         return self.pages.render(
             "star",
             admin.locale,
@@ -115,5 +110,5 @@ class LibraryPages:
             in_library=bool(answer.library_at),
             outcome=outcome,
             action=path,
-            theme_url=f"{space}/themes/{theme.id}",
+            theme_url=links.space_theme(admin.id, theme.id, now),
         )

@@ -16,8 +16,8 @@ from palabre.core.attribution import byline, shown
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import prompt_html
-from palabre.core.models import Answer, Attribution, Prompt, Role, Theme, Visibility
-from palabre.core.tokens import InvalidToken, Purpose, Signer
+from palabre.core.models import Prompt, Theme, Visibility
+from palabre.core.tokens import InvalidToken, Signer
 from palabre.store.space import SpaceHome, SpaceReads
 from palabre.store.table import Table
 from palabre.web import Pages
@@ -95,7 +95,7 @@ class SpacePages:
         # Give to get: while the theme is open for them, peers' answers wait for theirs.
         waiting = self.give_to_get and still_open and view.mine is None
         links = Links("../../..", self.signer)  # from /space/{token}/themes/{id}
-        admin = member is not None and member.active and member.role is Role.ADMIN
+        admin = member is not None and member.is_admin
         # The page is one view of the theme's answers, mine included (core.attribution).
         mine = [view.mine] if view.mine else []
         readable = shown([*mine, *view.others], self.threshold)
@@ -127,10 +127,10 @@ class SpacePages:
                     "organisation": a.visibility is Visibility.ORGANISATION,
                     "in_library": bool(a.library_at),
                     "vote_url": links.vote(
-                        view.theme.id, a.member_id, member_id, now, anonymous=_anonymous(a)
+                        view.theme.id, a.member_id, member_id, now, anonymous=a.anonymous
                     ),
                     "star_url": links.star(
-                        view.theme.id, a.member_id, member_id, now, anonymous=_anonymous(a)
+                        view.theme.id, a.member_id, member_id, now, anonymous=a.anonymous
                     )
                     if admin and a.visibility is Visibility.ORGANISATION
                     else "",
@@ -140,10 +140,7 @@ class SpacePages:
         )
 
     def _member(self, token: str, now: datetime) -> str:
-        claims = self.signer.verify(Purpose.SPACE, token, now)
-        if len(claims.ids) != 1:
-            raise InvalidToken
-        return claims.ids[0]
+        return self.signer.member_of(token, now)
 
     def _context(self, member_id: str, home: SpaceHome) -> dict[str, Any]:
         # The home's answers are one view (core.attribution).
@@ -190,10 +187,6 @@ class SpacePages:
                 if answer in visible
             ],
         }
-
-
-def _anonymous(answer: Answer) -> bool:
-    return answer.attribution is Attribution.ANONYMOUS
 
 
 def _answer_url(links: Links, theme: Theme, prompt: Prompt) -> str:

@@ -145,11 +145,6 @@ class QuestionStore:
         theme, profile = found.get("THEME"), found.get("PROFILE")
         return (theme_from(theme) if theme else None, member_from(profile) if profile else None)
 
-    def latest(self, member_id: str) -> AskedQuestion | None:
-        """The member's latest question (open or not), in one GetItem."""
-        item = self.table.get(keys.asking(member_id), consistent=True)
-        return question_from(item) if item else None
-
     def recent(self, member_id: str, limit: int = RECENT) -> list[AskedQuestion]:
         """The member's latest questions, newest first, each with its answers counted:
         one Query of their partition, and one of each question's answers."""

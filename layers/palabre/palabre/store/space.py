@@ -28,7 +28,6 @@ from palabre.core.models import (
     Answer,
     Member,
     Prompt,
-    Role,
     Theme,
     ThemeKind,
     group_key,
@@ -212,7 +211,7 @@ class SpaceReads:
         readable = (
             (prompt is not None and prompt.sent)
             or (in_roster and public)
-            or (in_roster and member is not None and member.role is Role.ADMIN)
+            or (member is not None and member.is_admin)
         )
         if not theme.active or not readable:
             return None

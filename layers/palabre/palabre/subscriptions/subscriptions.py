@@ -37,10 +37,7 @@ class Subscriptions:
 
     def open_space(self, token: str, now: datetime) -> SubscriptionView:
         """The member behind a space link (purpose `space`): every choice is theirs."""
-        claims = self.signer.verify(Purpose.SPACE, token, now)
-        if len(claims.ids) != 1:
-            raise InvalidToken
-        recipient = self.members.recipient(claims.ids[0])
+        recipient = self.members.recipient(self.signer.member_of(token, now))
         if recipient is None:
             raise InvalidToken
         return SubscriptionView(recipient=recipient, scope=Subscription.NOTHING)

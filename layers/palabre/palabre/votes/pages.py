@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler import Response
 
 from palabre.core.attribution import byline
 from palabre.core.links import Links
-from palabre.core.models import Attribution
 from palabre.votes.votes import VoteOutcome, Votes, VoteView
 from palabre.web import Pages
 
@@ -35,9 +34,9 @@ class VotePages:
             view.locale,
             theme=view.theme,
             author=byline(view.answer),
-            anonymous=view.answer.attribution is Attribution.ANONYMOUS,
+            anonymous=view.answer.anonymous,
             excerpt=view.excerpt,
             outcome=outcome.value if outcome else "",
             action=path,
-            theme_url=f"{self.links.space(view.voter_id, now)}/themes/{view.theme.id}",
+            theme_url=self.links.space_theme(view.voter_id, view.theme.id, now),
         )
