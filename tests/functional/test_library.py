@@ -492,3 +492,14 @@ def test_the_digest_ranks_each_member_by_points_and_the_space_shows_it(org: Loca
     assert "Votre rang aux points : 2 sur 19." in home
     assert "Rang de votre cercle au dernier bilan :" in home
     assert dynamodb_item(org, f"MEMBER#{member_id(OBSERVER)}", "SCORE") == {}  # not ranked
+
+
+def test_a_calendar_question_is_read_by_the_roster_as_any_calendar_theme(
+    org: LocalStack,
+) -> None:
+    # demo-2, the calendar's theme of kind "question", goes to Bâtisseurs and Éclaireurs
+    org.advance_to(MONDAY + timedelta(days=2))  # sent on Tuesday the 8th
+    token = signer(org).sign(Purpose.SPACE, [member_id(EMMA)], org.clock() + timedelta(days=3))
+    status, _, page = get(org, f"/space/{token}/themes/demo-2")  # Emma, a Passeuse
+    assert status == 200
+    assert "Installer la confiance" in page

@@ -29,7 +29,6 @@ from palabre.core.models import (
     Member,
     Prompt,
     Theme,
-    ThemeKind,
     group_key,
     readable_in,
 )
@@ -207,7 +206,8 @@ class SpaceReads:
         theme = theme_from(theme_item)
         in_roster = member is not None and member.active
         # A member's question is its circle's: read by those it was sent to (and admins).
-        public = theme.kind is not ThemeKind.QUESTION and theme.send_on < now.date()
+        # (A calendar theme of kind `question` is the animators': as any calendar theme.)
+        public = not theme.asker and theme.send_on < now.date()
         readable = (
             (prompt is not None and prompt.sent)
             or (in_roster and public)
