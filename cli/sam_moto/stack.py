@@ -9,6 +9,7 @@ import json
 import os
 import threading
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -112,15 +113,16 @@ class LocalStack:
         return {**endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = boto3.session.Session().client(
-                service,  # type: ignore[call-overload]
-                region_name=REGION,
-                endpoint_url=self.endpoint,
-                aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                config=Config(account_id_endpoint_mode="disabled"),
-            )
+        with _MAKING:
+            if service not in self._clients:
+                self._clients[service] = _session().client(
+                    service,  # type: ignore[call-overload]
+                    region_name=REGION,
+                    endpoint_url=self.endpoint,
+                    aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                    config=Config(account_id_endpoint_mode="disabled"),
+                )
         return self._clients[service]
 
     @property
@@ -252,3 +254,15 @@ class LocalStack:
                 }
             )
         return found
+
+
+_MAKING = threading.Lock()
+"""one client made at a time: a boto3 session is not safe to share between threads while
+it makes clients (the local server's threads ask for them)"""
+
+
+@cache
+def _session() -> boto3.session.Session:
+    """The stacks' clients share one session: each new session would read botocore's
+    service models again (about 0.3 s of JSON for a stack's eight clients)."""
+    return boto3.session.Session()

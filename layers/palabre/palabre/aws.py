@@ -45,8 +45,17 @@ def client(service: Service) -> BaseClient:
 
 
 @cache
+def _session() -> boto3.session.Session:
+    """One session for the process, as `boto3.client` has: a new session reads botocore's
+    service models and endpoint rules again (megabytes of JSON, a few hundred ms for five
+    clients at a cold start, and in each test that makes its clients afresh). Clients
+    still read the region and endpoint from the environment when they are made."""
+    return boto3.session.Session()
+
+
+@cache
 def _client(service: Service) -> BaseClient:
-    made = boto3.session.Session().client(service, config=_S3 if service == "s3" else _CONFIG)
+    made = _session().client(service, config=_S3 if service == "s3" else _CONFIG)
     for hook in _hooks:
         hook(service, made)
     return made
