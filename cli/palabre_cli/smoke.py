@@ -224,6 +224,9 @@ def link_secret_line(text: str) -> Line:
     previous = secret.get("previous", [])
     if not isinstance(current, str) or not current:
         return Line("FAIL", "secret", f'no "current" key: no link can be signed; {fix}')
+    if isinstance(previous, str):
+        # palabre.core.tokens reads a lone string as one key: it works, but is not the shape.
+        return Line("warn", "secret", f'"previous" is a string, not a list of keys; {fix}')
     if not isinstance(previous, list) or not all(isinstance(k, str) and k for k in previous):
         return Line("FAIL", "secret", f'"previous" is not a list of keys; {fix}')
     if len(current) < MIN_KEY_LENGTH:
@@ -455,8 +458,8 @@ def local(url: str) -> Target:
     from botocore.config import Config
 
     base = url.rstrip("/")
-    outputs = _console_json(base + "/_local/outputs")
-    aws = _console_json(base + "/_local/aws")
+    outputs = _console_json(base, "/_local/outputs")
+    aws = _console_json(base, "/_local/aws")
     if not aws.get("endpoint_url"):
         # Never fall through to AWS itself with the local stack's names.
         raise NoStack(f"the local stack at {base} serves no AWS endpoint outside its process")
@@ -476,7 +479,8 @@ def local(url: str) -> Target:
     return Target(f"the local stack at {base}", outputs, clients, moto=True)
 
 
-def _console_json(url: str) -> dict[str, Any]:
+def _console_json(base: str, path: str) -> dict[str, Any]:
+    url = base + path
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -486,5 +490,5 @@ def _console_json(url: str) -> dict[str, Any]:
         raise NoStack(f"{url} answered {error.code}: is it a Palabre local stack?") from None
     except urllib.error.URLError as error:
         raise NoStack(
-            f"no local stack at {url} ({error.reason}): start it with `make run`"
+            f"no local stack at {base} ({error.reason}): start it with `make run`"
         ) from None
