@@ -89,7 +89,7 @@ def test_a_configuration_set_with_sending_paused_fails_with_the_command_to_resum
     assert "--configuration-set-name mail --sending-enabled" in line.detail
 
 
-def test_smoke_refuses_a_test_address_that_is_not_one(capsys: pytest.CaptureFixture) -> None:
+def test_smoke_refuses_a_test_address_that_is_not_one(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["smoke", "--to", "ops-at-company"])
 
@@ -99,7 +99,9 @@ def test_smoke_refuses_a_test_address_that_is_not_one(capsys: pytest.CaptureFixt
     )
 
 
-def test_smoke_takes_a_stack_or_the_local_stack_not_both(capsys: pytest.CaptureFixture) -> None:
+def test_smoke_takes_a_stack_or_the_local_stack_not_both(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["smoke", "--stack", "prod", "--local"])
 
