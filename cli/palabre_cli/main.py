@@ -1,8 +1,9 @@
-"""`palabre`: validate admin files offline, upload them, run the local stack."""
+"""`palabre`: validate admin files offline, upload them, check a stack, run the local stack."""
 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -68,6 +69,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     dlq.set_defaults(run=_dlq)
 
+    smoke = commands.add_parser(
+        "smoke", help="check that a deployed (or the local) stack is ready to serve"
+    )
+    smoke_where = smoke.add_mutually_exclusive_group()
+    smoke_where.add_argument(
+        "--stack",
+        default=os.environ.get("PALABRE_STACK", "palabre"),
+        help="deployed CloudFormation stack (default: palabre)",
+    )
+    smoke_where.add_argument(
+        "--local",
+        nargs="?",
+        const="http://127.0.0.1:3000",
+        metavar="URL",
+        help="the local stack (default http://127.0.0.1:3000)",
+    )
+    smoke.add_argument("--region", help="the stack's region (default: AWS_REGION or profile's)")
+    smoke.add_argument(
+        "--to", type=_address, metavar="ADDRESS", help="also send one test email to ADDRESS"
+    )
+    smoke.set_defaults(run=_smoke)
+
     local = commands.add_parser("local", help="run the local stack with its console")
     # String defaults go through `type` too: a bad PORT or CLOCK_START is a usage error.
     local.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"))
@@ -110,6 +133,12 @@ def _timezone(text: str) -> str:
             f"unknown timezone {text!r}; use an IANA name such as Europe/Paris"
         )
     return name
+
+
+def _address(text: str) -> str:
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an email address")
+    return text
 
 
 def _instant(text: str) -> datetime:
@@ -398,6 +427,26 @@ def _dead_letters_aws(stack: str) -> Any:
         invoke=invoke,
         function_logical_id=function_logical_id,
     )
+
+
+# ---------------------------------------------------------------------------- smoke
+def _smoke(args: argparse.Namespace) -> int:
+    from palabre_cli import smoke
+    from palabre_cli.template import translate
+
+    if args.local and args.region:
+        raise SystemExit("--region is for a deployed stack; the local stack says its own")
+    try:
+        target = smoke.local(args.local) if args.local else smoke.deployed(args.stack, args.region)
+    except smoke.NoStack as error:
+        raise SystemExit(str(error)) from None
+    lines = smoke.run(target, smoke.Plan.of(translate()), to=args.to)
+    for line in lines:
+        print(line, flush=True)
+    failed = [line for line in lines if line.status == "FAIL"]
+    warned = [line for line in lines if line.status == "warn"]
+    print(f"{target.name}: {len(failed)} FAIL, {len(warned)} warn, {len(lines)} checks")
+    return 1 if failed else 0
 
 
 # ---------------------------------------------------------------------------- local

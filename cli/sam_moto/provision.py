@@ -300,6 +300,11 @@ class Provisioner:
             client.update_time_to_live(
                 TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
             )
+        recovery = props.get("PointInTimeRecoverySpecification", {})
+        if recovery.get("PointInTimeRecoveryEnabled"):
+            client.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification=recovery
+            )
         self.out.physical[logical_id] = name
         self.out.tables[logical_id] = name
         self.out.attributes[(logical_id, "Arn")] = table["TableArn"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from sam_moto.clock import ClockBackwards
-from sam_moto.stack import LocalStack, UploadFailed
+from sam_moto.stack import REGION, LocalStack, UploadFailed
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 MAX_BODY = 12 * 1024 * 1024
@@ -169,6 +169,9 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "/upload"): lambda: self._upload(body),
             ("GET", "/dlq"): lambda: self._json(stack.dead_letter_queues()),
             ("GET", "/outputs"): lambda: self._json(stack.outputs),
+            ("GET", "/aws"): lambda: self._json(
+                {"endpoint_url": stack.served_at or stack.endpoint, "region": REGION}
+            ),
         }
         if (method, path) in fixed:
             fixed[(method, path)]()

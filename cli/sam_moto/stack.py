@@ -57,6 +57,8 @@ class LocalStack:
         self.parameters = self.translated.parameters
         self._clients: dict[str, Any] = {}
         self._s3_endpoints_before: str | None = None
+        self.served_at: str | None = None
+        """where moto's server serves these resources outside this process, if it does"""
         self.provisioned: Provisioned = Provisioner(
             self.translated, self.client, region=REGION, stack_name=stack_name
         ).run()
@@ -103,6 +105,7 @@ class LocalStack:
         serves outside this process; moto in this process still answers the handlers' own
         calls to that address (it maps a custom S3 endpoint back to S3 on every request)."""
         self.runtime.overrides["AWS_ENDPOINT_URL_S3"] = url
+        self.served_at = url
         self._s3_endpoints_before = os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS")
         known = [e for e in (self._s3_endpoints_before or "").split(",") if e]
         os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = ",".join([*known, url])
