@@ -4,12 +4,14 @@ digest's editions and the admins' exports, then one of its members erased."""
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 import palabre.aws
 from palabre.core.models import member_id
+from palabre.core.retention import expires_at
 from palabre_cli.main import main
 from sam_moto.stack import LocalStack
 from tests.conftest import _refuse_scan
@@ -76,12 +78,14 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         for voter in (HUGO, LEA, EMMA):
             vote(org, author=MANON, voter=voter)
         vote(org, author=LEA, voter=MANON)
+        vote(org, author=LEA, voter=HUGO)
         org.drain()
         status, _, _ = ask(org, MANON, title=MANONS_QUESTION, question=MANONS_WORDS)
         assert status == 200
         monday(org)
         put_member_item(org, MANON, "SUPPRESSED", email=MANON, reason="bounce", at="2026-12-07")
         before = everything(org)
+        asked = next(i for i in table_items(org) if i["SK"]["S"].startswith("ASKED#"))
         assert all(t.casefold() in before.casefold() for t in TRACES)  # the test sees them
 
         remove = palabre.aws.on_every_client(no_scan)
@@ -97,7 +101,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "after": everything(org),
             "standings_after": standings(org),
         }
-        yield results | {"org": org, "remove": remove}
+        yield results | {"org": org, "remove": remove, "asked": asked}
         remove()
 
 
@@ -195,3 +199,20 @@ def test_the_table_and_bucket_names_go_together(erased: dict[str, Any]) -> None:
     with pytest.raises(SystemExit) as refused:
         main(["member", "export", LEA, "--table", "t"])
     assert "give --table and --bucket together" in str(refused.value.code)
+
+
+def test_answers_send_records_votes_and_questions_expire_after_the_retention(
+    erased: dict[str, Any],
+) -> None:
+    org, lea, hugo = erased["org"], member_id(LEA), member_id(HUGO)
+    written = {
+        "answer": dynamodb_item(org, "THEME#demo-1", f"ANSWER#{lea}"),
+        "prompt": dynamodb_item(org, "THEME#demo-1", f"PROMPT#{lea}"),
+        "vote": dynamodb_item(org, "THEME#demo-1", f"VOTE#{lea}#{hugo}"),
+        "digest": dynamodb_item(org, "DIGEST#2026-W49", f"MEMBER#{lea}"),
+        "question": erased["asked"],
+    }
+    for name, item in written.items():
+        at = next(item[a]["S"] for a in ("created_at", "sent_at", "at", "asked_at") if a in item)
+        expected = expires_at(datetime.fromisoformat(at), 24)  # RetentionMonths' default
+        assert item["expires_at"] == {"N": str(expected)}, name
