@@ -60,6 +60,8 @@ _SETS = ("SS", "NS", "BS")
 class FakeTable:
     """Table over dicts; every write lands in `writes` (what, and the item written)."""
 
+    retention_months = 24
+
     def __init__(self, items: Iterable[Mapping[str, Any]] = ()) -> None:
         self.items: dict[Key, Item] = {}
         # index name ("" for the table) -> partition -> sorted [(sort key, PK, SK)]

@@ -3,7 +3,6 @@
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -91,6 +90,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     smoke.set_defaults(run=_smoke)
 
+    member = commands.add_parser(
+        "member", help="export or erase all that Palabre holds about a person (GDPR)"
+    )
+    member.add_argument("action", choices=["export", "erase"])
+    member.add_argument("email", type=_address)
+    member_where = member.add_mutually_exclusive_group()
+    member_where.add_argument(
+        "--stack",
+        default=os.environ.get("PALABRE_STACK", "palabre"),
+        help="deployed CloudFormation stack (default: palabre)",
+    )
+    member_where.add_argument(
+        "--table", help="the table, with --bucket (e.g. the local stack's, at AWS_ENDPOINT_URL)"
+    )
+    member.add_argument("--bucket", help="the uploads bucket, with --table")
+    member.add_argument("--output", type=Path, help="write the JSON there, not to stdout")
+    member.add_argument("--yes", action="store_true", help="erase: yes, erase for good")
+    member.set_defaults(run=_member)
+
     local = commands.add_parser("local", help="run the local stack with its console")
     # String defaults go through `type` too: a bad PORT or CLOCK_START is a usage error.
     local.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"))
@@ -136,9 +154,11 @@ def _timezone(text: str) -> str:
 
 
 def _address(text: str) -> str:
-    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text) is None:
+    from palabre.core.text import is_email
+
+    if not is_email(text.strip().casefold()):
         raise argparse.ArgumentTypeError(f"{text!r} is not an email address")
-    return text
+    return text.strip().casefold()
 
 
 def _instant(text: str) -> datetime:
@@ -447,6 +467,44 @@ def _smoke(args: argparse.Namespace) -> int:
     warned = [line for line in lines if line.status == "warn"]
     print(f"{target.name}: {len(failed)} FAIL, {len(warned)} warn, {len(lines)} checks")
     return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------- member
+def _member(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from palabre import aws
+    from palabre.privacy.person import PersonalData, UnknownPerson
+    from palabre.store.table import DynamoTable
+
+    if bool(args.table) != bool(args.bucket):
+        raise SystemExit("palabre member: give --table and --bucket together (or --stack)")
+    if args.action == "erase" and not args.yes:
+        raise SystemExit(f"palabre member erase: erasing {args.email} cannot be undone; add --yes")
+    if args.table:
+        table, bucket = args.table, args.bucket
+    else:
+        import boto3
+
+        table = _stack_output(boto3, args.stack, "TableName")
+        bucket = _stack_output(boto3, args.stack, "UploadsBucketName")
+    data = PersonalData(DynamoTable(aws.client("dynamodb"), table), aws.client("s3"), bucket)
+    now = datetime.now(UTC)
+    try:
+        if args.action == "export":
+            result: Any = data.export(args.email, now)
+        else:
+            result = asdict(data.erase(args.email, now))
+    except UnknownPerson as unknown:
+        print(unknown, file=sys.stderr)
+        return 1
+    text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
 
 
 # ---------------------------------------------------------------------------- local

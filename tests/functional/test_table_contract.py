@@ -1406,8 +1406,8 @@ def _journey(table: Table) -> list[Any]:
     step(lambda: list(answers.of_week(ana.circle, "2027-W11")))
     answer = answers.slot(theme.id, ana.id).answer
     assert answer is not None
-    step(lambda: votes.cast(theme.id, answer, zoe.id, voter_circle="", week="2027-W11", at="t"))
-    step(lambda: votes.cast(theme.id, answer, zoe.id, voter_circle="", week="2027-W11", at="t"))
+    step(lambda: votes.cast(theme.id, answer, zoe.id, voter_circle="", week="2027-W11", at=due))
+    step(lambda: votes.cast(theme.id, answer, zoe.id, voter_circle="", week="2027-W11", at=due))
     step(lambda: votes.ballot(theme.id, ana.id, zoe.id))
     step(lambda: answers.voted_in_week(ana.circle, "2027-W11"))
     step(lambda: sends.prompts_since(ana.id, StreakState()))

@@ -11,6 +11,7 @@ from tests.unit.examples import TEMPLATES
 
 VALID: dict[str, Any] = {
     "TABLE_NAME": "palabre",
+    "RETENTION_MONTHS": "24",
     "UPLOADS_BUCKET": "uploads",
     "SENDER_ADDRESS": "palabre@example.com",
     "ORGANISATION_NAME": "Exemple",
@@ -52,7 +53,14 @@ def test_each_function_reads_only_what_it_needs() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["TABLE_NAME", "SEND_QUEUE_URL", "DEAD_LETTER_QUEUES", "ANONYMITY_THRESHOLD"]
+    "missing",
+    [
+        "TABLE_NAME",
+        "RETENTION_MONTHS",
+        "SEND_QUEUE_URL",
+        "DEAD_LETTER_QUEUES",
+        "ANONYMITY_THRESHOLD",
+    ],
 )
 def test_a_missing_variable_fails_loudly(missing: str) -> None:
     given = VALID | {"SEND_QUEUE_URL": "https://sqs.example/send"}

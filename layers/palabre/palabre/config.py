@@ -27,6 +27,8 @@ class _FromEnv(BaseModel):
 
 class TableSettings(_FromEnv):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    retention_months: int = Field(alias="RETENTION_MONTHS", ge=1, le=120)
+    """how long answers and other personal items are kept (the table's TTL)"""
 
 
 class OrganisationSettings(_FromEnv):

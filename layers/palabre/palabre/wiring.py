@@ -104,7 +104,9 @@ def table(settings: TableSettings, adapters: Adapters | None = None) -> Table:
         return given
     from palabre.store.table import DynamoTable
 
-    return DynamoTable(aws.client("dynamodb"), settings.table_name)
+    return DynamoTable(
+        aws.client("dynamodb"), settings.table_name, retention_months=settings.retention_months
+    )
 
 
 def outbox(settings: MailSettings, adapters: Adapters | None = None) -> Outbox:

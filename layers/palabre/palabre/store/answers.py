@@ -7,6 +7,7 @@ from datetime import datetime
 
 from palabre.core.attribution import initial
 from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility, group_key
+from palabre.core.retention import expires_at
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
@@ -58,6 +59,8 @@ WRITE_ANSWER = (
 )
 """AnswerStore.write's update: the first write creates, later ones keep created_at, the
 week, the points and the index keys (the table contract test runs it as it is)"""
+KEPT_UNTIL = ", expires_at = if_not_exists(expires_at, :expires)"
+"""the retention of an answer runs from its first version (core/retention.py)"""
 NARROWED = " REMOVE GSI3PK, GSI3SK, library_at, library_by, starred_by"
 """added to an answer kept for the circle: out of the library (store/library.py), whose
 index is GSI3 — the author's choice of audience is never widened"""
@@ -115,7 +118,9 @@ class AnswerStore:
         try:
             stored = self.table.update(
                 keys.answer(theme.id, member_id),
-                WRITE_ANSWER + (NARROWED if new.visibility is Visibility.CIRCLE else ""),
+                WRITE_ANSWER
+                + KEPT_UNTIL
+                + (NARROWED if new.visibility is Visibility.CIRCLE else ""),
                 {
                     ":text": new.text,
                     ":visibility": new.visibility.value,
@@ -136,6 +141,7 @@ class AnswerStore:
                     ":gsi1sk": f"ANSWER#{group_key(prompt.circle)}#{theme.id}#{member_id}",
                     ":gsi2pk": keys.circle_partition(prompt.circle),
                     ":gsi2sk": f"{keys.answers_of_week(week)}{theme.id}#{member_id}",
+                    ":expires": expires_at(now, self.table.retention_months),
                     **expected,
                 },
                 names={"#text": "text", "#type": "type"},

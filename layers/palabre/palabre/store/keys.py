@@ -215,3 +215,13 @@ def asked(member_id: str, theme_id: str) -> dict[str, str]:
 def asked_listing(asked_at: str, theme_id: str) -> dict[str, str]:
     """GSI1: every member's questions in the order they were asked (the admin report)."""
     return {"GSI1PK": QUESTIONS, "GSI1SK": f"{asked_at}#{theme_id}"}
+
+
+# ---------------------------------------------------------------- erasures (GDPR Art. 17)
+ERASURES = "ERASURES"
+
+
+def erasure(member_id: str) -> dict[str, str]:
+    """That a person's data was erased, and when: kept under their id (a hash of the
+    address, never the address), outside their partition, which the erasure empties."""
+    return {"PK": f"ERASURE#{member_id}", "SK": "ERASURE"}

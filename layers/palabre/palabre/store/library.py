@@ -150,6 +150,13 @@ class LibraryStore:
                 self._note(NewEntry(answer.theme_id, answer.member_id, title, at.isoformat()))
         return [(a.theme_id, a.member_id) for a in entered]
 
+    def forget_author(self, author_id: str) -> int:
+        """The newest entries without those of `author_id` (an erasure): how many left."""
+        mine = [e for e in latest_entries(self.table.get(LATEST)) if e.author_id == author_id]
+        for entry in mine:
+            self._note(None, gone=(entry.theme_id, entry.author_id))
+        return len(mine)
+
     def _note(self, new: NewEntry | None, gone: tuple[str, str] | None = None) -> None:
         """Keeps the LATEST item: `new` first, `gone` out. A conditional write on the
         version read, retried: entries are rare, two at once are rarer."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from palabre.core.models import Member, Theme, ThemeKind
+from palabre.core.retention import expires_at
 from palabre.store import keys
 from palabre.store.dispatch import dispatch_item, iso
 from palabre.store.members import member_from
@@ -92,11 +93,13 @@ class QuestionStore:
         if theme.kind is not ThemeKind.QUESTION or not theme.asker:
             raise ValueError("a member's question is a theme of kind question with its asker")
         fields = _fields(theme, circle, asked_at, closes_at)
+        # The asker's words and name: kept as long as the answers to them.
+        kept = {"expires_at": expires_at(asked_at, self.table.retention_months)}
         try:
             self.table.transact(
                 [
                     Put(
-                        {**keys.asking(theme.asker), "type": "asking", **fields},
+                        {**keys.asking(theme.asker), "type": "asking", **fields, **kept},
                         condition="attribute_not_exists(PK) OR closes_at <= :now "
                         "OR attribute_exists(cancelled_at)",
                         values={":now": iso(asked_at)},
@@ -107,9 +110,10 @@ class QuestionStore:
                             **keys.asked_listing(fields["asked_at"], theme.id),
                             "type": "question",
                             **fields,
+                            **kept,
                         }
                     ),
-                    Put(theme_item(theme), condition="attribute_not_exists(PK)"),
+                    Put(theme_item(theme) | kept, condition="attribute_not_exists(PK)"),
                     Put(dispatch_item(theme.id, due)),
                 ]
             )

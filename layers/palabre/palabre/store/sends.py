@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from palabre.core.absences import Absence, away_on
 from palabre.core.jobs import SkipReason
 from palabre.core.models import Member, Prompt, Theme
+from palabre.core.retention import expires_at
 from palabre.core.streaks import PromptFact, StreakState
 from palabre.observability import logger
 from palabre.store import keys
@@ -109,6 +110,9 @@ class SendRecords:
             "theme_id": theme_id,
             "member_id": member_id,
             **fields,
+            "expires_at": expires_at(
+                datetime.fromisoformat(fields["at"]), self.table.retention_months
+            ),
         }
         try:
             self.table.put(item, condition="attribute_not_exists(PK)")
@@ -192,7 +196,13 @@ class SendRecords:
         )
         try:
             self.table.put(
-                {**key, "type": "weekly", "at": now.isoformat(), **fields},
+                {
+                    **key,
+                    "type": "weekly",
+                    "at": now.isoformat(),
+                    **fields,
+                    "expires_at": expires_at(now, self.table.retention_months),
+                },
                 condition="attribute_not_exists(PK)",
             )
         except ConditionFailed:

@@ -27,6 +27,8 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _BATCH_WRITE = 25
 _BATCH_GET = 100
+DEFAULT_RETENTION_MONTHS = 24
+"""the template's RetentionMonths default: what a table built outside a function keeps"""
 
 type Item = dict[str, Any]
 
@@ -123,6 +125,9 @@ class Table(Protocol):
     is DynamoDB; tests and the bench run the same code over an in-memory fake, and one
     contract test holds the two to the same cases."""
 
+    retention_months: int
+    """how long personal items are kept: the stores write their TTL (core/retention.py)"""
+
     def get(self, key: Mapping[str, str], *, consistent: bool = False) -> Item | None: ...
 
     def get_many(
@@ -193,9 +198,16 @@ class Table(Protocol):
 class DynamoTable:
     """Table over the DynamoDB client: (de)serialisation, paging, batching, retries."""
 
-    def __init__(self, client: "DynamoDBClient", name: str) -> None:
+    def __init__(
+        self,
+        client: "DynamoDBClient",
+        name: str,
+        *,
+        retention_months: int = DEFAULT_RETENTION_MONTHS,
+    ) -> None:
         self.client = client
         self.name = name
+        self.retention_months = retention_months
 
     def get(self, key: Mapping[str, str], *, consistent: bool = False) -> Item | None:
         response = self.client.get_item(

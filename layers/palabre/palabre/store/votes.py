@@ -3,8 +3,10 @@ and listed by the answer's circle and the week it was cast (GSI2) for the digest
 useful practices."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from palabre.core.models import Answer, Member, Theme
+from palabre.core.retention import expires_at
 from palabre.store import keys
 from palabre.store.members import member_from
 from palabre.store.table import ConditionFailed, Table
@@ -54,7 +56,7 @@ class VoteStore:
         *,
         voter_circle: str,
         week: str,
-        at: str,
+        at: datetime,
     ) -> bool:
         """One conditional write; False if this voter had voted for this answer already.
         The author's points follow through the stream."""
@@ -71,7 +73,8 @@ class VoteStore:
                     "voter_circle": voter_circle,
                     "circle": answer.circle,
                     "team": answer.team,
-                    "at": at,
+                    "at": at.isoformat(),
+                    "expires_at": expires_at(at, self.table.retention_months),
                 },
                 condition="attribute_not_exists(PK)",
             )

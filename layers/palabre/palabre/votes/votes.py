@@ -88,7 +88,7 @@ class Votes:
             view.voter_id,
             voter_circle=view.voter_circle,
             week=iso_week(now.astimezone(self.zone)),
-            at=now.isoformat(),
+            at=now,
         )
         return VoteOutcome.COUNTED if counted else VoteOutcome.ALREADY
 
