@@ -112,8 +112,6 @@ class Schedule:
     timezone: str
     input: str
     enabled: bool = True
-    retries: int = 185
-    dead_letter: str | None = None
 
 
 @dataclass
@@ -546,8 +544,6 @@ class Provisioner:
                 timezone=props.get("ScheduleExpressionTimezone", "UTC"),
                 input=target.get("Input", "{}"),
                 enabled=props.get("State", "ENABLED") == "ENABLED",
-                retries=int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)),
-                dead_letter=target.get("DeadLetterConfig", {}).get("Arn"),
             )
         )
 
