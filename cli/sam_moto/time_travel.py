@@ -92,13 +92,17 @@ class TimeTravel:
 
     def _catch_up(self, until: datetime, patient: bool = False) -> list[Invocation]:
         ran: list[Invocation] = []
+        cloudwatch = self.pollers.cloudwatch
         for at, name in self._due(self._last_tick, until):
             if at > self.clock():
                 self.clock.move_to(at)
+            cloudwatch.time_passed()  # the queues as they stood when the time came
             ran.append(self.fire(name, at))
             ran.extend(self.pollers.drain(patient=patient))
         if until > self.clock():  # the work may have run the clock past it already
             self.clock.move_to(until)
         self._last_tick = max(self._last_tick, until)
+        cloudwatch.time_passed()
         ran.extend(self.pollers.drain(patient=patient))
+        cloudwatch.flush()
         return ran
