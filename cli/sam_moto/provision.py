@@ -211,6 +211,9 @@ NAMES_ONLY = frozenset(
         "AWS::SQS::QueuePolicy",
         "AWS::ApiGatewayV2::Stage",
         "AWS::Logs::LogGroup",
+        # The topics' encryption key, and the optional custom domain: nothing to run locally.
+        "AWS::KMS::Key",
+        "AWS::ApiGatewayV2::ApiMapping",
     }
 )
 
@@ -587,6 +590,14 @@ class Provisioner:
                 input=target.get("Input", "{}"),
                 enabled=props.get("State", "ENABLED") == "ENABLED",
             )
+        )
+
+    def _AWS_ApiGatewayV2_DomainName(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A custom domain: its name, and where its DNS would point (nothing serves it)."""
+        props = self.resolve(props)
+        self.out.physical[logical_id] = props["DomainName"]
+        self.out.attributes[(logical_id, "RegionalDomainName")] = (
+            f"d-local.execute-api.{self.out.region}.amazonaws.com"
         )
 
     def _AWS_ApiGatewayV2_Api(self, logical_id: str, props: dict[str, Any]) -> None:

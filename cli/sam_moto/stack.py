@@ -66,7 +66,9 @@ class LocalStack:
         }
         # Only what makes local runs readable: the log level, and metrics (CloudWatch EMF
         # lines on stdout) unless you asked for INFO or DEBUG logs.
-        overrides = {"POWERTOOLS_LOG_LEVEL": log_level}
+        # X-Ray's tracer is off: there is no X-Ray daemon here, and it would patch botocore
+        # in this process for every function.
+        overrides = {"POWERTOOLS_LOG_LEVEL": log_level, "POWERTOOLS_TRACE_DISABLED": "true"}
         if log_level not in ("DEBUG", "INFO"):
             overrides["POWERTOOLS_METRICS_DISABLED"] = "true"
         self.runtime = Runtime(

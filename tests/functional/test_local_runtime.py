@@ -366,6 +366,21 @@ def test_an_alert_address_subscribes_to_the_alerts_topic_only_when_given(
     assert ("AlertsEmail" in physical) is subscribed
 
 
+@pytest.mark.parametrize(
+    ("domain", "links"),
+    [("palabre.example.com", "https://palabre.example.com"), ("", "https://local")],
+)
+def test_personal_links_use_the_custom_domain_when_one_is_given(
+    aws: None, domain: str, links: str
+) -> None:
+    certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/abc" if domain else ""
+    stack = make_stack(DomainName=domain, CertificateArn=certificate)
+    base = stack.provisioned.functions["SendEmailFunction"].environment["PUBLIC_BASE_URL"]
+    assert base.startswith(links)
+    assert stack.outputs["ApiUrl"] == base
+    assert ("ApiDomainTarget" in stack.outputs) is bool(domain)
+
+
 def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
     org: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
