@@ -119,7 +119,7 @@ $(TOOLS)/.uv-$(UV_VERSION): | $(TOOLS)/bin/python
 # nothing moves unless requirements.in or pyproject.toml asks (UPGRADE=1 moves everything).
 LOCK_FLAGS := --quiet --no-config --python-version 3.12 --python-platform x86_64-manylinux2014 \
   $(if $(UPGRADE),--upgrade)
-RUNTIME_PACKAGES := boto3 botocore s3transfer jmespath
+RUNTIME_PACKAGES := boto3 botocore s3transfer jmespath urllib3
 
 lock: $(TOOLS)/.uv-$(UV_VERSION)
 	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \

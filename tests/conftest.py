@@ -25,6 +25,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     for name, value in globals_environment(load_source()).items():
         os.environ.setdefault(name, value)
+    # As in the local stack: no X-Ray daemon to send traces to.
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,5 +1,6 @@
 """The local stack's clock: runs with real time from its start, and only ever moves forward."""
 
+import bisect
 import threading
 import time
 from datetime import datetime, timedelta
@@ -16,6 +17,8 @@ class LocalClock:
         self._base = start
         self._anchor = time.monotonic()
         self._lock = threading.Lock()
+        self._shown: list[tuple[float, datetime]] = [(time.time(), start)]
+        """(real epoch seconds, what the clock showed then): at its start and each jump"""
 
     def __call__(self) -> datetime:
         with self._lock:
@@ -28,3 +31,13 @@ class LocalClock:
                 raise ClockBackwards(f"{moment.isoformat()} is before {current.isoformat()}")
             self._base = max(moment, current)
             self._anchor = time.monotonic()
+            if self._base > current:
+                self._shown.append((time.time(), self._base))
+
+    def shown_at(self, epoch: float) -> datetime:
+        """What the clock showed at a real instant (epoch seconds). moto stamps messages
+        and stream records with real time: their age on the stack's clock counts from here."""
+        with self._lock:
+            index = bisect.bisect_right(self._shown, epoch, key=lambda shown: shown[0])
+            real, shown = self._shown[max(index - 1, 0)]
+        return shown + timedelta(seconds=epoch - real)

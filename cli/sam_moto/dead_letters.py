@@ -4,8 +4,9 @@ Each dead-letter queue's source is read from template.yaml:
 - a queue's redrive target (SendDeadLetterQueue) -> the messages go back to that queue;
 - a function's on-failure destination (ImportFailureQueue) -> the function is invoked
   again, asynchronously, with the event it failed on;
-- a schedule's dead-letter queue (ScheduleFailureQueue) -> the schedule's target function
-  is invoked again with the schedule's input;
+- a schedule's dead-letter queue (ScheduleFailureQueue), which is also its functions'
+  on-failure destination -> the function each message names (Lambda's record of a failed
+  run, or Scheduler's of an event it could not deliver) is invoked again with its event;
 - a stream trigger's on-failure destination (ScoreFailureQueue) -> the stream records of
   the parked batch are read again (while the stream keeps them, 24 hours), filtered by the
   trigger's FilterCriteria, and the function is invoked with them.
@@ -76,7 +77,9 @@ def sources(translated: Translated) -> dict[str, Source]:
                 target = _target(
                     props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
                 )
-                if target:
+                # A schedule's queue also parks its functions' failed runs: each message
+                # names its function (see _async_event).
+                if target and target not in found:
                     found[target] = Source("function", props["FunctionName"]["Ref"])
             case "AWS::Scheduler::Schedule":
                 target = _target(props.get("Target", {}).get("DeadLetterConfig", {}).get("Arn"))
@@ -109,13 +112,30 @@ class Parked:
             body: Any = json.loads(self.body)
         except json.JSONDecodeError:
             body = self.body
+        error = (self.message_attributes.get("ERROR_MESSAGE") or {}).get("StringValue")
+        if error is None and _is_lambda_failure(body):
+            error = (body.get("responsePayload") or {}).get("errorMessage")
         return {
             "id": self.message_id,
             "sent": self.attributes.get("SentTimestamp"),
             "receives": self.attributes.get("ApproximateReceiveCount"),
-            "error": (self.message_attributes.get("ERROR_MESSAGE") or {}).get("StringValue"),
+            "error": error,
             "body": body,
         }
+
+
+def _is_lambda_failure(body: Any) -> bool:
+    """What Lambda sends an on-failure destination after an asynchronous run's last retry."""
+    return (
+        isinstance(body, dict)
+        and "requestPayload" in body
+        and "functionArn" in (body.get("requestContext") or {})
+    )
+
+
+def _unqualified(function_arn: str) -> str:
+    """arn:aws:lambda:REGION:ACCOUNT:function:NAME, without a :$LATEST or version suffix."""
+    return ":".join(function_arn.split(":")[:7])
 
 
 class DeadLetters:
@@ -213,13 +233,9 @@ class DeadLetters:
                 QueueUrl=self.queue_url(source.logical_id), MessageBody=message.body
             )
             return
-        if source.kind == "function":
-            record = json.loads(message.body)
-            result = self.invoke(source.logical_id, record["requestPayload"], True)
-        elif source.kind == "schedule":
-            target = (message.message_attributes.get("TARGET_ARN") or {}).get("StringValue")
-            function = self.function_logical_id(target) if target else source.logical_id
-            result = self.invoke(function, json.loads(message.body), True)
+        if source.kind in ("function", "schedule"):
+            function, event = self._async_event(source, message)
+            result = self.invoke(function, event, True)
         else:
             records = self._stream_records(message, source.filters)
             result = self.invoke(source.logical_id, {"Records": records}, False)
@@ -227,6 +243,17 @@ class DeadLetters:
         # raising: the others are done, these are not.
         if isinstance(result, Mapping) and result.get("batchItemFailures"):
             raise ItemsFailed([f["itemIdentifier"] for f in result["batchItemFailures"]])
+
+    def _async_event(self, source: Source, message: Parked) -> tuple[str, Any]:
+        """The function and event of a parked asynchronous invocation. One queue may hold
+        both kinds: Lambda's record of a run that failed (the function's on-failure
+        destination) and Scheduler's dead letter of an event it could not deliver."""
+        body = json.loads(message.body)
+        if _is_lambda_failure(body):
+            arn = str(body["requestContext"]["functionArn"])
+            return self.function_logical_id(_unqualified(arn)), body["requestPayload"]
+        target = (message.message_attributes.get("TARGET_ARN") or {}).get("StringValue")
+        return (self.function_logical_id(target) if target else source.logical_id), body
 
     def _stream_records(
         self, message: Parked, filters: tuple[Mapping[str, Any], ...]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sam_moto import events
 from sam_moto.clock import LocalClock
+from sam_moto.cloudwatch import CloudWatch
 from sam_moto.provision import Route
 from sam_moto.runtime import Runtime
 
@@ -15,10 +16,13 @@ type HttpResponse = tuple[int, list[tuple[str, str]], bytes]
 
 
 class Gateway:
-    def __init__(self, routes: list[Route], runtime: Runtime, clock: LocalClock) -> None:
+    def __init__(
+        self, routes: list[Route], runtime: Runtime, clock: LocalClock, cloudwatch: CloudWatch
+    ) -> None:
         self.routes = routes
         self.runtime = runtime
         self.clock = clock
+        self.cloudwatch = cloudwatch
 
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         candidates = []
@@ -63,12 +67,16 @@ class Gateway:
         )
         invocation = self.runtime.invoke(route.function, event)
         if invocation.error is not None:
-            return (
+            response: HttpResponse = (
                 500,
                 [("Content-Type", "application/json")],
                 b'{"message":"Internal Server Error"}',
             )
-        return _http_response(invocation.result)
+        else:
+            response = _http_response(invocation.result)
+        self.cloudwatch.api_response(route.api, response[0])
+        self.cloudwatch.flush()
+        return response
 
 
 def _http_response(result: Any) -> HttpResponse:

@@ -29,6 +29,18 @@ class Peek:
         held = next((m for m in queue._messages if m.id == message_id), None)
         return None if held is None else held.visible_at / 1000
 
+    def queue_state(self, queue_url: str) -> tuple[int, float | None]:
+        """How many messages are visible, and when (epoch seconds) the oldest message still
+        in the queue was sent (None if it is empty): what SQS publishes every minute."""
+        from moto.sqs.models import sqs_backends
+
+        name = queue_url.rsplit("/", 1)[1]
+        queue: Any = sqs_backends[ACCOUNT][self.region].get_queue(name)
+        messages = list(queue._messages)
+        visible = sum(1 for m in messages if m.visible)
+        oldest = min((m.sent_timestamp for m in messages), default=None)
+        return visible, None if oldest is None else oldest / 1000
+
     def sent_messages(self) -> list[Any]:
         from moto.ses.models import ses_backends
 

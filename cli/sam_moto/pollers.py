@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from sam_moto import events
 from sam_moto.clock import LocalClock
+from sam_moto.cloudwatch import CloudWatch
 from sam_moto.filters import matches
 from sam_moto.peek import Peek, owned
 from sam_moto.provision import Provisioned, QueueTrigger, StreamTrigger
@@ -42,8 +43,10 @@ class Pollers:
         peek: Peek,
         clock: LocalClock,
         region: str,
+        cloudwatch: CloudWatch,
     ) -> None:
         self.provisioned = provisioned
+        self.cloudwatch = cloudwatch
         self.runtime = runtime
         self.client = client
         self.peek = peek
@@ -281,6 +284,7 @@ class Pollers:
         retries = 0
         limit = trigger.max_retries if trigger.max_retries >= 0 else STREAM_RETRY_CAP
         while records:
+            self.cloudwatch.stream_batch(trigger.function, records)
             invocation = self.runtime.invoke(trigger.function, {"Records": records})
             ran.append(invocation)
             sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
@@ -335,5 +339,6 @@ class Pollers:
                 batch = [*self.poll_buckets(), *self.poll_queues(), *self.poll_topics()]
                 batch.extend(self.poll_streams(busy=bool(batch), patient=patient))
                 if not batch:
+                    self.cloudwatch.flush()
                     return ran
                 ran.extend(batch)

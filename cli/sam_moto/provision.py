@@ -20,6 +20,25 @@ from sam_moto.template import Translated
 ACCOUNT = "123456789012"
 _SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
 _INTEGRATION_FUNCTION = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+_ALARM_PROPERTIES = (
+    "AlarmDescription",
+    "ActionsEnabled",
+    "AlarmActions",
+    "OKActions",
+    "InsufficientDataActions",
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Statistic",
+    "ExtendedStatistic",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+)
 _QUEUE_ATTRIBUTES = (
     "DelaySeconds",
     "MaximumMessageSize",
@@ -112,8 +131,6 @@ class Schedule:
     timezone: str
     input: str
     enabled: bool = True
-    retries: int = 185
-    dead_letter: str | None = None
 
 
 @dataclass
@@ -121,6 +138,8 @@ class Route:
     method: str
     path: str
     function: str
+    api: str = ""
+    """the API's id (its Ref), as its CloudWatch metrics name it"""
 
     @property
     def key(self) -> str:
@@ -141,6 +160,8 @@ class Provisioned:
     topic_triggers: list[TopicTrigger] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
+    alarms: dict[str, str] = field(default_factory=dict)
+    """logical id -> alarm name"""
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -190,8 +211,9 @@ NAMES_ONLY = frozenset(
         "AWS::SQS::QueuePolicy",
         "AWS::ApiGatewayV2::Stage",
         "AWS::Logs::LogGroup",
-        # No CloudWatch metrics locally: the console lists the dead-letter queues instead.
-        "AWS::CloudWatch::Alarm",
+        # The topics' encryption key, and the optional custom domain: nothing to run locally.
+        "AWS::KMS::Key",
+        "AWS::ApiGatewayV2::ApiMapping",
     }
 )
 
@@ -424,6 +446,27 @@ class Provisioner:
         self.out.physical[logical_id] = arn
         self.out.attributes[(logical_id, "TopicArn")] = arn
 
+    # ------------------------------------------------------------------ monitoring
+    def _AWS_CloudWatch_Alarm(self, logical_id: str, props: dict[str, Any]) -> None:
+        """In moto's CloudWatch, which evaluates no alarm: the tests read each alarm there
+        and hold its threshold to the metrics the stack publishes (cloudwatch.py)."""
+        props = self.resolve(props)
+        name = props.get("AlarmName") or self._name(logical_id, 255)
+        self.clients("cloudwatch").put_metric_alarm(
+            AlarmName=name,
+            **{k: v for k, v in props.items() if k in _ALARM_PROPERTIES},
+        )
+        self.out.physical[logical_id] = name
+        self.out.alarms[logical_id] = name
+
+    def _AWS_CloudWatch_Dashboard(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("DashboardName") or self._name(logical_id, 255)
+        self.clients("cloudwatch").put_dashboard(
+            DashboardName=name, DashboardBody=props["DashboardBody"]
+        )
+        self.out.physical[logical_id] = name
+
     # ------------------------------------------------------------------ queues
     def _AWS_SQS_Queue(self, logical_id: str, props: dict[str, Any]) -> None:
         props = self.resolve(props)
@@ -551,9 +594,15 @@ class Provisioner:
                 timezone=props.get("ScheduleExpressionTimezone", "UTC"),
                 input=target.get("Input", "{}"),
                 enabled=props.get("State", "ENABLED") == "ENABLED",
-                retries=int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)),
-                dead_letter=target.get("DeadLetterConfig", {}).get("Arn"),
             )
+        )
+
+    def _AWS_ApiGatewayV2_DomainName(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A custom domain: its name, and where its DNS would point (nothing serves it)."""
+        props = self.resolve(props)
+        self.out.physical[logical_id] = props["DomainName"]
+        self.out.attributes[(logical_id, "RegionalDomainName")] = (
+            f"d-local.execute-api.{self.out.region}.amazonaws.com"
         )
 
     def _AWS_ApiGatewayV2_Api(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -567,7 +616,14 @@ class Provisioner:
                 if function is None:
                     raise ValueError(f"{method} {path}: no function in its integration")
                 http_method = "ANY" if method == "x-amazon-apigateway-any-method" else method
-                self.out.routes.append(Route(http_method.upper(), path, function.group(1)))
+                self.out.routes.append(
+                    Route(
+                        http_method.upper(),
+                        path,
+                        function.group(1),
+                        self.out.physical[logical_id],
+                    )
+                )
 
 
 def _as_list(value: Any) -> list[str]:

@@ -82,6 +82,8 @@ class Runtime:
         self.current: str | None = None
         """the function running now (tools that count AWS calls attribute them by it)"""
         self.history: deque[Invocation] = deque(maxlen=500)
+        self.listeners: list[Callable[[Function, Invocation], None]] = []
+        """told of each invocation once it is over (CloudWatch counts the failed ones)"""
         # moto checks no IAM: each client the handlers make refuses what the running
         # function's role does not allow, as AWS would (a missing permission shows in the
         # tests, not after a deploy).
@@ -132,6 +134,8 @@ class Runtime:
                 self.current = None
                 self.hooks.after_invocation()
         self.history.append(invocation)
+        for listener in self.listeners:
+            listener(function, invocation)
         return invocation
 
     def _watch(self, service: str, client: Any) -> None:

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from sam_moto import moto_patches
 from sam_moto.clock import LocalClock
+from sam_moto.cloudwatch import CloudWatch
 from sam_moto.dead_letters import DeadLetters
 from sam_moto.gateway import Gateway, HttpResponse
 from sam_moto.hooks import Hooks, NoHooks
@@ -68,7 +69,9 @@ class LocalStack:
         }
         # Only what makes local runs readable: the log level, and metrics (CloudWatch EMF
         # lines on stdout) unless you asked for INFO or DEBUG logs.
-        overrides = {"POWERTOOLS_LOG_LEVEL": log_level}
+        # X-Ray's tracer is off: there is no X-Ray daemon here, and it would patch botocore
+        # in this process for every function.
+        overrides = {"POWERTOOLS_LOG_LEVEL": log_level, "POWERTOOLS_TRACE_DISABLED": "true"}
         if log_level not in ("DEBUG", "INFO"):
             overrides["POWERTOOLS_METRICS_DISABLED"] = "true"
         self.runtime = Runtime(
@@ -88,11 +91,15 @@ class LocalStack:
                 EmailIdentity=self.parameters["SenderAddress"]
             )
         peek = Peek(REGION)
-        self.pollers = Pollers(self.provisioned, self.runtime, self.client, peek, clock, REGION)
+        self.cloudwatch = CloudWatch(self.provisioned, self.client, clock, peek)
+        self.runtime.listeners.append(self.cloudwatch.invoked)
+        self.pollers = Pollers(
+            self.provisioned, self.runtime, self.client, peek, clock, REGION, self.cloudwatch
+        )
         self.time = TimeTravel(
             self.provisioned, self.runtime, self.pollers, clock, self.client, REGION
         )
-        self.gateway = Gateway(self.provisioned.routes, self.runtime, clock)
+        self.gateway = Gateway(self.provisioned.routes, self.runtime, clock, self.cloudwatch)
         self.mailbox = Mailbox(peek)
         self.lock: threading.RLock = self.pollers.lock
 

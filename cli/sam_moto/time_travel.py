@@ -10,11 +10,9 @@ from typing import Any
 
 from sam_moto.clock import LocalClock
 from sam_moto.pollers import Pollers
-from sam_moto.provision import ACCOUNT, Provisioned
+from sam_moto.provision import Provisioned
 from sam_moto.runtime import Invocation, Runtime
 from sam_moto.schedules import Expression
-
-SCHEDULE_RETRY_CAP = 5
 
 
 class TimeTravel:
@@ -62,32 +60,11 @@ class TimeTravel:
             .replace("<aws.scheduler.execution-id>", stamp)
             .replace("<aws.scheduler.attempt-number>", "1")
         )
-        # EventBridge Scheduler retries the target itself, then parks the event.
-        event = json.loads(payload)
-        for _ in range(min(schedule.retries, SCHEDULE_RETRY_CAP) + 1):
-            invocation = self.runtime.invoke(schedule.function, event)
-            if invocation.error is None:
-                return invocation
-        error = invocation.error or {}
-        if schedule.dead_letter:
-            # As EventBridge Scheduler parks an event: the target's input, and attributes.
-            function = self.provisioned.functions[schedule.function]
-            attributes = {
-                "ERROR_CODE": str(error.get("errorType", "")),
-                "ERROR_MESSAGE": str(error.get("errorMessage", ""))[:1000],
-                "SCHEDULE_ARN": f"arn:aws:scheduler:{self.region}:{ACCOUNT}:schedule/default/"
-                f"{schedule.name}",
-                "TARGET_ARN": function.arn,
-                "RETRY_ATTEMPTS": str(min(schedule.retries, SCHEDULE_RETRY_CAP)),
-            }
-            self.client("sqs").send_message(
-                QueueUrl=self.provisioned.queue_by_arn(schedule.dead_letter).url,
-                MessageBody=json.dumps(event),
-                MessageAttributes={
-                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
-                },
-            )
-        return invocation
+        # EventBridge Scheduler invokes a function asynchronously: Lambda accepting the
+        # event is a success to it, so its retry policy and dead-letter queue cover only a
+        # failure to invoke, which cannot happen here. A run that fails is Lambda's to
+        # retry, then to send to the function's on-failure destination (or to drop).
+        return self.pollers.invoke_async(schedule.function, json.loads(payload))
 
     def _due(self, after: datetime, until: datetime) -> list[tuple[datetime, str]]:
         due = [
@@ -115,13 +92,17 @@ class TimeTravel:
 
     def _catch_up(self, until: datetime, patient: bool = False) -> list[Invocation]:
         ran: list[Invocation] = []
+        cloudwatch = self.pollers.cloudwatch
         for at, name in self._due(self._last_tick, until):
             if at > self.clock():
                 self.clock.move_to(at)
+            cloudwatch.time_passed()  # the queues as they stood when the time came
             ran.append(self.fire(name, at))
             ran.extend(self.pollers.drain(patient=patient))
         if until > self.clock():  # the work may have run the clock past it already
             self.clock.move_to(until)
         self._last_tick = max(self._last_tick, until)
+        cloudwatch.time_passed()
         ran.extend(self.pollers.drain(patient=patient))
+        cloudwatch.flush()
         return ran

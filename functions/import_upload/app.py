@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.config import ImportSettings
 from palabre.core import clock
-from palabre.observability import logger, metrics
+from palabre.observability import logger, metrics, tracer
 from palabre.wiring import upload_handler
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     uploads = upload_handler(ImportSettings.from_env())

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from palabre.config import PagesSettings, PersonalLinksSettings
 from palabre.core import clock
 from palabre.core.tokens import InvalidToken
-from palabre.observability import logger, metrics
+from palabre.observability import logger, metrics, tracer
 from palabre.web import form_fields, headers
 from palabre.wiring import (
     answer_pages,
@@ -185,6 +185,7 @@ def no_route(_: Exception) -> Response[str]:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = app.resolve(event, context)
     metrics.add_metric(

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from palabre.config import ScoreSettings
 from palabre.core import clock
 from palabre.core.points import Change
-from palabre.observability import logger, metrics
+from palabre.observability import logger, metrics, tracer
 from palabre.scoring.awards import change_of
 from palabre.store.table import from_dynamo
 from palabre.wiring import library, score_keeper
@@ -25,6 +25,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     settings = ScoreSettings.from_env()
     keeper = score_keeper(settings)

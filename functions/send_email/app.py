@@ -18,7 +18,7 @@ from palabre.config import SenderSettings
 from palabre.core import clock
 from palabre.core.jobs import Delivery, JobMessage
 from palabre.mail.outbox import QuotaExhausted
-from palabre.observability import logger, metrics
+from palabre.observability import logger, metrics, tracer
 from palabre.wiring import job_sender
 
 
@@ -38,6 +38,7 @@ QUOTA_BACKOFF_SECONDS = 6 * 3600
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sender = job_sender(SenderSettings.from_env())
     waiting: list[JobRecord] = []

@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from palabre.bounces.feedback import suppress, suppressions_in
 from palabre.config import FeedbackSettings
 from palabre.core import clock
-from palabre.observability import logger, metrics
+from palabre.observability import logger, metrics, tracer
 from palabre.wiring import table
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     store = table(FeedbackSettings.from_env())

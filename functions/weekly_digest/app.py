@@ -8,12 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.config import DigestSettings
 from palabre.core.local_time import ScheduledEvent
-from palabre.observability import logger, metrics
+from palabre.observability import logger, metrics, tracer
 from palabre.wiring import digest_builder
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled = ScheduledEvent.model_validate(event)
     run = digest_builder(DigestSettings.from_env()).run(scheduled.time)

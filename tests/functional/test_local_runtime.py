@@ -265,7 +265,8 @@ def test_a_parked_schedule_event_replays_to_the_scheduler(imported: LocalStack) 
     # DynamoDB is back
     dead = imported.dead_letters()
     [parked] = dead.peek("ScheduleFailureQueue")
-    assert parked["body"] == {"time": "2026-12-01T00:00:00Z"}
+    assert parked["body"]["requestPayload"] == {"time": "2026-12-01T00:00:00Z"}
+    assert parked["error"] == "DynamoDB unavailable"
 
     result = dead.replay("ScheduleFailureQueue")
     imported.drain()
@@ -277,6 +278,27 @@ def test_a_parked_schedule_event_replays_to_the_scheduler(imported: LocalStack) 
     assert runs[-1].result["queued"] == {"prompt": 1}
     assert [m["To"] for m in sent(imported)] == [KENJI]
     assert dead.peek("ScheduleFailureQueue") == []
+
+
+def test_a_failing_weekly_digest_is_retried_twice_by_lambda_then_parked_as_on_aws(
+    imported: LocalStack,
+) -> None:
+    # Given the digest's schedule, and DynamoDB unavailable to its function
+    [schedule] = [s for s in imported.provisioned.schedules if s.function == "WeeklyDigestFunction"]
+    monday = datetime(2026, 12, 7, 7, tzinfo=UTC)
+    unavailable = failing(RuntimeError("DynamoDB unavailable"))
+    # When the schedule fires (Scheduler invokes asynchronously: Lambda takes the event)
+    with override(Adapters(table=Intercepted(handlers_table(imported), query=unavailable))):
+        imported.fire(schedule.name, monday)
+    # Then Lambda ran it three times, as its EventInvokeConfig says, and parked the run
+    # where its on-failure destination points, as Lambda's record of it
+    runs = [i for i in imported.runtime.history if i.function == "WeeklyDigestFunction"]
+    assert [r.error is not None for r in runs] == [True, True, True]
+    [parked] = imported.dead_letters().peek("ScheduleFailureQueue")
+    assert parked["body"]["requestContext"]["condition"] == "RetriesExhausted"
+    assert parked["body"]["requestContext"]["approximateInvokeCount"] == 3
+    assert parked["body"]["requestPayload"] == {"time": "2026-12-07T07:00:00Z"}
+    assert parked["error"] == "DynamoDB unavailable"
 
 
 def test_a_parked_score_batch_replays_and_is_scored(org: LocalStack) -> None:
@@ -342,6 +364,21 @@ def test_an_alert_address_subscribes_to_the_alerts_topic_only_when_given(
     physical = make_stack(AlertAddress=address).provisioned.physical
     assert "AlertsTopic" in physical
     assert ("AlertsEmail" in physical) is subscribed
+
+
+@pytest.mark.parametrize(
+    ("domain", "links"),
+    [("palabre.example.com", "https://palabre.example.com"), ("", "https://local")],
+)
+def test_personal_links_use_the_custom_domain_when_one_is_given(
+    aws: None, domain: str, links: str
+) -> None:
+    certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/abc" if domain else ""
+    stack = make_stack(DomainName=domain, CertificateArn=certificate)
+    base = stack.provisioned.functions["SendEmailFunction"].environment["PUBLIC_BASE_URL"]
+    assert base.startswith(links)
+    assert stack.outputs["ApiUrl"] == base
+    assert ("ApiDomainTarget" in stack.outputs) is bool(domain)
 
 
 def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 LAYER = ROOT / "layers" / "palabre"
 # What the Lambda python3.12 runtime bundles, so the layer does not carry it.
-RUNTIME = {"boto3", "botocore", "s3transfer", "jmespath"}
+RUNTIME = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3"}
 
 
 def _pins(name: str) -> dict[str, str]:
@@ -20,7 +20,7 @@ def _pins(name: str) -> dict[str, str]:
     for line in (LAYER / name).read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            match = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s;]+)", line)
+            match = re.fullmatch(r"([A-Za-z0-9._-]+)(?:\[[\w,.-]+\])?==([^\s;]+)", line)
             assert match, f"{name}: not an exact pin: {line!r}"
             pins[canonicalize_name(match[1])] = match[2]
     return pins

@@ -125,9 +125,15 @@ def test_asynchronous_functions_park_their_failures(translated: Translated) -> N
         for s in translated.of_type("AWS::SNS::Subscription").values()
         if s["Properties"]["Protocol"] == "lambda"
     }
+    # Scheduler invokes asynchronously too: a run that fails is Lambda's to park
+    scheduled = {
+        s["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+        for s in translated.of_type("AWS::Scheduler::Schedule").values()
+    }
     assert notified
     assert subscribed
-    notified |= subscribed
+    assert scheduled == {"SchedulePromptsFunction", "WeeklyDigestFunction"}
+    notified |= subscribed | scheduled
     for function in notified:
         assert "OnFailure" in invoke_configs[function]["DestinationConfig"], function
 
@@ -145,6 +151,105 @@ def test_every_dead_letter_queue_raises_an_alarm_when_a_message_lands(
         and alarm["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}]
     }
     assert set(sources(translated)) == watched
+
+
+def test_every_function_has_an_errors_alarm_a_trace_and_logs_kept_log_retention_days(
+    translated: Translated,
+) -> None:
+    functions = translated.of_type("AWS::Lambda::Function")
+    errors = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for alarm in translated.of_type("AWS::CloudWatch::Alarm").values()
+        if (alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"])
+        == ("AWS/Lambda", "Errors")
+        and alarm["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}]
+    }
+    assert errors == set(functions)
+    groups = translated.of_type("AWS::Logs::LogGroup")
+    for logical_id, function in functions.items():
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}, logical_id
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert load_source()["Parameters"]["LogRetentionDays"]["Default"] == 90
+
+
+def test_every_handler_is_traced_by_the_shared_tracer(translated: Translated) -> None:
+    from palabre.observability import tracer
+
+    assert tracer.disabled  # no X-Ray daemon in the tests, nor in the local stack
+    for logical_id in translated.of_type("AWS::Lambda::Function"):
+        path = translated.code_paths[logical_id] / "app.py"
+        spec = importlib.util.spec_from_file_location(f"traced_{logical_id}", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        # Each decorator's wrapper keeps the handler's name; its code keeps its own.
+        layer, wrappers = module.lambda_handler, []
+        while layer is not None:
+            wrappers.append(layer.__code__.co_qualname)
+            layer = getattr(layer, "__wrapped__", None)
+        assert any(w.startswith("Tracer.capture_lambda_handler") for w in wrappers), logical_id
+
+
+def test_the_data_outlives_the_stack(translated: Translated) -> None:
+    [table] = translated.of_type("AWS::DynamoDB::Table").values()
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }
+    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret"):
+        for logical_id, resource in translated.of_type(kind).items():
+            assert resource["DeletionPolicy"] == "Retain", logical_id
+            assert resource["UpdateReplacePolicy"] == "Retain", logical_id
+
+
+def test_topics_are_encrypted_with_a_key_alarms_and_ses_may_use(translated: Translated) -> None:
+    keys = translated.of_type("AWS::KMS::Key")
+    for logical_id, topic in translated.of_type("AWS::SNS::Topic").items():
+        key = topic["Properties"]["KmsMasterKeyId"]["Ref"]  # not alias/aws/sns
+        statements = keys[key]["Properties"]["KeyPolicy"]["Statement"]
+        services = {
+            service
+            for statement in statements
+            if {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(statement["Action"])
+            for service in statement["Principal"].get("Service", [])
+        }
+        assert {"cloudwatch.amazonaws.com", "ses.amazonaws.com"} <= services, logical_id
+
+
+def test_the_api_logs_each_request_and_throttles_its_forms_harder(
+    translated: Translated,
+) -> None:
+    [stage] = translated.of_type("AWS::ApiGatewayV2::Stage").values()
+    access = stage["Properties"]["AccessLogSettings"]
+    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert "$context.routeKey" in access["Format"]
+    assert "$context.path" not in access["Format"]  # a path carries a member's token
+    default = stage["Properties"]["DefaultRouteSettings"]
+    [api] = translated.of_type("AWS::ApiGatewayV2::Api").values()
+    routes = {
+        f"{method.upper()} {path}"
+        for path, methods in api["Properties"]["Body"]["paths"].items()
+        for method in methods
+    }
+    settings = stage["Properties"]["RouteSettings"]
+    assert set(settings) <= routes  # no setting for a route that does not exist
+    assert {r for r in routes if r.startswith("POST ")} <= set(settings)
+    for route in settings.values():
+        assert route["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+
+
+@pytest.mark.parametrize("domain", ["", "palabre.example.com"])
+def test_a_custom_domain_is_optional(domain: str) -> None:
+    certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/abc" if domain else ""
+    translated = translate({"DomainName": domain, "CertificateArn": certificate})
+    source = load_source()
+    for logical_id in ("ApiDomain", "ApiDomainMapping"):
+        assert translated.resources[logical_id]["Condition"] == "HasDomain"
+    assert source["Conditions"]["HasDomain"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]
+    }
 
 
 def test_parameters_cover_the_organisation() -> None:
