@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from palabre_cli.local import make_stack as palabre_stack
 from sam_moto.clock import LocalClock
+from sam_moto.iam import MANAGED
+from sam_moto.provision import Function
 from sam_moto.stack import REGION, LocalStack
 from tests.conftest import load_event
 
@@ -47,7 +50,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def make_stack(**parameters: str) -> LocalStack:
-    return palabre_stack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
+    stack = palabre_stack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
+    EXERCISED.watch(stack)
+    return stack
 
 
 @pytest.fixture
@@ -138,3 +143,54 @@ def demo_organisation(stack: LocalStack) -> LocalStack:
 @pytest.fixture
 def org(stack: LocalStack) -> LocalStack:
     return demo_organisation(stack)
+
+
+# ------------------------------------------------------------------ least privilege
+class Exercised:
+    """Every permission of every role that a call of the functional suite needed: when the
+    whole suite ran, a permission nobody needed is an excess (docs/local-stack.md)."""
+
+    def __init__(self) -> None:
+        self.functions: list[Function] = []
+
+    def watch(self, stack: LocalStack) -> None:
+        self.functions.extend(stack.provisioned.functions.values())
+
+    def unused(self) -> list[str]:
+        granted: dict[tuple[str, str, str], None] = {}
+        used: set[tuple[str, str, str]] = set()
+        for function in self.functions:
+            for statement in function.policy.statements if function.policy else ():
+                if statement.effect == "Allow" and statement.origin not in MANAGED:
+                    for action in statement.actions:
+                        granted[(function.logical_id, statement.origin, action)] = None
+            used |= {(function.logical_id, s.origin, a) for s, a in function.exercised}
+        return [
+            f"{function}: {action} ({origin}) was never needed"
+            for function, origin, action in granted
+            if (function, origin, action) not in used
+        ]
+
+
+EXERCISED = Exercised()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Only a whole, passing run of tests/functional says what is never needed."""
+    ran = {Path(str(item.fspath)).name for item in session.items}
+    whole = {p.name for p in Path(__file__).parent.glob("test_*.py")}
+    if (
+        exitstatus != 0
+        or ran != whole
+        or session.config.getoption("deselect")
+        or (session.config.getoption("keyword") or session.config.getoption("markexpr"))
+    ):
+        return
+    unused = EXERCISED.unused()
+    if unused:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "permissions no test needed (template.yaml: remove them)")
+            for line in unused:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -349,7 +349,16 @@ def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
 ) -> None:
     # The digest's role, without the PutItem statement its queueing marker needs
     function = org.provisioned.functions["WeeklyDigestFunction"]
-    monkeypatch.setattr(function, "allowed", function.allowed - {"dynamodb:PutItem"})
+    assert function.policy is not None
+    monkeypatch.setattr(
+        function,
+        "policy",
+        Policy(
+            tuple(
+                s for s in function.policy.statements if not s.action_matching("dynamodb:PutItem")
+            )
+        ),
+    )
 
     invocation = org.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
 
