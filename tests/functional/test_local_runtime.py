@@ -23,6 +23,7 @@ from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.queue import BATCH, JobQueue, QueueError
 from palabre.wiring import Adapters, override
 from palabre_cli import demo
+from sam_moto.iam import Policy
 from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, failing
 from tests.functional.conftest import (
