@@ -9,6 +9,7 @@ import re
 import threading
 import warnings
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -351,15 +352,11 @@ def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
     # The digest's role, without the PutItem statement its queueing marker needs
     function = org.provisioned.functions["WeeklyDigestFunction"]
     assert function.policy is not None
-    monkeypatch.setattr(
-        function,
-        "policy",
-        Policy(
-            tuple(
-                s for s in function.policy.statements if not s.action_matching("dynamodb:PutItem")
-            )
-        ),
+    statements = tuple(
+        replace(s, actions=tuple(a for a in s.actions if a != "dynamodb:putitem"))
+        for s in function.policy.statements
     )
+    monkeypatch.setattr(function, "policy", Policy(statements))
 
     invocation = org.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
 
