@@ -14,6 +14,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+from sam_moto.iam import Policy, Request, Resources, Statement, role_policy
 from sam_moto.intrinsics import Resolver
 from sam_moto.template import Translated
 
@@ -63,8 +64,21 @@ class Function:
     memory: int
     async_retries: int = 2
     on_failure: str | None = None
-    allowed: frozenset[str] = frozenset()
-    """the actions its role's statements allow (IAM patterns such as sqs:SendMessage*)"""
+    policy: Policy | None = None
+    """its role's statements (None: a role the template does not declare)"""
+    exercised: set[tuple[Statement, str]] = field(default_factory=set)
+    """each (statement, action pattern) that allowed a request of this function or of
+    Lambda for it (its triggers, its logs): what the excess-permission check reads"""
+
+    def authorise(self, request: Request) -> bool:
+        """Whether its role allows the request; an allowed one is counted as exercised."""
+        if self.policy is None:
+            return True
+        statement = self.policy.allowing(request)
+        if statement is None:
+            return False
+        self.exercised.add((statement, statement.action_matching(request.action) or ""))
+        return True
 
 
 @dataclass
@@ -165,6 +179,12 @@ class Provisioned:
     outputs: dict[str, str] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    partition_keys: dict[str, dict[str | None, str]] = field(default_factory=dict)
+    """table name -> index name (None: the table itself) -> its partition key attribute"""
+    secrets: list[str] = field(default_factory=list)
+
+    def iam_resources(self) -> Resources:
+        return Resources(self.region, ACCOUNT, self.partition_keys, tuple(self.secrets))
 
     def function_by_name(self, name_or_arn: str) -> str:
         for logical_id, function in self.functions.items():
@@ -216,6 +236,51 @@ NAMES_ONLY = frozenset(
         "AWS::ApiGatewayV2::ApiMapping",
     }
 )
+
+
+class Unauthorised(Exception):
+    """A function's role lacks what Lambda itself needs to run its triggers (to poll its
+    queue or stream, to park a failure): AWS refuses such a deploy, or loses the event."""
+
+
+def lambda_requests(out: Provisioned) -> dict[str, list[Request]]:
+    """What Lambda asks with each function's role: to poll its queue or stream (event
+    source mappings), and to send a failed event to its on-failure destination."""
+    needs: dict[str, list[Request]] = {logical_id: [] for logical_id in out.functions}
+    for queue in out.queue_triggers:
+        needs[queue.function] += [
+            Request(f"sqs:{action}", queue.queue.arn)
+            for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+        ]
+    for stream in out.stream_triggers:
+        needs[stream.function] += [
+            Request(f"dynamodb:{action}", stream.stream_arn)
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+        ]
+        if stream.on_failure:
+            needs[stream.function].append(_destination(stream.on_failure))
+    for logical_id, function in out.functions.items():
+        if function.on_failure:
+            needs[logical_id].append(_destination(function.on_failure))
+    return needs
+
+
+def _destination(arn: str) -> Request:
+    service = arn.split(":")[2]
+    action = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}.get(service, "lambda:InvokeFunction")
+    return Request(action, arn)
+
+
+def check_lambda_permissions(out: Provisioned) -> None:
+    for logical_id, requests in lambda_requests(out).items():
+        function = out.functions[logical_id]
+        refused = [r for r in requests if not function.authorise(r)]
+        if refused:
+            raise Unauthorised(
+                f"{logical_id}: its role does not let Lambda "
+                + "; ".join(str(r) for r in refused)
+                + " (template.yaml: its role's policies)"
+            )
 
 
 class Unsupported(Exception):
@@ -288,6 +353,7 @@ class Provisioner:
             for name, spec in self.translated.outputs.items()
             if "Condition" not in spec or self.resolve.condition(spec["Condition"])
         }
+        check_lambda_permissions(self.out)
         return self.out
 
     # ------------------------------------------------------------------ helpers
@@ -329,6 +395,17 @@ class Provisioner:
             )
         self.out.physical[logical_id] = name
         self.out.tables[logical_id] = name
+        self.out.partition_keys[name] = {
+            index: next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+            for index, schema in [
+                (None, props["KeySchema"]),
+                *(
+                    (i["IndexName"], i["KeySchema"])
+                    for i in props.get("GlobalSecondaryIndexes", [])
+                ),
+                *((i["IndexName"], i["KeySchema"]) for i in props.get("LocalSecondaryIndexes", [])),
+            ]
+        }
         self.out.attributes[(logical_id, "Arn")] = table["TableArn"]
         if "LatestStreamArn" in table:
             self.out.attributes[(logical_id, "StreamArn")] = table["LatestStreamArn"]
@@ -388,6 +465,7 @@ class Provisioner:
             Name=props.get("Name") or self._name(logical_id), SecretString=value
         )
         self.out.physical[logical_id] = secret["ARN"]
+        self.out.secrets.append(secret["ARN"])
 
     def _AWS_SES_ConfigurationSet(self, logical_id: str, props: dict[str, Any]) -> None:
         props = self.resolve(props)
@@ -506,22 +584,19 @@ class Provisioner:
             environment={k: str(v) for k, v in environment.items()},
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
-            allowed=self._allowed(props.get("Role")),
+            policy=self._policy(props.get("Role")),
         )
 
-    def _allowed(self, role: Any) -> frozenset[str]:
-        """The actions the function's role allows, from its inline policies (SAM expands
-        its policy templates into them)."""
+    def _policy(self, role: Any) -> Policy | None:
+        """The function's role: its inline policies (SAM expands its policy templates into
+        them), resolved against the stack, and its managed policies."""
         if not (isinstance(role, dict) and "Fn::GetAtt" in role):
-            return frozenset()
+            return None
         properties = self.translated.resources[role["Fn::GetAtt"][0]]["Properties"]
-        actions: set[str] = set()
-        for policy in properties.get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                if statement.get("Effect") == "Allow":
-                    action = statement.get("Action", [])
-                    actions.update([action] if isinstance(action, str) else action)
-        return frozenset(actions)
+        return role_policy(
+            self.resolve(properties.get("Policies", [])),
+            self.resolve(properties.get("ManagedPolicyArns", [])),
+        )
 
     def _AWS_Lambda_EventInvokeConfig(self, logical_id: str, props: dict[str, Any]) -> None:
         self._placeholder(logical_id, props)

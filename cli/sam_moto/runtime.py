@@ -1,7 +1,6 @@
 """Running the handlers as Lambda would: one invocation at a time, with the function's
 environment, and the retry rules of each kind of trigger."""
 
-import fnmatch
 import importlib.util
 import os
 import threading
@@ -21,6 +20,7 @@ import botocore
 from botocore.exceptions import ClientError
 
 from sam_moto.hooks import Hooks, NoHooks
+from sam_moto.iam import REQUESTS, Request, Resources, list_bucket
 from sam_moto.provision import Function
 
 
@@ -67,8 +67,11 @@ class Runtime:
         *,
         hooks: Hooks | None = None,
         in_process: bool = False,
+        resources: Resources | None = None,
     ) -> None:
         self.functions = functions
+        self.resources = resources or Resources(region="eu-west-1", account="123456789012")
+        """how a call's parameters name ARNs (the stack's region, account, key schemas)"""
         self.in_process = in_process
         """the handlers reach moto's backends in this process: their calls need no
         signature (moto checks none), except those to the SIGNED services"""
@@ -87,6 +90,11 @@ class Runtime:
         # moto checks no IAM: each client the handlers make refuses what the running
         # function's role does not allow, as AWS would (a missing permission shows in the
         # tests, not after a deploy).
+        self.stop_watching: Callable[[], None] = lambda: None
+        self.watch()
+
+    def watch(self) -> None:
+        """Check the handlers' clients made from now on (again, if the application forgot)."""
         self.stop_watching = self.hooks.watch_clients(self._watch)
 
     def environment(self, function: Function) -> dict[str, str]:
@@ -122,6 +130,7 @@ class Runtime:
         invocation = Invocation(function=logical_id, at=self.clock())
         with self.lock, _environ(self.environment(function)):
             self.current = logical_id
+            self._logs(function)
             try:
                 invocation.result = self._handler(function)(event, LambdaContext(function))
             except Exception as error:  # noqa: BLE001 - reported as Lambda reports it
@@ -146,29 +155,77 @@ class Runtime:
                 _unsigned,
                 unique_id=f"local-unsigned-{id(self)}",
             )
-        if service == "dynamodb":
+        if service in REQUESTS:
             client.meta.events.register_first(
-                "provide-client-params.dynamodb.*",
+                f"provide-client-params.{client.meta.service_model.service_id.hyphenize()}.*",
                 self._authorise,
                 unique_id=f"local-iam-{id(self)}",
             )
-
-    def _authorise(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        function = self.functions.get(self.current or "")
-        if function is None or not function.allowed:
-            return  # not a function's call (the stack's own), or a role not modelled
-        for action in _dynamodb_actions(model.name, params):
-            if not any(fnmatch.fnmatchcase(action, allowed) for allowed in function.allowed):
-                raise ClientError(
-                    {
-                        "Error": {
-                            "Code": "AccessDeniedException",
-                            "Message": f"{function.name} is not authorized to perform: "
-                            f"{action} (template.yaml: its role's policies)",
-                        }
-                    },
-                    model.name,
+        if service == "s3":
+            for operation in ("GetObject", "HeadObject"):
+                client.meta.events.register(
+                    f"after-call.s3.{operation}",
+                    self._missing_key,
+                    unique_id=f"local-iam-404-{id(self)}",
                 )
+
+    def _authorise(
+        self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        function = self.functions.get(self.current or "")
+        if function is None:
+            return  # not a function's call: the stack's own
+        service = model.service_model.service_name
+        if service not in REQUESTS:
+            return
+        for request in REQUESTS[service](model.name, params, self.resources):
+            if not function.authorise(request):
+                raise _denied(
+                    service, model.name, f"{function.name} is not authorized to perform: {request}"
+                )
+        if service == "s3" and "Bucket" in params:
+            context["local_iam"] = (function, params["Bucket"])
+
+    def _missing_key(
+        self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        """S3 tells a missing key (404) only to who may list the bucket; anyone else gets
+        403, as if the key were there and forbidden."""
+        code = parsed.get("Error", {}).get("Code")
+        if code not in ("NoSuchKey", "404", "NoSuchVersion") or "local_iam" not in context:
+            return
+        function, bucket = context["local_iam"]
+        if function.authorise(list_bucket(bucket)):
+            return
+        head = model.name == "HeadObject"
+        parsed["Error"] = {
+            "Code": "403" if head else "AccessDenied",
+            "Message": "Forbidden"
+            if head
+            else f"{function.name} is not authorized to perform: "
+            f"{list_bucket(bucket)}, so S3 does not say the key is missing",
+        }
+        parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
+
+    def _logs(self, function: Function) -> None:
+        """Lambda writes the function's logs with its role: counted, never refused (a role
+        without them runs, unlogged)."""
+        group = f"log-group:/aws/lambda/{function.name}:*"
+        for action in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"):
+            function.authorise(Request(action, self.resources.arn("logs", group)))
+
+
+_DENIED = {"s3": "AccessDenied", "sqs": "AccessDenied"}
+"""the error code each service answers a refusal with (AccessDeniedException elsewhere)"""
+
+
+def _denied(service: str, operation: str, message: str) -> ClientError:
+    code = "403" if operation == "HeadObject" else _DENIED.get(service, "AccessDeniedException")
+    response: Any = {
+        "Error": {"Code": code, "Message": f"{message} (template.yaml: its role's policies)"},
+        "ResponseMetadata": {"HTTPStatusCode": 403},
+    }
+    return ClientError(response, operation)
 
 
 SIGNED = {"s3", "sqs"}
@@ -178,23 +235,6 @@ moto finds an SQS call's region in its signature (its queue URLs do not name one
 
 def _unsigned(**_: Any) -> Any:
     return botocore.UNSIGNED
-
-
-def _dynamodb_actions(operation: str, params: dict[str, Any]) -> set[str]:
-    """The IAM actions a DynamoDB call needs: a transaction needs each item's own."""
-    if operation == "TransactWriteItems":
-        kinds = {
-            "Put": "PutItem",
-            "Update": "UpdateItem",
-            "Delete": "DeleteItem",
-            "ConditionCheck": "ConditionCheckItem",
-        }
-        return {
-            f"dynamodb:{kinds[kind]}" for item in params.get("TransactItems", []) for kind in item
-        }
-    if operation == "TransactGetItems":
-        return {"dynamodb:GetItem"}
-    return {f"dynamodb:{operation}"}
 
 
 @contextmanager

@@ -82,6 +82,7 @@ class LocalStack:
             overrides,
             hooks=self.hooks,
             in_process=endpoint is None,
+            resources=self.provisioned.iam_resources(),
         )
         # The handlers run in this process: every time-dependent decision reads this clock.
         self.hooks.use_clock(clock)

@@ -20,7 +20,7 @@ from palabre_cli import demo
 from palabre_cli.local import make_stack as palabre_stack
 from sam_moto.clock import LocalClock
 from sam_moto.stack import REGION, LocalStack
-from tests.conftest import load_event
+from tests.conftest import EXERCISED, load_event
 
 START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
 PARIS_MORNING = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
@@ -47,7 +47,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def make_stack(**parameters: str) -> LocalStack:
-    return palabre_stack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
+    stack = palabre_stack(endpoint=None, clock=LocalClock(START), parameters=parameters or None)
+    EXERCISED.watch(stack)
+    return stack
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import re
 import threading
 import warnings
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -23,6 +24,7 @@ from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.queue import BATCH, JobQueue, QueueError
 from palabre.wiring import Adapters, override
 from palabre_cli import demo
+from sam_moto.iam import Policy
 from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, failing
 from tests.functional.conftest import (
@@ -386,7 +388,12 @@ def test_a_dynamodb_call_the_functions_role_does_not_allow_is_refused(
 ) -> None:
     # The digest's role, without the PutItem statement its queueing marker needs
     function = org.provisioned.functions["WeeklyDigestFunction"]
-    monkeypatch.setattr(function, "allowed", function.allowed - {"dynamodb:PutItem"})
+    assert function.policy is not None
+    statements = tuple(
+        replace(s, actions=tuple(a for a in s.actions if a != "dynamodb:putitem"))
+        for s in function.policy.statements
+    )
+    monkeypatch.setattr(function, "policy", Policy(statements))
 
     invocation = org.runtime.invoke("WeeklyDigestFunction", {"time": "2026-12-07T07:00:00Z"})
 
