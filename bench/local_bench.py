@@ -81,6 +81,9 @@ WHY = {
     "sqs:DeleteMessageBatch": POLLING,
     "sqs:DeleteMessage": POLLING,
     "sqs:ChangeMessageVisibility": POLLING,
+    # moto's recorder names CloudWatch by its service's internal name
+    "GraniteServiceVersion20100801:PutMetricData": "the local stack, not Palabre: the "
+    "metrics AWS publishes by itself (the send queue's depth and age, each stack minute)",
 }
 """why each call of a delivered prompt's whole path is made"""
 

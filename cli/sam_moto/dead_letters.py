@@ -249,9 +249,11 @@ class DeadLetters:
         both kinds: Lambda's record of a run that failed (the function's on-failure
         destination) and Scheduler's dead letter of an event it could not deliver."""
         body = json.loads(message.body)
-        if _is_lambda_failure(body):
-            arn = str(body["requestContext"]["functionArn"])
-            return self.function_logical_id(_unqualified(arn)), body["requestPayload"]
+        if isinstance(body, dict) and "requestPayload" in body:
+            # Lambda's record names its function; a queue of one function's needs no name
+            arn = (body.get("requestContext") or {}).get("functionArn")
+            function = self.function_logical_id(_unqualified(str(arn))) if arn else None
+            return function or source.logical_id, body["requestPayload"]
         target = (message.message_attributes.get("TARGET_ARN") or {}).get("StringValue")
         return (self.function_logical_id(target) if target else source.logical_id), body
 

@@ -120,6 +120,7 @@ ENVIRONMENT = {
     "SEND_QUEUE_URL": "https://sqs.example/send",
     "ANONYMITY_THRESHOLD": "3",
     "QUESTION_POINTS": "5",
+    "RETENTION_MONTHS": "24",
     "PUBLIC_BASE_URL": "https://palabre.example.com",
     "POWERTOOLS_SERVICE_NAME": "palabre",
     "POWERTOOLS_METRICS_NAMESPACE": "Palabre",

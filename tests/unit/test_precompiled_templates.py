@@ -298,6 +298,7 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             "GIVE_TO_GET": "on",
             "ANONYMITY_THRESHOLD": "3",
             "QUESTION_POINTS": "5",
+            "RETENTION_MONTHS": "24",
         }
     )
     signer = LINKS.signer
