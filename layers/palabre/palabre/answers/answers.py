@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from palabre.core.i18n import N_, Translatable
+from palabre.core.links import writer
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
@@ -99,8 +100,11 @@ class Answers:
         self.signer = signer
         self.zone = organisation_zone
 
-    def open(self, token: str, now: datetime, *, consistent: bool = False) -> AnswerView:
-        """`consistent`: read after the member's own write (the thank-you page it led to)."""
+    def open(
+        self, token: str, now: datetime, *, consistent: bool = False, write: bool = False
+    ) -> AnswerView:
+        """`consistent`: read after the member's own write (the thank-you page it led to);
+        `write`: to write, which only a member still in the roster may (core.links.writer)."""
         claims = self.signer.verify(Purpose.ANSWER, token, now)
         if len(claims.ids) != 2:
             raise InvalidToken
@@ -108,6 +112,8 @@ class Answers:
         prompt = slot.prompt
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
             raise InvalidToken
+        if write:
+            writer(slot.member)
         return AnswerView(
             theme=slot.theme,
             prompt=prompt,

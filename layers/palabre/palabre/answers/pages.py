@@ -62,7 +62,8 @@ class AnswerPages:
         )
 
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
-        view = self.answers.open(token, now)  # an invalid link is a 404 before anything else
+        # An invalid link, or a member no longer in the roster: a 404 before anything else
+        view = self.answers.open(token, now, write=True)
         fields = form_fields(body, limit=MAX_BODY + 1)
         try:
             if len(body) > MAX_BODY:
