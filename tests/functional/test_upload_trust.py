@@ -4,10 +4,13 @@ nothing, the active admins hear of it, and no report leaves the roster."""
 
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+from moto.sts.models import sts_backends
 
 from palabre_cli import demo
+from palabre_cli.main import main
 from sam_moto.stack import LocalStack
 from tests.functional.conftest import make_stack, mocked_aws, s3_event, sent, table_items
 from tests.functional.test_import_upload import import_file, put
@@ -164,3 +167,23 @@ def test_the_local_stack_uploads_as_the_first_active_admin_when_none_is_named(
     assert (report["ok"], report["unchanged"]) == (True, 20)
     [mail] = sent(org)
     assert mail["To"] in ADMINS
+
+
+def test_palabre_upload_writes_as_the_admin_upload_role(
+    org: LocalStack, before: list[dict[str, object]], tmp_path: Path
+) -> None:
+    roster = tmp_path / "effectifs.csv"
+    roster.write_bytes(demo.roster())
+    role = "arn:aws:iam::123456789012:role/palabre-AdminUploadRole"
+    bucket = org.uploads_bucket("roster")
+    argv = ["upload", str(roster), "--kind", "roster", "--bucket", bucket, "--role-arn", role]
+
+    assert main([*argv, "--uploader", demo.ADMIN, "--no-wait"]) == 0
+
+    head = org.client("s3").head_object(Bucket=bucket, Key="roster/effectifs.csv")
+    assert head["Metadata"] == {"uploader": demo.ADMIN}
+    # the upload ran as a session of the role (the one the bucket policy lets write)
+    [session] = [
+        s for s in sts_backends["123456789012"]["global"].assumed_roles if s.role_arn == role
+    ]
+    assert session.session_name == "palabre-upload"
