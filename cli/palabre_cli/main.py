@@ -190,6 +190,7 @@ def _validate(args: argparse.Namespace) -> int:
                 organisation=org.name,
                 key=str(args.file),
                 report=report,
+                refused=False,
                 errors=report.errors,
                 more_errors=0,
                 when=datetime.now(UTC).astimezone(org.zone),
