@@ -362,3 +362,21 @@ def test_a_directory_of_thousands_of_circles_fits_dynamodbs_item_limit(
     assert directory_fields(store.directory()) == directory_fields(smaller)
     pages = list(table.query("ORG", prefix="DIRECTORY#"))
     assert len(pages) == 1
+
+
+def test_an_admin_may_hand_over_then_no_longer_uploads(stack: LocalStack) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    handed_over = "".join(
+        line.replace(";admin", ";member") if line.startswith(ADMIN) else line
+        for line in demo.roster().decode().splitlines(keepends=True)
+    ).encode()
+    stack.clear_mail()
+
+    # Camille's roster makes her a member; Alice stays admin: accepted, Camille told
+    assert import_file(stack, "roster/demo-roster.csv", handed_over, ADMIN)["updated"] == 1
+    assert [m["To"] for m in sent(stack)] == [ADMIN]
+
+    # Her next file is refused, and Alice, the one admin left, hears of it
+    assert import_file(stack, "roster/demo-roster.csv", demo.roster(), ADMIN)["ok"] is False
+    assert sent(stack)[-1]["To"] == ALICE
+    assert member_item(stack, ADMIN)["role"] == {"S": "member"}
