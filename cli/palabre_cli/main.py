@@ -228,6 +228,14 @@ def _upload(args: argparse.Namespace) -> int:
     report: dict[str, Any] | None
     if args.local:
         report = _upload_local(args.local, args.kind, args.file.name, data, args.uploader)
+    elif not args.uploader:
+        # The import would refuse it: only a file naming an active admin is imported.
+        print(
+            "palabre upload: --uploader is required: your address, an active admin of the "
+            "roster (or, for the first roster, the AdminAddress parameter)",
+            file=sys.stderr,
+        )
+        return 2
     else:
         report = _upload_aws(args, data)
     if report is None:
