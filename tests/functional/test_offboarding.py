@@ -66,6 +66,13 @@ def test_a_member_removed_from_the_roster_writes_nothing_through_their_links(
             assert calls == ["BatchGetItem"]
     assert table_items(org) == before
 
+    # Reading stays theirs: the answer page says why it no longer takes an answer
+    status, _, page = get(org, writes["answer"][0])
+    assert status == 200
+    assert "annuaire : vous ne pouvez plus répondre" in page
+    assert "<textarea" not in page
+    assert "<form" not in page
+
     # Unsubscribing stays theirs
     status, _, page = post(
         org, links.unsubscribe(member_id(HUGO), now), follow=False, choice="nothing"

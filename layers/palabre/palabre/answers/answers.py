@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from palabre.core.i18n import N_, Translatable
-from palabre.core.links import writer
+from palabre.core.links import in_roster, writer
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
@@ -59,6 +59,8 @@ class AnswerView:
     closed: bool
     last_initial: str = ""
     """of the author's last name in the roster now: what a named answer keeps"""
+    left: bool = False
+    """the member is no longer in the roster: the page only reads (core.links.writer)"""
 
     @property
     def member_id(self) -> str:
@@ -120,6 +122,7 @@ class Answers:
             answer=slot.answer,
             closed=now >= prompt.deadline,
             last_initial=slot.last_initial,
+            left=not in_roster(slot.member),
         )
 
     def save(self, view: AnswerView, form: AnswerForm, now: datetime) -> Saved:

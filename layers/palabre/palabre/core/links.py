@@ -22,13 +22,17 @@ class Offboarded(InvalidToken):
     """A member no longer in the roster wrote through one of their links."""
 
 
+def in_roster(member: Member | None) -> bool:
+    return member is not None and member.active
+
+
 def writer(member: Member | None) -> Member:
     """The member a personal link writes as (an answer, a vote, a question, a star, an
     absence): one still in the roster. Anyone else gets the plain page of any bad link
     (Offboarded is an InvalidToken), and nothing is written. Every link opens its
     member's profile anyway, so this costs no request; reading and unsubscribing stay
     theirs."""
-    if member is None or not member.active:
+    if member is None or not in_roster(member):
         raise Offboarded
     return member
 
