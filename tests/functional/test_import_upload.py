@@ -380,3 +380,25 @@ def test_an_admin_may_hand_over_then_no_longer_uploads(stack: LocalStack) -> Non
     assert import_file(stack, "roster/demo-roster.csv", demo.roster(), ADMIN)["ok"] is False
     assert sent(stack)[-1]["To"] == ALICE
     assert member_item(stack, ADMIN)["role"] == {"S": "member"}
+
+
+def test_each_admin_reads_of_a_refused_file_in_their_own_language(stack: LocalStack) -> None:
+    english_alice = demo.roster().replace(
+        b"alice.david@demo.palabre.example;Alice;David;Passeurs;Op\xc3\xa9rations;fr;",
+        b"alice.david@demo.palabre.example;Alice;David;Passeurs;Op\xc3\xa9rations;en;",
+    )
+    assert english_alice != demo.roster()
+    import_file(stack, "roster/demo-roster.csv", english_alice, uploader=ADMIN)
+    stack.clear_mail()
+
+    import_file(stack, "calendar/plan.yaml", b"[]", uploader="someone@elsewhere.example")
+
+    subjects = {m["To"]: m["Subject"] for m in sent(stack)}
+    assert subjects == {
+        ALICE: "Palabre import of plan.yaml: refused, nothing changed",
+        ADMIN: "Import Palabre de plan.yaml : refusé, rien n'a changé",
+    }
+    english = next(m for m in sent(stack) if m["To"] == ALICE)
+    assert "someone@elsewhere.example is not an active admin" in (
+        english.get_body(("plain",)).get_content()
+    )
