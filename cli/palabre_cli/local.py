@@ -70,10 +70,31 @@ class PalabreHooks:
         return Console(
             title="Palabre",
             timezone=self.timezone,
-            upload_metadata={"uploader": "Uploader's email (optional: gets the report)"},
+            upload_metadata={
+                "uploader": "Uploader's email (optional: the first active admin, or else "
+                "the AdminAddress parameter)"
+            },
             files=self.files,
             upload_result=import_report,
+            upload_defaults=acting_admin,
         )
+
+
+def acting_admin(stack: LocalStack, metadata: Mapping[str, str]) -> dict[str, str]:
+    """An upload through the local stack (console, `curl`, `palabre upload --local`, the
+    demo) that names no uploader acts as the roster's first active admin, or, while there
+    is none, as the AdminAddress parameter: the import function itself believes no one
+    else (see docs/files.md)."""
+    if metadata.get("uploader"):
+        return dict(metadata)
+    from palabre.core.models import Role
+    from palabre.store.members import MemberStore
+    from palabre.store.table import DynamoTable
+
+    table = DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+    admins = MemberStore(table).with_role(Role.ADMIN)
+    uploader = admins[0].email if admins else stack.parameters.get("AdminAddress", "")
+    return {**metadata, "uploader": uploader} if uploader else dict(metadata)
 
 
 def import_report(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
@@ -98,6 +119,9 @@ def make_stack(
     zone = (parameters or {}).get("OrganisationTimezone") or parameter_defaults(load_source())[
         "OrganisationTimezone"
     ]
+    # The demo's admin may upload the first roster of an empty local stack (the
+    # template's default is empty: no one may, on AWS, until the deployer names someone).
+    parameters = {"AdminAddress": demo.ADMIN, **(parameters or {})}
     return LocalStack(
         TEMPLATE,
         hooks=PalabreHooks(zone, files),

@@ -46,7 +46,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help="the local stack (default http://127.0.0.1:3000)",
     )
-    upload.add_argument("--uploader", help="who receives the report (default: the admins)")
+    upload.add_argument(
+        "--uploader",
+        help="your address: an active admin of the roster (or, for the first roster, the "
+        "AdminAddress parameter); a file naming anyone else is refused",
+    )
+    upload.add_argument(
+        "--role-arn",
+        default=os.environ.get("PALABRE_UPLOAD_ROLE"),
+        help="the admin upload role to assume (default: the stack's AdminUploadRoleArn "
+        "output; with --bucket, none)",
+    )
     upload.add_argument("--no-wait", action="store_true", help="do not wait for the report")
     upload.set_defaults(run=_upload)
 
@@ -229,6 +239,7 @@ def _validate(args: argparse.Namespace) -> int:
                 organisation=org.name,
                 key=str(args.file),
                 report=report,
+                refused=False,
                 errors=report.errors,
                 more_errors=0,
                 when=datetime.now(UTC).astimezone(org.zone),
@@ -266,6 +277,14 @@ def _upload(args: argparse.Namespace) -> int:
     report: dict[str, Any] | None
     if args.local:
         report = _upload_local(args.local, args.kind, args.file.name, data, args.uploader)
+    elif not args.uploader:
+        # The import would refuse it: only a file naming an active admin is imported.
+        print(
+            "palabre upload: --uploader is required: your address, an active admin of the "
+            "roster (or, for the first roster, the AdminAddress parameter)",
+            file=sys.stderr,
+        )
+        return 2
     else:
         report = _upload_aws(args, data)
     if report is None:
@@ -333,8 +352,11 @@ def _upload_aws(args: argparse.Namespace, data: bytes) -> dict[str, Any] | None:
     import boto3
 
     bucket = args.bucket or _stack_output(boto3, args.stack, "UploadsBucketName")
+    role = args.role_arn or (
+        None if args.bucket else _stack_output(boto3, args.stack, "AdminUploadRoleArn")
+    )
     key = f"{args.kind}/{args.file.name}"
-    s3 = boto3.client("s3")
+    s3 = _uploads_client(boto3, role)
     extra = {"Metadata": {"uploader": args.uploader}} if args.uploader else {}
     started = time.time()
     s3.upload_file(str(args.file), bucket, key, ExtraArgs=extra, Callback=Progress(len(data), key))
@@ -356,6 +378,22 @@ def _upload_aws(args: argparse.Namespace, data: bytes) -> dict[str, Any] | None:
         time.sleep(2)
     print("no report after 5 minutes; see the import function's logs", file=sys.stderr)
     return {"ok": False, "message": "timed out waiting for the report"}
+
+
+def _uploads_client(boto3: Any, role: str | None) -> Any:
+    """S3 as the admin upload role when there is one: the bucket's policy lets only that
+    role (and the import) write roster/ and calendar/ files."""
+    if not role:
+        return boto3.client("s3")
+    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="palabre-upload")[
+        "Credentials"
+    ]
+    return boto3.client(
+        "s3",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
 
 
 def _stack_output(boto3: Any, stack: str, name: str) -> str:

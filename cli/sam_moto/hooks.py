@@ -29,6 +29,9 @@ class Console:
     files: Mapping[str, bytes] = field(default_factory=dict)
     upload_result: Callable[[Any, str, str], dict[str, Any] | None] | None = None
     """(s3 client, bucket, key) -> the result of processing that upload"""
+    upload_defaults: Callable[[Any, Mapping[str, str]], dict[str, str]] | None = None
+    """(stack, metadata given) -> the metadata an upload through the stack carries, the
+    fields left out filled in as the application wants them"""
 
 
 class Hooks(Protocol):

@@ -229,6 +229,10 @@ NAMES_ONLY = frozenset(
         "AWS::Lambda::LayerVersion",
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
+        # Not applied: moto evaluates a bucket policy's Deny statements on every PutObject
+        # without their principals or conditions, so a TLS-only or principal-scoped Deny
+        # would refuse every upload. The import's own check of the uploader runs locally.
+        "AWS::S3::BucketPolicy",
         "AWS::ApiGatewayV2::Stage",
         "AWS::Logs::LogGroup",
         # The topics' encryption key, and the optional custom domain: nothing to run locally.

@@ -211,11 +211,14 @@ class LocalStack:
         bucket = self.uploads_bucket(kind)
         key = f"{kind}/{Path(filename).name}"
         s3 = self.client("s3")
+        console = self.hooks.console()
         with self.lock:
-            s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata or {})
+            given = dict(metadata or {})
+            filled = console.upload_defaults(self, given) if console.upload_defaults else given
+            s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=filled)
             ran = self.drain()
         failures = [i for i in ran if i.error is not None]
-        reader = self.hooks.console().upload_result
+        reader = console.upload_result
         result = reader(s3, bucket, key) if reader else {"key": key, "ran": len(ran)}
         if result is None:
             detail = failures[-1].error if failures else {"errorMessage": "no result written"}

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 
 from palabre.core.models import member_id
+from palabre_cli import demo
 from palabre_cli.template import load_source, parameter_defaults
 from tests.e2e.conftest import ARTIFACTS, Local
 
@@ -185,3 +186,35 @@ def test_a_live_session_prompt_in_the_mailbox_json(local: Local) -> None:
     sent = parsedate_to_datetime(mail["date"])
     nine = datetime.fromisoformat("2027-01-05T09:00:00+01:00")
     assert nine <= sent < nine + timedelta(minutes=5)
+
+
+def test_a_member_who_left_reads_their_open_theme_on_a_phone_and_answers_nothing(
+    local: Local, browser: Any
+) -> None:
+    # Emma's live-session theme is open; then the admin's roster no longer lists her
+    [mail] = mails_to(local, EMMA, LIVE)
+    [link] = re.findall(r"http://127\.0\.0\.1:\d+/answer/\S+", mail["text"])
+    without = b"".join(
+        line for line in demo.roster().splitlines(keepends=True) if not line.startswith(b"emma.")
+    )
+    assert local.upload("roster", "demo-roster.csv", without).json()["deactivated"] == 1
+
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(link)
+        assert "ne pouvez plus répondre" in page.locator(".notice").inner_text()
+        assert page.locator("textarea").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "answer-after-leaving-phone.png"), full_page=True)
+    finally:
+        context.close()
+    # and a POST through the link (a form kept open in another tab) is the plain 404
+    path = "/" + link.split("/", 3)[3]
+    response = local.request(
+        "POST",
+        path,
+        body=b"answer=Encore+moi",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 404

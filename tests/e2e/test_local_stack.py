@@ -140,3 +140,38 @@ def test_an_upload_through_the_console_form_in_chromium(local: Local, page: Any,
     with page.expect_navigation():
         page.click("text=HTML >> nth=0")
     assert "Import de roster/demo-roster.csv" in page.inner_text("h1")
+
+
+def test_a_file_from_a_plain_member_is_refused_and_the_admins_read_why_on_a_phone(
+    local: Local, browser: Any
+) -> None:
+    # Given a roster that would make Hugo, a plain member, an admin, sent as from him, under
+    # a hostile name longer than a phone is wide
+    name = "<img src=x onerror=document.title=1>" + "effectifs-" * 12 + ".csv"
+    hugo = "hugo.bernard@demo.palabre.example"
+    roster = b"".join(
+        line.replace(b";member", b";admin") if line.startswith(hugo.encode()) else line
+        for line in demo.roster().splitlines(keepends=True)
+    )
+    report = local.upload("roster", name, roster, uploader=hugo).json()
+    assert report["ok"] is False
+
+    # Then each active admin (not Hugo) has an email saying who sent it and why
+    refused = [m for m in mailbox(local) if "refusé" in m["subject"]]
+    assert sorted(m["to"][0] for m in refused) == [
+        "alice.david@demo.palabre.example",
+        demo.ADMIN,
+    ]
+    assert hugo in refused[0]["text"]
+
+    # And it reads on a phone: nothing wider than the screen, the name shown, not run
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{local.url}/_local/mail/{refused[0]['id']}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert "<img src=x" in page.locator("h1").inner_text()
+        assert page.title() != "1"
+        page.screenshot(path=str(ARTIFACTS / "import-refused-phone.png"), full_page=True)
+    finally:
+        context.close()

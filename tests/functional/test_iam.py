@@ -139,7 +139,7 @@ def secret(stack: LocalStack) -> Any:
 OUTSIDE = {
     "PersonalLinksFunction": [
         ("scan the table", scan),
-        ("delete an organisation item", delete("ORG")),
+        ("delete a digest marker", delete("DIGEST#2026-W49")),
         ("write a digest marker", put("DIGEST#2026-W49")),
         ("write the standings", update("BOARD#circle")),
         ("receive the send queue's messages", receive("SendQueue")),
@@ -155,7 +155,7 @@ OUTSIDE = {
     ],
     "ScoreStreamFunction": [
         ("scan the table", scan),
-        ("write an organisation item", put("ORG")),
+        ("write a digest marker", put("DIGEST#2026-W49")),
         ("receive the send queue's messages", receive("SendQueue")),
         ("read the link keys", secret),
     ],

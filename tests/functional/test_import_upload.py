@@ -21,6 +21,7 @@ from tests.functional.conftest import (
 )
 
 ADMIN = demo.ADMIN
+ALICE = "alice.david@demo.palabre.example"
 BAD_ROSTER = (
     "Courriel;Prénom;Nom;Cercle;Équipe;Fuseau horaire\r\n"
     "anne.leroux@demo.palabre.example;Anne;Le Roux;Bâtisseurs;Opérations;Europe/Paris\r\n"
@@ -201,32 +202,21 @@ def test_an_older_upload_that_comes_late_never_undoes_a_newer_one(stack: LocalSt
         assert member_item(stack, line.split(";")[0])["active"] == {"BOOL": True}
 
 
-def test_without_an_uploader_the_admins_get_the_report(stack: LocalStack) -> None:
-    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
-    import_file(stack, "roster/demo-roster.csv", demo.roster())
-    # one message each: admins do not see each other's addresses
-    assert sorted(m["To"] for m in sent(stack)[-2:]) == [
-        "alice.david@demo.palabre.example",
-        "camille.martin@demo.palabre.example",
-    ]
-
-
 def test_an_address_that_bounced_or_complained_gets_no_import_report(stack: LocalStack) -> None:
     import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
-    for address in ("camille.martin@demo.palabre.example", "uploader@client.example"):
-        put_member_item(stack, address, "SUPPRESSED", reason="complaint")
+    put_member_item(stack, ADMIN, "SUPPRESSED", reason="complaint")
     stack.clear_mail()
 
-    import_file(stack, "roster/demo-roster.csv", demo.roster())
-    report = import_file(stack, "roster/demo-roster.csv", demo.roster(), "uploader@client.example")
+    report = import_file(stack, "roster/demo-roster.csv", demo.roster(), ADMIN)
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), "uploader@client.example")
 
-    # The other admin still gets hers; the suppressed uploader gets none, and the report
-    # is still stored beside the upload
+    # The suppressed admin gets no report, and the report is still stored beside the
+    # upload; the other admin still hears of the refused file
     assert [m["To"] for m in sent(stack)] == ["alice.david@demo.palabre.example"]
     assert report["ok"] is True
     bucket = stack.uploads_bucket("roster")
     stored = stack.client("s3").get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.json")
-    assert json.loads(stored["Body"].read())["unchanged"] == 20
+    assert json.loads(stored["Body"].read())["ok"] is False  # the refused one, last
 
 
 def test_one_error_reads_one_error(stack: LocalStack) -> None:
@@ -239,21 +229,45 @@ def test_one_error_reads_one_error(stack: LocalStack) -> None:
     assert "le fichier contient 1 erreur." in rejected.get_body(("plain",)).get_content()
 
 
-def test_before_any_admin_exists_the_admin_address_parameter_gets_it(aws: None) -> None:
-    stack = make_stack(AdminAddress="owner@client.example")
+def test_the_first_roster_comes_from_the_admin_address_and_names_an_admin(aws: None) -> None:
+    owner = "owner@client.example"
+    stack = make_stack(AdminAddress=owner)
+    empty = table_items(stack)
+
+    # A stranger's roster, and the owner's calendar before any roster: refused, the owner told
+    assert (
+        import_file(
+            stack, "roster/r.csv", demo.roster(), uploader="hugo.bernard@demo.palabre.example"
+        )["ok"]
+        is False
+    )
     calendar = demo.calendar(stack.clock().date())
-    import_file(stack, "calendar/demo-calendar.yaml", calendar)
-    [message] = sent(stack)
-    assert message["To"] == "owner@client.example"
+    refused = import_file(stack, "calendar/c.yaml", calendar, uploader=owner)
+    assert "annuaire" in refused["errors"][0]["message"]
+    # The owner's roster that names no admin: refused
+    no_admin = demo.roster().replace(b";admin\n", b";member\n")
+    assert import_file(stack, "roster/r.csv", no_admin, uploader=owner)["ok"] is False
+    assert table_items(stack) == empty
+    assert [m["To"] for m in sent(stack)] == [owner, owner, owner]
+
+    # The owner's roster naming admins is the first roster; then only its admins may upload
+    assert import_file(stack, "roster/r.csv", demo.roster(), uploader=owner)["created"] == 20
+    assert sent(stack)[-1]["To"] == owner
+    assert import_file(stack, "roster/r.csv", demo.roster(), uploader=owner)["ok"] is False
+    assert import_file(stack, "calendar/c.yaml", calendar, uploader=demo.ADMIN)["created"] == 6
 
 
 def test_the_calendar_audience_is_checked_against_the_roster(stack: LocalStack) -> None:
+    # A first roster with only Alice, of the Passeurs
+    lines = demo.roster().decode().splitlines(keepends=True)
+    alice = "".join(line for line in lines if line.startswith(("Courriel", "alice."))).encode()
+    assert import_file(stack, "roster/demo-roster.csv", alice, uploader=ADMIN)["ok"]
     calendar = demo.calendar(stack.clock().date())
-    report = import_file(stack, "calendar/demo-calendar.yaml", calendar, uploader=ADMIN)
+    report = import_file(stack, "calendar/demo-calendar.yaml", calendar, uploader=ALICE)
     assert report["ok"] is False
     assert {(e["row"], e["column"]) for e in report["errors"]} == {(3, "audience"), (6, "audience")}
 
-    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    assert import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ALICE)["ok"]
     report = import_file(stack, "calendar/demo-calendar.yaml", calendar, uploader=ADMIN)
     assert (report["ok"], report["created"]) == (True, 6)
 
@@ -348,3 +362,43 @@ def test_a_directory_of_thousands_of_circles_fits_dynamodbs_item_limit(
     assert directory_fields(store.directory()) == directory_fields(smaller)
     pages = list(table.query("ORG", prefix="DIRECTORY#"))
     assert len(pages) == 1
+
+
+def test_an_admin_may_hand_over_then_no_longer_uploads(stack: LocalStack) -> None:
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    handed_over = "".join(
+        line.replace(";admin", ";member") if line.startswith(ADMIN) else line
+        for line in demo.roster().decode().splitlines(keepends=True)
+    ).encode()
+    stack.clear_mail()
+
+    # Camille's roster makes her a member; Alice stays admin: accepted, Camille told
+    assert import_file(stack, "roster/demo-roster.csv", handed_over, ADMIN)["updated"] == 1
+    assert [m["To"] for m in sent(stack)] == [ADMIN]
+
+    # Her next file is refused, and Alice, the one admin left, hears of it
+    assert import_file(stack, "roster/demo-roster.csv", demo.roster(), ADMIN)["ok"] is False
+    assert sent(stack)[-1]["To"] == ALICE
+    assert member_item(stack, ADMIN)["role"] == {"S": "member"}
+
+
+def test_each_admin_reads_of_a_refused_file_in_their_own_language(stack: LocalStack) -> None:
+    english_alice = demo.roster().replace(
+        b"alice.david@demo.palabre.example;Alice;David;Passeurs;Op\xc3\xa9rations;fr;",
+        b"alice.david@demo.palabre.example;Alice;David;Passeurs;Op\xc3\xa9rations;en;",
+    )
+    assert english_alice != demo.roster()
+    import_file(stack, "roster/demo-roster.csv", english_alice, uploader=ADMIN)
+    stack.clear_mail()
+
+    import_file(stack, "calendar/plan.yaml", b"[]", uploader="someone@elsewhere.example")
+
+    subjects = {m["To"]: m["Subject"] for m in sent(stack)}
+    assert subjects == {
+        ALICE: "Palabre import of plan.yaml: refused, nothing changed",
+        ADMIN: "Import Palabre de plan.yaml : refusé, rien n'a changé",
+    }
+    english = next(m for m in sent(stack) if m["To"] == ALICE)
+    assert "someone@elsewhere.example is not an active admin" in (
+        english.get_body(("plain",)).get_content()
+    )

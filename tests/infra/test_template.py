@@ -279,3 +279,60 @@ def test_no_module_opens_a_client_or_reads_the_environment_at_import_time() -> N
                 if top_level and re.search(r"boto3\.(client|resource)\(|os\.environ|getenv", line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert offenders == []
+
+
+def test_only_the_import_and_the_admin_upload_role_write_uploads_and_only_over_tls(
+    translated: Translated,
+) -> None:
+    [policy] = translated.of_type("AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": "UploadsBucket"}
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    bucket = {"Fn::GetAtt": ["UploadsBucket", "Arn"]}
+
+    tls = statements["TlsOnly"]
+    assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
+    assert tls["Resource"] == [bucket, {"Fn::Sub": "${UploadsBucket.Arn}/*"}]
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    # Every prefix the bucket notifies the import of is closed to all but two principals
+    notified = {
+        rule["Value"]
+        for config in translated.resources["UploadsBucket"]["Properties"][
+            "NotificationConfiguration"
+        ]["LambdaConfigurations"]
+        for rule in config["Filter"]["S3Key"]["Rules"]
+        if rule["Name"] == "prefix"
+    }
+    assert notified == {"roster/", "calendar/"}
+    imports = statements["ImportsOnlyFromTheAdminUploadRoleAndTheImport"]
+    assert (imports["Effect"], imports["Principal"], imports["Action"]) == (
+        "Deny",
+        "*",
+        "s3:PutObject",
+    )
+    assert {r["Fn::Sub"] for r in imports["Resource"]} == {
+        f"${{UploadsBucket.Arn}}/{prefix}*" for prefix in notified
+    }
+    function_role = translated.resources["ImportUploadFunction"]["Properties"]["Role"]
+    assert imports["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [function_role, {"Fn::GetAtt": ["AdminUploadRole", "Arn"]}]
+        }
+    }
+
+    # The admin upload role writes those files and reads their reports, nothing more
+    role = translated.resources["AdminUploadRole"]["Properties"]
+    [trusted] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trusted["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    [inline] = role["Policies"]
+    granted = {
+        (s["Action"], r["Fn::Sub"])
+        for s in inline["PolicyDocument"]["Statement"]
+        for r in s["Resource"]
+    }
+    assert granted == {
+        *{("s3:PutObject", f"${{UploadsBucket.Arn}}/{p}*") for p in notified},
+        *{("s3:GetObject", f"${{UploadsBucket.Arn}}/{p}*.report.json") for p in notified},
+    }

@@ -107,3 +107,12 @@ def test_clock_start_is_read_with_its_offset(monkeypatch: pytest.MonkeyPatch) ->
         main(["local", "--port", "0"])
 
     assert started["clock_start"] == datetime(2026, 11, 30, 8, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_an_upload_to_aws_without_an_uploader_stops_before_reaching_aws(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    # The import would refuse it: only a file naming an active admin is imported
+    assert main(["upload", str(ROSTER), "--kind", "roster", "--bucket", "b", "--no-wait"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("palabre upload: --uploader is required")

@@ -273,7 +273,22 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
         timezone="Europe/Paris",
         circle=HOSTILE,
     )
-    items = [theme_item(theme), {**keys.prompt("t1", "m1"), **prompt.model_dump(mode="json")}]
+    from palabre.store.members import member_item
+
+    # The member is in the roster (a member who left reads a page without the form)
+    member = Member(
+        email="m1@client.example",
+        first_name=HOSTILE,
+        circle=HOSTILE,
+        team="T",
+        locale="fr",
+        timezone="Europe/Paris",
+    )
+    items = [
+        theme_item(theme),
+        {**keys.prompt("t1", "m1"), **prompt.model_dump(mode="json")},
+        {**member_item(member), **keys.member("m1")},
+    ]
     if answered:
         text = Answer(
             theme_id="t1",

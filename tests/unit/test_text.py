@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from palabre.core.text import strip_accents
+from palabre.core.text import one_line, strip_accents
 
 
 def _one_character_at_a_time(value: str) -> str:
@@ -33,3 +33,26 @@ def test_accents_are_stripped_as_one_character_at_a_time(value: str) -> None:
 def test_every_combining_mark_of_the_basic_plane_is_stripped() -> None:
     value = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
     assert strip_accents(value) == _one_character_at_a_time(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("effectifs\r\nBcc: x@elsewhere.example.csv", "effectifs Bcc: x@elsewhere.example.csv"),
+        ("a\u2028b\u2029c\x85d\x00e\x1bf", "a b c d e f"),
+        ("facture\u202egpj.exe", "facturegpj.exe"),  # a bidi override would show "exe.jpg"
+        ("a\u2066b\u2069\u200bc\ufeff", "abc"),
+        ("  roster   2026.csv ", "roster 2026.csv"),
+        ("\u2028\u202e", "…"),
+        ("Équipe 😀.csv", "Équipe 😀.csv"),
+    ],
+)
+def test_one_line_keeps_what_a_reader_sees_and_nothing_that_breaks_a_header(
+    value: str, shown: str
+) -> None:
+    assert one_line(value) == shown
+
+
+def test_one_line_cuts_a_long_value_with_an_ellipsis() -> None:
+    assert one_line("x" * 500, 80) == "x" * 79 + "…"
+    assert one_line("x" * 80, 80) == "x" * 80

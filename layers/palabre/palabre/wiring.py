@@ -189,7 +189,7 @@ def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -
             outbox=outbox(settings, adapters),
             sender=settings.sender_address,
             templates_dir=settings.templates_dir,
-            fallback_recipient=settings.admin_address,
+            admin_address=settings.admin_address,
         ),
     )
 

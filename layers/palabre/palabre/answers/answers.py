@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from palabre.core.i18n import N_, Translatable
+from palabre.core.links import in_roster, writer
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
@@ -58,6 +59,8 @@ class AnswerView:
     closed: bool
     last_initial: str = ""
     """of the author's last name in the roster now: what a named answer keeps"""
+    left: bool = False
+    """the member is no longer in the roster: the page only reads (core.links.writer)"""
 
     @property
     def member_id(self) -> str:
@@ -99,8 +102,11 @@ class Answers:
         self.signer = signer
         self.zone = organisation_zone
 
-    def open(self, token: str, now: datetime, *, consistent: bool = False) -> AnswerView:
-        """`consistent`: read after the member's own write (the thank-you page it led to)."""
+    def open(
+        self, token: str, now: datetime, *, consistent: bool = False, write: bool = False
+    ) -> AnswerView:
+        """`consistent`: read after the member's own write (the thank-you page it led to);
+        `write`: to write, which only a member still in the roster may (core.links.writer)."""
         claims = self.signer.verify(Purpose.ANSWER, token, now)
         if len(claims.ids) != 2:
             raise InvalidToken
@@ -108,12 +114,15 @@ class Answers:
         prompt = slot.prompt
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
             raise InvalidToken
+        if write:
+            writer(slot.member)
         return AnswerView(
             theme=slot.theme,
             prompt=prompt,
             answer=slot.answer,
             closed=now >= prompt.deadline,
             last_initial=slot.last_initial,
+            left=not in_roster(slot.member),
         )
 
     def save(self, view: AnswerView, form: AnswerForm, now: datetime) -> Saved:

@@ -62,7 +62,8 @@ class AnswerPages:
         )
 
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
-        view = self.answers.open(token, now)  # an invalid link is a 404 before anything else
+        # An invalid link, or a member no longer in the roster: a 404 before anything else
+        view = self.answers.open(token, now, write=True)
         fields = form_fields(body, limit=MAX_BODY + 1)
         try:
             if len(body) > MAX_BODY:
@@ -159,10 +160,12 @@ class AnswerPages:
             status=status,
             prompt_html=prompt_html(view.theme),
             live=live_session(view.theme, context["zone"], _locale(view)),
-            closed=view.closed,
-            theme_url=self._in_space(view) if view.closed else "",
+            # A member no longer in the roster reads the page as if it were closed
+            closed=view.closed or view.left,
+            left=view.left,
+            theme_url=self._in_space(view) if view.closed or view.left else "",
             answer=answer,
-            text=text if not view.closed else "",
+            text=text if not (view.closed or view.left) else "",
             visibility=visibility,
             attribution=attribution,
             threshold=self.threshold,

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from palabre.core.tokens import Purpose, Signer
+from palabre.core.models import Member
+from palabre.core.tokens import InvalidToken, Purpose, Signer
 
 # Mail clients may act on List-Unsubscribe long after delivery: a generous lifetime.
 UNSUBSCRIBE_LIFETIME = timedelta(days=400)
@@ -15,6 +16,25 @@ SPACE_LIFETIME = timedelta(days=400)
 STAR_LIFETIME = timedelta(days=60)
 # A question closes seven days after it is sent, at most ten after it is asked.
 CANCEL_LIFETIME = timedelta(days=30)
+
+
+class Offboarded(InvalidToken):
+    """A member no longer in the roster wrote through one of their links."""
+
+
+def in_roster(member: Member | None) -> bool:
+    return member is not None and member.active
+
+
+def writer(member: Member | None) -> Member:
+    """The member a personal link writes as (an answer, a vote, a question, a star, an
+    absence): one still in the roster. Anyone else gets the plain page of any bad link
+    (Offboarded is an InvalidToken), and nothing is written. Every link opens its
+    member's profile anyway, so this costs no request; reading and unsubscribing stay
+    theirs."""
+    if member is None or not in_roster(member):
+        raise Offboarded
+    return member
 
 
 class Links:

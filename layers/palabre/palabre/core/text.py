@@ -52,3 +52,25 @@ def control_characters(value: str, *, multiline: bool = False) -> list[str]:
 
 def collapse_spaces(value: str) -> str:
     return " ".join(value.split())
+
+
+# Line and paragraph separators (U+2028/2029) and controls break a header line; format
+# characters (bidi overrides and isolates, zero-width ones) make a name read otherwise
+# than it is; surrogates and unassigned code points have no place in a header.
+_BREAKS = {"Cc", "Zl", "Zp"}
+_DROPPED = {"Cf", "Cs", "Co", "Cn"}
+
+
+def one_line(value: str, limit: int = 80) -> str:
+    """`value` fit for one line of a header or a title, as a reader would see it:
+    breaks and controls become spaces, format and bidi characters go, spaces collapse,
+    and past `limit` characters it is cut with an ellipsis."""
+    kept = "".join(
+        " " if unicodedata.category(c) in _BREAKS else c
+        for c in value
+        if unicodedata.category(c) not in _DROPPED
+    )
+    text = collapse_spaces(kept)
+    if len(text) <= limit:
+        return text or "…"
+    return text[: limit - 1].rstrip() + "…"

@@ -123,6 +123,16 @@ class Importer:
         checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
         if checked.issues:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
+        if kind == "roster" and not any(m.is_admin for m in checked.members):
+            # Only an active admin uploads the next file: a roster without one would lock
+            # the organisation out of its own roster.
+            issue = Issue(
+                N_(
+                    "The roster names no admin: give at least one row the role admin, or "
+                    "no one could upload the next roster or calendar."
+                )
+            )
+            return ImportReport.rejected(kind, checked.rows, [issue], translations)
         try:
             with ImportLock(self.table, kind, now, uploaded):
                 if kind == "roster":

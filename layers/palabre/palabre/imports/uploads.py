@@ -1,15 +1,16 @@
-"""A file lands in the uploads bucket; import it and tell the admin how it went."""
+"""A file lands in the uploads bucket: import it if an active admin uploaded it, and tell
+them (or the admins, of a file refused) how it went."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from palabre.core.i18n import N_, translations
-from palabre.core.models import Role, member_id
-from palabre.core.text import is_email
+from palabre.core.models import Member, Role
+from palabre.core.text import is_email, one_line
 from palabre.imports.importer import Importer, Organisation
 from palabre.imports.report import KINDS, ImportReport, Issue, Kind
 from palabre.imports.tabular import MAX_BYTES
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 REPORT_SUFFIXES = (".report.json", ".report.txt")
 UPLOADER_METADATA = "uploader"
 ERRORS_IN_EMAIL = 100
+NAME_IN_SUBJECT = 80
+KEY_SHOWN = 200
 
 
 def kind_of(key: str) -> Kind | None:
@@ -45,10 +48,20 @@ class Mailroom:
     outbox: Outbox
     sender: str
     templates_dir: Path
-    fallback_recipient: str
+    admin_address: str
+    """the AdminAddress parameter: who may upload the first roster, while no admin exists"""
+
+
+type Readers = Sequence[tuple[str, str]]
+"""who gets a report: (address, locale)"""
 
 
 class UploadHandler:
+    """Only an active admin of the current roster changes the roster or the calendar:
+    the `uploader` metadata must name one (or, while the roster has no active admin, the
+    AdminAddress parameter, for a roster). Anyone else's file is refused, changes
+    nothing, and the active admins are told; reports go to roster addresses only."""
+
     def __init__(self, importer: Importer, s3: "S3Client", bucket: str, mailroom: Mailroom) -> None:
         self.importer = importer
         self.s3 = s3
@@ -65,16 +78,20 @@ class UploadHandler:
             logger.info("not an upload to import", extra={"key": key})
             return None
         uploader, uploaded, data = self._fetch(key, size)
-        recipient_locale = self._locale_of(uploader)
-        tr = translations(self.mailroom.templates_dir, recipient_locale)
+        admins = self.importer.members.with_role(Role.ADMIN)
+        refusal = self._refusal(kind, uploader, admins)
+        if refusal is not None:
+            return self._refuse(key, kind, refusal, admins, now)
+        locale = next((a.locale for a in admins if a.email == uploader), self.org.locale)
+        tr = translations(self.mailroom.templates_dir, locale)
         if data is None:
             report = ImportReport.rejected(kind, 0, [_too_large()], tr)
         else:
             report = self.importer.run(
                 kind, PurePosixPath(key).name, data, now=now, translations=tr, uploaded=uploaded
             )
-        text = self._publish(key, report, recipient_locale, now)
-        self._email(key, report, uploader, recipient_locale, text, now)
+        self._publish(key, report, locale, now)
+        self._email(key, lambda _: report, [(uploader, locale)], now)
         logger.info(
             "import finished",
             extra={
@@ -83,6 +100,65 @@ class UploadHandler:
                 "errors": len(report.errors),
             },
         )
+        return report
+
+    def _refusal(self, kind: Kind, uploader: str, admins: list[Member]) -> Issue | None:
+        """Why `uploader` may not upload this file (None: they may)."""
+        if any(admin.email == uploader for admin in admins):
+            return None
+        bootstrap = self.mailroom.admin_address.strip().lower()
+        if not admins and uploader and uploader == bootstrap:
+            if kind == "roster":
+                return None
+            return Issue(
+                N_(
+                    "The organisation has no admin yet: upload its roster first (it must "
+                    "name at least one admin), then the calendar."
+                )
+            )
+        if not uploader:
+            return Issue(
+                N_(
+                    "The file does not say who uploaded it (its uploader metadata): only an "
+                    "active admin of the roster may change the roster or the calendar."
+                )
+            )
+        if not admins:
+            return Issue(
+                N_(
+                    "%(uploader)s may not upload this file: the organisation has no admin "
+                    "yet, and its first roster must come from its AdminAddress parameter."
+                ),
+                params={"uploader": uploader},
+            )
+        return Issue(
+            N_(
+                "%(uploader)s is not an active admin of the roster: only an active admin may "
+                "change the roster or the calendar."
+            ),
+            params={"uploader": uploader},
+        )
+
+    def _refuse(
+        self, key: str, kind: Kind, refusal: Issue, admins: list[Member], now: datetime
+    ) -> ImportReport:
+        """Nothing is imported; the report is stored beside the file, and the active
+        admins (or, before there is one, the AdminAddress) hear of it, each in their own
+        language. The uploader named in the file hears nothing: they may be anyone."""
+        tr = translations(self.mailroom.templates_dir, self.org.locale)
+        report = ImportReport.rejected(kind, 0, [refusal], tr)
+        self._publish(key, report, self.org.locale, now, refused=True)
+        readers = [(admin.email, admin.locale) for admin in admins]
+        if not readers and self.mailroom.admin_address:
+            readers = [(self.mailroom.admin_address.strip().lower(), self.org.locale)]
+
+        def translated(locale: str) -> ImportReport:
+            return ImportReport.rejected(
+                kind, 0, [refusal], translations(self.mailroom.templates_dir, locale)
+            )
+
+        self._email(key, translated, readers, now, refused=True)
+        logger.warning("upload refused", extra={"key": key, "reason": refusal.message})
         return report
 
     def _fetch(self, key: str, size: int | None) -> tuple[str, datetime, bytes | None]:
@@ -96,17 +172,15 @@ class UploadHandler:
         uploader = _uploader(obj.get("Metadata", {}))
         return uploader, obj["LastModified"], None if len(data) > MAX_BYTES else data
 
-    def _locale_of(self, uploader: str) -> str:
-        member = self.importer.members.get(member_id(uploader)) if uploader else None
-        return member.locale if member else self.org.locale
-
-    def _publish(self, key: str, report: ImportReport, locale: str, now: datetime) -> str:
+    def _publish(
+        self, key: str, report: ImportReport, locale: str, now: datetime, *, refused: bool = False
+    ) -> None:
         json_key, text_key = report_keys(key)
         text = render(
             self.mailroom.templates_dir,
             "email/import_report.txt",
             locale,
-            **self._context(key, report, now),
+            **self._context(key, report, now, refused),
         )
         self.s3.put_object(
             Bucket=self.bucket,
@@ -117,40 +191,61 @@ class UploadHandler:
         self.s3.put_object(
             Bucket=self.bucket, Key=text_key, Body=text.encode(), ContentType="text/plain"
         )
-        return text
 
-    def _context(self, key: str, report: ImportReport, now: datetime) -> dict[str, Any]:
+    def _context(
+        self, key: str, report: ImportReport, now: datetime, refused: bool
+    ) -> dict[str, Any]:
         return {
             "organisation": self.org.name,
-            "key": key,
+            # A key may hold any character: shown on one line, as a header would show it.
+            "key": one_line(key, KEY_SHOWN),
             "report": report,
+            "refused": refused,
             "errors": report.errors[:ERRORS_IN_EMAIL],
             "more_errors": max(0, len(report.errors) - ERRORS_IN_EMAIL),
             "when": now.astimezone(self.org.zone),
         }
 
-    def _recipients(self, uploader: str) -> list[str]:
-        """The uploader, or else the admins, or else the fallback address; never an address
-        that bounced or complained (SES feedback), as for every other email."""
-        if uploader:
-            wanted = [uploader]
-        else:
-            admins = [m.email for m in self.importer.members.with_role(Role.ADMIN)]
-            fallback = self.mailroom.fallback_recipient
-            wanted = admins or ([fallback] if fallback else [])
-        suppressed = self.importer.members.suppressed(wanted) if wanted else set()
-        return [address for address in wanted if address not in suppressed]
-
     def _email(
-        self, key: str, report: ImportReport, uploader: str, locale: str, text: str, now: datetime
+        self,
+        key: str,
+        reports: Callable[[str], ImportReport],
+        readers: Readers,
+        now: datetime,
+        *,
+        refused: bool = False,
     ) -> None:
-        recipients = self._recipients(uploader)
-        if not recipients:
+        """One message per reader, in their language (`reports` gives the report in a
+        locale); never to an address that bounced or complained (SES feedback)."""
+        wanted = [address for address, _ in readers if address]
+        suppressed = self.importer.members.suppressed(wanted) if wanted else set()
+        by_locale: dict[str, list[str]] = {}
+        for address, locale in readers:
+            if address and address not in suppressed:
+                by_locale.setdefault(locale, []).append(address)
+        if not by_locale:
             logger.warning("no one to send the import report to", extra={"key": key})
             return
+        for locale, recipients in by_locale.items():
+            self._send(key, reports(locale), locale, recipients, now, refused)
+
+    def _send(
+        self,
+        key: str,
+        report: ImportReport,
+        locale: str,
+        recipients: list[str],
+        now: datetime,
+        refused: bool,
+    ) -> None:
         tr = translations(self.mailroom.templates_dir, locale)
-        name = PurePosixPath(key).name
-        if report.ok:
+        # The name reaches the Subject header: no line break, bidi trick or endless name.
+        name = one_line(PurePosixPath(key).name, NAME_IN_SUBJECT)
+        if refused:
+            subject = tr.gettext("Palabre import of %(file)s: refused, nothing changed") % {
+                "file": name
+            }
+        elif report.ok:
             subject = tr.gettext("Palabre import of %(file)s: done") % {"file": name}
         else:
             subject = tr.ngettext(
@@ -158,7 +253,8 @@ class UploadHandler:
                 "Palabre import of %(file)s: %(count)s errors, nothing changed",
                 len(report.errors),
             ) % {"file": name, "count": len(report.errors)}
-        context = self._context(key, report, now) | {"subject": subject}
+        context = self._context(key, report, now, refused) | {"subject": subject}
+        text = render(self.mailroom.templates_dir, "email/import_report.txt", locale, **context)
         html = render(self.mailroom.templates_dir, "email/import_report.html", locale, **context)
         # One message per recipient: admins do not see each other's addresses, and a long
         # list of admins never meets SES's recipient limit.

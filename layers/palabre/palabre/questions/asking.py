@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from palabre.core.i18n import N_, Translatable
+from palabre.core.links import writer
 from palabre.core.local_time import deadline, earliest_send
 from palabre.core.markdown import to_html
 from palabre.core.models import QUESTION_PREFIX, Audience, Member, Theme, ThemeKind
@@ -156,13 +157,16 @@ class Asking:
         self.signer = signer
         self.question_points = question_points
 
-    def open(self, token: str, now: datetime) -> Asker:
+    def open(self, token: str, now: datetime, *, write: bool = False) -> Asker:
         """The member of a space link, their profile and latest question: one BatchGetItem.
-        Not in the roster at all: the plain 404 of any bad link."""
+        Not in the roster at all (or, to `write`, no longer in it: core.links.writer): the
+        plain 404 of any bad link."""
         member_id = self.signer.member_of(token, now)
         member, latest = self.store.asker(member_id)
         if member is None:
             raise InvalidToken
+        if write:
+            writer(member)
         return Asker(member_id, member, latest)
 
     def ask(self, asker: Asker, form: QuestionForm, now: datetime) -> AskedQuestion:

@@ -51,7 +51,8 @@ class AskPages:
         return self._page(asker, token, path, now, asked=asked)
 
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
-        asker = self.asking.open(token, now)  # an invalid link is a 404 before anything else
+        # An invalid link, or a member no longer in the roster: a 404 before anything else
+        asker = self.asking.open(token, now, write=True)
         if asker.refusal is not None:
             return self._refused(asker, token, asker.refusal)
         fields = form_fields(body[: MAX_BODY + 1], limit=MAX_BODY + 1)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from palabre.core.attribution import byline
 from palabre.core.library import library_groups, matches, searchable, shown_entries
-from palabre.core.links import Links
+from palabre.core.links import Links, writer
 from palabre.core.models import Answer, Member, Theme, Visibility
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.library import LibraryStore
@@ -79,8 +79,8 @@ class LibraryPages:
             raise InvalidToken
         theme_id, sealed_author, admin_id = claims.ids
         author_id = self.signer.opened(sealed_author, theme_id, admin_id)
-        admin = self.members.get(admin_id)
-        if admin is None or not admin.is_admin:
+        admin = writer(self.members.get(admin_id))
+        if not admin.is_admin:
             raise InvalidToken
         answer = self.library.answer(theme_id, author_id)
         theme = self.themes.get(theme_id)

@@ -6,9 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from palabre.core.attribution import initial
-from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility, group_key
+from palabre.core.models import (
+    Answer,
+    Attribution,
+    Member,
+    Prompt,
+    Theme,
+    Visibility,
+    group_key,
+)
 from palabre.core.retention import expires_at
 from palabre.store import keys
+from palabre.store.members import member_from
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
 
@@ -22,6 +31,8 @@ class AnswerSlot:
     prompt: Prompt | None
     answer: Answer | None
     last_initial: str = ""
+    member: Member | None = None
+    """the author's profile (None once erased)"""
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class AnswerStore:
             prompt=Prompt.model_validate(record) if record else None,
             answer=Answer.model_validate(answer) if answer else None,
             last_initial=initial(found.get("PROFILE", {}).get("last_name", "")),
+            member=member_from(found["PROFILE"]) if "PROFILE" in found else None,
         )
 
     def write(

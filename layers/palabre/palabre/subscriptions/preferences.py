@@ -15,6 +15,7 @@ from babel.dates import format_date
 
 from palabre.core.absences import Absence, added, removed
 from palabre.core.i18n import N_, Translatable, translations
+from palabre.core.links import writer
 from palabre.store.members import MemberStore
 from palabre.subscriptions.subscriptions import Subscriptions, SubscriptionView, chosen
 from palabre.web import Pages, headers
@@ -48,6 +49,9 @@ class PreferencesPages:
                 self.subscriptions.choose(view, choice, now)
                 done = "receive"
             elif action in ("add", "remove"):
+                # Absences are for a member still in the roster; choosing to receive less
+                # (above) stays anyone's right.
+                writer(view.recipient.member)
                 self._change_absences(view, action, form, now)
                 done = "added" if action == "add" else "removed"
             else:

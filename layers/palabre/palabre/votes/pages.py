@@ -23,7 +23,7 @@ class VotePages:
         return self._page(view, path, outcome, now)
 
     def cast(self, token: str, path: str, now: datetime) -> Response[str]:
-        view = self.votes.open(token, now)
+        view = self.votes.open(token, now, write=True)
         return self._page(view, path, self.votes.cast(view, now), now)
 
     def _page(

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from palabre.core.links import writer
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Member, Role, Theme, group_key, readable_in
 from palabre.core.tokens import InvalidToken, Purpose, Signer
@@ -52,8 +53,9 @@ class Votes:
         self.signer = signer
         self.zone = zone
 
-    def open(self, token: str, now: datetime) -> VoteView:
-        """One read: the theme, the answer and any vote already cast."""
+    def open(self, token: str, now: datetime, *, write: bool = False) -> VoteView:
+        """One read: the theme, the answer, the voter and any vote already cast. `write`:
+        to vote, which only a voter still in the roster may (core.links.writer)."""
         claims = self.signer.verify(Purpose.VOTE, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
@@ -62,6 +64,8 @@ class Votes:
         ballot = self.store.ballot(theme_id, author_id, voter_id)
         if ballot.theme is None or ballot.answer is None:
             raise InvalidToken
+        if write:
+            writer(ballot.voter)
         if author_id != voter_id and not may_read(ballot.answer, ballot.voter):
             # Its author narrowed it to their circle after this link was sent: the answer
             # is no longer the voter's to read, nor to vote for (the same plain 404).
