@@ -104,7 +104,9 @@ class Answers:
         claims = self.signer.verify(Purpose.ANSWER, token, now)
         if len(claims.ids) != 2:
             raise InvalidToken
-        slot = self.store.slot(*claims.ids, consistent=consistent)
+        theme_id, member = claims.ids
+        member_id = self.signer.member(member, Purpose.ANSWER, theme_id)
+        slot = self.store.slot(theme_id, member_id, consistent=consistent)
         prompt = slot.prompt
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
             raise InvalidToken

@@ -70,10 +70,10 @@ class Exports:
         claims = self.signer.verify(Purpose.EXPORT, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        week, name, member_id = claims.ids
+        week, name, member = claims.ids
         if name not in EXPORT_FILES or not _WEEK.fullmatch(week):
             raise InvalidToken
-        reader = self.members.recipient(member_id)
+        reader = self.members.recipient(self.signer.member(member, Purpose.EXPORT, week, name))
         if reader is None or not reader.member.is_admin:
             raise InvalidToken
         return self.s3.generate_presigned_url(
