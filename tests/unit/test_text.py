@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from palabre.core.text import strip_accents
+from palabre.core.text import strip_accents, without_spoofing
 
 
 def _one_character_at_a_time(value: str) -> str:
@@ -33,3 +33,34 @@ def test_accents_are_stripped_as_one_character_at_a_time(value: str) -> None:
 def test_every_combining_mark_of_the_basic_plane_is_stripped() -> None:
     value = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
     assert strip_accents(value) == _one_character_at_a_time(value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Rapport\u202efdp.exe", "Rapportfdp.exe"),  # right-to-left override
+        ("\u2067Léa\u2069 Dubois", "Léa Dubois"),  # isolates
+        ("pay\u200bpal", "paypal"),  # zero-width space
+        ("Hu\u200cgo\u2060\ufeff", "Hugo"),  # non-joiner, word joiner, BOM
+        ("a\u200db", "ab"),  # a joiner outside an emoji sequence
+        ("\u200e\u200f\u061cok", "ok"),  # marks
+        ("Léa Ærø Ñuñez", "Léa Ærø Ñuñez"),
+        ("Ελληνικά — مرحبا — 日本語", "Ελληνικά — مرحبا — 日本語"),
+        ("👩\u200d💻 et 🏳️\u200d🌈 et 👍🏽", "👩\u200d💻 et 🏳️\u200d🌈 et 👍🏽"),
+    ],
+    ids=[
+        "rlo",
+        "isolates",
+        "zwsp",
+        "invisible",
+        "lone-zwj",
+        "marks",
+        "accents",
+        "scripts",
+        "emoji-sequences",
+    ],
+)
+def test_bidi_controls_and_invisible_characters_go_letters_and_emoji_stay(
+    typed: str, kept: str
+) -> None:
+    assert without_spoofing(typed) == kept

@@ -16,7 +16,7 @@ from palabre.core.i18n import N_, Translatable
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
-from palabre.core.text import control_characters
+from palabre.core.text import control_characters, without_spoofing
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.answers import AnswerStore, ChangedMeanwhile, NewText
 from palabre.store.table import Table
@@ -25,7 +25,7 @@ MAX_ANSWER = 5000
 
 
 def _normalised(value: str) -> str:
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return without_spoofing(value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 class AnswerForm(BaseModel):
