@@ -33,7 +33,9 @@ def test_a_hostile_answer_is_cleaned_on_input_and_inert_in_every_export(
         assert not piece.lstrip(' "').startswith(("=", "+", "-", "@")), row[-1]
     # …and Hugo's digest shows it without a single control character
     digest = digest_of(org, HUGO)
-    html = digest.get_body(("html",)).get_content()
+    body = digest.get_body(("html",))
+    assert body is not None
+    html = body.get_content()
     for part in (text(digest), html):
         assert "Tour de table ok;=1+2" in part
         assert not set(SPOOF) & set(part)
