@@ -133,8 +133,9 @@ def http_api(
     for name, value in parse_qsl(query, keep_blank_values=True):
         parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
     content_type = lowered.get("content-type", "")
-    # API Gateway passes text as is and base64-encodes everything else, form posts included.
-    textual = not body or content_type.startswith(_TEXT_TYPES)
+    # API Gateway passes text as is and base64-encodes everything else, form posts included
+    # (and text that is not UTF-8, which a JSON event cannot carry as it is).
+    textual = not body or (content_type.startswith(_TEXT_TYPES) and _utf8(body))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
@@ -170,6 +171,14 @@ def http_api(
     if body:
         event["body"] = body.decode() if textual else base64.b64encode(body).decode()
     return event
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def async_failure(

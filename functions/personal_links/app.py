@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.config import PagesSettings, PersonalLinksSettings
 from palabre.core import clock
-from palabre.core.tokens import InvalidToken
+from palabre.core.tokens import InvalidToken, LinkSecretUnusable, Purpose
 from palabre.observability import logger, metrics, tracer
-from palabre.web import form_fields, headers
+from palabre.web import UnreadableForm, body_text, form_fields, headers
 from palabre.wiring import (
     answer_pages,
     ask_pages,
@@ -23,12 +23,26 @@ from palabre.wiring import (
     library_pages,
     pages,
     preferences_pages,
+    signer,
     space_pages,
     subscription_pages,
     vote_pages,
 )
 
 app = APIGatewayHttpResolver()
+
+
+def posted(purpose: Purpose, token: str) -> str:
+    """A POST's body as text, read only once its link is known good: a bad link gets the
+    plain 404 whatever its body, a good one whose body is not UTF-8 a 400 page."""
+    signer(PagesSettings.from_env()).verify(purpose, token, clock.now())
+    event = app.current_event
+    return body_text(event.body, event.is_base64_encoded)
+
+
+def posted_form(purpose: Purpose, token: str) -> dict[str, list[str]]:
+    content_type = app.current_event.headers.get("content-type", "")
+    return form_fields(posted(purpose, token), limit=4096, content_type=content_type)
 
 
 @app.get("/answer/<token>")
@@ -42,7 +56,7 @@ def show_answer(token: str) -> Response[str]:
 @app.post("/answer/<token>")
 def submit_answer(token: str) -> Response[str]:
     """Saved: a redirect to the thank-you page (303); refused: the form again (400/409)."""
-    body = app.current_event.decoded_body or ""
+    body = posted(Purpose.ANSWER, token)
     return answer_pages(PersonalLinksSettings.from_env()).submit(
         token, app.current_event.path, body, clock.now()
     )
@@ -66,10 +80,7 @@ def show_subscription(token: str) -> Response[str]:
 
 @app.post("/unsubscribe/<token>")
 def unsubscribe(token: str) -> Response[str]:
-    event = app.current_event
-    form = form_fields(
-        event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
-    )
+    form = posted_form(Purpose.UNSUBSCRIBE, token)
     pages_ = subscription_pages(PagesSettings.from_env())
     return pages_.submit(token, app.current_event.path, form, clock.now())
 
@@ -107,9 +118,9 @@ def show_star(token: str) -> Response[str]:
 
 @app.post("/star/<token>")
 def star(token: str) -> Response[str]:
-    event = app.current_event
+    body = posted(Purpose.STAR, token)
     return library_pages(PersonalLinksSettings.from_env()).star(
-        token, event.path, event.decoded_body or "", clock.now()
+        token, app.current_event.path, body, clock.now()
     )
 
 
@@ -123,9 +134,9 @@ def show_ask(token: str) -> Response[str]:
 @app.post("/space/<token>/ask")
 def ask(token: str) -> Response[str]:
     """Asked: a redirect to the confirmation (303); refused: the form again (400/403/409)."""
-    event = app.current_event
+    body = posted(Purpose.SPACE, token)
     return ask_pages(PersonalLinksSettings.from_env()).submit(
-        token, event.path, event.decoded_body or "", clock.now()
+        token, app.current_event.path, body, clock.now()
     )
 
 
@@ -139,11 +150,10 @@ def show_preferences(token: str) -> Response[str]:
 @app.post("/space/<token>/preferences")
 def change_preferences(token: str) -> Response[str]:
     """Changed: a redirect to the page (303); refused: the page again, with why (400)."""
-    event = app.current_event
-    form = form_fields(
-        event.decoded_body or "", limit=4096, content_type=event.headers.get("content-type", "")
+    form = posted_form(Purpose.SPACE, token)
+    return preferences_pages(PagesSettings.from_env()).submit(
+        token, app.current_event.path, form, clock.now()
     )
-    return preferences_pages(PagesSettings.from_env()).submit(token, event.path, form, clock.now())
 
 
 @app.get("/cancel/<token>")
@@ -173,9 +183,21 @@ def invalid_link(_: InvalidToken) -> Response[str]:
     return pages(PagesSettings.from_env()).not_found()
 
 
+def unreadable_form(_: UnreadableForm) -> Response[str]:
+    return pages(PagesSettings.from_env()).unreadable()
+
+
+def unusable_secret(_: LinkSecretUnusable) -> Response[str]:
+    # wiring.signer logged the error line; the metric is what an alarm watches.
+    metrics.add_metric(name="LinkSecretUnusable", unit=MetricUnit.Count, value=1)
+    return pages(PagesSettings.from_env()).unavailable()
+
+
 # Registered by a call rather than as a decorator: Powertools' exception_handler has no
 # return annotation, and as a decorator it would leave invalid_link untyped.
 app.exception_handler(InvalidToken)(invalid_link)
+app.exception_handler(UnreadableForm)(unreadable_form)
+app.exception_handler(LinkSecretUnusable)(unusable_secret)
 
 
 @app.not_found

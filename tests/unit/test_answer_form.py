@@ -15,6 +15,7 @@ from palabre.answers.answers import MAX_ANSWER, AnswerForm, parse_form
 from palabre.core.i18n import Translatable, translations
 from palabre.core.local_time import iso_week
 from palabre.core.models import Attribution, Visibility
+from palabre.core.text import without_spoofing
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TOO_LONG = "Your answer is %(length)s characters long; the limit is %(limit)s."
@@ -157,7 +158,8 @@ POSTED = st.one_of(
 @settings(deadline=None, max_examples=150)
 @given(text=POSTED)
 def test_whatever_is_posted_is_either_a_clean_answer_or_a_known_refusal(text: str) -> None:
-    cleaned = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    # what a reader sees: line breaks as LF, no bidi control or invisible character
+    cleaned = without_spoofing(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
     controls = [c for c in cleaned if unicodedata.category(c) == "Cc" and c not in "\n\t"]
     try:
         form = parse_form(posted(text))

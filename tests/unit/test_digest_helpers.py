@@ -8,6 +8,7 @@ Sunday 2027-01-03.
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,10 @@ from hypothesis import strategies as st
 
 from palabre.core.local_time import iso_week
 from palabre.core.models import Attribution, Audience, Theme, Visibility
+from palabre.core.text import inert_cell
 from palabre.digest.builder import ANSWERS_PER_THEME, TOP, _by_theme, _top, _view
 from palabre.digest.editions import DigestAnswer, Week, edition_key
-from palabre.digest.exports import csv_bytes, safe_cell
+from palabre.digest.exports import csv_bytes
 
 PARIS = ZoneInfo("Europe/Paris")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -131,12 +133,12 @@ def test_every_answer_of_a_week_carries_the_week_id_its_digest_reads(day: date) 
         ("+33 6 12 34 56 78", "'+33 6 12 34 56 78"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
-        ("\t=1+1", "'\t=1+1"),
-        ("\r=1+1", "'\r=1+1"),
-        (-5, "'-5"),
+        ("\t=1+1", "'\t'=1+1"),
+        ("\r=1+1", "'\r'=1+1"),
+        (-5, "-5"),
         ("Un tour de table", "Un tour de table"),
         ("a=b", "a=b"),
-        (" =1", " =1"),
+        (" =1", "' =1"),
         ("'déjà", "'déjà"),
         (42, "42"),
         (None, ""),
@@ -149,7 +151,7 @@ def test_every_answer_of_a_week_carries_the_week_id_its_digest_reads(day: date) 
         "at",
         "tab",
         "carriage-return",
-        "negative-number",
+        "negative-number-stays-a-number",
         "plain-text",
         "equals-inside",
         "leading-space",
@@ -162,7 +164,7 @@ def test_every_answer_of_a_week_carries_the_week_id_its_digest_reads(day: date) 
 def test_a_cell_a_spreadsheet_would_evaluate_gets_a_leading_apostrophe(
     value: object, cell: str
 ) -> None:
-    assert safe_cell(value) == cell
+    assert inert_cell(value) == cell
 
 
 def read_back(data: bytes) -> list[list[str]]:
@@ -198,11 +200,12 @@ def test_csv_reads_back_to_the_same_values_apart_from_the_apostrophe(
     back = read_back(csv_bytes(header, rows))
 
     assert back[0] == header
-    assert back[1:] == [[safe_cell(v) for v in row] for row in rows]
+    assert back[1:] == [[inert_cell(v) for v in row] for row in rows]
     for row, read in zip(rows, back[1:], strict=True):
         for value, cell in zip(row, read, strict=True):
             text = "" if value is None else str(value)
-            assert cell == ("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)
+            # Only apostrophes are ever added: without them, the same text
+            assert cell.replace("'", "") == text.replace("'", "")
 
 
 # ---------------------------------------------------------------------------- editions
@@ -375,4 +378,58 @@ def test_an_anonymous_practice_held_back_leaves_its_place_to_the_next() -> None:
         ("m-a", ""),
         ("m-hugo", "Hugo"),
         ("m-léa", "Léa"),
+    ]
+
+
+# Payloads known to run in Excel, LibreOffice or Google Sheets, alone or behind text that a
+# French Excel (";"), a tab-separated paste or a "|" import splits off.
+CSV_PAYLOADS = [
+    "=1+2",
+    "ok;=1+2",
+    "ok,=1+2",
+    "ok\t=1+2",
+    "ok|=1+2",
+    "ok; =1+2",
+    'ok;"=1+2"',
+    "ok;'=1+2",
+    " @SUM(A1:A9)",
+    '"=HYPERLINK(""http://evil.example"")"',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "\uff1d1+2",
+    "ok;\uff0bcmd",
+    "\t=1",
+    "\r=1",
+    "ok\r\n=1+2",
+    "ok\n@x",
+    "x;;;-1",
+]
+DANGER = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+def test_no_payload_comes_back_as_a_formula_whatever_the_separator_a_spreadsheet_guesses(
+    separator: str,
+) -> None:
+    data = csv_bytes(["answer", "points"], [[p, -5] for p in CSV_PAYLOADS])
+    text = data.decode("utf-8-sig")
+
+    # Read as a spreadsheet might: split on its own separator, lines on any line break
+    for line in re.split(r"\r\n|\r|\n", text)[1:]:
+        for cell in line.split(separator):
+            shown = cell.lstrip(' "')
+            if shown[:1] in DANGER:
+                # …only a plain number, and only in the numeric column
+                assert cell == "-5", (separator, line)
+
+
+def test_plain_text_and_numbers_come_back_unchanged() -> None:
+    rows = [["Un tour de table, puis -- pause ; café", 12, -3, 0.5, "a=b", "e-mail"]]
+    assert read_back(csv_bytes(["a", "b", "c", "d", "e", "f"], rows))[1] == [
+        "Un tour de table, puis -- pause ; café",
+        "12",
+        "-3",
+        "0.5",
+        "a=b",
+        "e-mail",
     ]

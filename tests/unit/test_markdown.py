@@ -303,3 +303,23 @@ def test_showing_a_kept_prompt_loads_no_markdown_parser() -> None:
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("[https://bank.example](https://evil.example)", "https://bank.example (evil.example)"),
+        ("[la banque](https://bаnk.example/login)", "la banque (xn--bnk-6cd.example)"),
+        ("[écrivez-moi](mailto:x@evil.example)", "écrivez-moi (x@evil.example)"),
+        ("<https://ok.example/a>", "https://ok.example/a"),
+        ("[https://ok.example/](https://ok.example)", "https://ok.example/"),
+    ],
+    ids=["url-as-text", "look-alike-host", "mailto", "autolink", "its-own-address"],
+)
+def test_a_link_shows_where_it_really_goes_unless_its_text_is_its_address(
+    markdown: str, shown: str
+) -> None:
+    html = to_html(markdown)
+
+    assert re.sub(r"<[^>]+>", "", html).strip() == shown
+    assert html.count("<a ") == 1

@@ -101,6 +101,7 @@ def test_weekly_links_age_from_the_end_of_their_week_not_from_the_send() -> None
     token = vote.rsplit("/", 1)[1]
     week_end = datetime(2026, 12, 7, tzinfo=UTC)
 
-    assert SIGNER.verify(Purpose.VOTE, token, week_end + timedelta(days=59)).ids[-1] == READER.id
+    claims = SIGNER.verify(Purpose.VOTE, token, week_end + timedelta(days=59))
+    assert SIGNER.member(claims.ids[-1], Purpose.VOTE, claims.ids[0]) == READER.id
     with pytest.raises(InvalidToken):
         SIGNER.verify(Purpose.VOTE, token, week_end + timedelta(days=60))

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from palabre.core.text import one_line, strip_accents
+from palabre.core.text import one_line, strip_accents, without_spoofing
 
 
 def _one_character_at_a_time(value: str) -> str:
@@ -56,3 +56,34 @@ def test_one_line_keeps_what_a_reader_sees_and_nothing_that_breaks_a_header(
 def test_one_line_cuts_a_long_value_with_an_ellipsis() -> None:
     assert one_line("x" * 500, 80) == "x" * 79 + "…"
     assert one_line("x" * 80, 80) == "x" * 80
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Rapport\u202efdp.exe", "Rapportfdp.exe"),  # right-to-left override
+        ("\u2067Léa\u2069 Dubois", "Léa Dubois"),  # isolates
+        ("pay\u200bpal", "paypal"),  # zero-width space
+        ("Hu\u200cgo\u2060\ufeff", "Hugo"),  # non-joiner, word joiner, BOM
+        ("a\u200db", "ab"),  # a joiner outside an emoji sequence
+        ("\u200e\u200f\u061cok", "ok"),  # marks
+        ("Léa Ærø Ñuñez", "Léa Ærø Ñuñez"),
+        ("Ελληνικά — مرحبا — 日本語", "Ελληνικά — مرحبا — 日本語"),
+        ("👩\u200d💻 et 🏳️\u200d🌈 et 👍🏽", "👩\u200d💻 et 🏳️\u200d🌈 et 👍🏽"),
+    ],
+    ids=[
+        "rlo",
+        "isolates",
+        "zwsp",
+        "invisible",
+        "lone-zwj",
+        "marks",
+        "accents",
+        "scripts",
+        "emoji-sequences",
+    ],
+)
+def test_bidi_controls_and_invisible_characters_go_letters_and_emoji_stay(
+    typed: str, kept: str
+) -> None:
+    assert without_spoofing(typed) == kept

@@ -11,7 +11,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
-from palabre.core.tokens import SEALED, InvalidToken, Purpose, Signer, keys_from_secret
+from palabre.core.links import Links
+from palabre.core.models import member_id
+from palabre.core.tokens import (
+    SEALED,
+    InvalidToken,
+    LinkSecretUnusable,
+    Purpose,
+    Signer,
+    keys_from_secret,
+    signer_from_secret,
+)
 
 TOKENS = settings(deadline=None, max_examples=150)
 
@@ -486,3 +496,134 @@ def test_a_changed_sealed_id_never_unseals_to_another_author() -> None:
             continue
         assert value == "mauthor"  # a last character's unused bits: the same bytes
     assert refused >= len(sealed) - 2
+
+
+# ------------------------------------------------------------------- out-of-range payloads
+@pytest.mark.parametrize(
+    "expiry",
+    [2**62, -(2**62), 10**20, 2**31 * 1000, -(10**12), True],
+    ids=["huge", "huge-negative", "beyond-int64", "milliseconds-far", "before-year-1", "bool"],
+)
+def test_a_signed_expiry_no_date_can_hold_is_refused_like_a_forgery(expiry: object) -> None:
+    # Given a token the secret's key really signed, whose expiry is out of any date's range
+    signer = Signer(["k"])
+    token = signer._serializer(Purpose.ANSWER).dumps(["t", "m", expiry])
+
+    # Then it is the same bare refusal as any bad link (the page: the plain 404)
+    assert refused(signer, Purpose.ANSWER, token)
+
+
+# ----------------------------------------------------------------- a secret that is broken
+def test_a_secret_without_current_still_verifies_and_refuses_to_sign() -> None:
+    sent = Signer(["a", "b"]).sign(Purpose.SPACE, ["m"], LATER)
+    sealed = Signer(["a", "b"]).hide("mauthor", Purpose.VOTE, "t")
+
+    signer = signer_from_secret(json.dumps({"previous": ["a", "b"]}))
+
+    assert signer.verify(Purpose.SPACE, sent, NOW).ids == ("m",)
+    assert signer.member(sealed, Purpose.VOTE, "t") == "mauthor"
+    with pytest.raises(LinkSecretUnusable, match='no "current" key'):
+        signer.sign(Purpose.SPACE, ["m"], LATER)
+    with pytest.raises(LinkSecretUnusable):
+        signer.hide("m", Purpose.SPACE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        '"current"',
+        "{}",
+        '{"current": ""}',
+        '{"current": null, "previous": []}',
+        '{"current": "k", "previous": [1]}',
+        '{"current": "k", "previous": {"a": 1}}',
+        b"\xff\xfe",
+    ],
+    ids=[
+        "empty",
+        "not-json",
+        "a-list",
+        "a-string",
+        "no-key",
+        "empty-current",
+        "null-current",
+        "previous-not-text",
+        "previous-an-object",
+        "not-utf8",
+    ],
+)
+def test_a_secret_that_holds_no_usable_key_is_one_clear_error(text: str | bytes) -> None:
+    with pytest.raises(LinkSecretUnusable):
+        signer_from_secret(text)
+
+
+def test_a_whole_secret_signs_with_current_and_verifies_with_every_key() -> None:
+    old = Signer(["a"]).sign(Purpose.ANSWER, ["t", "m"], LATER)
+
+    signer = signer_from_secret('{"current": "b", "previous": "a"}')
+
+    assert signer.verify(Purpose.ANSWER, old, NOW).ids == ("t", "m")
+    assert refused(Signer(["a"]), Purpose.ANSWER, signer.sign(Purpose.ANSWER, ["t"], LATER))
+
+
+# ------------------------------------------------------------------ member ids in links
+def _payload(link: str) -> str:
+    """What anyone reading a link sees: its payload, decoded (no key needed)."""
+    token = link.rsplit("/", 1)[-1]
+    return json.dumps(URLSafeSerializer("any").load_payload(token.rsplit(".", 1)[0].encode()))
+
+
+def test_no_link_lets_its_reader_confirm_a_guessed_address() -> None:
+    # Given a colleague whose address a reader can guess
+    guessed = member_id("lea.martin@demo.palabre.example")
+    reader = member_id("hugo.bernard@demo.palabre.example")
+    links = Links("https://palabre.example", Signer(["k"]))
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+
+    every_link = [
+        links.answer("demo-1", guessed, at),
+        links.unsubscribe(guessed, at),
+        links.unsubscribe(guessed, at, "no_digest"),
+        links.export("2026-W49", "answers", guessed, at),
+        links.vote("demo-1", guessed, reader, at),  # the author, named or anonymous
+        links.vote("demo-1", reader, guessed, at),
+        links.star("demo-1", guessed, reader, at),
+        links.star("demo-1", reader, guessed, at),
+        links.space(guessed, at),
+        links.space_theme(guessed, "demo-1", at),
+        links.cancel("demo-1", guessed, at),
+    ]
+
+    # Then no link carries the id derived from that address, in any part
+    for link in every_link:
+        assert guessed not in link
+        assert guessed not in _payload(link.split("/themes/")[0]), link
+
+
+def test_a_hidden_member_id_differs_by_link_and_opens_only_in_its_own() -> None:
+    signer = Signer(["k"])
+    hidden = signer.hide("mlea", Purpose.ANSWER, "demo-1")
+
+    assert signer.member(hidden, Purpose.ANSWER, "demo-1") == "mlea"
+    assert hidden != signer.hide("mlea", Purpose.ANSWER, "demo-2")
+    assert hidden != signer.hide("mlea", Purpose.SPACE)
+    for purpose, context in [(Purpose.ANSWER, ("demo-2",)), (Purpose.SPACE, ("demo-1",))]:
+        with pytest.raises(InvalidToken):
+            signer.member(hidden, purpose, *context)
+
+
+def test_links_minted_before_ids_were_sealed_still_open() -> None:
+    # Given links as they were signed before (plain member ids)
+    signer = Signer(["k"])
+    later = NOW + timedelta(days=3)
+    space = signer.sign(Purpose.SPACE, ["mlea"], later)
+    vote = signer.sign(Purpose.VOTE, ["demo-1", "mlea", "mhugo"], later)
+
+    # Then they name the same members
+    assert signer.member_of(space, NOW) == "mlea"
+    theme, author, voter = signer.verify(Purpose.VOTE, vote, NOW).ids
+    assert signer.member(voter, Purpose.VOTE, theme) == "mhugo"
+    assert signer.opened(author, theme, "mhugo") == "mlea"

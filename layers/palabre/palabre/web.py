@@ -38,6 +38,23 @@ def headers(templates_dir: Path) -> dict[str, str]:
     }
 
 
+class UnreadableForm(Exception):
+    """A form body that is not UTF-8 text: the page says so (400), nothing changes."""
+
+
+def body_text(body: str | None, base64_encoded: bool | None) -> str:
+    """A request's body as text. API Gateway base64-encodes a form post; its bytes may
+    be anything (Powertools' decoded_body would raise UnicodeDecodeError: a 500)."""
+    if not body:
+        return ""
+    if not base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body.encode()).decode("utf-8")
+    except (UnicodeDecodeError, ValueError):
+        raise UnreadableForm from None
+
+
 def form_fields(
     body: str, *, limit: int, fields: int = 10, content_type: str = ""
 ) -> dict[str, list[str]]:
@@ -99,3 +116,11 @@ class Pages:
     def not_found(self) -> Response[str]:
         """The same page whatever was wrong with the link: it reveals nothing."""
         return self.render("not_found", self.default_locale, status=404)
+
+    def unreadable(self) -> Response[str]:
+        """A good link's form whose body is not text (400): nothing was saved."""
+        return self.render("unreadable", self.default_locale, status=400)
+
+    def unavailable(self) -> Response[str]:
+        """The link secret cannot serve (503): not the reader's fault, nor their link's."""
+        return self.render("unavailable", self.default_locale, status=503)

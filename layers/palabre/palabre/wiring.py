@@ -143,9 +143,19 @@ def signer(settings: SigningSettings, adapters: Adapters | None = None) -> Signe
     given = _given(adapters).signer
     if given is not None:
         return given
-    from palabre.core.tokens import signer_for
+    from palabre.core.tokens import LinkSecretUnusable, signer_for
+    from palabre.observability import logger
 
-    return signer_for(settings.link_secret_arn, secrets())
+    # One error line a metric filter can count ("LinkSecretUnusable"): every function
+    # that opens or mints links says so while the secret is broken.
+    try:
+        made = signer_for(settings.link_secret_arn, secrets())
+    except LinkSecretUnusable as error:
+        logger.error("LinkSecretUnusable", reason=str(error), signs=False, verifies=False)
+        raise
+    if not made.signs:
+        logger.error("LinkSecretUnusable", reason='no "current" key', signs=False, verifies=True)
+    return made
 
 
 def reset() -> None:

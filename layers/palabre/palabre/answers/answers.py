@@ -17,7 +17,7 @@ from palabre.core.links import in_roster, writer
 from palabre.core.local_time import iso_week
 from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
-from palabre.core.text import control_characters
+from palabre.core.text import control_characters, without_spoofing
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.answers import AnswerStore, ChangedMeanwhile, NewText
 from palabre.store.table import Table
@@ -26,7 +26,7 @@ MAX_ANSWER = 5000
 
 
 def _normalised(value: str) -> str:
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return without_spoofing(value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 class AnswerForm(BaseModel):
@@ -110,7 +110,9 @@ class Answers:
         claims = self.signer.verify(Purpose.ANSWER, token, now)
         if len(claims.ids) != 2:
             raise InvalidToken
-        slot = self.store.slot(*claims.ids, consistent=consistent)
+        theme_id, member = claims.ids
+        member_id = self.signer.member(member, Purpose.ANSWER, theme_id)
+        slot = self.store.slot(theme_id, member_id, consistent=consistent)
         prompt = slot.prompt
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
             raise InvalidToken

@@ -20,8 +20,8 @@ For the reader applying them to a new page:
 - Both take `core.models.Answer` as stored (an anonymous one already holds no
   `first_name` nor `last_initial`, but still its `circle`, for who may read it: never
   print `answer.circle` or `answer.first_name` directly) or a digest's `DigestAnswer`.
-- A "useful" link to an anonymous answer: `Links.vote(..., anonymous=True)`, which seals
-  its author (core.tokens.Signer.seal); a plain member id in a link names its author.
+- A "useful" link: `Links.vote` seals its author (core.tokens.Signer.seal), anonymous
+  or not; a plain member id in a link would name its author.
 
 What counts: an anonymous answer is shown only when the view holds at least `threshold`
 answers to its theme, named or not (issue 9 §3: a reader cannot tell its author as the

@@ -1,4 +1,9 @@
-"""The personal links emails carry: signed, opaque, expiring."""
+"""The personal links emails carry: signed, opaque, expiring.
+
+Every member id a link carries is sealed (Signer.hide), the author of a vote or star link
+with the ids of the link around it: a member id is derived from an address, and a reader
+must not be able to check a guessed colleague's address against a link
+(docs/architecture.md, "Personal links")."""
 
 from datetime import datetime, timedelta
 
@@ -47,19 +52,22 @@ class Links:
         self.signer = signer
 
     def answer(self, theme_id: str, member_id: str, expires: datetime) -> str:
-        token = self.signer.sign(Purpose.ANSWER, [theme_id, member_id], expires)
+        member = self.signer.hide(member_id, Purpose.ANSWER, theme_id)
+        token = self.signer.sign(Purpose.ANSWER, [theme_id, member], expires)
         return f"{self.base_url}/answer/{token}"
 
     def unsubscribe(self, member_id: str, issued: datetime, scope: str = "nothing") -> str:
         """`scope` is what a one-click unsubscribe from this email stops: the digests
         (no_digest) or everything (nothing)."""
+        member = self.signer.hide(member_id, Purpose.UNSUBSCRIBE)
         token = self.signer.sign(
-            Purpose.UNSUBSCRIBE, [member_id, scope], issued + UNSUBSCRIBE_LIFETIME
+            Purpose.UNSUBSCRIBE, [member, scope], issued + UNSUBSCRIBE_LIFETIME
         )
         return f"{self.base_url}/unsubscribe/{token}"
 
     def export(self, week: str, name: str, member_id: str, issued: datetime) -> str:
-        token = self.signer.sign(Purpose.EXPORT, [week, name, member_id], issued + EXPORT_LIFETIME)
+        member = self.signer.hide(member_id, Purpose.EXPORT, week, name)
+        token = self.signer.sign(Purpose.EXPORT, [week, name, member], issued + EXPORT_LIFETIME)
         return f"{self.base_url}/export/{token}"
 
     def vote(
@@ -68,13 +76,13 @@ class Links:
         author_id: str,
         voter_id: str,
         issued: datetime,
-        *,
-        anonymous: bool = False,
     ) -> str:
-        """An anonymous answer's link carries its author sealed (Signer.seal): the link
-        must not name who wrote it, to its reader or to anyone it is forwarded to."""
-        author = self.signer.seal(author_id, theme_id, voter_id) if anonymous else author_id
-        token = self.signer.sign(Purpose.VOTE, [theme_id, author, voter_id], issued + VOTE_LIFETIME)
+        """The author sealed with the theme and the voter (Signer.seal), anonymous or not:
+        the link must not name who wrote the answer, to its reader or to anyone it is
+        forwarded to."""
+        author = self.signer.seal(author_id, theme_id, voter_id)
+        voter = self.signer.hide(voter_id, Purpose.VOTE, theme_id)
+        token = self.signer.sign(Purpose.VOTE, [theme_id, author, voter], issued + VOTE_LIFETIME)
         return f"{self.base_url}/vote/{token}"
 
     def star(
@@ -83,13 +91,12 @@ class Links:
         author_id: str,
         admin_id: str,
         issued: datetime,
-        *,
-        anonymous: bool = False,
     ) -> str:
-        """An admin's link to put an answer in the library, or take it out (an anonymous
-        answer's author sealed, as in a vote link: admins do not learn who wrote it)."""
-        author = self.signer.seal(author_id, theme_id, admin_id) if anonymous else author_id
-        token = self.signer.sign(Purpose.STAR, [theme_id, author, admin_id], issued + STAR_LIFETIME)
+        """An admin's link to put an answer in the library, or take it out (its author
+        sealed, as in a vote link)."""
+        author = self.signer.seal(author_id, theme_id, admin_id)
+        admin = self.signer.hide(admin_id, Purpose.STAR, theme_id)
+        token = self.signer.sign(Purpose.STAR, [theme_id, author, admin], issued + STAR_LIFETIME)
         return f"{self.base_url}/star/{token}"
 
     def space_theme(self, member_id: str, theme_id: str, issued: datetime) -> str:
@@ -97,10 +104,13 @@ class Links:
         return f"{self.space(member_id, issued)}/themes/{theme_id}"
 
     def space(self, member_id: str, issued: datetime) -> str:
-        token = self.signer.sign(Purpose.SPACE, [member_id], issued + SPACE_LIFETIME)
+        token = self.signer.sign(
+            Purpose.SPACE, [self.signer.hide(member_id, Purpose.SPACE)], issued + SPACE_LIFETIME
+        )
         return f"{self.base_url}/space/{token}"
 
     def cancel(self, theme_id: str, admin_id: str, issued: datetime) -> str:
         """An admin's link to cancel a member's question."""
-        token = self.signer.sign(Purpose.CANCEL, [theme_id, admin_id], issued + CANCEL_LIFETIME)
+        admin = self.signer.hide(admin_id, Purpose.CANCEL, theme_id)
+        token = self.signer.sign(Purpose.CANCEL, [theme_id, admin], issued + CANCEL_LIFETIME)
         return f"{self.base_url}/cancel/{token}"

@@ -7,11 +7,13 @@ cold start), through the same safe-list again."""
 
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
 
     from palabre.core.models import Theme
 
@@ -40,7 +42,43 @@ def _parser() -> "MarkdownIt":
     from markdown_it import MarkdownIt
 
     # CommonMark without raw HTML: tags typed in the calendar are shown, not obeyed.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
+    parser.core.ruler.push("real_targets", _real_targets)
+    return parser
+
+
+def target_shown(href: str) -> str:
+    """What a reader must see of where a link goes: its host (IDNA-encoded by the
+    parser, so a look-alike letter shows as xn--...), or a mailto's address."""
+    parts = urlsplit(href)
+    if parts.scheme == "mailto":
+        return parts.path
+    return parts.hostname or href
+
+
+def _names_its_target(label: str, href: str) -> bool:
+    bare = label.strip().rstrip("/")
+    return bare in (href.rstrip("/"), href.split("://", 1)[-1].rstrip("/"))
+
+
+def _real_targets(state: "StateCore") -> None:
+    """A link whose text is not its own address shows where it really goes after its
+    text: [https://bank.example](https://evil.example) reads "https://bank.example
+    (evil.example)", in the email and on the page alike."""
+    from markdown_it.token import Token
+
+    for block in state.tokens:
+        children, opened = block.children or [], None
+        for n, token in reversed(list(enumerate(children))):
+            if token.type == "link_close":
+                opened = n
+            elif token.type == "link_open" and opened is not None:
+                href = str(token.attrGet("href") or "")
+                label = "".join(t.content for t in children[n + 1 : opened])
+                if not _names_its_target(label, href):
+                    shown = Token("text", "", 0, content=f" ({target_shown(href)})")
+                    children.insert(opened + 1, shown)
+                opened = None
 
 
 @lru_cache(maxsize=64)  # one theme's prompt goes to every member: sanitised once

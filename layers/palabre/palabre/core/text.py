@@ -74,3 +74,55 @@ def one_line(value: str, limit: int = 80) -> str:
     if len(text) <= limit:
         return text or "…"
     return text[: limit - 1].rstrip() + "…"
+
+
+# What starts a formula in Excel, LibreOffice or Google Sheets (full-width forms too: Excel
+# reads ＝ as =), and what a spreadsheet may split a cell on: the file's separator is the
+# reader's guess (French Excel splits on ";"), so every piece must be inert.
+_FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+_CELL_SEPARATORS = re.compile(r"([,;\t|\r\n])")
+_LEAD = " \"'\u00a0"
+
+
+def inert_cell(value: object) -> str:
+    """A CSV cell no spreadsheet evaluates, whatever separator it splits the file on
+    (OWASP CSV injection): a cell starting with a formula character (after spaces and
+    quotes, TAB and CR included), and each piece after a , ; TAB | or line break that
+    would, get an apostrophe in front (shown as text, as a typed ' does). A number (an
+    int or a float, never a text that looks like one) is written as it is: -5 in a
+    points column stays a number, "-5" typed as an answer becomes '-5."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    if not _FORMULA_START.intersection(text):
+        return text  # the common case: nothing to look at
+    parts = _CELL_SEPARATORS.split(text)  # piece, separator, piece, ...
+    for n in range(0, len(parts), 2):
+        if parts[n].lstrip(_LEAD)[:1] in _FORMULA_START and parts[n][:1] != "'":
+            parts[n] = "'" + parts[n]
+    if text[:1] in _FORMULA_START and parts[0][:1] != "'":
+        parts[0] = "'" + parts[0]
+    return "".join(parts)
+
+
+# Bidi embeddings, overrides, isolates and marks, and the invisible characters (zero-width
+# space, non-joiner, word joiner, BOM, Mongolian vowel separator, soft hyphen...): each
+# can make a name or an answer read as something else ("Trojan Source"). French and
+# English text never needs them.
+_SPOOFING = re.compile(
+    "[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# A zero-width joiner is kept only inside an emoji sequence (👩‍💻: woman, ZWJ, laptop),
+# where it is what draws one picture; anywhere else it only hides.
+_LONE_JOINER = re.compile(
+    "(?<![\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\U0001f3fb-\U0001f3ff])\u200d"
+    "|\u200d(?![\U0001f000-\U0001faff\u2600-\u27bf])"
+)
+
+
+def without_spoofing(value: str) -> str:
+    """`value` without the bidi controls and invisible characters that disguise text;
+    accents, every script's letters and emoji (their ZWJ sequences too) are kept."""
+    if value.isascii():
+        return value  # the common case: nothing to look at
+    return _LONE_JOINER.sub("", _SPOOFING.sub("", value))

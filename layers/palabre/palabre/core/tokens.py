@@ -3,7 +3,13 @@
 HMAC keys come from the Secrets Manager secret ({"current": ..., "previous": [...]}),
 read through Powertools parameters and cached. The current key signs; every key
 verifies, so rotating the secret never breaks a link already sent. A token signed for
-one purpose (answer, vote, unsubscribe) is refused for any other.
+one purpose (answer, vote, unsubscribe) is refused for any other. A secret without a
+usable "current" key still verifies with the keys it has, and refuses to sign
+(LinkSecretUnusable): a deployment fault, told apart from a bad link.
+
+Member ids are derived from addresses (core.models.member_id), so a link carries each
+member id sealed (Signer.hide): its reader cannot check it against a guessed address.
+Links minted before carry them plain, and still open (Signer.member).
 """
 
 import hashlib
@@ -45,6 +51,12 @@ class InvalidToken(Exception):
     """Forged, unknown, expired or for another purpose: the caller cannot tell which."""
 
 
+class LinkSecretUnusable(Exception):
+    """The link secret cannot serve: not JSON, no key at all, or (to sign) no "current"
+    key. The deployment's fault, never the reader's: logged as an error, and a page says
+    the service is unavailable rather than that the link is bad."""
+
+
 @dataclass(frozen=True)
 class Claims:
     purpose: Purpose
@@ -53,11 +65,13 @@ class Claims:
 
 
 class Signer:
-    def __init__(self, keys: Sequence[str]) -> None:
-        """`keys` oldest first; the last one signs."""
+    def __init__(self, keys: Sequence[str], *, signs: bool = True) -> None:
+        """`keys` oldest first; the last one signs, unless `signs` is False (a secret
+        that has lost its "current" key: links already sent still verify)."""
         if not keys or not all(keys):
             raise ValueError("at least one non-empty signing key is needed")
         self.keys = list(keys)
+        self.signs = signs
         # The purpose is the salt: a different derived key, not just a field to check.
         self._serializers = {
             purpose: URLSafeSerializer(self.keys, salt=f"palabre.{purpose.value}")
@@ -84,18 +98,29 @@ class Signer:
         address anyone may know. Deterministic (every attempt at an email carries the
         same link), a different text for each context, and checked when unsealed: the
         synthetic IV is a MAC of value and context (SIV built on HMAC-SHA256)."""
+        self._can_sign()
         key, plain, where = self._seal_keys[0], value.encode(), _joined(context)
         iv = _mac(key, b"iv", where, plain)[:_IV]
         return (
             SEALED + base64_encode(iv + _xor(plain, _stream(key, iv, where, len(plain)))).decode()
         )
 
+    def hide(self, member_id: str, purpose: Purpose, *context: str) -> str:
+        """A member id as a link of `purpose` carries it, among the `context` ids the
+        link names before it: sealed, a different text in every kind of link."""
+        return self.seal(member_id, f"{purpose.value}.member", *context)
+
+    def member(self, value: str, purpose: Purpose, *context: str) -> str:
+        """The member id `hide` sealed; a plain one (a link minted before ids were
+        sealed) as it is; InvalidToken for anything else."""
+        return self.opened(value, f"{purpose.value}.member", *context)
+
     def member_of(self, token: str, now: datetime) -> str:
         """The member a space link (purpose `space`, one id) is for; InvalidToken else."""
         claims = self.verify(Purpose.SPACE, token, now)
         if len(claims.ids) != 1:
             raise InvalidToken
-        return claims.ids[0]
+        return self.member(claims.ids[0], Purpose.SPACE)
 
     def opened(self, value: str, *context: str) -> str:
         """An id as a link carries it: unsealed when sealed (an anonymous answer's
@@ -120,12 +145,19 @@ class Signer:
                 return plain.decode("utf-8", errors="replace")
         raise InvalidToken
 
+    def _can_sign(self) -> None:
+        if not self.signs:
+            raise LinkSecretUnusable(
+                'the link secret has no "current" key: new links cannot be signed'
+            )
+
     def _serializer(self, purpose: Purpose) -> URLSafeSerializer:
         return self._serializers[purpose]
 
     def sign(self, purpose: Purpose, ids: Sequence[str], expires: datetime) -> str:
         """What itsdangerous's dumps() writes, byte for byte, except that a short payload
         is never compressed (its loads() reads both; tests/unit/test_tokens.py)."""
+        self._can_sign()
         claims = [*ids, int(expires.timestamp())]
         text = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
         if len(text) < _COMPRESS_FROM:
@@ -146,11 +178,14 @@ class Signer:
         if (
             not isinstance(payload, list)
             or len(payload) < 2
-            or not isinstance(payload[-1], int)
+            or type(payload[-1]) is not int
             or not all(isinstance(i, str) for i in payload[:-1])
         ):
             raise InvalidToken
-        expires = datetime.fromtimestamp(payload[-1], UTC)
+        try:
+            expires = datetime.fromtimestamp(payload[-1], UTC)
+        except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
+            raise InvalidToken from None
         if now >= expires:
             raise InvalidToken
         return Claims(purpose=purpose, ids=tuple(payload[:-1]), expires=expires)
@@ -192,13 +227,36 @@ def _canonical(token: str) -> bool:
 
 
 def keys_from_secret(secret: dict[str, Any]) -> list[str]:
+    return [*_previous(secret), secret["current"]]
+
+
+def _previous(secret: dict[str, Any]) -> list[str]:
     previous = secret.get("previous") or []
     if isinstance(previous, str):
         previous = [previous]
-    return [*previous, secret["current"]]
+    if not isinstance(previous, list) or not all(isinstance(k, str) and k for k in previous):
+        raise LinkSecretUnusable('the link secret\'s "previous" is not a list of keys')
+    return previous
+
+
+def signer_from_secret(text: str | bytes) -> Signer:
+    """The signer the secret's text allows: every key verifies, "current" signs; without
+    a "current" key, a signer that verifies only; LinkSecretUnusable without any key."""
+    try:
+        secret = json.loads(text)
+    except ValueError:
+        raise LinkSecretUnusable("the link secret is not JSON") from None
+    if not isinstance(secret, dict):
+        raise LinkSecretUnusable("the link secret is not a JSON object")
+    previous, current = _previous(secret), secret.get("current")
+    if isinstance(current, str) and current:
+        return Signer([*previous, current])
+    if not previous:
+        raise LinkSecretUnusable("the link secret holds no key")
+    return Signer(previous, signs=False)
 
 
 def signer_for(secret_arn: str, secrets: Any) -> Signer:
-    """The signer for the link secret; `secrets` is a Powertools SecretsProvider."""
-    secret = secrets.get(secret_arn, transform="json", max_age=300)
-    return Signer(keys_from_secret(secret))
+    """The signer for the link secret; `secrets` is a Powertools SecretsProvider (its
+    text, parsed here: a malformed secret is LinkSecretUnusable, not any error)."""
+    return signer_from_secret(secrets.get(secret_arn, max_age=300))

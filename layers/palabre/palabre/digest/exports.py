@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from palabre.core.text import inert_cell
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.members import MemberStore
 
@@ -24,8 +25,6 @@ EXPORT_FILES = ("answers", "scores", "participation", "library", "library.html")
 """a name without an extension is a CSV file"""
 DOWNLOAD_SECONDS = 300
 _WEEK = re.compile(r"\d{4}-W\d{2}")
-# A spreadsheet evaluates a cell starting with one of these: an export must not run code.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def file_name(name: str) -> str:
@@ -41,18 +40,12 @@ def export_key(week: str, name: str) -> str:
     return f"{EXPORT_PREFIX}/{week}/{file_name(name)}"
 
 
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([inert_cell(h) for h in header])
     for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+        writer.writerow([inert_cell(v) for v in row])
     # With a BOM, Excel opens UTF-8 with its accents intact.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -70,10 +63,10 @@ class Exports:
         claims = self.signer.verify(Purpose.EXPORT, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        week, name, member_id = claims.ids
+        week, name, member = claims.ids
         if name not in EXPORT_FILES or not _WEEK.fullmatch(week):
             raise InvalidToken
-        reader = self.members.recipient(member_id)
+        reader = self.members.recipient(self.signer.member(member, Purpose.EXPORT, week, name))
         if reader is None or not reader.member.is_admin:
             raise InvalidToken
         return self.s3.generate_presigned_url(

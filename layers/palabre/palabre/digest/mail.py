@@ -53,9 +53,7 @@ def compose_digest(
             signed[key] = (
                 ""  # one's own answer: no "useful" link
                 if answer.author_id == member.id
-                else links.vote(
-                    *key, member.id, week_closed(edition.end), anonymous=answer.anonymous
-                )
+                else links.vote(*key, member.id, week_closed(edition.end))
             )
         return signed[key]
 
@@ -109,9 +107,7 @@ def compose_report(
         },
         parked=sum(report.dead_letters.values()),
         star={
-            _key(a): links.star(
-                a.theme_id, a.author_id, member.id, week_closed(report.end), anonymous=a.anonymous
-            )
+            _key(a): links.star(a.theme_id, a.author_id, member.id, week_closed(report.end))
             for a in (*report.shared, *report.top)
             if a.visibility is Visibility.ORGANISATION
         },

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from palabre.core.i18n import N_, Translatable
-from palabre.core.text import control_characters, fold
+from palabre.core.text import control_characters, fold, without_spoofing
 from palabre.core.zones import known_zone
 from palabre.imports.report import Issue
 from palabre.imports.tabular import Row, Sheet, Value, looks_like_formula
@@ -87,6 +87,7 @@ def text(max_length: int, *, multiline: bool = False, forbidden: str = "") -> Pa
         if isinstance(value, list):
             raise Translatable(N_("Expected a single value, not a list."))
         result = value.isoformat() if isinstance(value, date | time) else str(value)
+        result = without_spoofing(result)  # bidi controls, invisible characters
         if multiline:
             # Excel writes line breaks inside a cell as CRLF; store them one way.
             result = result.replace("\r\n", "\n").replace("\r", "\n").strip()

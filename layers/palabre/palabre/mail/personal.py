@@ -1,6 +1,8 @@
 """One email to one member: rendered in their language, with a Message-ID stable for what
 it is about, and the unsubscribe headers every email carries."""
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +28,14 @@ class Letterhead:
         return self.address.rpartition("@")[2]
 
 
-def message_id(kind: str, about: str, member_id: str, domain: str) -> str:
-    """The same for every attempt at the same email (see docs: exactly once)."""
-    return f"<{kind}.{about}.{member_id}@{domain}>"
+def message_id(kind: str, about: str, unsubscribe_url: str, domain: str) -> str:
+    """The same for every attempt at the same email (see docs: exactly once). The member
+    is named by a digest of the email's own unsubscribe link (stable for every attempt,
+    keyed by the link secret), never by their id: an id is derived from the address,
+    and a forwarded email's headers must not confirm a guessed one."""
+    digest = hashlib.sha256(b"palabre.message\0" + unsubscribe_url.encode()).digest()
+    member = base64.b32encode(digest).decode().rstrip("=").lower()[:26]
+    return f"<{kind}.{about}.{member}@{domain}>"
 
 
 def personal_email(
@@ -52,14 +59,17 @@ def personal_email(
         text=render(templates, f"{name}.txt", member.locale, **context),
         html=render(templates, f"{name}.html", member.locale, **context),
         date=now,
-        message_id=message_id(kind, about, member.id, letterhead.domain),
+        message_id=message_id(kind, about, context["unsubscribe_url"], letterhead.domain),
         headers=list_headers(context["unsubscribe_url"], letterhead, member),
         attachments=attachments,
     )
 
 
 def list_headers(unsubscribe_url: str, letterhead: Letterhead, member: Member) -> dict[str, str]:
-    mailto = f"mailto:{letterhead.address}?subject={quote('unsubscribe ' + member.id)}"
+    # The mailto's subject names the link's token, not the member id: whoever handles
+    # that mailbox opens /unsubscribe/<token> (docs/operations.md).
+    token = unsubscribe_url.rpartition("/")[2]
+    mailto = f"mailto:{letterhead.address}?subject={quote('unsubscribe ' + token)}"
     return {
         # RFC 8058 one-click: mailbox providers show an unsubscribe button.
         "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",

@@ -34,6 +34,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from palabre.core.i18n import translations
+from palabre.core.text import without_spoofing
 
 EMAIL_CSS = "email/style.css"
 COMPILED = "compiled"
@@ -93,6 +94,14 @@ def environment(templates_dir: Path, locale: str) -> Environment:
     return _environment(loader, templates_dir, locale)
 
 
+def _shown(value: Any) -> Any:
+    """Every value a page or an email prints, stored before input was cleaned included,
+    without bidi controls and invisible characters (core.text.without_spoofing)."""
+    if isinstance(value, Markup):
+        return Markup(without_spoofing(str(value)))
+    return without_spoofing(value) if isinstance(value, str) else value
+
+
 def _environment(loader: BaseLoader, templates_dir: Path, locale: str) -> Environment:
     env = Environment(
         loader=loader,
@@ -103,6 +112,7 @@ def _environment(loader: BaseLoader, templates_dir: Path, locale: str) -> Enviro
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        finalize=_shown,
     )
     catalog = translations(templates_dir, locale)
     env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it at run time

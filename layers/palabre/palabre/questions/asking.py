@@ -20,7 +20,7 @@ from palabre.core.links import writer
 from palabre.core.local_time import deadline, earliest_send
 from palabre.core.markdown import to_html
 from palabre.core.models import QUESTION_PREFIX, Audience, Member, Theme, ThemeKind
-from palabre.core.text import control_characters
+from palabre.core.text import control_characters, without_spoofing
 from palabre.core.tokens import InvalidToken, Signer
 from palabre.store.questions import AlreadyAsking, AskedQuestion, QuestionStore
 from palabre.store.table import Table
@@ -35,7 +35,7 @@ _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _normalised(value: str) -> str:
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return without_spoofing(value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 class QuestionForm(BaseModel):

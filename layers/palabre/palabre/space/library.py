@@ -77,7 +77,8 @@ class LibraryPages:
         claims = self.signer.verify(Purpose.STAR, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        theme_id, sealed_author, admin_id = claims.ids
+        theme_id, sealed_author, admin_in_link = claims.ids
+        admin_id = self.signer.member(admin_in_link, Purpose.STAR, theme_id)
         author_id = self.signer.opened(sealed_author, theme_id, admin_id)
         admin = writer(self.members.get(admin_id))
         if not admin.is_admin:

@@ -126,12 +126,8 @@ class SpacePages:
                     "useful": a.useful,
                     "organisation": a.visibility is Visibility.ORGANISATION,
                     "in_library": bool(a.library_at),
-                    "vote_url": links.vote(
-                        view.theme.id, a.member_id, member_id, now, anonymous=a.anonymous
-                    ),
-                    "star_url": links.star(
-                        view.theme.id, a.member_id, member_id, now, anonymous=a.anonymous
-                    )
+                    "vote_url": links.vote(view.theme.id, a.member_id, member_id, now),
+                    "star_url": links.star(view.theme.id, a.member_id, member_id, now)
                     if admin and a.visibility is Visibility.ORGANISATION
                     else "",
                 }

@@ -28,9 +28,14 @@ class Subscriptions:
 
     def open(self, token: str, now: datetime) -> SubscriptionView:
         claims = self.signer.verify(Purpose.UNSUBSCRIBE, token, now)
-        member_id, *rest = claims.ids
-        scope = Subscription(rest[0]) if rest else Subscription.NOTHING
-        recipient = self.members.recipient(member_id)
+        if len(claims.ids) not in (1, 2):
+            raise InvalidToken
+        member, *rest = claims.ids
+        try:
+            scope = Subscription(rest[0]) if rest else Subscription.NOTHING
+        except ValueError:  # a scope this version does not know
+            raise InvalidToken from None
+        recipient = self.members.recipient(self.signer.member(member, Purpose.UNSUBSCRIBE))
         if recipient is None:
             raise InvalidToken
         return SubscriptionView(recipient=recipient, scope=scope)

@@ -59,7 +59,8 @@ class Votes:
         claims = self.signer.verify(Purpose.VOTE, token, now)
         if len(claims.ids) != 3:
             raise InvalidToken
-        theme_id, sealed_author, voter_id = claims.ids
+        theme_id, sealed_author, voter = claims.ids
+        voter_id = self.signer.member(voter, Purpose.VOTE, theme_id)
         author_id = self.signer.opened(sealed_author, theme_id, voter_id)
         ballot = self.store.ballot(theme_id, author_id, voter_id)
         if ballot.theme is None or ballot.answer is None:
