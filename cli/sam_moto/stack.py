@@ -84,6 +84,7 @@ class LocalStack:
             self.client("sesv2").create_email_identity(
                 EmailIdentity=self.parameters["SenderAddress"]
             )
+            _out_of_the_sandbox()
         peek = Peek(REGION)
         self.pollers = Pollers(self.provisioned, self.runtime, self.client, peek, clock, REGION)
         self.time = TimeTravel(
@@ -252,3 +253,18 @@ class LocalStack:
                 }
             )
         return found
+
+
+def _out_of_the_sandbox() -> None:
+    """moto answers GetSendQuota as SES does for an account in its sandbox (one email a
+    second, 200 a day) yet sends to anyone, as an account out of it: the stack's account
+    is out of it, with SES's default production quota (14 a second, 50,000 a day)."""
+    from moto.ses import models
+
+    class ProductionQuota(models.SESQuota):
+        def __init__(self, sent: int) -> None:
+            super().__init__(sent)
+            self.max24_hour_send = 50_000
+            self.max_send_rate = 14
+
+    models.SESQuota = ProductionQuota  # type: ignore[misc]

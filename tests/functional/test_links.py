@@ -10,7 +10,7 @@ from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
 from palabre.wiring import Adapters, override
 from sam_moto.stack import LocalStack
-from tests.doubles import Intercepted, failing
+from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
     dynamodb_item,
@@ -19,7 +19,7 @@ from tests.functional.conftest import (
     table_items,
     tick,
 )
-from tests.functional.test_dispatch import LEA, THROTTLED, ses_refusing
+from tests.functional.test_dispatch import LEA, ses_refusing
 from tests.functional.test_scores import HUGO, answer, score
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -285,7 +285,8 @@ def test_a_bounce_that_fails_to_record_is_parked_then_replayed(org: LocalStack) 
 
 # ---------------------------------------------------------------------------- dead letters
 def test_parked_jobs_are_listed_and_replayed_to_their_queue(org: LocalStack) -> None:
-    with override(ses_refusing(THROTTLED)):
+    # (SES failing, not throttling: a throttled job is never parked, test_dispatch.py)
+    with override(ses_refusing(aws_error("InternalFailure", "An internal error occurred."))):
         tick(org, PARIS_MORNING + timedelta(hours=6))  # London's morning, then Montreal's
         for _ in range(6):  # five receives, then the dead-letter queue
             org.advance_to(org.clock() + timedelta(minutes=4))

@@ -58,6 +58,12 @@ class TemplateSettings(_FromEnv):
         return value
 
 
+class SendingTableSettings(_FromEnv):
+    """The sender's pace, sending's hourly counts and its pause (store/sending.py)."""
+
+    sending_table: str = Field(alias="SENDING_TABLE", min_length=3)
+
+
 class BucketSettings(_FromEnv):
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
 
@@ -149,8 +155,13 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings):
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
 
-class SenderSettings(PagesSettings, PublicLinkSettings, MailSettings):
-    """send_email"""
+class SenderSettings(
+    PagesSettings, PublicLinkSettings, MailSettings, QueueSettings, SendingTableSettings
+):
+    """send_email (its queue: jobs that may not go yet are queued again)"""
+
+    send_rate_share: int = Field(alias="SEND_RATE_SHARE", ge=1, le=100)
+    """percent of the account's SES send rate this stack uses (several stacks share it)"""
 
 
 class DigestSettings(

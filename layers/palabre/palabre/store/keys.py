@@ -215,3 +215,18 @@ def asked(member_id: str, theme_id: str) -> dict[str, str]:
 def asked_listing(asked_at: str, theme_id: str) -> dict[str, str]:
     """GSI1: every member's questions in the order they were asked (the admin report)."""
     return {"GSI1PK": QUESTIONS, "GSI1SK": f"{asked_at}#{theme_id}"}
+
+
+# ---------------------------------------------------------------- sending's health
+SENDING = "SENDING"
+# The sender's shared pace: when the next email may go (see sending/pace.py).
+PACE = {"PK": SENDING, "SK": "PACE"}
+# New sends paused by the deliverability guard, until an admin resumes them.
+PAUSE = {"PK": SENDING, "SK": "PAUSE"}
+HOUR = "HOUR#"
+
+
+def sending_hour(hour: str) -> dict[str, str]:
+    """Sends, bounces and complaints of one UTC hour (`2026-12-01T09`), for the rolling
+    24-hour rates of the deliverability guard."""
+    return {"PK": SENDING, "SK": f"{HOUR}{hour}"}
