@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 
+from palabre.core.deliverability import Figures
 from palabre.core.jobs import Delivery, JobKind, JobMessage, Outcome, ThemeJob, message_body
 from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox
-from palabre.sending.batch import THROTTLES, SendBatch
+from palabre.sending.batch import THROTTLES, PauseCheck, SendBatch
 from palabre.sending.pace import Pace, SendRate
 from palabre.sending.sender import JobSender
+from palabre.store.sending import SendingHealth
 from palabre.store.table import ConditionFailed, Table
 from tests.doubles import SendQuota, aws_error
 from tests.fakes import FakeQueue, FakeTable
@@ -186,6 +188,8 @@ class Stack:
             self.queue,
             f"https://sqs/{self.name}",
             pace=pace,
+            pause=PauseCheck(SendingHealth(self.table), lambda: time.now),
+            health=SendingHealth(self.table),
             jitter=random.Random(f"{self.seed}-{number}").random,
         )
         deadline = {"at": time.now}
@@ -210,6 +214,7 @@ class Stack:
                         self.failures.append(repr(error))
                         continue
                     self.queue.delete(record["receiptHandle"])
+                batch.count(datetime.fromtimestamp(time.now, UTC))
 
         return poll
 
@@ -284,3 +289,37 @@ def test_two_stacks_on_one_account_park_nothing_and_send_nothing_twice(share: fl
         assert ses.refused > 0
     else:
         assert ses.refused == 0
+
+
+def test_paused_sends_wait_in_the_queue_and_go_once_resumed_none_parked() -> None:
+    # Given new sends paused by the deliverability guard, and 200 jobs queued
+    time = VirtualTime(START)
+    ses = RateLimitedSes(time, RATE, random.Random(4))
+    stack = Stack("org", time, ses, share=1.0, seed=5)
+    health = SendingHealth(stack.table)
+    now = datetime.fromtimestamp(START, UTC)
+    assert health.pause(now, "bounces", Figures(sends=1000, bounces=50))
+    stack.queue_jobs(200)
+    resumed_at: list[float] = []
+
+    def admin() -> None:
+        time.sleep(3 * 3600)  # three hours later, an admin resumes
+        assert health.resume(datetime.fromtimestamp(time.now, UTC), "admin@example.com")
+        resumed_at.append(time.now)
+
+    # When the pollers run meanwhile
+    time.run([admin, *(stack.poller(n) for n in range(5))])
+
+    # Then nothing went out while paused, nothing was parked though each job came back a
+    # dozen times (more than the five receives that park a retried message), and once
+    # resumed every job went out once, within the held jobs' 15-minute wait
+    [resumed] = resumed_at
+    assert min(at for at, _ in ses.accepted) >= resumed
+    assert max(at for at, _ in ses.accepted) < resumed + 15 * 60 + 60
+    assert set(Counter(r for _, r in ses.accepted).values()) == {1}
+    assert len(ses.accepted) == 200
+    assert stack.queue.parked == []
+    assert stack.failures == []
+    assert stack.queue.sent > 100 * 12  # 100 messages, each sent again every 15 minutes
+    # ... and the sends were counted for the guard, one update per invocation
+    assert health.last_day(datetime.fromtimestamp(time.now, UTC)).sends == 200

@@ -126,8 +126,8 @@ class AnonymitySettings(_FromEnv):
 
 
 # ---------------------------------------------------------------- one model per function
-class FeedbackSettings(TableSettings):
-    """ses_feedback"""
+class FeedbackSettings(TableSettings, SendingTableSettings):
+    """ses_feedback (bounces and complaints counted for the deliverability guard)"""
 
 
 class ScoreSettings(TableSettings, LibrarySettings):

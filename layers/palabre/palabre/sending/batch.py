@@ -37,7 +37,8 @@ THROTTLES = "throttles"
 """message attribute: how many times SES throttled these jobs (the backoff grows with it)"""
 PAUSE_CHECK_SECONDS = 60.0
 """how long a container trusts what it read of the pause"""
-PAUSED_DELAY = MAX_DELAY
+PAUSED_DELAY = 720
+"""seconds a held job waits before it looks again (up to 15 minutes with its jitter)"""
 
 
 class MessageSender(Protocol):

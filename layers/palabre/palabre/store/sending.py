@@ -52,6 +52,8 @@ class SendingHealth:
         start = now - WINDOW + timedelta(hours=1)
         if since is not None:
             start = max(start, since + timedelta(hours=1))
+            if hour_of(start) > hour_of(now):
+                return Figures()  # resumed this hour: nothing to judge yet
         first = keys.sending_hour(hour_of(start))
         last = keys.sending_hour(hour_of(now))
         total = Figures()
