@@ -72,8 +72,12 @@ WHY = {
     "dynamodb:TransactWriteItems": "score stream: member, team and circle totals, one "
     "transaction per batch of send records",
     "dynamodb:Query": "scheduler: what is due (each tick), then a due group's members",
-    "dynamodb:GetItem": "scheduler: the theme, on each tick that finds it due",
-    "dynamodb:UpdateItem": "scheduler: each audience group's claim and cursor",
+    "dynamodb:GetItem": "scheduler: the theme, on each tick that finds it due; sender: "
+    "whether sending is paused, once a minute per container",
+    "dynamodb:UpdateItem": "scheduler: each audience group's claim and cursor; sender: the "
+    "pace's instant, once per email, and the hour's count of sends, once per invocation "
+    "(both in the SendingTable)",
+    "ses:GetSendQuota": "sender: SES's sending rate, once per container every five minutes",
     "sqs:SendMessageBatch": "scheduler: ten messages a call, across groups and themes; a "
     "tick's last few jobs ride two to a message in its last call",
     "secretsmanager:GetSecretValue": "sender: the link-signing keys, once per container",

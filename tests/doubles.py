@@ -63,3 +63,17 @@ def once(action: Callable[[], Any]) -> Hook:
 
 def aws_error(code: str, message: str, operation: str = "SendEmail") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+class SendQuota:
+    """SES (v1) answering GetSendQuota with this rate: an account whose quota a test
+    chooses (the local stack's is SES's default, 14 a second)."""
+
+    def __init__(self, rate: float, daily: float = 50_000) -> None:
+        self.rate = rate
+        self.daily = daily
+        self.calls = 0
+
+    def get_send_quota(self) -> dict[str, float]:
+        self.calls += 1
+        return {"MaxSendRate": self.rate, "Max24HourSend": self.daily, "SentLast24Hours": 0.0}

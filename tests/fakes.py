@@ -15,6 +15,8 @@ when moto accepts a request DynamoDB refuses (the contract marks those cases for
 
 import bisect
 import copy
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, DecimalException
@@ -1102,3 +1104,90 @@ def _delete_from(current: Any, value: Any) -> Any:
     if _kind(current) != _kind(value):
         raise _validation(_WRONG_TYPE)
     return current - value
+
+
+class FakeQueue:
+    """An SQS queue with a redrive policy, on a clock a test moves: what a message goes
+    through between the sender's invocations. Each receive counts (ReceiveCount); a
+    message received past `max_receives` is parked instead (`parked`), as SQS moves it to
+    its dead-letter queue; a received message shows again after the visibility timeout
+    unless deleted; DelaySeconds holds a new message back. Messages show in the order
+    they become visible (a heap of (visible at, order, id), stale entries skipped)."""
+
+    def __init__(
+        self, clock: Callable[[], float], *, visibility: float = 180, max_receives: int = 5
+    ) -> None:
+        self.clock = clock
+        self.visibility = visibility
+        self.max_receives = max_receives
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.parked: list[dict[str, Any]] = []
+        self.sent = 0
+        self._heap: list[tuple[float, int, str]] = []
+        self._order = itertools.count()
+
+    def send_message(
+        self,
+        *,
+        QueueUrl: str,
+        MessageBody: str,
+        DelaySeconds: int = 0,
+        MessageAttributes: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        if not 0 <= DelaySeconds <= 900:
+            raise _validation(f"DelaySeconds {DelaySeconds} is not within 0 and 900")
+        message_id = f"m{next(self._order)}"
+        visible_at = self.clock() + DelaySeconds
+        self.messages[message_id] = {
+            "id": message_id,
+            "body": MessageBody,
+            "attributes": dict(MessageAttributes or {}),
+            "receives": 0,
+            "visible_at": visible_at,
+            "receipt": None,
+        }
+        heapq.heappush(self._heap, (visible_at, next(self._order), message_id))
+        self.sent += 1
+        return {"MessageId": message_id}
+
+    def receive(self, count: int = 10) -> list[dict[str, Any]]:
+        """Up to `count` visible messages, as Lambda's SQS records (messageId, body,
+        receiptHandle, messageAttributes, ApproximateReceiveCount)."""
+        now = self.clock()
+        received: list[dict[str, Any]] = []
+        while self._heap and self._heap[0][0] <= now and len(received) < count:
+            visible_at, _, message_id = heapq.heappop(self._heap)
+            message = self.messages.get(message_id)
+            if message is None or message["visible_at"] != visible_at:
+                continue  # deleted, or received again since this entry
+            message["receives"] += 1
+            if message["receives"] > self.max_receives:
+                self.parked.append(self.messages.pop(message_id))
+                continue
+            message["visible_at"] = now + self.visibility
+            message["receipt"] = f"{message_id}/{message['receives']}"
+            heapq.heappush(self._heap, (message["visible_at"], next(self._order), message_id))
+            received.append(
+                {
+                    "messageId": message_id,
+                    "receiptHandle": message["receipt"],
+                    "body": message["body"],
+                    "attributes": {"ApproximateReceiveCount": str(message["receives"])},
+                    "messageAttributes": {
+                        name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
+                        for name, value in message["attributes"].items()
+                    },
+                }
+            )
+        return received
+
+    def delete(self, receipt: str) -> None:
+        message_id = receipt.split("/", 1)[0]
+        message = self.messages.get(message_id)
+        if message is not None and message["receipt"] == receipt:
+            del self.messages[message_id]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing left: neither visible, nor delayed, nor in flight."""
+        return not self.messages

@@ -12,7 +12,7 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +46,16 @@ class PalabreHooks:
     def use_clock(self, clock: Clock) -> None:
         from palabre.core import clock as palabre_clock
 
-        palabre_clock.use(clock)
+        if not isinstance(clock, LocalClock):
+            palabre_clock.use(clock)
+            return
+        local = clock
+
+        def wait(seconds: float) -> None:
+            # A handler that waits (the sender's pace) moves the stack's clock instead.
+            local.move_to(local() + timedelta(seconds=seconds))
+
+        palabre_clock.use(clock, wait)
 
     def watch_clients(self, watch: ClientWatch) -> Callable[[], None]:
         import palabre.aws

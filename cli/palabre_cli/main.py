@@ -7,9 +7,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from palabre_cli.template import ROOT, load_source, parameter_defaults
+
+if TYPE_CHECKING:
+    from palabre.store.sending import SendingHealth
 
 TEMPLATES = ROOT / "templates"
 
@@ -118,6 +121,18 @@ def main(argv: list[str] | None = None) -> int:
     member.add_argument("--output", type=Path, help="write the JSON there, not to stdout")
     member.add_argument("--yes", action="store_true", help="erase: yes, erase for good")
     member.set_defaults(run=_member)
+
+    sending = commands.add_parser(
+        "sending", help="whether new sends are paused (bounces, complaints); resume them"
+    )
+    sending.add_argument("action", choices=["status", "resume"])
+    sending.add_argument(
+        "--stack",
+        default=os.environ.get("PALABRE_STACK", "palabre"),
+        help="deployed CloudFormation stack (default: palabre)",
+    )
+    sending.add_argument("--by", default=os.environ.get("USER", "cli"), help="who resumes")
+    sending.set_defaults(run=_sending)
 
     local = commands.add_parser("local", help="run the local stack with its console")
     # String defaults go through `type` too: a bad PORT or CLOCK_START is a usage error.
@@ -402,6 +417,35 @@ def _stack_output(boto3: Any, stack: str, name: str) -> str:
         if output["OutputKey"] == name:
             return str(output["OutputValue"])
     raise SystemExit(f"stack {stack} has no output {name}")
+
+
+# ---------------------------------------------------------------------------- sending
+def _sending(args: argparse.Namespace) -> int:
+    import boto3
+
+    from palabre.store.sending import SendingHealth
+    from palabre.store.table import DynamoTable
+
+    name = _stack_output(boto3, args.stack, "SendingTableName")
+    health = SendingHealth(DynamoTable(boto3.client("dynamodb"), name))
+    print(json.dumps(sending_command(health, args.action, args.by, datetime.now(UTC)), indent=2))
+    return 0
+
+
+def sending_command(health: "SendingHealth", action: str, by: str, now: datetime) -> dict[str, Any]:
+    """`status`: the last pause and the last 24 hours' figures; `resume`: ends the pause
+    (jobs held meanwhile go out as they come back, within 15 minutes)."""
+    from dataclasses import asdict
+
+    resumed = health.resume(now, by) if action == "resume" else None
+    pause = health.last_pause(consistent=True)
+    since = datetime.fromisoformat(pause.resumed_at) if pause and pause.resumed_at else None
+    return {
+        "paused": pause is not None and pause.active,
+        "pause": asdict(pause) if pause else None,
+        **({"resumed": resumed} if resumed is not None else {}),
+        "last_24_hours": asdict(health.last_day(now, since)),
+    }
 
 
 # ---------------------------------------------------------------------------- dlq

@@ -60,12 +60,16 @@ class Plan:
     """outputs that name a dead-letter queue"""
     routes: tuple[str, ...]
     """the HTTP API's GET paths"""
+    recovering: frozenset[str] = frozenset()
+    """outputs that name a table the template gives point-in-time recovery (the data;
+    not the sender's pace and hourly counts, which use rebuilds)"""
 
     @classmethod
     def of(cls, translated: Translated) -> "Plan":
         named: dict[str, list[str]] = {}
         dead_letters = set(sources(translated))
         parked: set[str] = set()
+        recovering: set[str] = set()
         outputs = []
         for name, spec in translated.outputs.items():
             if "Condition" in spec:
@@ -77,6 +81,11 @@ class Plan:
                 named.setdefault(translated.resources[target]["Type"], []).append(name)
                 if target in dead_letters:
                     parked.add(name)
+                recovery = translated.resources[target].get("Properties", {}).get(
+                    "PointInTimeRecoverySpecification", {}
+                )
+                if recovery.get("PointInTimeRecoveryEnabled") is True:
+                    recovering.add(name)
         routes = [
             path
             for api in translated.of_type("AWS::ApiGatewayV2::Api").values()
@@ -88,6 +97,7 @@ class Plan:
             named={kind: tuple(names) for kind, names in named.items()},
             dead_letters=frozenset(parked),
             routes=tuple(sorted(routes)),
+            recovering=frozenset(recovering),
         )
 
     def of_type(self, kind: str) -> tuple[str, ...]:
@@ -261,6 +271,9 @@ def _tables(target: Target, plan: Plan) -> Iterator[Line]:
         status = dynamodb.describe_table(TableName=table)["Table"]["TableStatus"]
         if status != "ACTIVE":
             yield Line("FAIL", "table", f"{table} is {status}, not ACTIVE")
+            continue
+        if name not in plan.recovering:
+            yield Line("ok", "table", f"{table} is ACTIVE")
             continue
         backups = dynamodb.describe_continuous_backups(TableName=table)
         recovery = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})

@@ -41,6 +41,28 @@ class Peek:
         oldest = min((m.sent_timestamp for m in messages), default=None)
         return visible, None if oldest is None else oldest / 1000
 
+    def delayed_messages(self, queue_url: str) -> list[tuple[str, float]]:
+        """The queue's messages still delayed (DelaySeconds), with the seconds left."""
+        from moto.core.utils import unix_time_millis
+        from moto.sqs.models import sqs_backends
+
+        name = queue_url.rsplit("/", 1)[1]
+        queue: Any = sqs_backends[ACCOUNT][self.region].get_queue(name)
+        now = unix_time_millis()
+        return [
+            (m.id, (m.delayed_until - now) / 1000) for m in queue._messages if m.delayed_until > now
+        ]
+
+    def end_delay(self, queue_url: str, message_id: str) -> None:
+        """The message shows now (its delay is over on the stack's clock)."""
+        from moto.sqs.models import sqs_backends
+
+        name = queue_url.rsplit("/", 1)[1]
+        queue: Any = sqs_backends[ACCOUNT][self.region].get_queue(name)
+        for message in queue._messages:
+            if message.id == message_id:
+                message.delayed_until = 0
+
     def sent_messages(self) -> list[Any]:
         from moto.ses.models import ses_backends
 

@@ -56,6 +56,8 @@ class Pollers:
         self._seen_objects: set[tuple[str, str, str]] = set()
         self._shards: dict[tuple[str, str], _Shard] = {}
         self._hidden: dict[str, tuple[str, str, datetime]] = {}
+        self._delayed: dict[str, tuple[str, datetime]] = {}
+        """messages sent with DelaySeconds: their queue, when they show on the stack's clock"""
         # Where work may be waiting: what was written since (moto tells, see watch.py),
         # and what gave work at the last look. Everything, at first.
         self.changes = Changes()
@@ -174,7 +176,15 @@ class Pollers:
         for message in received:
             if message["MessageId"] in failed:
                 self._hide_until_retry(trigger.queue, message)
+        self._hold_delayed(trigger.queue.url)
         return invocation
+
+    def _hold_delayed(self, url: str) -> None:
+        """Messages the handler sent with a delay (DelaySeconds) show after it on the
+        stack's clock, as retries do, not after moto's real-time wait."""
+        for message_id, remaining in self.peek.delayed_messages(url):
+            if message_id not in self._delayed:
+                self._delayed[message_id] = (url, self.clock() + timedelta(seconds=remaining))
 
     def _hide_until_retry(self, queue: Any, message: dict[str, Any]) -> None:
         """A failed message comes back when its visibility timeout ends, as in AWS, but on
@@ -194,6 +204,11 @@ class Pollers:
     def _release_due_messages(self) -> None:
         sqs = self.client("sqs")
         now = self.clock()
+        for message_id, (url, shows_at) in list(self._delayed.items()):
+            if shows_at <= now:
+                del self._delayed[message_id]
+                self.peek.end_delay(url, message_id)
+                self._queues.add(url.rsplit("/", 1)[1])
         for message_id, (url, handle, visible_at) in list(self._hidden.items()):
             if visible_at <= now:
                 del self._hidden[message_id]

@@ -330,6 +330,8 @@ class Provisioner:
         resources = self.translated.resources
         for logical_id, resource in resources.items():  # before creating anything
             kind = resource["Type"]
+            if "Condition" in resource and not self.resolve.condition(resource["Condition"]):
+                continue  # not created with these parameters: nothing to stand in for
             if not hasattr(self, _method(kind)) and kind not in NAMES_ONLY:
                 raise Unsupported(
                     f"{logical_id}: the local stack cannot stand in for {kind} yet; teach "

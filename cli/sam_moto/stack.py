@@ -91,6 +91,7 @@ class LocalStack:
             self.client("sesv2").create_email_identity(
                 EmailIdentity=self.parameters["SenderAddress"]
             )
+            _out_of_the_sandbox()
         peek = Peek(REGION)
         self.cloudwatch = CloudWatch(self.provisioned, self.client, clock, peek)
         self.runtime.listeners.append(self.cloudwatch.invoked)
@@ -280,3 +281,18 @@ def _session() -> boto3.session.Session:
     """The stacks' clients share one session: each new session would read botocore's
     service models again (about 0.3 s of JSON for a stack's eight clients)."""
     return boto3.session.Session()
+
+
+def _out_of_the_sandbox() -> None:
+    """moto answers GetSendQuota as SES does for an account in its sandbox (one email a
+    second, 200 a day) yet sends to anyone, as an account out of it: the stack's account
+    is out of it, with SES's default production quota (14 a second, 50,000 a day)."""
+    from moto.ses import models
+
+    class ProductionQuota(models.SESQuota):
+        def __init__(self, sent: int) -> None:
+            super().__init__(sent)
+            self.max24_hour_send = 50_000
+            self.max_send_rate = 14
+
+    models.SESQuota = ProductionQuota  # type: ignore[misc]

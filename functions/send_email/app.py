@@ -19,7 +19,8 @@ from palabre.core import clock
 from palabre.core.jobs import Delivery, JobMessage
 from palabre.mail.outbox import QuotaExhausted
 from palabre.observability import logger, metrics, tracer
-from palabre.wiring import job_sender
+from palabre.sending.batch import THROTTLES
+from palabre.wiring import send_batch
 
 
 class JobRecord(SqsRecordModel):
@@ -34,37 +35,42 @@ processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
 # SES's daily quota is a rolling 24 hours: a job refused for it waits this long before
 # its next try, so its few receives (the queue's maxReceiveCount) outlast the quota.
 QUOTA_BACKOFF_SECONDS = 6 * 3600
+# Left to the invocation after its last wait for the pace: one email's rendering and send.
+SPARE_MS = 5000
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    sender = job_sender(SenderSettings.from_env())
+    settings = SenderSettings.from_env()
+    batch = send_batch(settings)
+    if batch.pace is not None:
+        batch.pace.budget = lambda: (context.get_remaining_time_in_millis() - SPARE_MS) / 1000
     waiting: list[JobRecord] = []
 
     def record_handler(record: JobRecord) -> str:
         if waiting:
             waiting.append(record)  # the quota is spent: leave the rest queued, untried
             raise QuotaExhausted("daily quota already reached in this batch")
-        outcomes: list[str] = []
-        failed: Exception | None = None
-        for job in record.body.jobs:
-            try:
-                delivery = sender.deliver(job, clock.now())
-            except QuotaExhausted:
-                waiting.append(record)  # with its other job: a retry finds what was sent
-                raise
-            except Exception as error:  # noqa: BLE001 - its partner is tried all the same
-                logger.exception("job failed", extra={"job": job.body()})
-                failed = failed or error
-                continue
-            outcomes.append(delivery.outcome.value)
+        try:
+            delivered = batch.deliver(record.body.jobs, clock.now, _throttles(record))
+        except QuotaExhausted:
+            waiting.append(record)  # with its other job: a retry finds what was sent
+            raise
+        except Exception:
+            logger.exception("job failed", extra={"jobs": [j.body() for j in record.body.jobs]})
+            raise  # the message comes back: the job that was sent is then already sent
+        for delivery in delivered.deliveries:
             _count(delivery)
-        if failed is not None:
-            # The message comes back: the job that was sent is then already sent.
-            raise failed
-        return ",".join(outcomes)
+        if delivered.requeued:
+            logger.info(
+                "jobs queued again", extra={"jobs": delivered.requeued, "why": delivered.why}
+            )
+            metrics.add_metric(
+                name=f"Requeued_{delivered.why}", unit=MetricUnit.Count, value=delivered.requeued
+            )
+        return ",".join(d.outcome.value for d in delivered.deliveries)
 
     try:
         return process_partial_response(
@@ -73,7 +79,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     finally:
         # Also when every job of the batch failed, and Powertools raises instead of returning
         if waiting:
-            _postpone(waiting)
+            _postpone(settings.send_queue_url, waiting)
+        batch.count(clock.now())
+
+
+def _throttles(record: JobRecord) -> int:
+    attribute = record.messageAttributes.get(THROTTLES)
+    return int(attribute.stringValue or 0) if attribute is not None else 0
 
 
 def _count(delivery: Delivery) -> None:
@@ -82,10 +94,8 @@ def _count(delivery: Delivery) -> None:
         metrics.add_metric(name=f"Skipped_{delivery.reason}", unit=MetricUnit.Count, value=1)
 
 
-def _postpone(records: list[JobRecord]) -> None:
-    account, name = records[0].eventSourceARN.rsplit(":", 2)[1:]
+def _postpone(url: str, records: list[JobRecord]) -> None:
     sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
     for start in range(0, len(records), 10):
         sqs.change_message_visibility_batch(
             QueueUrl=url,
@@ -98,4 +108,6 @@ def _postpone(records: list[JobRecord]) -> None:
                 for i, r in enumerate(records[start : start + 10])
             ],
         )
+    # An alarm on this metric tells the operators (docs/operations.md).
+    metrics.add_metric(name="DailyQuotaReached", unit=MetricUnit.Count, value=1)
     logger.warning("SES daily quota reached; jobs postponed", extra={"jobs": len(records)})

@@ -7,10 +7,12 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.bounces.feedback import suppress, suppressions_in
+from palabre.bounces.guard import watch
 from palabre.config import FeedbackSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics, tracer
-from palabre.wiring import table
+from palabre.store.sending import SendingHealth
+from palabre.wiring import sending_table, table
 
 
 @metrics.log_metrics
@@ -18,12 +20,23 @@ from palabre.wiring import table
 @tracer.capture_lambda_handler
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    store = table(FeedbackSettings.from_env())
+    settings = FeedbackSettings.from_env()
+    store = table(settings)
+    health = SendingHealth(sending_table(settings))
     suppressed = []
     for record in event.records:
-        for suppression in suppressions_in(record.sns.message):
+        suppressions = suppressions_in(record.sns.message)
+        for suppression in suppressions:
             suppress(store, suppression, clock.now())
             suppressed.append(suppression.email)
             logger.info("address suppressed", extra={"reason": suppression.reason})
+        pause = watch(health, suppressions, clock.now())
+        if pause is not None:
+            # An alarm on this metric tells the operators (docs/operations.md).
+            metrics.add_metric(name="SendingPaused", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "new sends paused",
+                extra={"reason": pause.reason, "figures": vars(pause.figures)},
+            )
     metrics.add_metric(name="Suppressed", unit=MetricUnit.Count, value=len(suppressed))
     return {"suppressed": len(suppressed)}

@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 
+from palabre.core.deliverability import Figures
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
+from palabre.store.sending import SendingHealth
+from palabre.store.table import DynamoTable
 from palabre.wiring import Adapters, override
 from sam_moto.stack import LocalStack
-from tests.doubles import Intercepted, failing
+from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
     dynamodb_item,
@@ -19,11 +22,12 @@ from tests.functional.conftest import (
     table_items,
     tick,
 )
-from tests.functional.test_dispatch import LEA, THROTTLED, ses_refusing
+from tests.functional.test_dispatch import LEA, ses_refusing
 from tests.functional.test_scores import HUGO, answer, score
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 GABRIEL = "gabriel.richard@demo.palabre.example"
+SARAH = "sarah.simon@demo.palabre.example"  # Europe/London
 
 
 def signer(stack: LocalStack) -> Signer:
@@ -262,6 +266,48 @@ def test_a_transient_bounce_suppresses_nothing(org: LocalStack) -> None:
     assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED") == {}
 
 
+def test_bounces_past_four_percent_pause_new_sends_which_wait_in_the_queue(
+    org: LocalStack,
+) -> None:
+    # Given 1,000 emails sent this hour (as the sender counts them), then 41 permanent
+    # bounces
+    sending = DynamoTable(org.client("dynamodb"), org.provisioned.tables["SendingTable"])
+    SendingHealth(sending).count(org.clock(), Figures(sends=1000))
+    bounced = [{"emailAddress": f"gone{n}@example.com"} for n in range(41)]
+    _publish(
+        org,
+        {
+            "eventType": "Bounce",
+            "bounce": {"bounceType": "Permanent", "bouncedRecipients": bounced},
+        },
+    )
+
+    # Then new sends are paused (the guard's writes pass the function's IAM policy)...
+    pause = SendingHealth(sending).last_pause()
+    assert pause is not None
+    assert pause.active
+    assert pause.figures.bounces == 41
+    assert pause.figures.sends >= 1000  # (with what the sender counted itself today)
+    assert pause.figures.bounce_rate > 0.04
+    # ... and London's and Montreal's morning prompts wait in the queue, delayed, as new
+    # messages: none sent, none parked
+    before = {m["To"] for m in sent(org)}
+    tick(org, PARIS_MORNING + timedelta(hours=6))
+    org.drain()
+    assert {m["To"] for m in sent(org)} == before
+    queue = org.provisioned.queues["SendQueue"].url
+    attributes = org.client("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "2"
+    assert org.dead_letters().peek("SendDeadLetterQueue") == []
+
+    # When an admin resumes sending, they go out within the held jobs' 15 minutes
+    assert SendingHealth(sending).resume(org.clock(), "camille.martin@demo.palabre.example")
+    org.advance_to(org.clock() + timedelta(minutes=16))
+    assert {m["To"] for m in sent(org)} - before == {GABRIEL, SARAH}
+
+
 def test_a_bounce_that_fails_to_record_is_parked_then_replayed(org: LocalStack) -> None:
     complaint = {
         "eventType": "Complaint",
@@ -285,7 +331,8 @@ def test_a_bounce_that_fails_to_record_is_parked_then_replayed(org: LocalStack) 
 
 # ---------------------------------------------------------------------------- dead letters
 def test_parked_jobs_are_listed_and_replayed_to_their_queue(org: LocalStack) -> None:
-    with override(ses_refusing(THROTTLED)):
+    # (SES failing, not throttling: a throttled job is never parked, test_dispatch.py)
+    with override(ses_refusing(aws_error("InternalFailure", "An internal error occurred."))):
         tick(org, PARIS_MORNING + timedelta(hours=6))  # London's morning, then Montreal's
         for _ in range(6):  # five receives, then the dead-letter queue
             org.advance_to(org.clock() + timedelta(minutes=4))

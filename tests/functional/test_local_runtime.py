@@ -26,7 +26,7 @@ from palabre.wiring import Adapters, override
 from palabre_cli import demo
 from sam_moto.iam import Policy
 from sam_moto.stack import LocalStack
-from tests.doubles import Intercepted, failing
+from tests.doubles import Intercepted, SendQuota, failing
 from tests.functional.conftest import (
     PARIS_MORNING,
     demo_with_more_managers,
@@ -84,13 +84,14 @@ def answer_path(message: EmailMessage) -> str:
 def test_a_partial_batch_failure_retries_only_the_failed_job(imported: LocalStack) -> None:
     tried: list[str] = []
 
-    def throttled_for_lea(**request: Any) -> None:
+    def failing_for_lea(**request: Any) -> None:
         [recipient] = request["Destination"]["ToAddresses"]
         tried.append(recipient)
         if recipient == LEA and tried.count(LEA) == 1:  # her first try
-            raise _ses_error("TooManyRequestsException", "Maximum sending rate exceeded.")
+            # (Not a throttling: that one goes back as a new message, test_pacing.py.)
+            raise _ses_error("InternalFailure", "An internal error occurred.")
 
-    ses = Intercepted(palabre.aws.client("sesv2"), send_email=throttled_for_lea)
+    ses = Intercepted(palabre.aws.client("sesv2"), send_email=failing_for_lea)
     send_jobs(imported, LEA, HUGO)
 
     with override(Adapters(sesv2=ses)):
@@ -427,7 +428,10 @@ def test_the_score_stream_waits_for_full_batches_while_sends_go_on_and_loses_non
     # When 09:00 comes in Paris and every prompt is sent
     queued = tick(stack, PARIS_MORNING)["queued"]["prompt"]
     batches = score_batches(stack, monkeypatch)
-    stack.drain()
+    # (on an account that sends 1,000 emails a second: at 14, each window of 5 s on the
+    # stack's clock, which the sender's pace moves, would hold fewer than 100 sends)
+    with override(Adapters(ses=SendQuota(1000))):
+        stack.drain()
 
     # Then, while the sender kept writing, the score stream waited for full batches of
     # 100 records (MaximumBatchingWindowInSeconds; the scheduler's own records are

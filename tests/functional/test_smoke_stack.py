@@ -49,7 +49,9 @@ def test_a_stack_missing_outputs_fails_the_checks_that_need_them(aws: None) -> N
     lines = smoke.run(target, smoke.Plan.of(translate()))
 
     assert lines[0].status == "FAIL"
-    assert lines[0].detail.startswith("missing ApiUrl, UploadsBucketName, TableName")
+    assert lines[0].detail.startswith(
+        "missing ApiUrl, UploadsBucketName, AdminUploadRoleArn, TableName"
+    )
     assert str(lines[1]) == (
         "FAIL  routes: the stack has no output ApiUrl: `sam deploy` this version"
     )

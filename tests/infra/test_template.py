@@ -83,19 +83,38 @@ def test_every_handler_resolves_to_a_callable(translated: Translated) -> None:
 def test_the_table_streams_new_and_old_images_and_is_never_replaced(
     translated: Translated,
 ) -> None:
-    [table] = translated.of_type("AWS::DynamoDB::Table").values()
+    table = translated.of_type("AWS::DynamoDB::Table")["PalabreTable"]
     assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["DeletionPolicy"] == "Retain"
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
 def test_the_data_model_document_describes_the_table_as_built(translated: Translated) -> None:
-    [table] = translated.of_type("AWS::DynamoDB::Table").values()
+    table = translated.of_type("AWS::DynamoDB::Table")["PalabreTable"]
     document = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
     for index in table["Properties"]["GlobalSecondaryIndexes"]:
         assert f"`{index['IndexName']}`" in document, index["IndexName"]
     for attribute in table["Properties"]["AttributeDefinitions"]:
         assert f"`{attribute['AttributeName']}`" in document, attribute["AttributeName"]
+
+
+def test_the_sending_table_written_at_each_email_stays_out_of_the_score_stream(
+    translated: Translated,
+) -> None:
+    tables = translated.of_type("AWS::DynamoDB::Table")
+    assert set(tables) == {"PalabreTable", "SendingTable"}
+    assert "StreamSpecification" not in tables["SendingTable"]["Properties"]
+
+
+def test_the_sending_domain_is_created_with_easy_dkim_and_mail_from_only_when_asked() -> None:
+    source = load_source()
+    identity = source["Resources"]["SendingDomainIdentity"]
+    assert identity["Condition"] == "CreatesSendingDomain"
+    assert source["Parameters"]["SendingDomain"]["Default"] == "existing"
+    properties = identity["Properties"]
+    assert properties["DkimSigningAttributes"] == {"NextSigningKeyLength": "RSA_2048_BIT"}
+    assert properties["DkimAttributes"] == {"SigningEnabled": True}
+    assert "MailFromDomain" in properties["MailFromAttributes"]
 
 
 def test_every_queue_a_function_reads_has_a_dead_letter_queue(translated: Translated) -> None:
@@ -192,14 +211,20 @@ def test_every_handler_is_traced_by_the_shared_tracer(translated: Translated) ->
         assert any(w.startswith("Tracer.capture_lambda_handler") for w in wrappers), logical_id
 
 
+DISPOSABLE = {"SendingTable"}
+"""the sender's pace and hourly counts: rebuilt by use, nothing to restore"""
+
+
 def test_the_data_outlives_the_stack(translated: Translated) -> None:
-    [table] = translated.of_type("AWS::DynamoDB::Table").values()
+    table = translated.resources["PalabreTable"]
     assert table["Properties"]["DeletionProtectionEnabled"] is True
     assert table["Properties"]["PointInTimeRecoverySpecification"] == {
         "PointInTimeRecoveryEnabled": True
     }
     for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret"):
         for logical_id, resource in translated.of_type(kind).items():
+            if logical_id in DISPOSABLE:
+                continue
             assert resource["DeletionPolicy"] == "Retain", logical_id
             assert resource["UpdateReplacePolicy"] == "Retain", logical_id
 

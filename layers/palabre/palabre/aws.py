@@ -4,9 +4,9 @@ Handlers take clients from here and pass them into the domain, so tests and the 
 stack reach moto through `AWS_ENDPOINT_URL` with no change to the code.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import boto3
 from botocore.client import BaseClient
@@ -25,9 +25,16 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 _S3 = _CONFIG.merge(Config(signature_version="s3v4"))
 
 # The services Palabre talks to; each gets its typed client from `client`.
-type Service = Literal["dynamodb", "s3", "secretsmanager", "sesv2", "sqs"]
+type Service = Literal["dynamodb", "s3", "secretsmanager", "ses", "sesv2", "sqs"]
 type ClientHook = Callable[[Service, BaseClient], None]
 _hooks: list[ClientHook] = []
+
+
+class SESClient(Protocol):
+    """SES (v1), for the one figure SES v2's GetAccount gives that moto lacks: the send
+    rate (there are no SES v1 stubs among the project's types-boto3 packages)."""
+
+    def get_send_quota(self) -> Mapping[str, Any]: ...
 
 
 @overload
@@ -37,10 +44,12 @@ def client(service: Literal["s3"]) -> "S3Client": ...
 @overload
 def client(service: Literal["secretsmanager"]) -> "SecretsManagerClient": ...
 @overload
+def client(service: Literal["ses"]) -> SESClient: ...
+@overload
 def client(service: Literal["sesv2"]) -> "SESV2Client": ...
 @overload
 def client(service: Literal["sqs"]) -> "SQSClient": ...
-def client(service: Service) -> BaseClient:
+def client(service: Service) -> Any:
     return _client(service)
 
 

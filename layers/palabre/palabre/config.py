@@ -60,6 +60,12 @@ class TemplateSettings(_FromEnv):
         return value
 
 
+class SendingTableSettings(_FromEnv):
+    """The sender's pace, sending's hourly counts and its pause (store/sending.py)."""
+
+    sending_table: str = Field(alias="SENDING_TABLE", min_length=3)
+
+
 class BucketSettings(_FromEnv):
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
 
@@ -122,8 +128,8 @@ class AnonymitySettings(_FromEnv):
 
 
 # ---------------------------------------------------------------- one model per function
-class FeedbackSettings(TableSettings):
-    """ses_feedback"""
+class FeedbackSettings(TableSettings, SendingTableSettings):
+    """ses_feedback (bounces and complaints counted for the deliverability guard)"""
 
 
 class ScoreSettings(TableSettings, LibrarySettings):
@@ -151,8 +157,13 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings):
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
 
-class SenderSettings(PagesSettings, PublicLinkSettings, MailSettings):
-    """send_email"""
+class SenderSettings(
+    PagesSettings, PublicLinkSettings, MailSettings, QueueSettings, SendingTableSettings
+):
+    """send_email (its queue: jobs that may not go yet are queued again)"""
+
+    send_rate_share: int = Field(alias="SEND_RATE_SHARE", ge=1, le=100)
+    """percent of the account's SES send rate this stack uses (several stacks share it)"""
 
 
 class DigestSettings(

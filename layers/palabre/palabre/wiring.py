@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         PagesSettings,
         PersonalLinksSettings,
         SenderSettings,
+        SendingTableSettings,
         SigningSettings,
         TableSettings,
     )
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from palabre.questions.pages import AskPages, CancelPages
     from palabre.queue import JobQueue
     from palabre.scoring.awards import ScoreKeeper
+    from palabre.sending.batch import SendBatch
+    from palabre.sending.pace import Pace
     from palabre.sending.sender import JobSender
     from palabre.space.library import LibraryPages
     from palabre.space.pages import SpacePages
@@ -69,6 +72,10 @@ class Adapters:
     s3: Any = None
     sqs: Any = None
     sesv2: Any = None
+    sending_table: Table | None = None
+    ses: Any = None
+    sleep: Any = None
+    """how the sender's pace waits (palabre.core.clock.sleep unless given)"""
 
 
 _overrides = Adapters()
@@ -98,6 +105,15 @@ def _given(adapters: Adapters | None) -> Adapters:
 
 
 # ---------------------------------------------------------------- adapters
+def sending_table(settings: SendingTableSettings, adapters: Adapters | None = None) -> Table:
+    given = _given(adapters).sending_table
+    if given is not None:
+        return given
+    from palabre.store.table import DynamoTable
+
+    return DynamoTable(aws.client("dynamodb"), settings.sending_table)
+
+
 def table(settings: TableSettings, adapters: Adapters | None = None) -> Table:
     given = _given(adapters).table
     if given is not None:
@@ -164,6 +180,7 @@ def reset() -> None:
     _overrides = Adapters()
     secrets.cache_clear()
     editions.cache_clear()
+    _sending.clear()
 
 
 def organisation(settings: OrganisationSettings) -> Organisation:
@@ -216,7 +233,9 @@ def dispatcher(
     )
 
 
-def job_sender(settings: SenderSettings, adapters: Adapters | None = None) -> JobSender:
+def job_sender(
+    settings: SenderSettings, adapters: Adapters | None = None, paced: Pace | None = None
+) -> JobSender:
     from palabre.core.links import Links
     from palabre.digest.delivery import WeeklyDelivery
     from palabre.mail.personal import Letterhead
@@ -225,6 +244,8 @@ def job_sender(settings: SenderSettings, adapters: Adapters | None = None) -> Jo
 
     store = table(settings, adapters)
     mail = outbox(settings, adapters)
+    if _given(adapters).outbox is None:
+        mail.pace = paced or pace(settings, adapters)
     links = Links(settings.public_base_url, signer(settings, adapters))
     letterhead = Letterhead(
         organisation=settings.organisation_name,
@@ -239,6 +260,61 @@ def job_sender(settings: SenderSettings, adapters: Adapters | None = None) -> Jo
     return JobSender(
         PromptDelivery(store, mail, links, letterhead),
         WeeklyDelivery(store, weekly_editions, mail, links, letterhead),
+    )
+
+
+# What a sender's container keeps between invocations: SES's rate (read every five
+# minutes), the last pace instant it saw, whether sending is paused (read every minute).
+_sending: dict[str, Any] = {}
+
+
+def pace(settings: SenderSettings, adapters: Adapters | None = None) -> Pace:
+    """One per container (SES's rate is read every five minutes; the last instant seen
+    says whether the pace is busy), unless a test gives its own table, SES or sleep."""
+    from palabre.core import clock
+    from palabre.sending.pace import Pace, SendRate
+
+    given = _given(adapters)
+    own = given.sending_table is None and given.ses is None and given.sleep is None
+    if own and "pace" in _sending:
+        kept: Pace = _sending["pace"]
+        return kept
+    made = Pace(
+        sending_table(settings, adapters),
+        SendRate(
+            given.ses or aws.client("ses"),
+            settings.send_rate_share / 100,
+            monotonic=lambda: clock.now().timestamp(),
+        ),
+        now=lambda: clock.now().timestamp(),
+        sleep=given.sleep or clock.sleep,
+    )
+    if own:
+        _sending["pace"] = made
+    return made
+
+
+def send_batch(settings: SenderSettings, adapters: Adapters | None = None) -> SendBatch:
+    """The sender, and what it does with the jobs that may not go yet."""
+    from palabre.core import clock
+    from palabre.sending.batch import PauseCheck, SendBatch
+    from palabre.store.sending import SendingHealth
+
+    given = _given(adapters)
+    store = sending_table(settings, adapters)
+    check = _sending.get("pause")
+    if check is None or given.sending_table is not None:
+        check = PauseCheck(SendingHealth(store), lambda: clock.now().timestamp())
+        if given.sending_table is None:
+            _sending["pause"] = check
+    paced = pace(settings, adapters)
+    return SendBatch(
+        job_sender(settings, adapters, paced),
+        given.sqs or aws.client("sqs"),
+        settings.send_queue_url,
+        pace=paced,
+        pause=check,
+        health=SendingHealth(store),
     )
 
 

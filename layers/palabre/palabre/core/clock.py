@@ -1,13 +1,16 @@
-"""The one clock every time-dependent decision reads.
+"""The one clock every time-dependent decision reads, and the one way code waits.
 
-Production reads the system clock; the local stack installs its own so that moving its
-clock moves send times, deadlines, token expiry, streaks and digest weeks together.
+Production reads the system clock and sleeps for real; the local stack installs its own
+clock (and a sleep that moves it) so that moving its clock moves send times, deadlines,
+token expiry, streaks and digest weeks together.
 """
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 type Clock = Callable[[], datetime]
+type Sleep = Callable[[float], None]
 
 
 def system_clock() -> datetime:
@@ -15,6 +18,7 @@ def system_clock() -> datetime:
 
 
 _clock: Clock = system_clock
+_sleep: Sleep = time.sleep
 
 
 def now() -> datetime:
@@ -22,9 +26,15 @@ def now() -> datetime:
     return _clock()
 
 
-def use(clock: Clock) -> None:
-    global _clock
+def sleep(seconds: float) -> None:
+    """Waits `seconds` on this clock (the sender's pace is the one caller)."""
+    _sleep(seconds)
+
+
+def use(clock: Clock, sleep: Sleep | None = None) -> None:
+    global _clock, _sleep
     _clock = clock
+    _sleep = sleep or time.sleep
 
 
 def reset() -> None:

@@ -1,6 +1,6 @@
 """Sending raw MIME through SES v2 (raw keeps both parts and every header)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -21,10 +21,23 @@ class QuotaExhausted(Exception):
     """SES's daily quota is spent: this job and the rest wait in the queue."""
 
 
+class Pacer(Protocol):
+    """Keeps sends under SES's rate (palabre.sending.pace.Pace)."""
+
+    def wait(self) -> None:
+        """Returns when the next email may go (or raises: it may not go now)."""
+
+    def throttled(self) -> None:
+        """SES refused an email for its rate: slow everyone down."""
+
+
 class Outbox:
-    def __init__(self, sesv2: "SESV2Client", configuration_set: str) -> None:
+    def __init__(
+        self, sesv2: "SESV2Client", configuration_set: str, pace: Pacer | None = None
+    ) -> None:
         self.sesv2 = sesv2
         self.configuration_set = configuration_set
+        self.pace = pace
 
     def send(self, message: Mail, *, tags: dict[str, str] | None = None) -> str:
         """Hands the message to SES and returns SES's message id; a refusal to go faster
@@ -37,6 +50,8 @@ class Outbox:
         }
         if tags:
             request["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
+        if self.pace is not None:
+            self.pace.wait()
         try:
             return self.sesv2.send_email(**request)["MessageId"]
         except ClientError as error:
@@ -46,5 +61,7 @@ class Outbox:
             if code in _QUOTA or "quota" in str(error).lower():
                 raise QuotaExhausted(code) from error
             if code in _THROTTLING:
+                if self.pace is not None:
+                    self.pace.throttled()
                 raise Throttled(code) from error
             raise

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from palabre.core.models import Member
 from palabre.mail.mime import Attachment, Mail, build_message
@@ -60,19 +59,17 @@ def personal_email(
         html=render(templates, f"{name}.html", member.locale, **context),
         date=now,
         message_id=message_id(kind, about, context["unsubscribe_url"], letterhead.domain),
-        headers=list_headers(context["unsubscribe_url"], letterhead, member),
+        headers=list_headers(context["unsubscribe_url"], member),
         attachments=attachments,
     )
 
 
-def list_headers(unsubscribe_url: str, letterhead: Letterhead, member: Member) -> dict[str, str]:
-    # The mailto's subject names the link's token, not the member id: whoever handles
-    # that mailbox opens /unsubscribe/<token> (docs/operations.md).
-    token = unsubscribe_url.rpartition("/")[2]
-    mailto = f"mailto:{letterhead.address}?subject={quote('unsubscribe ' + token)}"
+def list_headers(unsubscribe_url: str, member: Member) -> dict[str, str]:
     return {
-        # RFC 8058 one-click: mailbox providers show an unsubscribe button.
-        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        # RFC 8058 one-click: mailbox providers show an unsubscribe button. No mailto:
+        # nothing reads the mail sent to Palabre's address, so an unsubscribe by email
+        # would be lost (docs/journeys.md#unsubscribe).
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Content-Language": member.locale,
     }

@@ -225,3 +225,18 @@ def erasure(member_id: str) -> dict[str, str]:
     """That a person's data was erased, and when: kept under their id (a hash of the
     address, never the address), outside their partition, which the erasure empties."""
     return {"PK": f"ERASURE#{member_id}", "SK": "ERASURE"}
+
+
+# ---------------------------------------------------------------- sending's health
+SENDING = "SENDING"
+# The sender's shared pace: when the next email may go (see sending/pace.py).
+PACE = {"PK": SENDING, "SK": "PACE"}
+# New sends paused by the deliverability guard, until an admin resumes them.
+PAUSE = {"PK": SENDING, "SK": "PAUSE"}
+HOUR = "HOUR#"
+
+
+def sending_hour(hour: str) -> dict[str, str]:
+    """Sends, bounces and complaints of one UTC hour (`2026-12-01T09`), for the rolling
+    24-hour rates of the deliverability guard."""
+    return {"PK": SENDING, "SK": f"{HOUR}{hour}"}

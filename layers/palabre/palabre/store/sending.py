@@ -1,0 +1,106 @@
+"""Sending's health: hourly counts of sends, bounces and complaints, and the pause the
+deliverability guard sets (core/deliverability.py)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from palabre.core.deliverability import WINDOW, Figures, hour_of
+from palabre.store import keys
+from palabre.store.table import ConditionFailed, Table
+
+_FIELDS = ("sends", "bounces", "complaints")
+
+
+@dataclass(frozen=True)
+class Pause:
+    since: str
+    reason: str
+    figures: Figures
+    resumed_at: str | None = None
+    resumed_by: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.resumed_at is None
+
+
+class SendingHealth:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def count(self, now: datetime, figures: Figures) -> None:
+        """Adds to the hour's counts: one update, whatever was counted."""
+        added = {f: getattr(figures, f) for f in _FIELDS if getattr(figures, f)}
+        if not added:
+            return
+        self.table.update(
+            keys.sending_hour(hour_of(now)),
+            "SET #type = :type, expires_at = :expires ADD " + ", ".join(f"{f} :{f}" for f in added),
+            {
+                ":type": "sending-hour",
+                # Kept two days: the rates read one.
+                ":expires": int((now + 2 * WINDOW).timestamp()),
+                **{f":{f}": n for f, n in added.items()},
+            },
+            names={"#type": "type"},
+        )
+
+    def last_day(self, now: datetime, since: datetime | None = None) -> Figures:
+        """The last 24 hours' counts (this hour and the 23 before), or those of the hours
+        after `since` (an admin resumed sending then: what came before was judged): one
+        Query."""
+        start = now - WINDOW + timedelta(hours=1)
+        if since is not None:
+            start = max(start, since + timedelta(hours=1))
+            if hour_of(start) > hour_of(now):
+                return Figures()  # resumed this hour: nothing to judge yet
+        first = keys.sending_hour(hour_of(start))
+        last = keys.sending_hour(hour_of(now))
+        total = Figures()
+        for item in self.table.query(keys.SENDING, between=(first["SK"], last["SK"])):
+            total += Figures(*(int(item.get(f, 0)) for f in _FIELDS))
+        return total
+
+    def pause(self, now: datetime, reason: str, figures: Figures) -> bool:
+        """Pauses new sends; False if they were paused already (nothing written)."""
+        try:
+            self.table.put(
+                {
+                    **keys.PAUSE,
+                    "type": "sending-pause",
+                    "since": now.isoformat(),
+                    "reason": reason,
+                    **{f: getattr(figures, f) for f in _FIELDS},
+                },
+                # A resumed pause stays as the record of when sending resumed.
+                condition="attribute_not_exists(PK) OR attribute_exists(resumed_at)",
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def last_pause(self, *, consistent: bool = False) -> Pause | None:
+        """The latest pause, in force or resumed (None: sending never paused)."""
+        item = self.table.get(keys.PAUSE, consistent=consistent)
+        if item is None:
+            return None
+        return Pause(
+            since=item["since"],
+            reason=item["reason"],
+            figures=Figures(*(int(item.get(f, 0)) for f in _FIELDS)),
+            resumed_at=item.get("resumed_at"),
+            resumed_by=item.get("resumed_by"),
+        )
+
+    def resume(self, now: datetime, by: str) -> bool:
+        """Sends go again; False if they were not paused (nothing written)."""
+        try:
+            self.table.update(
+                keys.PAUSE,
+                "SET resumed_at = :now, resumed_by = :by",
+                {":now": now.isoformat(), ":by": by},
+                condition="attribute_exists(PK) AND attribute_not_exists(resumed_at)",
+            )
+        except ConditionFailed:
+            return False
+        return True

@@ -1,0 +1,95 @@
+"""The deliverability guard: rolling 24-hour rates of permanent bounces and complaints,
+with a minimum volume, pause new sends once; a resume forgets what came before it."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from palabre.bounces.feedback import Suppression
+from palabre.bounces.guard import watch
+from palabre.core.deliverability import MIN_SENDS, Figures, too_many
+from palabre.store.sending import SendingHealth
+from palabre_cli.main import sending_command
+from tests.fakes import FakeTable
+
+NOON = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
+BOUNCE = Suppression("a@example.com", "bounce", "550 5.1.1 user unknown")
+COMPLAINT = Suppression("b@example.com", "complaint", "abuse")
+
+
+def sent(health: SendingHealth, count: int, at: datetime = NOON) -> None:
+    health.count(at, Figures(sends=count))
+
+
+@pytest.mark.parametrize(
+    ("figures", "reason"),
+    [
+        (Figures(sends=3, bounces=1), None),  # 33 %, but three emails say nothing
+        (Figures(sends=MIN_SENDS - 1, bounces=50), None),
+        (Figures(sends=1000, bounces=40), None),  # 4 %: the limit, not past it
+        (Figures(sends=1000, bounces=41), "bounces"),
+        (Figures(sends=10_000, complaints=8), None),  # 0.08 %
+        (Figures(sends=10_000, complaints=9), "complaints"),
+    ],
+)
+def test_rates_pause_past_their_limit_and_only_over_enough_sends(
+    figures: Figures, reason: str | None
+) -> None:
+    assert too_many(figures) == reason
+
+
+def test_a_bounce_rate_past_four_percent_pauses_sends_once() -> None:
+    health = SendingHealth(FakeTable())
+    sent(health, 1000)
+    for _ in range(40):
+        assert watch(health, [BOUNCE], NOON) is None
+
+    pause = watch(health, [BOUNCE], NOON)  # the 41st of 1,000
+
+    assert pause is not None
+    assert pause.reason == "bounces"
+    assert pause.figures == Figures(sends=1000, bounces=41)
+    stored = health.last_pause()
+    assert stored is not None
+    assert stored.active
+    assert watch(health, [BOUNCE], NOON) is None  # paused already: nothing again
+
+
+def test_only_the_last_24_hours_count() -> None:
+    health = SendingHealth(FakeTable())
+    sent(health, 1000, NOON - timedelta(hours=24))  # a day ago: out of the window
+    health.count(NOON - timedelta(hours=24), Figures(bounces=100))
+    sent(health, 1000, NOON - timedelta(hours=23))
+
+    assert watch(health, [BOUNCE], NOON) is None
+    assert health.last_day(NOON) == Figures(sends=1000, bounces=1)
+
+
+def test_transient_bounces_and_deliveries_count_nothing() -> None:
+    table = FakeTable()
+    assert watch(SendingHealth(table), [], NOON) is None
+    assert table.writes == []
+
+
+def test_a_resume_ends_the_pause_and_forgets_what_came_before_it() -> None:
+    health = SendingHealth(FakeTable())
+    sent(health, 1000)
+    health.count(NOON, Figures(bounces=60))
+    assert watch(health, [BOUNCE], NOON) is not None
+
+    status = sending_command(health, "resume", "ops@example.com", NOON)
+
+    assert status["paused"] is False
+    assert status["resumed"] is True
+    assert status["pause"]["resumed_by"] == "ops@example.com"
+    # The bounces still arriving for emails sent before the resume pause nothing...
+    later = NOON + timedelta(minutes=20)
+    assert watch(health, [BOUNCE], later) is None
+    # ... but a new hour's own bounces do, and a second resume finds nothing to resume
+    next_hour = NOON + timedelta(hours=1)
+    sent(health, 500, next_hour)
+    health.count(next_hour, Figures(bounces=25))
+    assert watch(health, [COMPLAINT], next_hour) is not None
+    assert sending_command(health, "status", "x", next_hour)["paused"] is True
+    assert sending_command(health, "resume", "x", next_hour)["resumed"] is True
+    assert sending_command(health, "resume", "x", next_hour)["resumed"] is False
