@@ -81,8 +81,10 @@ class Plan:
                 named.setdefault(translated.resources[target]["Type"], []).append(name)
                 if target in dead_letters:
                     parked.add(name)
-                recovery = translated.resources[target].get("Properties", {}).get(
-                    "PointInTimeRecoverySpecification", {}
+                recovery = (
+                    translated.resources[target]
+                    .get("Properties", {})
+                    .get("PointInTimeRecoverySpecification", {})
                 )
                 if recovery.get("PointInTimeRecoveryEnabled") is True:
                     recovering.add(name)
