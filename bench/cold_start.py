@@ -67,9 +67,10 @@ import app
 imported = time.perf_counter() - started
 
 from datetime import UTC, date, datetime, timedelta
-from palabre.core.models import Audience, Prompt, Theme
+from palabre.core.models import Audience, Member, Prompt, Theme
 from palabre.core.tokens import Purpose, Signer
 from palabre.store import keys
+from palabre.store.members import member_item
 from palabre.store.themes import theme_item
 from palabre.wiring import Adapters, override
 
@@ -81,11 +82,13 @@ theme = Theme(id="listening", send_on=now.date(), title="Listening",
               prompt="What did you **hear** this week?",
               prompt_html="<p>What did you <strong>hear</strong> this week?</p>\\n",
               audience=Audience(everyone=True))  # as the calendar import stores it
-prompt = Prompt(theme_id=theme.id, member_id="m-lina", status="sent", at=now,
+lina = Member(email="lina@example.com", first_name="Lina", circle="Nord", locale="fr",
+              timezone="Europe/Paris")  # in the roster: her link may write
+prompt = Prompt(theme_id=theme.id, member_id=lina.id, status="sent", at=now,
                 sent_at=now - timedelta(hours=1), deadline=now + timedelta(days=6),
                 first_name="Lina", locale="fr", timezone="Europe/Paris", circle="Nord")
 sent = {**keys.prompt(theme.id, prompt.member_id), **prompt.model_dump(mode="json")}
-table = fakes.FakeTable([theme_item(theme), sent])
+table = fakes.FakeTable([theme_item(theme), sent, member_item(lina)])
 signer = Signer(["k" * 64])
 token = signer.sign(Purpose.ANSWER, [theme.id, prompt.member_id], now + timedelta(days=6))
 event = json.loads(open(sys.argv[2], encoding="utf-8").read())

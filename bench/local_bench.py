@@ -230,6 +230,9 @@ def _recorded_calls(local: Local) -> tuple[Counter[str], list[tuple[int, int]]]:
             }.get(prefix, prefix)
         elif "/v2/email/outbound-emails" in entry.get("url", ""):
             service, operation = "sesv2", "SendEmail"
+        elif action := _query_action(entry):  # query protocol: SES v1
+            service = {"email": "ses"}.get(host.split(".")[0], host.split(".")[0])
+            operation = action
         elif host.startswith("s3") or ".s3." in host or "s3." in host:
             service, operation = "s3", f"{entry.get('method')} object"
         else:
@@ -296,6 +299,16 @@ def whole_path(local: Local, title: str) -> dict[str, Any]:
         "sqs_pairs": sum(jobs - messages for messages, jobs in batches),
         "unexplained": sorted(c for c in calls if why(c) is None),
     }
+
+
+def _query_action(entry: dict[str, Any]) -> str:
+    """The Action of a query-protocol request (SES v1's), from its form body."""
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    if "Action=" not in body:
+        return ""
+    return urllib.parse.parse_qs(body).get("Action", [""])[0]
 
 
 def why(call: str) -> str | None:

@@ -115,6 +115,9 @@ def _in_layers(value: str, layers: tuple[Path, ...]) -> str:
     return str(existing[-1]) if existing else value
 
 
+UNSAMPLED_TRACE = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"
+
+
 def lambda_environment(function: Function) -> dict[str, str]:
     """What the interpreter gets: the function's variables and the runtime's own."""
     return {
@@ -126,6 +129,9 @@ def lambda_environment(function: Function) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "LAMBDA_TASK_ROOT": str(function.task_root),
+        # Lambda's trace header of the invocation (Tracing: Active), not sampled: the
+        # X-Ray SDK refuses to trace a handler in Lambda without one
+        "_X_AMZN_TRACE_ID": UNSAMPLED_TRACE,
         **function.environment,
     }
 

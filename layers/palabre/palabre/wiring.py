@@ -264,7 +264,8 @@ def job_sender(
 
 
 # What a sender's container keeps between invocations: SES's rate (read every five
-# minutes), the last pace instant it saw, whether sending is paused (read every minute).
+# minutes), the last pace instant it saw, whether sending is paused (read every minute),
+# the sends it has not counted yet (counted every minute).
 _sending: dict[str, Any] = {}
 
 
@@ -297,7 +298,7 @@ def pace(settings: SenderSettings, adapters: Adapters | None = None) -> Pace:
 def send_batch(settings: SenderSettings, adapters: Adapters | None = None) -> SendBatch:
     """The sender, and what it does with the jobs that may not go yet."""
     from palabre.core import clock
-    from palabre.sending.batch import PauseCheck, SendBatch
+    from palabre.sending.batch import PauseCheck, SendBatch, SendTally
     from palabre.store.sending import SendingHealth
 
     given = _given(adapters)
@@ -308,6 +309,9 @@ def send_batch(settings: SenderSettings, adapters: Adapters | None = None) -> Se
         if given.sending_table is None:
             _sending["pause"] = check
     paced = pace(settings, adapters)
+    tally = SendTally() if given.sending_table is not None else _sending.get("tally")
+    if tally is None:
+        tally = _sending["tally"] = SendTally()
     return SendBatch(
         job_sender(settings, adapters, paced),
         given.sqs or aws.client("sqs"),
@@ -315,6 +319,7 @@ def send_batch(settings: SenderSettings, adapters: Adapters | None = None) -> Se
         pace=paced,
         pause=check,
         health=SendingHealth(store),
+        tally=tally,
     )
 
 

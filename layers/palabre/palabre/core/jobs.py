@@ -64,6 +64,12 @@ def message_body(jobs: "Sequence[ThemeJob | WeeklyJob]") -> str:
     return jobs[0].body() if len(jobs) == 1 else "[" + ",".join(j.body() for j in jobs) + "]"
 
 
+def jobs_in(body: str) -> int:
+    """How many jobs a send-queue message carries, without reading them: a list is
+    two (message_body)."""
+    return JOBS_PER_MESSAGE if body.lstrip().startswith("[") else 1
+
+
 class Outcome(StrEnum):
     SENT = "sent"
     ALREADY_SENT = "already-sent"

@@ -17,6 +17,7 @@ sends nothing. Both could send only if delivered within the same instant, the cr
 window docs/journeys.md describes for any redelivery.
 """
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,24 @@ class Delivered:
     """why the jobs requeued went back: "throttled", "sending pace", "paused"..."""
 
 
+COUNT_EVERY = 60.0
+"""seconds a container may keep its sends uncounted"""
+COUNT_AT = 100
+"""sends a container counts at once, whenever they come"""
+
+
+@dataclass
+class SendTally:
+    """The sends a container made and has not added to the hour's count yet: counted
+    once a minute (or every hundred), not once per invocation — an invocation of ten
+    emails would otherwise pay a write for its count beside its pace's. A container that
+    ends with some uncounted leaves the guard's rate slightly high (a pause comes
+    sooner, never later)."""
+
+    pending: int = 0
+    counted_at: float = -math.inf
+
+
 class SendBatch:
     def __init__(
         self,
@@ -94,6 +113,7 @@ class SendBatch:
         pause: PauseCheck | None = None,
         health: SendingHealth | None = None,
         jitter: Callable[[], float] = random.random,
+        tally: SendTally | None = None,
     ) -> None:
         self.sender = sender
         self.sqs = sqs
@@ -106,6 +126,8 @@ class SendBatch:
         """emails sent since the last count()"""
         self.jitter = jitter
         """uniform in [0, 1): spreads the returns of jobs held back together"""
+        self.tally = tally or SendTally()
+        """the container's sends not yet counted (kept between invocations)"""
 
     def deliver(
         self, jobs: Sequence[Job], now: Callable[[], datetime], throttles: int = 0
@@ -145,10 +167,15 @@ class SendBatch:
 
     def count(self, now: datetime) -> None:
         """Adds the emails sent to the hour's count, the deliverability guard's
-        denominator: one update per invocation, not per email."""
-        if self.health is not None and self.sent:
-            self.health.count(now, Figures(sends=self.sent))
+        denominator: one update a minute per container (SendTally), not one per email."""
+        tally = self.tally
+        tally.pending += self.sent
         self.sent = 0
+        at = now.timestamp()
+        due = tally.pending >= COUNT_AT or at - tally.counted_at >= COUNT_EVERY
+        if self.health is not None and tally.pending and due:
+            self.health.count(now, Figures(sends=tally.pending))
+            tally.pending, tally.counted_at = 0, at
 
     def _backoff(self, throttles: int) -> float:
         """Full jitter over a ceiling that doubles with each refusal: 2, 4, 8 s... 15 min."""

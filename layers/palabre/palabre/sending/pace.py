@@ -13,7 +13,10 @@ UpdateItem, with no read before it:
 - idle (the instant has passed, or no item yet): `next_us = now + interval`, and the email
   goes at once.
 
-A container remembers the last instant it saw, to try the right one first. An instant
+An invocation that knows how many emails it has (`expect`) takes the instants of up to
+`LOT` of them in that one update (`next_us += k * interval`) and sends at each in turn:
+one write for a batch's emails, not one each. A container remembers the last instant it saw,
+to try the right one first. An instant
 further ahead than the invocation may wait raises Postponed: the job goes back to the
 queue with a delay (sending/batch.py), never counted as a failure.
 
@@ -39,6 +42,8 @@ THROTTLE_PAUSE = 1.0
 """seconds every sender waits after SES refused one email for its rate"""
 MAX_DELAY = 900
 """SQS's longest DelaySeconds"""
+LOT = 20
+"""instants one update takes at most (a batch of ten messages, two jobs each)"""
 
 
 class Postponed(Exception):
@@ -103,14 +108,28 @@ class Pace:
         """how long this invocation may still wait for an instant (its handler sets it)"""
         self._seen = 0
         """the last `next_us` this container saw: busy or idle, which to try first"""
+        self._expected = 0
+        """emails this invocation still means to send (expect)"""
+        self._slots: list[int] = []
+        """instants taken and not yet used, soonest first"""
+
+    def expect(self, emails: int) -> None:
+        """This invocation has up to `emails` to send: instants are taken for several at
+        once. Instants an earlier invocation left unused are let go (a short gap)."""
+        self._expected = max(0, emails)
+        self._slots.clear()
 
     def wait(self) -> None:
         """Returns when the next email may go; raises Postponed if that is further ahead
         than this invocation may wait."""
         now = _us(self.now())
-        interval = max(1, round(1_000_000 / self.rate.per_second()))
-        ahead = _us(max(0.0, min(HORIZON, self.budget())))
-        slot = self._reserve(now, interval, ahead)
+        if not self._slots:
+            interval = max(1, round(1_000_000 / self.rate.per_second()))
+            ahead = _us(max(0.0, min(HORIZON, self.budget())))
+            lot = min(LOT, max(1, self._expected))
+            self._slots = self._reserve(now, interval, ahead, lot)
+        slot = self._slots.pop(0)
+        self._expected = max(0, self._expected - 1)
         if slot > now:
             self.sleep((slot - now) / 1_000_000)
 
@@ -127,41 +146,50 @@ class Pace:
             )
         except ConditionFailed:
             return  # already further ahead
+        finally:
+            self._slots.clear()  # taken before SES said so: too close together
         self._seen = later
 
-    def _reserve(self, now: int, interval: int, ahead: int) -> int:
+    def _reserve(self, now: int, interval: int, ahead: int, lot: int) -> list[int]:
+        """`lot` instants one interval apart, the first as soon as the pace allows (one
+        fewer each time the pace is too far ahead for the last of them to fit)."""
         busy = self._seen > now
         for _ in range(4):
             if busy:
+                span = (lot - 1) * interval
                 try:
                     taken = self.table.update(
                         keys.PACE,
                         "SET next_us = next_us + :i",
-                        {":i": interval, ":now": now, ":limit": now + ahead},
+                        {":i": lot * interval, ":now": now, ":limit": now + ahead - span},
                         condition="next_us > :now AND next_us <= :limit",
                         returns="UPDATED_NEW",
                     )
                 except ConditionFailed as failed:
                     found = int((failed.item or {}).get("next_us", 0))
+                    if found > now + ahead - span and lot > 1 and found <= now + ahead:
+                        lot = 1  # the pace leaves room for one more, not for all
+                        continue
                     if found > now:  # further ahead than this invocation may wait
                         self._seen = found
                         raise Postponed((found - now) / 1_000_000, "sending pace") from None
                     busy = False
                     continue
                 self._seen = int(taken["next_us"])
-                return self._seen - interval
+                first = self._seen - lot * interval
+                return [first + n * interval for n in range(lot)]
             try:
                 self.table.update(
                     keys.PACE,
                     "SET next_us = :next",
-                    {":next": now + interval, ":now": now},
+                    {":next": now + lot * interval, ":now": now},
                     condition="attribute_not_exists(next_us) OR next_us <= :now",
                 )
             except ConditionFailed:
                 busy = True
                 continue
-            self._seen = now + interval
-            return now
+            self._seen = now + lot * interval
+            return [now + n * interval for n in range(lot)]
         # Four writes lost to others in a row: the pace is contended, come back shortly.
         raise Postponed(1, "sending pace contended")
 
