@@ -308,7 +308,7 @@ def _query_action(entry: dict[str, Any]) -> str:
         body = base64.b64decode(body).decode("utf-8", "replace")
     if "Action=" not in body:
         return ""
-    return urllib.parse.parse_qs(body).get("Action", [""])[0]
+    return str(urllib.parse.parse_qs(body).get("Action", [""])[0])
 
 
 def why(call: str) -> str | None:
