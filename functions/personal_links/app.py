@@ -1,7 +1,8 @@
 """HTTP API: the pages behind every personal link an email carries — answers, "useful"
 votes, unsubscribing, the member's space (its themes, library, preferences and questions
 to the circle), an admin's library stars, the admin report's exports and question
-cancelling. GET only ever shows; POST acts."""
+cancelling, and resuming sending after the deliverability guard paused it. GET only ever
+shows; POST acts."""
 
 from typing import Any
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import PagesSettings, PersonalLinksSettings
+from palabre.config import PagesSettings, PersonalLinksSettings, ResumeSettings
 from palabre.core import clock
 from palabre.core.tokens import InvalidToken, LinkSecretUnusable, Purpose
 from palabre.observability import logger, metrics, tracer
@@ -23,6 +24,7 @@ from palabre.wiring import (
     library_pages,
     pages,
     preferences_pages,
+    resume_pages,
     signer,
     space_pages,
     subscription_pages,
@@ -164,6 +166,18 @@ def show_cancel(token: str) -> Response[str]:
 @app.post("/cancel/<token>")
 def cancel_question(token: str) -> Response[str]:
     return cancel_pages(PagesSettings.from_env()).cancel(token, app.current_event.path, clock.now())
+
+
+@app.get("/resume/<token>")
+def show_resume(token: str) -> Response[str]:
+    return resume_pages(ResumeSettings.from_env()).show(token, app.current_event.path, clock.now())
+
+
+@app.post("/resume/<token>")
+def resume_sending(token: str) -> Response[str]:
+    return resume_pages(ResumeSettings.from_env()).resume(
+        token, app.current_event.path, clock.now()
+    )
 
 
 @app.get("/export/<token>")

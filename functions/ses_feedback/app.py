@@ -1,4 +1,5 @@
-"""SNS <- SES configuration set: a permanent bounce or a complaint suppresses the address."""
+"""SNS <- SES configuration set: a permanent bounce or a complaint suppresses the address;
+too many pause new sends, and the admins are emailed."""
 
 from typing import Any
 
@@ -12,7 +13,7 @@ from palabre.config import FeedbackSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics, tracer
 from palabre.store.sending import SendingHealth
-from palabre.wiring import sending_table, table
+from palabre.wiring import pause_notice, sending_table, table
 
 
 @metrics.log_metrics
@@ -38,5 +39,8 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
                 "new sends paused",
                 extra={"reason": pause.reason, "figures": vars(pause.figures)},
             )
+            # Once: only the invocation whose write set the pause gets here.
+            told = pause_notice(settings).tell(pause, clock.now())
+            logger.info("admins told of the pause", extra={"admins": told})
     metrics.add_metric(name="Suppressed", unit=MetricUnit.Count, value=len(suppressed))
     return {"suppressed": len(suppressed)}

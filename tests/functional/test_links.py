@@ -1,17 +1,23 @@
 """Votes, unsubscribing, bounces and dead letters, against moto."""
 
 import json
+import re
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
 from palabre.core.deliverability import Figures
+from palabre.core.links import Links
 from palabre.core.models import member_id
 from palabre.core.tokens import Purpose, Signer, keys_from_secret
+from palabre.store.members import MemberStore
 from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable
 from palabre.wiring import Adapters, override
+from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
@@ -266,21 +272,47 @@ def test_a_transient_bounce_suppresses_nothing(org: LocalStack) -> None:
     assert dynamodb_item(org, f"MEMBER#{member_id(GABRIEL)}", "SUPPRESSED") == {}
 
 
-def test_bounces_past_four_percent_pause_new_sends_which_wait_in_the_queue(
+ALICE = "alice.david@demo.palabre.example"  # the demo's other admin
+HOSTILE = '<script>alert("x")</script> Camille'
+
+
+def _bounces(count: int, first: int = 0) -> dict[str, Any]:
+    bounced = [{"emailAddress": f"gone{n}@example.com"} for n in range(first, first + count)]
+    return {
+        "eventType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": bounced},
+    }
+
+
+def _text(message: EmailMessage, kind: str) -> str:
+    part = message.get_body((kind,))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_bounces_past_four_percent_pause_new_sends_tell_the_admins_who_resume_by_link(
     org: LocalStack,
 ) -> None:
-    # Given 1,000 emails sent this hour (as the sender counts them), then 41 permanent
-    # bounces
+    # Given Alice no longer an admin of the roster (inactive), Camille an admin whose name
+    # is hostile text, and 1,000 emails sent this hour (as the sender counts them)
+    members = MemberStore(
+        DynamoTable(org.client("dynamodb"), org.provisioned.tables["PalabreTable"])
+    )
+    alice, camille = members.get(member_id(ALICE)), members.get(member_id(demo.ADMIN))
+    assert alice is not None
+    assert camille is not None
+    members.save(
+        [
+            alice.model_copy(update={"active": False}),
+            camille.model_copy(update={"first_name": HOSTILE}),
+        ]
+    )
     sending = DynamoTable(org.client("dynamodb"), org.provisioned.tables["SendingTable"])
     SendingHealth(sending).count(org.clock(), Figures(sends=1000))
-    bounced = [{"emailAddress": f"gone{n}@example.com"} for n in range(41)]
-    _publish(
-        org,
-        {
-            "eventType": "Bounce",
-            "bounce": {"bounceType": "Permanent", "bouncedRecipients": bounced},
-        },
-    )
+    before = len(sent(org))
+
+    # When 41 permanent bounces come back
+    _publish(org, _bounces(41))
 
     # Then new sends are paused (the guard's writes pass the function's IAM policy)...
     pause = SendingHealth(sending).last_pause()
@@ -289,12 +321,32 @@ def test_bounces_past_four_percent_pause_new_sends_which_wait_in_the_queue(
     assert pause.figures.bounces == 41
     assert pause.figures.sends >= 1000  # (with what the sender counted itself today)
     assert pause.figures.bounce_rate > 0.04
-    # ... and London's and Montreal's morning prompts wait in the queue, delayed, as new
+    # ... and the one active admin is emailed, in French, once: not Alice, no member
+    [told] = sent(org)[before:]
+    assert told["To"] == demo.ADMIN
+    assert "suspendu" in told["Subject"]
+    text, html = _text(told, "plain"), _text(told, "html")
+    for body in (text, html):
+        assert "Rejetés : 41 (" in body
+        assert f"Emails envoyés : {pause.figures.sends}" in body
+        # the limits, and SES's (French puts a narrow no-break space before %)
+        spaced = re.sub(r"\s", " ", body)
+        assert "4 %" in spaced
+        assert "5 %" in spaced
+        assert "0,1 %" in spaced
+    assert HOSTILE in text
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    [link] = re.findall(r"https?://\S+/resume/[A-Za-z0-9_.~-]+", text)
+    path = urlparse(link).path
+    assert f'href="{link}"' in html
+
+    # ... while London's and Montreal's morning prompts wait in the queue, delayed, as new
     # messages: none sent, none parked
-    before = {m["To"] for m in sent(org)}
+    told_at = len(sent(org))
     tick(org, PARIS_MORNING + timedelta(hours=6))
     org.drain()
-    assert {m["To"] for m in sent(org)} == before
+    assert len(sent(org)) == told_at
     queue = org.provisioned.queues["SendQueue"].url
     attributes = org.client("sqs").get_queue_attributes(
         QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
@@ -302,10 +354,48 @@ def test_bounces_past_four_percent_pause_new_sends_which_wait_in_the_queue(
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "2"
     assert org.dead_letters().peek("SendDeadLetterQueue") == []
 
-    # When an admin resumes sending, they go out within the held jobs' 15 minutes
-    assert SendingHealth(sending).resume(org.clock(), "camille.martin@demo.palabre.example")
+    # A second bounce while paused tells nobody again
+    _publish(org, _bounces(3, first=41))
+    assert len(sent(org)) == told_at
+
+    # Opening the link (Camille, or her mail scanner) shows the pause and changes nothing
+    status, page = call(org, "GET", path)
+    assert status == 200
+    assert "Reprendre les envois" in page
+    assert '<form method="post"' in page
+    assert "Rejetés : 41 (" in page
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;" in page
+    assert SendingHealth(sending).last_pause() == pause
+
+    # A member's, a forged or an expired link gets the plain 404, and resumes nothing
+    links = Links("https://palabre.example", signer(org))
+    refused = [
+        urlparse(links.resume(pause.since, member_id(LEA), org.clock())).path,
+        urlparse(links.resume(pause.since, member_id(ALICE), org.clock())).path,
+        path[:-2] + ("AA" if not path.endswith("AA") else "BB"),
+        urlparse(links.resume(pause.since, camille.id, org.clock() - timedelta(days=8))).path,
+    ]
+    for bad in refused:
+        assert call(org, "POST", bad)[0] == 404
+    assert SendingHealth(sending).last_pause() == pause
+
+    # When Camille resumes from the link's page, sending resumes in her name...
+    status, page = call(org, "POST", path)
+    assert status == 200
+    assert "Envois repris" in page
+    resumed = SendingHealth(sending).last_pause()
+    assert resumed is not None
+    assert not resumed.active
+    assert resumed.resumed_by == camille.id
+    # ... the held prompts go out within their 15 minutes...
     org.advance_to(org.clock() + timedelta(minutes=16))
-    assert {m["To"] for m in sent(org)} - before == {GABRIEL, SARAH}
+    assert {m["To"] for m in sent(org)[told_at:]} == {GABRIEL, SARAH}
+    # ... and the link, used again, says so and changes nothing
+    status, page = call(org, "POST", path)
+    assert status == 200
+    assert "Les envois ne sont pas suspendus" in page
+    assert SendingHealth(sending).last_pause() == resumed
 
 
 def test_a_bounce_that_fails_to_record_is_parked_then_replayed(org: LocalStack) -> None:

@@ -128,8 +128,17 @@ class AnonymitySettings(_FromEnv):
 
 
 # ---------------------------------------------------------------- one model per function
-class FeedbackSettings(TableSettings, SendingTableSettings):
-    """ses_feedback (bounces and complaints counted for the deliverability guard)"""
+class FeedbackSettings(
+    TableSettings,
+    SendingTableSettings,
+    OrganisationSettings,
+    TemplateSettings,
+    SigningSettings,
+    PublicLinkSettings,
+    MailSettings,
+):
+    """ses_feedback (bounces and complaints counted for the deliverability guard, whose
+    pause the admins are emailed, with a link to resume)"""
 
 
 class ScoreSettings(TableSettings, LibrarySettings):
@@ -155,6 +164,10 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings):
     the circle questions (what one is worth)"""
 
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
+
+
+class ResumeSettings(PagesSettings, SendingTableSettings):
+    """personal_links' resume pages (the deliverability guard's pause)"""
 
 
 class SenderSettings(

@@ -24,14 +24,18 @@ if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
     from palabre.answers.pages import AnswerPages
+    from palabre.bounces.pause_notice import PauseNotice
+    from palabre.bounces.resuming import ResumePages
     from palabre.config import (
         DigestSettings,
         DispatchSettings,
+        FeedbackSettings,
         ImportSettings,
         MailSettings,
         OrganisationSettings,
         PagesSettings,
         PersonalLinksSettings,
+        ResumeSettings,
         SenderSettings,
         SendingTableSettings,
         SigningSettings,
@@ -414,6 +418,33 @@ def cancel_pages(settings: PagesSettings, adapters: Adapters | None = None) -> C
 
     cancelling = Cancelling(table(settings, adapters), signer(settings, adapters))
     return CancelPages(cancelling, pages(settings))
+
+
+def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:
+    from palabre.bounces.resuming import ResumePages, Resuming
+    from palabre.store.members import MemberStore
+    from palabre.store.sending import SendingHealth
+
+    resuming = Resuming(
+        MemberStore(table(settings, adapters)),
+        SendingHealth(sending_table(settings, adapters)),
+        signer(settings, adapters),
+    )
+    return ResumePages(resuming, pages(settings))
+
+
+def pause_notice(settings: FeedbackSettings, adapters: Adapters | None = None) -> PauseNotice:
+    from palabre.bounces.pause_notice import PauseNotice
+    from palabre.core.links import Links
+    from palabre.store.members import MemberStore
+
+    return PauseNotice(
+        members=MemberStore(table(settings, adapters)),
+        outbox=outbox(settings, adapters),
+        links=Links(settings.public_base_url, signer(settings, adapters)),
+        sender=(settings.organisation_name, settings.sender_address),
+        templates_dir=settings.templates_dir,
+    )
 
 
 def exports(settings: PagesSettings, adapters: Adapters | None = None) -> Exports:

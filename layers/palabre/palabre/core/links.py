@@ -21,6 +21,10 @@ SPACE_LIFETIME = timedelta(days=400)
 STAR_LIFETIME = timedelta(days=60)
 # A question closes seven days after it is sent, at most ten after it is asked.
 CANCEL_LIFETIME = timedelta(days=30)
+# Held jobs wait in the queue (14 days' retention), but a pause is an emergency: its link
+# lasts a week from the pause, long enough for a weekend and a day off; after that,
+# `palabre sending resume`.
+RESUME_LIFETIME = timedelta(days=7)
 
 
 class Offboarded(InvalidToken):
@@ -114,3 +118,10 @@ class Links:
         admin = self.signer.hide(admin_id, Purpose.CANCEL, theme_id)
         token = self.signer.sign(Purpose.CANCEL, [theme_id, admin], issued + CANCEL_LIFETIME)
         return f"{self.base_url}/cancel/{token}"
+
+    def resume(self, since: str, admin_id: str, issued: datetime) -> str:
+        """An admin's link to resume sending after the pause that began at `since`: it
+        resumes that pause only, never a later one (that one sends its own email)."""
+        admin = self.signer.hide(admin_id, Purpose.RESUME, since)
+        token = self.signer.sign(Purpose.RESUME, [since, admin], issued + RESUME_LIFETIME)
+        return f"{self.base_url}/resume/{token}"

@@ -45,6 +45,8 @@ class Purpose(StrEnum):
     STAR = "star"
     CANCEL = "cancel"
     """an admin's link to cancel a member's question (the weekly report carries it)"""
+    RESUME = "resume"
+    """an admin's link to resume sending after the deliverability guard paused it"""
 
 
 class InvalidToken(Exception):

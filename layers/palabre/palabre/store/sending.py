@@ -92,14 +92,18 @@ class SendingHealth:
             resumed_by=item.get("resumed_by"),
         )
 
-    def resume(self, now: datetime, by: str) -> bool:
-        """Sends go again; False if they were not paused (nothing written)."""
+    def resume(self, now: datetime, by: str, *, since: str | None = None) -> bool:
+        """Sends go again; False if they were not paused (nothing written), or, given
+        `since`, if the pause in force is not the one that began then (a link resumes
+        its own pause, never a later one)."""
+        condition = "attribute_exists(PK) AND attribute_not_exists(resumed_at)"
+        values = {":now": now.isoformat(), ":by": by}
+        if since is not None:
+            condition += " AND since = :since"
+            values[":since"] = since
         try:
             self.table.update(
-                keys.PAUSE,
-                "SET resumed_at = :now, resumed_by = :by",
-                {":now": now.isoformat(), ":by": by},
-                condition="attribute_exists(PK) AND attribute_not_exists(resumed_at)",
+                keys.PAUSE, "SET resumed_at = :now, resumed_by = :by", values, condition=condition
             )
         except ConditionFailed:
             return False
