@@ -10,7 +10,10 @@ from typing import Any
 
 import boto3
 
+from palabre.core.deliverability import Figures
 from palabre.core.models import member_id
+from palabre.store.sending import SendingHealth
+from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from palabre_cli.template import load_source, parameter_defaults
 from tests.e2e.conftest import ARTIFACTS, Local
@@ -218,3 +221,56 @@ def test_a_member_who_left_reads_their_open_theme_on_a_phone_and_answers_nothing
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status == 404
+
+
+def test_an_admin_resumes_paused_sending_from_the_pause_email_on_a_phone(
+    local: Local, browser: Any
+) -> None:
+    # Given 1,000 emails sent this hour (as the sender counts them), then 41 bounces:
+    # sending pauses and the admin is emailed (last in this module: nothing goes meanwhile)
+    now = datetime.fromisoformat("2027-01-05T10:00:00+01:00")
+    local.move_clock(now=now.isoformat())
+    outputs = local.request("GET", "/_local/outputs").json()
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=local.moto_url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    SendingHealth(DynamoTable(dynamodb, outputs["SendingTableName"])).count(
+        now, Figures(sends=1000)
+    )
+    bounced = [{"emailAddress": f"gone{n}@example.com"} for n in range(41)]
+    event = {
+        "eventType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": bounced},
+    }
+    boto3.client(
+        "sns",
+        endpoint_url=local.moto_url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).publish(TopicArn=outputs["MailFeedbackTopicArn"], Message=json.dumps(event))
+    local.request("POST", "/_local/drain")
+    [mail] = [m for m in mails_to(local, demo.ADMIN, "") if "suspendu" in m["subject"]]
+    [link] = re.findall(r"http://127\.0\.0\.1:\d+/resume/\S+", mail["text"])
+
+    # When the admin opens the link on a phone, and resumes
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(link)
+        assert "Rejetés : 41" in page.locator("main").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "resume-sending-phone.png"), full_page=True)
+        page.get_by_role("button", name="Reprendre les envois").click()
+        # Then sending resumes, and the page says so
+        assert page.locator("h1").inner_text() == "Envois repris"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+    pause = SendingHealth(DynamoTable(dynamodb, outputs["SendingTableName"])).last_pause()
+    assert pause is not None
+    assert pause.resumed_by == member_id(demo.ADMIN)

@@ -196,6 +196,7 @@ def test_a_validly_signed_payload_of_the_wrong_types_is_the_plain_404(
         (Purpose.VOTE, "/vote/{}"),
         (Purpose.STAR, "/star/{}"),
         (Purpose.CANCEL, "/cancel/{}"),
+        (Purpose.RESUME, "/resume/{}"),
         (Purpose.SPACE, "/space/{}/ask"),
         (Purpose.EXPORT, "/export/{}"),
     ]:

@@ -668,3 +668,57 @@ def test_the_cancel_page_renders_the_same_from_the_compiled_templates_and_escape
     # the asker, circle, title, question (its Markdown rendered, its HTML escaped), day;
     # and the form's action while it can be cancelled
     assert main.count("&lt;script&gt;") == 5 + (outcome == "")
+
+
+def pause_facts(locale: str) -> dict[str, object]:
+    from zoneinfo import ZoneInfo
+
+    from palabre.bounces.pause_notice import facts
+    from palabre.core.deliverability import Figures
+    from palabre.store.sending import Pause
+
+    pause = Pause(since=NOW.isoformat(), reason="bounces", figures=Figures(1017, 41, 1))
+    return facts(pause, locale, ZoneInfo("Europe/Paris"))
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("outcome", ["", "resumed", "not_paused", "later"])
+def test_the_resume_page_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str, outcome: str
+) -> None:
+    context = {"admin_name": HOSTILE, "outcome": outcome, "action": HOSTILE}
+    if outcome != "later":  # a later pause's figures are not the link's
+        context |= pause_facts(locale)
+    source, compiled = (
+        render(d, "web/resume.html", locale, style="", organisation=HOSTILE, **context)
+        for d in (TEMPLATES, built)
+    )
+    assert compiled == source
+    main = source.split("<main", 1)[1]
+    assert "<script>" not in main
+    # GET shows a button only while the link's pause is in force; POST's page none
+    assert ('<form method="post"' in main) is (outcome == "")
+    assert ("41" in main) is (outcome != "later")
+    # the admin's name; and the form's action while it can resume
+    assert main.count("&lt;script&gt;") == 1 + (outcome == "")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_pause_email_renders_the_same_from_the_compiled_templates_and_escapes(
+    built: Path, locale: str
+) -> None:
+    context = pause_facts(locale) | {
+        "admin_name": HOSTILE,
+        "organisation": HOSTILE,
+        "subject": HOSTILE,
+        "resume_url": LINKS.resume(NOW.isoformat(), "m1", NOW),
+    }
+    for name in ("email/sending_paused.html", "email/sending_paused.txt"):
+        source, compiled = (render(d, name, locale, **context) for d in (TEMPLATES, built))
+        assert compiled == source
+        assert "/resume/" in source
+        assert "41" in source
+    html = render(TEMPLATES, "email/sending_paused.html", locale, **context)
+    assert "<script>" not in html
+    # the subject (title), the organisation (brand, footer), the admin's name
+    assert html.count("&lt;script&gt;") == 4
