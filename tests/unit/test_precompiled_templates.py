@@ -686,7 +686,7 @@ def pause_facts(locale: str) -> dict[str, object]:
 def test_the_resume_page_renders_the_same_from_the_compiled_templates_and_escapes(
     built: Path, locale: str, outcome: str
 ) -> None:
-    context = {"admin_name": HOSTILE, "outcome": outcome, "action": HOSTILE}
+    context: dict[str, object] = {"admin_name": HOSTILE, "outcome": outcome, "action": HOSTILE}
     if outcome != "later":  # a later pause's figures are not the link's
         context |= pause_facts(locale)
     source, compiled = (
