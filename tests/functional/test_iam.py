@@ -162,7 +162,8 @@ OUTSIDE = {
     "SesFeedbackFunction": [
         ("update a member's item", update("MEMBER#m")),
         ("write outside the members", put("THEME#t")),
-        ("send an email", email_from("palabre@example.com")),
+        # (it sends the admins' pause email, from the sender address only)
+        ("send from another identity", email_from(OTHER_SENDER)),
     ],
     "WeeklyDigestFunction": [
         ("scan the table", scan),

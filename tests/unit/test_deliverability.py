@@ -93,3 +93,69 @@ def test_a_resume_ends_the_pause_and_forgets_what_came_before_it() -> None:
     assert sending_command(health, "status", "x", next_hour)["paused"] is True
     assert sending_command(health, "resume", "x", next_hour)["resumed"] is True
     assert sending_command(health, "resume", "x", next_hour)["resumed"] is False
+
+
+def test_a_resume_link_resumes_its_own_pause_never_a_later_one() -> None:
+    from palabre.bounces.resuming import ResumeOutcome, Resuming
+    from palabre.core.links import RESUME_LIFETIME, Links
+    from palabre.core.models import Member, Role
+    from palabre.core.tokens import InvalidToken, Signer
+    from palabre.store.members import MemberStore
+
+    # Given an admin, a member, a departed admin, and a pause with its link for each
+    table, signer = FakeTable(), Signer(["k" * 32])
+    admin, member, gone = (
+        Member(email=f"{n}@example.com", locale="fr", timezone="Europe/Paris", role=r, active=a)
+        for n, r, a in (
+            ("ad", Role.ADMIN, True),
+            ("me", Role.MEMBER, True),
+            ("go", Role.ADMIN, False),
+        )
+    )
+    MemberStore(table).save([admin, member, gone])
+    health = SendingHealth(FakeTable())
+    sent(health, 1000)
+    health.count(NOON, Figures(bounces=60))
+    first = watch(health, [BOUNCE], NOON)
+    assert first is not None
+    links, resuming = (
+        Links("https://p.example", signer),
+        Resuming(MemberStore(table), health, signer),
+    )
+
+    def token(who: Member, since: str, issued: datetime = NOON) -> str:
+        return links.resume(since, who.id, issued).rsplit("/", 1)[1]
+
+    # Only an active admin's link, within its week, opens
+    for bad, at in [
+        (token(member, first.since), NOON),
+        (token(gone, first.since), NOON),
+        (token(admin, first.since), NOON + RESUME_LIFETIME + timedelta(seconds=1)),
+    ]:
+        with pytest.raises(InvalidToken):
+            resuming.open(bad, at)
+    view = resuming.open(token(admin, first.since), NOON)
+    assert view.outcome() is None
+    assert health.last_pause() == first  # opening wrote nothing
+
+    # When the pause is resumed (by the command), then sends pause again
+    assert health.resume(NOON, "ops@example.com")
+    next_hour = NOON + timedelta(hours=1)
+    sent(health, 500, next_hour)
+    health.count(next_hour, Figures(bounces=25))
+    second = watch(health, [BOUNCE], next_hour)
+    assert second is not None
+
+    # Then the first pause's link says so and resumes nothing; the second's resumes
+    old = resuming.open(token(admin, first.since), next_hour)
+    assert resuming.resume(old, next_hour) is ResumeOutcome.LATER
+    assert health.resume(next_hour, admin.id, since=first.since) is False
+    assert health.last_pause() == second
+    new = resuming.open(token(admin, second.since), next_hour)
+    assert resuming.resume(new, next_hour) is ResumeOutcome.RESUMED
+    resumed = health.last_pause()
+    assert resumed is not None
+    assert resumed.resumed_by == admin.id
+    again = resuming.open(token(admin, second.since), next_hour)
+    assert resuming.resume(again, next_hour) is ResumeOutcome.NOT_PAUSED
+    assert health.last_pause() == resumed
