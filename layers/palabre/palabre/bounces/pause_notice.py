@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 
 from palabre.core.deliverability import BOUNCE_LIMIT, COMPLAINT_LIMIT, MIN_SENDS
 from palabre.core.i18n import translations
@@ -40,9 +40,9 @@ def facts(pause: Pause, locale: str, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "reason": pause.reason,
         "since": datetime.fromisoformat(pause.since).astimezone(zone),
-        "sends": figures.sends,
-        "bounces": figures.bounces,
-        "complaints": figures.complaints,
+        "sends": format_decimal(figures.sends, locale=locale),
+        "bounces": format_decimal(figures.bounces, locale=locale),
+        "complaints": format_decimal(figures.complaints, locale=locale),
         "bounce_rate": percent(figures.bounce_rate, locale),
         "complaint_rate": percent(figures.complaint_rate, locale),
         "bounce_limit": percent(BOUNCE_LIMIT, locale),
