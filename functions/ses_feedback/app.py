@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.bounces.feedback import suppress, suppressions_in
-from palabre.bounces.guard import watch
+from palabre.bounces.guard import notice_due, watch
 from palabre.config import FeedbackSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics, tracer
@@ -39,8 +39,10 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
                 "new sends paused",
                 extra={"reason": pause.reason, "figures": vars(pause.figures)},
             )
-            # Once: only the invocation whose write set the pause gets here.
-            told = pause_notice(settings).tell(pause, clock.now())
+        # Once per pause (a claim on it), and again on Lambda's retry if the email failed.
+        due = notice_due(health, pause) if suppressions else None
+        if due is not None:
+            told = pause_notice(settings).tell_once(health, due, clock.now())
             logger.info("admins told of the pause", extra={"admins": told})
     metrics.add_metric(name="Suppressed", unit=MetricUnit.Count, value=len(suppressed))
     return {"suppressed": len(suppressed)}

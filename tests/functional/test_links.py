@@ -399,6 +399,27 @@ def test_bounces_past_four_percent_pause_new_sends_tell_the_admins_who_resume_by
     assert SendingHealth(sending).last_pause() == resumed
 
 
+def test_a_pause_email_that_ses_refuses_goes_on_lambdas_retry_once(org: LocalStack) -> None:
+    # Given 1,000 sends this hour and SES refusing the first email handed to it
+    sending = DynamoTable(org.client("dynamodb"), org.provisioned.tables["SendingTable"])
+    SendingHealth(sending).count(org.clock(), Figures(sends=1000))
+    before = len(sent(org))
+    refused = aws_error("MessageRejected", "Email address is not verified.")
+
+    # When 41 bounces pause sending (Lambda retries the failed invocation)
+    with override(ses_refusing(refused, times=1)):
+        _publish(org, _bounces(41))
+        org.advance_to(org.clock() + timedelta(minutes=5))
+
+    # Then each active admin got the email once all the same, and nothing was parked
+    admins = sorted(m["To"] for m in sent(org)[before:])
+    assert admins == sorted([demo.ADMIN, ALICE])
+    assert org.dead_letters().peek("FeedbackFailureQueue") == []
+    pause = SendingHealth(sending).last_pause()
+    assert pause is not None
+    assert pause.noticed
+
+
 def test_a_bounce_that_fails_to_record_is_parked_then_replayed(org: LocalStack) -> None:
     complaint = {
         "eventType": "Complaint",

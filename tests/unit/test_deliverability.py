@@ -159,3 +159,27 @@ def test_a_resume_link_resumes_its_own_pause_never_a_later_one() -> None:
     again = resuming.open(token(admin, second.since), next_hour)
     assert resuming.resume(again, next_hour) is ResumeOutcome.NOT_PAUSED
     assert health.last_pause() == resumed
+
+
+def test_a_pause_is_noticed_by_one_claim_given_back_when_its_email_fails() -> None:
+    from palabre.bounces.guard import notice_due
+
+    health = SendingHealth(FakeTable())
+    sent(health, 1000)
+    health.count(NOON, Figures(bounces=60))
+    pause = watch(health, [BOUNCE], NOON)
+    assert pause is not None
+    assert notice_due(health, pause) == pause
+    # One claim: a concurrent notification emails nobody
+    assert health.claim_notice(pause.since, NOON)
+    assert not health.claim_notice(pause.since, NOON)
+    assert notice_due(health, None) is None
+    # A failed email gives it back: Lambda's retry (sends paused already) claims it again
+    health.release_notice(pause.since)
+    assert notice_due(health, None) is not None
+    assert health.claim_notice(pause.since, NOON)
+    # Once resumed, nothing is due and nothing can be claimed
+    health.release_notice(pause.since)
+    assert health.resume(NOON, "ops@example.com")
+    assert notice_due(health, None) is None
+    assert not health.claim_notice(pause.since, NOON)

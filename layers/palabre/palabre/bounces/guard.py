@@ -30,3 +30,13 @@ def watch(health: SendingHealth, suppressions: list[Suppression], now: datetime)
     if reason is None or not health.pause(now, reason, day):
         return None
     return Pause(since=now.isoformat(), reason=reason, figures=day)
+
+
+def notice_due(health: SendingHealth, just_set: Pause | None) -> Pause | None:
+    """The pause whose admins are still to be emailed: the one this event set, or one
+    whose email failed (Lambda's retry of that event finds sends paused already, so
+    `watch` returns None). None once the email is sent, or the pause is over."""
+    pause = just_set or health.last_pause(consistent=True)
+    if pause is None or not pause.active or pause.noticed:
+        return None
+    return pause

@@ -22,7 +22,7 @@ from palabre.mail.outbox import Outbox
 from palabre.mail.render import render
 from palabre.observability import logger
 from palabre.store.members import MemberStore
-from palabre.store.sending import Pause
+from palabre.store.sending import Pause, SendingHealth
 
 # The rates at which SES puts an account under review, which the guard stays below.
 SES_BOUNCE_REVIEW = 0.05
@@ -61,6 +61,18 @@ class PauseNotice:
     sender: tuple[str, str]
     """(the organisation's name, the sender address)"""
     templates_dir: Path
+
+    def tell_once(self, health: SendingHealth, pause: Pause, now: datetime) -> int:
+        """`tell`, by one invocation only; if an email fails, the claim is given back and
+        the error raised, so that Lambda's retry tells them (an admin emailed before
+        the failure may then get it twice: better than no admin at all)."""
+        if not health.claim_notice(pause.since, now):
+            return 0
+        try:
+            return self.tell(pause, now)
+        except Exception:
+            health.release_notice(pause.since)
+            raise
 
     def tell(self, pause: Pause, now: datetime) -> int:
         """Emails every active admin whose address has not bounced; how many were sent."""

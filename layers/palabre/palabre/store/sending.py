@@ -1,6 +1,7 @@
 """Sending's health: hourly counts of sends, bounces and complaints, and the pause the
 deliverability guard sets (core/deliverability.py)."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,8 @@ class Pause:
     figures: Figures
     resumed_at: str | None = None
     resumed_by: str | None = None
+    noticed: bool = False
+    """the admins' email is sent, or being sent (SendingHealth.claim_notice)"""
 
     @property
     def active(self) -> bool:
@@ -90,7 +93,31 @@ class SendingHealth:
             figures=Figures(*(int(item.get(f, 0)) for f in _FIELDS)),
             resumed_at=item.get("resumed_at"),
             resumed_by=item.get("resumed_by"),
+            noticed="noticed_at" in item,
         )
+
+    def claim_notice(self, since: str, now: datetime) -> bool:
+        """The right to email the admins of the pause that began at `since`, while it
+        lasts: True for one caller only, so that concurrent notifications never both
+        email; a failed email gives it back (release_notice) for Lambda's retry."""
+        try:
+            self.table.update(
+                keys.PAUSE,
+                "SET noticed_at = :now",
+                {":now": now.isoformat(), ":since": since},
+                condition="since = :since AND attribute_not_exists(noticed_at) "
+                "AND attribute_not_exists(resumed_at)",
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def release_notice(self, since: str) -> None:
+        # (ConditionFailed: another pause since, whose notice is its own)
+        with suppress(ConditionFailed):
+            self.table.update(
+                keys.PAUSE, "REMOVE noticed_at", {":since": since}, condition="since = :since"
+            )
 
     def resume(self, now: datetime, by: str, *, since: str | None = None) -> bool:
         """Sends go again; False if they were not paused (nothing written), or, given
