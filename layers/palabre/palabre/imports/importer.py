@@ -169,7 +169,9 @@ class Importer:
             for m in existing.values()
             if m.active and m.email not in emails
         ]
-        self.members.save([*created, *updated, *leaving])
+        # `now`: a member who leaves is kept RetentionMonths (their profile's TTL), one who
+        # comes back is put without it.
+        self.members.save([*created, *updated, *leaving], now)
         directory = Directory.of(incoming)
         stored = self.members.directory()
         if stored is None or directory_fields(stored) != directory_fields(directory):
