@@ -104,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     smoke.set_defaults(run=_smoke)
 
     member = commands.add_parser(
-        "member", help="export or erase all that Palabre holds about a person (GDPR)"
+        "member",
+        help="export or erase all that Palabre holds about a person (GDPR); unerase: let "
+        "a roster list an erased person again (they rejoined and agreed)",
     )
-    member.add_argument("action", choices=["export", "erase"])
+    member.add_argument("action", choices=["export", "erase", "unerase"])
     member.add_argument("email", type=_address)
     member_where = member.add_mutually_exclusive_group()
     member_where.add_argument(
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     member.add_argument("--bucket", help="the uploads bucket, with --table")
     member.add_argument("--output", type=Path, help="write the JSON there, not to stdout")
-    member.add_argument("--yes", action="store_true", help="erase: yes, erase for good")
+    member.add_argument("--yes", action="store_true", help="erase, unerase: yes, do it")
     member.set_defaults(run=_member)
 
     sending = commands.add_parser(
@@ -563,6 +565,11 @@ def _member(args: argparse.Namespace) -> int:
         raise SystemExit("palabre member: give --table and --bucket together (or --stack)")
     if args.action == "erase" and not args.yes:
         raise SystemExit(f"palabre member erase: erasing {args.email} cannot be undone; add --yes")
+    if args.action == "unerase" and not args.yes:
+        raise SystemExit(
+            f"palabre member unerase: a roster may then re-create {args.email}; do it only if "
+            "they rejoined and agreed (keep their agreement), and add --yes"
+        )
     if args.table:
         table, bucket = args.table, args.bucket
     else:
@@ -575,6 +582,8 @@ def _member(args: argparse.Namespace) -> int:
     try:
         if args.action == "export":
             result: Any = data.export(args.email, now)
+        elif args.action == "unerase":
+            result = data.unerase(args.email)
         else:
             result = asdict(data.erase(args.email, now))
     except UnknownPerson as unknown:

@@ -377,6 +377,7 @@ REQUESTS = {
     "sqs": sqs_requests,
     "s3": s3_requests,
     "sesv2": ses_requests,
+    "ses": ses_requests,  # v1: the pace's GetSendQuota
     "secretsmanager": secretsmanager_requests,
 }
 """the services whose calls are checked"""

@@ -45,6 +45,7 @@ def test_validate_prints_the_report_and_exits_0_when_the_file_is_good(tmp_path: 
         "unchanged": 0,
         "deactivated": 0,
         "errors": [],
+        "skipped": [],
     }
 
 

@@ -50,6 +50,7 @@ def test_uploading_the_demo_roster_again_reports_everything_unchanged(local: Loc
         "unchanged": 20,
         "deactivated": 0,
         "errors": [],
+        "skipped": [],
     }
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from palabre.core.directory import Directory
 from palabre.core.models import Member, member_id
+from palabre.core.retention import expires_at
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
@@ -81,6 +82,7 @@ def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalS
         "unchanged": 0,
         "deactivated": 0,
         "errors": [],
+        "skipped": [],
     }
     assert member_item(stack, "lea.dubois@demo.palabre.example")["circle"] == {"S": "Bâtisseurs"}
     s3 = stack.client("s3")
@@ -165,18 +167,25 @@ def test_a_member_missing_from_a_new_roster_is_deactivated_never_deleted(
     leaving = "hugo.bernard@demo.palabre.example"
     smaller = "\n".join(line for line in lines if not line.startswith(leaving)).encode()
 
+    started = stack.clock()
     report = import_file(stack, "roster/demo-roster.csv", smaller, uploader=ADMIN)
+    ended = stack.clock()  # the local clock runs: the import's instant is in between
 
     assert (report["unchanged"], report["deactivated"]) == (19, 1)
     item = member_item(stack, leaving)
     assert item["active"] == {"BOOL": False}
     assert item["GSI1PK"] == {"S": "ROSTER#inactive"}
     assert "GSI2PK" not in item  # out of the circle's list: never sent a theme again
+    # kept RetentionMonths (24 by default) after leaving, then DynamoDB's TTL deletes it
+    expiry = int(item["expires_at"]["N"])
+    assert expires_at(started, 24) <= expiry <= expires_at(ended, 24)
 
-    # And coming back reactivates them with their history
+    # And coming back reactivates them with their history, kept for as long as they stay
     report = import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
     assert (report["updated"], report["unchanged"]) == (1, 19)
-    assert member_item(stack, leaving)["active"] == {"BOOL": True}
+    item = member_item(stack, leaving)
+    assert item["active"] == {"BOOL": True}
+    assert "expires_at" not in item
 
 
 def test_an_older_upload_that_comes_late_never_undoes_a_newer_one(stack: LocalStack) -> None:

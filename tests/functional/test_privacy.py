@@ -12,12 +12,14 @@ import pytest
 import palabre.aws
 from palabre.core.models import member_id
 from palabre.core.retention import expires_at
+from palabre_cli import demo
 from palabre_cli.main import main
 from sam_moto.stack import LocalStack
 from tests.conftest import _refuse_scan
-from tests.functional.conftest import dynamodb_item, put_member_item, table_items, tick
-from tests.functional.test_digest import monday
+from tests.functional.conftest import dynamodb_item, put_member_item, sent, table_items, tick
+from tests.functional.test_digest import monday, text
 from tests.functional.test_dispatch import LEA, MONTREAL_MORNING
+from tests.functional.test_import_upload import import_file, member_item
 from tests.functional.test_library import EMMA
 from tests.functional.test_questions import ask
 from tests.functional.test_scores import HUGO, MANON, answer, vote
@@ -216,3 +218,46 @@ def test_answers_send_records_votes_and_questions_expire_after_the_retention(
         at = next(item[a]["S"] for a in ("created_at", "sent_at", "at", "asked_at") if a in item)
         expected = expires_at(datetime.fromisoformat(at), 24)  # RetentionMonths' default
         assert item["expires_at"] == {"N": str(expected)}, name
+
+
+def test_a_later_roster_listing_her_skips_her_row_says_why_and_applies_the_rest(
+    erased: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given Manon erased, and the admins' roster file that still lists her
+    org = erased["org"]
+    erased_on = dynamodb_item(org, f"ERASURE#{member_id(MANON)}", "ERASURE")["erased_at"]["S"]
+    row = 1 + next(
+        n for n, line in enumerate(demo.roster().decode().splitlines()) if line.startswith(MANON)
+    )
+    before = len(sent(org))
+
+    # When it is uploaded again
+    report = import_file(org, "roster/demo-roster.csv", demo.roster(), uploader=demo.ADMIN)
+
+    # Then her row is skipped, and the report (JSON and email) says why; the rest applies
+    assert member_item(org, MANON) == {}
+    assert (report["ok"], report["created"], report["unchanged"]) == (True, 0, 19)
+    [skipped] = report["skipped"]
+    assert (skipped["row"], skipped["value"]) == (row, MANON)
+    assert f"effacée le {erased_on[:10]} à la demande de la personne" in skipped["message"]
+    [message] = sent(org)[before:]
+    plain, html = text(message), message.get_body(("html",))
+    assert "1 ligne a été ignorée" in plain
+    assert f'Ligne {row}, "{MANON}"' in plain
+    assert "palabre member unerase" in plain
+    assert html is not None
+    assert f"effacée le {erased_on[:10]}" in html.get_content()
+
+    # And an operator lifts it (she rejoined and agreed): asked to confirm, then done
+    with pytest.raises(SystemExit, match="add --yes"):
+        member(org, "unerase", MANON)
+    assert member(org, "unerase", MANON, "--yes") == 0
+    lifted = json.loads(capsys.readouterr().out)["unerased"]
+    assert (lifted["member_id"], lifted["erased_at"]) == (member_id(MANON), erased_on)
+    assert dynamodb_item(org, f"ERASURE#{member_id(MANON)}", "ERASURE") == {}
+    assert member(org, "unerase", MANON, "--yes") == 1  # no record left: refused
+    assert "was never erased" in capsys.readouterr().err
+
+    report = import_file(org, "roster/demo-roster.csv", demo.roster(), uploader=demo.ADMIN)
+    assert (report["created"], report["skipped"]) == (1, [])
+    assert member_item(org, MANON)["active"] == {"BOOL": True}

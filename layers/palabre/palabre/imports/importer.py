@@ -10,10 +10,10 @@ from palabre.core.directory import Directory
 from palabre.core.i18n import N_
 from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import deadline, earliest_send, reminder_instant, send_instant
-from palabre.core.models import Locale, Member, Theme
+from palabre.core.models import Locale, Member, Theme, member_id
 from palabre.imports.calendar import CalendarContext, validate_calendar
 from palabre.imports.columns import SPECS
-from palabre.imports.report import ImportReport, Issue, Kind, Rejected
+from palabre.imports.report import ImportReport, Issue, Kind, Rejected, report_errors
 from palabre.imports.roster import OrgDefaults, validate_roster
 from palabre.imports.tabular import Refused, read_sheet
 from palabre.observability import logger
@@ -21,6 +21,7 @@ from palabre.queue import JobQueue
 from palabre.store.dispatch import DispatchStore
 from palabre.store.locks import ImportBusy, ImportLock, Superseded
 from palabre.store.members import MemberStore, directory_fields
+from palabre.store.privacy import PrivacyStore
 from palabre.store.sends import SendRecords
 from palabre.store.table import Table
 from palabre.store.themes import ThemeStore
@@ -54,6 +55,10 @@ class Checked:
     """a valid roster's members"""
     themes: list[Theme] = field(default_factory=list)
     """a valid calendar's themes"""
+    row_of: dict[str, int] = field(default_factory=dict)
+    """a valid roster's row of each address"""
+    email_column: str = "email"
+    """the roster's address column, as the file writes it"""
 
 
 def check(
@@ -70,8 +75,14 @@ def check(
         rows = rejected.rows if isinstance(rejected, Refused) else 0
         return Checked(rows, rejected.issues)
     if kind == "roster":
-        members, issues = validate_roster(sheet, org.defaults)
-        return Checked(len(sheet.rows), issues, members=members)
+        members, issues, row_of = validate_roster(sheet, org.defaults)
+        return Checked(
+            len(sheet.rows),
+            issues,
+            members=members,
+            row_of=row_of,
+            email_column=sheet.header("email"),
+        )
     themes, issues = validate_calendar(sheet, calendar_context())
     return Checked(len(sheet.rows), issues, themes=themes)
 
@@ -103,6 +114,7 @@ class Importer:
         self.themes = ThemeStore(table)
         self.dispatch = DispatchStore(table)
         self.records = SendRecords(table)
+        self.privacy = PrivacyStore(table)
         self.org = org
         self.queue = queue
         """where prompts go for members who join while a theme is open (None: nowhere)"""
@@ -133,12 +145,17 @@ class Importer:
                 )
             )
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
+        skipped: list[Issue] = []
         try:
             with ImportLock(self.table, kind, now, uploaded):
                 if kind == "roster":
-                    counts = self._apply_roster(checked.members, now)
+                    counts, skipped = self._apply_roster(checked, now)
                 else:
                     counts = self._apply_calendar(checked.themes, now)
+        except NoAdminLeft as left:
+            return ImportReport.rejected(
+                kind, checked.rows, [left.issue, *left.skipped], translations
+            )
         except Superseded as superseded:
             newer = superseded.newer.astimezone(self.org.zone).strftime("%Y-%m-%d %H:%M")
             issue = Issue(
@@ -149,7 +166,13 @@ class Importer:
                 params={"when": newer},
             )
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
-        return ImportReport(ok=True, kind=kind, rows=checked.rows, **counts)
+        return ImportReport(
+            ok=True,
+            kind=kind,
+            rows=checked.rows,
+            skipped=report_errors(skipped, translations),
+            **counts,
+        )
 
     def _calendar_context(self, now: datetime) -> CalendarContext:
         return CalendarContext(
@@ -159,8 +182,13 @@ class Importer:
             existing=self.themes.calendar(),
         )
 
-    def _apply_roster(self, incoming: list[Member], now: datetime) -> dict[str, int]:
+    def _apply_roster(self, checked: Checked, now: datetime) -> tuple[dict[str, int], list[Issue]]:
         existing = self.members.roster()
+        skipped = self._erased_rows(checked, existing)
+        refused = {str(i.value) for i in skipped}
+        incoming = [m for m in checked.members if m.email not in refused]
+        if skipped and not any(m.is_admin for m in incoming):
+            raise NoAdminLeft(skipped)
         emails = {m.email for m in incoming}
         created = [m for m in incoming if m.email not in existing]
         updated = [m for m in incoming if m.email in existing and existing[m.email] != m]
@@ -169,14 +197,38 @@ class Importer:
             for m in existing.values()
             if m.active and m.email not in emails
         ]
-        self.members.save([*created, *updated, *leaving])
+        # `now`: a member who leaves is kept RetentionMonths (their profile's TTL), one who
+        # comes back is put without it.
+        self.members.save([*created, *updated, *leaving], now)
         directory = Directory.of(incoming)
         stored = self.members.directory()
         if stored is None or directory_fields(stored) != directory_fields(directory):
             self.members.save_directory(directory)
         arrived = [*created, *(m for m in updated if _arrives(existing[m.email], m))]
         self._catch_up(arrived, now)
-        return _counts(incoming, created, updated, leaving)
+        return _counts(incoming, created, updated, leaving), skipped
+
+    def _erased_rows(self, checked: Checked, existing: dict[str, Member]) -> list[Issue]:
+        """The rows of people erased at their request (GDPR Art. 17), not re-created.
+        Only addresses new to the roster are looked up — a member still in it was imported
+        after any erasure (which deletes the profile) — so a re-upload costs nothing."""
+        new = {member_id(m.email): m.email for m in checked.members if m.email not in existing}
+        if not new:
+            return []
+        return [
+            Issue(
+                N_(
+                    "This address was erased on %(date)s at the person's request; the row "
+                    "was skipped. Remove the row, or, if they rejoined and agreed, see "
+                    "docs/privacy.md (palabre member unerase)."
+                ),
+                row=checked.row_of.get(new[mid]),
+                column=checked.email_column,
+                value=new[mid],
+                params={"date": when[:10]},
+            )
+            for mid, when in self.privacy.erased(new).items()
+        ]
 
     def _catch_up(self, arrived: list[Member], now: datetime) -> None:
         """A member who joins (or comes back, or moves into an audience) while a theme is
@@ -246,6 +298,20 @@ class Importer:
         if earliest_send(theme) > now:
             return False
         return self.records.any_sent(theme.id)
+
+
+class NoAdminLeft(Exception):
+    """Every admin row of the roster names an erased person: nothing is written."""
+
+    def __init__(self, skipped: list[Issue]) -> None:
+        super().__init__("no admin left")
+        self.skipped = skipped
+        self.issue = Issue(
+            N_(
+                "The roster names no admin once the erased people's rows are skipped: "
+                "give at least one other row the role admin."
+            )
+        )
 
 
 def _arrives(before: Member, after: Member) -> bool:

@@ -65,6 +65,8 @@ class ImportReport(BaseModel):
     unchanged: int = 0
     deactivated: int = 0
     errors: list[ReportError] = []
+    skipped: list[ReportError] = []
+    """rows of an imported file that were left out (a person erased at their request)"""
 
     @classmethod
     def rejected(
@@ -74,15 +76,14 @@ class ImportReport(BaseModel):
         issues: Iterable[Issue],
         translations: gettext.NullTranslations,
     ) -> "ImportReport":
-        ordered = sorted(issues, key=lambda i: i.row or 0)
-        return cls(
-            ok=False,
-            kind=kind,
-            rows=rows,
-            errors=[
-                ReportError(
-                    row=i.row, column=i.column, value=shown(i.value), message=i.text(translations)
-                )
-                for i in ordered
-            ],
-        )
+        return cls(ok=False, kind=kind, rows=rows, errors=report_errors(issues, translations))
+
+
+def report_errors(
+    issues: Iterable[Issue], translations: gettext.NullTranslations
+) -> list[ReportError]:
+    """The issues as the report shows them: by row, translated."""
+    return [
+        ReportError(row=i.row, column=i.column, value=shown(i.value), message=i.text(translations))
+        for i in sorted(issues, key=lambda i: i.row or 0)
+    ]

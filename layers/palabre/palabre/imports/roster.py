@@ -45,13 +45,16 @@ def _locale(value: object) -> Locale:
     return choice(LOCALES, "fr, en")(str(value).replace("_", "-").split("-")[0])
 
 
-def validate_roster(sheet: Sheet, defaults: OrgDefaults) -> tuple[list[Member], list[Issue]]:
+def validate_roster(
+    sheet: Sheet, defaults: OrgDefaults
+) -> tuple[list[Member], list[Issue], dict[str, int]]:
+    """The roster's members, its issues, and each member's row (by address)."""
     issues: list[Issue] = []
     if "email" not in sheet.columns:
         missing_email = Issue(
             N_("The required column %(name)s is missing."), 1, "email", params={"name": "email"}
         )
-        return [], [missing_email]
+        return [], [missing_email], {}
     rows = _RosterRows(defaults, [c for c in ("circle", "team") if c not in sheet.columns])
     members = [
         member
@@ -65,7 +68,7 @@ def validate_roster(sheet: Sheet, defaults: OrgDefaults) -> tuple[list[Member], 
         )
     if not sheet.rows:
         issues.append(Issue(N_("The file has a header but no rows.")))
-    return ([], issues) if issues else (members, [])
+    return ([], issues, {}) if issues else (members, [], rows.first_row_of)
 
 
 class _RosterRows:

@@ -34,6 +34,11 @@ class UnknownPerson(LookupError):
         )
 
 
+class NotErased(UnknownPerson):
+    def __init__(self, address: str) -> None:
+        LookupError.__init__(self, f"{address} was never erased: nothing was changed")
+
+
 @dataclass
 class Erasure:
     member_id: str
@@ -96,6 +101,15 @@ class PersonalData:
         self._erase_files(traces, done)
         done.removed = self.store.erase(held, now)
         return done
+
+    def unerase(self, address: str) -> dict[str, Any]:
+        """The person rejoined and agreed: a roster may list them again. Their erasure
+        record is removed and returned (for the operator to keep with the agreement); an
+        address never erased is refused."""
+        record = self.store.lift(member_id(_address(address)))
+        if record is None:
+            raise NotErased(address)
+        return {"unerased": _plain(record)}
 
     def _erase_files(self, traces: Traces, done: Erasure) -> None:
         for version in list(versions(self.s3, self.bucket)):

@@ -11,6 +11,7 @@ from typing import Any
 from palabre.core.absences import Absence, absences_from
 from palabre.core.directory import Directory, Group
 from palabre.core.models import Member, Role, Subscription, member_id
+from palabre.core.retention import TTL_ATTRIBUTE, expires_at
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
 
@@ -21,7 +22,8 @@ PAGE_BYTES = 300_000
 _FIELDS = ("email", "first_name", "last_name", "circle", "team", "locale", "timezone")
 
 
-def member_item(m: Member) -> Item:
+def member_item(m: Member, expires: int | None = None) -> Item:
+    """`expires`: the TTL of an inactive member's profile (ignored for an active one)."""
     return {
         **keys.member(m.id),
         **keys.member_indexes(m),
@@ -30,6 +32,7 @@ def member_item(m: Member) -> Item:
         **{f: getattr(m, f) for f in _FIELDS},
         "role": m.role.value,
         "active": m.active,
+        **({TTL_ATTRIBUTE: expires} if expires is not None and not m.active else {}),
     }
 
 
@@ -161,8 +164,11 @@ class MemberStore:
             for i in self.table.query(keys.SUPPRESSED, index="GSI1")
         ]
 
-    def save(self, members: Iterable[Member]) -> int:
-        return self.table.put_many(member_item(m) for m in members)
+    def save(self, members: Iterable[Member], now: datetime | None = None) -> int:
+        """Whole profiles, put. With `now`, an inactive member's profile expires
+        RetentionMonths later (TTL); an active one's put drops any expiry."""
+        expires = expires_at(now, self.table.retention_months) if now else None
+        return self.table.put_many(member_item(m, expires) for m in members)
 
     def directory(self) -> Directory | None:
         """One Query: the head (zones, roles) and the pages of its version. A large

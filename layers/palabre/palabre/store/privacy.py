@@ -175,10 +175,22 @@ class PrivacyStore:
         """Every erasure, oldest first (for an importer's warning, an audit)."""
         return list(self.table.query(keys.ERASURES, index="GSI1"))
 
-    def erased(self, member_ids: Iterable[str]) -> set[str]:
-        """Which of `member_ids` were erased: one BatchGetItem per hundred."""
+    def erased(self, member_ids: Iterable[str]) -> dict[str, str]:
+        """Which of `member_ids` were erased, and when (ISO instant the erasure was asked
+        for): one BatchGetItem per hundred."""
         found = self.table.get_many(keys.erasure(m) for m in set(member_ids))
-        return {str(i["member_id"]) for i in found}
+        return {
+            str(i["member_id"]): str(i.get("erased_at") or i.get("requested_at", "")) for i in found
+        }
+
+    def lift(self, member_id: str) -> Item | None:
+        """The person rejoined and agreed: their erasure record goes, so a roster may list
+        them again. Returns the record removed (None: there was none), for the operator
+        to keep beside the person's agreement."""
+        record = self.table.get(keys.erasure(member_id), consistent=True)
+        if record is not None:
+            self.table.delete(keys.erasure(member_id))
+        return record
 
     def _record(
         self, member_id: str, expression: str, now: datetime, values: dict[str, Any] | None = None
