@@ -75,8 +75,8 @@ WHY = {
     "dynamodb:GetItem": "scheduler: the theme, on each tick that finds it due; sender: "
     "whether sending is paused, once a minute per container",
     "dynamodb:UpdateItem": "scheduler: each audience group's claim and cursor; sender: the "
-    "pace's instant, once per email, and the hour's count of sends, once per invocation "
-    "(both in the SendingTable)",
+    "pace's instants, once per batch of emails, and the hour's count of sends, once a "
+    "minute per container (both in the SendingTable)",
     "ses:GetSendQuota": "sender: SES's sending rate, once per container every five minutes",
     "sqs:SendMessageBatch": "scheduler: ten messages a call, across groups and themes; a "
     "tick's last few jobs ride two to a message in its last call",
@@ -370,7 +370,8 @@ def _history(local: Local, members: int, weeks: int) -> int:
     dynamodb = session.client(
         "dynamodb", endpoint_url=local.moto, config=Config(max_pool_connections=WRITERS)
     )
-    [name] = dynamodb.list_tables()["TableNames"]
+    # the data's table (the sender's pace has its own)
+    [name] = [t for t in dynamodb.list_tables()["TableNames"] if t.endswith("-PalabreTable")]
     table = DynamoTable(dynamodb, name)
     items = list(memory.items.values())
     # A few writers side by side: this process serialises while the stack stores.

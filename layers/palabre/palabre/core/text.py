@@ -125,4 +125,6 @@ def without_spoofing(value: str) -> str:
     accents, every script's letters and emoji (their ZWJ sequences too) are kept."""
     if value.isascii():
         return value  # the common case: nothing to look at
+    if "\u200d" not in value:
+        return _SPOOFING.sub("", value) if _SPOOFING.search(value) else value
     return _LONE_JOINER.sub("", _SPOOFING.sub("", value))
