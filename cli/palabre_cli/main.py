@@ -36,19 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("file", type=_file)
     upload.add_argument("--kind", choices=["roster", "calendar"], required=True)
     where = upload.add_mutually_exclusive_group()
-    where.add_argument(
-        "--stack",
-        default=os.environ.get("PALABRE_STACK", "palabre"),
-        help="deployed CloudFormation stack (default: palabre)",
-    )
+    _stack_option(where)
     where.add_argument("--bucket", help="the uploads bucket, if you know it")
-    where.add_argument(
-        "--local",
-        nargs="?",
-        const="http://127.0.0.1:3000",
-        metavar="URL",
-        help="the local stack (default http://127.0.0.1:3000)",
-    )
+    _local_option(where)
     upload.add_argument(
         "--uploader",
         help="your address: an active admin of the roster (or, for the first roster, the "
@@ -67,36 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument("queue", nargs="?", help="e.g. SendDeadLetterQueue (none: every queue)")
     dlq_where = dlq.add_mutually_exclusive_group()
-    dlq_where.add_argument(
-        "--stack",
-        default=os.environ.get("PALABRE_STACK", "palabre"),
-        help="deployed CloudFormation stack (default: palabre)",
-    )
-    dlq_where.add_argument(
-        "--local",
-        nargs="?",
-        const="http://127.0.0.1:3000",
-        metavar="URL",
-        help="the local stack (default http://127.0.0.1:3000)",
-    )
+    _stack_option(dlq_where)
+    _local_option(dlq_where)
     dlq.set_defaults(run=_dlq)
 
     smoke = commands.add_parser(
         "smoke", help="check that a deployed (or the local) stack is ready to serve"
     )
     smoke_where = smoke.add_mutually_exclusive_group()
-    smoke_where.add_argument(
-        "--stack",
-        default=os.environ.get("PALABRE_STACK", "palabre"),
-        help="deployed CloudFormation stack (default: palabre)",
-    )
-    smoke_where.add_argument(
-        "--local",
-        nargs="?",
-        const="http://127.0.0.1:3000",
-        metavar="URL",
-        help="the local stack (default http://127.0.0.1:3000)",
-    )
+    _stack_option(smoke_where)
+    _local_option(smoke_where)
     smoke.add_argument("--region", help="the stack's region (default: AWS_REGION or profile's)")
     smoke.add_argument(
         "--to", type=_address, metavar="ADDRESS", help="also send one test email to ADDRESS"
@@ -111,11 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     member.add_argument("action", choices=["export", "erase", "unerase"])
     member.add_argument("email", type=_address)
     member_where = member.add_mutually_exclusive_group()
-    member_where.add_argument(
-        "--stack",
-        default=os.environ.get("PALABRE_STACK", "palabre"),
-        help="deployed CloudFormation stack (default: palabre)",
-    )
+    _stack_option(member_where)
     member_where.add_argument(
         "--table", help="the table, with --bucket (e.g. the local stack's, at AWS_ENDPOINT_URL)"
     )
@@ -128,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "sending", help="whether new sends are paused (bounces, complaints); resume them"
     )
     sending.add_argument("action", choices=["status", "resume"])
-    sending.add_argument(
-        "--stack",
-        default=os.environ.get("PALABRE_STACK", "palabre"),
-        help="deployed CloudFormation stack (default: palabre)",
-    )
+    _stack_option(sending)
     sending.add_argument("--by", default=os.environ.get("USER", "cli"), help="who resumes")
     sending.set_defaults(run=_sending)
 
@@ -167,6 +129,26 @@ def _file(text: str) -> Path:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"{text}: no such file")
     return path
+
+
+def _stack_option(parser: Any) -> None:
+    """--stack: the deployed stack a command reaches (PALABRE_STACK, else palabre)."""
+    parser.add_argument(
+        "--stack",
+        default=os.environ.get("PALABRE_STACK", "palabre"),
+        help="deployed CloudFormation stack (default: palabre)",
+    )
+
+
+def _local_option(parser: Any) -> None:
+    """--local [URL]: the local stack instead (`make run` serves it on :3000)."""
+    parser.add_argument(
+        "--local",
+        nargs="?",
+        const="http://127.0.0.1:3000",
+        metavar="URL",
+        help="the local stack (default http://127.0.0.1:3000)",
+    )
 
 
 def _timezone(text: str) -> str:
