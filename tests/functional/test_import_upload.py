@@ -312,7 +312,7 @@ def test_a_busy_import_is_retried_then_parked_in_the_failure_queue(stack: LocalS
         Item={
             "PK": {"S": "ORG"},
             "SK": {"S": "LOCK#import-roster"},
-            "expires_at": {"N": str(int(stack.clock().timestamp()) + 600)},
+            "lease_until": {"N": str(int(stack.clock().timestamp()) + 600)},
         },
     )
     put(stack, "roster/demo-roster.csv", demo.roster(), ADMIN)

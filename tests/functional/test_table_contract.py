@@ -766,9 +766,9 @@ def test_a_dispatch_cursor_is_leased_advanced_and_done(table: Table) -> None:
 
 def _lock(table: Table, now: int, uploaded: str | None) -> Any:
     """ImportLock.__enter__'s write."""
-    expression = "SET expires_at = :expires"
+    expression = "SET lease_until = :expires"
     values: dict[str, object] = {":expires": now + 900, ":now": now}
-    condition = "(attribute_not_exists(expires_at) OR expires_at < :now)"
+    condition = "(attribute_not_exists(lease_until) OR lease_until < :now)"
     if uploaded:
         expression += ", uploaded = :uploaded"
         values[":uploaded"] = uploaded
@@ -781,18 +781,18 @@ def _lock(table: Table, now: int, uploaded: str | None) -> Any:
 def test_the_import_lock_holds_and_refuses_an_older_file(table: Table) -> None:
     lock = keys.lock("import-roster")
     assert _lock(table, 1_000, "2026-12-01T08:00:00+00:00") == {}
-    held = {**lock, "expires_at": 1_900, "uploaded": "2026-12-01T08:00:00+00:00"}
+    held = {**lock, "lease_until": 1_900, "uploaded": "2026-12-01T08:00:00+00:00"}
     assert _lock(table, 1_100, "2026-12-01T09:00:00+00:00") == ("ConditionFailed", held)
-    table.update(lock, "SET expires_at = :released", {":released": 0})  # __exit__
-    released = {**held, "expires_at": 0}
+    table.update(lock, "SET lease_until = :released", {":released": 0})  # __exit__
+    released = {**held, "lease_until": 0}
     assert _lock(table, 1_200, "2026-12-01T07:00:00+00:00") == ("ConditionFailed", released)
     assert _lock(table, 1_200, "2026-12-01T08:00:00+00:00") == {}  # the same file again
     assert _lock(table, 1_300, None) == (
         "ConditionFailed",
-        {**held, "expires_at": 2_100},
+        {**held, "lease_until": 2_100},
     )
     assert _lock(table, 2_101, None) == {}
-    assert table.get(lock) == {**held, "expires_at": 3_001}
+    assert table.get(lock) == {**held, "lease_until": 3_001}
 
 
 def _answer(table: Table, text: str, expected: int | None, now: str, points: int = 10) -> Any:
@@ -1558,8 +1558,8 @@ _UPDATES: list[tuple[str, str | None, dict[str, str] | None, dict[str, Any]]] = 
         },
     ),
     (
-        "SET expires_at = :expires, uploaded = :uploaded",
-        "(attribute_not_exists(expires_at) OR expires_at < :now) AND "
+        "SET lease_until = :expires, uploaded = :uploaded",
+        "(attribute_not_exists(lease_until) OR lease_until < :now) AND "
         "(attribute_not_exists(uploaded) OR uploaded <= :uploaded)",
         None,
         {":expires": st.integers(0, 3), ":now": st.integers(0, 3), ":uploaded": _instants},

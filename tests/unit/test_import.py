@@ -45,7 +45,7 @@ def _counts(report: ImportReport) -> tuple[int, int, int, int, int]:
 def _lock_only(kind: str) -> list[tuple[str, dict]]:
     lock = keys.lock(f"import-{kind}")
     expires = int((NOW + timedelta(minutes=15)).timestamp())
-    return [("update", {**lock, "expires_at": expires}), ("update", {**lock, "expires_at": 0})]
+    return [("update", {**lock, "lease_until": expires}), ("update", {**lock, "lease_until": 0})]
 
 
 def _roster_csv(*members: Member) -> bytes:
@@ -422,7 +422,7 @@ def test_offline_validation_knows_no_roster_yet() -> None:
 def test_import_waits_for_another_import_of_the_same_kind() -> None:
     table = table_with(ROSTER)
     held = int((NOW + timedelta(minutes=5)).timestamp())
-    table.put({**keys.lock("import-roster"), "expires_at": held})
+    table.put({**keys.lock("import-roster"), "lease_until": held})
     table.writes.clear()
     before = table.snapshot()
 
@@ -436,12 +436,12 @@ def test_import_waits_for_another_import_of_the_same_kind() -> None:
 def test_import_takes_over_an_expired_lock() -> None:
     table = table_with(ROSTER)
     expired = int((NOW - timedelta(seconds=1)).timestamp())
-    table.put({**keys.lock("import-calendar"), "expires_at": expired})
+    table.put({**keys.lock("import-calendar"), "lease_until": expired})
 
     report = _import(table, "calendar", "calendar.yaml")
 
     assert report.ok
-    assert table.get(keys.lock("import-calendar"))["expires_at"] == 0  # released
+    assert table.get(keys.lock("import-calendar"))["lease_until"] == 0  # released
 
 
 def test_who_arrives_in_an_audience_with_a_new_roster() -> None:

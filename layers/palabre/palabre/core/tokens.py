@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -241,9 +242,12 @@ def _previous(secret: dict[str, Any]) -> list[str]:
     return previous
 
 
+@lru_cache(maxsize=4)
 def signer_from_secret(text: str | bytes) -> Signer:
     """The signer the secret's text allows: every key verifies, "current" signs; without
-    a "current" key, a signer that verifies only; LinkSecretUnusable without any key."""
+    a "current" key, a signer that verifies only; LinkSecretUnusable without any key.
+    Kept per text: a POST checks its link before its page opens it again, and building a
+    signer derives every purpose's keys."""
     try:
         secret = json.loads(text)
     except ValueError:

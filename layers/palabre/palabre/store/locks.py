@@ -35,9 +35,9 @@ class ImportLock:
 
     def __enter__(self) -> None:
         expires = int((self.now + timedelta(seconds=LOCK_SECONDS)).timestamp())
-        expression = "SET expires_at = :expires"
+        expression = "SET lease_until = :expires"
         values: dict[str, object] = {":expires": expires, ":now": int(self.now.timestamp())}
-        condition = "(attribute_not_exists(expires_at) OR expires_at < :now)"
+        condition = "(attribute_not_exists(lease_until) OR lease_until < :now)"
         if self.uploaded:
             expression += ", uploaded = :uploaded"
             values[":uploaded"] = self.uploaded
@@ -46,9 +46,9 @@ class ImportLock:
             self.table.update(self.key, expression, values, condition=condition)
         except ConditionFailed as failed:
             found = failed.item or {}
-            if int(found.get("expires_at", 0)) >= int(self.now.timestamp()):
+            if int(found.get("lease_until", 0)) >= int(self.now.timestamp()):
                 raise ImportBusy(self.key["SK"]) from None
             raise Superseded(datetime.fromisoformat(found["uploaded"])) from None
 
     def __exit__(self, *exc: object) -> None:
-        self.table.update(self.key, "SET expires_at = :released", {":released": 0})
+        self.table.update(self.key, "SET lease_until = :released", {":released": 0})
