@@ -12,6 +12,7 @@ journey (the answer page has no use for the digest builder, nor the sender for o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -151,9 +152,15 @@ def _s3(adapters: Adapters | None) -> S3Client:
     return _given(adapters).s3 or aws.client("s3")
 
 
-@cache
 def secrets() -> Any:
-    """One provider per container: it caches the link keys between invocations."""
+    """One provider per container: it caches the link keys between invocations. Kept per
+    function name: the local stack runs every function in one process, and one function
+    must not be served keys another fetched (as no Lambda container is)."""
+    return _secrets(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+
+
+@cache
+def _secrets(function: str) -> Any:
     from aws_lambda_powertools.utilities import parameters
 
     return parameters.SecretsProvider(boto3_client=aws.client("secretsmanager"))
@@ -182,7 +189,7 @@ def reset() -> None:
     """Forget what a container keeps between invocations (tests switch endpoints)."""
     global _overrides
     _overrides = Adapters()
-    secrets.cache_clear()
+    _secrets.cache_clear()
     editions.cache_clear()
     _sending.clear()
 
