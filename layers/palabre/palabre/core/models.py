@@ -195,6 +195,41 @@ class Prompt(BaseModel):
         return self.status == "sent" and self.sent_at is not None and self.deadline is not None
 
 
+class Response(StrEnum):
+    """A member's answer to a live session's invitation (an RSVP)."""
+
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"
+    WAITING = "waiting"
+    """said yes to a full session: on the waiting list, promoted when a seat frees"""
+
+    @property
+    def coming(self) -> bool:
+        """Whether the member is expected: reminded, and listed for the animator."""
+        return self in (Response.YES, Response.MAYBE)
+
+
+class Rsvp(BaseModel):
+    """One member's response to one live session, in the theme's partition (one item per
+    (theme, member)), with what the reminders and the animator's list need about them,
+    so that neither reads the profile."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+
+    theme_id: str
+    member_id: str
+    response: Response
+    at: AwareDatetime
+    """when the member last changed their response"""
+    first_name: str = ""
+    last_name: str = ""
+    locale: Locale = "en"
+    timezone: str = "UTC"
+    attended: bool = False
+    """ticked present by an animator after the session"""
+
+
 class Answer(BaseModel):
     """A member's reply to a theme: one per (theme, member), editable until the deadline."""
 

@@ -114,6 +114,14 @@ def answer(theme_id: str, member_id: str) -> dict[str, str]:
     return {"PK": theme_partition(theme_id), "SK": f"{ANSWERS}{member_id}"}
 
 
+RSVPS = "RSVP#"
+"""sort-key prefix of a live session's responses, in its theme's partition"""
+
+
+def rsvp(theme_id: str, member_id: str) -> dict[str, str]:
+    return {"PK": theme_partition(theme_id), "SK": f"{RSVPS}{member_id}"}
+
+
 def member_partition(member_id: str) -> str:
     """Profile, preferences, suppression and score of one member: one Query reads them."""
     return f"MEMBER#{member_id}"
