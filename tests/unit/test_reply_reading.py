@@ -433,9 +433,9 @@ def test_marked_html_signatures_are_left_out(signature: str) -> None:
 
 
 def test_hostile_nesting_costs_little_and_indents_no_further() -> None:
-    html = "<ul>" * 3000 + "<li>deep" + "</ul>" * 3000 + "<div>" * 20000 + "end"
+    html = "<div>top</div>" + "<ul>" * 3000 + "<li>deep" + "</ul>" * 3000 + "<div>" * 20000 + "end"
 
-    assert html_text(html) == "            - deep\nend"
+    assert html_text(html) == "top\n            - deep\nend"
 
 
 # -- automatic mail ---------------------------------------------------------------------

@@ -158,6 +158,4 @@ def _collapsed(lines: list[str]) -> str:
             out.append(line)
         elif out and out[-1]:
             out.append("")
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
+    return "\n".join(out).strip()  # as the answer form keeps it
