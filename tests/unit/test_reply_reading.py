@@ -536,6 +536,19 @@ def test_a_message_without_a_text_part_has_no_text() -> None:
     assert (incoming.text, incoming.sender) == ("", "marie@acme.example")
 
 
+def test_a_text_attachment_is_never_taken_for_the_answer() -> None:
+    """Given an HTML-only reply with a .txt attached (a plain part, but an attachment),
+    Then the answer is the HTML's text, not the file's."""
+    raw = mail(
+        "--b\nContent-Type: text/html; charset=utf-8\n\n<p>Ma r\u00e9ponse</p>\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\n"
+        'Content-Disposition: attachment; filename="notes.txt"\n\nMes notes\n--b--\n',
+        Content_Type='multipart/mixed; boundary="b"',
+    )
+
+    assert read_mail(raw).text == "Ma réponse"
+
+
 GARBLED = [
     b"",
     b"\x00\xff\xfe",
