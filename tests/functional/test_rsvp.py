@@ -1,0 +1,288 @@
+"""A live session's invitation, answered from the email (issue 11): Yes / Maybe / No links
+that a mail scanner may open without recording anything, a page that records by POST and
+stays changeable until the session starts, seats counted under a condition with a waiting
+list past them, and the first one waiting told by email when a seat frees."""
+
+import re
+from collections import Counter
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+import palabre.aws
+from palabre.core.models import member_id
+from sam_moto.stack import LocalStack
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, tick
+from tests.functional.test_answers import get, post
+
+# A circle that reads English (the pages' text is the catalogue's English), in Paris
+CAMILLE = "camille@builders.example"  # the admin
+HUGO = "hugo@builders.example"
+LEA = "lea@builders.example"
+LUCAS = "lucas@builders.example"
+CHLOE = "chloe@builders.example"
+ROSTER = "email;first_name;last_name;circle;team;locale;timezone;role\n" + "".join(
+    f"{a};{a.split('@')[0].title()};Builder;Builders;Ops;en;Europe/Paris;{role}\n"
+    for a, role in (
+        (CAMILLE, "admin"),
+        (HUGO, "member"),
+        (LEA, "member"),
+        (LUCAS, "member"),
+        (CHLOE, "member"),
+    )
+)
+TITLE = "Active listening workshop"
+HEADER = "id;send_on;send_at;title;prompt;audience;kind;starts_at;duration_minutes;location"
+STARTS = "2026-12-03 14:00"  # Thursday, Paris
+MEET = "https://meet.example.com/atelier"
+
+
+def live_calendar(
+    *, starts: str = STARTS, location: str = MEET, capacity: str = "2", extra: str = ""
+) -> bytes:
+    """One live session for Builders, sent Tuesday 1 December at 09:00."""
+    row = (
+        f"atelier;2026-12-01;09:00;{TITLE};Bring a real situation.;Builders;live;"
+        f"{starts};60;{location}"
+    )
+    header, row = (f"{HEADER};capacity", f"{row};{capacity}") if capacity else (HEADER, row)
+    return f"{header}\n{row}\n{extra}".encode()
+
+
+@pytest.fixture
+def session(stack: LocalStack) -> LocalStack:
+    """A circle of five and one live session of two seats, its invitations sent."""
+    stack.upload("roster", "roster.csv", ROSTER.encode())
+    stack.upload("calendar", "live.csv", live_calendar())
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    return stack
+
+
+def invitation(stack: LocalStack, address: str) -> EmailMessage:
+    [message] = [m for m in sent(stack) if m["To"] == address and TITLE in m["Subject"]]
+    return message
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def html_of(message: EmailMessage) -> str:
+    body = message.get_body(("html",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def rsvp_link(stack: LocalStack, address: str, choice: str = "yes") -> str:
+    """The invitation's link for `choice`, as a path (with its `?r=`)."""
+    text = text_of(invitation(stack, address))
+    [path] = re.findall(rf"https://\S+?(/rsvp/\S+\?r={choice})\b", text)
+    return str(path)
+
+
+def respond(stack: LocalStack, address: str, choice: str) -> tuple[int, str]:
+    path = rsvp_link(stack, address, choice).partition("?")[0]
+    status, _, page = post(stack, path, response=choice)
+    return status, page
+
+
+def rsvp_item(stack: LocalStack, address: str) -> dict[str, Any]:
+    return dynamodb_item(stack, "THEME#atelier", f"RSVP#{member_id(address)}")
+
+
+def taken(stack: LocalStack) -> int:
+    return int(dynamodb_item(stack, "THEME#atelier", "SEATS")["taken"]["N"])
+
+
+def test_the_invitation_offers_yes_maybe_no_and_no_answer_form(session: LocalStack) -> None:
+    message = invitation(session, LEA)
+    text, html = text_of(message), html_of(message)
+    for choice in ("yes", "maybe", "no"):
+        path = rsvp_link(session, LEA, choice)
+        assert path in text
+        assert path.replace("&", "&amp;") in html or path in html
+    # the RSVP is the action: no answer form worth points in a live invitation
+    assert "/answer/" not in text
+    assert "/answer/" not in html
+    assert "48 hours" not in text  # the answer's points and bonus
+    # the meeting link is a real link in the HTML part
+    assert f'<a href="{MEET}"' in html
+
+
+def test_a_get_shows_the_choice_and_records_nothing(session: LocalStack) -> None:
+    # Given a mail scanner opening every link of the email
+    for choice in ("yes", "maybe", "no"):
+        status, _, page = get(session, rsvp_link(session, LEA, choice))
+        assert status == 200
+        assert 'name="response" value="%s" checked' % choice in page
+        assert '<html lang="en">' in page
+
+    # Then nothing is recorded
+    assert rsvp_item(session, LEA) == {}
+    assert dynamodb_item(session, "THEME#atelier", "SEATS") == {}
+
+
+def test_a_post_records_the_response_and_the_page_says_so(session: LocalStack) -> None:
+    status, page = respond(session, LEA, "yes")
+
+    assert status == 200
+    assert "Your response is recorded" in page
+    assert "You are coming" in page
+    item = rsvp_item(session, LEA)
+    assert item["response"] == {"S": "yes"}
+    assert item["first_name"] == {"S": "Lea"}
+    assert taken(session) == 1
+
+    # …and it can be changed until the session starts: a seat given back
+    status, page = respond(session, LEA, "maybe")
+    assert status == 200
+    assert rsvp_item(session, LEA)["response"] == {"S": "maybe"}
+    assert taken(session) == 0
+
+
+def test_a_yes_past_the_capacity_joins_the_waiting_list_with_its_position(
+    session: LocalStack,
+) -> None:
+    respond(session, LEA, "yes")
+    respond(session, HUGO, "yes")
+
+    status, page = respond(session, LUCAS, "yes")
+    assert status == 200
+    assert "waiting list, number 1." in page
+    _, page = respond(session, CHLOE, "yes")
+    assert "waiting list, number 2." in page
+
+    assert rsvp_item(session, LUCAS)["response"] == {"S": "waiting"}
+    assert taken(session) == 2
+    # the page a full session shows says where a yes would go
+    _, _, page = get(session, rsvp_link(session, CAMILLE, "yes"))
+    assert "The session is full: a yes puts you on the waiting list" in page
+
+
+def test_a_freed_seat_goes_to_the_first_waiting_who_is_emailed_once(
+    session: LocalStack,
+) -> None:
+    for address in (LEA, HUGO, LUCAS, CHLOE):
+        respond(session, address, "yes")
+    chloes_page = rsvp_link(session, CHLOE, "yes").partition("?")[0]
+    leas_page = rsvp_link(session, LEA, "no").partition("?")[0]
+    session.clear_mail()
+
+    # When Lea gives up her seat
+    post(session, leas_page, response="no")
+
+    # Then Lucas, first on the list, has it, in the same write; Chloé moves up
+    assert rsvp_item(session, LUCAS)["response"] == {"S": "yes"}
+    assert taken(session) == 2
+    _, _, page = get(session, chloes_page)
+    assert "waiting list, number 1." in page
+
+    # …and the next ticks send him one email, with the invitation
+    tick(session, datetime.fromisoformat("2026-12-01T11:00:00+01:00"))
+    session.drain()
+    tick(session, datetime.fromisoformat("2026-12-01T11:05:00+01:00"))
+    session.drain()
+    told = [m for m in sent(session) if m["Subject"].startswith("A seat is yours")]
+    assert Counter(m["To"] for m in told) == Counter({LUCAS: 1})
+    assert "promotion_sent_at" in rsvp_item(session, LUCAS)
+    [ics] = list(told[0].iter_attachments())
+    event = Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(event["UID"]) == "atelier@example.com"
+
+
+def test_two_last_seat_yeses_at_once_get_one_seat(session: LocalStack) -> None:
+    from palabre.core.models import Member, Theme
+    from palabre.store.rsvps import RsvpStore
+    from tests.functional.conftest import handlers_table
+
+    respond(session, LEA, "yes")
+    table = handlers_table(session)
+    store = RsvpStore(table)
+    theme = Theme.model_validate(  # as the page read it, one seat left
+        {
+            "id": "atelier",
+            "send_on": "2026-12-01",
+            "title": TITLE,
+            "prompt": "x",
+            "audience": {"circles": ["Builders"]},
+            "kind": "live",
+            "starts_at": "2026-12-03T14:00:00+01:00",
+            "capacity": 2,
+        }
+    )
+    hugo = Member(email=HUGO, first_name="Hugo", locale="en", timezone="Europe/Paris")
+    lucas = Member(email=LUCAS, first_name="Lucas", locale="en", timezone="Europe/Paris")
+    now = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
+
+    # When both read one seat left and write at once (the second after the first)
+    first = store.take_seat(theme, hugo, None, now)
+    second = store.take_seat(theme, lucas, None, now)
+
+    # Then only one has it: the other waits
+    assert [first.response.value, second.response.value] == ["yes", "waiting"]
+    assert taken(session) == 2
+
+
+def test_after_the_start_the_page_only_reads(session: LocalStack) -> None:
+    respond(session, LEA, "yes")
+    session.clock.move_to(datetime.fromisoformat("2026-12-03T14:10:00+01:00"))
+
+    status, _, page = get(session, rsvp_link(session, LEA, "no"))
+    assert status == 200
+    assert "This session has started" in page
+    assert 'name="response"' not in page
+
+    status, page = respond(session, LEA, "no")
+    assert status == 409
+    assert rsvp_item(session, LEA)["response"] == {"S": "yes"}
+
+
+def test_a_member_who_left_the_roster_changes_nothing(session: LocalStack) -> None:
+    without = "".join(line for line in ROSTER.splitlines(True) if not line.startswith(LEA))
+    session.upload("roster", "roster.csv", without.encode())
+
+    status, _ = respond(session, LEA, "yes")
+
+    assert status == 404
+    assert rsvp_item(session, LEA) == {}
+
+
+def test_a_bad_choice_gets_a_clear_message_and_nothing_changes(session: LocalStack) -> None:
+    path = rsvp_link(session, LEA, "yes").partition("?")[0]
+    status, _, page = post(session, path, response="peut-être-pas")
+
+    assert status == 400
+    assert "Choose yes, no or maybe." in page
+    assert rsvp_item(session, LEA) == {}
+
+
+def test_every_bad_rsvp_link_gets_the_plain_404(session: LocalStack) -> None:
+    path = rsvp_link(session, LEA, "yes").partition("?")[0]
+    token = path.rsplit("/", 1)[1]
+    answer_token = re.findall(r"/answer/(\S+)", text_of(invitation(session, LEA)))
+    for bad in (path[:-2] + "xx", "/rsvp/nope", *(f"/rsvp/{t}" for t in answer_token)):
+        status, _, _ = get(session, bad)
+        assert status == 404, bad
+    assert token
+
+
+def test_a_post_writes_in_one_transaction_without_a_scan(session: LocalStack) -> None:
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    events = palabre.aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.*", count)
+    try:
+        respond(session, LEA, "yes")
+    finally:
+        events.unregister("before-call.dynamodb.*", count)
+    assert calls["TransactWriteItems"] == 1
+    assert calls["Scan"] == 0
