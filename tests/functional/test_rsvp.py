@@ -286,3 +286,93 @@ def test_a_post_writes_in_one_transaction_without_a_scan(session: LocalStack) ->
         events.unregister("before-call.dynamodb.*", count)
     assert calls["TransactWriteItems"] == 1
     assert calls["Scan"] == 0
+
+
+# ---------------------------------------------------------------- changes and cancellation
+OTHER = "other;2026-12-15;09:00;Another theme;What did you try?;Builders;practice;;;"
+
+
+def ics_of(message: EmailMessage) -> tuple[Calendar, Any]:
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    calendar = Calendar.from_ical(attachment.get_payload(decode=True))
+    return calendar, calendar.walk("VEVENT")[0]
+
+
+def ticks(stack: LocalStack, *times: str) -> None:
+    """The scheduler's runs at these Paris times of Tuesday 1 December, each drained."""
+    for at in times:
+        tick(stack, datetime.fromisoformat(f"2026-12-01T{at}:00+01:00"))
+        stack.drain()
+
+
+def test_a_changed_session_sends_everyone_invited_but_the_nos_its_new_ics_once(
+    session: LocalStack,
+) -> None:
+    respond(session, LEA, "yes")
+    respond(session, HUGO, "no")
+    session.clear_mail()
+
+    # When the animators move the session an hour later
+    session.upload("calendar", "live.csv", live_calendar(starts="2026-12-03 15:00"))
+    ticks(session, "10:00", "10:05")
+    session.upload("calendar", "live.csv", live_calendar(starts="2026-12-03 15:00"))  # again
+    ticks(session, "10:10")
+
+    # Then each invitee but Hugo gets one update, its .ics the same event, one later
+    changed = [m for m in sent(session) if m["Subject"].startswith("Changed: ")]
+    assert Counter(m["To"] for m in changed) == Counter({CAMILLE: 1, LEA: 1, LUCAS: 1, CHLOE: 1})
+    assert dynamodb_item(session, "THEME#atelier", "THEME")["sequence"] == {"N": "1"}
+    calendar, event = ics_of(next(m for m in changed if m["To"] == LEA))
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(event["UID"]) == "atelier@example.com"
+    assert event["SEQUENCE"] == 1
+    assert event.decoded("DTSTART").isoformat() == "2026-12-03T14:00:00+00:00"
+    assert "You said you would come" in text_of(next(m for m in changed if m["To"] == LEA))
+    assert "/rsvp/" in text_of(next(m for m in changed if m["To"] == LEA))
+    # …and the response stays what it was
+    assert rsvp_item(session, LEA)["response"] == {"S": "yes"}
+
+
+def test_a_change_before_any_invitation_went_out_sends_nothing(stack: LocalStack) -> None:
+    stack.upload("roster", "roster.csv", ROSTER.encode())
+    stack.upload("calendar", "live.csv", live_calendar())
+
+    stack.upload("calendar", "live.csv", live_calendar(location="Salle Lumière"))
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+
+    assert "sequence" not in dynamodb_item(stack, "THEME#atelier", "THEME")
+    calendar, event = ics_of(invitation(stack, LEA))
+    assert event["SEQUENCE"] == 0
+    assert str(event["LOCATION"]) == "Salle Lumière"
+    assert "URL" not in event  # a room is no link
+    assert not [m for m in sent(stack) if m["Subject"].startswith("Changed: ")]
+
+
+def test_a_session_removed_from_the_calendar_is_cancelled_in_every_calendar(
+    session: LocalStack,
+) -> None:
+    respond(session, LEA, "yes")
+    path = rsvp_link(session, LEA, "yes")
+    session.clear_mail()
+
+    # When the next calendar no longer lists it
+    session.upload("calendar", "calendar.csv", f"{HEADER}\n{OTHER}\n".encode())
+    ticks(session, "10:00", "10:05")
+
+    cancelled = [m for m in sent(session) if m["Subject"].startswith("Cancelled: ")]
+    assert Counter(m["To"] for m in cancelled) == Counter(
+        {CAMILLE: 1, HUGO: 1, LEA: 1, LUCAS: 1, CHLOE: 1}
+    )
+    calendar, event = ics_of(next(m for m in cancelled if m["To"] == LEA))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["UID"]) == "atelier@example.com"
+    assert event["SEQUENCE"] == 1
+    assert "/rsvp/" not in text_of(cancelled[0])
+    # …and its page says so, taking no more responses
+    status, _, page = get(session, path)
+    assert status == 200
+    assert "This session is cancelled." in page
+    assert 'name="response"' not in page
