@@ -376,3 +376,81 @@ def test_a_session_removed_from_the_calendar_is_cancelled_in_every_calendar(
     assert status == 200
     assert "This session is cancelled." in page
     assert 'name="response"' not in page
+
+
+# ---------------------------------------------------------------- the space, hostile text
+def test_the_space_shows_the_response_and_the_waiting_position_with_a_link_to_change_it(
+    session: LocalStack,
+) -> None:
+    for address in (LEA, HUGO, LUCAS):
+        respond(session, address, "yes")
+    [space] = re.findall(r"https://\S+?(/space/\S+)", text_of(invitation(session, LUCAS)))
+
+    status, _, page = get(session, space)
+
+    assert status == 200
+    assert TITLE in page
+    assert "waiting list, number 1." in page
+    token = rsvp_link(session, LUCAS).partition("?")[0].rsplit("/", 1)[1]
+    assert f'href="../rsvp/{token}"' in page
+    assert "/answer/" not in page  # a session takes a response, not an answer
+    # …and once it has started, the response shows without the link
+    session.clock.move_to(datetime.fromisoformat("2026-12-03T14:05:00+01:00"))
+    _, _, page = get(session, space)
+    assert f"../rsvp/{token}" not in page
+
+
+HOSTILE_TITLE = 'Atelier <script>alert("t")</script> \u202eevil'
+HOSTILE_URL = 'https://meet.example.com/a"><script>alert(1)</script>'
+
+
+@pytest.mark.parametrize(
+    ("location", "linked"),
+    [(HOSTILE_URL, True), ("javascript:alert(1)", False), ("Salle <b>2</b>", False)],
+    ids=["url-breaking-out", "javascript", "markup"],
+)
+def test_hostile_session_text_is_inert_in_the_email_and_the_page(
+    stack: LocalStack, location: str, linked: bool
+) -> None:
+    stack.upload("roster", "roster.csv", ROSTER.encode())
+    calendar = live_calendar(location=location).decode().replace(TITLE, HOSTILE_TITLE)
+    stack.upload("calendar", "live.csv", calendar.encode())
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    [message] = [m for m in sent(stack) if m["To"] == LEA]
+    [path] = re.findall(r"https://\S+?(/rsvp/\S+)\?r=yes", text_of(message))
+    _, _, page = get(stack, path)
+
+    for html in (html_of(message), page):
+        assert "<script>" not in html
+        assert "\u202e" not in html
+        assert 'href="javascript' not in html
+        if linked:
+            assert 'href="https://meet.example.com/a&#34;&gt;&lt;script&gt;' in html
+        else:
+            assert "Salle &lt;b&gt;2&lt;/b&gt;" in html or "javascript:alert(1)" in html
+    _, event = ics_of(message)
+    assert ("URL" in event) is linked
+
+
+def test_an_answer_link_of_a_live_session_already_sent_leads_to_the_response(
+    session: LocalStack,
+) -> None:
+    from palabre.core.links import Links
+    from tests.functional.test_answers import signer
+
+    # Given an answer link to the session, as invitations carried it before
+    links = Links("https://x.example", signer(session))
+    url = links.answer("atelier", member_id(LEA), datetime.fromisoformat("2026-12-09T00:00Z"))
+    path = url.removeprefix("https://x.example")
+
+    status, _, page = get(session, path)
+    assert status == 200
+    assert "no written answer is expected" in page
+    assert 'href="../rsvp/' in page
+    assert "<textarea" not in page
+
+    # …and a form posted to it anyway saves nothing
+    status, _, _ = post(session, path, answer="Je viendrai.")
+    assert status == 409
+    assert dynamodb_item(session, "THEME#atelier", f"ANSWER#{member_id(LEA)}") == {}

@@ -66,6 +66,11 @@ class RsvpStore:
         item = self.table.get(keys.rsvp(theme_id, member_id), consistent=consistent)
         return rsvp_from(item) if item else None
 
+    def of_member(self, member_id: str, theme_ids: list[str]) -> dict[str, Rsvp]:
+        """The member's responses to these sessions, by theme id: one BatchGetItem."""
+        found = self.table.get_many([keys.rsvp(t, member_id) for t in theme_ids])
+        return {i["theme_id"]: rsvp_from(i) for i in found}
+
     def responses(self, theme_id: str) -> Iterator[Rsvp]:
         """Every response to the session, in member id order."""
         for item in self.table.query(keys.theme_partition(theme_id), prefix=keys.RSVPS):
