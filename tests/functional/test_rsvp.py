@@ -120,7 +120,7 @@ def test_a_get_shows_the_choice_and_records_nothing(session: LocalStack) -> None
     for choice in ("yes", "maybe", "no"):
         status, _, page = get(session, rsvp_link(session, LEA, choice))
         assert status == 200
-        assert 'name="response" value="%s" checked' % choice in page
+        assert f'name="response" value="{choice}" checked' in page
         assert '<html lang="en">' in page
 
     # Then nothing is recorded
@@ -343,7 +343,7 @@ def test_a_change_before_any_invitation_went_out_sends_nothing(stack: LocalStack
     stack.drain()
 
     assert "sequence" not in dynamodb_item(stack, "THEME#atelier", "THEME")
-    calendar, event = ics_of(invitation(stack, LEA))
+    _, event = ics_of(invitation(stack, LEA))
     assert event["SEQUENCE"] == 0
     assert str(event["LOCATION"]) == "Salle Lumière"
     assert "URL" not in event  # a room is no link
