@@ -1,8 +1,8 @@
 """HTTP API: the pages behind every personal link an email carries — answers, live
-sessions' responses (RSVP), "useful" votes, unsubscribing, the member's space (its themes, library, preferences and questions
-to the circle), an admin's library stars, the admin report's exports and question
-cancelling, and resuming sending after the deliverability guard paused it. GET only ever
-shows; POST acts."""
+sessions' responses (RSVP), "useful" votes, unsubscribing, the member's space (its themes,
+library, preferences and questions to the circle), an admin's library stars, the admin
+report's exports and question cancelling, and resuming sending after the deliverability
+guard paused it. GET only ever shows; POST acts."""
 
 from typing import Any
 

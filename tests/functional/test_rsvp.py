@@ -420,8 +420,12 @@ def test_hostile_session_text_is_inert_in_the_email_and_the_page(
     [message] = [m for m in sent(stack) if m["To"] == LEA]
     [path] = re.findall(r"https://\S+?(/rsvp/\S+)\?r=yes", text_of(message))
     _, _, page = get(stack, path)
+    # …and the change's email, once the session moves
+    stack.upload("calendar", "live.csv", calendar.replace(STARTS, "2026-12-03 16:00").encode())
+    ticks(stack, "10:00")
+    [changed] = [m for m in sent(stack) if m["To"] == LEA and m["Subject"].startswith("Changed")]
 
-    for html in (html_of(message), page):
+    for html in (html_of(message), page, html_of(changed)):
         assert "<script>" not in html
         assert "\u202e" not in html
         assert 'href="javascript' not in html
