@@ -1,8 +1,8 @@
-"""HTTP API: the pages behind every personal link an email carries — answers, "useful"
-votes, unsubscribing, the member's space (its themes, library, preferences and questions
-to the circle), an admin's library stars, the admin report's exports and question
-cancelling, and resuming sending after the deliverability guard paused it. GET only ever
-shows; POST acts."""
+"""HTTP API: the pages behind every personal link an email carries — answers, live
+sessions' responses (RSVP), "useful" votes, unsubscribing, the member's space (its themes,
+library, preferences and questions to the circle), an admin's library stars, the admin
+report's exports and question cancelling, and resuming sending after the deliverability
+guard paused it. GET only ever shows; POST acts."""
 
 from typing import Any
 
@@ -25,6 +25,7 @@ from palabre.wiring import (
     pages,
     preferences_pages,
     resume_pages,
+    rsvp_pages,
     signer,
     space_pages,
     subscription_pages,
@@ -72,6 +73,25 @@ def show_vote(token: str) -> Response[str]:
 @app.post("/vote/<token>")
 def cast_vote(token: str) -> Response[str]:
     return vote_pages(PagesSettings.from_env()).cast(token, app.current_event.path, clock.now())
+
+
+@app.get("/rsvp/<token>")
+def show_rsvp(token: str) -> Response[str]:
+    """The choice the email's link proposes (`r`), or, after a POST, what it did."""
+    event = app.current_event
+    proposed = event.get_query_string_value("r")
+    done = event.get_query_string_value("done")
+    pages_ = rsvp_pages(PagesSettings.from_env())
+    return pages_.show(token, event.path, clock.now(), proposed, done)
+
+
+@app.post("/rsvp/<token>")
+def respond(token: str) -> Response[str]:
+    """Recorded: a redirect to the page (303); refused: the page again (400/409)."""
+    body = posted(Purpose.RSVP, token)
+    return rsvp_pages(PagesSettings.from_env()).submit(
+        token, app.current_event.path, body, clock.now()
+    )
 
 
 @app.get("/unsubscribe/<token>")

@@ -21,6 +21,7 @@ from tests.e2e.conftest import ARTIFACTS, Local
 MANON = "manon.petit@demo.palabre.example"  # answers on her phone
 LOUIS = "louis.durand@demo.palabre.example"  # his job is parked, then replayed
 EMMA = "emma.laurent@demo.palabre.example"  # Europe/Paris, invited to the live session
+HUGO = "hugo.bernard@demo.palabre.example"  # Europe/Paris, answers the live invitation
 # Bâtisseurs and Éclaireurs, in the audience of "Installer la confiance" (demo-2)
 DRAINED = [
     "lucas.thomas@demo.palabre.example",
@@ -191,12 +192,50 @@ def test_a_live_session_prompt_in_the_mailbox_json(local: Local) -> None:
     assert nine <= sent < nine + timedelta(minutes=5)
 
 
-def test_a_member_who_left_reads_their_open_theme_on_a_phone_and_answers_nothing(
+def test_a_member_answers_the_live_invitation_on_a_phone_without_javascript(
     local: Local, browser: Any
 ) -> None:
-    # Emma's live-session theme is open; then the admin's roster no longer lists her
+    # Hugo's invitation to the live session: its "yes" link, on a phone with no script
+    [mail] = mails_to(local, HUGO, LIVE)
+    [link] = re.findall(r"http://127\.0\.0\.1:\d+/rsvp/\S+\?r=yes", mail["text"])
+    assert "/answer/" not in mail["text"]  # the response is the invitation's action
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto(link)
+        yes = page.locator('input[name="response"][value="yes"]')
+        assert yes.is_checked()  # what the email proposed, nothing recorded yet
+        assert page.locator('p[role="status"]').count() == 0
+        submit = page.locator('button[type="submit"]')
+        for field in (yes, submit):
+            box = field.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0, box
+            assert box["x"] + box["width"] <= 375, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "rsvp-phone.png"), full_page=True)
+
+        # He changes his mind to maybe, and sends it: recorded, shown as his
+        page.locator('input[name="response"][value="maybe"]').check()
+        with page.expect_navigation():
+            submit.click()
+        assert page.url.endswith("?done=1")
+        assert page.locator('p[role="status"]').is_visible()
+        assert page.locator('input[name="response"][value="maybe"]').is_checked()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "rsvp-recorded-phone.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_member_who_left_reads_their_invitation_on_a_phone_and_answers_nothing(
+    local: Local, browser: Any
+) -> None:
+    # Emma's live-session invitation is open; then the admin's roster no longer lists her
     [mail] = mails_to(local, EMMA, LIVE)
-    [link] = re.findall(r"http://127\.0\.0\.1:\d+/answer/\S+", mail["text"])
+    [link] = re.findall(r"http://127\.0\.0\.1:\d+/rsvp/\S+\?r=yes", mail["text"])
     without = b"".join(
         line for line in demo.roster().splitlines(keepends=True) if not line.startswith(b"emma.")
     )
@@ -206,18 +245,18 @@ def test_a_member_who_left_reads_their_open_theme_on_a_phone_and_answers_nothing
     try:
         page = context.new_page()
         page.goto(link)
-        assert "ne pouvez plus répondre" in page.locator(".notice").inner_text()
-        assert page.locator("textarea").count() == 0
+        assert page.locator(".notice").is_visible()
+        assert page.locator('input[name="response"]').count() == 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
-        page.screenshot(path=str(ARTIFACTS / "answer-after-leaving-phone.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "rsvp-after-leaving-phone.png"), full_page=True)
     finally:
         context.close()
     # and a POST through the link (a form kept open in another tab) is the plain 404
-    path = "/" + link.split("/", 3)[3]
+    path = "/" + link.split("/", 3)[3].partition("?")[0]
     response = local.request(
         "POST",
         path,
-        body=b"answer=Encore+moi",
+        body=b"response=yes",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status == 404

@@ -621,13 +621,19 @@ def test_a_live_session_comes_with_its_invitation(org: LocalStack) -> None:
     [message] = [m for m in sent(org) if m["To"] == LEA and "Atelier live" in m["Subject"]]
     [invite] = list(message.iter_attachments())
     assert invite.get_content_type() == "text/calendar"
-    assert invite.get_param("method") == "REQUEST"
-    event = Calendar.from_ical(invite.get_payload(decode=True)).walk("VEVENT")[0]
+    # Published, not a request: the RSVP links answer, nothing reads replies to Palabre
+    assert invite.get_param("method") == "PUBLISH"
+    calendar = Calendar.from_ical(invite.get_payload(decode=True))
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    event = calendar.walk("VEVENT")[0]
     assert str(event["UID"]) == "demo-6@example.com"
+    assert event["SEQUENCE"] == 0
     assert event.decoded("DTSTART").isoformat() == "2027-01-07T13:00:00+00:00"
     assert b"DTSTART:20270107T130000Z" in invite.get_payload(decode=True)
     assert str(event["LOCATION"]) == "https://meet.example.com/palabre-atelier"
-    assert str(event["ATTENDEE"]) == f"mailto:{LEA}"
+    assert str(event["URL"]) == "https://meet.example.com/palabre-atelier"
+    assert "ATTENDEE" not in event
+    assert b"RSVP" not in invite.get_payload(decode=True)
 
 
 # ---------------------------------------------------------------------------- reminders

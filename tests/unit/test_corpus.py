@@ -217,6 +217,11 @@ CASES = [
         Error(2, "lieu", "Salle 2", LIVE_ONLY),
         Error(3, "début", "2027-03-11 14:00", "The session starts before the theme is sent."),
     ]),
+    Case("calendar", "calendar_capacity.csv", [
+        Error(2, "capacité", "10", "Only live sessions (kind live) have a capacity."),
+        Error(3, "capacité", "0", "Expected a number from 1 to 100000."),
+        Error(4, "capacité", "douze", "Expected a whole number."),
+    ]),
     Case("calendar", "calendar_bad_offset.csv", [
         Error(2, "starts_at", "2027-03-11 14:00+25:00", "There is no such time."),
         Error(3, "starts_at", "2027-03-13 14:00+01:99", "There is no such time."),

@@ -298,6 +298,22 @@ def test_live_session_start_is_read_in_the_organisation_timezone() -> None:
     assert (item["send_on"], item["send_at"]) == ("2027-03-22", "08:00")
 
 
+@pytest.mark.parametrize("header", ["capacity", "Capacité", "places", "Nombre de places"])
+def test_a_live_sessions_capacity_is_read_under_its_french_names_too(header: str) -> None:
+    table = table_with(ROSTER)
+    calendar = (
+        f"id,send_on,title,prompt,audience,kind,starts_at,location,{header}\n"
+        "atelier,2027-03-22,Atelier,Venez.,all,live,2027-03-24 14:00,Salle 2,12\n"
+        "libre,2027-03-23,Atelier libre,Venez.,all,live,2027-03-24 16:00,Salle 3,\n"
+    ).encode()
+
+    report = _import(table, "calendar", "calendar.csv", calendar)
+
+    assert report.ok, report
+    assert table.get(keys.theme("atelier"))["capacity"] == 12
+    assert "capacity" not in table.get(keys.theme("libre"))  # no limit
+
+
 def test_theme_without_id_is_updated_on_reupload_not_duplicated() -> None:
     table = table_with(ROSTER)
     original = (VALID / "calendar.csv").read_bytes()

@@ -361,8 +361,22 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
                 "last_day": HOSTILE,
                 "answered": answered,
                 "answer_url": f"../answer/{HOSTILE}",
+                "live": False,
             }
             for answered in (False, True)
+        ]
+        + [  # a live session: its response and the link to change it, not an answer's
+            {
+                "id": HOSTILE,
+                "title": HOSTILE,
+                "last_day": HOSTILE,
+                "answered": False,
+                "answer_url": f"../answer/{HOSTILE}",
+                "live": True,
+                "response": "waiting",
+                "position": 2,
+                "rsvp_url": f"../rsvp/{HOSTILE}",
+            }
         ],
         "answers": []
         if empty
@@ -389,10 +403,11 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     main = source.split("<main", 1)[1]
     # the name, the history's, the library's, the ask page's and the preferences' links
     # (their token) and the circle; each open theme's link (token, id), title, day and
-    # answer link; each answer's theme link (token, id) and title, its text, and the author
-    # of the one not the reader's own; each new entry of the library's link (token), title
-    # and day: every one of them escaped
-    assert main.count("&lt;script&gt;") == (6 if empty else 6 + 2 * 5 + 2 * 4 + 1 + 2 * 3)
+    # answer link (a live session's: its response link); each answer's theme link (token,
+    # id) and title, its text, and the author of the one not the reader's own; each new
+    # entry of the library's link (token), title and day: every one of them escaped
+    assert main.count("&lt;script&gt;") == (6 if empty else 6 + 3 * 5 + 2 * 4 + 1 + 2 * 3)
+    assert (f'href="../rsvp/{escape(HOSTILE)}"' in main) is not empty
     assert "17 points" in main
     assert ("3 sur 9" in main or "3 of 9" in main) is not empty
     assert ("12 sur 240" in main or "12 of 240" in main) is not empty

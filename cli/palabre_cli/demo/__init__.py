@@ -105,6 +105,8 @@ def calendar(today: date) -> bytes:
                 "starts_at": f"{(send_on + timedelta(days=2)).isoformat()} 14:00",
                 "duration_minutes": 60,
                 "location": "https://meet.example.com/palabre-atelier",
+                # a few seats: the tour can fill them and see the waiting list
+                "capacity": 12,
             }
         entries.append(entry)
     text = yaml.safe_dump({"themes": entries}, allow_unicode=True, sort_keys=False)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from palabre.dispatch.dispatcher import Dispatcher
     from palabre.imports.importer import Organisation
     from palabre.imports.uploads import UploadHandler
+    from palabre.live.pages import RsvpPages
     from palabre.mail.outbox import Outbox
     from palabre.questions.pages import AskPages, CancelPages
     from palabre.queue import JobQueue
@@ -362,6 +363,14 @@ def vote_pages(settings: PagesSettings, adapters: Adapters | None = None) -> Vot
 
     votes = Votes(table(settings, adapters), signer(settings, adapters), settings.zone)
     return VotePages(votes, pages(settings))
+
+
+def rsvp_pages(settings: PagesSettings, adapters: Adapters | None = None) -> RsvpPages:
+    from palabre.live.pages import RsvpPages
+    from palabre.live.rsvp import Rsvps
+
+    rsvps = Rsvps(table(settings, adapters), signer(settings, adapters))
+    return RsvpPages(rsvps, pages(settings), settings.templates_dir)
 
 
 def subscription_pages(

@@ -26,6 +26,7 @@ from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day
 from palabre.core.markdown import prompt_html
+from palabre.core.models import ThemeKind
 from palabre.core.points import FAST_BONUS
 from palabre.live.session import live_session
 from palabre.web import Pages, form_fields, headers
@@ -50,6 +51,8 @@ class AnswerPages:
         # The thank-you page follows the member's own write: read it strongly consistent,
         # or a replica that has not seen it yet would show the empty form again.
         view = self.answers.open(token, now, consistent=saved in SAVED)
+        if view.theme.kind is ThemeKind.LIVE:
+            return self._form(view, path)
         answer = view.answer
         if answer is not None and saved in SAVED:
             return self._thanks(view, path, created=saved == CREATED)
@@ -64,6 +67,9 @@ class AnswerPages:
     def submit(self, token: str, path: str, body: str, now: datetime) -> Response[str]:
         # An invalid link, or a member no longer in the roster: a 404 before anything else
         view = self.answers.open(token, now, write=True)
+        if view.theme.kind is ThemeKind.LIVE:
+            # An invitation's link sent before live sessions took responses: nothing to save
+            return self._form(view, path, status=409)
         fields = form_fields(body, limit=MAX_BODY + 1)
         try:
             if len(body) > MAX_BODY:
@@ -154,12 +160,15 @@ class AnswerPages:
     ) -> Response[str]:
         context = self._context(view, path)
         answer = view.answer
+        live_theme = view.theme.kind is ThemeKind.LIVE
         return self.pages.render(
             "answer",
             _locale(view),
             status=status,
             prompt_html=prompt_html(view.theme),
             live=live_session(view.theme, context["zone"], _locale(view)),
+            # A live session takes a response, not an answer: its page says where.
+            rsvp_url=self._rsvp(view) if live_theme else "",
             # A member no longer in the roster reads the page as if it were closed
             closed=view.closed or view.left,
             left=view.left,
@@ -174,6 +183,10 @@ class AnswerPages:
             limit=MAX_ANSWER,
             **context,
         )
+
+    def _rsvp(self, view: AnswerView) -> str:
+        ends = view.theme.ends_at or view.deadline
+        return Links("..", self.answers.signer).rsvp(view.theme.id, view.member_id, ends)
 
     def _in_space(self, view: AnswerView) -> str:
         """The theme's page in the member's space, where a closed theme stays readable

@@ -15,6 +15,10 @@ class JobKind(StrEnum):
     REMINDER = "reminder"
     DIGEST = "digest"
     REPORT = "report"
+    LIVE_CHANGE = "live-change"
+    """a live session changed (or cancelled) after its invitation: its new .ics"""
+    SEAT_FREED = "seat-freed"
+    """a seat freed for a member on a live session's waiting list: they are coming"""
 
 
 class _Job(BaseModel):
@@ -27,9 +31,10 @@ class _Job(BaseModel):
 
 
 class ThemeJob(_Job):
-    """A theme's prompt, or its reminder, to one member."""
+    """A theme's prompt, or its reminder, to one member (or a live session's change, or
+    the seat a member waited for)."""
 
-    job: Literal[JobKind.PROMPT, JobKind.REMINDER]
+    job: Literal[JobKind.PROMPT, JobKind.REMINDER, JobKind.LIVE_CHANGE, JobKind.SEAT_FREED]
     theme: str = Field(min_length=1)
 
 
@@ -92,6 +97,11 @@ class SkipReason(StrEnum):
     ANSWERED = "answered"
     NOTHING_TO_READ = "nothing-to-read"
     """a digest without an answer or a theme of the week, a report of a week with no theme"""
+    NOT_INVITED = "not-invited"
+    """a live session's change to a member never sent its invitation"""
+    NOT_COMING = "not-coming"
+    """a live session's change to a member who said no, or a seat no longer theirs"""
+    SESSION_STARTED = "session-started"
     ABSENT = "absent"
     """a theme sent (or a digest's week) during an absence the member declared"""
 

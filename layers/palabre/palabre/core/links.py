@@ -60,6 +60,13 @@ class Links:
         token = self.signer.sign(Purpose.ANSWER, [theme_id, member], expires)
         return f"{self.base_url}/answer/{token}"
 
+    def rsvp(self, theme_id: str, member_id: str, expires: datetime, response: str = "") -> str:
+        """A member's response to a live session (`expires`: the session's end): the page
+        asks to confirm `response` (yes, no, maybe), preselected; only its POST records."""
+        member = self.signer.hide(member_id, Purpose.RSVP, theme_id)
+        token = self.signer.sign(Purpose.RSVP, [theme_id, member], expires)
+        return f"{self.base_url}/rsvp/{token}" + (f"?r={response}" if response else "")
+
     def unsubscribe(self, member_id: str, issued: datetime, scope: str = "nothing") -> str:
         """`scope` is what a one-click unsubscribe from this email stops: the digests
         (no_digest) or everything (nothing)."""

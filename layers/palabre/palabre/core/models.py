@@ -2,7 +2,7 @@
 
 import base64
 import hashlib
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
@@ -149,12 +149,24 @@ class Theme(BaseModel):
     starts_at: AwareDatetime | None = None
     duration_minutes: int | None = None
     location: str = ""
+    capacity: int | None = None
+    """a live session's seats; past them, a "yes" joins the waiting list (None: no limit)"""
+    sequence: int = 0
+    """how many times a live session was changed or cancelled after its invitations went
+    out: the .ics SEQUENCE, so calendars replace the event they hold"""
     active: bool = True
     asker: str = ""
     """a peer question's author (member id): never sent it, never cancelled by a calendar
     upload; "" for the calendar's themes"""
     asker_name: str = ""
     """the asker's first name, as their circle reads it"""
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """A live session's end (its start plus its duration, an hour by default)."""
+        if self.starts_at is None:
+            return None
+        return self.starts_at + timedelta(minutes=self.duration_minutes or 60)
 
     def addresses(self, member: Member) -> bool:
         """Whether the theme goes to `member`: in its audience, and not its asker."""
@@ -228,6 +240,10 @@ class Rsvp(BaseModel):
     timezone: str = "UTC"
     attended: bool = False
     """ticked present by an animator after the session"""
+    waiting_since: AwareDatetime | None = None
+    """when a member on the waiting list asked for a seat: the list's order"""
+    promoted_at: AwareDatetime | None = None
+    """when a seat freed for them and they were moved from the waiting list to yes"""
 
 
 class Answer(BaseModel):

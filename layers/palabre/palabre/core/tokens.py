@@ -48,6 +48,8 @@ class Purpose(StrEnum):
     """an admin's link to cancel a member's question (the weekly report carries it)"""
     RESUME = "resume"
     """an admin's link to resume sending after the deliverability guard paused it"""
+    RSVP = "rsvp"
+    """a member's response to a live session's invitation (yes, no, maybe)"""
 
 
 class InvalidToken(Exception):

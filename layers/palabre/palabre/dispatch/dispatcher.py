@@ -24,6 +24,7 @@ from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import EARLIEST_ZONE, deadline, link_expiry
 from palabre.core.models import Theme, group_key
+from palabre.dispatch.notices import LiveNotices, change_group
 from palabre.dispatch.plan import AudienceGroup, plan
 from palabre.observability import logger
 from palabre.queue import JobQueue, Outbox
@@ -66,6 +67,7 @@ class Dispatcher:
         self.time_left = time_left
         """seconds the invocation has left; a tick stops early and the next one resumes"""
         self.page = page or PAGE
+        self.notices = LiveNotices(table, self.store, self.page, LEASE)
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -77,7 +79,8 @@ class Dispatcher:
         for theme_id, seen in due:
             report.themes += 1
             theme = self.themes.get(theme_id)
-            if theme is None or not theme.active:
+            # A cancelled live session still owes its invitees the cancellation.
+            if theme is None or not (theme.active or change_group(theme)):
                 self.store.finish(theme_id, seen)
                 continue
             self._dispatch(theme, seen, directory, now, report, outbox)
@@ -93,8 +96,8 @@ class Dispatcher:
         report: TickReport,
         outbox: Outbox,
     ) -> None:
-        groups = plan(theme, directory)
-        if not groups and now < link_expiry(theme, EARLIEST_ZONE):
+        groups = plan(theme, directory) if theme.active else []
+        if theme.active and not groups and now < link_expiry(theme, EARLIEST_ZONE):
             # No one in the audience yet (a calendar before its roster): look again later.
             self.store.reschedule(theme.id, now + timedelta(hours=1), seen)
             return
@@ -105,8 +108,17 @@ class Dispatcher:
             if not cursors.get(group.name, Cursor()).done
             and not self._settled(theme, group, cursors.get(group.name), now, report, outbox)
         ]
-        if remaining:
-            later = min(g.due for g in remaining)
+        # A live session's change, cancellation or freed seats, owed to those invited.
+        noticed = self.notices.run(
+            theme,
+            cursors,
+            outbox,
+            now,
+            claim=lambda name: self._claim_group(theme.id, name),
+            time_left=self.time_left,
+        )
+        if remaining or not noticed:
+            later = min([g.due for g in remaining] + ([] if noticed else [now]))
             outbox.after(lambda: self.store.reschedule(theme.id, later, seen))
         else:
             outbox.after(lambda: self._finish(theme.id, seen))
@@ -144,8 +156,11 @@ class Dispatcher:
     def _claim(self, theme: Theme, group: AudienceGroup) -> str | None:
         """This tick's lease on the group's cursor (its owner id); None if another tick
         holds it."""
+        return self._claim_group(theme.id, group.name)
+
+    def _claim_group(self, theme_id: str, name: str) -> str | None:
         owner = uuid.uuid4().hex
-        if not self.store.claim(theme.id, group.name, owner, clock.now() + LEASE, clock.now()):
+        if not self.store.claim(theme_id, name, owner, clock.now() + LEASE, clock.now()):
             return None
         return owner
 

@@ -38,6 +38,7 @@ TITLE_LIMIT = 200
 PROMPT_LIMIT = 5000
 REQUIRED = ("send_on", "title", "prompt")
 LIVE_ONLY = ("starts_at", "duration_minutes", "location")
+MAX_CAPACITY = 100_000
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,12 @@ def _live_fields(cells: RowReader, kind: ThemeKind, zone: ZoneInfo) -> dict[str,
                     N_("Only live sessions (kind live) have a start, a duration and a place."),
                     cells.raw(column),
                 )
+        if cells.present("capacity"):
+            cells.issue(
+                "capacity",
+                N_("Only live sessions (kind live) have a capacity."),
+                cells.raw("capacity"),
+            )
         return {}
     starts_at: datetime | None = cells.read("starts_at", local_datetime(zone), None)
     location = cells.read("location", text(500), "")
@@ -209,4 +216,6 @@ def _live_fields(cells: RowReader, kind: ThemeKind, zone: ZoneInfo) -> dict[str,
         "starts_at": starts_at,
         "duration_minutes": cells.read("duration_minutes", integer(5, 600), 60),
         "location": location,
+        # Seats; past them, a "yes" joins the waiting list. Empty: no limit.
+        "capacity": cells.read("capacity", integer(1, MAX_CAPACITY), None),
     }

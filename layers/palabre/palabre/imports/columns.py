@@ -30,6 +30,7 @@ CALENDAR = {
     "starts_at": ("début", "starts at"),
     "duration_minutes": ("durée", "durée (minutes)", "duration", "duration (minutes)"),
     "location": ("lieu",),
+    "capacity": ("capacité", "places", "nombre de places", "seats"),
 }
 
 SPECS = {"roster": ROSTER, "calendar": CALENDAR}

@@ -10,7 +10,7 @@ from palabre.core.directory import Directory
 from palabre.core.i18n import N_
 from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import deadline, earliest_send, reminder_instant, send_instant
-from palabre.core.models import Locale, Member, Theme, member_id
+from palabre.core.models import Locale, Member, Theme, ThemeKind, member_id
 from palabre.imports.calendar import CalendarContext, validate_calendar
 from palabre.imports.columns import SPECS
 from palabre.imports.report import ImportReport, Issue, Kind, Rejected, report_errors
@@ -270,26 +270,48 @@ class Importer:
     def _apply_calendar(self, incoming: list[Theme], now: datetime) -> dict[str, int]:
         # Read again under the lock: what was validated against may have changed since.
         existing = self.themes.calendar()
+        incoming = [self._sequenced(t, existing.get(t.id), now) for t in incoming]
         ids = {t.id for t in incoming}
         created = [t for t in incoming if t.id not in existing]
         updated = [t for t in incoming if t.id in existing and not t.same_as(existing[t.id])]
         # The file is the calendar: a future theme it no longer lists is cancelled. Themes
         # already sent — to anyone, today included — stay as history, whatever the file
-        # says: their other timezones, reminders and digest still come. A member's
+        # says: their other timezones, reminders and digest still come; but a live
+        # session sent and not yet started is cancelled, and its invitees told. A member's
         # question is no theme of the calendar: no file lists it, none cancels it.
         today = self.org.today(now)
-        cancelled = [
-            t.model_copy(update={"active": False})
-            for t in existing.values()
-            if t.active
-            and not t.asker
-            and t.id not in ids
-            and t.send_on >= today
-            and not self._sent(t, now)
-        ]
+        cancelled: list[Theme] = []
+        for t in existing.values():
+            if not t.active or t.asker or t.id in ids:
+                continue
+            if t.send_on >= today and not self._sent(t, now):
+                cancelled.append(t.model_copy(update={"active": False}))
+            elif _live_ahead(t, now) and self._sent(t, now):
+                cancelled.append(t.model_copy(update={"active": False, "sequence": t.sequence + 1}))
         self.themes.save([*created, *updated, *cancelled])
-        self.dispatch.open_for([*created, *updated, *cancelled])
+        # A live session changed or cancelled after its invitation is due at once: the
+        # scheduler sends everyone invited its new .ics (dispatch/notices.py).
+        noticed = [t for t in [*updated, *cancelled] if t.sequence > existing[t.id].sequence]
+        self.dispatch.open_for(t for t in [*created, *updated, *cancelled] if t not in noticed)
+        for theme in noticed:
+            self.dispatch.open(theme.id, now)
         return _counts(incoming, created, updated, cancelled)
+
+    def _sequenced(self, theme: Theme, before: Theme | None, now: datetime) -> Theme:
+        """The theme with its stored sequence, one more when a live session's time,
+        length or place changed after its invitation went out to anyone."""
+        if before is None:
+            return theme
+        sequence = before.sequence
+        if (
+            theme.kind is ThemeKind.LIVE
+            and before.kind is ThemeKind.LIVE
+            and (theme.starts_at, theme.duration_minutes, theme.location)
+            != (before.starts_at, before.duration_minutes, before.location)
+            and self._sent(before, now)
+        ):
+            sequence += 1
+        return theme.model_copy(update={"sequence": sequence})
 
     def _sent(self, theme: Theme, now: datetime) -> bool:
         """Whether any prompt of `theme` went out (skipped ones do not count): a Query of
@@ -312,6 +334,11 @@ class NoAdminLeft(Exception):
                 "give at least one other row the role admin."
             )
         )
+
+
+def _live_ahead(theme: Theme, now: datetime) -> bool:
+    """A live session that has not started yet."""
+    return theme.kind is ThemeKind.LIVE and theme.starts_at is not None and now < theme.starts_at
 
 
 def _arrives(before: Member, after: Member) -> bool:

@@ -14,7 +14,7 @@ from palabre.core.markdown import prompt_html, to_text
 from palabre.core.models import Member, Theme
 from palabre.core.points import FAST_BONUS
 from palabre.live.invitation import invitation
-from palabre.live.session import live_session
+from palabre.live.session import live_session, rsvp_links
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
@@ -65,6 +65,8 @@ def compose(
         "points": theme.points,
         "bonus": FAST_BONUS,
         "live": live_session(theme, zone, locale),
+        # A live session's main action is the RSVP (its points come from attendance).
+        "rsvp": rsvp_links(links, theme, member.id),
     }
     attachments = invitation(theme, member, letterhead, now) if kind is JobKind.PROMPT else []
     return personal_email(

@@ -17,6 +17,7 @@ from palabre.core.models import Role, Subscription, Theme
 from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
 from palabre.observability import logger
+from palabre.sending.live_notices import LiveNoticeDelivery
 from palabre.sending.prompt_mail import compose
 from palabre.store.members import Recipient
 from palabre.store.sends import SendRecords
@@ -35,10 +36,13 @@ class PromptDelivery:
         self.outbox = outbox
         self.links = links
         self.letterhead = letterhead
+        self.live = LiveNoticeDelivery(table, outbox, links, letterhead)
 
     def deliver(self, job: ThemeJob, now: datetime) -> Delivery:
         if job.job is JobKind.PROMPT:
             return self._prompt(job, now)
+        if job.job in (JobKind.LIVE_CHANGE, JobKind.SEAT_FREED):
+            return self.live.deliver(job, now)
         return self._reminder(job, now)
 
     def _prompt(self, job: ThemeJob, now: datetime) -> Delivery:
@@ -71,6 +75,8 @@ class PromptDelivery:
             deadline=deadline(theme, ZoneInfo(member.timezone)),
             message_id=message.message_id,
             ses_message_id=ses_id,
+            # the .ics SEQUENCE it carried: a later change's notice is owed only above it
+            sequence=theme.sequence,
         )
         return Delivery(Outcome.SENT)
 

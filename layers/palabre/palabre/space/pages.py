@@ -16,7 +16,7 @@ from palabre.core.attribution import byline, shown
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import prompt_html
-from palabre.core.models import Prompt, Theme, Visibility
+from palabre.core.models import Prompt, Theme, ThemeKind, Visibility
 from palabre.core.tokens import InvalidToken, Signer
 from palabre.store.space import SpaceHome, SpaceReads
 from palabre.store.table import Table
@@ -50,7 +50,7 @@ class SpacePages:
         if home is None:
             raise InvalidToken
         return self.pages.render(
-            "space", home.locale, token=token, **self._context(member_id, home)
+            "space", home.locale, token=token, **self._context(member_id, home, now)
         )
 
     def history(self, token: str, now: datetime, before: str | None) -> Response[str]:
@@ -138,7 +138,7 @@ class SpacePages:
     def _member(self, token: str, now: datetime) -> str:
         return self.signer.member_of(token, now)
 
-    def _context(self, member_id: str, home: SpaceHome) -> dict[str, Any]:
+    def _context(self, member_id: str, home: SpaceHome, now: datetime) -> dict[str, Any]:
         # The home's answers are one view (core.attribution).
         visible = shown([a for _, a in home.circle_answers], self.threshold)
         return {
@@ -166,6 +166,13 @@ class SpacePages:
                     "last_day": format_date(deadline_day(o.theme), "full", locale=home.locale),
                     "answered": o.answered,
                     "answer_url": _answer_url(self.links, o.theme, o.prompt),
+                    # a live session: the member's response, changeable until it starts
+                    "live": o.theme.kind is ThemeKind.LIVE and o.theme.ends_at is not None,
+                    "response": o.rsvp.response.value if o.rsvp else "",
+                    "position": o.position,
+                    "rsvp_url": self.links.rsvp(o.theme.id, member_id, o.theme.ends_at)
+                    if o.theme.ends_at is not None and now < (o.theme.starts_at or now)
+                    else "",
                 }
                 for o in home.open_themes
             ],

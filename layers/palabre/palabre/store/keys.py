@@ -122,6 +122,12 @@ def rsvp(theme_id: str, member_id: str) -> dict[str, str]:
     return {"PK": theme_partition(theme_id), "SK": f"{RSVPS}{member_id}"}
 
 
+def seats(theme_id: str) -> dict[str, str]:
+    """A live session's seats taken (`taken`), moved in the same transaction as the RSVP
+    that takes or frees one; outside the RSVP# range its readers query."""
+    return {"PK": theme_partition(theme_id), "SK": "SEATS"}
+
+
 def member_partition(member_id: str) -> str:
     """Profile, preferences, suppression and score of one member: one Query reads them."""
     return f"MEMBER#{member_id}"

@@ -1,16 +1,61 @@
 """Responses to live sessions' invitations: one item per (theme, member) in the theme's
 partition (keys.rsvp), read by the session's reminders and the animator's attendance list
-with one Query of the theme's RSVP# range, never a Scan."""
+with one Query of the theme's RSVP# range, never a Scan.
+
+Seats are counted on one item beside them (keys.seats, `taken`), moved in the same
+transaction as the response that takes or frees a seat, under the condition that a seat
+is left: two members asking for the last seat at once never both get it. A response is
+written on the condition that it is still the one its writer read (its `at`), so two tabs
+never count a seat twice."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from palabre.core.models import Rsvp
+from palabre.core.models import Member, Response, Rsvp, Theme
+from palabre.core.retention import expires_at
 from palabre.store import keys
-from palabre.store.table import Item, Table
+from palabre.store.dispatch import iso
+from palabre.store.members import member_from
+from palabre.store.table import (
+    Action,
+    ConditionFailed,
+    Item,
+    Put,
+    Table,
+    TransactionCancelled,
+    Update,
+)
+from palabre.store.themes import theme_from
+
+CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 def rsvp_from(item: Item) -> Rsvp:
     return Rsvp.model_validate(item)
+
+
+class ChangedMeanwhile(Exception):
+    """The member's response, or the waiting member it promoted, changed between the read
+    and the write: nothing was written; read again and retry."""
+
+
+@dataclass(frozen=True)
+class Seating:
+    """One member's response to a session, with what the page needs around it."""
+
+    theme: Theme | None
+    member: Member | None
+    """the member's profile (None once erased)"""
+    rsvp: Rsvp | None
+    taken: int
+    """seats taken (yes)"""
+
+
+def waiting_order(rsvp: Rsvp) -> tuple[str, str]:
+    """The waiting list's order: who asked first, then (a tie) the member id."""
+    return (rsvp.waiting_since.isoformat() if rsvp.waiting_since else "", rsvp.member_id)
 
 
 class RsvpStore:
@@ -21,6 +66,11 @@ class RsvpStore:
         item = self.table.get(keys.rsvp(theme_id, member_id), consistent=consistent)
         return rsvp_from(item) if item else None
 
+    def of_member(self, member_id: str, theme_ids: list[str]) -> dict[str, Rsvp]:
+        """The member's responses to these sessions, by theme id: one BatchGetItem."""
+        found = self.table.get_many([keys.rsvp(t, member_id) for t in theme_ids])
+        return {i["theme_id"]: rsvp_from(i) for i in found}
+
     def responses(self, theme_id: str) -> Iterator[Rsvp]:
         """Every response to the session, in member id order."""
         for item in self.table.query(keys.theme_partition(theme_id), prefix=keys.RSVPS):
@@ -29,3 +79,192 @@ class RsvpStore:
     def coming(self, theme_id: str) -> list[Rsvp]:
         """Those who said yes or maybe: reminded, and listed for the animator."""
         return [r for r in self.responses(theme_id) if r.response.coming]
+
+    def waiting(self, theme_id: str) -> list[Rsvp]:
+        """The waiting list, first asked first: one Query of the session's responses."""
+        listed = [r for r in self.responses(theme_id) if r.response is Response.WAITING]
+        return sorted(listed, key=waiting_order)
+
+    def seating(self, theme_id: str, member_id: str, *, consistent: bool = False) -> Seating:
+        """The session, the member's profile and response, and the seats taken, in one
+        BatchGetItem (`consistent`: the page that follows the member's own change)."""
+        wanted = [
+            keys.theme(theme_id),
+            keys.rsvp(theme_id, member_id),
+            keys.seats(theme_id),
+            keys.member(member_id),
+        ]
+        found = {(i["PK"], i["SK"]): i for i in self.table.get_many(wanted, consistent=consistent)}
+        theme, mine, seats, profile = (found.get((k["PK"], k["SK"])) for k in wanted)
+        return Seating(
+            theme=theme_from(theme) if theme else None,
+            member=member_from(profile) if profile else None,
+            rsvp=rsvp_from(mine) if mine else None,
+            taken=int(seats.get("taken", 0)) if seats else 0,
+        )
+
+    # ------------------------------------------------------------------ writes
+    def take_seat(self, theme: Theme, member: Member, before: Rsvp | None, now: datetime) -> Rsvp:
+        """Yes, if a seat is left (or the session has no limit); else the waiting list.
+        Raises ChangedMeanwhile when the member's response is no longer `before`."""
+        mine = self._item(theme, member, before, Response.YES, now)
+        seat = Update(
+            keys.seats(theme.id),
+            "SET theme_id = :theme ADD taken :one",
+            {":theme": theme.id, ":one": 1} | ({":cap": theme.capacity} if theme.capacity else {}),
+            condition="attribute_not_exists(taken) OR taken < :cap" if theme.capacity else None,
+        )
+        try:
+            self.table.transact([seat, self._put(mine, before)])
+            return rsvp_from(mine)
+        except TransactionCancelled as refused:
+            if refused.reasons[1:2] == [CONDITION_FAILED]:
+                raise ChangedMeanwhile from None
+            if refused.reasons[:1] != [CONDITION_FAILED]:
+                raise
+        # Full: on the waiting list, in the order members asked.
+        waiting = self._item(theme, member, before, Response.WAITING, now)
+        waiting["waiting_since"] = now.isoformat()
+        self._write([self._put(waiting, before)])
+        return rsvp_from(waiting)
+
+    def answer(
+        self, theme: Theme, member: Member, before: Rsvp | None, wanted: Response, now: datetime
+    ) -> tuple[Rsvp, Rsvp | None]:
+        """No or maybe (or a waiting member's "yes" kept as it is); a seat it frees goes to
+        the first on the waiting list, in the same transaction, and the session is made
+        due for the scheduler, which queues their email. Returns the response written and
+        the member promoted, if any."""
+        mine = self._item(theme, member, before, wanted, now)
+        if before is not None and before.waiting_since and wanted is Response.WAITING:
+            mine["waiting_since"] = before.waiting_since.isoformat()
+        if before is None or before.response is not Response.YES:
+            self._write([self._put(mine, before)])
+            return rsvp_from(mine), None
+        for candidate in self.waiting(theme.id)[:1]:
+            promoted = self._promotion(theme, candidate, now)
+            try:
+                self._write(
+                    [
+                        self._put(mine, before),
+                        promoted,
+                        # Made due now for the scheduler, unconditionally: now is never later
+                        # than a due instant that matters (a tick that read an earlier one
+                        # finds it changed and comes back).
+                        Update(
+                            keys.dispatch(theme.id),
+                            "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
+                            {":theme": theme.id, ":open": keys.DISPATCH_OPEN, ":due": iso(now)},
+                        ),
+                    ],
+                    promotion=True,
+                )
+            except _PromotionFailed:
+                # The first waiting member changed meanwhile: read the list again.
+                raise ChangedMeanwhile from None
+            return rsvp_from(mine), candidate.model_copy(
+                update={"response": Response.YES, "promoted_at": now, "waiting_since": None}
+            )
+        release = Update(keys.seats(theme.id), "ADD taken :minus", {":minus": -1})
+        self._write([self._put(mine, before), release])
+        return rsvp_from(mine), None
+
+    def promotion_queued(self, theme_id: str, member_id: str) -> None:
+        """The scheduler queued the promoted member's email: it never queues it again."""
+        self.table.update(
+            keys.rsvp(theme_id, member_id),
+            "SET promotion_queued = :true",
+            {":true": True},
+            condition="attribute_exists(promoted_at)",
+        )
+
+    def promoted_unqueued(self, theme_id: str) -> list[Rsvp]:
+        """Members promoted whose email the scheduler has not queued yet."""
+        return [
+            rsvp_from(item)
+            for item in self.table.query(keys.theme_partition(theme_id), prefix=keys.RSVPS)
+            if item.get("promoted_at") and not item.get("promotion_queued")
+        ]
+
+    def promotion_told(self, theme_id: str, member_id: str, now: datetime) -> bool:
+        """Records the promoted member's email, once; False if another delivery did."""
+        try:
+            self.table.update(
+                keys.rsvp(theme_id, member_id),
+                "SET promotion_sent_at = :now",
+                {":now": now.isoformat()},
+                condition="attribute_exists(promoted_at) "
+                "AND attribute_not_exists(promotion_sent_at)",
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def _item(
+        self, theme: Theme, member: Member, before: Rsvp | None, response: Response, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            **keys.rsvp(theme.id, member.id),
+            "type": "rsvp",
+            "theme_id": theme.id,
+            "member_id": member.id,
+            "response": response.value,
+            "at": now.isoformat(),
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "locale": member.locale,
+            "timezone": member.timezone,
+            "attended": before.attended if before else False,
+            # Names: kept as long as the send records beside them.
+            "expires_at": expires_at(now, self.table.retention_months),
+        }
+
+    def _put(self, item: dict[str, Any], before: Rsvp | None) -> Put:
+        if before is None:
+            return Put(item, condition="attribute_not_exists(PK)")
+        return Put(
+            item,
+            condition="#at = :before",
+            values={":before": before.at.isoformat()},
+            names={"#at": "at"},
+        )
+
+    def _promotion(self, theme: Theme, candidate: Rsvp, now: datetime) -> Update:
+        assert candidate.waiting_since is not None
+        return Update(
+            keys.rsvp(theme.id, candidate.member_id),
+            "SET #response = :yes, #at = :now, promoted_at = :now REMOVE waiting_since",
+            {
+                ":yes": Response.YES.value,
+                ":now": now.isoformat(),
+                ":waiting": Response.WAITING.value,
+                ":since": candidate.waiting_since.isoformat(),
+            },
+            names={"#response": "response", "#at": "at"},
+            condition="#response = :waiting AND waiting_since = :since",
+        )
+
+    def _write(self, actions: list[Action], *, promotion: bool = False) -> None:
+        """One write, or one transaction; ChangedMeanwhile when the member's own response
+        (the first action) is no longer the one read."""
+        try:
+            if len(actions) == 1 and isinstance(actions[0], Put):
+                put = actions[0]
+                self.table.put(
+                    put.item, condition=put.condition, values=put.values, names=put.names
+                )
+                return
+            self.table.transact(actions)
+        except TransactionCancelled as refused:
+            if refused.reasons[:1] == [CONDITION_FAILED]:
+                raise ChangedMeanwhile from None
+            if promotion and refused.reasons[1:2] == [CONDITION_FAILED]:
+                raise _PromotionFailed from None
+            raise
+        except ConditionFailed:
+            raise ChangedMeanwhile from None
+
+
+class _PromotionFailed(Exception):
+    """The waiting member a freed seat was for changed meanwhile."""

@@ -73,6 +73,7 @@ class SendRecords:
         deadline: datetime,
         message_id: str,
         ses_message_id: str,
+        sequence: int = 0,
     ) -> None:
         self._record(
             theme_id,
@@ -84,6 +85,8 @@ class SendRecords:
                 "deadline": deadline.isoformat(),
                 "message_id": message_id,
                 "ses_message_id": ses_message_id,
+                # a live session's .ics SEQUENCE (dispatch/notices.py): absent while 0
+                "notified_sequence": sequence or None,
                 # What the answer page needs, so that it reads one item, not three.
                 "first_name": member.first_name,
                 "email": member.email,

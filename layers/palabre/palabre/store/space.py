@@ -18,7 +18,7 @@ digest for months — costs two more requests: the digest's own read of the prom
 """
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,10 @@ from palabre.core.models import (
     Answer,
     Member,
     Prompt,
+    Response,
+    Rsvp,
     Theme,
+    ThemeKind,
     group_key,
     readable_in,
 )
@@ -37,6 +40,7 @@ from palabre.store import keys
 from palabre.store.library import LATEST, NewEntry, latest_entries
 from palabre.store.members import member_from
 from palabre.store.members import ranked as member_rank
+from palabre.store.rsvps import RsvpStore, waiting_order
 from palabre.store.sends import SendRecords, prompt_fact, streak_state
 from palabre.store.table import Item, Table
 from palabre.store.themes import theme_from
@@ -56,6 +60,10 @@ class OpenTheme:
     theme: Theme
     prompt: Prompt
     answered: bool
+    rsvp: Rsvp | None = None
+    """a live session's response"""
+    position: int = 0
+    """on a live session's waiting list (1 is next)"""
 
 
 @dataclass(frozen=True)
@@ -166,11 +174,14 @@ class SpaceReads:
             circle=circle,
             points=int((found.get((partition, "SCORE")) or {}).get("points", 0)),
             streak=self._streak(member_id, state, absences, sent, mine, now, _zone(member, sent)),
-            open_themes=[
-                OpenTheme(themes[p.theme_id], p, p.theme_id in mine)
-                for p in still_open
-                if p.theme_id in themes and themes[p.theme_id].active
-            ],
+            open_themes=self._responses(
+                member_id,
+                [
+                    OpenTheme(themes[p.theme_id], p, p.theme_id in mine)
+                    for p in still_open
+                    if p.theme_id in themes and themes[p.theme_id].active
+                ],
+            ),
             circle_answers=[
                 (themes[a.theme_id], a) for a in self._circle_answers(circle, readable)
             ],
@@ -179,6 +190,25 @@ class SpaceReads:
             ranked_of=int(board.get("ranked_of", 0)) if board and ranked else 0,
             my_rank=member_rank(found.get((partition, "SCORE"))),
         )
+
+    def _responses(self, member_id: str, open_themes: list[OpenTheme]) -> list[OpenTheme]:
+        """The member's responses to the open live sessions: one more BatchGetItem, only
+        when one is open; a Query of a session's responses only where they wait."""
+        live = [o.theme.id for o in open_themes if o.theme.kind is ThemeKind.LIVE]
+        if not live:
+            return open_themes
+        rsvps = RsvpStore(self.table)
+        found = rsvps.of_member(member_id, live)
+        shown = []
+        for o in open_themes:
+            rsvp = found.get(o.theme.id)
+            position = 0
+            if rsvp is not None and rsvp.response is Response.WAITING:
+                position = 1 + sum(
+                    waiting_order(r) < waiting_order(rsvp) for r in rsvps.waiting(o.theme.id)
+                )
+            shown.append(replace(o, rsvp=rsvp, position=position))
+        return shown
 
     def theme(self, member_id: str, theme_id: str, now: datetime) -> ThemeView | None:
         """None when the theme is unknown or cancelled, or not the member's to read: one

@@ -33,6 +33,9 @@ def theme_item(t: Theme) -> Item:
         "starts_at": t.starts_at.isoformat() if t.starts_at else None,
         "duration_minutes": t.duration_minutes,
         "location": t.location,
+        # only on a live session: other themes' items stay as they were
+        "capacity": t.capacity,
+        "sequence": t.sequence or None,
         "active": t.active,
         # only on a member's question: a calendar theme's item stays as it was
         "asker": t.asker or None,
@@ -62,6 +65,8 @@ def theme_from(item: Item) -> Theme:
         starts_at=datetime.fromisoformat(item["starts_at"]) if item.get("starts_at") else None,
         duration_minutes=item.get("duration_minutes"),
         location=item.get("location", ""),
+        capacity=item.get("capacity"),
+        sequence=item.get("sequence") or 0,
         active=item["active"],
         asker=item.get("asker", ""),
         asker_name=item.get("asker_name", ""),

@@ -1,0 +1,83 @@
+"""The emails of a live session after its invitation: its change (a new .ics, the same
+UID, a higher SEQUENCE) or cancellation, and the seat a waiting member was given."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from palabre.core.i18n import N_, translations
+from palabre.core.links import Links
+from palabre.core.models import Member, Response, Theme
+from palabre.live.invitation import invitation
+from palabre.live.session import live_session, rsvp_links
+from palabre.mail.mime import Mail
+from palabre.mail.personal import Letterhead, personal_email
+
+CHANGED = N_("Changed: %(title)s, now %(starts)s")
+CANCELLED = N_("Cancelled: %(title)s")
+SEAT = N_("A seat is yours: %(title)s")
+
+
+def compose_change(
+    theme: Theme,
+    member: Member,
+    response: Response | None,
+    links: Links,
+    letterhead: Letterhead,
+    now: datetime,
+) -> Mail:
+    zone, locale = ZoneInfo(member.timezone), member.locale
+    live = live_session(theme, zone, locale) or {}
+    tr = translations(letterhead.templates_dir, locale)
+    subject = tr.gettext(CHANGED if theme.active else CANCELLED) % {
+        "title": theme.title,
+        "starts": live.get("starts", ""),
+    }
+    issued = theme.ends_at or now
+    context = {
+        "subject": subject,
+        "organisation": letterhead.organisation,
+        "first_name": member.first_name or member.display_name,
+        "theme": theme,
+        "live": live,
+        "cancelled": not theme.active,
+        "response": response.value if response else "",
+        "rsvp": rsvp_links(links, theme, member.id) if theme.active else {},
+        "unsubscribe_url": links.unsubscribe(member.id, issued),
+        "space_url": links.space(member.id, issued),
+    }
+    return personal_email(
+        "live_change",
+        f"{theme.id}.{theme.sequence}",
+        member,
+        letterhead,
+        now,
+        context,
+        attachments=invitation(theme, member, letterhead, now),
+    )
+
+
+def compose_seat(
+    theme: Theme, member: Member, links: Links, letterhead: Letterhead, now: datetime
+) -> Mail:
+    zone, locale = ZoneInfo(member.timezone), member.locale
+    tr = translations(letterhead.templates_dir, locale)
+    issued = theme.ends_at or now
+    context = {
+        "subject": tr.gettext(SEAT) % {"title": theme.title},
+        "organisation": letterhead.organisation,
+        "first_name": member.first_name or member.display_name,
+        "theme": theme,
+        "live": live_session(theme, zone, locale) or {},
+        "rsvp_url": links.rsvp(theme.id, member.id, issued),
+        "unsubscribe_url": links.unsubscribe(member.id, issued),
+        "space_url": links.space(member.id, issued),
+    }
+    return personal_email(
+        "seat_freed",
+        theme.id,
+        member,
+        letterhead,
+        now,
+        context,
+        attachments=invitation(theme, member, letterhead, now),
+    )
