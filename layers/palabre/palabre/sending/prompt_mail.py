@@ -50,6 +50,7 @@ def compose(
         "name": theme.asker_name,
     }
     closes = link_expiry(theme, zone)
+    reply_to = links.reply_address(theme.id, member.id, closes)
     context = {
         "subject": subject,
         "organisation": letterhead.organisation,
@@ -65,8 +66,17 @@ def compose(
         "points": theme.points,
         "bonus": FAST_BONUS,
         "live": live_session(theme, zone, locale),
+        # Where a reply goes, when replies are read (email/reply_note.*): "" when not.
+        "reply_address": reply_to,
     }
     attachments = invitation(theme, member, letterhead, now) if kind is JobKind.PROMPT else []
     return personal_email(
-        kind.value, theme.id, member, letterhead, now, context, attachments=attachments
+        kind.value,
+        theme.id,
+        member,
+        letterhead,
+        now,
+        context,
+        attachments=attachments,
+        reply_to=reply_to,
     )
