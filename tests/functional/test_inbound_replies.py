@@ -16,8 +16,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 import palabre.aws
+from palabre.core.deliverability import Figures
 from palabre.core.i18n import translations
 from palabre.core.models import member_id
+from palabre.store.sending import SendingHealth
+from palabre.store.table import DynamoTable
 from palabre.wiring import Adapters, override
 from sam_moto.receiving import Received
 from sam_moto.stack import LocalStack
@@ -479,6 +482,24 @@ def test_a_suppressed_address_gets_no_email_but_its_reply_counts(replies: LocalS
 
     assert outcome(reply(replies, address, "Un rituel du vendredi.")) == "saved"
     assert answer_of(replies, address)["text"] == {"S": "Un rituel du vendredi."}
+    assert notices(replies, address) == []
+
+
+def test_while_sends_are_paused_a_reply_counts_but_no_email_goes(replies: LocalStack) -> None:
+    # Given the deliverability guard paused new sends
+    health = SendingHealth(
+        DynamoTable(replies.client("dynamodb"), replies.provisioned.tables["SendingTable"])
+    )
+    assert health.pause(replies.clock(), "bounces", Figures(sends=100, bounces=5))
+    address = "raphael.bertrand@demo.palabre.example"
+    try:
+        # When Raphaël replies
+        assert outcome(reply(replies, address, "Un tour de table.")) == "saved"
+    finally:
+        health.resume(replies.clock(), "test")
+
+    # Then his answer is saved, and nothing was sent meanwhile
+    assert answer_of(replies, address)["text"] == {"S": "Un tour de table."}
     assert notices(replies, address) == []
 
 
