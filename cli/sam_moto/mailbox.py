@@ -79,7 +79,6 @@ def _mail(sent: Any) -> dict[str, Any]:
         "subject": str(message["Subject"]),
         "date": str(message["Date"]),
         "headers": headers,
-        "reply_to": str(message["Reply-To"] or ""),
         "text": text.get_content() if text else "",
         "html": html.get_content() if html else "",
         "attachments": [

@@ -23,7 +23,7 @@ def test_the_consoles_reply_button_answers_the_theme(local: Local, browser: Any)
     # Given the first theme sent to Jade
     local.move_clock(now="2026-12-01T09:05:00+01:00")
     [prompt] = [m for m in local.mail() if m["to"] == [JADE] and m["subject"].startswith(TITLE)]
-    assert prompt["reply_to"].startswith("reply+")
+    assert prompt["headers"]["Reply-To"].startswith("reply+")
 
     # When she replies from the console's mailbox
     page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -72,7 +72,7 @@ def test_a_raw_message_posted_to_inbound_is_received_as_ses_would(local: Local) 
     local.move_clock(now="2026-12-01T09:10:00+01:00")
     [prompt] = [m for m in local.mail() if m["to"] == [JADE] and m["subject"].startswith(TITLE)]
     raw = (
-        f"From: {JADE}\r\nTo: {prompt['reply_to']}\r\nSubject: Re: {TITLE}\r\n"
+        f"From: {JADE}\r\nTo: {prompt['headers']['Reply-To']}\r\nSubject: Re: {TITLE}\r\n"
         "X-Local-Verdict-SPF: FAIL\r\nX-Local-Verdict-DKIM: FAIL\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n\r\nUsurpé\r\n"
     ).encode()
@@ -85,10 +85,10 @@ def test_a_raw_message_posted_to_inbound_is_received_as_ses_would(local: Local) 
     assert response.status == 200
     received = response.json()
     assert received["rule"] == "replies"
-    assert received["recipients"] == [prompt["reply_to"]]
+    assert received["recipients"] == [prompt["headers"]["Reply-To"]]
     [run] = received["ran"]
     assert run["result"] == {"outcomes": ["unauthenticated"]}
     assert len(local.mail()) == before
     # …and one no rule takes is refused, as SES refuses it
-    stray = raw.replace(prompt["reply_to"].encode(), b"someone@elsewhere.example")
+    stray = raw.replace(prompt["headers"]["Reply-To"].encode(), b"someone@elsewhere.example")
     assert local.request("POST", "/_local/inbound", body=stray).status == 422
