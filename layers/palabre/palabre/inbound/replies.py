@@ -34,7 +34,7 @@ from palabre.answers.answers import (
     parse_form,
 )
 from palabre.core.i18n import N_, Translatable, translations
-from palabre.core.links import REPLY_PREFIX, Links
+from palabre.core.links import REPLY_PREFIX, Links, Offboarded, writer
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.models import Attribution, Member, Visibility, member_id
 from palabre.core.tokens import InvalidToken
@@ -208,12 +208,12 @@ class Replies:
         view = self._view(receipt, now)
         if view is None:
             return Outcome.UNKNOWN, self._unknown(mail, now)
-        member = view.member
-        if member is None or view.left:
-            locale = member.locale if member else view.prompt.locale
+        try:
+            member = writer(view.member)  # as the form: only a member still in the roster
+        except Offboarded:
             return Outcome.OFFBOARDED, self._refused(
                 mail.sender,
-                locale,
+                view.member.locale if view.member else view.prompt.locale,
                 N_("You are no longer in the roster: replies are not recorded."),
             )
         if mail.sender != member.email.casefold():
