@@ -29,6 +29,7 @@ from sam_moto.stack import REGION, LocalStack
 __all__ = ["REGION", "PalabreHooks", "Running", "launch", "make_stack"]
 
 STACK_NAME = "palabre-local"
+LOCAL_INBOUND_DOMAIN = "inbound.palabre.localhost"
 REPORT_SUFFIX = ".report.json"
 
 
@@ -130,7 +131,13 @@ def make_stack(
     ]
     # The demo's admin may upload the first roster of an empty local stack (the
     # template's default is empty: no one may, on AWS, until the deployer names someone).
-    parameters = {"AdminAddress": demo.ADMIN, **(parameters or {})}
+    # Replies to theme emails are received at a .localhost domain, which no real mail
+    # reaches: the console's "Reply" button and POST /_local/inbound deliver them.
+    parameters = {
+        "AdminAddress": demo.ADMIN,
+        "InboundDomain": LOCAL_INBOUND_DOMAIN,
+        **(parameters or {}),
+    }
     return LocalStack(
         TEMPLATE,
         hooks=PalabreHooks(zone, files),

@@ -294,3 +294,70 @@ def one_insert_per_write(records: list[dict[str, Any]], limit: int) -> list[dict
             break  # its twin is past the page: take both next time
         kept.append(record)
     return kept[:limit]
+
+
+def ses_received(
+    *,
+    message_id: str,
+    source: str,
+    recipients: Sequence[str],
+    headers: Sequence[tuple[str, str]],
+    verdicts: Mapping[str, str],
+    function_arn: str,
+    invocation_type: str,
+    rule_set: str,
+    rule: str,
+    at: datetime,
+    region: str,
+) -> dict[str, Any]:
+    """What a receipt rule's Lambda action gives the function: the mail (its common
+    headers) and the receipt (the recipients the rule took, SES's verdicts)."""
+    first = {name.lower(): value for name, value in reversed(headers)}
+
+    def addresses(name: str) -> list[str]:
+        return [a.strip() for a in first.get(name, "").split(",") if a.strip()]
+
+    def verdict(name: str) -> dict[str, str]:
+        return {"status": verdicts.get(name, "PASS")}
+
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:ses",
+                "eventVersion": "1.0",
+                "ses": {
+                    "mail": {
+                        "timestamp": _iso(at),
+                        "source": source,
+                        "messageId": message_id,
+                        "destination": list(recipients),
+                        "headersTruncated": False,
+                        "headers": [{"name": n, "value": v} for n, v in headers],
+                        "commonHeaders": {
+                            "returnPath": first.get("return-path", source),
+                            "from": addresses("from"),
+                            "date": first.get("date", ""),
+                            "to": addresses("to"),
+                            "messageId": first.get("message-id", ""),
+                            "subject": first.get("subject", ""),
+                        },
+                    },
+                    "receipt": {
+                        "timestamp": _iso(at),
+                        "processingTimeMillis": 1,
+                        "recipients": list(recipients),
+                        "spamVerdict": verdict("Spam"),
+                        "virusVerdict": verdict("Virus"),
+                        "spfVerdict": verdict("SPF"),
+                        "dkimVerdict": verdict("DKIM"),
+                        "dmarcVerdict": verdict("DMARC"),
+                        "action": {
+                            "type": "Lambda",
+                            "functionArn": function_arn,
+                            "invocationType": invocation_type,
+                        },
+                    },
+                },
+            }
+        ]
+    }

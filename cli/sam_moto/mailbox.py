@@ -1,7 +1,9 @@
 """The mailbox: what SES was asked to send, parsed as a mail client would show it."""
 
+from datetime import datetime
 from email import message_from_bytes, policy
-from email.utils import getaddresses
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Any
 
 from sam_moto.peek import Peek
@@ -25,6 +27,38 @@ class Mailbox:
 
     def clear(self) -> None:
         self.peek.sent_messages().clear()
+
+    def reply(self, message_id: str, text: str, at: datetime) -> bytes | None:
+        """What the recipient's mail client sends when they reply to that email with
+        `text`: From them, To its Reply-To, in the thread (In-Reply-To, References), the
+        original quoted below. None if there is no such email or it has no Reply-To."""
+        sent = next((m for m in list(self.peek.sent_messages()) if m.id == message_id), None)
+        if sent is None:
+            return None
+        original = message_from_bytes(_raw(sent), policy=policy.default)
+        reply_to, recipient = original["Reply-To"], parseaddr(str(original["To"] or ""))[1]
+        if reply_to is None or not recipient:
+            return None
+        body = original.get_body(("plain",))
+        quoted = "\n".join(
+            "> " + line for line in (body.get_content() if body else "").splitlines()
+        )
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = recipient
+        message["To"] = str(reply_to)
+        message["Subject"] = "Re: " + str(original["Subject"] or "")
+        message["Date"] = format_datetime(at)
+        message["Message-ID"] = make_msgid(domain=recipient.rpartition("@")[2])
+        if original["Message-ID"]:
+            thread = str(original["Message-ID"])
+            message["In-Reply-To"] = thread
+            message["References"] = " ".join(
+                filter(None, [str(original["References"] or ""), thread])
+            )
+        message.set_content(
+            f"{text.strip()}\n\nOn {original['Date']}, {original['From']} wrote:\n{quoted}\n"
+        )
+        return message.as_bytes()
 
 
 def _raw(sent: Any) -> bytes:

@@ -138,6 +138,33 @@ class BucketTrigger:
 
 
 @dataclass
+class ReceiptRule:
+    """An SES receipt rule: which recipients it takes (a domain takes all its addresses)
+    and what it does with each message, in order — store it in a bucket, invoke a
+    function. SES receiving runs nothing locally: the stack delivers a message to it
+    (LocalStack.receive_mail)."""
+
+    rule_set: str
+    name: str
+    recipients: tuple[str, ...]
+    enabled: bool
+    scan: bool
+    actions: tuple[dict[str, Any], ...]
+    """each as the template writes it: {"S3Action": {...}} or {"LambdaAction": {...}},
+    resolved (a LambdaAction's FunctionArn is the function's ARN)"""
+
+    def matches(self, address: str) -> bool:
+        """SES's rule: an address matches itself, a domain every address in it, a domain
+        with a leading dot every address in its subdomains; no recipients: every one."""
+        address = address.lower()
+        domain = address.rpartition("@")[2]
+        return not self.recipients or any(
+            address == r or domain == r or (r.startswith(".") and domain.endswith(r))
+            for r in (r.lower() for r in self.recipients)
+        )
+
+
+@dataclass
 class Schedule:
     name: str
     function: str
@@ -173,6 +200,8 @@ class Provisioned:
     stream_triggers: list[StreamTrigger] = field(default_factory=list)
     topic_triggers: list[TopicTrigger] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    receipt_rules: list[ReceiptRule] = field(default_factory=list)
+    """in the order SES applies them (each rule set's rules as the template lists them)"""
     routes: list[Route] = field(default_factory=list)
     alarms: dict[str, str] = field(default_factory=dict)
     """logical id -> alarm name"""
@@ -496,6 +525,46 @@ class Provisioner:
             ConfigurationSetName=props["ConfigurationSetName"], EventDestination=request
         )
         self.out.physical[logical_id] = request["Name"]
+
+    def _AWS_SES_ReceiptRuleSet(self, logical_id: str, props: dict[str, Any]) -> None:
+        """In moto's SES, and active: on AWS the deployer activates it once
+        (CloudFormation cannot); the local stack plays the deployer."""
+        props = self.resolve(props)
+        name = props.get("RuleSetName") or self._name(logical_id)
+        ses = self.clients("ses")
+        ses.create_receipt_rule_set(RuleSetName=name)
+        ses.set_active_receipt_rule_set(RuleSetName=name)
+        self.out.physical[logical_id] = name
+
+    def _AWS_SES_ReceiptRule(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        rule = props["Rule"]
+        name = rule.get("Name") or self._name(logical_id)
+        actions = tuple(rule.get("Actions", []))
+        unknown = {k for a in actions for k in a} - {"S3Action", "LambdaAction"}
+        if unknown:
+            raise Unsupported(f"{logical_id}: the local stack runs no {sorted(unknown)} action")
+        # moto checks that a LambdaAction's function is in its Lambda backend, where the
+        # local stack puts none (it runs the handlers itself): moto keeps the other actions.
+        self.clients("ses").create_receipt_rule(
+            RuleSetName=props["RuleSetName"],
+            Rule={
+                **{k: v for k, v in rule.items() if k != "Actions"},
+                "Name": name,
+                "Actions": [a for a in actions if "LambdaAction" not in a],
+            },
+        )
+        self.out.physical[logical_id] = name
+        self.out.receipt_rules.append(
+            ReceiptRule(
+                rule_set=props["RuleSetName"],
+                name=name,
+                recipients=tuple(rule.get("Recipients", [])),
+                enabled=bool(rule.get("Enabled", False)),
+                scan=bool(rule.get("ScanEnabled", False)),
+                actions=actions,
+            )
+        )
 
     def _AWS_SNS_Subscription(self, logical_id: str, props: dict[str, Any]) -> None:
         props = self.resolve(props)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from sam_moto.clock import ClockBackwards
+from sam_moto.receiving import NotReceived
 from sam_moto.stack import REGION, LocalStack, UploadFailed
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
@@ -167,6 +168,7 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "/clock"): lambda: self._move_clock(self._form(body)),
             ("POST", "/drain"): lambda: self._json({"ran": [i.as_json() for i in stack.drain()]}),
             ("POST", "/upload"): lambda: self._upload(body),
+            ("POST", "/inbound"): lambda: self._inbound(body),
             ("GET", "/dlq"): lambda: self._json(stack.dead_letter_queues()),
             ("GET", "/outputs"): lambda: self._json(stack.outputs),
             ("GET", "/aws"): lambda: self._json(
@@ -186,6 +188,7 @@ class Handler(BaseHTTPRequestHandler):
                 lambda name: self._dead_letters(lambda d: d.replay(name), back_to_console=True),
             ),
             ("GET", "/demo/", "", self._file),
+            ("POST", "/mail/", "/reply", lambda name: self._reply(name, body)),
         ]
         for verb, prefix, suffix, action in named:
             if method == verb and path.startswith(prefix) and path.endswith(suffix):
@@ -276,6 +279,31 @@ class Handler(BaseHTTPRequestHandler):
             self._html(self.server.render_console(report=report, uploaded=f"{kind}/{filename}"))
         else:
             self._json(report)
+
+    def _inbound(self, body: bytes, back_to_console: bool = False) -> None:
+        """A raw RFC 822 message, received as SES would receive it (receiving.py)."""
+        if not body.strip():
+            raise BadRequest("send the raw message (RFC 822) as the request body")
+        try:
+            received = self.server.stack.receive_mail(body)
+        except NotReceived as refused:
+            self._json({"message": str(refused)}, HTTPStatus.UNPROCESSABLE_ENTITY)
+            return
+        if back_to_console:
+            self._redirect("/_local/")
+        else:
+            self._json(received.as_json())
+
+    def _reply(self, message_id: str, body: bytes) -> None:
+        """The mailbox's Reply button: the recipient's reply to that email, built as their
+        mail client would, received as POST /_local/inbound receives it."""
+        stack = self.server.stack
+        text = self._form(body).get("text", "")
+        raw = stack.mailbox.reply(message_id, text, stack.clock())
+        if raw is None:
+            self._json({"message": "no such email, or it has no Reply-To"}, HTTPStatus.NOT_FOUND)
+            return
+        self._inbound(raw, back_to_console=self._wants_html())
 
     def _file(self, name: str) -> None:
         files = self.server.stack.hooks.console().files

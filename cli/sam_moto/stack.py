@@ -26,6 +26,7 @@ from sam_moto.mailbox import Mailbox
 from sam_moto.peek import Peek
 from sam_moto.pollers import Pollers
 from sam_moto.provision import Provisioned, Provisioner, Route
+from sam_moto.receiving import Received, receive
 from sam_moto.runtime import Invocation, Runtime
 from sam_moto.template import translate
 from sam_moto.time_travel import TimeTravel
@@ -186,6 +187,27 @@ class LocalStack:
         return self.gateway.request(
             method=method, path=path, query=query, headers=headers, body=body, source_ip=source_ip
         )
+
+    def receive_mail(self, raw: bytes) -> Received:
+        """A raw RFC 822 message, received by SES as the template's receipt rules say
+        (receiving.py: where it is stored, which function is invoked, the verdicts)."""
+
+        def invoke(function: str, event: Any, asynchronous: bool) -> Invocation:
+            if asynchronous:
+                return self.invoke_async(function, event)
+            return self.runtime.invoke(function, event)
+
+        with self.lock:
+            received = receive(
+                raw,
+                provisioned=self.provisioned,
+                client=self.client,
+                invoke=invoke,
+                clock=self.clock,
+                region=REGION,
+            )
+            self.drain()  # what the function set in motion (its emails, the stream)
+        return received
 
     def raw_mail(self) -> list[bytes]:
         return self.mailbox.raw()

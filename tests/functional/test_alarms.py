@@ -78,6 +78,11 @@ def _gone_table(stack: LocalStack) -> None:
         ),
     )
     stack.drain()
+    # A reply by email (it is retried twice, then parked)
+    stack.receive_mail(
+        b"From: lea@client.example\r\nTo: reply+x@inbound.palabre.localhost\r\n"
+        b"Subject: Re: theme\r\n\r\nMa reponse\r\n"
+    )
     [digest] = [s for s in stack.provisioned.schedules if s.function == "WeeklyDigestFunction"]
     stack.fire(digest.name, stack.clock())
     # A send job that keeps failing, and one held by a consumer (the sender holds jobs so

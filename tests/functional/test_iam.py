@@ -177,6 +177,15 @@ OUTSIDE = {
         ("send to a dead-letter queue", send_to("SendDeadLetterQueue")),
         ("read the link keys", secret),
     ],
+    "InboundReplyFunction": [
+        ("scan the table", scan),
+        ("write outside the inbound records", put("THEME#t")),
+        ("delete an item", delete("THEME#t")),
+        ("read an upload", read("roster/roster.csv")),
+        ("overwrite a roster", write("roster/roster.csv")),
+        ("receive the send queue's messages", receive("SendQueue")),
+        ("send from another identity", email_from(OTHER_SENDER)),
+    ],
     "ImportUploadFunction": [
         ("scan the table", scan),
         ("delete an item", delete("ORG")),

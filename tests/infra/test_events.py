@@ -14,7 +14,12 @@ from palabre_cli import demo
 from palabre_cli.template import translate
 from sam_moto.stack import LocalStack
 from tests.conftest import EVENTS, load_event
-from tests.functional.conftest import aws, dynamodb_item, make_stack  # noqa: F401 - fixture
+from tests.functional.conftest import (  # noqa: F401 - fixture
+    aws,
+    dynamodb_item,
+    make_stack,
+    sent,
+)
 
 FUNCTIONS = {
     path.name: logical_id
@@ -82,12 +87,45 @@ def _given_a_sent_prompt(stack: LocalStack, event: dict) -> None:
     event["pathParameters"]["token"] = token
 
 
+def _given_a_received_reply(stack: LocalStack, event: dict) -> None:
+    """A reply is about a prompt that was sent, and is where the receipt rule stored it:
+    send Léa's prompt, store her reply, and address it to her prompt's Reply-To."""
+    _given_calendar(stack, event)
+    lea = member_id("lea.dubois@demo.palabre.example")
+    stack.client("sqs").send_message(
+        QueueUrl=stack.provisioned.queues["SendQueue"].url,
+        MessageBody=json.dumps({"job": "prompt", "theme": "demo-1", "member": lea}),
+    )
+    stack.drain()
+    [prompt] = sent(stack)[-1:]
+    reply_to = str(prompt["Reply-To"])
+    [record] = event["Records"]
+    record["ses"]["receipt"]["recipients"] = [reply_to]
+    message = "\r\n".join(
+        [
+            "From: Léa Dubois <lea.dubois@demo.palabre.example>",
+            f"To: {reply_to}",
+            "Subject: Re: Nos rituels d'équipe",
+            "Message-ID: <CAF1@mail.demo.palabre.example>",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Un tour de table chaque lundi.",
+        ]
+    )
+    stack.client("s3").put_object(
+        Bucket=stack.uploads_bucket("roster"),
+        Key="inbound/" + record["ses"]["mail"]["messageId"],
+        Body=message.encode(),
+    )
+
+
 GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
     "import_upload": _given_uploads,
     "schedule_prompts": _given_calendar,
     "send_email": _given_calendar,
     "personal_links": _given_a_sent_prompt,
     "weekly_digest": _given_calendar,
+    "inbound_reply": _given_a_received_reply,
 }
 
 
@@ -120,6 +158,8 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
         assert invocation.result["headers"]["Location"].endswith("?saved=created")
     elif path.parent.name == "personal_links":
         assert invocation.result["statusCode"] == 200, invocation.result["body"]
+    if path.parent.name == "inbound_reply":  # the reply is Léa's answer
+        assert invocation.result == {"outcomes": ["saved"]}
     if path.name == "submit-answer.json":  # a base64 body, as API Gateway may send it
         stored = dynamodb_item(
             stack, "THEME#demo-1", f"ANSWER#{member_id('lea.dubois@demo.palabre.example')}"

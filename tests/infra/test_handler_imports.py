@@ -41,6 +41,7 @@ JOURNEYS = (
     "palabre.subscriptions",
     "palabre.bounces",
     "palabre.live",
+    "palabre.inbound",
 )
 MAIL = ("jinja2", "babel", "css_inline", "markdown_it", "nh3")
 PAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.parameters")
@@ -70,6 +71,12 @@ ALLOWED = {
     "ScoreStreamFunction": {"palabre.scoring"},
     "WeeklyDigestFunction": {"palabre.digest"},
     "SesFeedbackFunction": {"palabre.bounces"},  # (and its guard's store/sending.py)
+    "InboundReplyFunction": {
+        *(m for m in MAIL if m != "markdown_it"),
+        "aws_lambda_powertools.utilities.parameters",
+        "palabre.inbound",
+        "palabre.answers",  # a reply is saved as the answer form saves it
+    },
 }
 
 # Builds each function's journey as its handler's first invocation does, with fakes.
@@ -84,6 +91,7 @@ _BUILD = {
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
     "SesFeedbackFunction": "wiring.table(FeedbackSettings.from_env(), fakes)",
+    "InboundReplyFunction": "wiring.inbound_replies(InboundReplySettings.from_env(), fakes)",
 }
 _PROBE = """
 import importlib.util, json, sys
@@ -130,6 +138,7 @@ ENVIRONMENT = {
     "QUESTION_POINTS": "5",
     "RETENTION_MONTHS": "24",
     "PUBLIC_BASE_URL": "https://palabre.example.com",
+    "INBOUND_DOMAIN": "replies.example.com",
     "POWERTOOLS_SERVICE_NAME": "palabre",
     "POWERTOOLS_METRICS_NAMESPACE": "Palabre",
     "AWS_DEFAULT_REGION": "eu-west-1",
@@ -146,7 +155,7 @@ def _families(modules: list[str]) -> set[str]:
 
 
 def _functions() -> dict[str, Path]:
-    translated = translate()
+    translated = translate({"InboundDomain": "replies.example.com"})
     return {
         logical_id: translated.code_paths[logical_id] / "app.py"
         for logical_id in translated.of_type("AWS::Lambda::Function")

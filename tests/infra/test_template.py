@@ -311,8 +311,24 @@ def test_only_the_import_and_the_admin_upload_role_write_uploads_and_only_over_t
 ) -> None:
     [policy] = translated.of_type("AWS::S3::BucketPolicy").values()
     assert policy["Properties"]["Bucket"] == {"Ref": "UploadsBucket"}
-    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    listed = policy["Properties"]["PolicyDocument"]["Statement"]
+    statements = {s["Sid"]: s for s in listed if "Sid" in s}
     bucket = {"Fn::GetAtt": ["UploadsBucket", "Arn"]}
+
+    # With an inbound domain, SES stores replies under inbound/, nowhere else
+    [(condition, ses, absent)] = [s["Fn::If"] for s in listed if "Fn::If" in s]
+    assert (condition, absent) == ("HasInboundDomain", {"Ref": "AWS::NoValue"})
+    assert (ses["Effect"], ses["Principal"], ses["Action"]) == (
+        "Allow",
+        {"Service": "ses.amazonaws.com"},
+        "s3:PutObject",
+    )
+    assert ses["Resource"] == {"Fn::Sub": "${UploadsBucket.Arn}/inbound/*"}
+    assert ses["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert (
+        ":receipt-rule-set/${AWS::StackName}-inbound:"
+        in (ses["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"])
+    )
 
     tls = statements["TlsOnly"]
     assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
@@ -360,4 +376,61 @@ def test_only_the_import_and_the_admin_upload_role_write_uploads_and_only_over_t
     assert granted == {
         *{("s3:PutObject", f"${{UploadsBucket.Arn}}/{p}*") for p in notified},
         *{("s3:GetObject", f"${{UploadsBucket.Arn}}/{p}*.report.json") for p in notified},
+    }
+
+
+INBOUND = {
+    "InboundRuleSet": "AWS::SES::ReceiptRuleSet",
+    "InboundRule": "AWS::SES::ReceiptRule",
+    "InboundReplyPermission": "AWS::Lambda::Permission",
+    "InboundReplyFunction": "AWS::Lambda::Function",
+    "InboundReplyFunctionRole": "AWS::IAM::Role",
+    "InboundReplyFunctionEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
+    "InboundReplyLogGroup": "AWS::Logs::LogGroup",
+    "InboundReplyErrorsAlarm": "AWS::CloudWatch::Alarm",
+    "InboundFailureQueue": "AWS::SQS::Queue",
+    "InboundFailureQueueAlarm": "AWS::CloudWatch::Alarm",
+}
+
+
+def test_replies_are_received_only_with_an_inbound_domain(translated: Translated) -> None:
+    # Every resource of answering by reply is made only when InboundDomain is set
+    for logical_id, kind in INBOUND.items():
+        resource = translated.resources[logical_id]
+        assert (resource["Type"], resource["Condition"]) == (kind, "HasInboundDomain")
+    conditions = load_source()["Conditions"]
+    assert conditions["HasInboundDomain"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "InboundDomain"}, ""]}]
+    }
+    assert load_source()["Parameters"]["InboundDomain"]["Default"] == ""
+
+
+def test_the_receipt_rule_scans_stores_under_inbound_then_invokes_asynchronously(
+    translated: Translated,
+) -> None:
+    rule = translated.resources["InboundRule"]
+    assert set(rule["DependsOn"]) == {"UploadsBucketPolicy", "InboundReplyPermission"}
+    properties = rule["Properties"]["Rule"]
+    assert properties["Recipients"] == [{"Ref": "InboundDomain"}]
+    assert (properties["Enabled"], properties["ScanEnabled"]) == (True, True)
+    store, invoke = properties["Actions"]
+    assert store["S3Action"] == {
+        "BucketName": {"Ref": "UploadsBucket"},
+        "ObjectKeyPrefix": "inbound/",
+    }
+    assert invoke["LambdaAction"] == {
+        "FunctionArn": {"Fn::GetAtt": ["InboundReplyFunction", "Arn"]},
+        "InvocationType": "Event",
+    }
+    permission = translated.resources["InboundReplyPermission"]["Properties"]
+    assert permission["Principal"] == "ses.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert permission["SourceArn"]["Fn::Sub"].endswith(
+        ":receipt-rule-set/${AWS::StackName}-inbound:receipt-rule/replies"
+    )
+    # SES's invocation is asynchronous: a failure is retried, then parked
+    config = translated.resources["InboundReplyFunctionEventInvokeConfig"]["Properties"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["InboundFailureQueue", "Arn"]
     }

@@ -9,7 +9,7 @@ import pytest
 from palabre_cli.main import Progress
 from palabre_cli.template import translate
 from sam_moto.intrinsics import NO_VALUE, Resolver
-from sam_moto.provision import Provisioner, Unsupported
+from sam_moto.provision import Provisioner, ReceiptRule, Unsupported
 from sam_moto.schedules import Expression
 from sam_moto.server import BadRequest, parse_duration, parse_instant
 
@@ -138,3 +138,13 @@ def test_a_resource_the_local_stack_cannot_emulate_stops_it() -> None:
     with_rule = dataclasses.replace(translated, resources=resources)
     with pytest.raises(Unsupported, match=r"NightlyRule: .* AWS::Events::Rule"):
         Provisioner(with_rule, None, region="eu-west-1", stack_name="t").run()
+
+
+def test_a_receipt_rule_takes_an_address_its_domain_or_subdomains_as_ses_does() -> None:
+    rule = ReceiptRule("set", "replies", ("inbound.example",), True, True, ())
+    assert rule.matches("reply+abc@inbound.example")
+    assert rule.matches("Reply+ABC@Inbound.Example")
+    assert not rule.matches("reply+abc@sub.inbound.example")
+    assert not rule.matches("reply+abc@example.com")
+    assert ReceiptRule("set", "any", (), True, True, ()).matches("x@y.example")
+    assert ReceiptRule("set", "sub", (".example",), True, True, ()).matches("x@a.example")

@@ -21,6 +21,7 @@ from palabre.core.tokens import (
     Signer,
     keys_from_secret,
     signer_from_secret,
+    theme_ref,
 )
 
 TOKENS = settings(deadline=None, max_examples=150)
@@ -627,3 +628,91 @@ def test_links_minted_before_ids_were_sealed_still_open() -> None:
     theme, author, voter = signer.verify(Purpose.VOTE, vote, NOW).ids
     assert signer.member(voter, Purpose.VOTE, theme) == "mhugo"
     assert signer.opened(author, theme, "mhugo") == "mlea"
+
+
+# ------------------------------------------------------------------ reply addresses
+LEA_ID = member_id("lea.dubois@demo.palabre.example")
+LONGEST_THEME = "t" * 64
+
+
+def test_a_reply_address_fits_an_smtp_local_part_whatever_the_theme() -> None:
+    links = Links("https://palabre.example", Signer(["k1"]), "replies.example.com")
+
+    address = links.reply_address(LONGEST_THEME, LEA_ID, LATER)
+
+    local, _, domain = address.partition("@")
+    assert domain == "replies.example.com"
+    assert local.startswith("reply+")
+    assert len(local.encode()) <= 64  # RFC 5321
+    assert local == local.lower()
+    # …and the member's id is not readable in it
+    assert LEA_ID[1:] not in local
+
+
+def test_without_an_inbound_domain_there_is_no_reply_address() -> None:
+    assert Links("https://palabre.example", Signer(["k1"])).reply_address("t", LEA_ID, LATER) == ""
+
+
+def test_a_reply_token_reads_back_its_member_theme_and_expiry_in_any_case() -> None:
+    signer = Signer(["k1"])
+    token = signer.reply_token(LEA_ID, "demo-1", LATER)
+
+    for spelling in (token, token.upper()):
+        claims = signer.reply_claims(spelling, NOW)
+        assert claims.member_id == LEA_ID
+        assert claims.theme_ref == theme_ref("demo-1")
+        assert claims.expires == LATER.replace(microsecond=0)
+
+
+def test_a_reply_token_is_refused_once_expired_or_under_another_secret() -> None:
+    token = Signer(["k1"]).reply_token(LEA_ID, "demo-1", LATER)
+
+    with pytest.raises(InvalidToken):
+        Signer(["k1"]).reply_claims(token, LATER)
+    with pytest.raises(InvalidToken):
+        Signer(["k2"]).reply_claims(token, NOW)
+    # A rotated secret still reads the addresses already sent; its new key signs
+    rotated = Signer(["k1", "k2"])
+    assert rotated.reply_claims(token, NOW).member_id == LEA_ID
+    assert rotated.reply_claims(rotated.reply_token(LEA_ID, "demo-1", LATER), NOW)
+    with pytest.raises(InvalidToken):
+        Signer(["k1"]).reply_claims(rotated.reply_token(LEA_ID, "demo-1", LATER), NOW)
+
+
+@pytest.mark.parametrize("position", [0, 11, 30, 46, 53])
+def test_a_reply_token_changed_anywhere_is_refused(position: int) -> None:
+    signer = Signer(["k1"])
+    token = signer.reply_token(LEA_ID, "demo-1", LATER)
+    changed = token[:position] + ("b" if token[position] != "b" else "c") + token[position + 1 :]
+
+    with pytest.raises(InvalidToken):
+        signer.reply_claims(changed, NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a" * 54, "a" * 56, "a" * 54 + "1", "a" * 54 + "=", "reply+" + "a" * 49],
+)
+def test_text_that_is_not_a_reply_token_is_refused(text: str) -> None:
+    with pytest.raises(InvalidToken):
+        Signer(["k1"]).reply_claims(text, NOW)
+
+
+def test_only_the_exact_text_written_is_a_reply_token() -> None:
+    # The last character carries 3 unused bits: another character decoding to the same
+    # bytes is not the token
+    signer = Signer(["k1"])
+    token = signer.reply_token(LEA_ID, "demo-1", LATER)
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    value = alphabet.index(token[-1])
+    twin = token[:-1] + alphabet[value ^ 1]
+
+    with pytest.raises(InvalidToken):
+        signer.reply_claims(twin, NOW)
+
+
+def test_a_signer_without_a_current_key_mints_no_reply_address() -> None:
+    with pytest.raises(LinkSecretUnusable):
+        Signer(["k1"], signs=False).reply_token(LEA_ID, "demo-1", LATER)
+    with pytest.raises(ValueError, match="member id"):
+        Signer(["k1"]).reply_token("someone", "demo-1", LATER)

@@ -110,6 +110,15 @@ class DeadLetterSettings(_FromEnv):
         return value
 
 
+class InboundSettings(_FromEnv):
+    """Where replies to theme emails are received (InboundDomain); empty: nowhere."""
+
+    inbound_domain: str = Field(
+        alias="INBOUND_DOMAIN",
+        pattern=r"^$|^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+    )
+
+
 class LibrarySettings(_FromEnv):
     library_votes: int = Field(alias="LIBRARY_VOTES", ge=1, le=1000)
     """"useful" votes (from two circles at least) that put an answer in the library"""
@@ -171,12 +180,32 @@ class ResumeSettings(PagesSettings, SendingTableSettings):
 
 
 class SenderSettings(
-    PagesSettings, PublicLinkSettings, MailSettings, QueueSettings, SendingTableSettings
+    PagesSettings,
+    PublicLinkSettings,
+    MailSettings,
+    QueueSettings,
+    SendingTableSettings,
+    InboundSettings,
 ):
     """send_email (its queue: jobs that may not go yet are queued again)"""
 
     send_rate_share: int = Field(alias="SEND_RATE_SHARE", ge=1, le=100)
     """percent of the account's SES send rate this stack uses (several stacks share it)"""
+
+
+class InboundReplySettings(
+    TableSettings,
+    SendingTableSettings,
+    OrganisationSettings,
+    TemplateSettings,
+    SigningSettings,
+    PublicLinkSettings,
+    MailSettings,
+    BucketSettings,
+    InboundSettings,
+):
+    """inbound_reply: a reply to a theme's email becomes the answer; the member is told,
+    straight through SES (the pause and suppressions respected)"""
 
 
 class DigestSettings(

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         DispatchSettings,
         FeedbackSettings,
         ImportSettings,
+        InboundReplySettings,
         MailSettings,
         OrganisationSettings,
         PagesSettings,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from palabre.dispatch.dispatcher import Dispatcher
     from palabre.imports.importer import Organisation
     from palabre.imports.uploads import UploadHandler
+    from palabre.inbound.replies import Replies
     from palabre.live.pages import RsvpPages
     from palabre.mail.outbox import Outbox
     from palabre.questions.pages import AskPages, CancelPages
@@ -258,7 +260,7 @@ def job_sender(
     mail = outbox(settings, adapters)
     if _given(adapters).outbox is None:
         mail.pace = paced or pace(settings, adapters)
-    links = Links(settings.public_base_url, signer(settings, adapters))
+    links = Links(settings.public_base_url, signer(settings, adapters), settings.inbound_domain)
     letterhead = Letterhead(
         organisation=settings.organisation_name,
         address=settings.sender_address,
@@ -460,6 +462,33 @@ def pause_notice(settings: FeedbackSettings, adapters: Adapters | None = None) -
         links=Links(settings.public_base_url, signer(settings, adapters)),
         sender=(settings.organisation_name, settings.sender_address),
         templates_dir=settings.templates_dir,
+    )
+
+
+def inbound_replies(settings: InboundReplySettings, adapters: Adapters | None = None) -> Replies:
+    from palabre.answers.answers import Answers
+    from palabre.core.links import Links
+    from palabre.inbound.replies import InboundObjects, Replies, Sender
+    from palabre.store.inbound import InboundStore
+    from palabre.store.members import MemberStore
+    from palabre.store.sending import SendingHealth
+
+    store = table(settings, adapters)
+    signs = signer(settings, adapters)
+    return Replies(
+        answers=Answers(store, signs, settings.zone),
+        store=InboundStore(store),
+        members=MemberStore(store),
+        health=SendingHealth(sending_table(settings, adapters)),
+        mailroom=InboundObjects(_s3(adapters), settings.uploads_bucket),
+        links=Links(settings.public_base_url, signs, settings.inbound_domain),
+        sender=Sender(
+            organisation=settings.organisation_name,
+            address=settings.sender_address,
+            outbox=outbox(settings, adapters),
+            templates_dir=settings.templates_dir,
+        ),
+        default_locale=settings.default_locale,
     )
 
 

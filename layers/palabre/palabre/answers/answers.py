@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from palabre.core.i18n import N_, Translatable
 from palabre.core.links import in_roster, writer
 from palabre.core.local_time import iso_week
-from palabre.core.models import Answer, Attribution, Prompt, Theme, Visibility
+from palabre.core.models import Answer, Attribution, Member, Prompt, Theme, Visibility
 from palabre.core.points import FAST_BONUS, sent_within_bonus
 from palabre.core.text import control_characters, without_spoofing
 from palabre.core.tokens import InvalidToken, Purpose, Signer
@@ -61,6 +61,8 @@ class AnswerView:
     """of the author's last name in the roster now: what a named answer keeps"""
     left: bool = False
     """the member is no longer in the roster: the page only reads (core.links.writer)"""
+    member: Member | None = None
+    """the author's profile in the roster now (None once erased)"""
 
     @property
     def member_id(self) -> str:
@@ -112,6 +114,19 @@ class Answers:
             raise InvalidToken
         theme_id, member = claims.ids
         member_id = self.signer.member(member, Purpose.ANSWER, theme_id)
+        return self.open_slot(theme_id, member_id, now, consistent=consistent, write=write)
+
+    def open_slot(
+        self,
+        theme_id: str,
+        member_id: str,
+        now: datetime,
+        *,
+        consistent: bool = False,
+        write: bool = False,
+    ) -> AnswerView:
+        """What `open` opens, for a member and theme known otherwise (a reply by email,
+        whose address named them: palabre.inbound)."""
         slot = self.store.slot(theme_id, member_id, consistent=consistent)
         prompt = slot.prompt
         if slot.theme is None or prompt is None or not prompt.sent or prompt.deadline is None:
@@ -125,6 +140,7 @@ class Answers:
             closed=now >= prompt.deadline,
             last_initial=slot.last_initial,
             left=not in_roster(slot.member),
+            member=slot.member,
         )
 
     def save(self, view: AnswerView, form: AnswerForm, now: datetime) -> Saved:

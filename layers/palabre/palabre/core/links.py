@@ -27,6 +27,10 @@ CANCEL_LIFETIME = timedelta(days=30)
 RESUME_LIFETIME = timedelta(days=7)
 
 
+REPLY_PREFIX = "reply+"
+"""the local part of a reply address, before its token"""
+
+
 class Offboarded(InvalidToken):
     """A member no longer in the roster wrote through one of their links."""
 
@@ -51,9 +55,20 @@ class Links:
     answer deadline, a week's end), never the wall clock, so that every attempt at the
     same email carries the same links, byte for byte."""
 
-    def __init__(self, base_url: str, signer: Signer) -> None:
+    def __init__(self, base_url: str, signer: Signer, inbound_domain: str = "") -> None:
+        """`inbound_domain`: where replies to emails are received (the InboundDomain
+        parameter); empty when nothing reads them."""
         self.base_url = base_url.rstrip("/")
         self.signer = signer
+        self.inbound_domain = inbound_domain
+
+    def reply_address(self, theme_id: str, member_id: str, expires: datetime) -> str:
+        """The Reply-To of a theme's emails: replying answers the theme (palabre.inbound).
+        Its expiry is the answer link's; "" when no inbound domain is set."""
+        if not self.inbound_domain:
+            return ""
+        token = self.signer.reply_token(member_id, theme_id, expires)
+        return f"{REPLY_PREFIX}{token}@{self.inbound_domain}"
 
     def answer(self, theme_id: str, member_id: str, expires: datetime) -> str:
         member = self.signer.hide(member_id, Purpose.ANSWER, theme_id)

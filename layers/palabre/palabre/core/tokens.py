@@ -12,6 +12,7 @@ member id sealed (Signer.hide): its reader cannot check it against a guessed add
 Links minted before carry them plain, and still open (Signer.member).
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -50,6 +51,8 @@ class Purpose(StrEnum):
     """an admin's link to resume sending after the deliverability guard paused it"""
     RSVP = "rsvp"
     """a member's response to a live session's invitation (yes, no, maybe)"""
+    REPLY = "reply"
+    """the address a reply to a theme's email goes to (Signer.reply_token): answering"""
 
 
 class InvalidToken(Exception):
@@ -67,6 +70,37 @@ class Claims:
     purpose: Purpose
     ids: tuple[str, ...]
     expires: datetime
+
+
+@dataclass(frozen=True)
+class ReplyClaims:
+    """What a reply address names: a member, a theme (by its reference, theme_ref), until
+    when it may be answered by reply."""
+
+    member_id: str
+    theme_ref: str
+    expires: datetime
+
+
+# A reply address's token lives in an email address's local part: RFC 5321 allows 64
+# octets, and mail servers may lower-case it. A signed link's JSON and base64 (a 64
+# character theme id alone, plus a sealed member id) would not fit, so the token is
+# binary, in lower-case base32: a 10-byte MAC, the member id (15 bytes) encrypted under a
+# keystream drawn from that MAC (SIV, as Signer.seal), a 5-byte reference of the theme
+# (theme_ref) and the expiry in seconds (4 bytes): 34 bytes, 55 characters, and
+# "reply+" makes 61.
+_REPLY_MAC = 10
+_REPLY_MEMBER = 15
+_THEME_REF = 5
+_REPLY_BYTES = _REPLY_MAC + _REPLY_MEMBER + _THEME_REF + 4
+_MEMBER_ID = re.compile(r"m[a-z2-7]{24}")
+_REPLY_TOKEN = re.compile(r"[a-z2-7]{55}")
+
+
+def theme_ref(theme_id: str) -> str:
+    """The short reference of a theme a reply address carries (a theme id is up to 64
+    characters): found again among the member's prompts."""
+    return hashlib.sha256(b"palabre.theme\0" + theme_id.encode()).digest()[:_THEME_REF].hex()
 
 
 class Signer:
@@ -96,6 +130,51 @@ class Signer:
             hmac.new(key.encode(), b"palabre.seal", hashlib.sha256).digest()
             for key in reversed(self.keys)
         ]
+        # Reply addresses' keys, newest first (reply_token).
+        self._reply_keys = [
+            hmac.new(key.encode(), b"palabre.reply", hashlib.sha256).digest()
+            for key in reversed(self.keys)
+        ]
+
+    def reply_token(self, member_id: str, theme_id: str, expires: datetime) -> str:
+        """The local part, after "reply+", of the address a member replies to about a
+        theme: 55 lower-case base32 characters (see _REPLY_BYTES)."""
+        self._can_sign()
+        if not _MEMBER_ID.fullmatch(member_id):
+            raise ValueError("a reply address carries a member id of core.models.member_id")
+        member = base64.b32decode(member_id[1:].upper())
+        ref = bytes.fromhex(theme_ref(theme_id))
+        seconds = int(expires.timestamp()).to_bytes(4, "big")
+        key = self._reply_keys[0]
+        mac = _mac(key, b"mac", member, ref, seconds)[:_REPLY_MAC]
+        hidden = _xor(member, _mac(key, b"member", mac)[:_REPLY_MEMBER])
+        return base64.b32encode(mac + hidden + ref + seconds).decode().rstrip("=").lower()
+
+    def reply_claims(self, token: str, now: datetime) -> ReplyClaims:
+        """What `reply_token` wrote, in any case (mail servers may change it), under any
+        key the secret holds, before its expiry; InvalidToken otherwise."""
+        text = token.lower()
+        if not _REPLY_TOKEN.fullmatch(text):
+            raise InvalidToken
+        data = base64.b32decode(text.upper() + "=")
+        # The last character's unused bits must be zero: only the text that was written.
+        if base64.b32encode(data).decode().rstrip("=").lower() != text:
+            raise InvalidToken
+        mac, rest = data[:_REPLY_MAC], data[_REPLY_MAC:]
+        hidden, ref, seconds = (
+            rest[:_REPLY_MEMBER],
+            rest[_REPLY_MEMBER : _REPLY_MEMBER + _THEME_REF],
+            rest[_REPLY_MEMBER + _THEME_REF :],
+        )
+        for key in self._reply_keys:
+            member = _xor(hidden, _mac(key, b"member", mac)[:_REPLY_MEMBER])
+            if hmac.compare_digest(_mac(key, b"mac", member, ref, seconds)[:_REPLY_MAC], mac):
+                expires = datetime.fromtimestamp(int.from_bytes(seconds, "big"), UTC)
+                if now >= expires:
+                    raise InvalidToken
+                member_id = "m" + base64.b32encode(member).decode().rstrip("=").lower()
+                return ReplyClaims(member_id, ref.hex(), expires)
+        raise InvalidToken
 
     def seal(self, value: str, *context: str) -> str:
         """`value` (an anonymous answer's author) encrypted for a link whose other ids are

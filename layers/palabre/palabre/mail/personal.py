@@ -45,12 +45,16 @@ def personal_email(
     now: datetime,
     context: dict[str, Any],
     attachments: Sequence[Attachment] = (),
+    reply_to: str = "",
 ) -> Mail:
     """`email/<kind>.txt` and `.html` rendered in the member's language with `context`
     (its `subject` and `unsubscribe_url` included), the Message-ID stable for (kind,
-    `about`, member), and the unsubscribe headers."""
+    `about`, member), and the unsubscribe headers; `reply_to`, where replies are read."""
     name = f"email/{kind}"
     templates = letterhead.templates_dir
+    headers = list_headers(context["unsubscribe_url"], member)
+    if reply_to:
+        headers["Reply-To"] = reply_to
     return build_message(
         sender=(letterhead.organisation, letterhead.address),
         to=[member.email],
@@ -59,7 +63,7 @@ def personal_email(
         html=render(templates, f"{name}.html", member.locale, **context),
         date=now,
         message_id=message_id(kind, about, context["unsubscribe_url"], letterhead.domain),
-        headers=list_headers(context["unsubscribe_url"], member),
+        headers=headers,
         attachments=attachments,
     )
 

@@ -11,7 +11,7 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import prompt_html, to_text
-from palabre.core.models import Member, Theme
+from palabre.core.models import Member, Theme, ThemeKind
 from palabre.core.points import FAST_BONUS
 from palabre.live.invitation import invitation
 from palabre.live.session import live_session, rsvp_links
@@ -50,6 +50,9 @@ def compose(
         "name": theme.asker_name,
     }
     closes = link_expiry(theme, zone)
+    # A live session is answered by its RSVP links, not in words: no reply is read.
+    live = theme.kind is ThemeKind.LIVE
+    reply_to = "" if live else links.reply_address(theme.id, member.id, closes)
     context = {
         "subject": subject,
         "organisation": letterhead.organisation,
@@ -67,8 +70,17 @@ def compose(
         "live": live_session(theme, zone, locale),
         # A live session's main action is the RSVP (its points come from attendance).
         "rsvp": rsvp_links(links, theme, member.id),
+        # Where a reply goes, when replies are read (email/reply_note.*): "" when not.
+        "reply_address": reply_to,
     }
     attachments = invitation(theme, member, letterhead, now) if kind is JobKind.PROMPT else []
     return personal_email(
-        kind.value, theme.id, member, letterhead, now, context, attachments=attachments
+        kind.value,
+        theme.id,
+        member,
+        letterhead,
+        now,
+        context,
+        attachments=attachments,
+        reply_to=reply_to,
     )

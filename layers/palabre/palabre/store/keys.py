@@ -254,3 +254,15 @@ def sending_hour(hour: str) -> dict[str, str]:
     """Sends, bounces and complaints of one UTC hour (`2026-12-01T09`), for the rolling
     24-hour rates of the deliverability guard."""
     return {"PK": SENDING, "SK": f"{HOUR}{hour}"}
+
+
+# ---------------------------------------------------------------- replies by email
+def inbound_mail(ses_message_id: str) -> dict[str, str]:
+    """A received reply, once handled (palabre.inbound): SES's redelivery finds it."""
+    return {"PK": f"INBOUND#{ses_message_id}", "SK": "MAIL"}
+
+
+def inbound_notice(sender_key: str) -> dict[str, str]:
+    """The last explanation sent to a sender whose reply was refused (one an hour);
+    `sender_key` is core.models.member_id of the address, never the address."""
+    return {"PK": f"INBOUND#{sender_key}", "SK": "NOTICE"}

@@ -1,0 +1,26 @@
+"""SES receiving -> a reply to a theme's email becomes the member's answer (the receipt
+rule stored the message under inbound/ first)."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from palabre.config import InboundReplySettings
+from palabre.core import clock
+from palabre.inbound.replies import Receipt
+from palabre.observability import logger, metrics, tracer
+from palabre.wiring import inbound_replies
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    replies = inbound_replies(InboundReplySettings.from_env())
+    outcomes = []
+    for record in event["Records"]:
+        outcome = replies.receive(Receipt.of(record), clock.now())
+        metrics.add_metric(name=f"Reply_{outcome}", unit=MetricUnit.Count, value=1)
+        outcomes.append(outcome)
+    return {"outcomes": outcomes}

@@ -1,0 +1,427 @@
+"""Answering a theme by replying to its email (InboundDomain).
+
+Each theme's prompt and reminder carry `Reply-To: reply+<token>@<InboundDomain>`
+(core.links.Links.reply_address). SES receives the reply, stores it under `inbound/` in
+the uploads bucket and invokes inbound_reply with the receipt: the address names the
+member and the theme, the sender must be the member and SES must have authenticated it,
+and the reply's own text is saved exactly as the answer form saves it (answers/answers.py:
+the same limits, deadline, edit and scoring). The member is told, in their language: a
+short confirmation with their answer's link, or why nothing was recorded.
+
+Loop guards: an automatic message (auto-reply, bounce, list) gets nothing; a message SES
+could not authenticate gets nothing (its sender may be forged); a sender gets at most one
+explanation an hour; every email sent says `Auto-Submitted: auto-replied`. A message is
+handled once: SES redelivering it finds it recorded.
+"""
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from palabre.answers.answers import (
+    Answers,
+    AnswerView,
+    EditedMeanwhile,
+    Saved,
+    parse_form,
+)
+from palabre.core.i18n import N_, Translatable, translations
+from palabre.core.links import REPLY_PREFIX, Links, Offboarded, writer
+from palabre.core.local_time import deadline_day, link_expiry
+from palabre.core.models import Attribution, Member, ThemeKind, Visibility, member_id
+from palabre.core.tokens import InvalidToken
+from palabre.inbound.reading import IncomingMail, read_mail
+from palabre.mail.mime import build_message
+from palabre.mail.outbox import Outbox
+from palabre.mail.render import render
+from palabre.observability import logger
+from palabre.store.inbound import InboundStore
+from palabre.store.members import MemberStore
+from palabre.store.sending import SendingHealth
+
+INBOUND_PREFIX = "inbound/"
+"""where the receipt rule's S3 action stores each message (its SES message id after it)"""
+QUOTED = 300
+"""characters of the answer the confirmation quotes"""
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+_PASS, _FAIL = "PASS", "FAIL"
+
+
+class Outcome(StrEnum):
+    SAVED = "saved"
+    EDITED = "edited"
+    AUTOMATIC = "automatic"
+    """an auto-reply, a bounce, a list: never answered"""
+    UNAUTHENTICATED = "unauthenticated"
+    """SPF and DKIM both failed, DMARC failed, or SES found spam or a virus: no one told"""
+    UNKNOWN = "unknown"
+    """no reply address, or one forged, expired, or naming no theme sent to its member"""
+    OFFBOARDED = "offboarded"
+    WRONG_SENDER = "wrong_sender"
+    CLOSED = "closed"
+    INVALID = "invalid"
+    """empty once quotes and signature are left out, too long, or control characters"""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What SES says of a received message (a record of the receipt rule's Lambda action)."""
+
+    message_id: str
+    recipients: tuple[str, ...]
+    spf: str
+    dkim: str
+    dmarc: str
+    spam: str
+    virus: str
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> "Receipt":
+        ses = record["ses"]
+        receipt = ses["receipt"]
+
+        def verdict(name: str) -> str:
+            return str((receipt.get(name) or {}).get("status", "")).upper()
+
+        return cls(
+            message_id=str(ses["mail"]["messageId"]),
+            recipients=tuple(str(r).lower() for r in receipt.get("recipients", [])),
+            spf=verdict("spfVerdict"),
+            dkim=verdict("dkimVerdict"),
+            dmarc=verdict("dmarcVerdict"),
+            spam=verdict("spamVerdict"),
+            virus=verdict("virusVerdict"),
+        )
+
+    @property
+    def authenticated(self) -> bool:
+        """The sender is who the From says (SPF or DKIM passed, DMARC did not fail), and
+        the message is neither spam nor a virus."""
+        return (
+            _PASS in (self.spf, self.dkim)
+            and self.dmarc != _FAIL
+            and self.spam != _FAIL
+            and self.virus != _FAIL
+        )
+
+
+class Mailroom(Protocol):
+    """Where the receipt rule left each message."""
+
+    def raw(self, ses_message_id: str) -> bytes: ...
+
+    def forget(self, ses_message_id: str) -> None:
+        """Once handled: a reply is personal text, kept no longer than needed."""
+
+
+class InboundObjects:
+    """The messages in the uploads bucket, under inbound/."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+
+    def raw(self, ses_message_id: str) -> bytes:
+        key = INBOUND_PREFIX + ses_message_id
+        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+    def forget(self, ses_message_id: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=INBOUND_PREFIX + ses_message_id)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The one email a reply gets: its template, who it goes to, what it says."""
+
+    kind: str
+    """email/<kind>.html and .txt: reply_saved or reply_refused"""
+    to: str
+    locale: str
+    subject: str
+    context: dict[str, Any]
+    refusal: bool
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What sends a notice: the organisation's name and address, SES, its templates."""
+
+    organisation: str
+    address: str
+    outbox: Outbox
+    templates_dir: Path
+
+
+class Replies:
+    def __init__(
+        self,
+        *,
+        answers: Answers,
+        store: InboundStore,
+        members: MemberStore,
+        health: SendingHealth,
+        mailroom: Mailroom,
+        links: Links,
+        sender: Sender,
+        default_locale: str,
+    ) -> None:
+        self.answers = answers
+        self.store = store
+        self.members = members
+        self.health = health
+        self.mailroom = mailroom
+        self.links = links
+        self.sender = sender
+        self.default_locale = default_locale
+
+    def receive(self, receipt: Receipt, now: datetime) -> str:
+        """Handles one received message, once: what became of it."""
+        done = self.store.handled(receipt.message_id)
+        if done is not None:
+            logger.info("reply handled already", extra={"outcome": done})
+            return done
+        mail = read_mail(self.mailroom.raw(receipt.message_id))
+        outcome, notice = self._decide(receipt, mail, now)
+        told = self._tell(notice, receipt, mail, now) if notice is not None else "nobody"
+        logger.info("reply handled", extra={"outcome": outcome.value, "notice": told})
+        self.store.record(receipt.message_id, outcome.value, now)
+        self.mailroom.forget(receipt.message_id)
+        return outcome.value
+
+    # ------------------------------------------------------------------ deciding
+    def _decide(
+        self, receipt: Receipt, mail: IncomingMail, now: datetime
+    ) -> tuple[Outcome, Notice | None]:
+        if mail.automatic:
+            return Outcome.AUTOMATIC, None
+        if not receipt.authenticated or not mail.sender:
+            return Outcome.UNAUTHENTICATED, None
+        view = self._view(receipt, now)
+        if view is None:
+            return Outcome.UNKNOWN, self._unknown(mail, now)
+        try:
+            member = writer(view.member)  # as the form: only a member still in the roster
+        except Offboarded:
+            return Outcome.OFFBOARDED, self._refused(
+                mail.sender,
+                view.member.locale if view.member else view.prompt.locale,
+                N_("You are no longer in the roster: replies are not recorded."),
+            )
+        if mail.sender != member.email.casefold():
+            return Outcome.WRONG_SENDER, self._refused(
+                mail.sender,
+                member.locale,
+                N_(
+                    "Your reply came from %(sender)s, not from the address this theme was "
+                    "sent to: only replies from that address are recorded."
+                ),
+                sender=mail.sender,
+            )
+        answer_url = self._answer_url(view)
+        if view.closed:
+            return Outcome.CLOSED, self._refused(
+                member.email,
+                member.locale,
+                N_("This theme closed on %(date)s: your reply came too late to be recorded."),
+                view=view,
+                answer_url=answer_url,
+                date=self._last_day(view, member.locale),
+            )
+        try:
+            saved = self._save(view, mail.text, now)
+        except Translatable as invalid:
+            return Outcome.INVALID, self._refused(
+                member.email, member.locale, invalid, view=view, answer_url=answer_url
+            )
+        return (Outcome.SAVED if saved.created else Outcome.EDITED), self._saved(
+            member, saved, answer_url
+        )
+
+    def _view(self, receipt: Receipt, now: datetime) -> AnswerView | None:
+        """The member's answer to the theme the reply address names; None when the
+        address is not one of ours, is forged or expired, or names no theme of theirs."""
+        domain = "@" + self.links.inbound_domain.lower()
+        for recipient in receipt.recipients:
+            local, _, _ = recipient.partition("@")
+            if not (recipient.endswith(domain) and local.startswith(REPLY_PREFIX)):
+                continue
+            try:
+                claims = self.links.signer.reply_claims(local.removeprefix(REPLY_PREFIX), now)
+            except InvalidToken:
+                continue
+            theme_id = self.store.theme_of(claims.member_id, claims.theme_ref)
+            if theme_id is None:
+                continue
+            try:
+                return self.answers.open_slot(theme_id, claims.member_id, now, consistent=True)
+            except InvalidToken:
+                continue
+        return None
+
+    def _save(self, view: AnswerView, text: str, now: datetime) -> Saved:
+        """As the form saves it; the choices of an existing answer are kept, as its form
+        shows them. Raises Translatable, as the form does, for what it would refuse."""
+        if view.theme.kind is ThemeKind.LIVE:
+            # Its emails carry no reply address (sending/prompt_mail.py): one written by hand.
+            raise Translatable(
+                N_(
+                    "This theme is a live session: it takes no written answer. Use the Yes, "
+                    "Maybe and No links of its invitation to say whether you will come."
+                )
+            )
+        if not text:
+            raise Translatable(
+                N_(
+                    "Your reply held no text of its own once the quoted email and your "
+                    "signature were left out."
+                )
+            )
+        answer = view.answer
+        form = parse_form(
+            {
+                "answer": [text],
+                "visibility": [answer.visibility.value if answer else Visibility.CIRCLE.value],
+                "attribution": [answer.attribution.value if answer else Attribution.NAMED.value],
+            }
+        )
+        if answer is not None and answer.text == form.answer:
+            # This very reply, saved before its notice could be sent (SES delivers again
+            # after a failure): no second version.
+            return Saved(view=view, created=answer.version == 1, points=answer.points)
+        try:
+            return self.answers.save(view, form, now)
+        except EditedMeanwhile as edited:  # the form, in another window, just now
+            latest = AnswerView(
+                view.theme,
+                view.prompt,
+                edited.latest,
+                view.closed,
+                view.last_initial,
+                view.left,
+                view.member,
+            )
+            return self.answers.save(latest, form, now)
+
+    # ------------------------------------------------------------------ notices
+    def _answer_url(self, view: AnswerView) -> str:
+        expires = link_expiry(view.theme, ZoneInfo(view.prompt.timezone))
+        return self.links.answer(view.theme.id, view.member_id, expires)
+
+    def _last_day(self, view: AnswerView, locale: str) -> str:
+        return format_date(deadline_day(view.theme), "full", locale=locale)
+
+    def _saved(self, member: Member, saved: Saved, answer_url: str) -> Notice:
+        view = saved.view
+        assert view.answer is not None
+        tr = translations(self.sender.templates_dir, member.locale)
+        subject = (
+            N_("Your answer to “%(title)s” is saved")
+            if saved.created
+            else N_("Your answer to “%(title)s” is updated")
+        )
+        text = view.answer.text
+        return Notice(
+            kind="reply_saved",
+            to=member.email,
+            locale=member.locale,
+            subject=tr.gettext(subject) % {"title": view.theme.title},
+            context={
+                "first_name": member.first_name or member.display_name,
+                "theme": view.theme,
+                "created": saved.created,
+                "points": saved.points,
+                "quoted": text if len(text) <= QUOTED else text[:QUOTED].rstrip() + "…",
+                "answer_url": answer_url,
+                "last_day": self._last_day(view, member.locale),
+            },
+            refusal=False,
+        )
+
+    def _refused(
+        self,
+        to: str,
+        locale: str,
+        reason: str | Translatable,
+        *,
+        view: AnswerView | None = None,
+        answer_url: str = "",
+        space_url: str = "",
+        **parameters: Any,
+    ) -> Notice:
+        """`reason`: a message id, with its `parameters`, or what the form refused."""
+        tr = translations(self.sender.templates_dir, locale)
+        why = reason if isinstance(reason, Translatable) else Translatable(reason, **parameters)
+        member = view.member if view else None
+        return Notice(
+            kind="reply_refused",
+            to=to,
+            locale=locale,
+            subject=tr.gettext(N_("Your reply could not be recorded")),
+            context={
+                "first_name": (member.first_name or member.display_name) if member else "",
+                "theme": view.theme if view else None,
+                "reason": why.text(tr),
+                "answer_url": answer_url,
+                "space_url": space_url,
+            },
+            refusal=True,
+        )
+
+    def _unknown(self, mail: IncomingMail, now: datetime) -> Notice:
+        """In the sender's language when the sender is in the roster (with their space's
+        link, where their open themes are), else in the organisation's."""
+        member = self.members.get(member_id(mail.sender))
+        known = member is not None and member.active
+        return self._refused(
+            mail.sender,
+            member.locale if member else self.default_locale,
+            N_(
+                "The address your reply was sent to is not one we know, or it has expired: "
+                "we cannot tell which theme it answers."
+            ),
+            space_url=self.links.space(member.id, now) if member and known else "",
+        )
+
+    def _tell(self, notice: Notice, receipt: Receipt, mail: IncomingMail, now: datetime) -> str:
+        """Sends the notice, unless the address is suppressed, sends are paused, or (for a
+        refusal) the sender was told already this hour; says which."""
+        if self.members.suppressed([notice.to]):
+            return "suppressed"
+        pause = self.health.last_pause()
+        if pause is not None and pause.active:
+            return "paused"
+        if notice.refusal and not self.store.may_explain(notice.to, receipt.message_id, now):
+            return "told this hour"
+        templates = self.sender.templates_dir
+        context = notice.context | {
+            "organisation": self.sender.organisation,
+            "subject": notice.subject,
+        }
+        digest = hashlib.sha256(b"palabre.reply\0" + receipt.message_id.encode()).hexdigest()
+        domain = self.sender.address.rpartition("@")[2]
+        headers = {"Auto-Submitted": "auto-replied", "Content-Language": notice.locale}
+        if _MESSAGE_ID.fullmatch(mail.message_id):
+            headers |= {"In-Reply-To": mail.message_id, "References": mail.message_id}
+        message = build_message(
+            sender=(self.sender.organisation, self.sender.address),
+            to=[notice.to],
+            subject=notice.subject,
+            text=render(templates, f"email/{notice.kind}.txt", notice.locale, **context),
+            html=render(templates, f"email/{notice.kind}.html", notice.locale, **context),
+            date=now,
+            # The same for every attempt at this notice (exactly once, but for a crash
+            # between SES accepting it and the message being recorded as handled).
+            message_id=f"<{notice.kind}.{digest[:26]}@{domain}>",
+            headers=headers,
+        )
+        self.sender.outbox.send(message, tags={"kind": notice.kind})
+        return "sent"
