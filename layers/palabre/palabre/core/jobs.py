@@ -15,6 +15,16 @@ class JobKind(StrEnum):
     REMINDER = "reminder"
     DIGEST = "digest"
     REPORT = "report"
+    SESSION_EVE = "session-eve"
+    """a live session's reminder, the day before, to those who said yes or maybe"""
+    SESSION_HOUR = "session-hour"
+    """a live session's reminder, an hour before it starts"""
+    ATTENDANCE = "attendance"
+    """after a live session, its attendance list to an admin"""
+
+
+SESSION_REMINDERS = (JobKind.SESSION_EVE, JobKind.SESSION_HOUR)
+LIVE_JOBS = (*SESSION_REMINDERS, JobKind.ATTENDANCE)
 
 
 class _Job(BaseModel):
@@ -27,9 +37,16 @@ class _Job(BaseModel):
 
 
 class ThemeJob(_Job):
-    """A theme's prompt, or its reminder, to one member."""
+    """A theme's prompt, or its reminder, to one member; for a live session, its
+    reminders, or its attendance list to an admin."""
 
-    job: Literal[JobKind.PROMPT, JobKind.REMINDER]
+    job: Literal[
+        JobKind.PROMPT,
+        JobKind.REMINDER,
+        JobKind.SESSION_EVE,
+        JobKind.SESSION_HOUR,
+        JobKind.ATTENDANCE,
+    ]
     theme: str = Field(min_length=1)
 
 
@@ -94,6 +111,16 @@ class SkipReason(StrEnum):
     """a digest without an answer or a theme of the week, a report of a week with no theme"""
     ABSENT = "absent"
     """a theme sent (or a digest's week) during an absence the member declared"""
+    LIVE_SESSION = "live-session"
+    """the "you have not answered" reminder of a live session, which has its own"""
+    NOT_COMING = "not-coming"
+    """a live session's reminder to a member whose response is no longer yes or maybe"""
+    SESSION_STARTED = "session-started"
+    """a live session's reminder reaching the sender once the session has started"""
+    TOO_LATE = "too-late"
+    """a live session's day-before reminder once the hour-before one is due"""
+    NOT_ADMIN = "not-admin"
+    """a session's attendance list to someone no longer an active admin"""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class Purpose(StrEnum):
     """an admin's link to cancel a member's question (the weekly report carries it)"""
     RESUME = "resume"
     """an admin's link to resume sending after the deliverability guard paused it"""
+    ATTENDANCE = "attendance"
+    """an admin's link to tick who came to a live session"""
 
 
 class InvalidToken(Exception):

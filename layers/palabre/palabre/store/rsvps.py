@@ -3,6 +3,7 @@ partition (keys.rsvp), read by the session's reminders and the animator's attend
 with one Query of the theme's RSVP# range, never a Scan."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from palabre.core.models import Rsvp
 from palabre.store import keys
@@ -29,3 +30,13 @@ class RsvpStore:
     def coming(self, theme_id: str) -> list[Rsvp]:
         """Those who said yes or maybe: reminded, and listed for the animator."""
         return [r for r in self.responses(theme_id) if r.response.coming]
+
+    def page(
+        self, theme_id: str, *, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Rsvp], dict[str, Any] | None]:
+        """One page of the session's responses, and where the next starts (None: the
+        end): the scheduler's reminders page through them with a cursor."""
+        items, position = self.table.page(
+            keys.theme_partition(theme_id), prefix=keys.RSVPS, limit=limit, start=start
+        )
+        return [rsvp_from(i) for i in items], position
