@@ -30,6 +30,7 @@ from tests.conftest import EXERCISED
 from tests.functional.conftest import START, dynamodb_item, handlers_table, sent, tick
 from tests.functional.test_answers import FORM, get, signer
 from tests.functional.test_dispatch import GABRIEL, HUGO, KENJI, LEA, SARAH
+from tests.functional.test_weekly_details import export
 
 THEME = "demo-6"
 TITLE = "Atelier live : le feedback en pratique"
@@ -429,3 +430,34 @@ def test_only_an_active_admins_link_records_attendance(ended: LocalStack) -> Non
     assert get(ended, path)[0] == 404
     assert tick_present(ended, path, [LEA], [LEA])[0] == 404
     assert score(ended, LEA) == (0, 0)
+
+
+# ---------------------------------------------------------------------------- reports
+def test_the_weekly_report_and_participation_export_count_each_session(
+    ended: LocalStack,
+) -> None:
+    # Given Léa ticked present (Kenji said maybe and did not come)
+    tick_present(ended, attendance_link(ended), [LEA, KENJI], [LEA])
+
+    # When the weekly report of the session's week is built, on Monday 11 January
+    ended.clock.move_to(datetime.fromisoformat("2027-01-11T07:00:00+00:00"))
+    invocation = ended.runtime.invoke("WeeklyDigestFunction", {"time": "2027-01-11T07:00:00Z"})
+    assert invocation.error is None, invocation.error
+    ended.drain()
+
+    # Then participation.csv has the session's row: 19 invited, 1 came, 1 yes, 1 maybe
+    rows = export(ended, "2027-W01", "participation")
+    assert rows[0][-3:] == ["yes", "maybe", "attended"]
+    [session] = [r for r in rows if r[3] == "session"]
+    assert session == [THEME, TITLE, "held", "session", "", "19", "1", "5%", "1", "1", "1"]
+    # …and her circle's and team's rows count her attendance as an answer
+    assert [THEME, TITLE, "open", "circle", "Bâtisseurs", "6", "1", "17%", "", "", ""] in rows
+    # And each admin's report lists it with the same figures
+    [report] = [
+        m
+        for m in sent(ended)
+        if m["To"] == CAMILLE and m["Subject"].startswith(("Rapport", "Palabre weekly"))
+    ]
+    body = report.get_body(("plain",)).get_content()
+    assert f"- {TITLE} — jeudi 7 janvier:" in body
+    assert re.search(r"\D19 · \D+1 · \D+1 · \D+1\s", body), body
