@@ -58,10 +58,9 @@ def live_calendar() -> bytes:
     return yaml.safe_dump({"themes": [t for t in themes if t["id"] == THEME]}).encode()
 
 
-@pytest.fixture
-def live(aws: None) -> LocalStack:
+def new_live_stack() -> LocalStack:
     """The demo organisation with demo-6 sent to everyone, nothing else going on: the
-    stack's clock starts that Tuesday morning."""
+    stack's clock starts that Tuesday morning (AWS mocked by the caller)."""
     stack = palabre_stack(endpoint=None, clock=LocalClock(MORNING), parameters=None)
     EXERCISED.watch(stack)
     stack.upload("roster", "demo-roster.csv", demo.roster())
@@ -69,6 +68,11 @@ def live(aws: None) -> LocalStack:
     stack.advance_to(SENT)
     stack.clear_mail()
     return stack
+
+
+@pytest.fixture
+def live(aws: None) -> LocalStack:
+    return new_live_stack()
 
 
 def respond(stack: LocalStack, address: str, response: str, **fields: Any) -> None:
