@@ -1,8 +1,8 @@
 """HTTP API: the pages behind every personal link an email carries — answers, live
 sessions' responses (RSVP), "useful" votes, unsubscribing, the member's space (its themes,
 library, preferences and questions to the circle), an admin's library stars, the admin
-report's exports and question cancelling, and resuming sending after the deliverability
-guard paused it. GET only ever shows; POST acts."""
+report's exports and question cancelling, a live session's attendance, and resuming
+sending after the deliverability guard paused it. GET only ever shows; POST acts."""
 
 from typing import Any
 
@@ -19,6 +19,7 @@ from palabre.web import UnreadableForm, body_text, form_fields, headers
 from palabre.wiring import (
     answer_pages,
     ask_pages,
+    attendance_pages,
     cancel_pages,
     exports,
     library_pages,
@@ -186,6 +187,23 @@ def show_cancel(token: str) -> Response[str]:
 @app.post("/cancel/<token>")
 def cancel_question(token: str) -> Response[str]:
     return cancel_pages(PagesSettings.from_env()).cancel(token, app.current_event.path, clock.now())
+
+
+@app.get("/attendance/<token>")
+def show_attendance(token: str) -> Response[str]:
+    event = app.current_event
+    saved = event.get_query_string_value("saved") == "1"  # after a POST
+    pages_ = attendance_pages(PagesSettings.from_env())
+    return pages_.show(token, event.path, clock.now(), saved)
+
+
+@app.post("/attendance/<token>")
+def record_attendance(token: str) -> Response[str]:
+    """Recorded: a redirect to the page (303); refused: the page again, with why (400)."""
+    body = posted(Purpose.ATTENDANCE, token)
+    return attendance_pages(PagesSettings.from_env()).record(
+        token, app.current_event.path, body, clock.now()
+    )
 
 
 @app.get("/resume/<token>")

@@ -1,5 +1,5 @@
-"""DynamoDB stream (INSERTs of prompts, answers and votes) -> points and standings, and
-the library's entries by votes."""
+"""DynamoDB stream (INSERTs of prompts, answers and votes; live sessions' responses whose
+attendance changed) -> points and standings, and the library's entries by votes."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +34,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     def record_handler(record: DynamoDBRecord) -> None:
         # A malformed item raises here: only that record fails, and is retried alone.
         stream = record.raw_event["dynamodb"]
-        change = change_of(from_dynamo(stream.get("NewImage", {})), _day(stream))
+        change = change_of(
+            from_dynamo(stream.get("NewImage", {})),
+            _day(stream),
+            old=from_dynamo(stream.get("OldImage", {})),
+        )
         if change is not None:
             changes.append(change)
 

@@ -218,11 +218,13 @@ def test_the_reports_score_and_participation_exports(weeks: dict[str, Any]) -> N
     # One row per theme and circle or team: demo-1 closed on 8 December with its final
     # figure (19 sent, Hugo, Lucas and Jade answered), demo-2 (sent to Paris and Tokyo that
     # week) as it stands
+    # (yes, maybe and attended: a live session's row, none this week)
     assert participation[0] == [
-        "theme", "title", "status", "kind", "name", "prompts", "answers", "rate"
+        "theme", "title", "status", "kind", "name", "prompts", "answers", "rate",
+        "yes", "maybe", "attended",
     ]  # fmt: skip
     rituels, confiance = "Nos rituels d'équipe", "Installer la confiance"
-    assert participation[1:] == [
+    assert [row[:8] for row in participation[1:]] == [
         ["demo-1", rituels, "closed", "circle", "Bâtisseurs", "6", "2", "33%"],
         ["demo-1", rituels, "closed", "circle", "Passeurs", "7", "1", "14%"],
         ["demo-1", rituels, "closed", "circle", "Éclaireurs", "6", "0", "0%"],

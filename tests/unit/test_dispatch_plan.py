@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind
-from palabre.core.models import Audience, Member, Role, Theme
+from palabre.core.models import Audience, Member, Role, Theme, ThemeKind
 from palabre.dispatch.plan import AudienceGroup as Group
 from palabre.dispatch.plan import plan
 from palabre.store.dispatch import iso
@@ -333,3 +333,56 @@ def test_iso_text_sorts_as_the_instants_do(first: datetime, second: datetime) ->
     # The dispatch index compares these as strings: text order must be time order.
     assert (iso(first) < iso(second)) == (_second(first) < _second(second))
     assert (iso(first) == iso(second)) == (_second(first) == _second(second))
+
+
+# ---------------------------------------------------------------------------- live sessions
+def live_theme(audience: Audience) -> Theme:
+    """Sent Tuesday 16 March 2027; the session is Thursday 18 March, 14:00-15:30 in Paris
+    (13:00 UTC)."""
+    return theme(audience).model_copy(
+        update={
+            "kind": ThemeKind.LIVE,
+            "starts_at": datetime(2027, 3, 18, 14, 0, tzinfo=ZoneInfo("Europe/Paris")),
+            "duration_minutes": 90,
+            "location": "https://meet.example.com/x",
+        }
+    )
+
+
+def test_a_live_session_has_its_own_reminders_and_no_answer_reminder() -> None:
+    groups = plan(live_theme(Audience(everyone=True)), DIRECTORY)
+
+    assert not [g for g in groups if g.job is REMINDER]
+    session = [g for g in groups if g.job is not PROMPT]
+    # The day before at 09:00 in each timezone of the audience (Tokyo's session day is
+    # the 18th too: 22:00 there), closing when the hour before is due; the hour before
+    # everywhere, closing at the start; the attendance list to the admins at its end.
+    assert [(g.job.value, g.part, g.zone, g.due, g.closes) for g in session] == [
+        ("session-eve", "rsvp", "Asia/Tokyo", utc("2027-03-17 00:00"), utc("2027-03-18 12:00")),
+        ("session-eve", "rsvp", "Europe/Paris", utc("2027-03-17 08:00"), utc("2027-03-18 12:00")),
+        (
+            "session-eve",
+            "rsvp",
+            "America/Montreal",
+            utc("2027-03-17 13:00"),
+            utc("2027-03-18 12:00"),
+        ),
+        ("session-hour", "rsvp", "*", utc("2027-03-18 12:00"), utc("2027-03-18 13:00")),
+        (
+            "attendance",
+            "role:admin",
+            "America/Montreal",
+            utc("2027-03-18 14:30"),
+            utc("2027-04-17 14:30"),
+        ),
+    ]
+
+
+def test_no_day_before_reminder_where_it_would_not_come_after_the_prompt() -> None:
+    # Given a session the morning after the send day: in Tokyo, the day before is the
+    # send day itself, at the same 09:00 (not after the prompt)
+    tomorrow = live_theme(Audience(circles=("Cercle Hiver",))).model_copy(
+        update={"starts_at": datetime(2027, 3, 17, 2, 0, tzinfo=UTC)}  # 11:00 in Tokyo
+    )
+    eves = [g.zone for g in plan(tomorrow, DIRECTORY) if g.job is JobKind.SESSION_EVE]
+    assert eves == []

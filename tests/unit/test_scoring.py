@@ -932,3 +932,64 @@ def test_members_are_ranked_by_points_ties_sharing_a_place_and_only_changes_writ
     assert ranked["ma"]["points"] == 30  # the score itself untouched
     # the next week, nothing moved: nothing written
     assert store.rank_members(list(points), "2026-W50") == 0
+
+
+# ---------------------------------------------------------------------------- attendance
+def attendance(present: bool, revision: int, **fields: Any) -> dict[str, Any]:
+    """A live session's response as the attendance page leaves it (store/sessions.py)."""
+    return {
+        "PK": "THEME#live",
+        "SK": "RSVP#lea",
+        "theme_id": "live",
+        "member_id": "lea",
+        "response": "yes",
+        "attended": present,
+        "attended_rev": revision,
+        "attended_points": 10,
+        "attended_answers": 1,
+        "attended_circle": "Bâtisseurs",
+        "attended_team": "Produit",
+    } | fields
+
+
+def test_being_ticked_present_earns_what_an_answer_earns_and_unticked_withdraws_it() -> None:
+    ticked = change_of(attendance(True, 1), DAY, old={"SK": "RSVP#lea", "response": "yes"})
+    assert ticked == Change(
+        "attended#live#lea#1", "lea", "Produit", "Bâtisseurs", points=10, answers=1, day=DAY
+    )
+    unticked = change_of(attendance(False, 2), DAY, old=attendance(True, 1))
+    assert unticked == Change(
+        "attended#live#lea#2", "lea", "Produit", "Bâtisseurs", points=-10, answers=-1, day=DAY
+    )
+
+
+def test_a_response_changed_without_its_attendance_changes_nothing() -> None:
+    # Given the member changes their response after being ticked: the revision stays
+    assert change_of(attendance(True, 1, response="maybe"), DAY, old=attendance(True, 1)) is None
+    # …and a response never ticked is no attendance at all
+    assert change_of({"SK": "RSVP#lea", "theme_id": "live", "member_id": "lea"}, DAY) is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"attended_points": -10}, {"attended_answers": "1"}, {"theme_id": ""}, {"member_id": ""}],
+    ids=["negative-points", "text-answers", "no-theme", "no-member"],
+)
+def test_a_malformed_attendance_is_a_poison_record(fields: dict[str, Any]) -> None:
+    with pytest.raises(PoisonRecord):
+        change_of(attendance(True, 1, **fields), DAY)
+
+
+def test_a_tick_untick_and_tick_again_count_each_once_whatever_the_retries() -> None:
+    table = FakeTable()
+    keeper = ScoreKeeper(table)
+    revisions = [
+        change_of(attendance(True, 1), DAY),
+        change_of(attendance(False, 2), DAY, old=attendance(True, 1)),
+        change_of(attendance(True, 3), DAY, old=attendance(False, 2)),
+    ]
+    changes = [c for c in revisions if c is not None]
+    for _ in range(3):  # the same batch, retried
+        keeper.apply(changes)
+    score = table.get({"PK": "MEMBER#lea", "SK": "SCORE"}) or {}
+    assert (score["points"], score["answers"]) == (10, 1)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from palabre.imports.importer import Organisation
     from palabre.imports.uploads import UploadHandler
     from palabre.inbound.replies import Replies
+    from palabre.live.attendance_pages import AttendancePages
     from palabre.live.pages import RsvpPages
     from palabre.mail.outbox import Outbox
     from palabre.questions.pages import AskPages, CancelPages
@@ -436,6 +437,14 @@ def cancel_pages(settings: PagesSettings, adapters: Adapters | None = None) -> C
 
     cancelling = Cancelling(table(settings, adapters), signer(settings, adapters))
     return CancelPages(cancelling, pages(settings))
+
+
+def attendance_pages(settings: PagesSettings, adapters: Adapters | None = None) -> AttendancePages:
+    from palabre.live.attendance import Attendance
+    from palabre.live.attendance_pages import AttendancePages
+
+    attendance = Attendance(table(settings, adapters), signer(settings, adapters))
+    return AttendancePages(attendance, pages(settings))
 
 
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:

@@ -19,6 +19,16 @@ class JobKind(StrEnum):
     """a live session changed (or cancelled) after its invitation: its new .ics"""
     SEAT_FREED = "seat-freed"
     """a seat freed for a member on a live session's waiting list: they are coming"""
+    SESSION_EVE = "session-eve"
+    """a live session's reminder, the day before, to those who said yes or maybe"""
+    SESSION_HOUR = "session-hour"
+    """a live session's reminder, an hour before it starts"""
+    ATTENDANCE = "attendance"
+    """after a live session, its attendance list to an admin"""
+
+
+SESSION_REMINDERS = (JobKind.SESSION_EVE, JobKind.SESSION_HOUR)
+LIVE_JOBS = (*SESSION_REMINDERS, JobKind.ATTENDANCE)
 
 
 class _Job(BaseModel):
@@ -31,10 +41,19 @@ class _Job(BaseModel):
 
 
 class ThemeJob(_Job):
-    """A theme's prompt, or its reminder, to one member (or a live session's change, or
-    the seat a member waited for)."""
+    """A theme's prompt, or its reminder, to one member; for a live session, its change
+    (or cancellation), the seat a waiting member was given, its reminders, or its
+    attendance list to an admin."""
 
-    job: Literal[JobKind.PROMPT, JobKind.REMINDER, JobKind.LIVE_CHANGE, JobKind.SEAT_FREED]
+    job: Literal[
+        JobKind.PROMPT,
+        JobKind.REMINDER,
+        JobKind.LIVE_CHANGE,
+        JobKind.SEAT_FREED,
+        JobKind.SESSION_EVE,
+        JobKind.SESSION_HOUR,
+        JobKind.ATTENDANCE,
+    ]
     theme: str = Field(min_length=1)
 
 
@@ -99,11 +118,21 @@ class SkipReason(StrEnum):
     """a digest without an answer or a theme of the week, a report of a week with no theme"""
     NOT_INVITED = "not-invited"
     """a live session's change to a member never sent its invitation"""
-    NOT_COMING = "not-coming"
-    """a live session's change to a member who said no, or a seat no longer theirs"""
-    SESSION_STARTED = "session-started"
     ABSENT = "absent"
     """a theme sent (or a digest's week) during an absence the member declared"""
+    LIVE_SESSION = "live-session"
+    """the "you have not answered" reminder of a live session, which has its own"""
+    NOT_COMING = "not-coming"
+    """a live session's reminder or change to a member whose response is no longer yes or
+    maybe (a change goes to everyone invited who did not say no), or a seat no longer
+    theirs"""
+    SESSION_STARTED = "session-started"
+    """a live session's reminder, change or freed seat reaching the sender once the
+    session has started"""
+    TOO_LATE = "too-late"
+    """a live session's day-before reminder once the hour-before one is due"""
+    NOT_ADMIN = "not-admin"
+    """a session's attendance list to someone no longer an active admin"""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ must not be able to check a guessed colleague's address against a link
 
 from datetime import datetime, timedelta
 
+from palabre.core.local_time import ATTENDANCE_GRACE
 from palabre.core.models import Member
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 
@@ -25,6 +26,8 @@ CANCEL_LIFETIME = timedelta(days=30)
 # lasts a week from the pause, long enough for a weekend and a day off; after that,
 # `palabre sending resume`.
 RESUME_LIFETIME = timedelta(days=7)
+# An animator ticks who came in the days after a live session (core.local_time).
+ATTENDANCE_LIFETIME = ATTENDANCE_GRACE
 
 
 REPLY_PREFIX = "reply+"
@@ -147,3 +150,11 @@ class Links:
         admin = self.signer.hide(admin_id, Purpose.RESUME, since)
         token = self.signer.sign(Purpose.RESUME, [since, admin], issued + RESUME_LIFETIME)
         return f"{self.base_url}/resume/{token}"
+
+    def attendance(self, theme_id: str, admin_id: str, issued: datetime) -> str:
+        """An admin's link to tick who came to a live session; `issued`: its end."""
+        admin = self.signer.hide(admin_id, Purpose.ATTENDANCE, theme_id)
+        token = self.signer.sign(
+            Purpose.ATTENDANCE, [theme_id, admin], issued + ATTENDANCE_LIFETIME
+        )
+        return f"{self.base_url}/attendance/{token}"

@@ -84,3 +84,34 @@ def reminder_instant(theme: Theme, zone: ZoneInfo) -> datetime | None:
 
 def link_expiry(theme: Theme, zone: ZoneInfo) -> datetime:
     return deadline(theme, zone) + GRACE
+
+
+# ---------------------------------------------------------------- live sessions
+SESSION_SOON = timedelta(hours=1)
+"""the second reminder of a live session comes this long before it starts"""
+ATTENDANCE_GRACE = timedelta(days=30)
+"""an admin's attendance list goes out after the session ends, and its link lasts as
+long; a list the scheduler reaches later than that is not sent"""
+
+
+def session_start(theme: Theme) -> datetime:
+    """When a live theme's session starts; a theme of another kind has none."""
+    if theme.starts_at is None:
+        raise ValueError(f"theme {theme.id} has no session")
+    return theme.starts_at.astimezone(UTC)
+
+
+def session_end(theme: Theme) -> datetime:
+    return session_start(theme) + timedelta(minutes=theme.duration_minutes or 60)
+
+
+def session_eve(theme: Theme, zone: ZoneInfo) -> datetime:
+    """The day-before reminder: the member's local day before the session's local date,
+    at the theme's send time."""
+    local_day = session_start(theme).astimezone(zone).date()
+    return local_instant(local_day - timedelta(days=1), theme.send_at, zone)
+
+
+def session_soon(theme: Theme) -> datetime:
+    """The hour-before reminder, the same instant everywhere."""
+    return session_start(theme) - SESSION_SOON

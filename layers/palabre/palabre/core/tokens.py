@@ -53,6 +53,8 @@ class Purpose(StrEnum):
     """a member's response to a live session's invitation (yes, no, maybe)"""
     REPLY = "reply"
     """the address a reply to a theme's email goes to (Signer.reply_token): answering"""
+    ATTENDANCE = "attendance"
+    """an admin's link to tick who came to a live session"""
 
 
 class InvalidToken(Exception):

@@ -23,7 +23,7 @@ from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, WeeklyJob
 from palabre.core.library import library_groups, shown_entries
 from palabre.core.local_time import deadline_day
-from palabre.core.models import Attribution, Role, Theme, Visibility, group_key
+from palabre.core.models import Attribution, Response, Role, Theme, ThemeKind, Visibility, group_key
 from palabre.core.points import Standing
 from palabre.digest.editions import (
     ClosedTheme,
@@ -34,6 +34,7 @@ from palabre.digest.editions import (
     QuestionLine,
     Rate,
     Report,
+    SessionLine,
     Week,
     edition_key,
     put_json,
@@ -48,6 +49,7 @@ from palabre.store.members import MemberStore
 from palabre.store.questions import QuestionStore
 from palabre.store.scores import ScoreStore
 from palabre.store.sends import SendRecords
+from palabre.store.sessions import SessionStore
 from palabre.store.table import Item, Table
 from palabre.store.themes import ThemeStore
 
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 TOP = 3
 # answers.csv: an anonymous answer's circle, first name and initial are left empty
 ANSWER_COLUMNS = "theme title circle first_name last_initial attribution visibility useful answer"
+PARTICIPATION_COLUMNS = "theme title status kind name prompts answers rate yes maybe attended"
 LIBRARY_COLUMNS = "competency theme title author useful entered_by entered_on answer"
 SHARED_LISTED = 20
 """answers shared with everyone the admin report lists, with their library star"""
@@ -211,7 +214,18 @@ def _by_theme_rows(
         for kind in ("circle", "team"):
             for r in sorted(_week_rates(prompts, pairs, kind).values(), key=lambda r: r.name):
                 row = [theme.id, theme.title, status, kind, r.name, r.prompts, r.answers]
-                rows.append([*row, f"{r.percent}%"])
+                rows.append([*row, f"{r.percent}%", "", "", ""])
+    return rows
+
+
+def _session_rows(sessions: list[SessionLine]) -> list[list[Any]]:
+    """participation.csv: one row per live session held in the week — invited (its
+    prompts), attended (its answers, as participation counts them), yes, maybe."""
+    rows: list[list[Any]] = []
+    for s in sessions:
+        rate = Rate(answers=s.attended, prompts=s.invited)
+        row = [s.id, s.title, "held", "session", "", s.invited, s.attended, f"{rate.percent}%"]
+        rows.append([*row, s.yes, s.maybe, s.attended])
     return rows
 
 
@@ -305,6 +319,7 @@ class DigestBuilder:
         self.scores = ScoreStore(table)
         self.questions = QuestionStore(table)
         self.library = LibraryStore(table)
+        self.sessions = SessionStore(table)
 
     def run(self, now: datetime) -> DigestRun:
         week = Week.before(now, self.zone)
@@ -379,7 +394,10 @@ class DigestBuilder:
 
         rates = {"circle": circle_rates, "team": _week_rates(sent, answered, "team")}
         closing = self._closing(week, recent)
-        by_theme = _by_theme_rows(week, this_week, sent, answered, closing)
+        sessions = self._sessions(week, recent)
+        by_theme = _by_theme_rows(week, this_week, sent, answered, closing) + _session_rows(
+            sessions
+        )
         report = self._report(
             week,
             answers,
@@ -393,6 +411,7 @@ class DigestBuilder:
             library,
             open_themes=_open_during(week, recent),
             questions=self._questions(week, now),
+            sessions=sessions,
         )
         self._put(report_key(week.id), report.model_dump_json())
         digests, reports = self._queue(week)
@@ -440,6 +459,7 @@ class DigestBuilder:
         library: list[DigestAnswer],
         open_themes: int,
         questions: list[QuestionLine],
+        sessions: list[SessionLine],
     ) -> Report:
         exports = self._exports(week, answers, themes, team_standings, circle_standings, by_theme)
         # The report is one view: its most useful practices and the answers it lists.
@@ -463,6 +483,7 @@ class DigestBuilder:
             questions=questions,
             shared=shared[:SHARED_LISTED],
             shared_more=max(0, len(shared) - SHARED_LISTED),
+            sessions=sessions,
             library=library,
         )
 
@@ -507,6 +528,30 @@ class DigestBuilder:
                 )
             )
         return lines
+
+    def _sessions(self, week: Week, recent: list[Theme]) -> list[SessionLine]:
+        """The live sessions that started during the week (in the organisation's
+        timezone), each counted from one Query of its theme's partition."""
+        lines = []
+        for theme in recent:
+            if not theme.active or theme.kind is not ThemeKind.LIVE or theme.starts_at is None:
+                continue
+            if not week.start <= theme.starts_at.astimezone(self.zone).date() <= week.end:
+                continue
+            invitees = self.sessions.invitees(theme.id)
+            responses = [i.rsvp.response for i in invitees if i.rsvp]
+            lines.append(
+                SessionLine(
+                    id=theme.id,
+                    title=theme.title,
+                    starts_at=theme.starts_at,
+                    invited=len(invitees),
+                    yes=responses.count(Response.YES),
+                    maybe=responses.count(Response.MAYBE),
+                    attended=sum(1 for i in invitees if i.attended),
+                )
+            )
+        return sorted(lines, key=lambda line: (line.starts_at, line.id))
 
     def _closing(self, week: Week, recent: list[Theme]) -> list[Closing]:
         """The themes that closed during the week, with their prompts and answerers."""
@@ -556,7 +601,7 @@ class DigestBuilder:
                 ),
             ),
             "participation": csv_bytes(
-                ["theme", "title", "status", "kind", "name", "prompts", "answers", "rate"],
+                PARTICIPATION_COLUMNS.split(),
                 by_theme,
             ),
         }

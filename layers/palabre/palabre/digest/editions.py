@@ -142,6 +142,19 @@ class QuestionLine(BaseModel):
     answers: int
 
 
+class SessionLine(BaseModel):
+    """A live session held during the week: who was invited, who said they would come,
+    who came (ticked by an animator)."""
+
+    id: str
+    title: str
+    starts_at: datetime
+    invited: int
+    yes: int
+    maybe: int
+    attended: int
+
+
 class Report(BaseModel):
     week: str
     start: date
@@ -164,6 +177,8 @@ class Report(BaseModel):
     admin may keep one in the library from the report"""
     shared_more: int = 0
     """those the report leaves out"""
+    sessions: list[SessionLine] = []
+    """live sessions that started during the week"""
     library: list[DigestAnswer] = []
     """the answers that entered the library during the week"""
 

@@ -25,11 +25,12 @@ from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import EARLIEST_ZONE, deadline, link_expiry
 from palabre.core.models import Theme, group_key
 from palabre.dispatch.notices import LiveNotices, change_group
-from palabre.dispatch.plan import AudienceGroup, plan
+from palabre.dispatch.plan import EVERY_ZONE, RSVPS, AudienceGroup, plan
 from palabre.observability import logger
 from palabre.queue import JobQueue, Outbox
 from palabre.store.dispatch import Cursor, DispatchStore
 from palabre.store.members import MemberStore
+from palabre.store.rsvps import RsvpStore
 from palabre.store.table import Table
 from palabre.store.themes import ThemeStore
 
@@ -63,6 +64,7 @@ class Dispatcher:
         self.store = DispatchStore(table)
         self.themes = ThemeStore(table)
         self.members = MemberStore(table)
+        self.rsvps = RsvpStore(table)
         self.queue = queue
         self.time_left = time_left
         """seconds the invocation has left; a tick stops early and the next one resumes"""
@@ -139,8 +141,8 @@ class Dispatcher:
         """Runs the group if it is due; True once nothing is left to do for it."""
         if group.due > now:
             return False
-        if now >= deadline(theme, ZoneInfo(group.zone)):
-            # Reached only after the theme closed there: nothing left to answer, so
+        if now >= (group.closes or deadline(theme, ZoneInfo(group.zone))):
+            # Reached only after the theme closed there (or its session started):
             # nothing is queued (the sender would skip each job, one write apiece).
             if self._close(theme, group):
                 report.closed += 1
@@ -188,19 +190,33 @@ class Dispatcher:
         position = cursor.position if cursor else None
         queued = 0
         while True:
-            members, position = self.members.page_of(
-                group.part, group.zone, limit=self.page, start=position
-            )
-            jobs = [
-                ThemeJob(job=group.job, theme=theme.id, member=m["member_id"])
-                for m in _belonging(theme, group, members)
-            ]
+            if group.part == RSVPS:
+                ids, position = self._coming(theme, group, position)
+            else:
+                members, position = self.members.page_of(
+                    group.part, group.zone, limit=self.page, start=position
+                )
+                ids = [m["member_id"] for m in _belonging(theme, group, members)]
+            jobs = [ThemeJob(job=group.job, theme=theme.id, member=m) for m in ids]
             queued += len(jobs)
             outbox.put(jobs, then=self._advance(theme, group, owner, position, len(jobs)))
             if position is None:
                 return True, queued
             if self.time_left() < 10:
                 return False, queued
+
+    def _coming(
+        self, theme: Theme, group: AudienceGroup, start: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of the session's responses: those coming (in the group's zone, for
+        the day before). The cost follows the responses, not the roster."""
+        rsvps, position = self.rsvps.page(theme.id, limit=self.page, start=start)
+        ids = [
+            r.member_id
+            for r in rsvps
+            if r.response.coming and group.zone in (EVERY_ZONE, r.timezone)
+        ]
+        return ids, position
 
     def _advance(
         self,

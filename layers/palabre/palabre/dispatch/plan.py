@@ -1,5 +1,10 @@
 """A theme's audience as groups: one per part of the audience (everyone by role, a
-circle, a team) and per timezone found in it, each due at its own local time."""
+circle, a team) and per timezone found in it, each due at its own local time.
+
+A live session has no "you have not answered" reminder: its own reminders go to those
+who said yes or maybe (the part `rsvp`: the theme's responses, not the roster), the day
+before in each timezone and an hour before everywhere; after it ends, its attendance
+list goes to the admins."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,17 +12,32 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind
-from palabre.core.local_time import reminder_instant, send_instant
-from palabre.core.models import Theme, group_key
+from palabre.core.local_time import (
+    ATTENDANCE_GRACE,
+    reminder_instant,
+    send_instant,
+    session_end,
+    session_eve,
+    session_soon,
+    session_start,
+)
+from palabre.core.models import Role, Theme, ThemeKind, group_key
+
+RSVPS = "rsvp"
+"""the part of a live session's reminders: its responses, paged from the theme"""
+EVERY_ZONE = "*"
+"""the zone of a group due at the same instant everywhere (the hour-before reminder)"""
 
 
 @dataclass(frozen=True)
 class AudienceGroup:
     job: JobKind
     part: str
-    """role:member, role:admin, circle:<key> or team:<key>"""
+    """role:member, role:admin, circle:<key>, team:<key>, or rsvp"""
     zone: str
     due: datetime
+    closes: datetime | None = None
+    """after it nothing of the group is queued (None: the theme's deadline in `zone`)"""
 
     @property
     def name(self) -> str:
@@ -36,12 +56,37 @@ def plan(theme: Theme, directory: Directory) -> list[AudienceGroup]:
         parts = [
             (f"circle:{k}", directory.circles[k].zones) for k in circles if k in directory.circles
         ] + [(f"team:{k}", directory.teams[k].zones) for k in teams if k in directory.teams]
+    live = theme.kind is ThemeKind.LIVE and theme.starts_at is not None
     groups = []
     for part, zones in parts:
         for zone_name in sorted(zones):
             zone = ZoneInfo(zone_name)
             groups.append(AudienceGroup(JobKind.PROMPT, part, zone_name, send_instant(theme, zone)))
-            reminder = reminder_instant(theme, zone)
+            reminder = None if live else reminder_instant(theme, zone)
             if reminder is not None:
                 groups.append(AudienceGroup(JobKind.REMINDER, part, zone_name, reminder))
+    if live and parts:
+        audience_zones = sorted({z for _, zones in parts for z in zones})
+        groups += _session(theme, audience_zones, sorted(directory.roles.get(Role.ADMIN, {})))
     return sorted(groups, key=lambda g: (g.due, g.name))
+
+
+def _session(theme: Theme, zones: list[str], admin_zones: list[str]) -> list[AudienceGroup]:
+    """A live session's reminders (the day before in each zone of its audience, unless
+    that is not after its prompt there; the hour before) and its attendance lists."""
+    soon, end = session_soon(theme), session_end(theme)
+    groups = [
+        AudienceGroup(JobKind.SESSION_EVE, RSVPS, name, eve, closes=soon)
+        for name in zones
+        if send_instant(theme, ZoneInfo(name)) < (eve := session_eve(theme, ZoneInfo(name))) < soon
+    ]
+    groups.append(
+        AudienceGroup(JobKind.SESSION_HOUR, RSVPS, EVERY_ZONE, soon, closes=session_start(theme))
+    )
+    groups += [
+        AudienceGroup(
+            JobKind.ATTENDANCE, f"role:{Role.ADMIN}", name, end, closes=end + ATTENDANCE_GRACE
+        )
+        for name in admin_zones
+    ]
+    return groups

@@ -3,7 +3,9 @@
 Rules: a new answer earns its theme's points (+5 within 48 hours of the email; the
 answer page computes it and stores it on the answer); an edit earns nothing (the stream
 trigger only passes INSERTs); each "useful" vote earns the author 2. A prompt sent and an
-answer given count towards participation (answers ÷ prompts sent).
+answer given count towards participation (answers ÷ prompts sent). Being ticked present
+at a live session earns what an answer earns, and being unticked withdraws it: each
+revision of the attendance is one change (store/sessions.py).
 
 Exactly once (see store/scores.py): a batch processed three times leaves every score as
 after the first, and a batch costs one write per distinct member with points, team and
@@ -42,10 +44,15 @@ def _need(image: Mapping[str, Any], *names: str) -> list[Any]:
     return [image[n] for n in names]
 
 
-def change_of(image: Mapping[str, Any], day: str = "") -> Change | None:
-    """What one new item (a stream INSERT's NewImage) changes in the scores, if anything;
-    `day` (YYYYMMDD) is when the stream recorded it."""
+def change_of(
+    image: Mapping[str, Any], day: str = "", old: Mapping[str, Any] | None = None
+) -> Change | None:
+    """What one new item (a stream INSERT's NewImage), or a session's response whose
+    attendance changed (a MODIFY: `old` is its OldImage), changes in the scores, if
+    anything; `day` (YYYYMMDD) is when the stream recorded it."""
     sort_key = str(image.get("SK", ""))
+    if sort_key.startswith("RSVP#"):
+        return _attendance(image, old or {}, day)
     if sort_key.startswith("PROMPT#"):
         if image.get("status") != "sent":
             return None  # skipped prompts were never addressed to anyone
@@ -84,6 +91,30 @@ def change_of(image: Mapping[str, Any], day: str = "") -> Change | None:
             day=day,
         )
     return None
+
+
+def _attendance(image: Mapping[str, Any], old: Mapping[str, Any], day: str) -> Change | None:
+    """A tick earns the theme's points and counts as an answer; an untick takes back
+    what the tick before it gave. Each revision is its own cause, counted once; a change
+    of the response alone (the same revision) changes nothing."""
+    if "attended_rev" not in image or image.get("attended_rev") == old.get("attended_rev"):
+        return None
+    theme, member, revision = _need(image, "theme_id", "member_id", "attended_rev")
+    points, answers = image.get("attended_points", 0), image.get("attended_answers", 0)
+    if not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (points, answers)
+    ):
+        raise PoisonRecord(f"attendance {theme}/{member} counts {points!r}, {answers!r}")
+    sign = 1 if image.get("attended") is True else -1
+    return Change(
+        f"attended#{theme}#{member}#{revision}",
+        member,
+        str(image.get("attended_team", "")),
+        str(image.get("attended_circle", "")),
+        points=sign * points,
+        answers=sign * answers,
+        day=day,
+    )
 
 
 @dataclass

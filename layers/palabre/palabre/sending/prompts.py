@@ -10,10 +10,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from palabre.core.absences import away_on
-from palabre.core.jobs import Delivery, JobKind, Outcome, SkipReason, ThemeJob
+from palabre.core.jobs import LIVE_JOBS, Delivery, JobKind, Outcome, SkipReason, ThemeJob
 from palabre.core.links import Links
 from palabre.core.local_time import deadline
-from palabre.core.models import Role, Subscription, Theme
+from palabre.core.models import Role, Subscription, Theme, ThemeKind
+from palabre.live.delivery import SessionDelivery
 from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
 from palabre.observability import logger
@@ -37,8 +38,11 @@ class PromptDelivery:
         self.links = links
         self.letterhead = letterhead
         self.live = LiveNoticeDelivery(table, outbox, links, letterhead)
+        self.sessions = SessionDelivery(table, outbox, links, letterhead)
 
     def deliver(self, job: ThemeJob, now: datetime) -> Delivery:
+        if job.job in LIVE_JOBS:
+            return self.sessions.deliver(job, now)
         if job.job is JobKind.PROMPT:
             return self._prompt(job, now)
         if job.job in (JobKind.LIVE_CHANGE, JobKind.SEAT_FREED):
@@ -91,8 +95,12 @@ class PromptDelivery:
         if prompt.reminder_skipped:
             return Delivery(Outcome.SKIPPED, SkipReason(prompt.reminder_skipped))
         recipient = None
-        if state.answered:
-            reason: SkipReason | None = SkipReason.ANSWERED
+        if theme.kind is ThemeKind.LIVE:
+            # A live session reminds those coming, before it (palabre.live.delivery); a
+            # reminder queued for it before (an older plan) is not the right one.
+            reason: SkipReason | None = SkipReason.LIVE_SESSION
+        elif state.answered:
+            reason = SkipReason.ANSWERED
         elif now >= prompt.deadline:
             reason = SkipReason.DEADLINE_PASSED
         else:

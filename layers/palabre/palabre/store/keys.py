@@ -128,6 +128,17 @@ def seats(theme_id: str) -> dict[str, str]:
     return {"PK": theme_partition(theme_id), "SK": "SEATS"}
 
 
+LIVE_SENDS = "LIVE#"
+"""sort-key prefix of a live session's own send records (its reminders, the admins'
+attendance lists), in its theme's partition"""
+
+
+def live_send(theme_id: str, job: str, member_id: str) -> dict[str, str]:
+    """That one of a live session's emails (`job`: session-eve, session-hour, attendance)
+    went to one member, or was skipped: written once, so a redelivery sends nothing."""
+    return {"PK": theme_partition(theme_id), "SK": f"{LIVE_SENDS}{job}#{member_id}"}
+
+
 def member_partition(member_id: str) -> str:
     """Profile, preferences, suppression and score of one member: one Query reads them."""
     return f"MEMBER#{member_id}"

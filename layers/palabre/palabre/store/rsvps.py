@@ -103,6 +103,16 @@ class RsvpStore:
             taken=int(seats.get("taken", 0)) if seats else 0,
         )
 
+    def page(
+        self, theme_id: str, *, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Rsvp], dict[str, Any] | None]:
+        """One page of the session's responses, and where the next starts (None: the
+        end): the scheduler's reminders page through them with a cursor."""
+        items, position = self.table.page(
+            keys.theme_partition(theme_id), prefix=keys.RSVPS, limit=limit, start=start
+        )
+        return [rsvp_from(i) for i in items], position
+
     # ------------------------------------------------------------------ writes
     def take_seat(self, theme: Theme, member: Member, before: Rsvp | None, now: datetime) -> Rsvp:
         """Yes, if a seat is left (or the session has no limit); else the waiting list.

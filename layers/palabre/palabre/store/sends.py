@@ -132,8 +132,8 @@ class SendRecords:
         return any(record.get("status") == "sent" for record in records)
 
     def of_theme(self, theme_id: str) -> tuple[list[Item], set[str]]:
-        """The theme's prompts sent (skipped ones left out), and who answered it: one Query
-        of its partition."""
+        """The theme's prompts sent (skipped ones left out), and who answered it (or, for a
+        live session, was ticked present): one Query of its partition."""
         sent: list[Item] = []
         answered: set[str] = set()
         for item in self.table.query(keys.theme_partition(theme_id)):
@@ -141,6 +141,9 @@ class SendRecords:
                 sent.append(item)
             elif item["SK"].startswith(keys.ANSWERS):
                 answered.add(item["SK"].removeprefix(keys.ANSWERS))
+            elif item["SK"].startswith(keys.RSVPS) and item.get("attended") is True:
+                # attending a live session is answering it (store/sessions.py)
+                answered.add(item["SK"].removeprefix(keys.RSVPS))
         return sent, answered
 
     # ------------------------------------------------------------------ reminders
@@ -245,7 +248,8 @@ class SendRecords:
                 datetime.fromisoformat(p["sent_at"]),
                 datetime.fromisoformat(p["deadline"]),
                 p.get("timezone", "UTC"),
-                answered=p["theme_id"] in answered,
+                # a live session's attendance counts as its answer (store/sessions.py)
+                answered=p["theme_id"] in answered or p.get("attended") is True,
                 absences=absences,
             )
             for p in prompts

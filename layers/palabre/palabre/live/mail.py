@@ -1,0 +1,100 @@
+"""A live session's own emails: its two reminders to those coming, and its attendance
+list to each admin after it ends."""
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+
+from palabre.core.i18n import N_, translations
+from palabre.core.jobs import JobKind
+from palabre.core.links import Links
+from palabre.core.local_time import link_expiry, session_end, session_start
+from palabre.core.models import Member, Rsvp, Theme
+from palabre.live.session import live_session
+from palabre.mail.mime import Mail
+from palabre.mail.personal import Letterhead, personal_email
+
+SUBJECTS = {
+    JobKind.SESSION_EVE: N_("Tomorrow at %(time)s: %(title)s"),
+    JobKind.SESSION_HOUR: N_("In one hour: %(title)s"),
+    JobKind.ATTENDANCE: N_("Who came to %(title)s?"),
+}
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def location_url(location: str) -> str:
+    """The session's place as a link when it is a web address (a video call), else ""."""
+    text = location.strip()
+    return text if _WEB_ADDRESS.fullmatch(text) else ""
+
+
+def _session(theme: Theme, member: Member, letterhead: Letterhead) -> dict[str, object]:
+    zone = ZoneInfo(member.timezone)
+    return {
+        "organisation": letterhead.organisation,
+        "first_name": member.first_name or member.display_name,
+        "theme": theme,
+        "live": live_session(theme, zone, member.locale),
+        "location_url": location_url(theme.location),
+    }
+
+
+def session_reminder(
+    kind: JobKind,
+    theme: Theme,
+    member: Member,
+    links: Links,
+    letterhead: Letterhead,
+    now: datetime,
+) -> Mail:
+    """The day-before (SESSION_EVE) or hour-before (SESSION_HOUR) reminder. Its change
+    link is the member's space, where their themes are (the RSVP page's own link comes
+    with it)."""
+    zone = ZoneInfo(member.timezone)
+    tr = translations(letterhead.templates_dir, member.locale)
+    starts = format_time(session_start(theme), "HH:mm", tzinfo=zone, locale=member.locale)
+    subject = tr.gettext(SUBJECTS[kind]) % {"title": theme.title, "time": starts}
+    # Every attempt carries the same links: their expiry counts from the theme.
+    issued = max(link_expiry(theme, zone), session_end(theme))
+    context = _session(theme, member, letterhead) | {
+        "subject": subject,
+        "kind": kind.value,
+        "change_url": links.space(member.id, issued),
+        "space_url": links.space(member.id, issued),
+        "unsubscribe_url": links.unsubscribe(member.id, issued),
+    }
+    return personal_email(
+        "session_reminder", f"{theme.id}.{kind.value}", member, letterhead, now, context
+    )
+
+
+def attendance_list(
+    theme: Theme,
+    admin: Member,
+    coming: Sequence[Rsvp],
+    links: Links,
+    letterhead: Letterhead,
+    now: datetime,
+) -> Mail:
+    """To one admin after the session: who said yes or maybe, and the link to tick who
+    came."""
+    tr = translations(letterhead.templates_dir, admin.locale)
+    issued = session_end(theme)
+    people = sorted(coming, key=lambda r: (r.last_name.casefold(), r.first_name.casefold()))
+    context = _session(theme, admin, letterhead) | {
+        "subject": tr.gettext(SUBJECTS[JobKind.ATTENDANCE]) % {"title": theme.title},
+        "coming": [
+            {
+                "name": " ".join(p for p in (r.first_name, r.last_name) if p),
+                "maybe": r.response.value == "maybe",
+            }
+            for r in people
+        ],
+        "attendance_url": links.attendance(theme.id, admin.id, issued),
+        "space_url": links.space(admin.id, issued),
+        "unsubscribe_url": links.unsubscribe(admin.id, issued),
+    }
+    return personal_email("attendance", theme.id, admin, letterhead, now, context)
