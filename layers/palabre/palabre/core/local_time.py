@@ -102,7 +102,10 @@ def session_start(theme: Theme) -> datetime:
 
 
 def session_end(theme: Theme) -> datetime:
-    return session_start(theme) + timedelta(minutes=theme.duration_minutes or 60)
+    ends = theme.ends_at
+    if ends is None:
+        raise ValueError(f"theme {theme.id} has no session")
+    return ends.astimezone(UTC)
 
 
 def session_eve(theme: Theme, zone: ZoneInfo) -> datetime:

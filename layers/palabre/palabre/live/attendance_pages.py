@@ -17,8 +17,7 @@ from palabre.live.attendance import (
     AttendanceView,
     parse_form,
 )
-from palabre.live.mail import location_url
-from palabre.live.session import live_session
+from palabre.live.session import live_session, meeting_url
 from palabre.web import Pages, form_fields, headers
 
 
@@ -65,7 +64,7 @@ class AttendancePages:
             status=status,
             title=view.theme.title,
             live=live_session(view.theme, ZoneInfo(admin.timezone), admin.locale),
-            location_url=location_url(view.theme.location),
+            location_url=meeting_url(view.theme.location),
             started=view.started(now),
             people=[
                 {

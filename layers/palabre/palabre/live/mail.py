@@ -1,7 +1,6 @@
 """A live session's own emails: its two reminders to those coming, and its attendance
 list to each admin after it ends."""
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,7 +12,7 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import link_expiry, session_end, session_start
 from palabre.core.models import Member, Rsvp, Theme
-from palabre.live.session import live_session
+from palabre.live.session import live_session, meeting_url
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
@@ -22,13 +21,6 @@ SUBJECTS = {
     JobKind.SESSION_HOUR: N_("In one hour: %(title)s"),
     JobKind.ATTENDANCE: N_("Who came to %(title)s?"),
 }
-_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-
-
-def location_url(location: str) -> str:
-    """The session's place as a link when it is a web address (a video call), else ""."""
-    text = location.strip()
-    return text if _WEB_ADDRESS.fullmatch(text) else ""
 
 
 def _session(theme: Theme, member: Member, letterhead: Letterhead) -> dict[str, object]:
@@ -38,7 +30,7 @@ def _session(theme: Theme, member: Member, letterhead: Letterhead) -> dict[str, 
         "first_name": member.first_name or member.display_name,
         "theme": theme,
         "live": live_session(theme, zone, member.locale),
-        "location_url": location_url(theme.location),
+        "location_url": meeting_url(theme.location),
     }
 
 
@@ -50,9 +42,8 @@ def session_reminder(
     letterhead: Letterhead,
     now: datetime,
 ) -> Mail:
-    """The day-before (SESSION_EVE) or hour-before (SESSION_HOUR) reminder. Its change
-    link is the member's space, where their themes are (the RSVP page's own link comes
-    with it)."""
+    """The day-before (SESSION_EVE) or hour-before (SESSION_HOUR) reminder, with the link
+    to change one's response (the RSVP page, open until the session starts)."""
     zone = ZoneInfo(member.timezone)
     tr = translations(letterhead.templates_dir, member.locale)
     starts = format_time(session_start(theme), "HH:mm", tzinfo=zone, locale=member.locale)
@@ -62,7 +53,7 @@ def session_reminder(
     context = _session(theme, member, letterhead) | {
         "subject": subject,
         "kind": kind.value,
-        "change_url": links.space(member.id, issued),
+        "change_url": links.rsvp(theme.id, member.id, session_end(theme)),
         "space_url": links.space(member.id, issued),
         "unsubscribe_url": links.unsubscribe(member.id, issued),
     }
