@@ -86,6 +86,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         assert status == 200
         monday(org)
         put_member_item(org, MANON, "SUPPRESSED", email=MANON, reason="bounce", at="2026-12-07")
+        hold_the_last_seat(org)
         before = everything(org)
         asked = next(i for i in table_items(org) if i["SK"]["S"].startswith("ASKED#"))
         assert all(t.casefold() in before.casefold() for t in TRACES)  # the test sees them
@@ -103,8 +104,72 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "after": everything(org),
             "standings_after": standings(org),
         }
+        results["seats_after"] = {
+            sk: dynamodb_item(org, f"THEME#{LIVE}", sk) for sk in ("SEATS", f"RSVP#{LEAS}")
+        }
         yield results | {"org": org, "remove": remove, "asked": asked}
         remove()
+
+
+LIVE = "demo-6"
+"""the demo's live session, weeks ahead of the erasure"""
+LEAS = member_id(LEA)
+
+
+def hold_the_last_seat(stack: LocalStack) -> None:
+    """Manon holds the live session's last seat (and was sent its day-before reminder);
+    Léa waits for one."""
+    manon = member_id(MANON)
+    items = [
+        {"SK": "SEATS", "theme_id": LIVE, "taken": 12},
+        {
+            "SK": f"RSVP#{manon}",
+            "type": "rsvp",
+            "theme_id": LIVE,
+            "member_id": manon,
+            "response": "yes",
+            "at": "2026-12-01T10:00:00+00:00",
+            "first_name": "Manon",
+            "last_name": "Petit",
+            "locale": "fr",
+            "timezone": "Europe/Paris",
+        },
+        {
+            "SK": f"RSVP#{LEAS}",
+            "type": "rsvp",
+            "theme_id": LIVE,
+            "member_id": LEAS,
+            "response": "waiting",
+            "waiting_since": "2026-12-02T10:00:00+00:00",
+            "at": "2026-12-02T10:00:00+00:00",
+            "first_name": "Léa",
+            "locale": "fr",
+            "timezone": "America/Montreal",
+        },
+        {"SK": f"LIVE#session-eve#{manon}", "theme_id": LIVE, "status": "sent"},
+    ]
+    client = stack.client("dynamodb")
+    for item in items:
+        client.put_item(
+            TableName=stack.provisioned.tables["PalabreTable"],
+            Item={"PK": {"S": f"THEME#{LIVE}"}}
+            | {k: {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in item.items()},
+        )
+
+
+def test_her_seat_at_a_session_to_come_goes_to_the_first_waiting_not_to_nobody(
+    erased: dict[str, Any],
+) -> None:
+    """Given Manon holds the last seat of a session still to come and Léa waits, when
+    Manon is erased, then her response and the session's email to her are gone with the
+    rest, the seat is Léa's (promoted, to be told by the scheduler) and the count stays."""
+    exported = {i["SK"].split("#")[0] for i in erased["exported"]["live_sessions"]}
+    assert exported == {"RSVP", "LIVE"}
+    assert erased["erasure"]["removed"]["live_sessions"] == 2
+    leas, seats = erased["seats_after"][f"RSVP#{LEAS}"], erased["seats_after"]["SEATS"]
+    assert (leas["response"]["S"], "promoted_at" in leas) == ("yes", True)
+    assert seats["taken"]["N"] == "12"
+    assert f"RSVP#{member_id(MANON)}" not in erased["after"]
 
 
 def test_the_export_holds_her_profile_answers_votes_question_and_the_files_naming_her(

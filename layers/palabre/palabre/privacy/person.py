@@ -77,6 +77,7 @@ class PersonalData:
             "member_id": held.member_id,
             "profile_and_state": [_plain(i) for i in held.own],
             "prompts": [_plain(i) for i in held.prompts],
+            "live_sessions": [_plain(i) for i in held.sessions],
             "answers": [_plain(i) for i in held.answers],
             "questions": [_plain(i) for i in held.questions],
             "votes_cast": [_plain(i) for i in held.votes_cast],

@@ -3,7 +3,8 @@
 Everything is found from the person's id (`member_id(address)`) through their keys and
 the indexes, never a Scan: their partition (profile, preferences, score, streak,
 suppression, questions), then, for every theme of the calendar (GSI1 `CALENDAR`, members'
-questions included), their send record and answer (one BatchGetItem per hundred themes)
+questions included), their send record, answer, response to a live session and its
+emails to them (one BatchGetItem per twenty themes)
 and the theme's votes (a Query each), and the weekly send records of every week since the
 calendar began. An operator's command, run rarely: it costs a request per theme, not a
 read of the table. docs/privacy.md says what is kept and why.
@@ -14,16 +15,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from palabre.core.jobs import SESSION_REMINDERS, JobKind
 from palabre.core.local_time import iso_week
+from palabre.core.models import Response
 from palabre.store import keys
 from palabre.store.library import LATEST, LibraryStore, latest_entries
+from palabre.store.members import member_from
+from palabre.store.rsvps import ChangedMeanwhile, RsvpStore
 from palabre.store.table import Item, Table
+from palabre.store.themes import ThemeStore
 
 ERASED = "erased"
 """the asker of a question whose asker was erased: no member's id, so the question stays
 a member's question (kept to its circle) that nobody owns"""
 ERASED_TITLE = "—"
 WEEKLY_KINDS = ("DIGEST", "REPORT")
+LIVE_SEND_KINDS = tuple(k.value for k in (*SESSION_REMINDERS, JobKind.ATTENDANCE))
+SEAT_ATTEMPTS = 5
 LONGEST_OPEN = timedelta(weeks=14)
 
 
@@ -35,6 +43,8 @@ class Holdings:
     own: list[Item] = field(default_factory=list)
     """their partition: PROFILE, PREFS, SCORE, STREAK, SUPPRESSED, ASKING, ASKED#…"""
     prompts: list[Item] = field(default_factory=list)
+    sessions: list[Item] = field(default_factory=list)
+    """their responses to live sessions (RSVP#) and those sessions' emails to them (LIVE#)"""
     answers: list[Item] = field(default_factory=list)
     votes_cast: list[Item] = field(default_factory=list)
     votes_received: list[Item] = field(default_factory=list)
@@ -55,6 +65,7 @@ class Holdings:
         return not (
             self.own
             or self.prompts
+            or self.sessions
             or self.answers
             or self.votes_cast
             or self.votes_received
@@ -88,10 +99,14 @@ class PrivacyStore:
             for i in self.table.query(keys.CALENDAR, index="GSI1", attributes=("PK", "send_on"))
         ]
         ids = [t for t, _ in themes]
-        for item in self.table.get_many(
-            [k for t in ids for k in (keys.prompt(t, member_id), keys.answer(t, member_id))]
-        ):
-            (found.prompts if item["SK"].startswith(keys.PROMPTS) else found.answers).append(item)
+        for item in self.table.get_many([k for t in ids for k in _theme_keys(t, member_id)]):
+            sk = item["SK"]
+            if sk.startswith(keys.PROMPTS):
+                found.prompts.append(item)
+            elif sk.startswith(keys.ANSWERS):
+                found.answers.append(item)
+            else:
+                found.sessions.append(item)
         for theme_id in ids:
             for vote in self.table.query(keys.theme_partition(theme_id), prefix="VOTE#"):
                 if vote.get("voter_id") == member_id:
@@ -121,9 +136,11 @@ class PrivacyStore:
         written first and completed last, the profile removed last but one."""
         mid = held.member_id
         self._record(mid, "SET requested_at = if_not_exists(requested_at, :now)", now)
+        self._give_up_seats(held, now)
         removed = {
             "answers": len(held.answers),
             "prompts": len(held.prompts),
+            "live_sessions": len(held.sessions),
             "votes": len(held.votes_cast) + len(held.votes_received),
             "questions": len(held.questions),
             "weekly": len(held.weekly),
@@ -141,7 +158,13 @@ class PrivacyStore:
             self.table.delete({"PK": question["PK"], "SK": "DISPATCH"})
         self.table.delete_many(
             _key(i)
-            for group in (held.answers, held.votes_cast, held.votes_received, held.prompts)
+            for group in (
+                held.answers,
+                held.votes_cast,
+                held.votes_received,
+                held.prompts,
+                held.sessions,
+            )
             for i in group
         )
         self.table.delete_many(_key(i) for i in held.weekly)
@@ -170,6 +193,30 @@ class PrivacyStore:
             {":removed": removed},
         )
         return removed
+
+    def _give_up_seats(self, held: Holdings, now: datetime) -> None:
+        """A seat they hold at a session still to come is given up as a "no" would give
+        it up (to the first on the waiting list, who is told), before their response is
+        deleted: deleting it alone would keep the seat taken by nobody."""
+        profile = held.profile
+        if profile is None:
+            return  # a second run: the first gave the seats up before removing the profile
+        rsvps, person = RsvpStore(self.table), member_from(profile)
+        for item in held.sessions:
+            if not item["SK"].startswith(keys.RSVPS) or item.get("response") != "yes":
+                continue
+            theme = ThemeStore(self.table).get(str(item["theme_id"]))
+            if theme is None or theme.starts_at is None or now >= theme.starts_at:
+                continue
+            for _ in range(SEAT_ATTEMPTS):
+                mine = rsvps.get(theme.id, held.member_id, consistent=True)
+                if mine is None or mine.response is not Response.YES:
+                    break
+                try:
+                    rsvps.answer(theme, person, mine, Response.NO, now)
+                    break
+                except ChangedMeanwhile:
+                    continue  # the waiting list moved meanwhile: read it again
 
     def erasures(self) -> list[Item]:
         """Every erasure, oldest first (for an importer's warning, an audit)."""
@@ -209,6 +256,16 @@ class PrivacyStore:
             },
             names={"#type": "type"},
         )
+
+
+def _theme_keys(theme_id: str, member_id: str) -> list[dict[str, str]]:
+    """The items of a theme's partition about one member."""
+    return [
+        keys.prompt(theme_id, member_id),
+        keys.answer(theme_id, member_id),
+        keys.rsvp(theme_id, member_id),
+        *(keys.live_send(theme_id, job, member_id) for job in LIVE_SEND_KINDS),
+    ]
 
 
 def _key(item: Item) -> dict[str, str]:
