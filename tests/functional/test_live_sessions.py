@@ -331,6 +331,9 @@ def test_each_admin_gets_the_attendance_list_once_after_the_session(ended: Local
     assert "<b>Dubois" not in html
     assert "\u202e" not in text + html
     assert "Hugo" not in text
+    # one person per line, the link on its own
+    listed = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(listed) == 2 and not [line for line in listed if "http" in line]
     # When the job comes back (a redelivery, a replay), nothing more is sent
     queue_job(ended, "attendance", CAMILLE, times=2)
     assert len([m for m in session_mail(ended) if m["To"] == CAMILLE]) == 1
