@@ -631,3 +631,28 @@ def test_a_tick_short_of_time_promotes_in_order_and_the_next_goes_on(
     ticks(session, "10:05")
     assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes"] * 3
     assert seats_told(session) == Counter({LUCAS: 1, CHLOE: 1, CAMILLE: 1})
+
+
+def test_a_hostile_title_is_inert_in_the_reports_capacity_warning(stack: LocalStack) -> None:
+    # Given a session with a hostile title, its two seats taken
+    stack.upload("roster", "roster.csv", ROSTER.encode())
+    calendar = live_calendar().decode().replace(TITLE, HOSTILE_TITLE)
+    stack.upload("calendar", "live.csv", calendar.encode())
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    for address in (LEA, HUGO):
+        [message] = [m for m in sent(stack) if m["To"] == address]
+        [path] = re.findall(r"https://\S+?(/rsvp/\S+)\?r=yes", text_of(message))
+        post(stack, path, response="yes")
+
+    # When an upload lowers the capacity to one
+    stack.upload("calendar", "live.csv", calendar.replace(";2\n", ";1\n").encode())
+
+    # Then the report's warning names the session, inert
+    report = [m for m in sent(stack) if "Palabre import of" in m["Subject"]][-1]
+    html, text = html_of(report), text_of(report)
+    assert "2 seats are taken at" in html
+    assert "&lt;script&gt;" in html
+    assert "<script>" not in html
+    assert "\u202e" not in html
+    assert "\u202e" not in text
