@@ -299,15 +299,28 @@ class RsvpStore:
             "attended": before.attended if before else False,
             # Names: kept as long as the send records beside them.
             "expires_at": expires_at(now, self.table.retention_months),
+            # A session moved later after a tick opens responses again: the tick's
+            # revision and what it earned stay, so that an untick still withdraws them.
+            **(before.attendance if before else {}),
         }
 
     def _put(self, item: dict[str, Any], before: Rsvp | None) -> Put:
         if before is None:
             return Put(item, condition="attribute_not_exists(PK)")
+        # Still the response read, and no tick since (the attendance page moves its
+        # revision, never `at`): a whole-item write must not undo either.
+        revision = before.attendance.get("attended_rev")
+        if revision is None:
+            return Put(
+                item,
+                condition="#at = :before AND attribute_not_exists(attended_rev)",
+                values={":before": before.at.isoformat()},
+                names={"#at": "at"},
+            )
         return Put(
             item,
-            condition="#at = :before",
-            values={":before": before.at.isoformat()},
+            condition="#at = :before AND attended_rev = :rev",
+            values={":before": before.at.isoformat(), ":rev": revision},
             names={"#at": "at"},
         )
 
