@@ -656,3 +656,39 @@ def test_a_hostile_title_is_inert_in_the_reports_capacity_warning(stack: LocalSt
     assert "<script>" not in html
     assert "\u202e" not in html
     assert "\u202e" not in text
+
+
+class StaleWaitingList:
+    """The table as a handler reaches it, but the next read of a session's responses
+    misses the latest (a Query is eventually consistent): the waiting list looks empty."""
+
+    def __init__(self, table: Any) -> None:
+        self.table, self.stale = table, True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.table, name)
+
+    def query(self, partition: str, **options: Any) -> Any:
+        if self.stale and options.get("prefix") == "RSVP#":
+            self.stale = False
+            return iter(())
+        return self.table.query(partition, **options)
+
+
+def test_a_seat_freed_while_the_waiting_list_read_stale_still_goes_to_the_first_waiting(
+    session: LocalStack,
+) -> None:
+    """Given Léa and Hugo hold both seats and Lucas waits, when Hugo says no but his
+    request read the waiting list before Lucas joined it, then his seat is given back,
+    and the scheduler's next tick gives it to Lucas, who is told once."""
+    from palabre.wiring import Adapters, override
+    from tests.functional.conftest import handlers_table
+
+    wait_in_turn(session, LEA, HUGO, LUCAS)
+    with override(Adapters(table=StaleWaitingList(handlers_table(session)))):
+        status, _ = respond(session, HUGO, "no")
+    assert status == 200
+    assert (taken(session), responses(session, LUCAS)) == (1, ["waiting"])
+    ticks(session, "10:00")
+    assert (taken(session), responses(session, LUCAS)) == (2, ["yes"])
+    assert seats_told(session) == Counter({LUCAS: 1})

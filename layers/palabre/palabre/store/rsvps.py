@@ -160,14 +160,7 @@ class RsvpStore:
             actions: list[Action] = [
                 self._put(mine, before),
                 self._promotion(theme, candidate, now),
-                # Made due now for the scheduler, unconditionally: now is never later than
-                # a due instant that matters (a tick that read an earlier one finds it
-                # changed and comes back).
-                Update(
-                    keys.dispatch(theme.id),
-                    "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
-                    {":theme": theme.id, ":open": keys.DISPATCH_OPEN, ":due": iso(now)},
-                ),
+                _due(theme, now),
             ]
             if theme.capacity is not None:
                 # The seat is the waiting member's only if, once freed, the count is below
@@ -191,7 +184,9 @@ class RsvpStore:
                 update={"response": Response.YES, "promoted_at": now, "waiting_since": None}
             )
         release = Update(keys.seats(theme.id), "ADD taken :minus", {":minus": -1})
-        self._write([self._put(mine, before), release])
+        # Due as well: the waiting list was read without a strong read (a Query), and one
+        # who joined it meanwhile is given the freed seat by the scheduler's next tick.
+        self._write([self._put(mine, before), release, _due(theme, now)])
         return rsvp_from(mine), None
 
     def taken_of(self, theme_ids: list[str]) -> dict[str, int]:
@@ -360,6 +355,17 @@ class RsvpStore:
             raise
         except ConditionFailed:
             raise ChangedMeanwhile from None
+
+
+def _due(theme: Theme, now: datetime) -> Update:
+    """The session made due now for the scheduler, which gives free seats to those waiting
+    and queues their emails; unconditionally: now is never later than a due instant that
+    matters (a tick that read an earlier one finds it changed and comes back)."""
+    return Update(
+        keys.dispatch(theme.id),
+        "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
+        {":theme": theme.id, ":open": keys.DISPATCH_OPEN, ":due": iso(now)},
+    )
 
 
 class _PromotionFailed(Exception):
