@@ -72,9 +72,10 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
         page.get_by_role("button", name="Enregistrer mes modifications").click()
     assert "Vos modifications sont enregistrées." in page.content()
 
-    # Sunday 09:00, two days before the deadline: one reminder, only to the silent
+    # Friday 09:00 (two days before the deadline is a Sunday, reminders come on the last
+    # working day before it): one reminder, only to the silent
     local.request("DELETE", "/_local/mail")
-    local.move_clock(now="2026-12-06T09:30:00+01:00")
+    local.move_clock(now="2026-12-04T09:30:00+01:00")
     reminders = [m for m in local.mail() if m["subject"].startswith(REMINDER)]
     reminded = Counter(m["to"][0] for m in reminders)
     assert LEA not in reminded
@@ -92,7 +93,7 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
     # And nobody ever got the same email twice
     everything = Counter((m["to"][0], m["subject"]) for m in local.mail())
     assert set(everything.values()) == {1}
-    # and the clock's jump to Wednesday ran Sunday as it comes: London's and Montreal's
+    # and the clock's jump to Wednesday ran Friday as it comes: London's and Montreal's
     # reminders left at 09:00 their time, after Paris's, before the deadline
     later = Counter(m["to"][0] for m in local.mail() if m["subject"].startswith(REMINDER))
     assert set(later.values()) == {1}

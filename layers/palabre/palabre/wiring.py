@@ -33,7 +33,6 @@ if TYPE_CHECKING:
         FeedbackSettings,
         ImportSettings,
         MailSettings,
-        OrganisationSettings,
         PagesSettings,
         PersonalLinksSettings,
         ResumeSettings,
@@ -194,13 +193,14 @@ def reset() -> None:
     _sending.clear()
 
 
-def organisation(settings: OrganisationSettings) -> Organisation:
+def organisation(settings: ImportSettings) -> Organisation:
     from palabre.imports.importer import Organisation
 
     return Organisation(
         name=settings.organisation_name,
         timezone=settings.organisation_timezone,
         locale=settings.default_locale,
+        work_week=settings.working_days,
     )
 
 
@@ -240,7 +240,10 @@ def dispatcher(
     from palabre.dispatch.dispatcher import Dispatcher
 
     return Dispatcher(
-        table(settings, adapters), queue(settings.send_queue_url, adapters), time_left=time_left
+        table(settings, adapters),
+        queue(settings.send_queue_url, adapters),
+        time_left=time_left,
+        work_week=settings.working_days,
     )
 
 

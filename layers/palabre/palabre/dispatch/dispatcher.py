@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from palabre.core import clock
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, ThemeJob
-from palabre.core.local_time import EARLIEST_ZONE, deadline, link_expiry
+from palabre.core.local_time import EARLIEST_ZONE, WORK_WEEK, deadline, link_expiry
 from palabre.core.models import Theme, group_key
 from palabre.dispatch.plan import AudienceGroup, plan
 from palabre.observability import logger
@@ -58,6 +58,7 @@ class Dispatcher:
         *,
         time_left: Callable[[], float] = lambda: float("inf"),
         page: int | None = None,
+        work_week: frozenset[int] = WORK_WEEK,
     ) -> None:
         self.store = DispatchStore(table)
         self.themes = ThemeStore(table)
@@ -66,6 +67,7 @@ class Dispatcher:
         self.time_left = time_left
         """seconds the invocation has left; a tick stops early and the next one resumes"""
         self.page = page or PAGE
+        self.work_week = work_week
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -93,7 +95,7 @@ class Dispatcher:
         report: TickReport,
         outbox: Outbox,
     ) -> None:
-        groups = plan(theme, directory)
+        groups = plan(theme, directory, work_week=self.work_week)
         if not groups and now < link_expiry(theme, EARLIEST_ZONE):
             # No one in the audience yet (a calendar before its roster): look again later.
             self.store.reschedule(theme.id, now + timedelta(hours=1), seen)

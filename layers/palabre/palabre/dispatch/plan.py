@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind
-from palabre.core.local_time import reminder_instant, send_instant
+from palabre.core.local_time import WORK_WEEK, reminder_instant, send_instant
 from palabre.core.models import Theme, group_key
 
 
@@ -24,8 +24,11 @@ class AudienceGroup:
         return f"{self.job.value}#{self.part}#{self.zone}"
 
 
-def plan(theme: Theme, directory: Directory) -> list[AudienceGroup]:
-    """Every group of the theme's audience, with the instant it becomes due."""
+def plan(
+    theme: Theme, directory: Directory, *, work_week: frozenset[int] = WORK_WEEK
+) -> list[AudienceGroup]:
+    """Every group of the theme's audience, with the instant it becomes due (reminders on
+    the organisation's working days)."""
     if theme.audience.everyone:
         # Members and admins are listed apart (GSI1 by role): each only where they live.
         parts = [(f"role:{role}", zones) for role, zones in sorted(directory.roles.items())]
@@ -41,7 +44,7 @@ def plan(theme: Theme, directory: Directory) -> list[AudienceGroup]:
         for zone_name in sorted(zones):
             zone = ZoneInfo(zone_name)
             groups.append(AudienceGroup(JobKind.PROMPT, part, zone_name, send_instant(theme, zone)))
-            reminder = reminder_instant(theme, zone)
+            reminder = reminder_instant(theme, zone, work_week=work_week)
             if reminder is not None:
                 groups.append(AudienceGroup(JobKind.REMINDER, part, zone_name, reminder))
     return sorted(groups, key=lambda g: (g.due, g.name))

@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from palabre.core.directory import Directory
 from palabre.core.i18n import N_
 from palabre.core.jobs import JobKind, ThemeJob
-from palabre.core.local_time import deadline, earliest_send, reminder_instant, send_instant
+from palabre.core.local_time import (
+    WORK_WEEK,
+    deadline,
+    earliest_send,
+    reminder_instant,
+    send_instant,
+)
 from palabre.core.models import Locale, Member, Theme, member_id
 from palabre.imports.calendar import CalendarContext, validate_calendar
 from palabre.imports.columns import SPECS
@@ -34,6 +40,8 @@ class Organisation:
     name: str
     timezone: str
     locale: Locale
+    work_week: frozenset[int] = WORK_WEEK
+    """the days reminders may fall on (core.local_time.working_days)"""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -256,7 +264,7 @@ class Importer:
                     jobs.append(ThemeJob(job=JobKind.PROMPT, theme=theme.id, member=member.id))
                     # ... and their reminder, from a group the scheduler may not have
                     # planned (their timezone new to the theme), comes at its time
-                    reminder = reminder_instant(theme, zone)
+                    reminder = reminder_instant(theme, zone, work_week=self.org.work_week)
                     if reminder is not None and now < reminder:
                         ahead[theme.id] = min(reminder, ahead.get(theme.id, reminder))
                 elif now < start:
