@@ -20,7 +20,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from palabre_cli import demo
-from palabre_cli.template import TEMPLATE, load_source, parameter_defaults
+from palabre_cli.template import LOCAL_PARAMETERS, TEMPLATE, load_source, parameter_defaults
 from sam_moto.clock import LocalClock
 from sam_moto.hooks import ClientWatch, Clock, Console
 from sam_moto.server import LocalServer
@@ -130,7 +130,7 @@ def make_stack(
     ]
     # The demo's admin may upload the first roster of an empty local stack (the
     # template's default is empty: no one may, on AWS, until the deployer names someone).
-    parameters = {"AdminAddress": demo.ADMIN, **(parameters or {})}
+    parameters = {"AdminAddress": demo.ADMIN, **LOCAL_PARAMETERS, **(parameters or {})}
     return LocalStack(
         TEMPLATE,
         hooks=PalabreHooks(zone, files),

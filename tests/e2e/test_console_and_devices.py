@@ -15,7 +15,7 @@ from palabre.core.models import member_id
 from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
-from palabre_cli.template import load_source, parameter_defaults
+from palabre_cli.template import local_parameters
 from tests.e2e.conftest import ARTIFACTS, Local
 
 MANON = "manon.petit@demo.palabre.example"  # answers on her phone
@@ -182,7 +182,7 @@ def test_a_live_session_prompt_in_the_mailbox_json(local: Local) -> None:
     assert [{**a, "size": a["size"] > 0} for a in mail["attachments"]] == [
         {"filename": "invitation.ics", "content_type": "text/calendar", "size": True}
     ]
-    defaults = parameter_defaults(load_source())
+    defaults = local_parameters()
     assert parseaddr(mail["from"]) == (defaults["OrganisationName"], defaults["SenderAddress"])
     assert mail["headers"]["From"] == mail["from"]
     assert mail["headers"]["Date"] == mail["date"]
