@@ -28,7 +28,7 @@ from tests.functional.test_dispatch import KENJI, LEA, assert_unsubscribe_header
 from tests.functional.test_scores import HUGO, answer
 
 ALICE = "alice.david@demo.palabre.example"  # the other admin
-REMINDER = ("Rappel : ", "Reminder: ")
+REMINDER = ("Rappel\u00a0: ", "Reminder: ")
 
 
 def remind(stack: LocalStack, *addresses: str, times: int = 1) -> None:
@@ -129,7 +129,7 @@ def test_the_reminder_email_is_complete(org: LocalStack) -> None:
     [message] = sent(org)
 
     assert message["To"] == LEA
-    assert message["Subject"].startswith("Rappel : Nos rituels d'équipe")
+    assert message["Subject"].startswith("Rappel\u00a0: Nos rituels d'équipe")
     assert "mardi 8 décembre 2026" in message["Subject"]
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()

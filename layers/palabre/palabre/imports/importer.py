@@ -107,7 +107,11 @@ def validate_file(
 ) -> tuple[ImportReport, list[Member] | list[Theme]]:
     """Offline check (`palabre validate`): nothing is read from or written to AWS."""
     checked = check(
-        kind, filename, data, org, lambda: CalendarContext(org.zone, today, directory, {})
+        kind,
+        filename,
+        data,
+        org,
+        lambda: CalendarContext(org.zone, today, directory, {}, org.locale),
     )
     if checked.issues:
         return ImportReport.rejected(kind, checked.rows, checked.issues, translations), []
@@ -188,6 +192,7 @@ class Importer:
             today=self.org.today(now),
             directory=self.members.directory() or Directory(),
             existing=self.themes.calendar(),
+            locale=self.org.locale,
         )
 
     def _apply_roster(self, checked: Checked, now: datetime) -> tuple[dict[str, int], list[Issue]]:

@@ -159,9 +159,7 @@ def _header(name: str, value: str, *, text: bool = False) -> bytes:
     dropped by every reader. A title holding "=?utf-8?q?...?=" is shown as typed."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"a line break in the {name} header")
-    plain = value.isascii() and not (
-        text and ("=?" in value or len(name) + 2 + len(value) > _LINE)
-    )
+    plain = value.isascii() and not (text and ("=?" in value or len(name) + 2 + len(value) > _LINE))
     encoded = value if plain else _encoded_words(value, first=_LINE - len(name) - 2)
     return _folded(f"{name}: {encoded}").encode("ascii")
 
