@@ -10,11 +10,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 
 __all__ = [
+    "LOCAL_PARAMETERS",
     "ROOT",
     "TEMPLATE",
     "Translated",
     "globals_environment",
-    "LOCAL_PARAMETERS",
     "load_source",
     "local_parameters",
     "parameter_defaults",

@@ -101,5 +101,10 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
 
 
 def test_a_bad_link_is_a_plain_page(local: Local, page: Any) -> None:
+    # in the browser's language: there is no member behind the link to ask
+    page.set_extra_http_headers({"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
     page.goto(f"{local.url}/answer/not-a-real-token")
     assert page.locator("h1").inner_text() == "Ce lien n'est pas valide ou a expiré."
+    page.set_extra_http_headers({"Accept-Language": "en-GB,en;q=0.9"})
+    page.goto(f"{local.url}/answer/not-a-real-token")
+    assert page.locator("h1").inner_text() == "This link is not valid or has expired."

@@ -156,7 +156,9 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "onerror" not in html
     assert "Voir les 3 autres réponses dans votre espace" in html
     assert "Un thème attend votre réponse" in html  # still open for the reader, first
-    assert "votre série\u00a0: 4 thèmes répondus d'affilée · record\u00a0: 9 · 0 joker restant" in html
+    assert (
+        "votre série\u00a0: 4 thèmes répondus d'affilée · record\u00a0: 9 · 0 joker restant" in html
+    )
     assert "Joker utilisé" in html
     assert "Une question de &lt;script&gt;" in html  # a peer's question, its asker escaped
     assert HOSTILE in source[0][1]  # the plain text keeps the question as written

@@ -375,7 +375,8 @@ def test_a_reminder_falls_on_a_working_day_before_its_day_and_after_sending(
 
     if moved is not None:
         assert moved.astimezone(here).weekday() in work_week
-        assert unmoved is not None and moved <= unmoved
+        assert unmoved is not None
+        assert moved <= unmoved
         assert send_instant(any_theme, here) < moved
         # the last working day before it: no working day between the two
         between = range(1, (unmoved.astimezone(here).date() - moved.astimezone(here).date()).days)

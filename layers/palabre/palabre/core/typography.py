@@ -85,7 +85,8 @@ def _space(text: str, at: int, done: int, out: list[str]) -> int:
     before = text[first - 1] if first > 0 else "\n"
     if (
         before.isspace()  # a line's start: nothing to separate
-        or (first == at and before in ";:?!«")  # "?!": one space before both
+        or before == "«"  # its own space is there
+        or (first == at and before in ";:?!")  # "?!": one space before both
         or (before == ">" and not _after_closing_tag(text, first - 1))
         or _in_link(text, first)
     ):

@@ -111,7 +111,9 @@ def _shown_in(locale: str) -> Callable[[Any], Any]:
     def shown(value: Any) -> Any:
         printed = _shown(value)
         if foreign(value, locale) and isinstance(printed, str):
-            return printed.__class__(FOREIGN) + printed + END
+            if isinstance(printed, Markup):
+                return Markup(FOREIGN) + Markup(str(printed)) + END
+            return f"{FOREIGN}{printed}{END}"
         return printed
 
     return shown if locale == "fr" else _shown
