@@ -164,7 +164,7 @@ def _texts(cells: RowReader, locale: str) -> list[ThemeText]:
         if title[1] and prompt[1]:
             texts.append(
                 ThemeText(
-                    lang=lang,  # type: ignore[arg-type]  # one of LOCALES
+                    lang=lang,
                     title=title[1],
                     prompt=prompt[1],
                     prompt_html=str(to_html(prompt[1])),
