@@ -665,7 +665,7 @@ def test_one_reminder_reaches_only_the_silent_two_days_before_the_deadline(
     org.advance_to(datetime.fromisoformat("2026-12-04T10:05:00+01:00"))
     assert recipients(org)[SARAH] == 1  # 09:00 in London
     assert all(
-        m["Subject"].startswith(("Rappel : Nos rituels", "Reminder: Nos rituels"))
+        m["Subject"].startswith(("Rappel\u00a0: Nos rituels", "Reminder: Nos rituels"))
         for m in sent(org)
     )
 
