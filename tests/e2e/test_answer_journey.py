@@ -53,12 +53,12 @@ def test_a_theme_from_arrival_to_closing(local: Local, page: Any) -> None:
     page.get_by_label("Toute l'organisation").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer ma réponse").click()
-    assert page.locator("h1").inner_text() == "Merci, Léa !"
+    assert page.locator("h1").inner_text() == "Merci, Léa\u202f!"
     assert "Cette réponse vous rapporte 15 points." in page.content()
     # The thank-you page came by a redirect: refreshing it sends nothing again
     assert page.url == f"{link}?saved=created"
     page.reload()
-    assert page.locator("h1").inner_text() == "Merci, Léa !"
+    assert page.locator("h1").inner_text() == "Merci, Léa\u202f!"
     assert "modifiée entre-temps" not in page.content()
 
     # and edits it from the thank-you page

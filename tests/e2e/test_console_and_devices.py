@@ -88,7 +88,7 @@ def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, brows
         fields[2].check()
         with page.expect_navigation():
             fields[3].click()
-        assert page.locator("h1").inner_text() == "Merci, Manon !"
+        assert page.locator("h1").inner_text() == "Merci, Manon\u202f!"
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         # Stored: the link opens on her answer, ready to edit
@@ -262,7 +262,7 @@ def test_an_admin_resumes_paused_sending_from_the_pause_email_on_a_phone(
     try:
         page = context.new_page()
         page.goto(link)
-        assert "Rejetés : 41" in page.locator("main").inner_text()
+        assert "Rejetés\u00a0: 41" in page.locator("main").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(ARTIFACTS / "resume-sending-phone.png"), full_page=True)
         page.get_by_role("button", name="Reprendre les envois").click()

@@ -169,7 +169,7 @@ def test_a_newcomer_reads_her_peers_once_she_has_answered_anonymously(
     lea.get_by_label("Anonyme", exact=True).check()
     on_phone(lea, "answer-form")
     follow(lea, lea.get_by_role("button", name="Envoyer ma réponse"))
-    assert lea.locator("h1").inner_text() == "Merci, Léa !"
+    assert lea.locator("h1").inner_text() == "Merci, Léa\u202f!"
     assert "Elle est anonyme" in lea.content()
     on_phone(lea, "answer-thanks")
 
@@ -193,7 +193,7 @@ def test_a_peer_answer_found_useful_from_the_theme_page(local: Local, lea: Any) 
     assert hugos.locator(".muted").inner_text() == "0 vote"
     follow(lea, hugos.get_by_role("button", name="Utile"))
     assert lea.locator("h1").inner_text() == "La réponse de Hugo B. · Bâtisseurs"
-    assert "Merci : votre vote est compté." in lea.content()
+    assert "Merci\u00a0: votre vote est compté." in lea.content()
     on_phone(lea, "vote-counted")
 
     local.request("POST", "/_local/drain")  # the score stream counts the vote
@@ -216,7 +216,7 @@ def test_an_anonymous_answer_shows_once_three_answers_are_there(
     camille.get_by_label("Toute l'organisation").check()
     camille.get_by_label("Anonyme", exact=True).check()
     follow(camille, camille.get_by_role("button", name="Envoyer ma réponse"))
-    assert camille.locator("h1").inner_text() == "Merci, Camille !"
+    assert camille.locator("h1").inner_text() == "Merci, Camille\u202f!"
 
     # Léa's answer shows, as "Anonyme", on both her peers' pages: no name, no circle
     for page, address in ((camille, CAMILLE), (hugo, HUGO)):
@@ -233,7 +233,7 @@ def test_an_admin_keeps_a_practice_and_finds_it_in_the_library(local: Local, cam
         camille,
         answer_of(camille, HUGO_SAYS).get_by_role("button", name="Ajouter à la bibliothèque"),
     )
-    assert "Gardée dans la bibliothèque : chaque membre l'y trouve." in camille.content()
+    assert "Gardée dans la bibliothèque\u00a0: chaque membre l'y trouve." in camille.content()
     on_phone(camille, "star")
     follow(camille, camille.get_by_role("link", name="Voir le thème dans votre espace"))
     hugos = answer_of(camille, HUGO_SAYS)
@@ -323,7 +323,7 @@ def test_an_absence_declared_listed_and_removed(local: Local, lea: Any) -> None:
     lea.get_by_label("Premier jour d'absence").fill("2026-12-14")
     lea.get_by_label("Dernier jour d'absence (inclus)").fill("2026-12-18")
     follow(lea, lea.get_by_role("button", name="Ajouter cette absence"))
-    assert "Enregistré : votre absence est ajoutée." in lea.content()
+    assert "Enregistré\u00a0: votre absence est ajoutée." in lea.content()
     absences = lea.locator("ul.absences li")
     assert absences.count() == 1
     assert absences.first.inner_text().startswith(
@@ -332,7 +332,7 @@ def test_an_absence_declared_listed_and_removed(local: Local, lea: Any) -> None:
     on_phone(lea, "preferences")
 
     follow(lea, absences.first.get_by_role("button", name="Supprimer"))
-    assert "Enregistré : votre absence est supprimée." in lea.content()
+    assert "Enregistré\u00a0: votre absence est supprimée." in lea.content()
     assert absences.count() == 0
     assert "Aucune absence déclarée." in lea.content()
 
