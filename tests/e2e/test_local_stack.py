@@ -68,7 +68,9 @@ def test_a_bad_excel_csv_names_each_faulty_row_and_changes_nothing(local: Local)
     assert (again["unchanged"], again["deactivated"]) == (20, 0)
     # and the uploader got the report by email, in French
     [rejected] = [m for m in mailbox(local) if "effectifs.csv" in m["subject"]]
-    assert rejected["subject"] == "Import Palabre de effectifs.csv\u00a0: 3 erreurs, rien n'a changé"
+    assert rejected["subject"] == (
+        "Import Palabre de effectifs.csv\u00a0: 3 erreurs, rien n'a changé"
+    )
     assert rejected["to"] == [demo.ADMIN]
     assert "Ligne 5, colonne Fuseau horaire" in rejected["text"]
 

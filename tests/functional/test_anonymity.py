@@ -248,7 +248,8 @@ def test_points_and_streak_count_for_an_anonymous_author(org: LocalStack) -> Non
     anonymous_week(org, list(AUTHORS))
 
     assert score(org, LEA)["points"] == {"N": "19"}  # 10, 5 within 48 hours, 2 votes
-    assert "Vos points\u00a0: 19 · votre série\u00a0: 1 thème répondu d'affilée" in text(digest_of(org, LEA))
+    lea = text(digest_of(org, LEA))
+    assert "Vos points\u00a0: 19 · votre série\u00a0: 1 thème répondu d'affilée" in lea
     assert "Vos points\u00a0: 15 · votre série\u00a0: 1" in text(digest_of(org, HUGO))
 
 

@@ -125,7 +125,9 @@ def test_a_file_with_errors_changes_nothing_and_the_report_names_each_row(
     assert "ligne 2" in report["errors"][0]["message"]
     assert table_items(stack) == before
     rejected = sent(stack)[-1]
-    assert rejected["Subject"] == "Import Palabre de effectifs.csv\u00a0: 2 erreurs, rien n'a changé"
+    assert rejected["Subject"] == (
+        "Import Palabre de effectifs.csv\u00a0: 2 erreurs, rien n'a changé"
+    )
     plain = rejected.get_body(("plain",)).get_content()
     assert "Ligne 3, colonne Courriel" in plain
     assert "Ligne 4, colonne Fuseau horaire" in plain

@@ -11,8 +11,8 @@ from typing import Any
 from babel.dates import format_date
 
 from palabre.core.models import member_id
-from palabre.core.typography import french
 from palabre.core.tokens import Purpose
+from palabre.core.typography import french
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.functional.conftest import demo_organisation, dynamodb_item, make_stack, sent

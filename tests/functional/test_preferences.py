@@ -105,7 +105,10 @@ def test_choosing_what_to_receive_keeps_the_absences_and_so_does_a_one_click(
     ("fields", "error"),
     [
         ({"from": "2026-12-11", "to": "2026-12-07"}, "ne peut pas précéder son premier jour"),
-        ({"from": "07/12/2026", "to": "2026-12-11"}, "«\u00a007/12/2026\u00a0» n&#39;est pas une date"),
+        (
+            {"from": "07/12/2026", "to": "2026-12-11"},
+            "«\u00a007/12/2026\u00a0» n&#39;est pas une date",
+        ),
         ({"from": "2026-02-30", "to": "2026-03-02"}, "n&#39;est pas une date"),
         ({"from": "", "to": "2026-12-11"}, "n&#39;est pas une date"),
         ({"from": "2026-12-07", "to": "2028-01-01"}, "Une absence dure au plus 366 jours."),

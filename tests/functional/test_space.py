@@ -94,7 +94,10 @@ def test_the_circles_answers_wait_until_the_member_has_answered_the_open_theme(
     answer(org, LEA, "Un tour de table de dix minutes.", visibility="organisation")
     org.drain()
     _, page = requests(org, space)
-    assert "Un café debout le lundi, &lt;script&gt;alert(1)&lt;/script&gt; &amp; «\u00a0merci\u00a0»." in page
+    assert (
+        "Un café debout le lundi, &lt;script&gt;alert(1)&lt;/script&gt; &amp; «\u00a0merci\u00a0»."
+        in page
+    )
     assert "<script>" not in page
     assert "<strong>Hugo B. · Bâtisseurs</strong>" in page
     assert "<strong>Vous</strong>" in page  # her own, marked as hers

@@ -159,10 +159,12 @@ def test_a_streak_grows_with_each_theme_answered_and_a_first_miss_spends_the_jok
     # 21st: the quarter's joker forgives it (a second miss would break the streak:
     # test_shields.py), and that digest says so
     assert streak_line(mail["W50"][LUCAS]).endswith(
-        "votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1 · 1 joker restant ce trimestre"
+        "votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1 · "
+        "1 joker restant ce trimestre"
     )
     assert streak_line(mail["W51"][LUCAS]).endswith(
-        "votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1 · 0 joker restant ce trimestre"
+        "votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1 · "
+        "0 joker restant ce trimestre"
     )
     assert "Joker utilisé" in text(mail["W51"][LUCAS])
     assert "Joker utilisé" not in text(mail["W50"][LUCAS])
@@ -179,9 +181,8 @@ def test_a_theme_not_addressed_to_a_member_never_breaks_their_streak(
     # Her circle had nothing to read that week (no theme, no answer it may see): no digest
     mail = weeks["mail"]
     assert JADE not in mail["W50"]
-    assert "votre série\u00a0: 2 thèmes répondus d'affilée · record\u00a0: 2 · 1 joker" in streak_line(
-        mail["W51"][JADE]
-    )
+    jade = streak_line(mail["W51"][JADE])
+    assert "votre série\u00a0: 2 thèmes répondus d'affilée · record\u00a0: 2 · 1 joker" in jade
 
 
 def test_the_report_lists_who_let_a_theme_close_and_the_suppressed_addresses(
