@@ -29,7 +29,7 @@ DRAINED = [
     "jules.moreau@demo.palabre.example",
 ]
 TRUST = "Installer la confiance"
-LIVE = "Atelier live : le feedback en pratique"
+LIVE = "Atelier live\u00a0: le feedback en pratique"  # as French readers read it
 PHONE = {"width": 390, "height": 844}
 
 

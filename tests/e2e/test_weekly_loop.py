@@ -98,7 +98,7 @@ def test_a_week_of_answers_votes_and_digests(local: Local, page: Any) -> None:
         )
         with page.expect_navigation():
             page.get_by_role("button", name="Oui, utile").click()
-        assert "Merci\u00a0: votre vote est compté." in page.content()
+        assert "Merci\u00a0: votre vote est compté." in page.locator("main").inner_text()
     page.screenshot(path=str(ARTIFACTS / "vote-counted.png"), full_page=True)
     local.request("POST", "/_local/drain")
 
@@ -141,7 +141,7 @@ def test_a_week_of_answers_votes_and_digests(local: Local, page: Any) -> None:
     # Last week's answer voted useful this week leads both circles' "most useful practices"
     for reader in (HUGO, MANON):
         top = second[reader]["text"].split("Les pratiques les plus utiles", 1)[1]
-        assert "Léa D. · Bâtisseurs, jugée utile par 2: Un tour de table" in top
+        assert "Léa D. · Bâtisseurs, jugée utile par 2\u00a0: Un tour de table" in top
     sent_twice = [
         k for k, n in Counter((m["to"][0], m["subject"]) for m in local.mail()).items() if n > 1
     ]
