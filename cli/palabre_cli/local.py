@@ -20,7 +20,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from palabre_cli import demo
-from palabre_cli.template import TEMPLATE, load_source, parameter_defaults
+from palabre_cli.template import LOCAL_PARAMETERS, TEMPLATE, load_source, parameter_defaults
 from sam_moto.clock import LocalClock
 from sam_moto.hooks import ClientWatch, Clock, Console
 from sam_moto.server import LocalServer
@@ -136,6 +136,7 @@ def make_stack(
     parameters = {
         "AdminAddress": demo.ADMIN,
         "InboundDomain": LOCAL_INBOUND_DOMAIN,
+        **LOCAL_PARAMETERS,
         **(parameters or {}),
     }
     return LocalStack(

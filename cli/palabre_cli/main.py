@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from palabre_cli.template import ROOT, load_source, parameter_defaults
+from palabre_cli.template import ROOT, local_parameters
 
 if TYPE_CHECKING:
     from palabre.store.sending import SendingHealth
@@ -184,7 +184,7 @@ def _instant(text: str) -> datetime:
 
 
 def _defaults() -> dict[str, str]:
-    return parameter_defaults(load_source())
+    return local_parameters()
 
 
 # ---------------------------------------------------------------------------- validate

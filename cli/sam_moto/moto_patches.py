@@ -240,7 +240,33 @@ def apply() -> dict[str, bool]:
     _applied["update_tree_copy"] = _copy_update_trees_structurally()
     _applied["tree_walk"] = _walk_trees_knowing_node_types()
     _applied["parsed_expressions"] = _remember_parsed_expressions()
+    _applied["mixed_comparisons"] = _compare_mixed_types_as_false()
     return _applied
+
+
+def _compare_mixed_types_as_false() -> bool:
+    """DynamoDB compares a string with a number (`<`, `<=`, `>`, `>=` in a condition) as
+    false: the condition fails. moto compares the Python values and raises TypeError, a
+    500 to the caller (found by the table contract's random sequences, where one item's
+    lease is an ISO string and another's epoch seconds)."""
+    import importlib
+
+    comparisons: Any = importlib.import_module("moto.dynamodb.comparisons")
+    names = ("OpLessThan", "OpGreaterThan", "OpLessThanOrEqual", "OpGreaterThanOrEqual")
+    classes = [getattr(comparisons, n, None) for n in names]
+    if any(c is None or not hasattr(c, "expr") for c in classes):
+        return False
+    for cls in classes:
+        compared = cls.expr
+
+        def expr(self: Any, item: Any, _compared: Callable[..., bool] = compared) -> bool:
+            try:
+                return _compared(self, item)
+            except TypeError:
+                return False
+
+        cls.expr = expr
+    return True
 
 
 def _serialize_attribute_values_directly() -> bool:

@@ -104,6 +104,10 @@ def _translate(path: Path, parameters: tuple[tuple[str, str], ...], region: str)
 
     source = load_source(path)
     values = parameter_defaults(source) | dict(parameters)
+    missing = sorted(set(source.get("Parameters", {})) - set(values))
+    if missing:
+        # As CloudFormation refuses a stack without them, rather than resolve a Ref to None.
+        raise ValueError(f"{path.name} needs a value for {', '.join(missing)} (no default)")
     template = copy.deepcopy(source)
     code_paths: dict[str, Path] = {}
     # The translator only accepts S3 locations for code: point it at a placeholder bucket

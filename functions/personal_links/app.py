@@ -230,19 +230,23 @@ def download_export(token: str) -> Response[str]:
     )
 
 
+def _browser_language() -> str | None:
+    return app.current_event.headers.get("accept-language")
+
+
 def invalid_link(_: InvalidToken) -> Response[str]:
     # Forged, unknown, expired or for another purpose: the same plain page for all.
-    return pages(PagesSettings.from_env()).not_found()
+    return pages(PagesSettings.from_env()).not_found(_browser_language())
 
 
 def unreadable_form(_: UnreadableForm) -> Response[str]:
-    return pages(PagesSettings.from_env()).unreadable()
+    return pages(PagesSettings.from_env()).unreadable(_browser_language())
 
 
 def unusable_secret(_: LinkSecretUnusable) -> Response[str]:
     # wiring.signer logged the error line; the metric is what an alarm watches.
     metrics.add_metric(name="LinkSecretUnusable", unit=MetricUnit.Count, value=1)
-    return pages(PagesSettings.from_env()).unavailable()
+    return pages(PagesSettings.from_env()).unavailable(_browser_language())
 
 
 # Registered by a call rather than as a decorator: Powertools' exception_handler has no
@@ -254,7 +258,7 @@ app.exception_handler(LinkSecretUnusable)(unusable_secret)
 
 @app.not_found
 def no_route(_: Exception) -> Response[str]:
-    return pages(PagesSettings.from_env()).not_found()
+    return pages(PagesSettings.from_env()).not_found(_browser_language())
 
 
 @metrics.log_metrics

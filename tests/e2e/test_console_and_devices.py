@@ -15,7 +15,7 @@ from palabre.core.models import member_id
 from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
-from palabre_cli.template import load_source, parameter_defaults
+from palabre_cli.template import local_parameters
 from tests.e2e.conftest import ARTIFACTS, Local
 
 MANON = "manon.petit@demo.palabre.example"  # answers on her phone
@@ -30,7 +30,7 @@ DRAINED = [
     "jules.moreau@demo.palabre.example",
 ]
 TRUST = "Installer la confiance"
-LIVE = "Atelier live : le feedback en pratique"
+LIVE = "Atelier live\u00a0: le feedback en pratique"  # as French readers read it
 PHONE = {"width": 390, "height": 844}
 
 
@@ -89,7 +89,7 @@ def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, brows
         fields[2].check()
         with page.expect_navigation():
             fields[3].click()
-        assert page.locator("h1").inner_text() == "Merci, Manon !"
+        assert page.locator("h1").inner_text() == "Merci, Manon\u202f!"
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         # Stored: the link opens on her answer, ready to edit
@@ -183,7 +183,7 @@ def test_a_live_session_prompt_in_the_mailbox_json(local: Local) -> None:
     assert [{**a, "size": a["size"] > 0} for a in mail["attachments"]] == [
         {"filename": "invitation.ics", "content_type": "text/calendar", "size": True}
     ]
-    defaults = parameter_defaults(load_source())
+    defaults = local_parameters()
     assert parseaddr(mail["from"]) == (defaults["OrganisationName"], defaults["SenderAddress"])
     assert mail["headers"]["From"] == mail["from"]
     assert mail["headers"]["Date"] == mail["date"]
@@ -301,7 +301,7 @@ def test_an_admin_resumes_paused_sending_from_the_pause_email_on_a_phone(
     try:
         page = context.new_page()
         page.goto(link)
-        assert "Rejetés : 41" in page.locator("main").inner_text()
+        assert "Rejetés\u00a0: 41" in page.locator("main").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(ARTIFACTS / "resume-sending-phone.png"), full_page=True)
         page.get_by_role("button", name="Reprendre les envois").click()

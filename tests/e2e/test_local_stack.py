@@ -26,14 +26,14 @@ def test_the_demo_organisation_is_loaded_and_its_reports_are_in_the_mailbox(loca
     mails = mailbox(local)
     subjects = [m["subject"] for m in mails[:2]]
     assert subjects == [
-        "Import Palabre de demo-roster.csv : terminé",
-        "Import Palabre de demo-calendar.yaml : terminé",
+        "Import Palabre de demo-roster.csv\u00a0: terminé",
+        "Import Palabre de demo-calendar.yaml\u00a0: terminé",
     ]
     for mail in mails[:2]:
         assert set(mail) == MAIL_KEYS
         assert mail["to"] == [demo.ADMIN]
         assert mail["html"].startswith("<!DOCTYPE html>")
-        assert "Créées : 20" in mails[0]["text"]
+        assert "Créées\u00a0: 20" in mails[0]["text"]
         assert mail["headers"]["Content-Type"].startswith("multipart/alternative")
 
 
@@ -68,7 +68,9 @@ def test_a_bad_excel_csv_names_each_faulty_row_and_changes_nothing(local: Local)
     assert (again["unchanged"], again["deactivated"]) == (20, 0)
     # and the uploader got the report by email, in French
     [rejected] = [m for m in mailbox(local) if "effectifs.csv" in m["subject"]]
-    assert rejected["subject"] == "Import Palabre de effectifs.csv : 3 erreurs, rien n'a changé"
+    assert rejected["subject"] == (
+        "Import Palabre de effectifs.csv\u00a0: 3 erreurs, rien n'a changé"
+    )
     assert rejected["to"] == [demo.ADMIN]
     assert "Ligne 5, colonne Fuseau horaire" in rejected["text"]
 

@@ -83,8 +83,8 @@ def test_a_week_of_answers_votes_and_digests(local: Local, page: Any) -> None:
     assert "Une rétro mensuelle" in first[MANON]["text"]
     assert "Un tour de table" in first[MANON]["text"]  # shared with everyone
     assert "Un café le vendredi" not in first[JADE]["text"]
-    assert "Vos points : 15" in first[HUGO]["text"]
-    assert "Vos points : 0" in first[JADE]["text"]
+    assert "Vos points\u00a0: 15" in first[HUGO]["text"]
+    assert "Vos points\u00a0: 0" in first[JADE]["text"]
 
     # Hugo and Manon find Léa's practice useful, in the browser
     for reader in (HUGO, MANON):
@@ -98,7 +98,7 @@ def test_a_week_of_answers_votes_and_digests(local: Local, page: Any) -> None:
         )
         with page.expect_navigation():
             page.get_by_role("button", name="Oui, utile").click()
-        assert "Merci : votre vote est compté." in page.content()
+        assert "Merci\u00a0: votre vote est compté." in page.locator("main").inner_text()
     page.screenshot(path=str(ARTIFACTS / "vote-counted.png"), full_page=True)
     local.request("POST", "/_local/drain")
 
@@ -136,12 +136,12 @@ def test_a_week_of_answers_votes_and_digests(local: Local, page: Any) -> None:
     second = digests(local, ("7 décembre", "7 December"))
     assert JADE not in second
     assert len(second) == 19
-    assert "Vos points : 19" in second[LEA]["text"]  # 15 for her answer, 2 per vote
-    assert "Vos points : 15" in second[HUGO]["text"]
+    assert "Vos points\u00a0: 19" in second[LEA]["text"]  # 15 for her answer, 2 per vote
+    assert "Vos points\u00a0: 15" in second[HUGO]["text"]
     # Last week's answer voted useful this week leads both circles' "most useful practices"
     for reader in (HUGO, MANON):
         top = second[reader]["text"].split("Les pratiques les plus utiles", 1)[1]
-        assert "Léa D. · Bâtisseurs, jugée utile par 2: Un tour de table" in top
+        assert "Léa D. · Bâtisseurs, jugée utile par 2\u00a0: Un tour de table" in top
     sent_twice = [
         k for k, n in Counter((m["to"][0], m["subject"]) for m in local.mail()).items() if n > 1
     ]

@@ -194,7 +194,7 @@ def test_stored_editions_and_report_keep_no_name_of_an_anonymous_author(
 
 def useful_link(body: str, secret: str) -> str:
     """The path of the "useful" link printed under `secret` in a digest's text."""
-    return re.findall(r"Utile: https://\S+?(/vote/\S+)", body.split(secret, 1)[1])[0]
+    return re.findall(r"Utile\s?: https://\S+?(/vote/\S+)", body.split(secret, 1)[1])[0]
 
 
 def payload(path: str) -> str:
@@ -248,8 +248,9 @@ def test_points_and_streak_count_for_an_anonymous_author(org: LocalStack) -> Non
     anonymous_week(org, list(AUTHORS))
 
     assert score(org, LEA)["points"] == {"N": "19"}  # 10, 5 within 48 hours, 2 votes
-    assert "Vos points : 19 · votre série : 1 thème répondu d'affilée" in text(digest_of(org, LEA))
-    assert "Vos points : 15 · votre série : 1" in text(digest_of(org, HUGO))
+    lea = text(digest_of(org, LEA))
+    assert "Vos points\u00a0: 19 · votre série\u00a0: 1 thème répondu d'affilée" in lea
+    assert "Vos points\u00a0: 15 · votre série\u00a0: 1" in text(digest_of(org, HUGO))
 
 
 # ------------------------------------------------------------------ the threshold

@@ -69,9 +69,9 @@ def test_the_link_opens_the_form_in_the_members_language(org: LocalStack) -> Non
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
     assert '<html lang="fr">' in page
-    assert "<h1>Nos rituels d&#39;équipe</h1>" in page
+    assert '<h1 lang="fr">Nos rituels d&#39;équipe</h1>' in page
     assert "<strong>rituel d'équipe</strong>" in page  # the calendar's Markdown
-    assert "Ouvert jusqu'au mardi 8 décembre 2026 inclus (heure : France)." in page
+    assert "Ouvert jusqu'au mardi 8 décembre 2026 inclus (heure\u00a0: France)." in page
     assert '<label for="answer">Votre réponse</label>' in page
     assert re.search(r'<textarea id="answer" name="answer"[^>]*maxlength="5000"', page)
     assert 'value="circle" checked' in page
@@ -106,7 +106,7 @@ def test_an_answer_is_stored_and_thanked_with_its_points(org: LocalStack) -> Non
     )
 
     assert status == 200
-    assert "Merci, Léa !" in page
+    assert "Merci, Léa\u202f!" in page
     assert "Cette réponse vous rapporte 15 points." in page  # 10, and 5 within 48 hours
     assert f'href="{path}"' in page  # the link to edit
     item = answer_item(org, LEA)
@@ -166,7 +166,10 @@ def test_a_post_does_one_read_and_one_write(org: LocalStack) -> None:
     [
         ("   \n  ", "Écrivez votre réponse avant de l&#39;envoyer."),
         ("Bonjour\x00monde", "caractères de contrôle invisibles"),
-        ("x" * 5001, "Votre réponse fait 5001 caractères ; la limite est de 5000."),
+        (
+            "x" * 5001,
+            "Votre réponse fait 5\u202f001 caractères\u202f; la limite est de 5\u202f000.",
+        ),
     ],
     ids=["blank", "nul", "too-long"],
 )
@@ -298,7 +301,7 @@ def test_a_saved_answer_redirects_to_a_thank_you_page_that_a_refresh_shows_again
     for _ in range(2):
         status, _, page = get(org, f"{path}?saved=created")
         assert status == 200
-        assert "Merci, Léa !" in page
+        assert "Merci, Léa\u202f!" in page
         assert "Cette réponse vous rapporte 15 points." in page
         assert "Votre cercle la lira dans le prochain digest de la semaine." in page
     assert answer_item(org, LEA)["version"] == {"N": "1"}

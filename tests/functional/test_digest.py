@@ -91,10 +91,10 @@ def test_a_digest_carries_the_readers_points_streak_and_useful_links(week: Local
     message = digest_of(week, HUGO)
     body = text(message)
     assert message["Subject"] == "Ce que vos pairs ont essayé, semaine du 30 novembre"
-    assert "Vos points : 15 · votre série : 1 thème répondu d'affilée" in body
-    assert "Participation de votre cercle cette semaine : 2/6 (33 %)." in body
+    assert "Vos points\u00a0: 15 · votre série\u00a0: 1 thème répondu d'affilée" in body
+    assert "Participation de votre cercle cette semaine\u00a0: 2/6 (33 %)." in body
     # A "useful" link for Léa's answer, none for his own
-    links = re.findall(r"Utile: (\S+)", body)
+    links = re.findall(r"Utile\s?: (\S+)", body)
     assert len(links) == 1
     html = message.get_body(("html",)).get_content()
     assert html.count('class="useful"') == 1
@@ -168,9 +168,9 @@ def test_answers_voted_useful_lead_the_digest_and_the_report(org: LocalStack) ->
         body = text(message)
         top = body.split("## Les pratiques les plus utiles")[1].split("##")[0]
         first = top.strip().splitlines()[0]
-        assert first == "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
+        assert first == "- Léa D. · Bâtisseurs, jugée utile par 2\u00a0: Tour de table du lundi."
         # the admins' report carries the library star beside a practice shared with all
-        assert ("Garder dans la bibliothèque: https://" in top) is (message is report)
+        assert ("Garder dans la bibliothèque\u00a0: https://" in top) is (message is report)
         html = message.get_body(("html",)).get_content()
         assert "Les pratiques les plus utiles</h2>" in html  # styles are inlined on the tag
         assert ">Léa D. · Bâtisseurs · jugée utile par 2</p>" in html
@@ -210,7 +210,7 @@ def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
     second = digest_on(org, MONDAY + timedelta(days=7))
     top = text(second[MANON]).split("## Les pratiques les plus utiles")[1].split("##")[0]
     assert top.strip().splitlines()[0] == (
-        "- Léa D. · Bâtisseurs, jugée utile par 2: Tour de table du lundi."
+        "- Léa D. · Bâtisseurs, jugée utile par 2\u00a0: Tour de table du lundi."
     )
 
     # A week later, nobody voted: the practice is not "most useful" forever
@@ -222,10 +222,10 @@ def test_most_useful_practices_are_the_answers_voted_useful_during_the_week(
 def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
     [report] = [m for m in sent(week) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
     body = text(report)
-    assert "- Bâtisseurs: participation 2/6 (33 %)" in body
-    assert "- Éclaireurs: participation 1/6 (17 %)" in body
+    assert "- Bâtisseurs\u00a0: participation 2/6 (33 %)" in body
+    assert "- Éclaireurs\u00a0: participation 1/6 (17 %)" in body
     assert "Adresses bloquées" in body
-    [answers_link] = re.findall(r"answers\.csv: (\S+)", body)
+    [answers_link] = re.findall(r"answers\.csv\s?: (\S+)", body)
     assert "/export/" in answers_link
 
     # The link mints a short presigned URL when it is clicked, not when the report is sent
@@ -275,7 +275,7 @@ def test_an_export_link_serves_only_its_admin_only_while_they_are_one(
     week: LocalStack,
 ) -> None:
     [report] = [m for m in sent(week) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
-    [link] = re.findall(r"scores\.csv: (\S+)", text(report))
+    [link] = re.findall(r"scores\.csv\s?: (\S+)", text(report))
     assert download(week, link)[0] == 302
     token = urlsplit(link).path.rsplit("/", 1)[1]
 
@@ -289,7 +289,7 @@ def test_an_export_link_serves_only_its_admin_only_while_they_are_one(
 
 def test_an_export_link_stops_when_its_reader_is_no_longer_an_admin(week: LocalStack) -> None:
     [report] = [m for m in sent(week) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
-    [link] = re.findall(r"participation\.csv: (\S+)", text(report))
+    [link] = re.findall(r"participation\.csv\s?: (\S+)", text(report))
     lines = [
         line.replace(";admin", ";member") if line.startswith(ADMIN) else line
         for line in demo.roster().decode().splitlines()
@@ -331,8 +331,8 @@ def test_the_report_counts_parked_messages(org: LocalStack) -> None:
     )
     monday(org)
     [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
-    assert "1 messages attendent dans les files de lettres mortes" in text(report)
-    assert "send: 1" in text(report)
+    assert "1 message attend dans une file de lettres mortes" in text(report)
+    assert "send\u00a0: 1" in text(report)
 
 
 def test_a_theme_sent_that_week_is_listed_even_before_any_answer(org: LocalStack) -> None:
@@ -342,8 +342,8 @@ def test_a_theme_sent_that_week_is_listed_even_before_any_answer(org: LocalStack
 
     jade = text(digest_of(org, JADE))
     assert "## Nos rituels d'équipe" in jade
-    assert "Pas encore de réponse partagée : il est encore temps." in jade
-    assert "Participation de votre cercle cette semaine : 0/7 (0 %)." in jade
+    assert "Pas encore de réponse partagée\u00a0: il est encore temps." in jade
+    assert "Participation de votre cercle cette semaine\u00a0: 0/7 (0 %)." in jade
 
 
 # ------------------------------------------------------------------ nothing to read
@@ -403,7 +403,7 @@ def test_a_week_without_a_theme_still_reports_parked_messages(stack: LocalStack)
     assert {m["To"] for m in reports} == {ADMIN, "alice.david@demo.palabre.example"}
     assert all(m["Subject"].startswith("Rapport hebdomadaire") for m in reports)
     report = next(m for m in reports if m["To"] == ADMIN)
-    assert "1 messages attendent dans les files de lettres mortes" in text(report)
+    assert "1 message attend dans une file de lettres mortes" in text(report)
 
 
 def test_each_theme_comes_with_its_question_above_its_answers(week: LocalStack) -> None:
@@ -413,10 +413,10 @@ def test_each_theme_comes_with_its_question_above_its_answers(week: LocalStack) 
     question = html.index("<p>Quel <strong>rituel d'équipe</strong> vous aide")
     assert title < question < html.index("Café du vendredi.")
     assert '<div class="question" style="' in html[title:question]  # the CSS inlined
-    assert "<li>Quand a-t-il lieu, combien de temps dure-t-il ?</li>" in html
+    assert "<li>Quand a-t-il lieu, combien de temps dure-t-il\u202f?</li>" in html
     plain = text(message)
     # The plain text keeps the calendar's Markdown as written
-    assert "Quel **rituel d'équipe** vous aide le plus à garder le lien ?" in plain
+    assert "Quel **rituel d'équipe** vous aide le plus à garder le lien\u202f?" in plain
     assert plain.index("## Nos rituels d'équipe") < plain.index("Quel **rituel")
 
 
@@ -434,5 +434,5 @@ def test_a_theme_still_open_for_the_reader_comes_first_with_its_answer_button(
     assert status == 200
     assert '<form method="post"' in page.decode()
     plain = text(jade)
-    assert "\nRépondre: https://" in plain
+    assert "\nRépondre\u00a0: https://" in plain  # French spacing, the URL intact
     assert "Un thème attend votre réponse" not in text(digest_of(week, HUGO))

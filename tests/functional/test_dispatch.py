@@ -144,10 +144,11 @@ def test_one_long_jump_of_the_clock_runs_every_day_as_it_comes(org: LocalStack) 
     prompt = dynamodb_item(org, "THEME#demo-1", f"PROMPT#{member_id(SARAH)}")
     sent_at = datetime.fromisoformat(prompt["sent_at"]["S"])
     assert london <= sent_at < london + timedelta(minutes=5)
-    # and her reminder on Sunday at 09:00 London, two days before the deadline
+    # and her reminder two days before the deadline, a Sunday: on the Friday before, at
+    # 09:00 London (reminders fall on working days)
     reminded_at = datetime.fromisoformat(prompt["reminded_at"]["S"])
-    sunday = datetime.fromisoformat("2026-12-06T09:00:00+00:00")
-    assert sunday <= reminded_at < sunday + timedelta(minutes=5)
+    friday = datetime.fromisoformat("2026-12-04T09:00:00+00:00")
+    assert friday <= reminded_at < friday + timedelta(minutes=5)
     assert Counter(m["To"] for m in sent(org) if m["Subject"].startswith("Reminder")) == {
         SARAH: 1,
         KENJI: 1,
@@ -655,21 +656,22 @@ def test_one_reminder_reaches_only_the_silent_two_days_before_the_deadline(
     assert status == 303
     org.clear_mail()
 
-    # Deadline: end of Tuesday 8 December; reminder on Sunday the 6th at 09:00 local
-    org.advance_to(datetime.fromisoformat("2026-12-06T00:55:00+01:00"))
+    # Deadline: end of Tuesday 8 December; two days before is Sunday the 6th, so the
+    # reminder comes on Friday the 4th at 09:00 local (reminders fall on working days)
+    org.advance_to(datetime.fromisoformat("2026-12-04T00:55:00+01:00"))
     assert {m["To"] for m in sent(org)} == {SARAH, GABRIEL}  # their prompts, later Tuesday
     org.clear_mail()
-    org.advance_to(datetime.fromisoformat("2026-12-06T09:00:00+09:00"))
+    org.advance_to(datetime.fromisoformat("2026-12-04T09:00:00+09:00"))
     assert recipients(org) == Counter({KENJI: 1})  # 09:00 in Tokyo comes first
-    org.advance_to(datetime.fromisoformat("2026-12-06T09:30:00+01:00"))
+    org.advance_to(datetime.fromisoformat("2026-12-04T09:30:00+01:00"))
     reminded = recipients(org)
     assert LEA not in reminded  # she answered
     assert reminded["hugo.bernard@demo.palabre.example"] == 1
     assert len(reminded) == 1 + PARIS - 1  # Tokyo and Paris, but Léa
-    org.advance_to(datetime.fromisoformat("2026-12-06T10:05:00+01:00"))
+    org.advance_to(datetime.fromisoformat("2026-12-04T10:05:00+01:00"))
     assert recipients(org)[SARAH] == 1  # 09:00 in London
     assert all(
-        m["Subject"].startswith(("Rappel : Nos rituels", "Reminder: Nos rituels"))
+        m["Subject"].startswith(("Rappel\u00a0: Nos rituels", "Reminder: Nos rituels"))
         for m in sent(org)
     )
 
@@ -739,9 +741,9 @@ def test_the_first_member_of_a_new_timezone_gets_the_theme_at_her_own_nine(
 
 
 def test_a_newcomer_west_of_everyone_still_gets_her_reminder(org: LocalStack) -> None:
-    # Sunday 6 December, 15:30 UTC: every timezone's reminder of demo-1 has gone (Montreal's
+    # Friday 4 December, 15:30 UTC: every timezone's reminder of demo-1 has gone (Montreal's
     # last, at 14:00 UTC), so the scheduler has nothing left planned for it
-    org.advance_to(datetime.fromisoformat("2026-12-06T15:30:00+00:00"))
+    org.advance_to(datetime.fromisoformat("2026-12-04T15:30:00+00:00"))
 
     # Lina joins from Los Angeles (07:30 there): her prompt goes at once ...
     org.upload("roster", "demo-roster.csv", demo.roster() + LINA_ROW.encode())
@@ -749,8 +751,8 @@ def test_a_newcomer_west_of_everyone_still_gets_her_reminder(org: LocalStack) ->
     assert prompt_record(org, LINA)["status"] == {"S": "sent"}
 
     # ... and her reminder at 09:00 in Los Angeles, that day
-    org.advance_to(datetime.fromisoformat("2026-12-06T09:10:00-08:00"))
-    assert prompt_record(org, LINA)["reminded_at"]["S"].startswith("2026-12-06T17:0")
+    org.advance_to(datetime.fromisoformat("2026-12-04T09:10:00-08:00"))
+    assert prompt_record(org, LINA)["reminded_at"]["S"].startswith("2026-12-04T17:0")
 
 
 def test_a_later_newcomer_never_delays_a_group_already_due_sooner(org: LocalStack) -> None:

@@ -93,16 +93,16 @@ def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalS
     )
     assert stored == report
     text = s3.get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.txt")["Body"].read()
-    assert "Créées : 20" in text.decode()
+    assert "Créées\u00a0: 20" in text.decode()
 
     [message] = sent(stack)
     assert message["To"] == ADMIN
-    assert message["Subject"] == "Import Palabre de demo-roster.csv : terminé"
+    assert message["Subject"] == "Import Palabre de demo-roster.csv\u00a0: terminé"
     assert message.get_content_type() == "multipart/alternative"
     plain = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Créées : 20" in plain
-    assert "Créées : 20" in html
+    assert "Créées\u00a0: 20" in plain
+    assert "Créées\u00a0: 20" in html
     assert 'style="' in html  # CSS inlined for mail clients that drop <style>
     assert message["Message-ID"].endswith("@example.com>")
 
@@ -126,7 +126,9 @@ def test_a_file_with_errors_changes_nothing_and_the_report_names_each_row(
     assert "ligne 2" in report["errors"][0]["message"]
     assert table_items(stack) == before
     rejected = sent(stack)[-1]
-    assert rejected["Subject"] == "Import Palabre de effectifs.csv : 2 erreurs, rien n'a changé"
+    assert rejected["Subject"] == (
+        "Import Palabre de effectifs.csv\u00a0: 2 erreurs, rien n'a changé"
+    )
     plain = rejected.get_body(("plain",)).get_content()
     assert "Ligne 3, colonne Courriel" in plain
     assert "Ligne 4, colonne Fuseau horaire" in plain
@@ -235,7 +237,7 @@ def test_one_error_reads_one_error(stack: LocalStack) -> None:
     import_file(stack, "roster/effectifs.csv", one_error + lines[3].encode("cp1252"), ADMIN)
 
     rejected = sent(stack)[-1]
-    assert rejected["Subject"] == "Import Palabre de effectifs.csv : 1 erreur, rien n'a changé"
+    assert rejected["Subject"] == "Import Palabre de effectifs.csv\u00a0: 1 erreur, rien n'a changé"
     assert "le fichier contient 1 erreur." in rejected.get_body(("plain",)).get_content()
 
 
@@ -406,7 +408,7 @@ def test_each_admin_reads_of_a_refused_file_in_their_own_language(stack: LocalSt
     subjects = {m["To"]: m["Subject"] for m in sent(stack)}
     assert subjects == {
         ALICE: "Palabre import of plan.yaml: refused, nothing changed",
-        ADMIN: "Import Palabre de plan.yaml : refusé, rien n'a changé",
+        ADMIN: "Import Palabre de plan.yaml\u00a0: refusé, rien n'a changé",
     }
     english = next(m for m in sent(stack) if m["To"] == ALICE)
     assert "someone@elsewhere.example is not an active admin" in (

@@ -16,8 +16,9 @@ import pytest
 
 import palabre.aws
 from palabre.core.deliverability import Figures
-from palabre.core.i18n import translations
+from palabre.core.i18n import translate, translations
 from palabre.core.models import member_id
+from palabre.core.typography import french
 from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable
 from palabre.wiring import Adapters, override
@@ -44,9 +45,9 @@ SPOOF = "\u202e\u200b\u2066"
 
 
 def fr(message: str, **values: object) -> str:
-    """A message as a French reader reads it (the catalog's translation)."""
-    translated = translations(TEMPLATES, "fr").gettext(message)
-    return translated % values if values else translated
+    """A message as a French reader reads it: the catalog's translation, its numbers
+    grouped, French spacing (core/typography.py)."""
+    return french(translate(translations(TEMPLATES, "fr"), message, values))
 
 
 @pytest.fixture(scope="module")

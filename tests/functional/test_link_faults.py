@@ -289,3 +289,37 @@ def test_a_link_minted_before_ids_were_sealed_still_opens(org: LocalStack) -> No
     moved = keys.hide(member_id(LEA), Purpose.SPACE)
     moved_link = keys.sign(Purpose.ANSWER, ["demo-1", moved], org.clock() + timedelta(1))
     assert call(org, "GET", f"/answer/{moved_link}")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "expected"),
+    [
+        ("en-GB,en;q=0.9,fr;q=0.8", "en"),
+        ("de-DE,fr;q=0.4,en;q=0.7", "en"),
+        ("en;q=0.2, fr-CA;q=0.9", "fr"),
+        ("de, es;q=0.9", "fr"),  # none of ours: the organisation's
+        ("en;q=0, fr;q=zero", "fr"),  # refused, and unreadable: the organisation's
+        (None, "fr"),
+    ],
+)
+def test_a_page_for_no_member_speaks_the_browsers_language(
+    org: LocalStack, accept_language: str | None, expected: str
+) -> None:
+    """Given a bad link (no member behind it, so no member's language), and a good link's
+    unreadable form
+    When a browser asks with its Accept-Language (q-values), or none
+    Then the 404 and the 400 page come in its preferred language among French and English,
+    else in the organisation's (French here), the page's lang attribute saying which."""
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    path = post_paths(org)["answer"]
+
+    status, page = call(org, "GET", bad_link(path), **headers)
+    assert status == 404
+    assert f'<html lang="{expected}">' in page
+    assert ("This link is not valid or has expired." in page) is (expected == "en")
+    assert (NOT_FOUND in page) is (expected == "fr")
+
+    status, page = call(org, "POST", path, BODIES["latin-1"], **headers)
+    assert status == 400
+    assert ("This form could not be read." in page) is (expected == "en")
+    assert (UNREADABLE in page) is (expected == "fr")

@@ -87,7 +87,7 @@ def test_opening_a_vote_link_changes_nothing_posting_votes_once(org: LocalStack)
 
     status, page = call(org, "POST", path)
     assert status == 200
-    assert "Merci : votre vote est compté." in page
+    assert "Merci\u00a0: votre vote est compté." in page
     status, page = call(org, "POST", path)
     assert "votre vote a été compté une fois" in page
     org.drain()

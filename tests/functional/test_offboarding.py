@@ -69,7 +69,7 @@ def test_a_member_removed_from_the_roster_writes_nothing_through_their_links(
     # Reading stays theirs: the answer page says why it no longer takes an answer
     status, _, page = get(org, writes["answer"][0])
     assert status == 200
-    assert "annuaire : vous ne pouvez plus répondre" in page
+    assert "annuaire\u00a0: vous ne pouvez plus répondre" in page
     assert "<textarea" not in page
     assert "<form" not in page
 

@@ -70,14 +70,14 @@ def test_an_absence_is_added_then_removed_each_by_a_post_and_a_redirect(
 
     status, page = add(org, path, "2026-12-21", "2026-12-21")  # one day, and followed
     assert status == 200
-    assert "Enregistré : votre absence est ajoutée." in page
+    assert "Enregistré\u00a0: votre absence est ajoutée." in page
     assert "Du lundi 7 décembre 2026 au vendredi 11 décembre 2026" in page
     assert "Du lundi 21 décembre 2026 au lundi 21 décembre 2026" in page
     assert absences(org) == ["2026-12-07/2026-12-11", "2026-12-21/2026-12-21"]
 
     status, _, page = post(org, path, action="remove", absence="2026-12-07/2026-12-11")
     assert status == 200
-    assert "Enregistré : votre absence est supprimée." in page
+    assert "Enregistré\u00a0: votre absence est supprimée." in page
     assert "7 décembre" not in page
     assert absences(org) == ["2026-12-21/2026-12-21"]
     assert prefs_item(org)["absences_revision"] == {"N": "3"}
@@ -91,7 +91,7 @@ def test_choosing_what_to_receive_keeps_the_absences_and_so_does_a_one_click(
 
     status, _, page = post(org, path, action="receive", choice="no_digest")
     assert status == 200
-    assert "Enregistré : votre choix de ce que vous recevez." in page
+    assert "Enregistré\u00a0: votre choix de ce que vous recevez." in page
     assert 'value="no_digest" checked' in page
     assert prefs_item(org)["subscription"] == {"S": "no_digest"}
 
@@ -105,7 +105,10 @@ def test_choosing_what_to_receive_keeps_the_absences_and_so_does_a_one_click(
     ("fields", "error"),
     [
         ({"from": "2026-12-11", "to": "2026-12-07"}, "ne peut pas précéder son premier jour"),
-        ({"from": "07/12/2026", "to": "2026-12-11"}, "« 07/12/2026 » n&#39;est pas une date"),
+        (
+            {"from": "07/12/2026", "to": "2026-12-11"},
+            "«\u00a007/12/2026\u00a0» n&#39;est pas une date",
+        ),
         ({"from": "2026-02-30", "to": "2026-03-02"}, "n&#39;est pas une date"),
         ({"from": "", "to": "2026-12-11"}, "n&#39;est pas une date"),
         ({"from": "2026-12-07", "to": "2028-01-01"}, "Une absence dure au plus 366 jours."),
@@ -151,7 +154,7 @@ def test_a_thirteenth_absence_to_come_is_refused(org: LocalStack) -> None:
     status, page = add(org, path, "2027-03-01", "2027-03-02")
 
     assert status == 400
-    assert "Vous avez déjà 12 absences à venir : supprimez-en une d&#39;abord." in page
+    assert "Vous avez déjà 12 absences à venir\u00a0: supprimez-en une d&#39;abord." in page
     assert table_items(org) == before
 
 

@@ -35,6 +35,7 @@ PARIS_PEERS = {
 }
 MANON = "manon.petit@demo.palabre.example"  # Éclaireurs
 TITLE = "Comment fais-tu pour dire non ?"
+SHOWN = "Comment fais-tu pour dire non\u202f?"  # as French readers read it
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
@@ -74,12 +75,12 @@ def the_question(stack: LocalStack) -> dict[str, Any]:
 
 def question_link(stack: LocalStack, address: str) -> str:
     """The answer link of the question's email to `address`."""
-    message = next(m for m in sent(stack) if m["To"] == address and TITLE in m["Subject"])
+    message = next(m for m in sent(stack) if m["To"] == address and SHOWN in m["Subject"])
     [link] = re.findall(r"https://\S+?(/answer/\S+)", message.get_body(("plain",)).get_content())
     return link
 
 
-def received(stack: LocalStack, title: str = TITLE) -> Counter[str]:
+def received(stack: LocalStack, title: str = SHOWN) -> Counter[str]:
     return Counter(m["To"] for m in sent(stack) if title in m["Subject"])
 
 
@@ -135,7 +136,7 @@ def test_a_question_asked_on_friday_reaches_the_circle_on_monday_in_each_timezon
     roster.drain()
     assert received(roster) == Counter(PARIS_PEERS | {GABRIEL})
     hugo = next(m for m in sent(roster) if m["To"] == HUGO)
-    assert hugo["Subject"] == f"Léa demande à votre cercle : {TITLE}"
+    assert hugo["Subject"] == f"Léa demande à votre cercle\u00a0: {SHOWN}"
     html = hugo.get_body(("html",)).get_content()
     assert "<strong>dois</strong>" in html
     assert "Léa, de votre cercle, vous pose cette question." in html
@@ -178,7 +179,7 @@ def test_a_second_open_question_is_refused_until_the_first_closes(roster: LocalS
     status, _, page = ask(roster, LEA, title="Une autre ?", follow=False)
     assert status == 409
     assert "Vous pourrez poser une nouvelle question une fois celle-ci close." in page
-    assert TITLE in page.replace("&#39;", "'")
+    assert SHOWN in page.replace("&#39;", "'")
     assert table_items(roster) == before
 
     # Monday 14 December is its last day (in Paris): from Tuesday she may ask again
@@ -207,8 +208,12 @@ def test_two_questions_asked_at_once_make_one(roster: LocalStack) -> None:
 @pytest.mark.parametrize(
     ("title", "question", "error"),
     [
-        ("x" * 121, "Q", "Le titre fait 121 caractères ; la limite est de 120."),
-        ("T", "y" * 2001, "Votre question fait 2001 caractères ; la limite est de 2000."),
+        ("x" * 121, "Q", "Le titre fait 121 caractères\u202f; la limite est de 120."),
+        (
+            "T",
+            "y" * 2001,
+            "Votre question fait 2\u202f001 caractères\u202f; la limite est de 2\u202f000.",
+        ),
         ("", "Q", "Donnez un titre à votre question."),
         ("T", "  \r\n ", "Écrivez votre question avant de l&#39;envoyer."),
         ("T\x00", "Q", "caractères de contrôle invisibles"),
@@ -350,7 +355,7 @@ def test_an_admin_cancels_a_question_by_post_never_by_get(roster: LocalStack) ->
 
     status, page, calls = writes(roster, "GET", path)
     assert (status, calls) == (200, Counter())
-    assert TITLE in page.replace("&#39;", "'")
+    assert SHOWN in page.replace("&#39;", "'")
     assert "Une question de Léa (Bâtisseurs)" in page
     assert '<form method="post"' in page
 
@@ -413,7 +418,7 @@ def test_the_answers_reach_the_askers_digest_and_the_report_lists_the_question(
     link = question_link(org, HUGO)
     assert post(org, link, follow=False, answer="Je dis non <b>poliment</b>.")[0] == 303
     # Manon, of another circle, is not asked
-    assert not [m for m in sent(org) if m["To"] == MANON and TITLE in m["Subject"]]
+    assert not [m for m in sent(org) if m["To"] == MANON and SHOWN in m["Subject"]]
     # her space's ask page shows the answer
     _, _, page = get(org, ask_path(org, LEA))
     assert "1 réponse" in page
@@ -429,12 +434,12 @@ def test_the_answers_reach_the_askers_digest_and_the_report_lists_the_question(
     assert "Une question de Léa, de votre cercle" in peer.get_body(("html",)).get_content()
     # an observer's (the organisation's edition) does not list another circle's question
     observer = [m for m in sent(org) if m["To"] == OBSERVER and "Ce que vos pairs" in m["Subject"]]
-    assert all(TITLE not in m.get_body(("html",)).get_content() for m in observer)
+    assert all(SHOWN not in m.get_body(("html",)).get_content() for m in observer)
 
     [report] = [m for m in sent(org) if m["To"] == demo.ADMIN and "Rapport" in m["Subject"]]
     text = report.get_body(("plain",)).get_content()
     assert "Questions des membres à leur cercle" in text
-    assert f"{TITLE} — Léa, Bâtisseurs: posée le 2 décembre, 1 réponse, ouverte" in text
+    assert f"{SHOWN} — Léa, Bâtisseurs\u00a0: posée le 2 décembre, 1 réponse, ouverte" in text
     [cancel] = re.findall(r"https://\S+?(/cancel/\S+)", text)
     assert get(org, cancel)[0] == 200
     assert the_question(org)["active"]["BOOL"] is True  # the report's GET changed nothing
@@ -486,7 +491,7 @@ def test_a_question_has_its_page_in_the_space_for_its_circle_only(roster: LocalS
 
     status, page = page_of(LUCAS)  # a peer, who has not answered yet: give to get
     assert status == 200
-    assert TITLE.replace("'", "&#39;") in page
+    assert SHOWN.replace("'", "&#39;") in page
     assert "1 collègue a répondu" in page
     # a day later, another circle still cannot read it (a calendar theme it could)
     roster.advance_to(MONDAY_PARIS + timedelta(days=1, hours=1))

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,13 +16,19 @@ import palabre.aws
 from palabre.core.models import member_id
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
-from tests.functional.conftest import dynamodb_item, put_member_item, sent
+from tests.functional.conftest import (
+    demo_organisation,
+    dynamodb_item,
+    make_stack,
+    put_member_item,
+    sent,
+)
 from tests.functional.test_digest import DIGEST, monday
 from tests.functional.test_dispatch import KENJI, LEA, assert_unsubscribe_headers, prompt_record
 from tests.functional.test_scores import HUGO, answer
 
 ALICE = "alice.david@demo.palabre.example"  # the other admin
-REMINDER = ("Rappel : ", "Reminder: ")
+REMINDER = ("Rappel\u00a0: ", "Reminder: ")
 
 
 def remind(stack: LocalStack, *addresses: str, times: int = 1) -> None:
@@ -122,7 +129,7 @@ def test_the_reminder_email_is_complete(org: LocalStack) -> None:
     [message] = sent(org)
 
     assert message["To"] == LEA
-    assert message["Subject"].startswith("Rappel : Nos rituels d'équipe")
+    assert message["Subject"].startswith("Rappel\u00a0: Nos rituels d'équipe")
     assert "mardi 8 décembre 2026" in message["Subject"]
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
@@ -170,3 +177,20 @@ def test_digest_and_report_skip_a_suppressed_address_and_record_it(org: LocalSta
             {"S": "skipped"},
             {"S": "suppressed"},
         ), (kind, address)
+
+
+def test_an_organisation_working_every_day_is_reminded_on_the_sunday(aws: None) -> None:
+    """Given an organisation whose WorkingDays name every day of the week
+    When the clock passes Friday 4 December (where Mon-Fri would remind) and then
+    Sunday the 6th 09:00 in Paris (two days before demo-1's deadline)
+    Then its Paris members are reminded on the Sunday, not on the Friday."""
+    stack = demo_organisation(make_stack(WorkingDays="Mon,Tue,Wed,Thu,Fri,Sat,Sun"))
+    stack.clear_mail()
+
+    stack.advance_to(datetime.fromisoformat("2026-12-04T23:00:00+01:00"))
+    assert reminded(stack) == Counter()
+
+    stack.advance_to(datetime.fromisoformat("2026-12-06T09:30:00+01:00"))
+    assert reminded(stack)[LEA] == 1
+    sunday = datetime.fromisoformat(prompt_record(stack, LEA)["reminded_at"]["S"])
+    assert sunday.astimezone(ZoneInfo("Europe/Paris")).date().isoformat() == "2026-12-06"

@@ -179,10 +179,10 @@ def test_an_absence_keeps_the_streak_without_a_joker_and_pauses_a_whole_weeks_di
     # Both keep their streak of one: Léa's absence broke nothing, Hugo's miss took the
     # quarter's joker
     assert streak_line(org, LEA) == (
-        "une série de 1 thème · record : 1 · 1 joker restant ce trimestre"
+        "une série de 1 thème · record\u00a0: 1 · 1 joker restant ce trimestre"
     )
     assert streak_line(org, HUGO) == (
-        "une série de 1 thème · record : 1 · 0 joker restant ce trimestre"
+        "une série de 1 thème · record\u00a0: 1 · 0 joker restant ce trimestre"
     )
 
 
@@ -212,11 +212,11 @@ def test_one_miss_a_quarter_is_forgiven_and_the_digest_says_so_the_week_it_is_us
     # Monday 21 December: the second theme closed last week; the joker is news
     org.advance_to(datetime.fromisoformat("2026-12-21T08:30:00+01:00"))
     lea = digest_to(org, LEA)
-    assert "votre série : 2 thèmes répondus d'affilée · record : 2" in lea
+    assert "votre série\u00a0: 2 thèmes répondus d'affilée · record\u00a0: 2" in lea
     assert "0 joker restant ce trimestre" in lea
-    assert "Joker utilisé : un thème manqué vous est pardonné" in lea
+    assert "Joker utilisé\u00a0: un thème manqué vous est pardonné" in lea
     assert streak_line(org, LEA) == (
-        "une série de 2 thèmes · record : 2 · 0 joker restant ce trimestre"
+        "une série de 2 thèmes · record\u00a0: 2 · 0 joker restant ce trimestre"
     )
 
     week_of("2026-12-22", LEA)  # Manon misses a second theme this quarter
@@ -230,10 +230,10 @@ def test_one_miss_a_quarter_is_forgiven_and_the_digest_says_so_the_week_it_is_us
     # Léa: both misses forgiven, one per quarter; Manon's second miss of December broke
     # her streak, and the new quarter's joker keeps what she rebuilt
     assert streak_line(org, LEA) == (
-        "une série de 4 thèmes · record : 4 · 0 joker restant ce trimestre"
+        "une série de 4 thèmes · record\u00a0: 4 · 0 joker restant ce trimestre"
     )
     assert streak_line(org, MANON) == (
-        "une série de 1 thème · record : 2 · 0 joker restant ce trimestre"
+        "une série de 1 thème · record\u00a0: 2 · 0 joker restant ce trimestre"
     )
     stored = dynamodb_item(org, f"MEMBER#{member_id(MANON)}", "STREAK")
     assert (stored["best"], stored["joker_quarter"]) == ({"N": "2"}, {"S": "2026-Q4"})

@@ -94,7 +94,10 @@ def test_the_circles_answers_wait_until_the_member_has_answered_the_open_theme(
     answer(org, LEA, "Un tour de table de dix minutes.", visibility="organisation")
     org.drain()
     _, page = requests(org, space)
-    assert "Un café debout le lundi, &lt;script&gt;alert(1)&lt;/script&gt; &amp; « merci »." in page
+    assert (
+        "Un café debout le lundi, &lt;script&gt;alert(1)&lt;/script&gt; &amp; «\u00a0merci\u00a0»."
+        in page
+    )
     assert "<script>" not in page
     assert "<strong>Hugo B. · Bâtisseurs</strong>" in page
     assert "<strong>Vous</strong>" in page  # her own, marked as hers
@@ -200,7 +203,7 @@ def test_the_history_keeps_every_answer_readable_after_its_links_have_died(
     assert status == 200
     assert "Mon historique" in page
     assert RITUALS.replace("'", "&#39;") in page
-    assert "Un tour de table &lt;b&gt;chaque&lt;/b&gt; lundi &amp; « plus »." in page
+    assert "Un tour de table &lt;b&gt;chaque&lt;/b&gt; lundi &amp; «\u00a0plus\u00a0»." in page
     token = link_of(org, LEA).rsplit("/", 1)[1]
     assert f'href="../../answer/{token}"' in page  # open: she may still edit it
 

@@ -69,7 +69,7 @@ def test_a_plain_member_named_as_uploader_changes_nothing_and_the_admins_are_tol
     assert table_items(org) == before
     mails = sent(org)
     assert sorted(m["To"] for m in mails) == ADMINS
-    assert mails[0]["Subject"] == "Import Palabre de promotion.csv : refusé, rien n'a changé"
+    assert mails[0]["Subject"] == "Import Palabre de promotion.csv\u00a0: refusé, rien n'a changé"
     plain, html = text_of(mails[0])
     assert HUGO in plain
     assert HUGO in html

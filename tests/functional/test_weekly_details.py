@@ -68,7 +68,7 @@ def reply(stack: LocalStack, address: str, theme: int, words: str) -> str:
 
 
 def streak_line(message: EmailMessage) -> str:
-    [line] = [li for li in text(message).splitlines() if "série :" in li or "streak:" in li]
+    [line] = [li for li in text(message).splitlines() if "série\u00a0:" in li or "streak:" in li]
     return line
 
 
@@ -148,26 +148,28 @@ def test_a_streak_grows_with_each_theme_answered_and_a_first_miss_spends_the_jok
 ) -> None:
     mail = weeks["mail"]
     assert streak_line(mail["W49"][HUGO]) == (
-        "Vos points : 15 · votre série : 1 thème répondu d'affilée · record : 1"
+        "Vos points\u00a0: 15 · votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1"
         " · 1 joker restant ce trimestre"
     )
     assert streak_line(mail["W50"][HUGO]) == (
-        "Vos points : 30 · votre série : 2 thèmes répondus d'affilée · record : 2"
+        "Vos points\u00a0: 30 · votre série\u00a0: 2 thèmes répondus d'affilée · record\u00a0: 2"
         " · 1 joker restant ce trimestre"
     )
     # Lucas lets demo-2 pass: still open on 14 December (nothing spent), closed by the
     # 21st: the quarter's joker forgives it (a second miss would break the streak:
     # test_shields.py), and that digest says so
     assert streak_line(mail["W50"][LUCAS]).endswith(
-        "votre série : 1 thème répondu d'affilée · record : 1 · 1 joker restant ce trimestre"
+        "votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1 · "
+        "1 joker restant ce trimestre"
     )
     assert streak_line(mail["W51"][LUCAS]).endswith(
-        "votre série : 1 thème répondu d'affilée · record : 1 · 0 joker restant ce trimestre"
+        "votre série\u00a0: 1 thème répondu d'affilée · record\u00a0: 1 · "
+        "0 joker restant ce trimestre"
     )
     assert "Joker utilisé" in text(mail["W51"][LUCAS])
     assert "Joker utilisé" not in text(mail["W50"][LUCAS])
     # …and demo-3, still open on the 21st, neither counts nor breaks Hugo's
-    assert "votre série : 2 thèmes répondus d'affilée · record : 2" in streak_line(
+    assert "votre série\u00a0: 2 thèmes répondus d'affilée · record\u00a0: 2" in streak_line(
         mail["W51"][HUGO]
     )
 
@@ -179,9 +181,8 @@ def test_a_theme_not_addressed_to_a_member_never_breaks_their_streak(
     # Her circle had nothing to read that week (no theme, no answer it may see): no digest
     mail = weeks["mail"]
     assert JADE not in mail["W50"]
-    assert "votre série : 2 thèmes répondus d'affilée · record : 2 · 1 joker" in streak_line(
-        mail["W51"][JADE]
-    )
+    jade = streak_line(mail["W51"][JADE])
+    assert "votre série\u00a0: 2 thèmes répondus d'affilée · record\u00a0: 2 · 1 joker" in jade
 
 
 def test_the_report_lists_who_let_a_theme_close_and_the_suppressed_addresses(
@@ -192,13 +193,13 @@ def test_the_report_lists_who_let_a_theme_close_and_the_suppressed_addresses(
     # Nothing closed in the week of 30 November; demo-1 closed on 8 December (week 50)
     assert section(mail["W49"][f"report:{ADMIN}"], silent) == ["Tout le monde a répondu."]
     w50 = section(mail["W50"][f"report:{ADMIN}"], silent)
-    assert "- Léa (lea.dubois@demo.palabre.example), Bâtisseurs: Nos rituels d'équipe" in w50
-    assert f"- Gabriel ({GABRIEL}), Bâtisseurs: Nos rituels d'équipe" in w50
+    assert "- Léa (lea.dubois@demo.palabre.example), Bâtisseurs\u00a0: Nos rituels d'équipe" in w50
+    assert f"- Gabriel ({GABRIEL}), Bâtisseurs\u00a0: Nos rituels d'équipe" in w50
     assert len(w50) == 19 - 3  # everyone sent demo-1 but Hugo, Lucas and Jade
     assert not [line for line in w50 if HUGO in line or LUCAS in line or JADE in line]
     # demo-2 closed on 15 December: Lucas is listed, Jade (never sent it) is not
     w51 = section(mail["W51"][f"report:{ADMIN}"], silent)
-    assert f"- Lucas ({LUCAS}), Bâtisseurs: Installer la confiance" in w51
+    assert f"- Lucas ({LUCAS}), Bâtisseurs\u00a0: Installer la confiance" in w51
     assert not [line for line in w51 if HUGO in line or JADE in line]
 
     for week in ("W49", "W50"):
@@ -241,13 +242,13 @@ def test_the_report_gives_each_theme_closed_that_week_its_final_participation(
     weeks: dict[str, Any],
 ) -> None:
     mail = weeks["mail"]
-    heading = "Thèmes clos cette semaine : participation finale"
+    heading = "Thèmes clos cette semaine\u00a0: participation finale"
     assert heading not in text(mail["W49"][f"report:{ADMIN}"])  # nothing closed yet
     w50 = text(mail["W50"][f"report:{ADMIN}"])
     closed = w50[w50.index(heading) : w50.index("## Participation par cercle")]
     assert "Nos rituels d'équipe — clos le 8 décembre · participation 3/19 (16 %)" in closed
-    assert "- Cercle Bâtisseurs: 2/6 (33 %)" in closed
-    assert "- Équipe Produit: 0/9 (0 %)" in closed
+    assert "- Cercle Bâtisseurs\u00a0: 2/6 (33 %)" in closed
+    assert "- Équipe Produit\u00a0: 0/9 (0 %)" in closed
     assert "Installer la confiance" not in closed  # still open
 
 
@@ -307,11 +308,11 @@ def test_the_digest_and_the_prompt_email_have_their_css_inlined(org: LocalStack)
     digest = digest_on(org, MONDAY)[HUGO]
 
     for message, styled in (
-        (prompt, '<div class="prompt" style="border-left: 3px solid #7a4b2a;'),
+        (prompt, '<div class="prompt" lang="fr" style="border-left: 3px solid #7a4b2a;'),
         (digest, '<div class="answer" style="border-top: 1px solid #e4e7eb;'),
     ):
         html = message.get_body(("html",)).get_content()
-        assert re.search(r'<h1 style="font-size: 22px;[^"]*">', html)
+        assert re.search(r'<h1 [^>]*style="font-size: 22px;[^"]*">', html)
         assert styled in html
         assert '<body style="margin: 0;' in html
         # Only the rules an attribute cannot hold (media queries) stay in a <style>

@@ -123,6 +123,7 @@ ENVIRONMENT = {
     "SENDER_ADDRESS": "palabre@example.com",
     "ORGANISATION_NAME": "Palabre",
     "ORGANISATION_TIMEZONE": "Europe/Paris",
+    "WORKING_DAYS": "Mon,Tue,Wed,Thu,Fri",
     "DEFAULT_LOCALE": "fr",
     "ADMIN_ADDRESS": "",
     "LIBRARY_VOTES": "3",

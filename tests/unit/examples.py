@@ -80,6 +80,7 @@ CALENDAR = [
         "<ul>\n<li>Qu'avez-vous remarqué ?</li>\n</ul>\n",
         audience=Audience(everyone=True),
         competency="écoute",
+        lang="fr",  # the organisation's: the plain title and prompt columns
     ),
     Theme(
         id="2027-03-15-donner-du-feedback",  # no id in the files: date + title
@@ -94,6 +95,7 @@ CALENDAR = [
         competency="feedback",
         kind=ThemeKind.QUESTION,
         points=15,
+        lang="fr",  # the organisation's: the plain title and prompt columns
     ),
     Theme(
         id="atelier-mars",
@@ -107,6 +109,7 @@ CALENDAR = [
         starts_at=datetime(2027, 3, 24, 14, 0, tzinfo=PARIS),
         duration_minutes=90,
         location="Salle Lumière",
+        lang="fr",  # the organisation's: the plain title and prompt columns
     ),
 ]
 

@@ -219,7 +219,7 @@ CASES = [
     ]),
     Case("calendar", "calendar_capacity.csv", [
         Error(2, "capacité", "10", "Only live sessions (kind live) have a capacity."),
-        Error(3, "capacité", "0", "Expected a number from 1 to 100000."),
+        Error(3, "capacité", "0", "Expected a number from 1 to 100,000."),
         Error(4, "capacité", "douze", "Expected a whole number."),
     ]),
     Case("calendar", "calendar_bad_offset.csv", [

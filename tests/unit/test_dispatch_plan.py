@@ -105,13 +105,27 @@ def test_everyone_with_a_reminder_adds_one_reminder_group_per_role_and_timezone(
     groups = plan(theme(Audience(everyone=True), reminder_days=2), DIRECTORY)
 
     reminders = [g for g in groups if g.job is REMINDER]
-    # two days before the deadline day (Tuesday 23 March), at 09:00 local
+    # two days before the deadline day (Tuesday 23 March) is a Sunday: the Friday before,
+    # at 09:00 local
     assert summary(reminders) == [
-        ("reminder", "role:member", "Asia/Tokyo", utc("2027-03-21 00:00")),
-        ("reminder", "role:member", "Europe/Paris", utc("2027-03-21 08:00")),
-        ("reminder", "role:admin", "America/Montreal", utc("2027-03-21 13:00")),
+        ("reminder", "role:member", "Asia/Tokyo", utc("2027-03-19 00:00")),
+        ("reminder", "role:member", "Europe/Paris", utc("2027-03-19 08:00")),
+        ("reminder", "role:admin", "America/Montreal", utc("2027-03-19 13:00")),
     ]
     assert len(groups) == 6
+
+
+def test_reminders_fall_on_the_organisations_own_working_days() -> None:
+    """Given an organisation that works every day but Friday
+    When a theme whose reminder would be on Sunday 21 March is planned
+    Then its reminders stay on the Sunday; with Sunday off too, they come on Saturday."""
+    no_friday = frozenset({0, 1, 2, 3, 5, 6})
+    weekend_worker = plan(theme(Audience(everyone=True)), DIRECTORY, work_week=no_friday)
+    saturday = plan(theme(Audience(everyone=True)), DIRECTORY, work_week=no_friday - {6})
+
+    reminders = [g.due for g in weekend_worker if g.job is REMINDER]
+    assert reminders == [utc("2027-03-21 00:00"), utc("2027-03-21 08:00"), utc("2027-03-21 13:00")]
+    assert [g.due for g in saturday if g.job is REMINDER][1] == utc("2027-03-20 08:00")
 
 
 def test_the_themes_send_at_replaces_nine_oclock() -> None:
@@ -255,7 +269,7 @@ def test_any_plan_is_sorted_and_names_each_job_part_and_zone_once(
         reminder_days=reminder_days,
     )
 
-    groups = plan(any_theme, DIRECTORY)
+    groups = plan(any_theme, DIRECTORY, work_week=frozenset(range(7)))
 
     dues = [g.due for g in groups]
     assert dues == sorted(dues)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from palabre_cli.main import Progress
-from palabre_cli.template import translate
+from palabre_cli.template import TEMPLATE, load_source, translate
+from sam_moto import template
 from sam_moto.intrinsics import NO_VALUE, Resolver
 from sam_moto.provision import Provisioner, ReceiptRule, Unsupported
 from sam_moto.schedules import Expression
@@ -148,3 +149,15 @@ def test_a_receipt_rule_takes_an_address_its_domain_or_subdomains_as_ses_does() 
     assert not rule.matches("reply+abc@example.com")
     assert ReceiptRule("set", "any", (), True, True, ()).matches("x@y.example")
     assert ReceiptRule("set", "sub", (".example",), True, True, ()).matches("x@a.example")
+
+
+def test_a_template_parameter_without_default_or_value_stops_the_translation() -> None:
+    """Given template.yaml, whose OrganisationName has no default (a deployer must name
+    their community)
+    When it is translated without a value for it, as CloudFormation would refuse
+    Then the local stack says which parameter is missing; the local value passes."""
+    with pytest.raises(ValueError, match="needs a value for OrganisationName"):
+        template.translate(TEMPLATE, parameters={}, region="eu-west-1")
+
+    assert translate().parameters["OrganisationName"] == "Palabre démo"
+    assert "Default" not in load_source()["Parameters"]["OrganisationName"]

@@ -5,6 +5,7 @@ content, whatever the names, subjects and bodies hold."""
 import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, formataddr
 from typing import Any
@@ -183,6 +184,38 @@ def test_a_line_break_in_a_header_is_refused() -> None:
             html="h",
             date=DATE,
         )
+
+
+LONG_SUBJECTS = {
+    "long ascii": "Reminder: How do you run your weekly one-to-ones with the people who report"
+    " to you, open until Tuesday, 8 December 2026",
+    "long french": "Rappel\u00a0: Comment menez-vous vos entretiens individuels hebdomadaires"
+    " avec vos équipes\u202f?, ouvert jusqu'au mardi 8 décembre 2026",
+    "emoji": "🎉 Célébrer les réussites de l'équipe 🎉 chaque semaine, sans oublier personne"
+    " — votre thème de la semaine 🚀",
+    "what reads as an encoded word": "=?utf-8?q?Urgent?= read me",
+}
+
+
+@pytest.mark.parametrize("subject", LONG_SUBJECTS.values(), ids=LONG_SUBJECTS.keys())
+def test_a_long_subject_reads_back_as_written_whatever_the_reader(subject: str) -> None:
+    """Given a subject too long for one line (plain, accented, with emoji), or that holds
+    what looks like an encoded word
+    When the built message is read by the standard library's default policy, and by its
+    older compat32 decode_header (which keeps a plain-text fold's line break)
+    Then both read the subject exactly as written: no second space where it was folded."""
+    mail = build_message(
+        sender=("Palabre démo", "p@example.com"),
+        to=["a@example.com"],
+        subject=subject,
+        text="t",
+        html="h",
+        date=DATE,
+    )
+
+    assert mail.parsed()["Subject"] == subject
+    raw = message_from_bytes(mail.data)["Subject"]
+    assert str(make_header(decode_header(raw))) == subject
 
 
 TEXT = st.text(

@@ -156,7 +156,9 @@ def test_a_digest_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert "onerror" not in html
     assert "Voir les 3 autres réponses dans votre espace" in html
     assert "Un thème attend votre réponse" in html  # still open for the reader, first
-    assert "votre série : 4 thèmes répondus d'affilée · record : 9 · 0 joker restant" in html
+    assert (
+        "votre série\u00a0: 4 thèmes répondus d'affilée · record\u00a0: 9 · 0 joker restant" in html
+    )
     assert "Joker utilisé" in html
     assert "Une question de &lt;script&gt;" in html  # a peer's question, its asker escaped
     assert HOSTILE in source[0][1]  # the plain text keeps the question as written
@@ -207,7 +209,7 @@ def test_a_report_renders_the_same_from_the_compiled_templates(built: Path) -> N
     source, compiled = (parts(m.parsed()) for m in mails)
     assert compiled == source
     plain, html = source[0][1], source[1][1]
-    assert "Thèmes clos cette semaine : participation finale" in html
+    assert "Thèmes clos cette semaine\u00a0: participation finale" in html
     assert "clos le 1 décembre" in plain
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
@@ -412,7 +414,7 @@ def test_the_members_space_renders_the_same_from_the_compiled_templates_and_esca
     assert ("3 sur 9" in main or "3 of 9" in main) is not empty
     assert ("12 sur 240" in main or "12 of 240" in main) is not empty
     figures = (
-        "une série de 1 thème · record : 4 · 0 joker restant ce trimestre"
+        "une série de 1 thème · record\u00a0: 4 · 0 joker restant ce trimestre"
         if locale == "fr"
         else "a streak of 1 theme · best: 4 · 0 jokers left this quarter"
     )
@@ -595,7 +597,7 @@ def test_the_star_page_renders_the_same_from_the_compiled_templates_and_escapes(
             locale,
             style="",
             organisation=HOSTILE,
-            theme={"title": HOSTILE},
+            title=HOSTILE,
             author=HOSTILE,
             text=HOSTILE,
             in_library=in_library,

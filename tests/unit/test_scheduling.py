@@ -22,6 +22,7 @@ from palabre.core.local_time import (
     local_instant,
     reminder_instant,
     send_instant,
+    working_days,
 )
 from palabre.core.models import Audience, Theme
 
@@ -29,6 +30,7 @@ PARIS = ZoneInfo("Europe/Paris")
 MONTREAL = ZoneInfo("America/Montreal")
 TOKYO = ZoneInfo("Asia/Tokyo")
 ZONES = {"paris": PARIS, "montreal": MONTREAL, "tokyo": TOKYO}
+EVERY_DAY = frozenset(range(7))
 
 
 def utc(text: str) -> datetime:
@@ -286,14 +288,108 @@ def test_the_reminder_comes_reminder_days_before_the_deadline_day_at_the_send_ti
         date.fromisoformat(send_on), deadline_days=deadline_days, reminder_days=reminder_days
     )
 
-    assert reminder_instant(weekly, ZONES[zone]) == utc(expected)
+    # (every day a working day: these Sundays are where the clocks change)
+    assert reminder_instant(weekly, ZONES[zone], work_week=EVERY_DAY) == utc(expected)
 
 
 def test_a_reminder_at_a_skipped_time_goes_out_when_the_clocks_jump() -> None:
     # Given a theme sent at 02:30 whose reminder day is the night Paris springs forward
     night = theme(date(2027, 3, 23), send_at=time(2, 30), deadline_days=7, reminder_days=2)
 
-    assert reminder_instant(night, PARIS) == utc("2027-03-28 01:00")
+    assert reminder_instant(night, PARIS, work_week=EVERY_DAY) == utc("2027-03-28 01:00")
+
+
+def test_a_tuesday_themes_reminder_comes_on_the_friday_before_not_on_sunday() -> None:
+    """Given a theme sent on Tuesday 1 December with the default deadline and reminder
+    (the reminder day, two days before the next Tuesday, is Sunday 6)
+    When its reminder is planned for a member in Paris, in Tokyo and in Montreal
+    Then it comes on Friday 4 at the send time, each in their own timezone."""
+    tuesday = theme(date(2026, 12, 1))
+
+    assert reminder_instant(tuesday, PARIS) == utc("2026-12-04 08:00")
+    assert reminder_instant(tuesday, ZONES["tokyo"]) == utc("2026-12-04 00:00")
+    assert reminder_instant(tuesday, MONTREAL) == utc("2026-12-04 14:00")
+    assert reminder_instant(tuesday, PARIS, work_week=EVERY_DAY) == utc("2026-12-06 08:00")
+
+
+def test_an_organisation_that_works_on_saturday_is_reminded_on_saturday() -> None:
+    """Given an organisation whose working days are Monday to Saturday
+    When a Tuesday theme's reminder (due on Sunday) is planned
+    Then it comes on the Saturday, and a reminder due on a working day does not move."""
+    six_days = working_days("Mon,Tue,Wed,Thu,Fri,Sat")
+    tuesday = theme(date(2026, 12, 1))
+    thursday_reminder = theme(date(2026, 12, 1), reminder_days=5)
+
+    assert reminder_instant(tuesday, PARIS, work_week=six_days) == utc("2026-12-05 08:00")
+    assert reminder_instant(thursday_reminder, PARIS) == utc("2026-12-03 08:00")
+
+
+def test_a_reminder_moved_back_to_the_sending_day_or_before_is_not_sent() -> None:
+    """Given a theme sent on Friday whose reminder day would be Sunday
+    When reminders fall on working days only
+    Then moving it back would reach the Friday of the prompt itself: there is no reminder;
+    but a theme sent on Thursday keeps its reminder on the Friday."""
+    friday = theme(date(2026, 12, 4), deadline_days=3, reminder_days=1)
+    thursday = theme(date(2026, 12, 3), deadline_days=4, reminder_days=1)
+
+    assert reminder_instant(friday, PARIS) is None
+    assert reminder_instant(thursday, PARIS) == utc("2026-12-04 08:00")
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [("Mon,Funday", "unknown day 'Funday'"), ("", "unknown day ''"), ("Mon,Mon", "twice")],
+)
+def test_working_days_that_name_no_day_or_one_twice_are_refused(names: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        working_days(names)
+
+
+WORK_WEEKS = st.frozensets(st.integers(0, 6), min_size=1)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    send_on=st.dates(min_value=date(2026, 9, 1), max_value=date(2027, 5, 1)),
+    send_at=st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45])),
+    deadline_days=st.integers(1, 21),
+    reminder_days=st.integers(1, 7),
+    zone=st.sampled_from(sorted(ZONES)),
+    work_week=WORK_WEEKS,
+)
+def test_a_reminder_falls_on_a_working_day_before_its_day_and_after_sending(
+    send_on: date,
+    send_at: time,
+    deadline_days: int,
+    reminder_days: int,
+    zone: str,
+    work_week: frozenset[int],
+) -> None:
+    any_theme = theme(
+        send_on, send_at=send_at, deadline_days=deadline_days, reminder_days=reminder_days
+    )
+    here = ZONES[zone]
+
+    moved = reminder_instant(any_theme, here, work_week=work_week)
+    unmoved = reminder_instant(any_theme, here, work_week=EVERY_DAY)
+
+    if moved is not None:
+        assert moved.astimezone(here).weekday() in work_week
+        assert unmoved is not None
+        assert moved <= unmoved
+        assert send_instant(any_theme, here) < moved
+        # the last working day before it: no working day between the two
+        between = range(1, (unmoved.astimezone(here).date() - moved.astimezone(here).date()).days)
+        assert all(
+            (moved.astimezone(here).date() + timedelta(days=n)).weekday() not in work_week
+            for n in between
+        )
+    elif unmoved is not None:
+        # moving it back reached the prompt's own instant, or before
+        day = unmoved.astimezone(here).date()
+        while day.weekday() not in work_week:
+            day -= timedelta(days=1)
+        assert day <= send_on
 
 
 NO_REMINDER = [
@@ -316,6 +412,7 @@ def test_there_is_no_reminder_when_off_or_when_it_would_not_come_after_sending(
 ) -> None:
     short = theme(date(2026, 10, 20), deadline_days=deadline_days, reminder_days=reminder_days)
 
+    assert reminder_instant(short, ZONES[zone], work_week=EVERY_DAY) is None
     assert reminder_instant(short, ZONES[zone]) is None
 
 
@@ -334,7 +431,7 @@ def test_a_reminder_always_falls_between_sending_and_the_deadline(
         send_on, send_at=send_at, deadline_days=deadline_days, reminder_days=reminder_days
     )
 
-    reminder = reminder_instant(any_theme, ZONES[zone])
+    reminder = reminder_instant(any_theme, ZONES[zone], work_week=EVERY_DAY)
 
     if reminder is not None:
         assert send_instant(any_theme, ZONES[zone]) < reminder < deadline(any_theme, ZONES[zone])

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from palabre.config import DigestSettings, OrganisationSettings, PagesSettings
+from palabre.config import DigestSettings, DispatchSettings, OrganisationSettings, PagesSettings
 from tests.unit.examples import TEMPLATES
 
 VALID: dict[str, Any] = {
@@ -16,6 +16,7 @@ VALID: dict[str, Any] = {
     "SENDER_ADDRESS": "palabre@example.com",
     "ORGANISATION_NAME": "Exemple",
     "ORGANISATION_TIMEZONE": "Europe/Paris",
+    "WORKING_DAYS": "Mon,Tue,Wed,Thu,Fri",
     "DEFAULT_LOCALE": "fr",
     "ADMIN_ADDRESS": "",
     "LIBRARY_VOTES": "3",
@@ -77,3 +78,19 @@ def test_an_anonymity_threshold_below_one_or_not_a_number_is_refused(threshold: 
     with pytest.raises(ValidationError, match="ANONYMITY_THRESHOLD"):
         DigestSettings.model_validate(given | {"ANONYMITY_THRESHOLD": threshold})
     assert DigestSettings.model_validate(given).anonymity_threshold == 3
+
+
+def test_working_days_are_read_as_weekday_numbers() -> None:
+    given = VALID | {"SEND_QUEUE_URL": "https://sqs.example/send"}
+
+    settings = DispatchSettings.model_validate(given | {"WORKING_DAYS": "Sun,Mon,Tue"})
+
+    assert settings.working_days == frozenset({6, 0, 1})
+
+
+@pytest.mark.parametrize("days", ["Mon,Friday", "", "mon", "Mon,Mon"])
+def test_working_days_that_name_no_day_fail_the_cold_start_loudly(days: str) -> None:
+    given = VALID | {"SEND_QUEUE_URL": "https://sqs.example/send", "WORKING_DAYS": days}
+
+    with pytest.raises(ValidationError, match="WORKING_DAYS"):
+        DispatchSettings.model_validate(given)

@@ -81,7 +81,7 @@ def test_direct_gettext_renders_as_jinjas_i18n_extension(
         env = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
         env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
         if direct:
-            env.globals.update(_direct_gettext(catalog))
+            env.globals.update(_direct_gettext(catalog, locale))
         renders.append(env.from_string(SAMPLE).render(who=HOSTILE, n=n))
     assert renders[0] == renders[1]
     assert ("&lt;script&gt;" in renders[1]) is autoescape

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from palabre.core.local_time import working_days
 from palabre.core.text import EMAIL_PATTERN
 from palabre.core.zones import known_zone
 
@@ -47,6 +48,18 @@ class OrganisationSettings(_FromEnv):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.organisation_timezone)
+
+
+class WorkingDaysSettings(_FromEnv):
+    """The days reminders may fall on: one that would fall on another moves to the last
+    working day before it."""
+
+    working_days: frozenset[int] = Field(alias="WORKING_DAYS")
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _day_names(cls, value: object) -> object:
+        return working_days(value) if isinstance(value, str) else value
 
 
 class TemplateSettings(_FromEnv):
@@ -154,7 +167,7 @@ class ScoreSettings(TableSettings, LibrarySettings):
     """score_stream"""
 
 
-class DispatchSettings(TableSettings, QueueSettings):
+class DispatchSettings(TableSettings, QueueSettings, WorkingDaysSettings):
     """schedule_prompts"""
 
 
@@ -223,6 +236,7 @@ class DigestSettings(
 class ImportSettings(
     TableSettings,
     OrganisationSettings,
+    WorkingDaysSettings,
     TemplateSettings,
     MailSettings,
     AdminAddressSettings,

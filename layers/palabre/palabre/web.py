@@ -86,6 +86,29 @@ def _multipart(body: str, content_type: str, fields: int) -> dict[str, list[str]
     return found if sum(map(len, found.values())) <= fields else {}
 
 
+LANGUAGES = ("fr", "en")
+"""the languages pages are written in (core.i18n.LOCALES)"""
+
+
+def accepted_language(header: str | None, default: str) -> str:
+    """The language a page with no member behind it (a bad link) is shown in: the
+    browser's first choice among ours, by its q-values (RFC 9110), else `default`."""
+    best, best_q = default, 0.0
+    for entry in (header or "")[:500].split(",")[:20]:
+        tag, _, params = entry.strip().partition(";")
+        language = tag.strip().lower().partition("-")[0]
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                continue
+        if language in LANGUAGES and 0 < q <= 1 and q > best_q:
+            best, best_q = language, q
+    return best
+
+
 class Pages:
     def __init__(self, templates_dir: Path, organisation: str, default_locale: str) -> None:
         self.templates_dir = templates_dir
@@ -113,14 +136,18 @@ class Pages:
             headers=headers(self.templates_dir),
         )
 
-    def not_found(self) -> Response[str]:
+    # These three know no member: they speak the browser's language (Accept-Language).
+    def not_found(self, accept_language: str | None = None) -> Response[str]:
         """The same page whatever was wrong with the link: it reveals nothing."""
-        return self.render("not_found", self.default_locale, status=404)
+        return self.render("not_found", self._language(accept_language), status=404)
 
-    def unreadable(self) -> Response[str]:
+    def unreadable(self, accept_language: str | None = None) -> Response[str]:
         """A good link's form whose body is not text (400): nothing was saved."""
-        return self.render("unreadable", self.default_locale, status=400)
+        return self.render("unreadable", self._language(accept_language), status=400)
 
-    def unavailable(self) -> Response[str]:
+    def unavailable(self, accept_language: str | None = None) -> Response[str]:
         """The link secret cannot serve (503): not the reader's fault, nor their link's."""
-        return self.render("unavailable", self.default_locale, status=503)
+        return self.render("unavailable", self._language(accept_language), status=503)
+
+    def _language(self, accept_language: str | None) -> str:
+        return accepted_language(accept_language, self.default_locale)

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
         ImportSettings,
         InboundReplySettings,
         MailSettings,
-        OrganisationSettings,
         PagesSettings,
         PersonalLinksSettings,
         ResumeSettings,
@@ -198,13 +197,14 @@ def reset() -> None:
     _sending.clear()
 
 
-def organisation(settings: OrganisationSettings) -> Organisation:
+def organisation(settings: ImportSettings) -> Organisation:
     from palabre.imports.importer import Organisation
 
     return Organisation(
         name=settings.organisation_name,
         timezone=settings.organisation_timezone,
         locale=settings.default_locale,
+        work_week=settings.working_days,
     )
 
 
@@ -244,7 +244,10 @@ def dispatcher(
     from palabre.dispatch.dispatcher import Dispatcher
 
     return Dispatcher(
-        table(settings, adapters), queue(settings.send_queue_url, adapters), time_left=time_left
+        table(settings, adapters),
+        queue(settings.send_queue_url, adapters),
+        time_left=time_left,
+        work_week=settings.working_days,
     )
 
 

@@ -137,6 +137,7 @@ class AnswerPages:
         zone = ZoneInfo(view.prompt.timezone)
         return {
             "theme": view.theme,
+            "title": view.theme.title_for(locale),
             "first_name": view.prompt.first_name,
             "circle": view.prompt.circle,
             "sent_on": format_date(view.theme.send_on, "long", locale=locale),
@@ -165,7 +166,7 @@ class AnswerPages:
             "answer",
             _locale(view),
             status=status,
-            prompt_html=prompt_html(view.theme),
+            prompt_html=prompt_html(view.theme, _locale(view)),
             live=live_session(view.theme, context["zone"], _locale(view)),
             # A live session takes a response, not an answer: its page says where.
             rsvp_url=self._rsvp(view) if live_theme else "",

@@ -19,7 +19,7 @@ from palabre.core.links import Links
 from palabre.core.models import Member, Role
 from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox
-from palabre.mail.render import render
+from palabre.mail.render import in_language, render
 from palabre.observability import logger
 from palabre.store.members import MemberStore
 from palabre.store.sending import Pause, SendingHealth
@@ -87,9 +87,11 @@ class PauseNotice:
 
     def _send(self, admin: Member, pause: Pause, now: datetime) -> None:
         tr = translations(self.templates_dir, admin.locale)
-        subject = tr.gettext("%(organisation)s: Palabre paused its emails") % {
-            "organisation": self.sender[0]
-        }
+        subject = in_language(
+            tr.gettext("%(organisation)s: Palabre paused its emails")
+            % {"organisation": self.sender[0]},
+            admin.locale,
+        )
         context = facts(pause, admin.locale, ZoneInfo(admin.timezone)) | {
             "organisation": self.sender[0],
             "subject": subject,

@@ -10,6 +10,7 @@ standard library reads without Babel.
 """
 
 import gettext
+import re
 from collections.abc import Mapping
 from functools import cache
 from io import BytesIO
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 LOCALES = ("fr", "en")
+_AS_TEXT = re.compile(r"%\((\w+)\)s")
 SOURCE_LOCALE = "en"
 
 
@@ -81,5 +83,19 @@ class Translatable(Exception):
 def translate(
     translations: gettext.NullTranslations, message: str, params: Mapping[str, object]
 ) -> str:
+    """The message in the catalogue's language, its whole numbers written as its readers
+    write them (5 000 in French, 5,000 in English), as the templates' counts are."""
     translated = translations.gettext(message)
-    return translated % params if params else translated
+    if not params:
+        return translated
+    locale = translations.info().get("language", "") or SOURCE_LOCALE
+    shown = set(_AS_TEXT.findall(translated))  # %(n)d stays a number
+    return translated % {k: _grouped(v, locale) if k in shown else v for k, v in params.items()}
+
+
+def _grouped(value: object, locale: str) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        from babel.numbers import format_decimal  # loaded only where a number is shown
+
+        return format_decimal(value, locale=locale)
+    return value

@@ -31,6 +31,22 @@ EARLIEST_ZONE = ZoneInfo("Pacific/Kiritimati")
 # After the deadline, links still open (read-only) for this long, then expire.
 GRACE = timedelta(days=30)
 
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WORK_WEEK = frozenset(range(5))
+"""the organisation's working days (date.weekday() numbers) unless it names others"""
+
+
+def working_days(names: str) -> frozenset[int]:
+    """`Mon,Tue,Wed,Thu,Fri` (the WorkingDays parameter) as weekday numbers."""
+    days: list[int] = []
+    for name in (n.strip() for n in names.split(",")):
+        if name not in DAY_NAMES:
+            raise ValueError(f"unknown day {name!r} in {names!r}; use {','.join(DAY_NAMES)}")
+        if DAY_NAMES.index(name) in days:
+            raise ValueError(f"{name} is named twice in {names!r}")
+        days.append(DAY_NAMES.index(name))
+    return frozenset(days)
+
 
 def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
     # Through UTC: astimezone() to the tzinfo a datetime already has returns it unchanged,
@@ -73,11 +89,17 @@ def deadline(theme: Theme, zone: ZoneInfo) -> datetime:
     return local_instant(deadline_day(theme) + timedelta(days=1), time(0), zone)
 
 
-def reminder_instant(theme: Theme, zone: ZoneInfo) -> datetime | None:
-    """`reminder_days` before the deadline day, at the theme's send time; None if none."""
-    if theme.reminder_days <= 0:
+def reminder_instant(
+    theme: Theme, zone: ZoneInfo, *, work_week: frozenset[int] = WORK_WEEK
+) -> datetime | None:
+    """`reminder_days` before the deadline day, at the theme's send time, or the last
+    working day before that (a Tuesday theme's reminder would fall on a Sunday); None
+    when there is none, or when it would not come after the prompt."""
+    if theme.reminder_days <= 0 or not work_week:
         return None
     day = deadline_day(theme) - timedelta(days=theme.reminder_days)
+    while day.weekday() not in work_week:
+        day -= timedelta(days=1)
     moment = local_instant(day, theme.send_at, zone)
     return moment if moment > send_instant(theme, zone) else None
 

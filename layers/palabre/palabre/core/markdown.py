@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from palabre.core.typography import LocalizedMarkup
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.rules_core import StateCore
@@ -105,10 +107,14 @@ def _safe(html: str) -> Markup:
     return Markup(cleaned)
 
 
-def prompt_html(theme: "Theme") -> Markup:
+def prompt_html(theme: "Theme", locale: str | None = None) -> Markup:
     """A theme's prompt as HTML: as the import rendered it, held to the safe-list again
-    (whatever wrote the item), or rendered now for a theme stored without it."""
-    return shown(theme.prompt, theme.prompt_html)
+    (whatever wrote the item), or rendered now for a theme stored without it; with a
+    `locale`, the prompt a reader in it gets (Theme.prompt_for), its language marked."""
+    if locale is None:
+        return shown(theme.prompt, theme.prompt_html)
+    prompt, rendered = theme.prompt_for(locale), theme.prompt_html_for(locale)
+    return LocalizedMarkup(shown(prompt, rendered), prompt.lang)
 
 
 def shown(prompt: str, rendered: str) -> Markup:

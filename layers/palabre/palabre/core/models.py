@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from palabre.core.text import fold
+from palabre.core.typography import Localized
 
 type Locale = Literal["fr", "en"]
 
@@ -126,6 +127,18 @@ class Audience(BaseModel):
         return "all" if self.everyone else "; ".join((*self.circles, *self.teams))
 
 
+class ThemeText(BaseModel):
+    """A theme's title and prompt in one more language than its own."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    lang: Locale
+    title: str
+    prompt: str
+    prompt_html: str = ""
+    """as Theme.prompt_html"""
+
+
 class Theme(BaseModel):
     """One entry of the animators' calendar."""
 
@@ -160,6 +173,30 @@ class Theme(BaseModel):
     upload; "" for the calendar's themes"""
     asker_name: str = ""
     """the asker's first name, as their circle reads it"""
+    # ---- its languages (issue 11): title, prompt and prompt_html are in `lang` (the
+    # organisation's language at import, a question's asker's; "" on a theme stored
+    # before it was kept); `translations` holds it in the others it was given in.
+    lang: Locale | Literal[""] = ""
+    translations: tuple[ThemeText, ...] = ()
+
+    def _text(self, locale: str) -> "ThemeText | None":
+        return next((t for t in self.translations if t.lang == locale), None)
+
+    def title_for(self, locale: str) -> Localized:
+        """The title a reader in `locale` gets: theirs when given, else the theme's own."""
+        text = self._text(locale)
+        return Localized(text.title, text.lang) if text else Localized(self.title, self.lang)
+
+    def prompt_for(self, locale: str) -> Localized:
+        text = self._text(locale)
+        return Localized(text.prompt, text.lang) if text else Localized(self.prompt, self.lang)
+
+    def prompt_html_for(self, locale: str) -> Localized:
+        """The rendered prompt stored for `locale` (as prompt_html: "" when not kept)."""
+        text = self._text(locale)
+        if text:
+            return Localized(text.prompt_html, text.lang)
+        return Localized(self.prompt_html, self.lang)
 
     @property
     def ends_at(self) -> datetime | None:
@@ -175,9 +212,13 @@ class Theme(BaseModel):
     def same_as(self, other: "Theme | None") -> bool:
         """The same theme as written in a calendar: the rendered prompt is derived from
         it, and a theme stored before it was kept is not changed for lacking it."""
-        return other is not None and self.model_copy(
-            update={"prompt_html": ""}
-        ) == other.model_copy(update={"prompt_html": ""})
+        return other is not None and self._as_written() == other._as_written()
+
+    def _as_written(self) -> "Theme":
+        # Its language is the organisation's setting, not the calendar's: a theme stored
+        # before it was kept is the same theme.
+        texts = tuple(t.model_copy(update={"prompt_html": ""}) for t in self.translations)
+        return self.model_copy(update={"prompt_html": "", "lang": "", "translations": texts})
 
 
 class Prompt(BaseModel):

@@ -18,6 +18,7 @@ from palabre.digest.editions import DigestAnswer, Edition, Report
 from palabre.digest.exports import file_name
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
+from palabre.mail.render import in_language
 
 SUBJECTS = {
     JobKind.DIGEST: N_("What your peers tried, week of %(date)s"),
@@ -137,9 +138,10 @@ def _weekly(
     """One weekly email to one reader, in their language, with its unsubscribe headers."""
     locale = member.locale
     start = format_date(days[0], "d MMMM", locale=locale)
-    subject = translations(letterhead.templates_dir, locale).gettext(SUBJECTS[kind]) % {
-        "date": start
-    }
+    subject = in_language(
+        translations(letterhead.templates_dir, locale).gettext(SUBJECTS[kind]) % {"date": start},
+        locale,
+    )
     unsubscribe = links.unsubscribe(member.id, week_closed(days[1]), scope="no_digest")
     context = {
         "subject": subject,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from palabre.core import clock
 from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind, ThemeJob
-from palabre.core.local_time import EARLIEST_ZONE, deadline, link_expiry
+from palabre.core.local_time import EARLIEST_ZONE, WORK_WEEK, deadline, link_expiry
 from palabre.core.models import Theme, group_key
 from palabre.dispatch.notices import LiveNotices, change_group
 from palabre.dispatch.plan import EVERY_ZONE, RSVPS, AudienceGroup, plan
@@ -60,6 +60,7 @@ class Dispatcher:
         *,
         time_left: Callable[[], float] = lambda: float("inf"),
         page: int | None = None,
+        work_week: frozenset[int] = WORK_WEEK,
     ) -> None:
         self.store = DispatchStore(table)
         self.themes = ThemeStore(table)
@@ -70,6 +71,7 @@ class Dispatcher:
         """seconds the invocation has left; a tick stops early and the next one resumes"""
         self.page = page or PAGE
         self.notices = LiveNotices(table, self.store, self.page, LEASE)
+        self.work_week = work_week
 
     def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -98,7 +100,7 @@ class Dispatcher:
         report: TickReport,
         outbox: Outbox,
     ) -> None:
-        groups = plan(theme, directory) if theme.active else []
+        groups = plan(theme, directory, work_week=self.work_week) if theme.active else []
         if theme.active and not groups and now < link_expiry(theme, EARLIEST_ZONE):
             # No one in the audience yet (a calendar before its roster): look again later.
             self.store.reschedule(theme.id, now + timedelta(hours=1), seen)

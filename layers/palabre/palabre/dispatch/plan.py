@@ -14,6 +14,7 @@ from palabre.core.directory import Directory
 from palabre.core.jobs import JobKind
 from palabre.core.local_time import (
     ATTENDANCE_GRACE,
+    WORK_WEEK,
     reminder_instant,
     send_instant,
     session_end,
@@ -44,8 +45,11 @@ class AudienceGroup:
         return f"{self.job.value}#{self.part}#{self.zone}"
 
 
-def plan(theme: Theme, directory: Directory) -> list[AudienceGroup]:
-    """Every group of the theme's audience, with the instant it becomes due."""
+def plan(
+    theme: Theme, directory: Directory, *, work_week: frozenset[int] = WORK_WEEK
+) -> list[AudienceGroup]:
+    """Every group of the theme's audience, with the instant it becomes due (reminders on
+    the organisation's working days)."""
     if theme.audience.everyone:
         # Members and admins are listed apart (GSI1 by role): each only where they live.
         parts = [(f"role:{role}", zones) for role, zones in sorted(directory.roles.items())]
@@ -62,7 +66,7 @@ def plan(theme: Theme, directory: Directory) -> list[AudienceGroup]:
         for zone_name in sorted(zones):
             zone = ZoneInfo(zone_name)
             groups.append(AudienceGroup(JobKind.PROMPT, part, zone_name, send_instant(theme, zone)))
-            reminder = None if live else reminder_instant(theme, zone)
+            reminder = None if live else reminder_instant(theme, zone, work_week=work_week)
             if reminder is not None:
                 groups.append(AudienceGroup(JobKind.REMINDER, part, zone_name, reminder))
     if live and parts:

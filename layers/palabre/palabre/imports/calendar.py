@@ -7,11 +7,12 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
-from palabre.core.i18n import N_, Translatable
+from palabre.core.i18n import LOCALES, N_, Translatable
 from palabre.core.markdown import to_html
-from palabre.core.models import Audience, Theme, ThemeKind, group_key
+from palabre.core.models import Audience, Theme, ThemeKind, ThemeText, group_key
 from palabre.core.text import fold, slugify
 from palabre.imports.cells import (
+    Parser,
     RowReader,
     calendar_date,
     choice,
@@ -37,6 +38,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TITLE_LIMIT = 200
 PROMPT_LIMIT = 5000
 REQUIRED = ("send_on", "title", "prompt")
+"""title and prompt: in the organisation's language, or in a language's own columns"""
 LIVE_ONLY = ("starts_at", "duration_minutes", "location")
 MAX_CAPACITY = 100_000
 
@@ -50,6 +52,8 @@ class CalendarContext:
     """Known circles and teams; None when validating offline without a roster."""
     existing: Mapping[str, Theme]
     """Themes already imported: re-uploading one unchanged is fine even once it is past."""
+    locale: str
+    """The organisation's language: that of the plain title and prompt columns."""
 
 
 def _theme_id(value: Value) -> str:
@@ -95,6 +99,7 @@ def validate_calendar(sheet: Sheet, context: CalendarContext) -> tuple[list[Them
         Issue(N_("The required column %(name)s is missing."), 1, name, params={"name": name})
         for name in REQUIRED
         if name not in sheet.columns
+        and not any(f"{name}_{locale}" in sheet.columns for locale in LOCALES)
     ]
     if issues:
         return [], issues
@@ -114,11 +119,10 @@ def _theme_of(
 ) -> Theme | None:
     """One row's theme, or None when a cell is wrong (each wrong cell is an issue)."""
     send_on = cells.read("send_on", calendar_date, None)
-    title = cells.read("title", text(TITLE_LIMIT), "")
-    prompt = cells.read("prompt", text(PROMPT_LIMIT, multiline=True), "")
-    for column, value in (("send_on", send_on), ("title", title), ("prompt", prompt)):
-        if not value and column not in cells.failed:
-            cells.issue(column, N_("A value is required."))
+    if not send_on and "send_on" not in cells.failed:
+        cells.issue("send_on", N_("A value is required."))
+    texts = _texts(cells, context.locale)
+    title, prompt = (texts[0].title, texts[0].prompt) if texts else ("", "")
     kind = ThemeKind(cells.read("kind", choice(KINDS, "practice, question, live"), "practice"))
     deadline_days, reminder_days = _deadlines(cells)
     live = _live_fields(cells, kind, context.zone)
@@ -137,9 +141,70 @@ def _theme_of(
     theme_id = _unique_id(cells, send_on, title, first_row_of)
     if cells.failed or not send_on:
         return None
-    theme = Theme(id=theme_id, send_on=send_on, prompt_html=str(to_html(prompt)), **fields)
+    theme = Theme(
+        id=theme_id,
+        send_on=send_on,
+        prompt_html=texts[0].prompt_html,
+        lang=texts[0].lang,
+        translations=tuple(texts[1:]),
+        **fields,
+    )
     _check_dates(cells, theme, context)
     return theme
+
+
+def _texts(cells: RowReader, locale: str) -> list[ThemeText]:
+    """The row's title and prompt in each language it gives, the organisation's first
+    (else the first given): plain title and prompt are in the organisation's language,
+    title_<lang> and prompt_<lang> in that language. Each language needs both; the row
+    needs one language at least."""
+    texts: list[ThemeText] = []
+    for lang in sorted(LOCALES, key=lambda code: code != locale):
+        title = _one_of(cells, "title", lang, locale, text(TITLE_LIMIT))
+        prompt = _one_of(cells, "prompt", lang, locale, text(PROMPT_LIMIT, multiline=True))
+        if title[1] and prompt[1]:
+            texts.append(
+                ThemeText(
+                    lang=lang,
+                    title=title[1],
+                    prompt=prompt[1],
+                    prompt_html=str(to_html(prompt[1])),
+                )
+            )
+        elif (title[1] or prompt[1]) and not cells.failed & {title[0], prompt[0]}:
+            # one without the other (its column may not exist: it is named all the same)
+            cells.issue(prompt[0] if title[1] else title[0], N_("A value is required."))
+    if not texts and not cells.failed & set(TEXT_COLUMNS):
+        for column in ("title", "prompt"):
+            cells.issue(column, N_("A value is required."))
+    return texts
+
+
+TEXT_COLUMNS = (
+    "title",
+    "prompt",
+    *(f"{f}_{lang}" for f in ("title", "prompt") for lang in LOCALES),
+)
+
+
+def _one_of(
+    cells: RowReader, field: str, lang: str, locale: str, parse: "Parser[str]"
+) -> tuple[str, str]:
+    """(column, value) of `field` in `lang`: its own column, or the plain one in the
+    organisation's language; naming it in both is an issue."""
+    columns = [f"{field}_{lang}", *([field] if lang == locale else [])]
+    present = [c for c in columns if cells.present(c)]
+    if len(present) > 1:
+        cells.issue(
+            present[0],
+            N_("Columns %(first)s and %(second)s both give it: keep one."),
+            cells.raw(present[0]),
+            first=cells.sheet.header(present[0]),
+            second=cells.sheet.header(present[1]),
+        )
+        return present[0], ""
+    column = present[0] if present else columns[-1]
+    return column, cells.read(column, parse, "")
 
 
 def _deadlines(cells: RowReader) -> tuple[int, int]:

@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from palabre.core.directory import Directory
 from palabre.core.i18n import N_
 from palabre.core.jobs import JobKind, ThemeJob
-from palabre.core.local_time import deadline, earliest_send, reminder_instant, send_instant
+from palabre.core.local_time import (
+    WORK_WEEK,
+    deadline,
+    earliest_send,
+    reminder_instant,
+    send_instant,
+)
 from palabre.core.models import Locale, Member, Theme, ThemeKind, member_id
 from palabre.imports.calendar import CalendarContext, validate_calendar
 from palabre.imports.columns import SPECS
@@ -35,6 +41,8 @@ class Organisation:
     name: str
     timezone: str
     locale: Locale
+    work_week: frozenset[int] = WORK_WEEK
+    """the days reminders may fall on (core.local_time.working_days)"""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -109,7 +117,11 @@ def validate_file(
 ) -> tuple[ImportReport, list[Member] | list[Theme]]:
     """Offline check (`palabre validate`): nothing is read from or written to AWS."""
     checked = check(
-        kind, filename, data, org, lambda: CalendarContext(org.zone, today, directory, {})
+        kind,
+        filename,
+        data,
+        org,
+        lambda: CalendarContext(org.zone, today, directory, {}, org.locale),
     )
     if checked.issues:
         return ImportReport.rejected(kind, checked.rows, checked.issues, translations), []
@@ -193,6 +205,7 @@ class Importer:
             today=self.org.today(now),
             directory=self.members.directory() or Directory(),
             existing=self.themes.calendar(),
+            locale=self.org.locale,
         )
 
     def _apply_roster(self, checked: Checked, now: datetime) -> tuple[dict[str, int], list[Issue]]:
@@ -269,7 +282,7 @@ class Importer:
                     jobs.append(ThemeJob(job=JobKind.PROMPT, theme=theme.id, member=member.id))
                     # ... and their reminder, from a group the scheduler may not have
                     # planned (their timezone new to the theme), comes at its time
-                    reminder = reminder_instant(theme, zone)
+                    reminder = reminder_instant(theme, zone, work_week=self.org.work_week)
                     if reminder is not None and now < reminder:
                         ahead[theme.id] = min(reminder, ahead.get(theme.id, reminder))
                 elif now < start:

@@ -16,7 +16,7 @@ from palabre.imports.report import KINDS, ImportReport, Issue, Kind
 from palabre.imports.tabular import MAX_BYTES
 from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox
-from palabre.mail.render import render
+from palabre.mail.render import in_language, render
 from palabre.observability import logger
 
 if TYPE_CHECKING:
@@ -253,6 +253,7 @@ class UploadHandler:
                 "Palabre import of %(file)s: %(count)s errors, nothing changed",
                 len(report.errors),
             ) % {"file": name, "count": len(report.errors)}
+        subject = in_language(subject, locale)
         context = self._context(key, report, now, refused) | {"subject": subject}
         text = render(self.mailroom.templates_dir, "email/import_report.txt", locale, **context)
         html = render(self.mailroom.templates_dir, "email/import_report.html", locale, **context)

@@ -74,7 +74,7 @@ def build_message(
     lines = [
         _header("From", _address(*sender)),
         _header("To", ", ".join(to)),
-        _header("Subject", subject),
+        _header("Subject", subject, text=True),
         _header("Date", format_datetime(date)),
         _header("Message-ID", message_id),
         b"MIME-Version: 1.0",
@@ -148,12 +148,20 @@ def _address(name: str, address: str) -> str:
     return f"{_encoded_words(name, first=_LINE - len('From: '))} <{address}>"
 
 
-def _header(name: str, value: str) -> bytes:
-    """One header: ASCII as it is, non-ASCII in RFC 2047 words, folded at spaces."""
+def _header(name: str, value: str, *, text: bool = False) -> bytes:
+    """One header: ASCII as it is, non-ASCII in RFC 2047 words, folded at spaces.
+
+    A `text` header (the subject) that would need folding, or that holds what reads as
+    an encoded word, is written in encoded words whatever its characters: a fold in
+    plain text is a space the reader must join back, and readers that keep the line
+    break (the standard library's compat32 decode_header) or turn it into a second
+    space showed long subjects with two spaces; the space between two encoded words is
+    dropped by every reader. A title holding "=?utf-8?q?...?=" is shown as typed."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"a line break in the {name} header")
-    text = value if value.isascii() else _encoded_words(value, first=_LINE - len(name) - 2)
-    return _folded(f"{name}: {text}").encode("ascii")
+    plain = value.isascii() and not (text and ("=?" in value or len(name) + 2 + len(value) > _LINE))
+    encoded = value if plain else _encoded_words(value, first=_LINE - len(name) - 2)
+    return _folded(f"{name}: {encoded}").encode("ascii")
 
 
 def _encoded_words(value: str, first: int = _LINE) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
 from jinja2 import (
     BaseLoader,
     Environment,
@@ -35,6 +36,7 @@ from markupsafe import Markup
 
 from palabre.core.i18n import translations
 from palabre.core.text import without_spoofing
+from palabre.core.typography import END, FOREIGN, finish, foreign
 
 EMAIL_CSS = "email/style.css"
 COMPILED = "compiled"
@@ -102,6 +104,33 @@ def _shown(value: Any) -> Any:
     return without_spoofing(value) if isinstance(value, str) else value
 
 
+def _shown_in(locale: str) -> Callable[[Any], Any]:
+    """_shown, and text in another language than the page's marked for the typography
+    (core.typography.finish takes the marks out)."""
+
+    def shown(value: Any) -> Any:
+        printed = _shown(value)
+        if foreign(value, locale) and isinstance(printed, str):
+            if isinstance(printed, Markup):
+                return Markup(FOREIGN) + Markup(str(printed)) + END
+            return f"{FOREIGN}{printed}{END}"
+        return printed
+
+    return shown if locale == "fr" else _shown
+
+
+@cache
+def _number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def _formatted(value: Any, locale: str) -> Any:
+    """A count as the reader writes it (5 000, 5,000); anything else as it is."""
+    return (
+        _number(value, locale) if isinstance(value, int) and not isinstance(value, bool) else value
+    )
+
+
 def _environment(loader: BaseLoader, templates_dir: Path, locale: str) -> Environment:
     env = Environment(
         loader=loader,
@@ -112,12 +141,15 @@ def _environment(loader: BaseLoader, templates_dir: Path, locale: str) -> Enviro
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        finalize=_shown,
+        finalize=_shown_in(locale),
     )
     catalog = translations(templates_dir, locale)
     env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it at run time
-    env.globals.update(_direct_gettext(catalog))
+    env.globals.update(_direct_gettext(catalog, locale))
     env.globals["locale"] = locale
+    # the language of a theme's text, for the lang attribute of what holds it
+    env.globals["lang_of"] = lambda value: getattr(value, "lang", "") or locale
+    env.filters["number"] = lambda value: _formatted(value, locale)
     env.filters["date"] = lambda value, fmt="long": _format(value, fmt, locale, format_date)
     env.filters["datetime"] = lambda value, fmt="long": _format(value, fmt, locale, format_datetime)
     env.filters["time"] = lambda value, fmt="short": _format(value, fmt, locale, format_time)
@@ -133,17 +165,19 @@ def precompile(templates_dir: Path, target: Path) -> list[str]:
     return names
 
 
-def _direct_gettext(catalog: Any) -> dict[str, Callable[..., str]]:
+def _direct_gettext(catalog: Any, locale: str) -> dict[str, Callable[..., str]]:
     """`_`, `gettext` and `ngettext` as jinja2.ext.i18n's newstyle ones behave (the
     translation a format string, Markup where the template autoescapes, so the values are
     escaped), in one call instead of three: the extension's `_` resolves `gettext` from the
     context, which calls the catalog through the context again. A digest makes ~50 such
-    calls; this halves their cost. The i18n tests hold both to the same output."""
+    calls; this halves their cost. The i18n tests hold both to the same output. Counts
+    are written as the reader's language writes them (5 000 points)."""
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
         translated = catalog.gettext(string)
-        return (Markup(translated) if eval_ctx.autoescape else translated) % variables
+        values = {k: _formatted(v, locale) for k, v in variables.items()}
+        return (Markup(translated) if eval_ctx.autoescape else translated) % values
 
     @pass_eval_context
     def ngettext(
@@ -151,7 +185,8 @@ def _direct_gettext(catalog: Any) -> dict[str, Callable[..., str]]:
     ) -> str:
         variables.setdefault("num", num)
         translated = catalog.ngettext(singular, plural, num)
-        return (Markup(translated) if eval_ctx.autoescape else translated) % variables
+        values = {k: _formatted(v, locale) for k, v in variables.items()}
+        return (Markup(translated) if eval_ctx.autoescape else translated) % values
 
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
@@ -167,7 +202,15 @@ def _format(
 
 
 def render(templates_dir: Path, name: str, locale: str, **context: Any) -> str:
-    return environment(templates_dir, locale).get_template(name).render(**context)
+    """`name` rendered for a reader in `locale`, finished with its typography (one pass
+    over the whole output: the catalogue's text, the template's own and every value)."""
+    output = environment(templates_dir, locale).get_template(name).render(**context)
+    return finish(output, locale, html=name.endswith(".html"))
+
+
+def in_language(text: str, locale: str) -> str:
+    """A line built outside a template (a subject) finished as `render` finishes one."""
+    return finish(text, locale)
 
 
 def markup(html: str) -> Markup:

@@ -13,10 +13,12 @@ from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import prompt_html, to_text
 from palabre.core.models import Member, Theme, ThemeKind
 from palabre.core.points import FAST_BONUS
+from palabre.core.typography import Localized, marked
 from palabre.live.invitation import invitation
 from palabre.live.session import live_session, rsvp_links
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
+from palabre.mail.render import in_language
 
 SUBJECTS = {
     JobKind.PROMPT: N_("%(title)s — your theme this week"),
@@ -44,11 +46,13 @@ def compose(
     tr = translations(letterhead.templates_dir, locale)
     last_day = _full_date(deadline_day(theme), locale)
     asked = kind is JobKind.PROMPT and theme.asker_name
-    subject = tr.gettext(QUESTION_SUBJECT if asked else SUBJECTS[kind]) % {
-        "title": theme.title,
-        "date": last_day,
-        "name": theme.asker_name,
-    }
+    title = theme.title_for(locale)
+    prompt = theme.prompt_for(locale)
+    subject = in_language(
+        tr.gettext(QUESTION_SUBJECT if asked else SUBJECTS[kind])
+        % {"title": marked(title, locale), "date": last_day, "name": theme.asker_name},
+        locale,
+    )
     closes = link_expiry(theme, zone)
     # A live session is answered by its RSVP links, not in words: no reply is read.
     live = theme.kind is ThemeKind.LIVE
@@ -59,8 +63,9 @@ def compose(
         "kind": kind.value,
         "first_name": member.first_name or member.display_name,
         "theme": theme,
-        "prompt_html": prompt_html(theme),
-        "prompt_text": to_text(theme.prompt),
+        "title": title,
+        "prompt_html": prompt_html(theme, locale),
+        "prompt_text": Localized(to_text(prompt), prompt.lang),
         "answer_url": links.answer(theme.id, member.id, closes),
         "unsubscribe_url": links.unsubscribe(member.id, closes),
         "space_url": links.space(member.id, closes),

@@ -105,7 +105,7 @@ class LibraryPages:
             "star",
             admin.locale,
             status=status,
-            theme=theme,
+            title=theme.title_for(admin.locale),
             author=byline(answer),
             text=answer.text,
             in_library=bool(answer.library_at),

@@ -70,7 +70,7 @@ class SpacePages:
             entries=[
                 {
                     "id": e.theme.id,
-                    "title": e.theme.title,
+                    "title": e.theme.title_for(locale),
                     "sent_on": format_date(e.theme.send_on, "long", locale=locale),
                     "answer": e.answer.text if e.answer else "",
                     "organisation": e.answer is not None
@@ -107,9 +107,9 @@ class SpacePages:
             "space_theme",
             locale,
             token=token,
-            title=view.theme.title,
+            title=view.theme.title_for(locale),
             competency=view.theme.competency,
-            prompt_html=prompt_html(view.theme),
+            prompt_html=prompt_html(view.theme, locale),
             last_day=format_date(deadline_day(view.theme), "full", locale=locale)
             if still_open
             else "",
@@ -162,7 +162,7 @@ class SpacePages:
             "open_themes": [
                 {
                     "id": o.theme.id,
-                    "title": o.theme.title,
+                    "title": o.theme.title_for(home.locale),
                     "last_day": format_date(deadline_day(o.theme), "full", locale=home.locale),
                     "answered": o.answered,
                     "answer_url": _answer_url(self.links, o.theme, o.prompt),

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
-from palabre.core.models import Audience, Theme, ThemeKind
+from palabre.core.models import Audience, Theme, ThemeKind, ThemeText
 from palabre.store import keys
 from palabre.store.table import Item, Table
 
@@ -40,6 +40,9 @@ def theme_item(t: Theme) -> Item:
         # only on a member's question: a calendar theme's item stays as it was
         "asker": t.asker or None,
         "asker_name": t.asker_name or None,
+        # its languages: absent on a theme stored before they were kept
+        "lang": t.lang or None,
+        "translations": [text.model_dump() for text in t.translations] or None,
     }
 
 
@@ -70,6 +73,8 @@ def theme_from(item: Item) -> Theme:
         active=item["active"],
         asker=item.get("asker", ""),
         asker_name=item.get("asker_name", ""),
+        lang=item.get("lang") or "",
+        translations=tuple(ThemeText(**text) for text in item.get("translations") or ()),
     )
 
 

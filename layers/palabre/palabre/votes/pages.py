@@ -32,7 +32,7 @@ class VotePages:
         return self.pages.render(
             "vote",
             view.locale,
-            theme=view.theme,
+            title=view.theme.title_for(view.locale),
             author=byline(view.answer),
             anonymous=view.answer.anonymous,
             excerpt=view.excerpt,
