@@ -173,11 +173,16 @@ class Theme(BaseModel):
         return self.audience.includes(member) and member.id != self.asker
 
     def same_as(self, other: "Theme | None") -> bool:
-        """The same theme as written in a calendar: the rendered prompt is derived from
-        it, and a theme stored before it was kept is not changed for lacking it."""
-        return other is not None and self.model_copy(
-            update={"prompt_html": ""}
-        ) == other.model_copy(update={"prompt_html": ""})
+        """The same theme as written in a calendar: what no file holds is left out — the
+        rendered prompt (derived from it; a theme stored before it was kept is not changed
+        for lacking it) and the sequence (counted by the import once the session changed)."""
+        return other is not None and self.model_copy(update=_UNWRITTEN) == other.model_copy(
+            update=_UNWRITTEN
+        )
+
+
+_UNWRITTEN = {"prompt_html": "", "sequence": 0}
+"""a theme's fields no calendar file holds, as a comparison leaves them out"""
 
 
 class Prompt(BaseModel):
