@@ -49,6 +49,8 @@ class Invitee:
     answered: bool
     revision: int = 0
     """of the attendance, as read: a tick is written over it"""
+    walk_in: bool = False
+    """came without answering the invitation, added by their address"""
 
     @property
     def attended(self) -> bool:
@@ -170,6 +172,7 @@ class SessionStore:
                 rsvp=rsvp_from(rsvps[member]) if member in rsvps else None,
                 answered=member in answered,
                 revision=int(rsvps.get(member, {}).get("attended_rev", 0)),
+                walk_in=bool(rsvps.get(member, {}).get("walk_in", False)),
             )
             for member, p in prompts.items()
         ]
@@ -184,8 +187,14 @@ class SessionStore:
             ":present": present,
             ":rev": seen + 1,
             ":now": now.isoformat(),
+            # Names, kept as long as the send records beside them: a walk-in's response is
+            # created here, and every tick counts from its own time.
+            ":expires": expires_at(now, self.table.retention_months),
         }
-        expression = "SET attended = :present, attended_rev = :rev, attended_at = :now"
+        expression = (
+            "SET attended = :present, attended_rev = :rev, attended_at = :now, "
+            "expires_at = :expires"
+        )
         if present:
             # What this tick earns, kept so that an untick withdraws exactly as much:
             # nothing more for one who answered the theme as well (counted once).
