@@ -381,12 +381,14 @@ def test_a_live_session_has_its_own_reminders_and_no_answer_reminder() -> None:
 
 def test_a_changed_sessions_own_groups_are_new_ones() -> None:
     """Given a session moved after its invitation (sequence 2), When it is planned, Then
-    its reminders and attendance lists are groups of their own (what the old time's
-    groups sent does not count), and its prompts' groups stay the ones already run."""
+    its reminders are groups of their own (what the old time's groups sent does not
+    count); its prompts' groups stay the ones already run, and its attendance lists,
+    planned at its end, too."""
     moved = live_theme(Audience(everyone=True)).model_copy(update={"sequence": 2})
     names = {g.job: g.name for g in plan(moved, DIRECTORY)}
     assert names[JobKind.SESSION_HOUR] == "session-hour#rsvp#*#2"
-    assert names[JobKind.ATTENDANCE] == "attendance#role:admin#America/Montreal#2"
+    assert names[JobKind.SESSION_EVE] == "session-eve#rsvp#America/Montreal#2"
+    assert names[JobKind.ATTENDANCE] == "attendance#role:admin#America/Montreal"
     assert names[PROMPT].count("#") == 2
     first = {g.job: g.name for g in plan(live_theme(Audience(everyone=True)), DIRECTORY)}
     assert first[JobKind.SESSION_HOUR] == "session-hour#rsvp#*"

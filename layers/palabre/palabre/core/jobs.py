@@ -56,11 +56,11 @@ class ThemeJob(_Job):
     ]
     theme: str = Field(min_length=1)
     sequence: int = Field(default=0, ge=0)
-    """a live session's own emails (LIVE_JOBS): the session's sequence when queued; once
-    it changed (moved, cancelled), the job sends nothing, and its new time's are queued"""
+    """a live session's reminders (SESSION_REMINDERS): the session's sequence when queued;
+    once it changed (moved, cancelled), the job sends nothing, its new time's are queued"""
 
     def body(self) -> str:
-        # Only the live session's own jobs carry a sequence, and only once it changed.
+        # Only a live session's reminders carry a sequence, and only once it changed.
         return self.model_dump_json(exclude_defaults=True)
 
 
@@ -140,8 +140,8 @@ class SkipReason(StrEnum):
     """a live session's day-before reminder once the hour-before one is due, or once it
     is the session's day where the member lives (it says "tomorrow")"""
     SESSION_CHANGED = "session-changed"
-    """a live session's reminder or attendance list queued before the session changed
-    (moved, cancelled): those of its new time are queued apart"""
+    """a live session's reminder queued before the session changed (moved, listed again):
+    those of its new time are queued apart"""
     NOT_ADMIN = "not-admin"
     """a session's attendance list to someone no longer an active admin"""
 

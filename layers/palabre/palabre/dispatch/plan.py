@@ -40,8 +40,9 @@ class AudienceGroup:
     closes: datetime | None = None
     """after it nothing of the group is queued (None: the theme's deadline in `zone`)"""
     sequence: int = 0
-    """a live session's own groups: the session's sequence. A session moved (or cancelled
-    and listed again) has new groups, due at its new time, whatever the old ones sent."""
+    """a live session's reminders: the session's sequence. A session moved (or cancelled
+    and listed again) has new ones, due at its new time, whatever the old ones sent. (Its
+    attendance lists need none: planned at its end, they go once it is over.)"""
 
     @property
     def name(self) -> str:
@@ -105,7 +106,6 @@ def _session(theme: Theme, zones: list[str], admin_zones: list[str]) -> list[Aud
             name,
             end,
             closes=end + ATTENDANCE_GRACE,
-            sequence=seq,
         )
         for name in admin_zones
     ]

@@ -6,8 +6,9 @@ link (or one whose admin has left) is the plain 404 of any bad link.
 The list is the invitees who said yes or maybe, and those ticked already, by name, PAGE at
 a time (a session may have thousands): each page's form records only the people it
 lists. Anyone else the session's prompt went to can be added by their address (a
-walk-in). Ticking writes `attended` on their response and unticking removes it, idempotently (store/sessions.py);
-the score stream turns each change into the points and participation of an answer."""
+walk-in). Ticking writes `attended` on their response and unticking removes it,
+idempotently (store/sessions.py); the score stream turns each change into the points and
+participation of an answer."""
 
 from dataclasses import dataclass
 from datetime import datetime

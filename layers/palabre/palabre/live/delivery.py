@@ -3,8 +3,8 @@ maybe (the day before, the hour before), its attendance list to an admin. At mos
 email per (session, member, job), recorded once (store/sessions.py); a job that must
 send nothing records why.
 
-What is checked when the job is sent, not when it was queued: the session (one moved or
-cancelled since — a new sequence — owes this job nothing: its new time has jobs of its
+What is checked when the job is sent, not when it was queued: the session (a reminder
+queued before it moved — a new sequence — goes nothing: its new time has reminders of its
 own), the member's response (one who changed to "no" meanwhile gets nothing), the time
 (never once the session has started; the day-before reminder not once the hour-before
 one is due, nor on the session's day where the member lives), and whatever stops any
@@ -74,8 +74,6 @@ def _common_reason(job: ThemeJob, state: SessionJobState) -> SkipReason | None:
         return SkipReason.THEME_GONE
     if not theme.active:
         return SkipReason.THEME_CANCELLED
-    if job.sequence != theme.sequence:
-        return SkipReason.SESSION_CHANGED
     if recipient is None:
         return SkipReason.NOT_IN_ROSTER
     if not recipient.member.active:
@@ -93,6 +91,8 @@ def _reminder_reason(job: ThemeJob, state: SessionJobState, now: datetime) -> Sk
     if reason is not None or state.theme is None or state.recipient is None:
         return reason
     theme, member = state.theme, state.recipient.member
+    if job.sequence != theme.sequence:
+        return SkipReason.SESSION_CHANGED  # its new time has reminders of its own
     if now >= session_start(theme):
         return SkipReason.SESSION_STARTED
     if job.job is JobKind.SESSION_EVE and now >= min(

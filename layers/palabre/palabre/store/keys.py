@@ -135,8 +135,8 @@ attendance lists), in its theme's partition"""
 
 def live_send(theme_id: str, job: str, member_id: str, sequence: int = 0) -> dict[str, str]:
     """That one of a live session's emails (`job`: session-eve, session-hour, attendance)
-    went to one member, or was skipped: written once, so a redelivery sends nothing. One
-    per sequence of the session: moved, it is owed its reminders at its new time."""
+    went to one member, or was skipped: written once, so a redelivery sends nothing. A
+    reminder's, one per sequence of the session: moved, it is reminded at its new time."""
     sort_key = f"{LIVE_SENDS}{job}#{member_id}"
     return {
         "PK": theme_partition(theme_id),

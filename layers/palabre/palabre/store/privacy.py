@@ -30,7 +30,6 @@ ERASED = "erased"
 a member's question (kept to its circle) that nobody owns"""
 ERASED_TITLE = "—"
 WEEKLY_KINDS = ("DIGEST", "REPORT")
-LIVE_SEND_KINDS = tuple(k.value for k in (*SESSION_REMINDERS, JobKind.ATTENDANCE))
 SEAT_ATTEMPTS = 5
 LONGEST_OPEN = timedelta(weeks=14)
 
@@ -262,18 +261,20 @@ class PrivacyStore:
 
 
 def _theme_keys(theme: Item, member_id: str) -> list[dict[str, str]]:
-    """The items of a theme's partition about one member (`theme`: its listing): a live
-    session's emails to them, one per kind and sequence it went through."""
+    """The items of a theme's partition about one member (`theme`: its listing); for a
+    live session, its response and emails: reminders for each sequence it went through."""
     theme_id = theme["PK"].removeprefix("THEME#")
-    live = theme.get("kind") == ThemeKind.LIVE.value
-    sequences = range(int(theme.get("sequence") or 0) + 1) if live else range(0)
+    if theme.get("kind") != ThemeKind.LIVE.value:
+        return [keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)]
+    sequences = range(int(theme.get("sequence") or 0) + 1)
     return [
         keys.prompt(theme_id, member_id),
         keys.answer(theme_id, member_id),
         keys.rsvp(theme_id, member_id),
+        keys.live_send(theme_id, JobKind.ATTENDANCE.value, member_id),
         *(
-            keys.live_send(theme_id, job, member_id, sequence)
-            for job in LIVE_SEND_KINDS
+            keys.live_send(theme_id, job.value, member_id, sequence)
+            for job in SESSION_REMINDERS
             for sequence in sequences
         ),
     ]

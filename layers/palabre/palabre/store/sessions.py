@@ -1,6 +1,6 @@
 """A live session's own items in its theme's partition: the send records of its reminders
-and attendance lists (LIVE#<job>#<member>, and #<sequence> after it once the session
-changed), and the attendance an animator ticks on the responses (RSVP#<member>:
+and attendance lists (LIVE#<job>#<member>, and a reminder's #<sequence> after it once the
+session changed), and the attendance an animator ticks on the responses (RSVP#<member>:
 `attended`, owned by the attendance page).
 
 Attendance earns what an answer earns, through the score stream: each tick or untick is
