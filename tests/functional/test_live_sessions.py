@@ -510,15 +510,14 @@ def test_only_an_active_admins_link_records_attendance(ended: LocalStack) -> Non
     assert score(ended, LEA) == (0, 0)
 
 
-def test_a_session_of_hundreds_is_recorded_a_page_at_a_time(ended: LocalStack) -> None:
-    """Given 520 more invitees coming (past the 500 one form may name), When Camille
-    opens the attendance page, Then it lists them 200 at a time, with links between the
-    pages; a form sent from the third page records its people alone (Léa, ticked on the
-    first, stays so)."""
-    table = ended.provisioned.tables["PalabreTable"]
-    items = []
-    for n in range(520):
+def add_guests(stack: LocalStack, count: int) -> list[str]:
+    """`count` more invitees who said yes (guest000…, last names Zz000…: listed after the
+    demo's), written as the sender and the RSVP page write them; their member ids."""
+    table = stack.provisioned.tables["PalabreTable"]
+    items, ids = [], []
+    for n in range(count):
         mid = member_id(f"guest{n:03d}@demo.palabre.example")
+        ids.append(mid)
         person = {
             "PK": {"S": f"THEME#{THEME}"},
             "theme_id": {"S": THEME},
@@ -532,13 +531,22 @@ def test_a_session_of_hundreds_is_recorded_a_page_at_a_time(ended: LocalStack) -
             "SK": {"S": f"RSVP#{mid}"},
             "response": {"S": "yes"},
             "at": {"S": "2027-01-06T10:00:00+00:00"},
+            "last_name": {"S": f"Zz{n:03d}"},
         }
-        rsvp["last_name"] = {"S": f"Zz{n:03d}"}
         items += [person | prompt, person | rsvp]
-    client = ended.client("dynamodb")
+    client = stack.client("dynamodb")
     for first in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": i}} for i in items[first : first + 25]]
         client.batch_write_item(RequestItems={table: batch})
+    return ids
+
+
+def test_a_session_of_hundreds_is_recorded_a_page_at_a_time(ended: LocalStack) -> None:
+    """Given 520 more invitees coming (past the 500 one form may name), When Camille
+    opens the attendance page, Then it lists them 200 at a time, with links between the
+    pages; a form sent from the third page records its people alone (Léa, ticked on the
+    first, stays so)."""
+    guests = add_guests(ended, 520)
     path = attendance_link(ended)
     tick_present(ended, path, [LEA, KENJI], [LEA])
 
@@ -554,7 +562,7 @@ def test_a_session_of_hundreds_is_recorded_a_page_at_a_time(ended: LocalStack) -
     assert 'href="?page=2"' in third
     assert 'name="page" value="3"' in third
 
-    guest = member_id("guest450@demo.palabre.example")
+    guest = guests[450]
     fields = [("page", "3"), *(("listed", m) for m in on_third), ("present", guest)]
     status, headers, _ = ended.api(
         method="POST", path=path, query="", headers=FORM, body=urlencode(fields).encode()
