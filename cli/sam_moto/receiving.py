@@ -9,6 +9,16 @@ otherwise, which is how a test fakes a forged or flagged message:
 
     X-Local-Verdict-SPF: FAIL        (also DKIM, DMARC, Spam, Virus)
 
+DMARC, unless a header gives it, follows the others as it would for a domain publishing
+a policy: PASS when DKIM passed (taken to be the From domain's signature) or SPF passed
+for the From's domain (the envelope's domain is it, or under it), FAIL otherwise.
+
+The envelope sender (SMTP's MAIL FROM, the receipt's `mail.source`, which SPF checks) is
+the From address, unless the message says otherwise — a bounce address of a mailing
+service, or a forger's own domain under a member's From:
+
+    X-Local-Envelope-From: bounces@mailer.example
+
 Those headers exist only here; SES sets no such header.
 """
 
@@ -28,6 +38,7 @@ from sam_moto.runtime import Invocation
 
 VERDICTS = ("SPF", "DKIM", "DMARC", "Spam", "Virus")
 VERDICT_HEADER = "X-Local-Verdict-"
+ENVELOPE_HEADER = "X-Local-Envelope-From"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -76,10 +87,14 @@ def receive(
     ]
     rule, recipients = _rule(provisioned.receipt_rules, addressed)
     message_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(40))
-    verdicts = {
-        name: (_headers(message, VERDICT_HEADER + name) or ["PASS"])[0].strip().upper()
+    given = {
+        name: _headers(message, VERDICT_HEADER + name)[0].strip().upper()
         for name in VERDICTS
+        if _headers(message, VERDICT_HEADER + name)
     }
+    verdicts = {name: given.get(name, "PASS") for name in VERDICTS}
+    if "DMARC" not in given:
+        verdicts["DMARC"] = _dmarc(message, verdicts)
     ran: list[Invocation] = []
     for action in rule.actions:
         if "S3Action" in action:
@@ -93,7 +108,7 @@ def receive(
             target = action["LambdaAction"]
             event = events.ses_received(
                 message_id=message_id,
-                source=parseaddr(" ".join(_headers(message, "From")))[1],
+                source=_envelope_sender(message),
                 recipients=recipients,
                 headers=[(k, str(v)) for k, v in message.items()],
                 verdicts=verdicts,
@@ -108,6 +123,19 @@ def receive(
             function = provisioned.function_by_name(target["FunctionArn"])
             ran.append(invoke(function, event, asynchronous))
     return Received(message_id, rule.name, recipients, tuple(ran))
+
+
+def _dmarc(message: EmailMessage, verdicts: dict[str, str]) -> str:
+    sender = parseaddr(" ".join(_headers(message, "From")))[1].rpartition("@")[2].lower()
+    envelope = _envelope_sender(message).rpartition("@")[2].lower()
+    spf_aligned = bool(sender) and (envelope == sender or envelope.endswith("." + sender))
+    passed = verdicts["DKIM"] == "PASS" or (verdicts["SPF"] == "PASS" and spf_aligned)
+    return "PASS" if passed else "FAIL"
+
+
+def _envelope_sender(message: EmailMessage) -> str:
+    given = _headers(message, ENVELOPE_HEADER) or _headers(message, "From")
+    return parseaddr(" ".join(given))[1]
 
 
 def _rule(rules: list[ReceiptRule], addressed: list[str]) -> tuple[ReceiptRule, tuple[str, ...]]:

@@ -20,7 +20,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     replies = inbound_replies(InboundReplySettings.from_env())
     outcomes = []
     for record in event["Records"]:
-        outcome = replies.receive(Receipt.of(record), clock.now())
-        metrics.add_metric(name=f"Reply_{outcome}", unit=MetricUnit.Count, value=1)
-        outcomes.append(outcome)
+        handled = replies.receive(Receipt.of(record), clock.now())
+        metrics.add_metric(name=f"Reply_{handled.outcome}", unit=MetricUnit.Count, value=1)
+        if handled.told is not None:  # a stranger's message dropped, an email SES refused…
+            metrics.add_metric(name=f"ReplyNotice_{handled.told}", unit=MetricUnit.Count, value=1)
+        outcomes.append(handled.outcome)
     return {"outcomes": outcomes}

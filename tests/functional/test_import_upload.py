@@ -83,6 +83,7 @@ def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalS
         "deactivated": 0,
         "errors": [],
         "skipped": [],
+        "warnings": [],
     }
     assert member_item(stack, "lea.dubois@demo.palabre.example")["circle"] == {"S": "Bâtisseurs"}
     s3 = stack.client("s3")

@@ -13,7 +13,6 @@ from html import escape
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 import palabre.aws
 from palabre.core.deliverability import Figures
@@ -23,9 +22,10 @@ from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable
 from palabre.wiring import Adapters, override
 from sam_moto.receiving import Received
+from sam_moto.runtime import Invocation
 from sam_moto.stack import LocalStack
 from tests.conftest import TEMPLATES
-from tests.doubles import Intercepted, failing
+from tests.doubles import Intercepted, aws_error, failing
 from tests.functional.conftest import (
     demo_organisation,
     dynamodb_item,
@@ -76,7 +76,8 @@ def reply(
     *,
     sender: str | None = None,
     to: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | list[tuple[str, str]] | None = None,
+    utf8: bool = False,
 ) -> Received:
     """What a mail client sends when the member replies: the text on top, the original
     quoted below, From the member, To the prompt's Reply-To."""
@@ -84,17 +85,30 @@ def reply(
     body = original.get_body(("plain",))
     assert body is not None
     quoted = "\n".join("> " + line for line in body.get_content().splitlines())
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
     message["From"] = sender or address
     message["To"] = to or str(original["Reply-To"])
     message["Subject"] = "Re: " + str(original["Subject"])
     message["Message-ID"] = make_msgid(domain="client.example")
     message["In-Reply-To"] = original["Message-ID"]
     message["References"] = original["Message-ID"]
-    for name, value in (headers or {}).items():
+    for name, value in headers.items() if isinstance(headers, dict) else headers or []:
         message[name] = value
     message.set_content(f"{text}\n\nLe mardi 1 déc. 2026, Palabre a écrit :\n{quoted}\n")
     return stack.receive_mail(message.as_bytes())
+
+
+def signed_by(domain: str) -> tuple[str, str]:
+    """A DKIM signature's header, by `domain` (SES checks it: X-Local-Verdict-DKIM)."""
+    return (
+        "DKIM-Signature",
+        f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; s=s1;"
+        " h=from:to:subject:date; bh=YmgK; b=c2lnbmF0dXJl",
+    )
+
+
+def runs(stack: LocalStack) -> list[Invocation]:
+    return [i for i in stack.runtime.history if i.function == "InboundReplyFunction"]
 
 
 def notices(stack: LocalStack, address: str) -> list[EmailMessage]:
@@ -282,23 +296,22 @@ def test_a_reply_in_english_is_confirmed_in_english(replies: LocalStack) -> None
 def test_ses_delivering_a_reply_again_saves_one_version_and_sends_one_email(
     replies: LocalStack,
 ) -> None:
-    # Given a reply whose confirmation SES refused once (Lambda then retries the event)
+    """Given a reply whose confirmation SES throttled once (Lambda then retries the event)
+    When SES delivers the same message again, later
+    Then one version was saved and one email sent."""
     address = "lucas.thomas@demo.palabre.example"
+    before = len(runs(replies))
     sesv2 = Intercepted(
         palabre.aws.client("sesv2"),
-        send_email=failing(
-            ClientError({"Error": {"Code": "MessageRejected"}}, "SendEmail"), times=1
-        ),
+        send_email=failing(aws_error("TooManyRequestsException", "Too many requests"), times=1),
     )
     with override(Adapters(sesv2=sesv2)):
         received = reply(replies, address, "Un café debout, chaque matin.")
     [retried] = received.invocations
     assert retried.error is None
-    [failed] = [
-        i for i in replies.runtime.history if i.function == "InboundReplyFunction" and i.error
-    ]
+    [failed, _] = runs(replies)[before:]
     assert failed.error is not None
-    assert failed.error["errorType"] == "ClientError"
+    assert failed.error["errorType"] == "Throttled"
 
     # When SES delivers the same message again, later
     event = _event_of(replies, received)
@@ -306,6 +319,61 @@ def test_ses_delivering_a_reply_again_saves_one_version_and_sends_one_email(
 
     # Then one version was saved, one email sent
     assert again.result == {"outcomes": ["saved"]}
+    assert answer_of(replies, address)["version"] == {"N": "1"}
+    assert len(notices(replies, address)) == 1
+
+
+def test_a_notice_ses_refuses_is_handled_once_not_retried_nor_parked(
+    replies: LocalStack,
+) -> None:
+    """Given SES refusing every email to Alice's address (MessageRejected)
+    When she replies to the theme's email
+    Then her answer is saved, the message handled once: no retry, nothing parked."""
+    address = "alice.david@demo.palabre.example"
+    before = len(runs(replies))
+    sesv2 = Intercepted(
+        palabre.aws.client("sesv2"),
+        send_email=failing(aws_error("MessageRejected", "Email address is not verified.")),
+    )
+    with override(Adapters(sesv2=sesv2)):
+        received = reply(replies, address, "Un point debout le lundi.")
+
+    assert outcome(received) == "saved"
+    assert len(runs(replies)) == before + 1
+    assert answer_of(replies, address)["text"] == {"S": "Un point debout le lundi."}
+    assert notices(replies, address) == []
+    assert dynamodb_item(replies, f"INBOUND#{received.message_id}", "MAIL")["outcome"] == {
+        "S": "saved"
+    }
+    assert replies.dead_letters().peek("InboundFailureQueue") == []
+
+
+def test_a_throttled_ses_fails_the_invocation_until_parked_then_a_replay_sends_it(
+    replies: LocalStack,
+) -> None:
+    """Given SES throttling every send
+    When Jade replies
+    Then each attempt fails (Lambda retries twice) and the receipt is parked
+    And once SES accepts again, replaying it sends her one confirmation."""
+    address = "jade.michel@demo.palabre.example"
+    before = len(runs(replies))
+    sesv2 = Intercepted(
+        palabre.aws.client("sesv2"),
+        send_email=failing(aws_error("TooManyRequestsException", "Maximum sending rate exceeded.")),
+    )
+    with override(Adapters(sesv2=sesv2)):
+        reply(replies, address, "Un tour de table le lundi.")
+
+    attempts = runs(replies)[before:]
+    assert [a.error["errorType"] for a in attempts if a.error] == ["Throttled"] * 3
+    [parked] = replies.dead_letters().peek("InboundFailureQueue")
+    assert parked
+    assert notices(replies, address) == []
+
+    result = replies.dead_letters().replay("InboundFailureQueue")
+
+    assert result["failed"] == [], result
+    assert replies.dead_letters().peek("InboundFailureQueue") == []
     assert answer_of(replies, address)["version"] == {"N": "1"}
     assert len(notices(replies, address)) == 1
 
@@ -346,22 +414,56 @@ def test_hostile_text_in_a_reply_is_cleaned_and_escaped(replies: LocalStack) -> 
 
 
 # ------------------------------------------------------------------ refusals
-def test_a_reply_from_another_address_is_refused_and_its_sender_told_without_a_link(
+def test_a_colleague_replying_with_anothers_address_is_told_in_their_language_without_a_link(
     replies: LocalStack,
 ) -> None:
-    # When someone else replies with Gabriel's reply address (a forwarded email)
+    """When Sarah, a member, replies with Arthur's reply address (a forwarded email)
+    Then nothing is saved, and she is told why, in English, with no link of Arthur's."""
     address = "arthur.garcia@demo.palabre.example"
-    received = reply(replies, address, "Je réponds pour lui", sender="someone@client.example")
+    colleague = "sarah.simon@demo.palabre.example"
+    received = reply(replies, address, "I answer for him", sender=colleague)
 
-    # Then nothing is saved, and the sender is told why, with no link of Gabriel's
     assert outcome(received) == "wrong_sender"
     assert answer_of(replies, address) == {}
-    [told] = notices(replies, "someone@client.example")
-    assert told["Subject"] == fr("Your reply could not be recorded")
-    assert "someone@client.example" in plain(told)
+    [told] = [m for m in notices(replies, colleague) if "recorded" in str(m["Subject"])]
+    assert told["Subject"] == "Your reply could not be recorded"
+    assert colleague in plain(told)
     assert "/answer/" not in plain(told)
     assert "/space/" not in plain(told)
     assert notices(replies, address) == []
+
+
+def test_a_stranger_at_a_domain_that_passes_spf_is_told_nothing(replies: LocalStack) -> None:
+    """Given a stranger whose domain passes SPF, DKIM and DMARC
+    When they reply with Arthur's reply address, then to an address of ours they made up
+    Then nothing is saved, no email goes to them, no hour's notice is claimed."""
+    address = "arthur.garcia@demo.palabre.example"
+    stranger = "someone@client.example"
+    forged = f"reply+{'b' * 55}@{DOMAIN}"
+    before = len(sent(replies))
+
+    assert outcome(reply(replies, address, "Je réponds pour lui", sender=stranger)) == (
+        "wrong_sender"
+    )
+    assert outcome(reply(replies, address, "Bonjour", sender=stranger, to=forged)) == "unknown"
+
+    assert answer_of(replies, address) == {}
+    assert len(sent(replies)) == before
+    assert dynamodb_item(replies, f"INBOUND#{member_id(stranger)}", "NOTICE") == {}
+
+
+def test_a_stranger_whose_address_ses_would_refuse_costs_no_retry(replies: LocalStack) -> None:
+    """When é@evil.example (an address the reader takes and SES refuses) writes to an
+    address of ours
+    Then the message is handled once: no email, no retry, nothing parked."""
+    before, mails = len(runs(replies)), len(sent(replies))
+    forged = f"reply+{'c' * 55}@{DOMAIN}"
+    received = reply(replies, LEA, "Bonjour", sender="é@evil.example", to=forged, utf8=True)
+
+    assert outcome(received) == "unknown"
+    assert len(runs(replies)) == before + 1
+    assert len(sent(replies)) == mails
+    assert replies.dead_letters().peek("InboundFailureQueue") == []
 
 
 def test_a_forged_or_expired_reply_address_is_refused_and_a_member_pointed_to_their_space(
@@ -432,6 +534,12 @@ def test_a_member_who_left_the_roster_is_told_their_reply_is_not_recorded(
     [told] = notices(replies, address)
     assert fr("You are no longer in the roster: replies are not recorded.") in plain(told)
 
+    # And a stranger holding her reply address (a forwarded email) is told nothing
+    before = len(sent(replies))
+    received = reply(replies, address, "Pour elle", sender="someone@client.example")
+    assert outcome(received) == "offboarded"
+    assert len(sent(replies)) == before
+
 
 def test_a_forged_sender_is_told_nothing(replies: LocalStack) -> None:
     address = "ines.leroy@demo.palabre.example"
@@ -445,6 +553,104 @@ def test_a_forged_sender_is_told_nothing(replies: LocalStack) -> None:
     assert outcome(received) == "unauthenticated"
     assert answer_of(replies, address) == {}
     assert notices(replies, address) == []
+
+
+# A forwarded email gives its Reply-To to anyone: From the member, with an envelope or a
+# DKIM signature of their own domain, which passes SPF or DKIM — but not for the From's.
+FORGED: dict[str, list[tuple[str, str]]] = {
+    "an envelope of another domain passing SPF, no DMARC policy": [
+        ("X-Local-Envelope-From", "bounce@evil.example"),
+        ("X-Local-Verdict-DKIM", "GRAY"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+    ],
+    "a look-alike domain's envelope passing SPF": [
+        ("X-Local-Envelope-From", "bounce@evildemo.palabre.example"),
+        ("X-Local-Verdict-DKIM", "GRAY"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+    ],
+    "a signature of another domain passing DKIM, no DMARC policy": [
+        ("X-Local-Envelope-From", "bounce@evil.example"),
+        ("X-Local-Verdict-SPF", "FAIL"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+        signed_by("evil.example"),
+    ],
+    "a passing signature of another domain beside one of the From's": [
+        ("X-Local-Envelope-From", "bounce@evil.example"),
+        ("X-Local-Verdict-SPF", "GRAY"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+        signed_by("evil.example"),
+        ("DKIM-Signature", "v=1; d=demo.palabre.example; s=s1; bh=YmgK; b=Zm9yZ2Vk"),
+    ],
+    "aligned SPF, but DMARC failed": [
+        ("X-Local-Verdict-DKIM", "FAIL"),
+        ("X-Local-Verdict-DMARC", "FAIL"),
+    ],
+    "DMARC could not be checked": [
+        ("X-Local-Envelope-From", "bounce@evil.example"),
+        ("X-Local-Verdict-DMARC", "PROCESSING_FAILED"),
+    ],
+}
+
+
+@pytest.mark.parametrize("headers", FORGED.values(), ids=FORGED.keys())
+def test_a_from_that_no_passing_check_vouches_for_is_refused_silently(
+    replies: LocalStack, headers: list[tuple[str, str]]
+) -> None:
+    """Given Inès's reply address, and a message From her whose SPF or DKIM pass is for
+    another domain than hers (or whose DMARC check failed)
+    When it is received
+    Then nothing is saved, and no one is told (its sender may be forged)."""
+    address = "ines.leroy@demo.palabre.example"
+    before = len(sent(replies))
+
+    received = reply(replies, address, "Réponse usurpée", headers=headers)
+
+    assert outcome(received) == "unauthenticated"
+    assert answer_of(replies, address) == {}
+    assert len(sent(replies)) == before
+
+
+VOUCHED: dict[str, list[tuple[str, str]]] = {
+    "DMARC passed, through a mailing service's envelope": [
+        ("X-Local-Envelope-From", "bounces+123@mailer.example"),
+        ("X-Local-Verdict-SPF", "PASS"),
+        ("X-Local-Verdict-DKIM", "GRAY"),
+        ("X-Local-Verdict-DMARC", "PASS"),
+    ],
+    "no DMARC policy, SPF passed for the From's own domain": [
+        ("X-Local-Envelope-From", "camille.martin@demo.palabre.example"),
+        ("X-Local-Verdict-DKIM", "GRAY"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+    ],
+    "no DMARC policy, SPF passed for a subdomain of the From's": [
+        ("X-Local-Envelope-From", "bounce@mail.demo.palabre.example"),
+        ("X-Local-Verdict-DKIM", "GRAY"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+    ],
+    "no DMARC policy, DKIM passed for the From's domain": [
+        ("X-Local-Envelope-From", "bounces+123@mailer.example"),
+        ("X-Local-Verdict-SPF", "PASS"),
+        ("X-Local-Verdict-DMARC", "GRAY"),
+        signed_by("Demo.Palabre.Example"),
+    ],
+}
+
+
+@pytest.mark.parametrize("headers", VOUCHED.values(), ids=VOUCHED.keys())
+def test_a_from_a_passing_check_vouches_for_is_saved(
+    replies: LocalStack, headers: list[tuple[str, str]]
+) -> None:
+    """Given a reply From Camille whose DMARC passed, or, her domain having no DMARC
+    policy, whose SPF or DKIM pass is for her domain
+    When it is received
+    Then it is her answer."""
+    address = "camille.martin@demo.palabre.example"
+    text = "Un point d'équipe : " + next(k for k, v in VOUCHED.items() if v is headers)
+
+    received = reply(replies, address, text, headers=headers)
+
+    assert outcome(received) in ("saved", "edited")
+    assert answer_of(replies, address)["text"] == {"S": text}
 
 
 # ------------------------------------------------------------------ loop guards

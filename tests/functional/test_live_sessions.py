@@ -19,10 +19,13 @@ import pytest
 import yaml
 
 from palabre.core.links import Links
-from palabre.core.models import member_id
+from palabre.core.models import Response, member_id
 from palabre.core.retention import expires_at
 from palabre.core.streaks import StreakState
+from palabre.store.members import MemberStore
+from palabre.store.rsvps import RsvpStore
 from palabre.store.sends import SendRecords
+from palabre.store.themes import ThemeStore
 from palabre_cli import demo
 from palabre_cli.local import make_stack as palabre_stack
 from sam_moto.clock import LocalClock
@@ -445,6 +448,30 @@ def test_ticking_earns_points_and_the_streak_once_and_unticking_withdraws_them(
     # And the page shows her ticked
     _, _, page = get(ended, path + "?saved=1")
     assert f'value="{member_id(LEA)}" checked' in page
+
+
+def test_a_response_written_again_after_a_tick_keeps_what_the_tick_earned(
+    ended: LocalStack,
+) -> None:
+    """Given Léa ticked present, when her response is written again (the session moved
+    later, so responses open again, and she says maybe), then the tick's revision and
+    what it earned stay with it, and unticking her still withdraws her points."""
+    path = attendance_link(ended)
+    tick_present(ended, path, [LEA, KENJI], [LEA])
+    assert score(ended, LEA) == (10, 1)
+    table = handlers_table(ended)
+    rsvps, theme = RsvpStore(table), ThemeStore(table).get(THEME)
+    lea = MemberStore(table).get(member_id(LEA))
+    assert theme is not None
+    assert lea is not None
+    before = rsvps.get(THEME, lea.id, consistent=True)
+    assert before is not None
+    rsvps.answer(theme, lea, before, Response.MAYBE, before.at + timedelta(seconds=1))
+    again = dynamodb_item(ended, f"THEME#{THEME}", f"RSVP#{lea.id}")
+    assert (again["response"]["S"], again["attended_rev"]["N"]) == ("maybe", "1")
+    assert again["attended_points"] == {"N": "10"}
+    tick_present(ended, path, [LEA, KENJI], [])
+    assert score(ended, LEA) == (0, 0)
 
 
 def label_of(page: str, address: str) -> str:

@@ -5,7 +5,7 @@ list past them, and the first one waiting told by email when a seat frees."""
 
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -629,3 +629,237 @@ def test_an_answer_link_of_a_live_session_already_sent_leads_to_the_response(
     status, _, _ = post(session, path, answer="Je viendrai.")
     assert status == 409
     assert dynamodb_item(session, "THEME#atelier", f"ANSWER#{member_id(LEA)}") == {}
+
+
+# ---------------------------------------------------------------- a capacity changed by an upload
+LEASE_OF_A_TICK = timedelta(minutes=2)
+
+
+def wait_in_turn(stack: LocalStack, *addresses: str, start: int = 10) -> None:
+    """Each says yes a minute after the one before (Tuesday from 09:`start`, Paris)."""
+    for n, address in enumerate(addresses, start):
+        stack.clock.move_to(datetime.fromisoformat(f"2026-12-01T09:{n:02d}:00+01:00"))
+        respond(stack, address, "yes")
+
+
+def seats_told(stack: LocalStack) -> Counter[str]:
+    return Counter(m["To"] for m in sent(stack) if m["Subject"].startswith("A seat is yours"))
+
+
+def responses(stack: LocalStack, *addresses: str) -> list[str]:
+    return [rsvp_item(stack, a)["response"]["S"] for a in addresses]
+
+
+def test_a_raised_capacity_gives_the_new_seats_to_the_first_waiting_each_emailed_once(
+    session: LocalStack,
+) -> None:
+    # Given two seats taken and three waiting, Lucas first, Chloé, then Camille
+    wait_in_turn(session, LEA, HUGO, LUCAS, CHLOE, CAMILLE)
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["waiting"] * 3
+
+    # When an upload raises the capacity to four
+    report = session.upload("calendar", "live.csv", live_calendar(capacity="4"))
+
+    # Then the import itself promotes no one (the list may be long): the scheduler does
+    assert (report["ok"], report["updated"], report["warnings"]) == (True, 1, [])
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["waiting"] * 3
+    ticks(session, "10:00", "10:05")
+
+    # …the first two waiting have the two new seats, each told once; Camille still waits
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes", "yes", "waiting"]
+    assert taken(session) == 4
+    assert seats_told(session) == Counter({LUCAS: 1, CHLOE: 1})
+    _, _, page = get(session, rsvp_link(session, CAMILLE, "yes"))
+    assert "waiting list, number 1." in page
+
+
+def test_a_raise_uploaded_twice_and_ticked_again_promotes_and_tells_no_one_twice(
+    session: LocalStack,
+) -> None:
+    from palabre.store.dispatch import DispatchStore
+    from tests.functional.conftest import handlers_table
+
+    wait_in_turn(session, LEA, HUGO, LUCAS, CHLOE, CAMILLE)
+
+    # When the raise is uploaded twice, the scheduler runs, and the file comes again
+    for _ in range(2):
+        session.upload("calendar", "live.csv", live_calendar(capacity="3"))
+    ticks(session, "10:00")
+    again = session.upload("calendar", "live.csv", live_calendar(capacity="3"))
+    # …and the session is made due again, as a retried tick would find it
+    DispatchStore(handlers_table(session)).open("atelier", session.clock())
+    ticks(session, "10:05", "10:10")
+
+    # Then the one new seat went once, to the first waiting, told once
+    assert again["unchanged"] == 1
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes", "waiting", "waiting"]
+    assert taken(session) == 3
+    assert seats_told(session) == Counter({LUCAS: 1})
+
+
+def test_a_removed_capacity_gives_everyone_waiting_a_seat(session: LocalStack) -> None:
+    wait_in_turn(session, LEA, HUGO, LUCAS, CHLOE, CAMILLE)
+
+    # When an upload leaves the capacity out: no limit
+    session.upload("calendar", "live.csv", live_calendar(capacity=""))
+    ticks(session, "10:00", "10:05")
+
+    # Then everyone waiting has a seat, each told once
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes"] * 3
+    assert taken(session) == 5
+    assert seats_told(session) == Counter({LUCAS: 1, CHLOE: 1, CAMILLE: 1})
+
+
+def test_a_lowered_capacity_keeps_the_seats_held_and_frees_one_only_below_it(
+    session: LocalStack,
+) -> None:
+    # Given four seats of four taken
+    session.upload("calendar", "live.csv", live_calendar(capacity="4"))
+    wait_in_turn(session, LEA, HUGO, LUCAS, CHLOE)
+    assert taken(session) == 4
+
+    # When an upload lowers the capacity to two
+    report = session.upload("calendar", "live.csv", live_calendar(capacity="2"))
+
+    # Then the report says so, by row and column, and those who hold seats keep them
+    [warning] = report["warnings"]
+    assert (warning["row"], warning["column"], warning["value"]) == (2, "capacity", "2")
+    assert warning["message"].startswith(f"4 seats are taken at “{TITLE}”, more than the new")
+    emailed = [m for m in sent(session) if "Palabre import of" in m["Subject"]][-1]
+    assert "1 thing to know:" in text_of(emailed)
+    assert f"4 seats are taken at “{TITLE}”" in text_of(emailed)
+    assert "4 seats are taken at" in html_of(emailed)
+    assert responses(session, LEA, HUGO, LUCAS, CHLOE) == ["yes"] * 4
+    # …a new yes waits, and the scheduler gives it nothing while the session is full
+    wait_in_turn(session, CAMILLE, start=30)
+    ticks(session, "10:00")
+    assert responses(session, CAMILLE) == ["waiting"]
+
+    # When seats free while as many are still taken as the capacity allows
+    respond(session, LEA, "no")
+    assert (taken(session), responses(session, CAMILLE)) == (3, ["waiting"])
+    respond(session, HUGO, "maybe")
+    ticks(session, "10:05")
+    assert (taken(session), responses(session, CAMILLE)) == (2, ["waiting"])
+
+    # Then only a seat freed below the capacity goes to the waiting list, told once
+    respond(session, LUCAS, "no")
+    assert (taken(session), responses(session, CAMILLE)) == (2, ["yes"])
+    ticks(session, "10:10", "10:15")
+    assert seats_told(session) == Counter({CAMILLE: 1})
+
+
+def test_a_tick_while_another_holds_the_seats_promotes_no_one_and_comes_back(
+    session: LocalStack,
+) -> None:
+    from palabre.store.dispatch import DispatchStore
+    from tests.functional.conftest import handlers_table
+
+    wait_in_turn(session, LEA, HUGO, LUCAS, CHLOE, CAMILLE)
+    session.upload("calendar", "live.csv", live_calendar(capacity=""))
+    # Given another tick holding the session's seats (a two-minute lease)
+    store = DispatchStore(handlers_table(session))
+    now = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
+    session.clock.move_to(now)
+    assert store.claim("atelier", "seats", "another-tick", now + LEASE_OF_A_TICK, now)
+
+    # When a tick runs meanwhile
+    ticks(session, "10:00")
+
+    # Then it promotes no one, and the session stays due
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["waiting"] * 3
+    assert [theme for theme, _ in store.due(session.clock())] == ["atelier"]
+    # …so the first tick once the lease is over gives the seats, each told once
+    ticks(session, "10:05", "10:10")
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes"] * 3
+    assert seats_told(session) == Counter({LUCAS: 1, CHLOE: 1, CAMILLE: 1})
+
+
+def test_a_tick_short_of_time_promotes_in_order_and_the_next_goes_on(
+    session: LocalStack,
+) -> None:
+    from palabre.dispatch.dispatcher import Dispatcher
+    from palabre.store.dispatch import DispatchStore
+    from palabre.wiring import queue
+    from tests.functional.conftest import handlers_table
+
+    wait_in_turn(session, LEA, HUGO, LUCAS, CHLOE, CAMILLE)
+    session.upload("calendar", "live.csv", live_calendar(capacity=""))
+    now = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
+    session.clock.move_to(now)
+
+    # When a tick has time for one promotion only (then less than its ten seconds)
+    left = iter([60.0])
+    table = handlers_table(session)
+    jobs = queue(session.provisioned.queues["SendQueue"].url)
+    Dispatcher(table, jobs, time_left=lambda: next(left, 5.0)).tick(now)
+    session.drain()
+
+    # Then the first waiting has a seat and is told; the session stays due for the rest
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes", "waiting", "waiting"]
+    assert seats_told(session) == Counter({LUCAS: 1})
+    assert [theme for theme, _ in DispatchStore(table).due(session.clock())] == ["atelier"]
+    ticks(session, "10:05")
+    assert responses(session, LUCAS, CHLOE, CAMILLE) == ["yes"] * 3
+    assert seats_told(session) == Counter({LUCAS: 1, CHLOE: 1, CAMILLE: 1})
+
+
+def test_a_hostile_title_is_inert_in_the_reports_capacity_warning(stack: LocalStack) -> None:
+    # Given a session with a hostile title, its two seats taken
+    stack.upload("roster", "roster.csv", ROSTER.encode())
+    calendar = live_calendar().decode().replace(TITLE, HOSTILE_TITLE)
+    stack.upload("calendar", "live.csv", calendar.encode())
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    for address in (LEA, HUGO):
+        [message] = [m for m in sent(stack) if m["To"] == address]
+        [path] = re.findall(r"https://\S+?(/rsvp/\S+)\?r=yes", text_of(message))
+        post(stack, path, response="yes")
+
+    # When an upload lowers the capacity to one
+    stack.upload("calendar", "live.csv", calendar.replace(";2\n", ";1\n").encode())
+
+    # Then the report's warning names the session, inert
+    report = [m for m in sent(stack) if "Palabre import of" in m["Subject"]][-1]
+    html, text = html_of(report), text_of(report)
+    assert "2 seats are taken at" in html
+    assert "&lt;script&gt;" in html
+    assert "<script>" not in html
+    assert "\u202e" not in html
+    assert "\u202e" not in text
+
+
+class StaleWaitingList:
+    """The table as a handler reaches it, but the next read of a session's responses
+    misses the latest (a Query is eventually consistent): the waiting list looks empty."""
+
+    def __init__(self, table: Any) -> None:
+        self.table, self.stale = table, True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.table, name)
+
+    def query(self, partition: str, **options: Any) -> Any:
+        if self.stale and options.get("prefix") == "RSVP#":
+            self.stale = False
+            return iter(())
+        return self.table.query(partition, **options)
+
+
+def test_a_seat_freed_while_the_waiting_list_read_stale_still_goes_to_the_first_waiting(
+    session: LocalStack,
+) -> None:
+    """Given Léa and Hugo hold both seats and Lucas waits, when Hugo says no but his
+    request read the waiting list before Lucas joined it, then his seat is given back,
+    and the scheduler's next tick gives it to Lucas, who is told once."""
+    from palabre.wiring import Adapters, override
+    from tests.functional.conftest import handlers_table
+
+    wait_in_turn(session, LEA, HUGO, LUCAS)
+    with override(Adapters(table=StaleWaitingList(handlers_table(session)))):
+        status, _ = respond(session, HUGO, "no")
+    assert status == 200
+    assert (taken(session), responses(session, LUCAS)) == (1, ["waiting"])
+    ticks(session, "10:00")
+    assert (taken(session), responses(session, LUCAS)) == (2, ["yes"])
+    assert seats_told(session) == Counter({LUCAS: 1})

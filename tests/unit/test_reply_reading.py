@@ -122,6 +122,7 @@ def test_the_headers_are_decoded_and_the_recipients_listed_once_each() -> None:
         message_id="<PAXPR08MB6718C0FFEE0123456789ABCDEF01@PAXPR08MB6718.eurprd08.prod.outlook.com>",
         text=incoming.text,
         automatic=False,
+        signers=(),
     )
 
 

@@ -5,9 +5,9 @@ import hashlib
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from palabre.core.text import fold
 
@@ -227,6 +227,20 @@ class Response(StrEnum):
         return self in (Response.YES, Response.MAYBE)
 
 
+ATTENDANCE_FIELDS = frozenset(
+    {
+        "attended_rev",
+        "attended_at",
+        "attended_points",
+        "attended_answers",
+        "attended_circle",
+        "attended_team",
+        "walk_in",
+    }
+)
+"""an RSVP item's attributes the attendance page owns (store/sessions.py)"""
+
+
 class Rsvp(BaseModel):
     """One member's response to one live session, in the theme's partition (one item per
     (theme, member)), with what the reminders and the animator's list need about them,
@@ -249,6 +263,17 @@ class Rsvp(BaseModel):
     """when a member on the waiting list asked for a seat: the list's order"""
     promoted_at: AwareDatetime | None = None
     """when a seat freed for them and they were moved from the waiting list to yes"""
+    attendance: dict[str, Any] = Field(default_factory=dict)
+    """what the attendance page wrote beside the response (store/sessions.py: the tick's
+    revision, what it earned, a walk-in): a response written again keeps it"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _attendance(cls, item: Any) -> Any:
+        if isinstance(item, dict) and "attendance" not in item:
+            kept = {k: v for k, v in item.items() if k in ATTENDANCE_FIELDS}
+            return {**item, "attendance": kept}
+        return item
 
 
 class Answer(BaseModel):

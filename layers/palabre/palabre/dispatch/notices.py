@@ -4,8 +4,11 @@ scheduler so that no web request or import sends mail itself:
 - its change or cancellation (the calendar import bumps the theme's `sequence` and makes
   it due): one job per send record, paged with a cursor of its own per sequence, so a
   retried or overlapping tick queues nobody twice (the sender records each notice too);
-- the email of each member a freed seat went to (the RSVP that freed it makes the theme
-  due): queued, then marked queued on their response."""
+- the seats left to the waiting list: a calendar upload that raises (or removes) a
+  session's capacity makes the theme due, and the tick promotes the waiting members in
+  order, one conditional transaction each, under a lease (`seats`);
+- the email of each member a seat went to (from the tick, or from the RSVP that freed it,
+  which makes the theme due): queued, then marked queued on their response."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,6 +26,8 @@ from palabre.store.table import ConditionFailed, Table
 
 CHANGE = "live-change"
 """the cursor group of a session's change: `live-change#<sequence>`"""
+SEATS = "seats"
+"""the lease on a session's seats (never done: seats may free again)"""
 
 
 def change_group(theme: Theme) -> str | None:
@@ -56,11 +61,12 @@ class LiveNotices:
         """Queues what is due; True once nothing is left to queue for the session."""
         if theme.kind is not ThemeKind.LIVE:
             return True
+        seated = True
         if theme.active and theme.starts_at is not None and now < theme.starts_at:
-            self._promotions(theme, outbox)
+            seated = self._seats(theme, outbox, now, claim, time_left)
         group = change_group(theme)
         if group is None or cursors.get(group, Cursor()).done:
-            return True
+            return seated
         owner = claim(group)
         if owner is None:
             return False  # another tick holds it
@@ -79,7 +85,7 @@ class LiveNotices:
             ]
             outbox.put(jobs, then=self._advance(theme.id, group, owner, position, len(jobs)))
             if position is None:
-                return True
+                return seated
             if time_left() < 10:
                 return False
 
@@ -96,16 +102,30 @@ class LiveNotices:
             lease_until=clock.now() + self.lease,
         )
 
-    def _promotions(self, theme: Theme, outbox: Outbox) -> None:
-        promoted = self.rsvps.promoted_unqueued(theme.id)
-        if not promoted:
-            return
-        jobs = [
-            ThemeJob(job=JobKind.SEAT_FREED, theme=theme.id, member=r.member_id) for r in promoted
-        ]
+    def _seats(
+        self,
+        theme: Theme,
+        outbox: Outbox,
+        now: datetime,
+        claim: Callable[[str], str | None],
+        time_left: Callable[[], float],
+    ) -> bool:
+        """Gives the seats left to the waiting list, first asked first, and queues the
+        email of everyone promoted and not yet queued; True once nothing is left. One
+        Query of the responses; the rest only when someone waits or is owed an email."""
+        waiting, unqueued = self.rsvps.owed(theme.id)
+        if not unqueued and (not waiting or self.rsvps.full(theme)):
+            return True
+        # One tick at a time: two would queue the same promoted members.
+        owner = claim(SEATS)
+        if owner is None:
+            return False  # another tick holds it: look again at the next
+        promoted, settled = self.rsvps.promote(theme, waiting, now, go_on=lambda: time_left() >= 10)
+        told = [*unqueued, *promoted]
+        jobs = [ThemeJob(job=JobKind.SEAT_FREED, theme=theme.id, member=r.member_id) for r in told]
 
         def mark() -> None:
-            for rsvp in promoted:
+            for rsvp in told:
                 try:
                     self.rsvps.promotion_queued(theme.id, rsvp.member_id)
                 except ConditionFailed:
@@ -115,5 +135,7 @@ class LiveNotices:
                         "promoted member changed meanwhile",
                         extra={"theme": theme.id, "member": rsvp.member_id},
                     )
+            self.store.release(theme.id, SEATS, owner, clock.now())
 
         outbox.put(jobs, then=mark)
+        return settled

@@ -22,6 +22,7 @@ from palabre.store.dispatch import DispatchStore
 from palabre.store.locks import ImportBusy, ImportLock, Superseded
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.privacy import PrivacyStore
+from palabre.store.rsvps import RsvpStore
 from palabre.store.sends import SendRecords
 from palabre.store.table import Table
 from palabre.store.themes import ThemeStore
@@ -56,7 +57,9 @@ class Checked:
     themes: list[Theme] = field(default_factory=list)
     """a valid calendar's themes"""
     row_of: dict[str, int] = field(default_factory=dict)
-    """a valid roster's row of each address"""
+    """a valid roster's row of each address; a valid calendar's row of each theme id"""
+    capacity_column: str = "capacity"
+    """the calendar's capacity column, as the file writes it"""
     email_column: str = "email"
     """the roster's address column, as the file writes it"""
 
@@ -84,7 +87,14 @@ def check(
             email_column=sheet.header("email"),
         )
     themes, issues = validate_calendar(sheet, calendar_context())
-    return Checked(len(sheet.rows), issues, themes=themes)
+    return Checked(
+        len(sheet.rows),
+        issues,
+        themes=themes,
+        # A valid calendar has one theme per row, in order.
+        row_of={t.id: row.number for t, row in zip(themes, sheet.rows, strict=False)},
+        capacity_column=sheet.header("capacity"),
+    )
 
 
 def validate_file(
@@ -115,6 +125,7 @@ class Importer:
         self.dispatch = DispatchStore(table)
         self.records = SendRecords(table)
         self.privacy = PrivacyStore(table)
+        self.rsvps = RsvpStore(table)
         self.org = org
         self.queue = queue
         """where prompts go for members who join while a theme is open (None: nowhere)"""
@@ -146,12 +157,13 @@ class Importer:
             )
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
         skipped: list[Issue] = []
+        warnings: list[Issue] = []
         try:
             with ImportLock(self.table, kind, now, uploaded):
                 if kind == "roster":
                     counts, skipped = self._apply_roster(checked, now)
                 else:
-                    counts = self._apply_calendar(checked.themes, now)
+                    counts, warnings = self._apply_calendar(checked, now)
         except NoAdminLeft as left:
             return ImportReport.rejected(
                 kind, checked.rows, [left.issue, *left.skipped], translations
@@ -171,6 +183,7 @@ class Importer:
             kind=kind,
             rows=checked.rows,
             skipped=report_errors(skipped, translations),
+            warnings=report_errors(warnings, translations),
             **counts,
         )
 
@@ -267,10 +280,12 @@ class Importer:
         for theme_id, due in ahead.items():
             self.dispatch.due_by(theme_id, due)
 
-    def _apply_calendar(self, incoming: list[Theme], now: datetime) -> dict[str, int]:
+    def _apply_calendar(
+        self, checked: Checked, now: datetime
+    ) -> tuple[dict[str, int], list[Issue]]:
         # Read again under the lock: what was validated against may have changed since.
         existing = self.themes.calendar()
-        incoming = [self._sequenced(t, existing.get(t.id), now) for t in incoming]
+        incoming = [self._sequenced(t, existing.get(t.id), now) for t in checked.themes]
         ids = {t.id for t in incoming}
         created = [t for t in incoming if t.id not in existing]
         updated = [t for t in incoming if t.id in existing and not t.same_as(existing[t.id])]
@@ -295,7 +310,38 @@ class Importer:
         self.dispatch.open_for(t for t in [*created, *updated, *cancelled] if t not in noticed)
         for theme in noticed:
             self.dispatch.open(theme.id, now)
-        return _counts(incoming, created, updated, cancelled)
+        # Seats a raised (or removed) capacity frees go to the waiting list from the
+        # scheduler, one conditional write each (dispatch/notices.py), not from here: the
+        # list may be long, and the import holds the lock. Every updated theme is opened
+        # above from its earliest send, long past for a session already answered: the next
+        # tick reaches it.
+        return _counts(incoming, created, updated, cancelled), self._overbooked(
+            checked, [t for t in updated if _capacity_lowered(existing[t.id], t, now)]
+        )
+
+    def _overbooked(self, checked: Checked, lowered: list[Theme]) -> list[Issue]:
+        """What the report says of a session whose new capacity is below the seats taken:
+        those who hold them keep them (one BatchGetItem of their seats, only for those)."""
+        taken = self.rsvps.taken_of([t.id for t in lowered])
+        return [
+            Issue(
+                N_(
+                    "%(taken)s seats are taken at “%(title)s”, more than the new capacity "
+                    "%(capacity)s: those who hold them keep them, and a yes joins the "
+                    "waiting list until fewer than %(capacity)s seats are taken."
+                ),
+                row=checked.row_of.get(theme.id),
+                column=checked.capacity_column,
+                value=theme.capacity,
+                params={
+                    "taken": taken[theme.id],
+                    "title": theme.title,
+                    "capacity": theme.capacity,
+                },
+            )
+            for theme in lowered
+            if theme.capacity is not None and taken.get(theme.id, 0) > theme.capacity
+        ]
 
     def _sequenced(self, theme: Theme, before: Theme | None, now: datetime) -> Theme:
         """The theme with its stored sequence, one more when a live session's time,
@@ -346,6 +392,15 @@ class NoAdminLeft(Exception):
 def _live_ahead(theme: Theme, now: datetime) -> bool:
     """A live session that has not started yet."""
     return theme.kind is ThemeKind.LIVE and theme.starts_at is not None and now < theme.starts_at
+
+
+def _capacity_lowered(before: Theme, after: Theme, now: datetime) -> bool:
+    """A session not started whose capacity was lowered, or set where it had none."""
+    return (
+        _live_ahead(after, now)
+        and after.capacity is not None
+        and (before.capacity is None or after.capacity < before.capacity)
+    )
 
 
 def _arrives(before: Member, after: Member) -> bool:

@@ -67,6 +67,9 @@ class ImportReport(BaseModel):
     errors: list[ReportError] = []
     skipped: list[ReportError] = []
     """rows of an imported file that were left out (a person erased at their request)"""
+    warnings: list[ReportError] = []
+    """what an imported file did that the admin should know (a capacity below the seats
+    already taken)"""
 
     @classmethod
     def rejected(

@@ -38,6 +38,9 @@ class IncomingMail:
     surrounding blank lines stripped; "" if nothing is left"""
     automatic: bool
     """an auto-reply, a bounce, a list or bulk message: never answered"""
+    signers: tuple[str, ...]
+    """the `d=` domains of its DKIM signatures, lower-cased, each once (whether each
+    verifies, SES says: palabre.inbound.alignment)"""
 
 
 def read_mail(raw: bytes) -> IncomingMail:
@@ -52,6 +55,7 @@ def read_mail(raw: bytes) -> IncomingMail:
         message_id=_one_line(headers.first("message-id")),
         text=_text(message),
         automatic=_automatic(message, headers, sender, subject),
+        signers=_signers(headers.all("dkim-signature")),
     )
 
 
@@ -109,6 +113,18 @@ def _addresses(values: list[str]) -> tuple[str, ...]:
         address = address.strip().lower()
         if re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+", address) and address not in found:
             found.append(address)
+    return tuple(found)
+
+
+def _signers(signatures: list[str]) -> tuple[str, ...]:
+    """RFC 6376's tag list: `name=value` pairs separated by ";", whitespace anywhere."""
+    found: list[str] = []
+    for signature in signatures:
+        for tag in signature.split(";"):
+            name, _, value = tag.partition("=")
+            domain = "".join(value.split()).lower()
+            if name.strip() == "d" and domain and domain not in found:
+                found.append(domain)
     return tuple(found)
 
 

@@ -3,15 +3,20 @@
 Each theme's prompt and reminder carry `Reply-To: reply+<token>@<InboundDomain>`
 (core.links.Links.reply_address). SES receives the reply, stores it under `inbound/` in
 the uploads bucket and invokes inbound_reply with the receipt: the address names the
-member and the theme, the sender must be the member and SES must have authenticated it,
-and the reply's own text is saved exactly as the answer form saves it (answers/answers.py:
-the same limits, deadline, edit and scoring). The member is told, in their language: a
-short confirmation with their answer's link, or why nothing was recorded.
+member and the theme, the sender must be the member and SES's checks must vouch for the
+From address (inbound/alignment.py), and the reply's own text is saved exactly as the
+answer form saves it (answers/answers.py: the same limits, deadline, edit and scoring).
+The member is told, in their language: a short confirmation with their answer's link, or
+why nothing was recorded.
 
-Loop guards: an automatic message (auto-reply, bounce, list) gets nothing; a message SES
-could not authenticate gets nothing (its sender may be forged); a sender gets at most one
-explanation an hour; every email sent says `Auto-Submitted: auto-replied`. A message is
-handled once: SES redelivering it finds it recorded.
+Loop and backscatter guards: an automatic message (auto-reply, bounce, list) gets
+nothing; a message whose From SES's checks do not vouch for gets nothing (it may be
+forged); an explanation goes only to a member of the roster — anyone else's message is
+dropped silently, as mailing strangers would be backscatter — and to a sender at most
+once an hour; every email sent says `Auto-Submitted: auto-replied`. A message is handled
+once: SES redelivering it finds it recorded; an email SES refuses (its address) is logged
+and the message handled all the same, while a throttle or an AWS fault is raised, for
+Lambda to retry.
 """
 
 import hashlib
@@ -25,6 +30,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from botocore.exceptions import ClientError
 
 from palabre.answers.answers import (
     Answers,
@@ -34,13 +40,14 @@ from palabre.answers.answers import (
     parse_form,
 )
 from palabre.core.i18n import N_, Translatable, translations
-from palabre.core.links import REPLY_PREFIX, Links, Offboarded, writer
+from palabre.core.links import REPLY_PREFIX, Links, Offboarded, in_roster, writer
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.models import Attribution, Member, ThemeKind, Visibility, member_id
 from palabre.core.tokens import InvalidToken
+from palabre.inbound.alignment import domain_of, vouched
 from palabre.inbound.reading import IncomingMail, read_mail
 from palabre.mail.mime import build_message
-from palabre.mail.outbox import Outbox
+from palabre.mail.outbox import Outbox, refused
 from palabre.mail.render import render
 from palabre.observability import logger
 from palabre.store.inbound import InboundStore
@@ -52,7 +59,7 @@ INBOUND_PREFIX = "inbound/"
 QUOTED = 300
 """characters of the answer the confirmation quotes"""
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
-_PASS, _FAIL = "PASS", "FAIL"
+_FAIL = "FAIL"
 
 
 class Outcome(StrEnum):
@@ -61,7 +68,8 @@ class Outcome(StrEnum):
     AUTOMATIC = "automatic"
     """an auto-reply, a bounce, a list: never answered"""
     UNAUTHENTICATED = "unauthenticated"
-    """SPF and DKIM both failed, DMARC failed, or SES found spam or a virus: no one told"""
+    """no From, a From SES's checks do not vouch for (alignment.vouched), or SES found
+    spam or a virus: no one told"""
     UNKNOWN = "unknown"
     """no reply address, or one forged, expired, or naming no theme sent to its member"""
     OFFBOARDED = "offboarded"
@@ -71,12 +79,36 @@ class Outcome(StrEnum):
     """empty once quotes and signature are left out, too long, or control characters"""
 
 
+class Told(StrEnum):
+    """What became of the one email a reply gets."""
+
+    SENT = "sent"
+    NOBODY = "nobody"
+    """none is due: an automatic message, or one that may be forged"""
+    STRANGER = "stranger"
+    """an explanation due to an address that is no member's: dropped (backscatter)"""
+    SUPPRESSED = "suppressed"
+    PAUSED = "paused"
+    TOLD_THIS_HOUR = "told_this_hour"
+    REFUSED_BY_SES = "refused_by_ses"
+    """SES refused the email itself (its address): logged, the reply handled"""
+
+
+@dataclass(frozen=True)
+class Handled:
+    outcome: str
+    told: Told | None
+    """None when the message was handled before (a redelivery)"""
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What SES says of a received message (a record of the receipt rule's Lambda action)."""
 
     message_id: str
     recipients: tuple[str, ...]
+    source: str
+    """the envelope's MAIL FROM address, which SPF checks ("" for a null sender)"""
     spf: str
     dkim: str
     dmarc: str
@@ -94,6 +126,7 @@ class Receipt:
         return cls(
             message_id=str(ses["mail"]["messageId"]),
             recipients=tuple(str(r).lower() for r in receipt.get("recipients", [])),
+            source=str(ses["mail"].get("source") or "").lower(),
             spf=verdict("spfVerdict"),
             dkim=verdict("dkimVerdict"),
             dmarc=verdict("dmarcVerdict"),
@@ -101,15 +134,21 @@ class Receipt:
             virus=verdict("virusVerdict"),
         )
 
-    @property
-    def authenticated(self) -> bool:
-        """The sender is who the From says (SPF or DKIM passed, DMARC did not fail), and
-        the message is neither spam nor a virus."""
+    def vouches_for(self, mail: IncomingMail) -> bool:
+        """The message is from whom its From says (DMARC passed, or SPF or DKIM passed
+        for the From's own domain), and it is neither spam nor a virus."""
         return (
-            _PASS in (self.spf, self.dkim)
-            and self.dmarc != _FAIL
+            bool(mail.sender)
             and self.spam != _FAIL
             and self.virus != _FAIL
+            and vouched(
+                sender=mail.sender,
+                envelope=self.source,
+                signers=mail.signers,
+                spf=self.spf,
+                dkim=self.dkim,
+                dmarc=self.dmarc,
+            )
         )
 
 
@@ -183,43 +222,46 @@ class Replies:
         self.sender = sender
         self.default_locale = default_locale
 
-    def receive(self, receipt: Receipt, now: datetime) -> str:
-        """Handles one received message, once: what became of it."""
+    def receive(self, receipt: Receipt, now: datetime) -> Handled:
+        """Handles one received message, once: what became of it, and of its email."""
         done = self.store.handled(receipt.message_id)
         if done is not None:
             logger.info("reply handled already", extra={"outcome": done})
-            return done
+            return Handled(done, None)
         mail = read_mail(self.mailroom.raw(receipt.message_id))
         outcome, notice = self._decide(receipt, mail, now)
-        told = self._tell(notice, receipt, mail, now) if notice is not None else "nobody"
-        logger.info("reply handled", extra={"outcome": outcome.value, "notice": told})
+        told = self._tell(notice, receipt, mail, now) if isinstance(notice, Notice) else notice
+        logger.info(
+            "reply handled",
+            extra={"outcome": outcome.value, "notice": told.value} | _checks(receipt, mail),
+        )
         self.store.record(receipt.message_id, outcome.value, now)
         self.mailroom.forget(receipt.message_id)
-        return outcome.value
+        return Handled(outcome.value, told)
 
     # ------------------------------------------------------------------ deciding
     def _decide(
         self, receipt: Receipt, mail: IncomingMail, now: datetime
-    ) -> tuple[Outcome, Notice | None]:
+    ) -> tuple[Outcome, Notice | Told]:
+        """What becomes of the reply, and the email it gets (or why none)."""
         if mail.automatic:
-            return Outcome.AUTOMATIC, None
-        if not receipt.authenticated or not mail.sender:
-            return Outcome.UNAUTHENTICATED, None
+            return Outcome.AUTOMATIC, Told.NOBODY
+        if not receipt.vouches_for(mail):
+            return Outcome.UNAUTHENTICATED, Told.NOBODY
         view = self._view(receipt, now)
         if view is None:
             return Outcome.UNKNOWN, self._unknown(mail, now)
         try:
             member = writer(view.member)  # as the form: only a member still in the roster
         except Offboarded:
-            return Outcome.OFFBOARDED, self._refused(
-                mail.sender,
-                view.member.locale if view.member else view.prompt.locale,
-                N_("You are no longer in the roster: replies are not recorded."),
-            )
+            return Outcome.OFFBOARDED, self._offboarded(view, mail)
         if mail.sender != member.email.casefold():
+            colleague = self._member(mail.sender)
+            if colleague is None:
+                return Outcome.WRONG_SENDER, Told.STRANGER
             return Outcome.WRONG_SENDER, self._refused(
                 mail.sender,
-                member.locale,
+                colleague.locale,
                 N_(
                     "Your reply came from %(sender)s, not from the address this theme was "
                     "sent to: only replies from that address are recorded."
@@ -376,31 +418,52 @@ class Replies:
             refusal=True,
         )
 
-    def _unknown(self, mail: IncomingMail, now: datetime) -> Notice:
-        """In the sender's language when the sender is in the roster (with their space's
-        link, where their open themes are), else in the organisation's."""
-        member = self.members.get(member_id(mail.sender))
-        known = member is not None and member.active
+    def _member(self, address: str) -> Member | None:
+        """The active member of the roster whose address this is: the only senders an
+        explanation goes to. Anyone may write to the inbound domain; answering strangers
+        would be backscatter, which the deliverability guard's bounce rate pays for."""
+        member = self.members.get(member_id(address))
+        return member if in_roster(member) else None
+
+    def _offboarded(self, view: AnswerView, mail: IncomingMail) -> Notice | Told:
+        """Told, from the address the theme was sent to: a former member is no stranger
+        (the reply answers an email of ours, to them), but whoever else holds their reply
+        address is."""
+        former = view.member
+        if former is None or mail.sender != former.email.casefold():
+            return Told.STRANGER
         return self._refused(
             mail.sender,
-            member.locale if member else self.default_locale,
+            former.locale,
+            N_("You are no longer in the roster: replies are not recorded."),
+        )
+
+    def _unknown(self, mail: IncomingMail, now: datetime) -> Notice | Told:
+        """In the member's language, with their space's link (where their open themes
+        are); to anyone else, nothing."""
+        member = self._member(mail.sender)
+        if member is None:
+            return Told.STRANGER
+        return self._refused(
+            mail.sender,
+            member.locale,
             N_(
                 "The address your reply was sent to is not one we know, or it has expired: "
                 "we cannot tell which theme it answers."
             ),
-            space_url=self.links.space(member.id, now) if member and known else "",
+            space_url=self.links.space(member.id, now),
         )
 
-    def _tell(self, notice: Notice, receipt: Receipt, mail: IncomingMail, now: datetime) -> str:
+    def _tell(self, notice: Notice, receipt: Receipt, mail: IncomingMail, now: datetime) -> Told:
         """Sends the notice, unless the address is suppressed, sends are paused, or (for a
         refusal) the sender was told already this hour; says which."""
         if self.members.suppressed([notice.to]):
-            return "suppressed"
+            return Told.SUPPRESSED
         pause = self.health.last_pause()
         if pause is not None and pause.active:
-            return "paused"
+            return Told.PAUSED
         if notice.refusal and not self.store.may_explain(notice.to, receipt.message_id, now):
-            return "told this hour"
+            return Told.TOLD_THIS_HOUR
         templates = self.sender.templates_dir
         context = notice.context | {
             "organisation": self.sender.organisation,
@@ -423,5 +486,30 @@ class Replies:
             message_id=f"<{notice.kind}.{digest[:26]}@{domain}>",
             headers=headers,
         )
-        self.sender.outbox.send(message, tags={"kind": notice.kind})
-        return "sent"
+        try:
+            self.sender.outbox.send(message, tags={"kind": notice.kind})
+        except ClientError as error:
+            if not refused(error):
+                raise  # throttled, a spent quota, an AWS fault: Lambda tries again
+            logger.warning(
+                "SES refused a reply's email",
+                extra={"kind": notice.kind, "error": error.response.get("Error", {})},
+            )
+            return Told.REFUSED_BY_SES
+        return Told.SENT
+
+
+def _checks(receipt: Receipt, mail: IncomingMail) -> dict[str, Any]:
+    """What the From was checked against, for the log: domains only, no local part."""
+    return {
+        "from_domain": domain_of(mail.sender),
+        "envelope_domain": domain_of(receipt.source),
+        "dkim_domains": list(mail.signers),
+        "verdicts": {
+            "spf": receipt.spf,
+            "dkim": receipt.dkim,
+            "dmarc": receipt.dmarc,
+            "spam": receipt.spam,
+            "virus": receipt.virus,
+        },
+    }

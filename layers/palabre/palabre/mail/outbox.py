@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
 _THROTTLING = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
 _QUOTA = {"LimitExceededException", "DailyQuotaExceeded"}
+# This very message refused (its address, its content): sending it again gets the same
+# answer. Not the account's troubles (suspended, paused, an unverified MAIL FROM), which
+# every message meets until someone acts.
+_REFUSED = {"MessageRejected", "BadRequestException", "InvalidParameterValue"}
 
 
 class Throttled(Exception):
@@ -65,3 +69,9 @@ class Outbox:
                     self.pace.throttled()
                 raise Throttled(code) from error
             raise
+
+
+def refused(error: ClientError) -> bool:
+    """SES refused this message itself (an address it will not take, say): trying it
+    again is pointless, unlike a throttle or a 5xx."""
+    return error.response.get("Error", {}).get("Code", "") in _REFUSED

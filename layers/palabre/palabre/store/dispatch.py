@@ -122,6 +122,18 @@ class DispatchStore:
             return False
         return True
 
+    def release(self, theme_id: str, group: str, owner: str, now: datetime) -> None:
+        """Ends `owner`'s lease on a cursor that is never done (work that may come again,
+        as seats that free), so the next tick may claim it at once."""
+        with suppress(ConditionFailed):  # the lease ran out and another tick holds it
+            self.table.update(
+                keys.cursor(theme_id, group),
+                "SET lease_until = :now",
+                {":now": iso(now), ":owner": owner},
+                names={"#owner": "owner"},
+                condition="#owner = :owner",
+            )
+
     def advance(
         self,
         theme_id: str,

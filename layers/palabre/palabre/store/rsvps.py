@@ -6,9 +6,14 @@ Seats are counted on one item beside them (keys.seats, `taken`), moved in the sa
 transaction as the response that takes or frees a seat, under the condition that a seat
 is left: two members asking for the last seat at once never both get it. A response is
 written on the condition that it is still the one its writer read (its `at`), so two tabs
-never count a seat twice."""
+never count a seat twice.
 
-from collections.abc import Iterator
+The capacity may change after members answered (a calendar upload): seats held past a
+lowered one are kept, and a seat freed while as many are still taken as the capacity
+allows is given back, not to the waiting list; seats a raised capacity frees go to the
+waiting list from the scheduler (`promote`), one conditional transaction per member."""
+
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,32 +157,89 @@ class RsvpStore:
             self._write([self._put(mine, before)])
             return rsvp_from(mine), None
         for candidate in self.waiting(theme.id)[:1]:
-            promoted = self._promotion(theme, candidate, now)
-            try:
-                self._write(
-                    [
-                        self._put(mine, before),
-                        promoted,
-                        # Made due now for the scheduler, unconditionally: now is never later
-                        # than a due instant that matters (a tick that read an earlier one
-                        # finds it changed and comes back).
-                        Update(
-                            keys.dispatch(theme.id),
-                            "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
-                            {":theme": theme.id, ":open": keys.DISPATCH_OPEN, ":due": iso(now)},
-                        ),
-                    ],
-                    promotion=True,
+            actions: list[Action] = [
+                self._put(mine, before),
+                self._promotion(theme, candidate, now),
+                _due(theme, now),
+            ]
+            if theme.capacity is not None:
+                # The seat is the waiting member's only if, once freed, the count is below
+                # the capacity: past a lowered one it is given back instead (below).
+                actions.append(
+                    Update(
+                        keys.seats(theme.id),
+                        "SET theme_id = :theme",
+                        {":theme": theme.id, ":cap": theme.capacity},
+                        condition="taken <= :cap",
+                    )
                 )
+            try:
+                self._write(actions, promotion=True)
             except _PromotionFailed:
                 # The first waiting member changed meanwhile: read the list again.
                 raise ChangedMeanwhile from None
+            except _OverCapacity:
+                break
             return rsvp_from(mine), candidate.model_copy(
                 update={"response": Response.YES, "promoted_at": now, "waiting_since": None}
             )
         release = Update(keys.seats(theme.id), "ADD taken :minus", {":minus": -1})
-        self._write([self._put(mine, before), release])
+        # Due as well: the waiting list was read without a strong read (a Query), and one
+        # who joined it meanwhile is given the freed seat by the scheduler's next tick.
+        self._write([self._put(mine, before), release, _due(theme, now)])
         return rsvp_from(mine), None
+
+    def taken_of(self, theme_ids: list[str]) -> dict[str, int]:
+        """The seats taken at each of these sessions, by theme id: one BatchGetItem (none
+        for no session)."""
+        if not theme_ids:
+            return {}
+        found = self.table.get_many([keys.seats(t) for t in theme_ids], consistent=True)
+        return {i["theme_id"]: int(i.get("taken", 0)) for i in found}
+
+    def full(self, theme: Theme) -> bool:
+        """No seat left: as many taken as the capacity (or more, past a lowered one), read
+        strongly consistent. A session without a capacity is never full."""
+        if theme.capacity is None:
+            return False
+        item = self.table.get(keys.seats(theme.id), consistent=True)
+        return (int(item.get("taken", 0)) if item else 0) >= theme.capacity
+
+    def promote(
+        self, theme: Theme, waiting: list[Rsvp], now: datetime, *, go_on: Callable[[], bool]
+    ) -> tuple[list[Rsvp], bool]:
+        """Gives the seats left to the waiting members, in order (`waiting`, first asked
+        first), each in one transaction: a seat taken on condition that one is left, and
+        their response made yes on condition that they still wait since the same instant.
+        Returns those promoted, and True once no seat or no one is left (False when
+        `go_on` said to stop first)."""
+        if not waiting or self.full(theme):
+            return [], True
+        unlimited = theme.capacity is None
+        seat = Update(
+            keys.seats(theme.id),
+            "SET theme_id = :theme ADD taken :one",
+            {":theme": theme.id, ":one": 1} | ({} if unlimited else {":cap": theme.capacity}),
+            condition=None if unlimited else "attribute_not_exists(taken) OR taken < :cap",
+        )
+        promoted: list[Rsvp] = []
+        for candidate in waiting:
+            if not go_on():
+                return promoted, False
+            try:
+                self.table.transact([seat, self._promotion(theme, candidate, now)])
+            except TransactionCancelled as refused:
+                if refused.reasons[:1] == [CONDITION_FAILED]:
+                    return promoted, True  # full
+                if refused.reasons[1:2] != [CONDITION_FAILED]:
+                    raise
+                continue  # no longer waiting (or waiting again since later): next one
+            promoted.append(
+                candidate.model_copy(
+                    update={"response": Response.YES, "promoted_at": now, "waiting_since": None}
+                )
+            )
+        return promoted, True
 
     def promotion_queued(self, theme_id: str, member_id: str) -> None:
         """The scheduler queued the promoted member's email: it never queues it again."""
@@ -188,13 +250,17 @@ class RsvpStore:
             condition="attribute_exists(promoted_at)",
         )
 
-    def promoted_unqueued(self, theme_id: str) -> list[Rsvp]:
-        """Members promoted whose email the scheduler has not queued yet."""
-        return [
-            rsvp_from(item)
-            for item in self.table.query(keys.theme_partition(theme_id), prefix=keys.RSVPS)
-            if item.get("promoted_at") and not item.get("promotion_queued")
-        ]
+    def owed(self, theme_id: str) -> tuple[list[Rsvp], list[Rsvp]]:
+        """The waiting list (first asked first), and the members promoted whose email the
+        scheduler has not queued yet: one Query of the session's responses."""
+        waiting: list[Rsvp] = []
+        unqueued: list[Rsvp] = []
+        for item in self.table.query(keys.theme_partition(theme_id), prefix=keys.RSVPS):
+            if item.get("response") == Response.WAITING.value:
+                waiting.append(rsvp_from(item))
+            elif item.get("promoted_at") and not item.get("promotion_queued"):
+                unqueued.append(rsvp_from(item))
+        return sorted(waiting, key=waiting_order), unqueued
 
     def promotion_told(self, theme_id: str, member_id: str, now: datetime) -> bool:
         """Records the promoted member's email, once; False if another delivery did."""
@@ -228,15 +294,28 @@ class RsvpStore:
             "attended": before.attended if before else False,
             # Names: kept as long as the send records beside them.
             "expires_at": expires_at(now, self.table.retention_months),
+            # A session moved later after a tick opens responses again: the tick's
+            # revision and what it earned stay, so that an untick still withdraws them.
+            **(before.attendance if before else {}),
         }
 
     def _put(self, item: dict[str, Any], before: Rsvp | None) -> Put:
         if before is None:
             return Put(item, condition="attribute_not_exists(PK)")
+        # Still the response read, and no tick since (the attendance page moves its
+        # revision, never `at`): a whole-item write must not undo either.
+        revision = before.attendance.get("attended_rev")
+        if revision is None:
+            return Put(
+                item,
+                condition="#at = :before AND attribute_not_exists(attended_rev)",
+                values={":before": before.at.isoformat()},
+                names={"#at": "at"},
+            )
         return Put(
             item,
-            condition="#at = :before",
-            values={":before": before.at.isoformat()},
+            condition="#at = :before AND attended_rev = :rev",
+            values={":before": before.at.isoformat(), ":rev": revision},
             names={"#at": "at"},
         )
 
@@ -271,10 +350,27 @@ class RsvpStore:
                 raise ChangedMeanwhile from None
             if promotion and refused.reasons[1:2] == [CONDITION_FAILED]:
                 raise _PromotionFailed from None
+            if promotion and refused.reasons[3:4] == [CONDITION_FAILED]:
+                raise _OverCapacity from None
             raise
         except ConditionFailed:
             raise ChangedMeanwhile from None
 
 
+def _due(theme: Theme, now: datetime) -> Update:
+    """The session made due now for the scheduler, which gives free seats to those waiting
+    and queues their emails; unconditionally: now is never later than a due instant that
+    matters (a tick that read an earlier one finds it changed and comes back)."""
+    return Update(
+        keys.dispatch(theme.id),
+        "SET theme_id = :theme, GSI2PK = :open, GSI2SK = :due",
+        {":theme": theme.id, ":open": keys.DISPATCH_OPEN, ":due": iso(now)},
+    )
+
+
 class _PromotionFailed(Exception):
     """The waiting member a freed seat was for changed meanwhile."""
+
+
+class _OverCapacity(Exception):
+    """As many seats are still taken as the capacity allows: the freed one is not given."""
