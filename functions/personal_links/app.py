@@ -193,8 +193,10 @@ def cancel_question(token: str) -> Response[str]:
 def show_attendance(token: str) -> Response[str]:
     event = app.current_event
     saved = event.get_query_string_value("saved") == "1"  # after a POST
+    page = event.get_query_string_value("page") or "1"
+    number = int(page) if page.isdigit() and len(page) < 6 else 1
     pages_ = attendance_pages(PagesSettings.from_env())
-    return pages_.show(token, event.path, clock.now(), saved)
+    return pages_.show(token, event.path, clock.now(), saved, number)
 
 
 @app.post("/attendance/<token>")

@@ -21,6 +21,7 @@ from tests.functional.test_dispatch import GABRIEL, KENJI, LEA
 from tests.functional.test_live_sessions import (
     ENDS,
     THEME,
+    add_guests,
     at,
     attendance_link,
     new_live_stack,
@@ -117,3 +118,29 @@ def test_an_admin_ticks_who_came_on_her_phone(ended: LocalStack, served: str, ph
     rsvp = dynamodb_item(ended, f"THEME#{THEME}", f"RSVP#{member_id(LEA)}")
     assert rsvp["attended"] == {"BOOL": True}
     assert re.fullmatch(r"\d+", rsvp["attended_rev"]["N"])
+
+
+def test_an_admin_pages_through_a_large_session_on_her_phone(
+    ended: LocalStack, served: str, phone: Any
+) -> None:
+    """Given 210 more invitees coming, When Camille opens her link on her phone, goes to
+    the second page and ticks a guest listed there, Then it is recorded, she is back on
+    that page, and every page fits the phone."""
+    guests = add_guests(ended, 210)
+    phone.goto(served + attendance_link(ended))
+    assert phone.locator("input[type=checkbox]").count() == 200
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    with phone.expect_navigation():
+        phone.locator('a[href="?page=2"]').click()
+    assert phone.locator("input[type=checkbox]").count() == 12
+    phone.locator(f'input[type=checkbox][value="{guests[205]}"]').check()
+    with phone.expect_navigation():
+        phone.locator("button[type=submit]").click()
+
+    assert phone.url.endswith("?page=2&saved=1")
+    assert phone.locator(f'input[type=checkbox][value="{guests[205]}"]').is_checked()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(ARTIFACTS / "attendance-pages-phone.png"), full_page=True)
+    rsvp = dynamodb_item(ended, f"THEME#{THEME}", f"RSVP#{guests[205]}")
+    assert rsvp["attended"] == {"BOOL": True}

@@ -20,7 +20,9 @@ import yaml
 
 from palabre.core.links import Links
 from palabre.core.models import Response, member_id
+from palabre.core.retention import expires_at
 from palabre.core.streaks import StreakState
+from palabre.core.typography import french
 from palabre.store.members import MemberStore
 from palabre.store.rsvps import RsvpStore
 from palabre.store.sends import SendRecords
@@ -182,7 +184,7 @@ def test_the_reminder_email_says_when_where_and_how_to_change(live: LocalStack) 
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "Bonjour Léa," in text
-    assert "jeudi 7 janvier 2027, 14:00 (heure : France)" in text
+    assert "jeudi 7 janvier 2027, 14:00 (heure\u00a0: France)" in text
     assert 'href="https://meet.example.com/palabre-atelier"' in html
     [change] = re.findall(r"https://\S+/rsvp/\S+", text.split("--")[0])
     assert f'href="{change}"' in html
@@ -240,6 +242,57 @@ def test_a_day_before_reminder_reaching_the_sender_within_the_last_hour_is_skipp
     queue_job(live, "session-eve", LEA)
     assert not reminded(live)
     assert record(live, "session-eve", LEA)["skip_reason"] == {"S": "too-late"}
+
+
+def test_a_day_before_reminder_reaching_the_sender_on_the_session_day_is_skipped(
+    live: LocalStack,
+) -> None:
+    """Given Léa coming, When her day-before reminder reaches the sender just after
+    midnight on the session's day in Paris (hours before the hour before), Then nothing
+    is sent — it would say "tomorrow" — and why is recorded."""
+    respond(live, LEA, "yes")
+    live.clock.move_to(datetime.fromisoformat("2027-01-07T00:30:00+01:00"))
+    queue_job(live, "session-eve", LEA)
+    assert not reminded(live)
+    assert record(live, "session-eve", LEA)["skip_reason"] == {"S": "too-late"}
+
+
+def moved_calendar(starts: str) -> bytes:
+    """The live session alone, starting at `starts` (Paris) instead."""
+    themes = yaml.safe_load(live_calendar())["themes"]
+    themes[0]["starts_at"] = starts
+    return yaml.safe_dump({"themes": themes}).encode()
+
+
+def test_a_postponed_session_is_reminded_at_its_new_date_never_at_its_old_one(
+    live: LocalStack,
+) -> None:
+    """Given Léa coming, reminded the day before, When on that Wednesday the session is
+    moved a week later, Then a reminder queued for the old time is not sent, nothing
+    comes at the old hour before, and she is reminded the day before and the hour before
+    the new date."""
+    respond(live, LEA, "yes")
+    live.advance_to(at(EVE[LEA]))
+    assert by_subject(live, EVE_SUBJECT) == Counter({LEA: 1})
+
+    report = live.upload("calendar", "live.yaml", moved_calendar("2027-01-14 14:00"))
+    assert report["ok"] is True, report["errors"]
+    live.advance_to(at(EVE[LEA], 30))  # its update goes out
+    live.clear_mail()
+    queue_job(live, "session-hour", LEA)  # queued before the move, delivered after it
+    assert not session_mail(live)
+    assert record(live, "session-hour", LEA)["skip_reason"] == {"S": "session-changed"}
+
+    live.advance_to(at(ENDS))
+    assert not session_mail(live)
+    live.advance_to(at(EVE[LEA] + timedelta(days=7)))
+    assert by_subject(live, EVE_SUBJECT) == Counter({LEA: 1})
+    live.advance_to(at(SOON + timedelta(days=7)))
+    assert by_subject(live, HOUR_SUBJECT) == Counter({LEA: 1})
+    again = dynamodb_item(live, f"THEME#{THEME}", f"LIVE#session-eve#{member_id(LEA)}#1")
+    assert again["status"] == {"S": "sent"}
+    [eve] = [m for m in session_mail(live) if m["Subject"].startswith(EVE_SUBJECT)]
+    assert "14 janvier 2027" in eve.get_body(("plain",)).get_content()
 
 
 def test_a_reminder_delivered_three_times_sends_one_email(live: LocalStack) -> None:
@@ -422,6 +475,12 @@ def test_a_response_written_again_after_a_tick_keeps_what_the_tick_earned(
     assert score(ended, LEA) == (0, 0)
 
 
+def label_of(page: str, address: str) -> str:
+    """The attendance page's line of one person."""
+    [line] = re.findall(rf'value="{member_id(address)}"[^\n]*</label>', page)
+    return str(line)
+
+
 def test_someone_who_came_without_answering_is_added_by_address(ended: LocalStack) -> None:
     path = attendance_link(ended)
 
@@ -432,6 +491,20 @@ def test_someone_who_came_without_answering_is_added_by_address(ended: LocalStac
     assert score(ended, GABRIEL) == (10, 1)
     _, _, page = get(ended, path)
     assert f'value="{member_id(GABRIEL)}" checked' in page
+    assert "venu sans répondre" in label_of(page, GABRIEL)
+    # …and his response, which holds his name, expires as the others do
+    walk_in = dynamodb_item(ended, f"THEME#{THEME}", f"RSVP#{member_id(GABRIEL)}")
+    months = handlers_table(ended).retention_months
+    assert int(walk_in["expires_at"]["N"]) == expires_at(ended.clock(), months)
+
+    # A member on the waiting list added by address is shown as such, not as a walk-in
+    respond(ended, SARAH, "waiting", last_name="Waits")
+    tick_present(ended, path, [LEA, KENJI], [], email=SARAH)
+    _, _, page = get(ended, path)
+    assert "venu sans répondre" not in label_of(page, SARAH)
+    assert re.search(
+        r"\((on the waiting list|sur la liste d(&#39;|')attente)\)", label_of(page, SARAH)
+    )
 
     # An address nobody invited is refused clearly, and nothing is recorded
     status, page = tick_present(ended, path, [LEA, KENJI], [LEA], email="inconnu@exemple.org")
@@ -467,6 +540,72 @@ def test_only_an_active_admins_link_records_attendance(ended: LocalStack) -> Non
     assert score(ended, LEA) == (0, 0)
 
 
+def add_guests(stack: LocalStack, count: int) -> list[str]:
+    """`count` more invitees who said yes (guest000…, last names Zz000…: listed after the
+    demo's), written as the sender and the RSVP page write them; their member ids."""
+    table = stack.provisioned.tables["PalabreTable"]
+    items, ids = [], []
+    for n in range(count):
+        mid = member_id(f"guest{n:03d}@demo.palabre.example")
+        ids.append(mid)
+        person = {
+            "PK": {"S": f"THEME#{THEME}"},
+            "theme_id": {"S": THEME},
+            "member_id": {"S": mid},
+            "first_name": {"S": "Guest"},
+            "locale": {"S": "fr"},
+            "timezone": {"S": "Europe/Paris"},
+        }
+        prompt = {"SK": {"S": f"PROMPT#{mid}"}, "status": {"S": "sent"}}
+        rsvp = {
+            "SK": {"S": f"RSVP#{mid}"},
+            "response": {"S": "yes"},
+            "at": {"S": "2027-01-06T10:00:00+00:00"},
+            "last_name": {"S": f"Zz{n:03d}"},
+        }
+        items += [person | prompt, person | rsvp]
+    client = stack.client("dynamodb")
+    for first in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": i}} for i in items[first : first + 25]]
+        client.batch_write_item(RequestItems={table: batch})
+    return ids
+
+
+def test_a_session_of_hundreds_is_recorded_a_page_at_a_time(ended: LocalStack) -> None:
+    """Given 520 more invitees coming (past the 500 one form may name), When Camille
+    opens the attendance page, Then it lists them 200 at a time, with links between the
+    pages; a form sent from the third page records its people alone (Léa, ticked on the
+    first, stays so)."""
+    guests = add_guests(ended, 520)
+    path = attendance_link(ended)
+    tick_present(ended, path, [LEA, KENJI], [LEA])
+
+    _, _, first = get(ended, path)
+    listed = re.findall(r'name="listed" value="([^"]+)"', first)
+    assert len(listed) == 200
+    assert member_id(LEA) in listed
+    assert 'href="?page=2"' in first
+    status, _, third = get(ended, path + "?page=3")
+    assert status == 200
+    on_third = re.findall(r'name="listed" value="([^"]+)"', third)
+    assert len(on_third) == 522 - 400
+    assert 'href="?page=2"' in third
+    assert 'name="page" value="3"' in third
+
+    guest = guests[450]
+    fields = [("page", "3"), *(("listed", m) for m in on_third), ("present", guest)]
+    status, headers, _ = ended.api(
+        method="POST", path=path, query="", headers=FORM, body=urlencode(fields).encode()
+    )
+    assert status == 303
+    assert dict(headers)["Location"] == f"{path}?page=3&saved=1"
+    rsvp = dynamodb_item(ended, f"THEME#{THEME}", f"RSVP#{guest}")
+    assert rsvp["attended"] == {"BOOL": True}
+    assert dynamodb_item(ended, f"THEME#{THEME}", f"RSVP#{member_id(LEA)}")["attended"] == {
+        "BOOL": True
+    }
+
+
 # ---------------------------------------------------------------------------- reports
 def test_the_weekly_report_and_participation_export_count_each_session(
     ended: LocalStack,
@@ -494,5 +633,5 @@ def test_the_weekly_report_and_participation_export_count_each_session(
         if m["To"] == CAMILLE and m["Subject"].startswith(("Rapport", "Palabre weekly"))
     ]
     body = report.get_body(("plain",)).get_content()
-    assert f"- {TITLE} — jeudi 7 janvier:" in body
+    assert french(f"- {TITLE} — jeudi 7 janvier:") in body
     assert re.search(r"\D19 · \D+1 · \D+1 · \D+1\s", body), body

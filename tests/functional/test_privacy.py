@@ -117,8 +117,8 @@ LEAS = member_id(LEA)
 
 
 def hold_the_last_seat(stack: LocalStack) -> None:
-    """Manon holds the live session's last seat (and was sent its day-before reminder);
-    Léa waits for one."""
+    """Manon holds the live session's last seat (and was sent its day-before reminder,
+    and again once the session was moved: its sequence 1); Léa waits for one."""
     manon = member_id(MANON)
     items = [
         {"SK": "SEATS", "theme_id": LIVE, "taken": 12},
@@ -147,8 +147,16 @@ def hold_the_last_seat(stack: LocalStack) -> None:
             "timezone": "America/Montreal",
         },
         {"SK": f"LIVE#session-eve#{manon}", "theme_id": LIVE, "status": "sent"},
+        {"SK": f"LIVE#session-eve#{manon}#1", "theme_id": LIVE, "status": "sent"},
     ]
     client = stack.client("dynamodb")
+    client.update_item(
+        TableName=stack.provisioned.tables["PalabreTable"],
+        Key={"PK": {"S": f"THEME#{LIVE}"}, "SK": {"S": "THEME"}},
+        UpdateExpression="SET #sequence = :one",
+        ExpressionAttributeNames={"#sequence": "sequence"},
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
     for item in items:
         client.put_item(
             TableName=stack.provisioned.tables["PalabreTable"],
@@ -161,11 +169,12 @@ def test_her_seat_at_a_session_to_come_goes_to_the_first_waiting_not_to_nobody(
     erased: dict[str, Any],
 ) -> None:
     """Given Manon holds the last seat of a session still to come and Léa waits, when
-    Manon is erased, then her response and the session's email to her are gone with the
-    rest, the seat is Léa's (promoted, to be told by the scheduler) and the count stays."""
+    Manon is erased, then her response and the session's emails to her (before and after
+    it moved) are gone with the rest, the seat is Léa's (promoted, to be told by the
+    scheduler) and the count stays."""
     exported = {i["SK"].split("#")[0] for i in erased["exported"]["live_sessions"]}
     assert exported == {"RSVP", "LIVE"}
-    assert erased["erasure"]["removed"]["live_sessions"] == 2
+    assert erased["erasure"]["removed"]["live_sessions"] == 3
     leas, seats = erased["seats_after"][f"RSVP#{LEAS}"], erased["seats_after"]["SEATS"]
     assert (leas["response"]["S"], "promoted_at" in leas) == ("yes", True)
     assert seats["taken"]["N"] == "12"

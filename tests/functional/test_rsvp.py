@@ -14,8 +14,10 @@ from icalendar import Calendar
 
 import palabre.aws
 from palabre.core.models import member_id
+from palabre.wiring import Adapters, override
 from sam_moto.stack import LocalStack
-from tests.functional.conftest import PARIS_MORNING, dynamodb_item, sent, tick
+from tests.doubles import Intercepted
+from tests.functional.conftest import PARIS_MORNING, dynamodb_item, handlers_table, sent, tick
 from tests.functional.test_answers import get, post
 
 # A circle that reads English (the pages' text is the catalogue's English), in Paris
@@ -353,7 +355,11 @@ def test_a_change_before_any_invitation_went_out_sends_nothing(stack: LocalStack
 def test_a_session_removed_from_the_calendar_is_cancelled_in_every_calendar(
     session: LocalStack,
 ) -> None:
+    """Given Lea coming and Hugo who said no (his mail client added the invitation to
+    his calendar all the same), When the next calendar no longer lists the session, Then
+    everyone it was sent to, Hugo included, gets its cancellation."""
     respond(session, LEA, "yes")
+    respond(session, HUGO, "no")
     path = rsvp_link(session, LEA, "yes")
     session.clear_mail()
 
@@ -376,6 +382,171 @@ def test_a_session_removed_from_the_calendar_is_cancelled_in_every_calendar(
     assert status == 200
     assert "This session is cancelled." in page
     assert 'name="response"' not in page
+
+
+def wednesday(stack: LocalStack, at: str = "10:00") -> None:
+    """The clock on Wednesday 2 December (Paris), the day after the invitations."""
+    stack.clock.move_to(datetime.fromisoformat(f"2026-12-02T{at}:00+01:00"))
+
+
+def wednesday_ticks(stack: LocalStack, *times: str) -> None:
+    for at in times:
+        tick(stack, datetime.fromisoformat(f"2026-12-02T{at}:00+01:00"))
+        stack.drain()
+
+
+def sequence(stack: LocalStack) -> int:
+    item = dynamodb_item(stack, "THEME#atelier", "THEME")
+    return int(item.get("sequence", {"N": "0"})["N"])
+
+
+def test_a_changed_session_listed_again_as_it_is_the_next_day_is_accepted(
+    session: LocalStack,
+) -> None:
+    """Given the session moved an hour later on Tuesday, its update sent, When Wednesday's
+    upload lists it as Tuesday's did, Then the file is accepted, nothing changes and
+    nobody is emailed again (the sequence is the import's, not the file's)."""
+    moved = live_calendar(starts="2026-12-03 15:00")
+    session.upload("calendar", "live.csv", moved)
+    ticks(session, "10:00")
+    assert sequence(session) == 1
+    session.clear_mail()
+
+    wednesday(session)
+    report = session.upload("calendar", "live.csv", moved)
+    wednesday_ticks(session, "10:05")
+
+    assert report["ok"] is True, report["errors"]
+    assert (report["updated"], report["unchanged"]) == (0, 1)
+    assert sequence(session) == 1
+    assert not [m for m in sent(session) if TITLE in m["Subject"]]
+
+
+def test_a_sent_session_moved_days_after_its_invitation_is_updated_in_every_calendar(
+    session: LocalStack,
+) -> None:
+    """Given Lea coming and Hugo who said no, When Wednesday's upload moves Thursday's
+    session to the next Thursday, Then everyone invited but Hugo gets its update: the same
+    event, its new start, SEQUENCE one more."""
+    respond(session, LEA, "yes")
+    respond(session, HUGO, "no")
+    session.clear_mail()
+
+    wednesday(session)
+    report = session.upload("calendar", "live.csv", live_calendar(starts="2026-12-10 14:00"))
+    wednesday_ticks(session, "10:05")
+
+    assert report["ok"] is True, report["errors"]
+    changed = [m for m in sent(session) if m["Subject"].startswith("Changed: ")]
+    assert Counter(m["To"] for m in changed) == Counter({CAMILLE: 1, LEA: 1, LUCAS: 1, CHLOE: 1})
+    calendar, event = ics_of(next(m for m in changed if m["To"] == LEA))
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(event["UID"]) == "atelier@example.com"
+    assert event["SEQUENCE"] == 1
+    assert event.decoded("DTSTART").isoformat() == "2026-12-10T13:00:00+00:00"
+
+
+def test_a_sent_session_keeps_its_title_prompt_and_send_date_once_past(
+    session: LocalStack,
+) -> None:
+    """Given the invitations sent on Tuesday, When Wednesday's upload also renames the
+    session, Then the row is refused as before (its send date is past), nothing written."""
+    wednesday(session)
+    renamed = live_calendar(starts="2026-12-10 14:00").replace(TITLE.encode(), b"Renamed")
+
+    report = session.upload("calendar", "live.csv", renamed)
+
+    assert report["ok"] is False
+    assert [e["column"] for e in report["errors"]] == ["send_on"]
+    assert "This date is in the past" in report["errors"][0]["message"]
+    assert sequence(session) == 0
+
+
+def test_a_cancelled_session_listed_again_is_sent_again_to_those_not_saying_no(
+    session: LocalStack,
+) -> None:
+    """Given the session cancelled on Tuesday (every calendar holds it cancelled), Lea
+    coming and Hugo who said no, When Wednesday's upload lists it again, Then everyone
+    invited but Hugo gets it published again, SEQUENCE one more, and its page takes
+    responses again."""
+    respond(session, LEA, "yes")
+    respond(session, HUGO, "no")
+    session.upload("calendar", "calendar.csv", f"{HEADER}\n{OTHER}\n".encode())
+    ticks(session, "10:00")
+    assert sequence(session) == 1
+    session.clear_mail()
+
+    wednesday(session)
+    report = session.upload("calendar", "live.csv", live_calendar())
+    wednesday_ticks(session, "10:05")
+
+    assert report["ok"] is True, report["errors"]
+    assert sequence(session) == 2
+    again = [m for m in sent(session) if m["Subject"].startswith("Changed: ")]
+    assert Counter(m["To"] for m in again) == Counter({CAMILLE: 1, LEA: 1, LUCAS: 1, CHLOE: 1})
+    again_to_lea = next(m for m in again if m["To"] == LEA)
+    calendar, event = ics_of(again_to_lea)
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert event["SEQUENCE"] == 2
+    [path] = re.findall(r"https://\S+?(/rsvp/\S+)\?r=maybe", text_of(again_to_lea))
+    status, _, page = get(session, path)
+    assert status == 200
+    assert 'name="response"' in page
+    assert "cancelled" not in page
+
+
+def test_a_member_given_a_seat_twice_gets_two_distinct_emails(session: LocalStack) -> None:
+    """Given Lucas promoted from the waiting list once (and told), who gave the seat up,
+    waited again and is promoted again, Then his second email has a Message-ID of its
+    own (a mail client drops a message whose Message-ID it already holds)."""
+    pages = {a: rsvp_link(session, a).partition("?")[0] for a in (LEA, HUGO, LUCAS, CHLOE)}
+    for address in (LEA, HUGO, LUCAS, CHLOE):
+        post(session, pages[address], response="yes")  # Lucas, then Chloé, wait
+    post(session, pages[LEA], response="no")  # Lucas promoted
+    ticks(session, "11:00")
+    post(session, pages[LUCAS], response="no")  # Chloé promoted
+    ticks(session, "11:05")
+    post(session, pages[LUCAS], response="yes")  # Lucas waits again
+    assert rsvp_item(session, LUCAS)["response"] == {"S": "waiting"}
+    post(session, pages[HUGO], response="no")  # Lucas promoted again
+    ticks(session, "11:10")
+
+    told = [
+        m for m in sent(session) if m["To"] == LUCAS and m["Subject"].startswith("A seat is yours")
+    ]
+    assert len(told) == 2
+    assert told[0]["Message-ID"] != told[1]["Message-ID"]
+
+
+def test_a_promoted_member_changing_their_answer_as_the_tick_runs_stops_nothing(
+    session: LocalStack,
+) -> None:
+    """Given Lucas promoted to a seat, When he answers again while the scheduler's tick
+    queues his email (before it marks it queued), Then the tick goes on (no error, the
+    theme's other work done) and the email queued for a seat no longer his is not sent."""
+    for address in (LEA, HUGO, LUCAS):
+        respond(session, address, "yes")
+    respond(session, LEA, "no")  # Lucas promoted
+    session.clear_mail()
+
+    def lucas_answers(key: dict[str, str], expression: str, *_: Any, **__: Any) -> None:
+        if key["SK"] == f"RSVP#{member_id(LUCAS)}" and "promotion_queued" in expression:
+            # his page writes his new response whole, without the promotion
+            item = rsvp_item(session, LUCAS)
+            item["response"] = {"S": "maybe"}
+            del item["promoted_at"]
+            session.client("dynamodb").put_item(
+                TableName=session.provisioned.tables["PalabreTable"], Item=item
+            )
+
+    table = Intercepted(handlers_table(session), update=lucas_answers)
+    with override(Adapters(table=table)):
+        tick(session, datetime.fromisoformat("2026-12-01T11:00:00+01:00"))  # no error
+    session.drain()
+
+    assert not [m for m in sent(session) if m["Subject"].startswith("A seat is yours")]
+    assert rsvp_item(session, LUCAS)["response"] == {"S": "maybe"}
 
 
 # ---------------------------------------------------------------- the space, hostile text

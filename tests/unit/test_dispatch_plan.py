@@ -369,17 +369,18 @@ def test_a_live_session_has_its_own_reminders_and_no_answer_reminder() -> None:
     assert not [g for g in groups if g.job is REMINDER]
     session = [g for g in groups if g.job is not PROMPT]
     # The day before at 09:00 in each timezone of the audience (Tokyo's session day is
-    # the 18th too: 22:00 there), closing when the hour before is due; the hour before
-    # everywhere, closing at the start; the attendance list to the admins at its end.
+    # the 18th too: 22:00 there), closing when the session's day begins there ("tomorrow"
+    # would be wrong) or the hour before is due; the hour before everywhere, closing at
+    # the start; the attendance list to the admins at its end.
     assert [(g.job.value, g.part, g.zone, g.due, g.closes) for g in session] == [
-        ("session-eve", "rsvp", "Asia/Tokyo", utc("2027-03-17 00:00"), utc("2027-03-18 12:00")),
-        ("session-eve", "rsvp", "Europe/Paris", utc("2027-03-17 08:00"), utc("2027-03-18 12:00")),
+        ("session-eve", "rsvp", "Asia/Tokyo", utc("2027-03-17 00:00"), utc("2027-03-17 15:00")),
+        ("session-eve", "rsvp", "Europe/Paris", utc("2027-03-17 08:00"), utc("2027-03-17 23:00")),
         (
             "session-eve",
             "rsvp",
             "America/Montreal",
             utc("2027-03-17 13:00"),
-            utc("2027-03-18 12:00"),
+            utc("2027-03-18 04:00"),
         ),
         ("session-hour", "rsvp", "*", utc("2027-03-18 12:00"), utc("2027-03-18 13:00")),
         (
@@ -390,6 +391,21 @@ def test_a_live_session_has_its_own_reminders_and_no_answer_reminder() -> None:
             utc("2027-04-17 14:30"),
         ),
     ]
+
+
+def test_a_changed_sessions_own_groups_are_new_ones() -> None:
+    """Given a session moved after its invitation (sequence 2), When it is planned, Then
+    its reminders are groups of their own (what the old time's groups sent does not
+    count); its prompts' groups stay the ones already run, and its attendance lists,
+    planned at its end, too."""
+    moved = live_theme(Audience(everyone=True)).model_copy(update={"sequence": 2})
+    names = {g.job: g.name for g in plan(moved, DIRECTORY)}
+    assert names[JobKind.SESSION_HOUR] == "session-hour#rsvp#*#2"
+    assert names[JobKind.SESSION_EVE] == "session-eve#rsvp#America/Montreal#2"
+    assert names[JobKind.ATTENDANCE] == "attendance#role:admin#America/Montreal"
+    assert names[PROMPT].count("#") == 2
+    first = {g.job: g.name for g in plan(live_theme(Audience(everyone=True)), DIRECTORY)}
+    assert first[JobKind.SESSION_HOUR] == "session-hour#rsvp#*"
 
 
 def test_no_day_before_reminder_where_it_would_not_come_after_the_prompt() -> None:

@@ -55,6 +55,13 @@ class ThemeJob(_Job):
         JobKind.ATTENDANCE,
     ]
     theme: str = Field(min_length=1)
+    sequence: int = Field(default=0, ge=0)
+    """a live session's reminders (SESSION_REMINDERS): the session's sequence when queued;
+    once it changed (moved, cancelled), the job sends nothing, its new time's are queued"""
+
+    def body(self) -> str:
+        # Only a live session's reminders carry a sequence, and only once it changed.
+        return self.model_dump_json(exclude_defaults=True)
 
 
 class WeeklyJob(_Job):
@@ -130,7 +137,11 @@ class SkipReason(StrEnum):
     """a live session's reminder, change or freed seat reaching the sender once the
     session has started"""
     TOO_LATE = "too-late"
-    """a live session's day-before reminder once the hour-before one is due"""
+    """a live session's day-before reminder once the hour-before one is due, or once it
+    is the session's day where the member lives (it says "tomorrow")"""
+    SESSION_CHANGED = "session-changed"
+    """a live session's reminder queued before the session changed (moved, listed again):
+    those of its new time are queued apart"""
     NOT_ADMIN = "not-admin"
     """a session's attendance list to someone no longer an active admin"""
 

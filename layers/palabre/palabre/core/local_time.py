@@ -137,6 +137,11 @@ def session_eve(theme: Theme, zone: ZoneInfo) -> datetime:
     return local_instant(local_day - timedelta(days=1), theme.send_at, zone)
 
 
+def session_day(theme: Theme, zone: ZoneInfo) -> datetime:
+    """When the session's own day begins in `zone`: from then, "tomorrow" is wrong."""
+    return local_instant(session_start(theme).astimezone(zone).date(), time(0, 0), zone)
+
+
 def session_soon(theme: Theme) -> datetime:
     """The hour-before reminder, the same instant everywhere."""
     return session_start(theme) - SESSION_SOON

@@ -210,15 +210,17 @@ class Theme(BaseModel):
         return self.audience.includes(member) and member.id != self.asker
 
     def same_as(self, other: "Theme | None") -> bool:
-        """The same theme as written in a calendar: the rendered prompt is derived from
-        it, and a theme stored before it was kept is not changed for lacking it."""
+        """The same theme as written in a calendar: what no file holds is left out — the
+        rendered prompts (derived from it; a theme stored before they were kept is not
+        changed for lacking them), its language (the organisation's setting) and the
+        sequence (counted by the import once the session changed)."""
         return other is not None and self._as_written() == other._as_written()
 
     def _as_written(self) -> "Theme":
-        # Its language is the organisation's setting, not the calendar's: a theme stored
-        # before it was kept is the same theme.
         texts = tuple(t.model_copy(update={"prompt_html": ""}) for t in self.translations)
-        return self.model_copy(update={"prompt_html": "", "lang": "", "translations": texts})
+        return self.model_copy(
+            update={"prompt_html": "", "lang": "", "translations": texts, "sequence": 0}
+        )
 
 
 class Prompt(BaseModel):

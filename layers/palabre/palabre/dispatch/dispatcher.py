@@ -199,7 +199,10 @@ class Dispatcher:
                     group.part, group.zone, limit=self.page, start=position
                 )
                 ids = [m["member_id"] for m in _belonging(theme, group, members)]
-            jobs = [ThemeJob(job=group.job, theme=theme.id, member=m) for m in ids]
+            jobs = [
+                ThemeJob(job=group.job, theme=theme.id, member=m, sequence=group.sequence)
+                for m in ids
+            ]
             queued += len(jobs)
             outbox.put(jobs, then=self._advance(theme, group, owner, position, len(jobs)))
             if position is None:

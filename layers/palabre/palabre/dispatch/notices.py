@@ -17,11 +17,12 @@ from typing import Any
 from palabre.core import clock
 from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.models import Theme, ThemeKind
+from palabre.observability import logger
 from palabre.queue import Outbox
 from palabre.store import keys
 from palabre.store.dispatch import Cursor, DispatchStore
 from palabre.store.rsvps import RsvpStore
-from palabre.store.table import Table
+from palabre.store.table import ConditionFailed, Table
 
 CHANGE = "live-change"
 """the cursor group of a session's change: `live-change#<sequence>`"""
@@ -125,7 +126,15 @@ class LiveNotices:
 
         def mark() -> None:
             for rsvp in told:
-                self.rsvps.promotion_queued(theme.id, rsvp.member_id)
+                try:
+                    self.rsvps.promotion_queued(theme.id, rsvp.member_id)
+                except ConditionFailed:
+                    # Their response changed since it was read (a new answer, an erasure):
+                    # no promotion left to mark; the sender skips the job it queued.
+                    logger.info(
+                        "promoted member changed meanwhile",
+                        extra={"theme": theme.id, "member": rsvp.member_id},
+                    )
             self.store.release(theme.id, SEATS, owner, clock.now())
 
         outbox.put(jobs, then=mark)

@@ -17,6 +17,7 @@ from palabre.core.local_time import (
     WORK_WEEK,
     reminder_instant,
     send_instant,
+    session_day,
     session_end,
     session_eve,
     session_soon,
@@ -39,10 +40,15 @@ class AudienceGroup:
     due: datetime
     closes: datetime | None = None
     """after it nothing of the group is queued (None: the theme's deadline in `zone`)"""
+    sequence: int = 0
+    """a live session's reminders: the session's sequence. A session moved (or cancelled
+    and listed again) has new ones, due at its new time, whatever the old ones sent. (Its
+    attendance lists need none: planned at its end, they go once it is over.)"""
 
     @property
     def name(self) -> str:
-        return f"{self.job.value}#{self.part}#{self.zone}"
+        name = f"{self.job.value}#{self.part}#{self.zone}"
+        return f"{name}#{self.sequence}" if self.sequence else name
 
 
 def plan(
@@ -77,19 +83,33 @@ def plan(
 
 def _session(theme: Theme, zones: list[str], admin_zones: list[str]) -> list[AudienceGroup]:
     """A live session's reminders (the day before in each zone of its audience, unless
-    that is not after its prompt there; the hour before) and its attendance lists."""
-    soon, end = session_soon(theme), session_end(theme)
+    that is not after its prompt there, until the session's day begins there or the hour
+    before is due; the hour before) and its attendance lists."""
+    soon, end, seq = session_soon(theme), session_end(theme), theme.sequence
     groups = [
-        AudienceGroup(JobKind.SESSION_EVE, RSVPS, name, eve, closes=soon)
+        AudienceGroup(
+            JobKind.SESSION_EVE,
+            RSVPS,
+            name,
+            eve,
+            closes=min(soon, session_day(theme, ZoneInfo(name))),
+            sequence=seq,
+        )
         for name in zones
         if send_instant(theme, ZoneInfo(name)) < (eve := session_eve(theme, ZoneInfo(name))) < soon
     ]
     groups.append(
-        AudienceGroup(JobKind.SESSION_HOUR, RSVPS, EVERY_ZONE, soon, closes=session_start(theme))
+        AudienceGroup(
+            JobKind.SESSION_HOUR, RSVPS, EVERY_ZONE, soon, closes=session_start(theme), sequence=seq
+        )
     )
     groups += [
         AudienceGroup(
-            JobKind.ATTENDANCE, f"role:{Role.ADMIN}", name, end, closes=end + ATTENDANCE_GRACE
+            JobKind.ATTENDANCE,
+            f"role:{Role.ADMIN}",
+            name,
+            end,
+            closes=end + ATTENDANCE_GRACE,
         )
         for name in admin_zones
     ]

@@ -40,6 +40,8 @@ PROMPT_LIMIT = 5000
 REQUIRED = ("send_on", "title", "prompt")
 """title and prompt: in the organisation's language, or in a language's own columns"""
 LIVE_ONLY = ("starts_at", "duration_minutes", "location")
+SESSION_FIELDS = (*LIVE_ONLY, "capacity")
+"""what of a live session may change once it is sent (its invitees are told)"""
 MAX_CAPACITY = 100_000
 
 
@@ -247,13 +249,30 @@ def _check_dates(cells: RowReader, theme: Theme, context: CalendarContext) -> No
             N_("The session starts before the theme is sent."),
             cells.raw("starts_at"),
         )
-    if theme.send_on < context.today and not theme.same_as(context.existing.get(theme.id)):
+    before = context.existing.get(theme.id)
+    if theme.send_on < context.today and not (
+        theme.same_as(before) or _session_changed_only(theme, before)
+    ):
         cells.issue(
             "send_on",
             N_("This date is in the past (today is %(today)s)."),
             cells.raw("send_on"),
             today=context.today.isoformat(),
         )
+
+
+def _session_changed_only(theme: Theme, before: Theme | None) -> bool:
+    """A live session already sent whose session alone changed — moved, lengthened, another
+    place or other seats — or listed again after its cancellation: its invitees are sent
+    the update, whatever day it is. Its send date, title, prompt or audience stay as sent."""
+    if before is None or (theme.kind, before.kind) != (ThemeKind.LIVE, ThemeKind.LIVE):
+        return False
+    # A session cancelled before anyone was sent it kept its sequence (0): nobody to tell,
+    # and a send date in the past.
+    if not (before.active or before.sequence > 0):
+        return False
+    kept = {name: getattr(before, name) for name in SESSION_FIELDS} | {"active": before.active}
+    return theme.model_copy(update=kept).same_as(before)
 
 
 def _live_fields(cells: RowReader, kind: ThemeKind, zone: ZoneInfo) -> dict[str, object]:

@@ -358,15 +358,22 @@ class Importer:
 
     def _sequenced(self, theme: Theme, before: Theme | None, now: datetime) -> Theme:
         """The theme with its stored sequence, one more when a live session's time,
-        length or place changed after its invitation went out to anyone."""
+        length or place changed after its invitation went out to anyone, or when a
+        session cancelled after it went out is listed again (its invitees' calendars
+        hold it cancelled: they are sent it again)."""
         if before is None:
             return theme
         sequence = before.sequence
+        moved = (theme.starts_at, theme.duration_minutes, theme.location) != (
+            before.starts_at,
+            before.duration_minutes,
+            before.location,
+        )
+        relisted = theme.active and not before.active
         if (
             theme.kind is ThemeKind.LIVE
             and before.kind is ThemeKind.LIVE
-            and (theme.starts_at, theme.duration_minutes, theme.location)
-            != (before.starts_at, before.duration_minutes, before.location)
+            and (moved or relisted)
             and self._sent(before, now)
         ):
             sequence += 1

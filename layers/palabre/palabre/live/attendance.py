@@ -3,10 +3,12 @@ each admin gets once it ends. A mail scanner may open that link: GET only shows 
 list; POST records it. Only an active admin of the current roster may: anyone else's
 link (or one whose admin has left) is the plain 404 of any bad link.
 
-The list is the invitees who said yes or maybe, and those ticked already; anyone else the
-session's prompt went to can be added by their address (a walk-in). Ticking writes
-`attended` on their response and unticking removes it, idempotently (store/sessions.py);
-the score stream turns each change into the points and participation of an answer."""
+The list is the invitees who said yes or maybe, and those ticked already, by name, PAGE at
+a time (a session may have thousands): each page's form records only the people it
+lists. Anyone else the session's prompt went to can be added by their address (a
+walk-in). Ticking writes `attended` on their response and unticking removes it,
+idempotently (store/sessions.py); the score stream turns each change into the points and
+participation of an answer."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +24,10 @@ from palabre.store.sessions import Invitee, SessionStore
 from palabre.store.table import Table
 from palabre.store.themes import theme_from
 
-MAX_LISTED = 500
-"""people one form records at most (the session's invitees who said yes or maybe)"""
+PAGE = 200
+"""people one page lists, and its form records"""
+MAX_LISTED = PAGE
+"""people one form records at most"""
 MAX_BODY = 64 * 1024
 MAX_ADDRESS = 254
 UNREADABLE = N_("This form could not be read: nothing was recorded.")
@@ -41,6 +45,14 @@ class AttendanceView:
         shown = [i for i in self.invitees if i.attended or (i.rsvp and i.rsvp.response.coming)]
         return sorted(shown, key=lambda i: (fold(i.last_name), fold(i.first_name), i.member_id))
 
+    def pages(self) -> int:
+        return max(1, -(-len(self.listed) // PAGE))
+
+    def page(self, number: int) -> list[Invitee]:
+        """The people of page `number` (from 1; past the last, the last)."""
+        first = (max(1, min(number, self.pages())) - 1) * PAGE
+        return self.listed[first : first + PAGE]
+
     def started(self, now: datetime) -> bool:
         return now >= session_start(self.theme)
 
@@ -50,6 +62,14 @@ class AttendanceForm:
     listed: frozenset[str]
     present: frozenset[str]
     walk_in: str
+    page: int = 1
+    """the page the form was on (the redirect goes back to it)"""
+
+
+def _page_number(text: str | None) -> int:
+    """A page's number as a link or a form gives it; 1 when it is no number."""
+    value = (text or "").strip()
+    return max(1, int(value)) if value.isdigit() and len(value) < 6 else 1
 
 
 def parse_form(fields: dict[str, list[str]]) -> AttendanceForm:
@@ -60,7 +80,8 @@ def parse_form(fields: dict[str, list[str]]) -> AttendanceForm:
         raise Translatable(UNREADABLE)
     if len(walk_in) > MAX_ADDRESS:
         raise Translatable(N_("This address is too long: nothing was recorded."))
-    return AttendanceForm(listed, present, walk_in)
+    page = _page_number((fields.get("page") or [""])[-1])
+    return AttendanceForm(listed, present, walk_in, page)
 
 
 class Attendance:

@@ -12,7 +12,7 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import link_expiry, session_end, session_start
 from palabre.core.models import Member, Rsvp, Theme
-from palabre.live.session import live_session, meeting_url
+from palabre.live.session import live_session
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
 
@@ -30,7 +30,6 @@ def _session(theme: Theme, member: Member, letterhead: Letterhead) -> dict[str, 
         "first_name": member.first_name or member.display_name,
         "theme": theme,
         "live": live_session(theme, zone, member.locale),
-        "location_url": meeting_url(theme.location),
     }
 
 
@@ -57,9 +56,10 @@ def session_reminder(
         "space_url": links.space(member.id, issued),
         "unsubscribe_url": links.unsubscribe(member.id, issued),
     }
-    return personal_email(
-        "session_reminder", f"{theme.id}.{kind.value}", member, letterhead, now, context
-    )
+    # A session moved is owed its reminders again: a Message-ID of their own, or mail
+    # clients would take them for the ones already received.
+    about = f"{theme.id}.{kind.value}" + (f".{theme.sequence}" if theme.sequence else "")
+    return personal_email("session_reminder", about, member, letterhead, now, context)
 
 
 def attendance_list(

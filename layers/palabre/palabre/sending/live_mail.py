@@ -1,7 +1,7 @@
 """The emails of a live session after its invitation: its change (a new .ics, the same
 UID, a higher SEQUENCE) or cancellation, and the seat a waiting member was given."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from palabre.core.i18n import N_, translations
@@ -57,8 +57,15 @@ def compose_change(
 
 
 def compose_seat(
-    theme: Theme, member: Member, links: Links, letterhead: Letterhead, now: datetime
+    theme: Theme,
+    member: Member,
+    promoted_at: datetime,
+    links: Links,
+    letterhead: Letterhead,
+    now: datetime,
 ) -> Mail:
+    """The email of a seat given to a waiting member: one per promotion (a member may
+    give a seat up, wait again and be given one again), each with its own Message-ID."""
     zone, locale = ZoneInfo(member.timezone), member.locale
     tr = translations(letterhead.templates_dir, locale)
     issued = theme.ends_at or now
@@ -74,7 +81,7 @@ def compose_seat(
     }
     return personal_email(
         "seat_freed",
-        theme.id,
+        f"{theme.id}.{promoted_at.astimezone(UTC):%Y%m%dT%H%M%S}",
         member,
         letterhead,
         now,

@@ -69,7 +69,9 @@ class LiveNoticeDelivery:
             return self._skipped(job, SkipReason.NOT_INVITED)
         if int(prompt.get("notified_sequence", 0)) >= theme.sequence:
             return Delivery(Outcome.ALREADY_SENT)
-        if state.rsvp and rsvp_from(state.rsvp).response is Response.NO:
+        # A calendar adds an invitation by itself (Gmail, Outlook): one who said no holds
+        # the event too, and is told when it is cancelled — not when it changes.
+        if theme.active and state.rsvp and rsvp_from(state.rsvp).response is Response.NO:
             return self._skipped(job, SkipReason.NOT_COMING)
         reason = _session_over(theme, now) or _unreachable(state.recipient)
         if reason is not None or state.recipient is None:
@@ -98,14 +100,17 @@ class LiveNoticeDelivery:
             return self._skipped(job, SkipReason.NOT_COMING)
         if item.get("promotion_sent_at"):
             return Delivery(Outcome.ALREADY_SENT)
-        if rsvp_from(item).response is not Response.YES:
+        rsvp = rsvp_from(item)
+        if rsvp.response is not Response.YES or rsvp.promoted_at is None:
             return self._skipped(job, SkipReason.NOT_COMING)
         if not theme.active:
             return self._skipped(job, SkipReason.THEME_CANCELLED)
         reason = _session_over(theme, now, started=True) or _unreachable(state.recipient)
         if reason is not None or state.recipient is None:
             return self._skipped(job, reason or SkipReason.NOT_IN_ROSTER)
-        message = compose_seat(theme, state.recipient.member, self.links, self.letterhead, now)
+        message = compose_seat(
+            theme, state.recipient.member, rsvp.promoted_at, self.links, self.letterhead, now
+        )
         self.outbox.send(message, tags={"kind": job.job.value, "theme": job.theme})
         if not self.rsvps.promotion_told(job.theme, job.member, now):
             logger.warning("seat email raced with another delivery", extra={"theme": job.theme})

@@ -133,10 +133,15 @@ LIVE_SENDS = "LIVE#"
 attendance lists), in its theme's partition"""
 
 
-def live_send(theme_id: str, job: str, member_id: str) -> dict[str, str]:
+def live_send(theme_id: str, job: str, member_id: str, sequence: int = 0) -> dict[str, str]:
     """That one of a live session's emails (`job`: session-eve, session-hour, attendance)
-    went to one member, or was skipped: written once, so a redelivery sends nothing."""
-    return {"PK": theme_partition(theme_id), "SK": f"{LIVE_SENDS}{job}#{member_id}"}
+    went to one member, or was skipped: written once, so a redelivery sends nothing. A
+    reminder's, one per sequence of the session: moved, it is reminded at its new time."""
+    sort_key = f"{LIVE_SENDS}{job}#{member_id}"
+    return {
+        "PK": theme_partition(theme_id),
+        "SK": f"{sort_key}#{sequence}" if sequence else sort_key,
+    }
 
 
 def member_partition(member_id: str) -> str:

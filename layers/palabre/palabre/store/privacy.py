@@ -17,7 +17,7 @@ from typing import Any
 
 from palabre.core.jobs import SESSION_REMINDERS, JobKind
 from palabre.core.local_time import iso_week
-from palabre.core.models import Response
+from palabre.core.models import Response, ThemeKind
 from palabre.store import keys
 from palabre.store.library import LATEST, LibraryStore, latest_entries
 from palabre.store.members import member_from
@@ -30,7 +30,6 @@ ERASED = "erased"
 a member's question (kept to its circle) that nobody owns"""
 ERASED_TITLE = "—"
 WEEKLY_KINDS = ("DIGEST", "REPORT")
-LIVE_SEND_KINDS = tuple(k.value for k in (*SESSION_REMINDERS, JobKind.ATTENDANCE))
 SEAT_ATTEMPTS = 5
 LONGEST_OPEN = timedelta(weeks=14)
 
@@ -94,12 +93,15 @@ class PrivacyStore:
     def holdings(self, member_id: str, today: date) -> Holdings:
         found = Holdings(member_id)
         found.own = list(self.table.query(keys.member_partition(member_id)))
-        themes = [
-            (i["PK"].removeprefix("THEME#"), i.get("send_on", ""))
-            for i in self.table.query(keys.CALENDAR, index="GSI1", attributes=("PK", "send_on"))
-        ]
+        listed = list(
+            self.table.query(
+                keys.CALENDAR, index="GSI1", attributes=("PK", "send_on", "kind", "sequence")
+            )
+        )
+        themes = [(i["PK"].removeprefix("THEME#"), i.get("send_on", "")) for i in listed]
         ids = [t for t, _ in themes]
-        for item in self.table.get_many([k for t in ids for k in _theme_keys(t, member_id)]):
+        wanted = [k for i in listed for k in _theme_keys(i, member_id)]
+        for item in self.table.get_many(wanted):
             sk = item["SK"]
             if sk.startswith(keys.PROMPTS):
                 found.prompts.append(item)
@@ -258,13 +260,23 @@ class PrivacyStore:
         )
 
 
-def _theme_keys(theme_id: str, member_id: str) -> list[dict[str, str]]:
-    """The items of a theme's partition about one member."""
+def _theme_keys(theme: Item, member_id: str) -> list[dict[str, str]]:
+    """The items of a theme's partition about one member (`theme`: its listing); for a
+    live session, its response and emails: reminders for each sequence it went through."""
+    theme_id = theme["PK"].removeprefix("THEME#")
+    if theme.get("kind") != ThemeKind.LIVE.value:
+        return [keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)]
+    sequences = range(int(theme.get("sequence") or 0) + 1)
     return [
         keys.prompt(theme_id, member_id),
         keys.answer(theme_id, member_id),
         keys.rsvp(theme_id, member_id),
-        *(keys.live_send(theme_id, job, member_id) for job in LIVE_SEND_KINDS),
+        keys.live_send(theme_id, JobKind.ATTENDANCE.value, member_id),
+        *(
+            keys.live_send(theme_id, job.value, member_id, sequence)
+            for job in SESSION_REMINDERS
+            for sequence in sequences
+        ),
     ]
 
 

@@ -1,6 +1,7 @@
 """A live session's own items in its theme's partition: the send records of its reminders
-and attendance lists (LIVE#<job>#<member>), and the attendance an animator ticks on the
-responses (RSVP#<member>: `attended`, owned by the attendance page).
+and attendance lists (LIVE#<job>#<member>, and a reminder's #<sequence> after it once the
+session changed), and the attendance an animator ticks on the responses (RSVP#<member>:
+`attended`, owned by the attendance page).
 
 Attendance earns what an answer earns, through the score stream: each tick or untick is
 a new revision (`attended_rev`), written once over the revision read, and the stream
@@ -48,6 +49,8 @@ class Invitee:
     answered: bool
     revision: int = 0
     """of the attendance, as read: a tick is written over it"""
+    walk_in: bool = False
+    """came without answering the invitation, added by their address"""
 
     @property
     def attended(self) -> bool:
@@ -61,50 +64,75 @@ class Invitee:
 class SessionStore:
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._themes: dict[str, Theme] = {}
-        """themes read once per container, as the sender's send records do"""
 
     # ------------------------------------------------------------------ sending
-    def job_state(self, theme_id: str, job: str, member_id: str) -> SessionJobState:
-        record = keys.live_send(theme_id, job, member_id)
+    def job_state(
+        self, theme_id: str, job: str, member_id: str, sequence: int = 0
+    ) -> SessionJobState:
+        """The theme is read with the rest, never from a container's cache: a session
+        moved since the job was queued must be seen moved (its sequence)."""
+        record = keys.live_send(theme_id, job, member_id, sequence)
         rsvp = keys.rsvp(theme_id, member_id)
-        wanted = [record, rsvp, *recipient_keys(member_id)]
-        if theme_id not in self._themes:
-            wanted.append(keys.theme(theme_id))
+        wanted = [record, rsvp, keys.theme(theme_id), *recipient_keys(member_id)]
         found = {(i["PK"], i["SK"]): i for i in self.table.get_many(wanted, consistent=True)}
         theme = found.get((keys.theme_partition(theme_id), "THEME"))
-        if theme is not None:
-            self._themes[theme_id] = theme_from(theme)
         partition = keys.member_partition(member_id)
         response = found.get((rsvp["PK"], rsvp["SK"]))
         return SessionJobState(
-            theme=self._themes.get(theme_id),
+            theme=theme_from(theme) if theme is not None else None,
             recipient=recipient_from({sk: i for (pk, sk), i in found.items() if pk == partition}),
             rsvp=rsvp_from(response) if response else None,
             record=found.get((record["PK"], record["SK"])),
         )
 
-    def sent(self, theme_id: str, job: str, member_id: str, now: datetime, ses_id: str) -> None:
-        self._record(theme_id, job, member_id, now, {"status": "sent", "ses_message_id": ses_id})
-
-    def skipped(
-        self, theme_id: str, job: str, member_id: str, now: datetime, reason: SkipReason
+    def sent(
+        self, theme_id: str, job: str, member_id: str, sequence: int, now: datetime, ses_id: str
     ) -> None:
         self._record(
-            theme_id, job, member_id, now, {"status": "skipped", "skip_reason": reason.value}
+            theme_id,
+            job,
+            member_id,
+            sequence,
+            now,
+            {"status": "sent", "ses_message_id": ses_id},
+        )
+
+    def skipped(
+        self,
+        theme_id: str,
+        job: str,
+        member_id: str,
+        sequence: int,
+        now: datetime,
+        reason: SkipReason,
+    ) -> None:
+        self._record(
+            theme_id,
+            job,
+            member_id,
+            sequence,
+            now,
+            {"status": "skipped", "skip_reason": reason.value},
         )
 
     def _record(
-        self, theme_id: str, job: str, member_id: str, now: datetime, fields: dict[str, str]
+        self,
+        theme_id: str,
+        job: str,
+        member_id: str,
+        sequence: int,
+        now: datetime,
+        fields: dict[str, str],
     ) -> None:
         try:
             self.table.put(
                 {
-                    **keys.live_send(theme_id, job, member_id),
+                    **keys.live_send(theme_id, job, member_id, sequence),
                     "type": "live-send",
                     "theme_id": theme_id,
                     "member_id": member_id,
                     "job": job,
+                    "sequence": sequence,
                     "at": now.isoformat(),
                     **fields,
                     "expires_at": expires_at(now, self.table.retention_months),
@@ -144,6 +172,7 @@ class SessionStore:
                 rsvp=rsvp_from(rsvps[member]) if member in rsvps else None,
                 answered=member in answered,
                 revision=int(rsvps.get(member, {}).get("attended_rev", 0)),
+                walk_in=bool(rsvps.get(member, {}).get("walk_in", False)),
             )
             for member, p in prompts.items()
         ]
@@ -158,8 +187,14 @@ class SessionStore:
             ":present": present,
             ":rev": seen + 1,
             ":now": now.isoformat(),
+            # Names, kept as long as the send records beside them: a walk-in's response is
+            # created here, and every tick counts from its own time.
+            ":expires": expires_at(now, self.table.retention_months),
         }
-        expression = "SET attended = :present, attended_rev = :rev, attended_at = :now"
+        expression = (
+            "SET attended = :present, attended_rev = :rev, attended_at = :now, "
+            "expires_at = :expires"
+        )
         if present:
             # What this tick earns, kept so that an untick withdraws exactly as much:
             # nothing more for one who answered the theme as well (counted once).
