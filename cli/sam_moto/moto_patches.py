@@ -253,9 +253,9 @@ def _compare_mixed_types_as_false() -> bool:
 
     comparisons: Any = importlib.import_module("moto.dynamodb.comparisons")
     names = ("OpLessThan", "OpGreaterThan", "OpLessThanOrEqual", "OpGreaterThanOrEqual")
-    classes = [getattr(comparisons, n, None) for n in names]
-    if any(c is None or not hasattr(c, "expr") for c in classes):
+    if not all(hasattr(getattr(comparisons, n, None), "expr") for n in names):
         return False
+    classes: list[Any] = [getattr(comparisons, n) for n in names]
     for cls in classes:
         compared = cls.expr
 
