@@ -112,7 +112,7 @@ with override(Adapters(table=table, signer=signer)):
     request = time.perf_counter() - started
 assert response["statusCode"] == 200, response
 assert '<form method="post"' in response["body"], response["body"][:500]
-assert "<h1>Listening" in response["body"], response["body"][:500]
+assert "Listening</h1>" in response["body"], response["body"][:500]
 assert "you <strong>hear</strong> this" in response["body"], response["body"][:2000]
 print(json.dumps({"seconds": imported + request, "import": imported, "request": request}))
 """

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.requirements import Requirement
 
-from palabre_cli.template import ROOT, Translated, globals_environment
+from palabre_cli.template import LOCAL_PARAMETERS, ROOT, Translated, globals_environment
 from sam_moto import template as sam_template
 from sam_moto.intrinsics import Resolver
 
@@ -61,7 +61,8 @@ def template() -> Translated:
     built = BUILD / "template.yaml"
     if not built.is_file():
         raise MissingBuild(f"{built.relative_to(ROOT)} is missing: run `make build`")
-    return sam_template.translate(built)
+    # As the local stack deploys it: a parameter without default (OrganisationName) given.
+    return sam_template.translate(built, parameters=LOCAL_PARAMETERS)
 
 
 def layer(translated: Translated, name: str) -> Path:

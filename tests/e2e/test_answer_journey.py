@@ -14,7 +14,7 @@ KENJI = "kenji.sato@demo.palabre.example"
 GABRIEL = "gabriel.richard@demo.palabre.example"  # America/Montreal
 SARAH = "sarah.simon@demo.palabre.example"  # Europe/London
 RITUALS = "Nos rituels d'équipe"
-REMINDER = (f"Rappel : {RITUALS}", f"Reminder: {RITUALS}")  # French, or English for Kenji
+REMINDER = (f"Rappel\u00a0: {RITUALS}", f"Reminder: {RITUALS}")  # French, or English for Kenji
 
 
 def prompts(local: Local) -> dict[str, dict[str, Any]]:

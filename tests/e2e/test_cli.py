@@ -46,6 +46,7 @@ def test_validate_prints_the_report_and_exits_0_when_the_file_is_good(tmp_path: 
         "deactivated": 0,
         "errors": [],
         "skipped": [],
+        "warnings": [],
     }
 
 
@@ -131,6 +132,7 @@ def test_dead_letters_are_listed_and_replayed_from_the_command_line(local: Local
     assert set(parked) == {
         "FeedbackFailureQueue",
         "ImportFailureQueue",
+        "InboundFailureQueue",
         "ScheduleFailureQueue",
         "ScoreFailureQueue",
         "SendDeadLetterQueue",

@@ -51,6 +51,7 @@ def test_uploading_the_demo_roster_again_reports_everything_unchanged(local: Loc
         "deactivated": 0,
         "errors": [],
         "skipped": [],
+        "warnings": [],
     }
 
 
