@@ -105,6 +105,8 @@ def taken(stack: LocalStack) -> int:
 def test_the_invitation_offers_yes_maybe_no_and_no_answer_form(session: LocalStack) -> None:
     message = invitation(session, LEA)
     text, html = text_of(message), html_of(message)
+    # its subject says what it is, and when, in her timezone
+    assert message["Subject"] == f"Invitation: {TITLE}, Thursday 3 December 2026, 14:00"
     for choice in ("yes", "maybe", "no"):
         path = rsvp_link(session, LEA, choice)
         assert path in text

@@ -25,6 +25,8 @@ SUBJECTS = {
     JobKind.REMINDER: N_("Reminder: %(title)s, open until %(date)s"),
 }
 QUESTION_SUBJECT = N_("%(name)s asks your circle: %(title)s")
+LIVE_SUBJECT = N_("Invitation: %(title)s, %(starts)s")
+"""a live session's invitation (its day and time in the member's timezone)"""
 """a member's question's prompt (its reminder is any theme's)"""
 
 
@@ -48,9 +50,17 @@ def compose(
     asked = kind is JobKind.PROMPT and theme.asker_name
     title = theme.title_for(locale)
     prompt = theme.prompt_for(locale)
+    session = live_session(theme, zone, locale)
+    invited = kind is JobKind.PROMPT and session is not None
+    wording = LIVE_SUBJECT if invited else QUESTION_SUBJECT if asked else SUBJECTS[kind]
     subject = in_language(
-        tr.gettext(QUESTION_SUBJECT if asked else SUBJECTS[kind])
-        % {"title": marked(title, locale), "date": last_day, "name": theme.asker_name},
+        tr.gettext(wording)
+        % {
+            "title": marked(title, locale),
+            "date": last_day,
+            "name": theme.asker_name,
+            "starts": session["starts"] if session else "",
+        },
         locale,
     )
     closes = link_expiry(theme, zone)
@@ -72,7 +82,7 @@ def compose(
         "last_day": last_day,
         "points": theme.points,
         "bonus": FAST_BONUS,
-        "live": live_session(theme, zone, locale),
+        "live": session,
         # A live session's main action is the RSVP (its points come from attendance).
         "rsvp": rsvp_links(links, theme, member.id),
         # Where a reply goes, when replies are read (email/reply_note.*): "" when not.
