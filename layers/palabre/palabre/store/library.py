@@ -65,7 +65,7 @@ class NewEntry:
 
     @classmethod
     def of(cls, theme: Theme, author_id: str, at: datetime) -> "NewEntry":
-        titles = {t.lang: t.title for t in theme.translations}
+        titles: dict[str, str] = {t.lang: t.title for t in theme.translations}
         return cls(theme.id, author_id, theme.title, at.isoformat(), theme.lang, titles)
 
     def title_for(self, locale: str) -> Localized:
