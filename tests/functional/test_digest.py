@@ -412,7 +412,8 @@ def test_each_theme_comes_with_its_question_above_its_answers(week: LocalStack) 
     title = html.index("Nos rituels d&#39;équipe</h2>")
     question = html.index("<p>Quel <strong>rituel d'équipe</strong> vous aide")
     assert title < question < html.index("Café du vendredi.")
-    assert '<div class="question" style="' in html[title:question]  # the CSS inlined
+    # the CSS inlined, the question's language marked
+    assert '<div class="question" lang="fr" style="' in html[title:question]
     assert "<li>Quand a-t-il lieu, combien de temps dure-t-il\u202f?</li>" in html
     plain = text(message)
     # The plain text keeps the calendar's Markdown as written

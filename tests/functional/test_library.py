@@ -504,3 +504,40 @@ def test_a_calendar_question_is_read_by_the_roster_as_any_calendar_theme(
     status, _, page = get(org, f"/space/{token}/themes/demo-2")  # Emma, a Passeuse
     assert status == 200
     assert "Installer la confiance" in page
+
+
+def test_the_library_shows_each_reader_a_themes_title_in_their_language(
+    stack: LocalStack,
+) -> None:
+    """Given the first theme in French and English and Manon's answer to it in the
+    library, when Sarah (English) and Emma (French) open the library and their space's
+    home, then each reads the title in their own language, its lang marked."""
+    from tests.functional.conftest import PARIS_MORNING, tick
+    from tests.functional.test_dispatch import SARAH
+    from tests.functional.test_mail_corpus import ENGLISH_TITLE, bilingual_calendar
+
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    assert stack.upload("calendar", "demo-calendar.yaml", bilingual_calendar(stack))["ok"]
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    shared_by_manon(stack)
+    for voter in (HUGO, LEA, EMMA):
+        vote(stack, author=MANON, voter=voter)
+    stack.drain()
+    assert in_library(stack, MANON)
+
+    def page(address: str, path: str = "") -> str:
+        later = stack.clock() + timedelta(days=30)
+        token = signer(stack).sign(Purpose.SPACE, [member_id(address)], later)
+        status, _, shown = get(stack, f"/space/{token}{path}")
+        assert status == 200
+        return shown
+
+    french = '<h3 lang="fr">Nos rituels d&#39;équipe</h3>'
+    assert f'<h3 lang="en">{ENGLISH_TITLE}</h3>' in page(SARAH, "/library")
+    assert french in page(EMMA, "/library")
+    assert french in page(EMMA, "/library?q=rituals")  # found in either language
+    home = page(SARAH).split("New in the library")[1]
+    assert re.search(rf'<a href="[^"]+/library" lang="en">{ENGLISH_TITLE}</a>', home)
+    home = page(EMMA).split("Nouveau dans la bibliothèque")[1]
+    assert re.search(r'<a href="[^"]+/library" lang="fr">Nos rituels d&#39;équipe</a>', home)

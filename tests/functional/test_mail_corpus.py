@@ -18,7 +18,7 @@ from tests.functional.conftest import START, sent
 from tests.functional.test_answers import get, link_of, post
 from tests.functional.test_digest import text
 from tests.functional.test_dispatch import KENJI, LEA, SARAH
-from tests.functional.test_scores import HUGO, answer
+from tests.functional.test_scores import HUGO, MANON, answer
 from tests.functional.test_weekly_details import demo_org
 
 TOLD = (
@@ -143,3 +143,31 @@ def test_english_readers_get_the_theme_in_english_subject_included(
     french = [m for m in week["mail"] if m["To"] == LEA and "Nos rituels" in m["Subject"]]
     assert french
     assert all(m["Content-Language"] == "fr" for m in french)
+
+
+def digest_to(week: dict[str, Any], address: str) -> EmailMessage:
+    [digest] = [
+        m
+        for m in week["mail"]
+        if m["To"] == address
+        and m["Subject"].startswith(("What your peers tried", "Ce que vos pairs ont essayé"))
+    ]
+    return digest
+
+
+def test_each_reader_of_a_shared_digest_reads_the_theme_in_their_language(
+    week: dict[str, Any],
+) -> None:
+    """Given the first theme in French and English, answered and shared with everyone
+    When Monday's digests go out, one edition per circle rendered for each reader
+    Then Sarah (English) reads its title in English and Manon (French, her circle) in
+    French, each marked with its language; the French admin's report says it in French."""
+    sarah = digest_to(week, SARAH).get_body(("html",))
+    manon = digest_to(week, MANON).get_body(("html",))
+    assert sarah is not None
+    assert manon is not None
+    assert re.search(rf'<h2 lang="en"[^>]*>{ENGLISH_TITLE}</h2>', sarah.get_content())
+    assert "Nos rituels" not in text(digest_to(week, SARAH))
+    assert re.search(r'<h2 lang="fr"[^>]*>Nos rituels d(&#39;|\')équipe</h2>', manon.get_content())
+    assert ENGLISH_TITLE not in text(digest_to(week, MANON))
+    assert f"## {ENGLISH_TITLE}" in text(digest_to(week, SARAH))

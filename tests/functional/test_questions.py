@@ -34,6 +34,7 @@ PARIS_PEERS = {
     "chloe.robert@demo.palabre.example",
 }
 MANON = "manon.petit@demo.palabre.example"  # Éclaireurs
+SARAH = "sarah.simon@demo.palabre.example"  # Éclaireurs, in English
 TITLE = "Comment fais-tu pour dire non ?"
 SHOWN = "Comment fais-tu pour dire non\u202f?"  # as French readers read it
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -169,6 +170,49 @@ def test_the_question_points_follow_the_template_parameter(aws: None) -> None:
     stack.clock.move_to(FRIDAY)
     ask(stack, LEA)
     assert the_question(stack)["points"]["N"] == "12"
+
+
+def test_a_question_asked_on_friday_goes_out_on_the_organisations_next_working_day(
+    aws: None,
+) -> None:
+    """Given WorkingDays Sun–Thu, when Léa asks on Friday, then the question is sent on
+    Sunday (the next working day), not on Monday."""
+    from tests.functional.conftest import make_stack
+
+    stack = make_stack(WorkingDays="Sun,Mon,Tue,Wed,Thu")
+    assert stack.upload("roster", "demo-roster.csv", demo.roster())["ok"]
+    stack.clock.move_to(FRIDAY)
+    ask(stack, LEA)
+    assert the_question(stack)["send_on"]["S"] == "2026-12-06"
+    stack.clear_mail()
+    tick(stack, datetime.fromisoformat("2026-12-06T09:00:00+01:00"))
+    stack.drain()
+    assert received(stack) == Counter(PARIS_PEERS)
+
+
+def test_a_question_is_read_in_its_askers_language_marked_for_the_others(
+    roster: LocalStack,
+) -> None:
+    """Given Sarah (English) and Manon (French) in one circle, when Sarah asks, then the
+    question is stored in English and Manon's email, and the French admin's cancel page,
+    mark its title and prompt lang="en"."""
+    roster.clock.move_to(FRIDAY)
+    ask(roster, SARAH, title="How do you say no?", question="When you **must** refuse.")
+    theme = the_question(roster)
+    assert theme["lang"]["S"] == "en"
+
+    tick(roster, MONDAY_PARIS)
+    roster.drain()
+    manon = next(m for m in sent(roster) if m["To"] == MANON)
+    html = manon.get_body(("html",)).get_content()
+    assert re.search(r'<h1 lang="en"[^>]*>How do you say no\?</h1>', html)
+    assert re.search(r'<div class="prompt" lang="en"[^>]*>\s*<p[^>]*>When you <strong', html)
+    # French spacing stays out of the English words
+    assert "How do you say no?" in manon["Subject"]
+
+    _, _, page = get(roster, cancel_path(roster, theme["theme_id"]["S"]))
+    assert '<h1 lang="en">How do you say no?</h1>' in page
+    assert '<div class="prompt" lang="en">' in page
 
 
 def test_a_second_open_question_is_refused_until_the_first_closes(roster: LocalStack) -> None:

@@ -315,6 +315,7 @@ def answer_page(templates: Path, saved: str | None, answered: bool) -> str:
             "GIVE_TO_GET": "on",
             "ANONYMITY_THRESHOLD": "3",
             "QUESTION_POINTS": "5",
+            "WORKING_DAYS": "Mon,Tue,Wed,Thu,Fri",
             "RETENTION_MONTHS": "24",
         }
     )

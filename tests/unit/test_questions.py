@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from palabre.core.i18n import Translatable
+from palabre.core.local_time import working_days
 from palabre.core.models import Audience, Theme
 from palabre.imports.calendar import _ID as CALENDAR_ID
 from palabre.questions.asking import next_working_day, parse_question, question_id
@@ -23,6 +24,28 @@ from palabre.questions.asking import next_working_day, parse_question, question_
 )
 def test_a_question_goes_out_the_next_working_day(asked: date, sent: date) -> None:
     assert next_working_day(asked) == sent
+
+
+@pytest.mark.parametrize(
+    ("days", "asked", "sent"),
+    [
+        ("Sun,Mon,Tue,Wed,Thu", date(2026, 12, 3), date(2026, 12, 6)),  # Thu -> Sun
+        ("Sun,Mon,Tue,Wed,Thu", date(2026, 12, 4), date(2026, 12, 6)),  # Fri -> Sun
+        ("Mon,Tue,Wed,Thu", date(2026, 12, 3), date(2026, 12, 7)),  # Thu -> Mon
+        ("Wed", date(2026, 12, 2), date(2026, 12, 9)),  # a week later
+    ],
+)
+def test_a_question_goes_out_the_organisations_next_working_day(
+    days: str, asked: date, sent: date
+) -> None:
+    """Given the organisation's working days, when a member asks, then the question
+    goes out on the first of them after the day asked."""
+    assert next_working_day(asked, working_days(days)) == sent
+
+
+def test_no_working_day_is_refused_rather_than_searched_forever() -> None:
+    with pytest.raises(ValueError, match="no working day"):
+        next_working_day(date(2026, 12, 4), frozenset())
 
 
 def test_question_ids_sort_as_asked_and_never_look_like_a_calendar_id() -> None:

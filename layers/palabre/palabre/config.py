@@ -181,9 +181,9 @@ class PagesSettings(
     """personal_links: the pages behind every link an email carries"""
 
 
-class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings):
+class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings, WorkingDaysSettings):
     """personal_links: its pages show others' answers (the anonymity threshold), and ask
-    the circle questions (what one is worth)"""
+    the circle questions (what one is worth, sent on the next working day)"""
 
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 

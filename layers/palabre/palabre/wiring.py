@@ -428,7 +428,12 @@ def ask_pages(settings: PersonalLinksSettings, adapters: Adapters | None = None)
     from palabre.questions.asking import Asking
     from palabre.questions.pages import AskPages
 
-    asking = Asking(table(settings, adapters), signer(settings, adapters), settings.question_points)
+    asking = Asking(
+        table(settings, adapters),
+        signer(settings, adapters),
+        settings.question_points,
+        work_week=settings.working_days,
+    )
     return AskPages(
         asking, pages(settings), settings.templates_dir, threshold=settings.anonymity_threshold
     )

@@ -45,6 +45,7 @@ def matches(words: Sequence[str], entry: Entry) -> bool:
         return True
     haystack = _folded(
         entry.theme.title,
+        *(t.title for t in entry.theme.translations),  # found in either language
         entry.theme.competency,
         entry.answer.text,
         byline(entry.answer),  # never an anonymous author's name or circle
@@ -102,7 +103,7 @@ def _competency(group: CompetencyGroup, locale: str) -> dict[str, Any]:
         "name": group.competency,
         "themes": [
             {
-                "title": t.theme.title,
+                "title": t.theme.title_for(locale),
                 "entries": [
                     {
                         "byline": byline(a),

@@ -39,6 +39,7 @@ from palabre.digest.editions import (
     edition_key,
     put_json,
     report_key,
+    titles_of,
 )
 from palabre.digest.exports import content_type, csv_bytes, export_key
 from palabre.observability import logger
@@ -170,6 +171,8 @@ def _by_theme(
             DigestTheme(
                 id=t,
                 title=theme.title if theme else t,
+                titles=titles_of(theme) if theme else {},
+                lang=theme.lang if theme else "",
                 prompt=theme.prompt if theme else "",
                 prompt_html=theme.prompt_html if theme else "",
                 answers=answers[:ANSWERS_PER_THEME],
@@ -260,6 +263,7 @@ def _closed(theme: Theme, sent: list[Item], answerers: set[str]) -> ClosedTheme:
     return ClosedTheme(
         id=theme.id,
         title=theme.title,
+        titles=titles_of(theme),
         closed_on=deadline_day(theme),
         total=Rate(answers=sum(1 for p in sent if p["member_id"] in answerers), prompts=len(sent)),
         circles=by_name(_week_rates(sent, answered, "circle")),
@@ -493,15 +497,16 @@ class DigestBuilder:
         BatchGetItem."""
         start = datetime.combine(week.start, time(), self.zone)
         entered = self.library.entered_between(start, start + timedelta(days=7))
-        titles = {
-            t.id: t.title for t in self.themes.get_many({a.theme_id for a in entered}).values()
-        }
+        themes = self.themes.get_many({a.theme_id for a in entered})
         entries = [
             _answer(a.model_dump(mode="json")).model_copy(
-                update={"theme_title": titles.get(a.theme_id, "")}
+                update={
+                    "theme_title": themes[a.theme_id].title,
+                    "theme_titles": titles_of(themes[a.theme_id]),
+                }
             )
             for a in entered
-            if a.theme_id in titles
+            if a.theme_id in themes
         ]
         return [_unattributed(a) for a in shown(entries, self.threshold)]
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from palabre.core.attribution import byline
 from palabre.core.local_time import iso_week
-from palabre.core.models import Attribution, Visibility, group_key
+from palabre.core.models import Attribution, Theme, Visibility, group_key
+from palabre.core.typography import Localized
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -38,6 +39,21 @@ class Week:
 
 
 # ---------------------------------------------------------------------------- editions
+def titles_of(theme: Theme) -> dict[str, str]:
+    """A theme's title in each language it has, its own included: an edition is shared
+    by readers of either language, and each is given theirs when it is rendered."""
+    titles: dict[str, str] = {t.lang: t.title for t in theme.translations}
+    return titles | ({theme.lang: theme.title} if theme.lang else {})
+
+
+def title_in(title: str, titles: dict[str, str], locale: str) -> Localized:
+    """The title a reader in `locale` gets (as Theme.title_for), its language kept."""
+    if locale in titles:
+        return Localized(titles[locale], locale)
+    own = next((lang for lang, text in titles.items() if text == title), "")
+    return Localized(title, own)
+
+
 class DigestAnswer(BaseModel):
     theme_id: str
     author_id: str
@@ -51,6 +67,11 @@ class DigestAnswer(BaseModel):
     attribution: Attribution = Attribution.NAMED
     theme_title: str = ""
     """a library entry's theme (the entries of the week come from several themes)"""
+    theme_titles: dict[str, str] = {}
+    """its title by language (titles_of)"""
+
+    def theme_title_for(self, locale: str) -> Localized:
+        return title_in(self.theme_title, self.theme_titles, locale)
 
     @property
     def byline(self) -> str:
@@ -65,6 +86,10 @@ class DigestTheme(BaseModel):
     id: str
     title: str
     answers: list[DigestAnswer]
+    titles: dict[str, str] = {}
+    """the title by language (titles_of): each reader gets theirs (title_for)"""
+    lang: str = ""
+    """the language of `title` and `prompt` (a member's question: the asker's)"""
     prompt: str = ""
     """the question, as the calendar wrote it (Markdown)"""
     prompt_html: str = ""
@@ -74,6 +99,9 @@ class DigestTheme(BaseModel):
     asker: str = ""
     """a member's question: the asker's id (their digest says it is theirs)"""
     asker_name: str = ""
+
+    def title_for(self, locale: str) -> Localized:
+        return title_in(self.title, self.titles, locale)
 
 
 class Rate(BaseModel):
@@ -120,6 +148,11 @@ class ClosedTheme(BaseModel):
     total: Rate
     circles: list[Rate]
     teams: list[Rate]
+    titles: dict[str, str] = {}
+    """the title by language (titles_of): each admin reads theirs"""
+
+    def title_for(self, locale: str) -> Localized:
+        return title_in(self.title, self.titles, locale)
 
 
 class NonResponder(BaseModel):

@@ -14,6 +14,7 @@ from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import shown
 from palabre.core.models import Member, Theme, Visibility
 from palabre.core.streaks import StreakFigures
+from palabre.core.typography import LocalizedMarkup
 from palabre.digest.editions import DigestAnswer, Edition, Report
 from palabre.digest.exports import file_name
 from palabre.mail.mime import Mail
@@ -72,7 +73,12 @@ def compose_digest(
         streak=streak,
         rank=rank,
         vote_url=vote_url,
-        questions={t.id: shown(t.prompt, t.prompt_html) for t in edition.themes if t.prompt},
+        # a member's question, in the asker's language (marked where not the reader's)
+        questions={
+            t.id: LocalizedMarkup(shown(t.prompt, t.prompt_html), t.lang)
+            for t in edition.themes
+            if t.prompt
+        },
         waiting=[_still_open(theme, member, links) for theme in waiting],
     )
 
@@ -80,7 +86,7 @@ def compose_digest(
 def _still_open(theme: Theme, member: Member, links: Links) -> dict[str, str]:
     closes = link_expiry(theme, ZoneInfo(member.timezone))
     return {
-        "title": theme.title,
+        "title": theme.title_for(member.locale),
         "last_day": format_date(deadline_day(theme), "full", locale=member.locale),
         "answer_url": links.answer(theme.id, member.id, closes),
     }

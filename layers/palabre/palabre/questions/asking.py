@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from palabre.core.i18n import N_, Translatable
 from palabre.core.links import writer
-from palabre.core.local_time import deadline, earliest_send
+from palabre.core.local_time import WORK_WEEK, deadline, earliest_send
 from palabre.core.markdown import to_html
 from palabre.core.models import QUESTION_PREFIX, Audience, Member, Theme, ThemeKind
 from palabre.core.text import control_characters, without_spoofing
@@ -103,11 +103,14 @@ def parse_question(fields: dict[str, list[str]]) -> QuestionForm:
         raise Translatable(_MESSAGES[(field, "long")], length=length, limit=limit) from None
 
 
-def next_working_day(day: date) -> date:
-    """The first day after `day` from Monday to Friday: a question asked on Friday, or
-    over the weekend, goes out on Monday."""
+def next_working_day(day: date, work_week: frozenset[int] = WORK_WEEK) -> date:
+    """The first of the organisation's working days (weekday numbers, Monday 0) after
+    `day`: with Monday to Friday, a question asked on Friday, or over the weekend, goes
+    out on Monday."""
+    if not work_week:
+        raise ValueError("no working day to send on")
     following = day + timedelta(days=1)
-    while following.weekday() >= 5:
+    while following.weekday() not in work_week:
         following += timedelta(days=1)
     return following
 
@@ -151,11 +154,19 @@ class Asker:
 
 
 class Asking:
-    def __init__(self, table: Table, signer: Signer, question_points: int) -> None:
+    def __init__(
+        self,
+        table: Table,
+        signer: Signer,
+        question_points: int,
+        *,
+        work_week: frozenset[int] = WORK_WEEK,
+    ) -> None:
         self.store = QuestionStore(table)
         self.table = table
         self.signer = signer
         self.question_points = question_points
+        self.work_week = work_week
 
     def open(self, token: str, now: datetime, *, write: bool = False) -> Asker:
         """The member of a space link, their profile and latest question: one BatchGetItem.
@@ -177,7 +188,7 @@ class Asking:
         zone = ZoneInfo(member.timezone)
         theme = Theme(
             id=question_id(now),
-            send_on=next_working_day(now.astimezone(zone).date()),
+            send_on=next_working_day(now.astimezone(zone).date(), self.work_week),
             send_at=SEND_AT,
             title=form.title,
             prompt=form.question,
@@ -189,6 +200,8 @@ class Asking:
             points=self.question_points,
             asker=member.id,
             asker_name=member.first_name,
+            # written in the asker's language: readers in another get it marked
+            lang=member.locale,
         )
         return self.store.ask(
             theme,

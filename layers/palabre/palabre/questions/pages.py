@@ -169,8 +169,9 @@ class CancelPages:
         return self.pages.render(
             "cancel",
             view.locale,
-            title=question.title,
-            prompt_html=prompt_html(view.theme),
+            # in the asker's language, marked where it is not the admin's
+            title=view.theme.title_for(view.locale),
+            prompt_html=prompt_html(view.theme, view.locale),
             asker=question.asker_name,
             circle=question.circle,
             send_on=format_date(question.send_on, "full", locale=view.locale),

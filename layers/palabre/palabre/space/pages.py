@@ -152,7 +152,7 @@ class SpacePages:
             "my_ranked_of": home.my_rank[1],
             "library": [
                 {
-                    "title": e.title,
+                    "title": e.title_for(home.locale),
                     "entered": format_date(
                         datetime.fromisoformat(e.at), "long", locale=home.locale
                     ),

@@ -14,11 +14,12 @@ come back by votes, only by a star.
 """
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from palabre.core.library import Entry
 from palabre.core.models import Answer, Theme, Visibility
+from palabre.core.typography import Localized
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import ThemeStore
@@ -56,6 +57,21 @@ class NewEntry:
     author_id: str
     title: str
     at: str
+    lang: str = ""
+    """the title's language ("" in an entry noted before it was kept)"""
+    titles: dict[str, str] = field(default_factory=dict)
+    """the theme's title in its other languages: the space's home shows the reader's
+    without reading each entry's theme"""
+
+    @classmethod
+    def of(cls, theme: Theme, author_id: str, at: datetime) -> "NewEntry":
+        titles: dict[str, str] = {t.lang: t.title for t in theme.translations}
+        return cls(theme.id, author_id, theme.title, at.isoformat(), theme.lang, titles)
+
+    def title_for(self, locale: str) -> Localized:
+        if locale in self.titles:
+            return Localized(self.titles[locale], locale)
+        return Localized(self.title, self.lang)
 
 
 def latest_entries(item: Item | None) -> list[NewEntry]:
@@ -103,7 +119,7 @@ class LibraryStore:
         it is not shared with the whole organisation, or already there."""
         entered = self._enter(theme.id, author_id, at, by="star", admin_id=admin_id)
         if entered:
-            self._note(NewEntry(theme.id, author_id, theme.title, at.isoformat()))
+            self._note(NewEntry.of(theme, author_id, at))
         return entered
 
     def remove(self, theme_id: str, author_id: str, admin_id: str, at: datetime) -> bool:
@@ -146,8 +162,10 @@ class LibraryStore:
         if entered:
             themes = ThemeStore(self.table).get_many({a.theme_id for a in entered})
             for answer in entered:
-                title = themes[answer.theme_id].title if answer.theme_id in themes else ""
-                self._note(NewEntry(answer.theme_id, answer.member_id, title, at.isoformat()))
+                if answer.theme_id in themes:
+                    self._note(NewEntry.of(themes[answer.theme_id], answer.member_id, at))
+                else:
+                    self._note(NewEntry(answer.theme_id, answer.member_id, "", at.isoformat()))
         return [(a.theme_id, a.member_id) for a in entered]
 
     def forget_author(self, author_id: str) -> int:
