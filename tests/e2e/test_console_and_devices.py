@@ -53,7 +53,13 @@ def prompt_job(theme: str, email: str) -> str:
 
 
 def mails_to(local: Local, email: str, title: str) -> list[dict[str, Any]]:
-    return [m for m in local.mail() if m["to"] == [email] and m["subject"].startswith(title)]
+    """The emails about `title` to `email`: its prompt (a live session's invitation
+    included), reminders and digests not."""
+    return [m for m in local.mail() if m["to"] == [email] and _about(m["subject"], title)]
+
+
+def _about(subject: str, title: str) -> bool:
+    return subject.removeprefix("Invitation\u00a0: ").removeprefix("Invitation: ").startswith(title)
 
 
 def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, browser: Any) -> None:
