@@ -68,7 +68,7 @@ def measure(stack: "LocalStack", members: "list[Member]") -> dict[str, Any]:
     status, _, page = stack.api(
         method="GET", path=f"/space/{token}/themes/{THEME}", query="", headers={}, body=b""
     )
-    if status != 200 or "<h1>Thème 51</h1>" not in page.decode():
+    if status != 200 or ">Thème 51</h1>" not in page.decode():
         raise RuntimeError(f"the theme page answered {status}: {stack.runtime.history[-1].error}")
     return {
         "requests": sum(home.values()),

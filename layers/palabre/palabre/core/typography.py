@@ -30,7 +30,11 @@ _BEFORE_NARROW = {";": NARROW, "?": NARROW, "!": NARROW, ":": NO_BREAK, "»": NO
 _FOREIGN = r"\x0e[^\x0f]*\x0f?"
 _KEPT_TEXT = re.compile(_FOREIGN)
 _KEPT_HTML = re.compile(
-    _FOREIGN + r"|<!--.*?-->|<(?P<raw>style|script|textarea|pre|code)\b.*?</(?P=raw)\s*>",
+    _FOREIGN
+    + r"|<!--.*?-->|<(?P<raw>style|script|textarea|pre|code)\b.*?</(?P=raw)\s*>"
+    # every other tag: its attributes (an inlined style="a: b; c: d") are not prose, and
+    # skipping them here costs one pass, where looking back from each mark cost one each
+    + r"|<[^<>]*>",
     re.DOTALL | re.IGNORECASE,
 )
 _ANY = re.compile(r"[;:?!«»\x0e]")
@@ -45,26 +49,17 @@ def french(text: str, *, html: bool = False) -> str:
     kept = [m.span() for m in (_KEPT_HTML if html else _KEPT_TEXT).finditer(text)]
     out: list[str] = []
     done = 0
-    k = 0
-    for mark in _MARKS.finditer(text):
-        at = mark.start()
-        while k < len(kept) and kept[k][1] <= at:
-            k += 1
-        if k < len(kept) and kept[k][0] <= at:
-            continue
-        if html and _markup(text, at):
-            continue
-        done = _space(text, at, done, out)
+    # the marks of the prose only: between the kept spans (tags, foreign text, code)
+    starts, ends = [0] + [e for _, e in kept], [s for s, _ in kept] + [len(text)]
+    for start, end in zip(starts, ends, strict=True):
+        for mark in _MARKS.finditer(text, start, end):
+            at = mark.start()
+            if html and text[at] == ";" and _ENTITY.search(text, max(0, at - 10), at):
+                continue  # ends an entity (&amp;)
+            done = _space(text, at, done, out)
     out.append(text[done:])
     spaced = "".join(out)
     return spaced.replace(FOREIGN, "").replace(END, "") if kept else spaced
-
-
-def _markup(text: str, at: int) -> bool:
-    """Whether the mark at `at` is inside a tag, or ends an entity (&amp;)."""
-    if text.rfind("<", 0, at) > text.rfind(">", 0, at):
-        return True
-    return text[at] == ";" and bool(_ENTITY.search(text, max(0, at - 10), at))
 
 
 def _space(text: str, at: int, done: int, out: list[str]) -> int:
