@@ -49,6 +49,12 @@ def posted_form(purpose: Purpose, token: str) -> dict[str, list[str]]:
     return form_fields(posted(purpose, token), limit=4096, content_type=content_type)
 
 
+def page_number() -> int:
+    """The `page` query parameter of a paged page; the first for anything else."""
+    page = app.current_event.get_query_string_value("page") or "1"
+    return int(page) if page.isdigit() and len(page) < 6 else 1
+
+
 @app.get("/answer/<token>")
 def show_answer(token: str) -> Response[str]:
     event = app.current_event
@@ -121,8 +127,7 @@ def show_history(token: str) -> Response[str]:
 
 @app.get("/space/<token>/themes/<theme_id>")
 def show_space_theme(token: str, theme_id: str) -> Response[str]:
-    page = app.current_event.get_query_string_value("page") or "1"
-    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    number = page_number()
     return space_pages(PersonalLinksSettings.from_env()).theme(token, theme_id, clock.now(), number)
 
 
@@ -193,8 +198,7 @@ def cancel_question(token: str) -> Response[str]:
 def show_attendance(token: str) -> Response[str]:
     event = app.current_event
     saved = event.get_query_string_value("saved") == "1"  # after a POST
-    page = event.get_query_string_value("page") or "1"
-    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    number = page_number()
     pages_ = attendance_pages(PagesSettings.from_env())
     return pages_.show(token, event.path, clock.now(), saved, number)
 

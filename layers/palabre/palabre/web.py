@@ -13,6 +13,8 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import Response
 from markupsafe import Markup
 
+from palabre.core.i18n import LOCALES
+
 STYLE = "web/style.css"
 
 
@@ -86,10 +88,6 @@ def _multipart(body: str, content_type: str, fields: int) -> dict[str, list[str]
     return found if sum(map(len, found.values())) <= fields else {}
 
 
-LANGUAGES = ("fr", "en")
-"""the languages pages are written in (core.i18n.LOCALES)"""
-
-
 def accepted_language(header: str | None, default: str) -> str:
     """The language a page with no member behind it (a bad link) is shown in: the
     browser's first choice among ours, by its q-values (RFC 9110), else `default`."""
@@ -104,7 +102,7 @@ def accepted_language(header: str | None, default: str) -> str:
                 q = float(value)
             except ValueError:
                 continue
-        if language in LANGUAGES and 0 < q <= 1 and q > best_q:
+        if language in LOCALES and 0 < q <= 1 and q > best_q:
             best, best_q = language, q
     return best
 

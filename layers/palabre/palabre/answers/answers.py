@@ -109,11 +109,7 @@ class Answers:
     ) -> AnswerView:
         """`consistent`: read after the member's own write (the thank-you page it led to);
         `write`: to write, which only a member still in the roster may (core.links.writer)."""
-        claims = self.signer.verify(Purpose.ANSWER, token, now)
-        if len(claims.ids) != 2:
-            raise InvalidToken
-        theme_id, member = claims.ids
-        member_id = self.signer.member(member, Purpose.ANSWER, theme_id)
+        theme_id, member_id = self.signer.context_and_member(Purpose.ANSWER, token, now)
         return self.open_slot(theme_id, member_id, now, consistent=consistent, write=write)
 
     def open_slot(

@@ -51,11 +51,7 @@ class Resuming:
         self.signer = signer
 
     def open(self, token: str, now: datetime) -> ResumeView:
-        claims = self.signer.verify(Purpose.RESUME, token, now)
-        if len(claims.ids) != 2:
-            raise InvalidToken
-        since, admin_in_link = claims.ids
-        admin_id = self.signer.member(admin_in_link, Purpose.RESUME, since)
+        since, admin_id = self.signer.context_and_member(Purpose.RESUME, token, now)
         admin = writer(self.members.get(admin_id))
         if not admin.is_admin:
             raise InvalidToken

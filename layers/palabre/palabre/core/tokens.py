@@ -208,6 +208,15 @@ class Signer:
             raise InvalidToken
         return self.member(claims.ids[0], Purpose.SPACE)
 
+    def context_and_member(self, purpose: Purpose, token: str, now: datetime) -> tuple[str, str]:
+        """What a link of two ids carries — its context (a theme, a pause) and the member
+        sealed with it (hide) — the member unsealed; InvalidToken for anything else."""
+        claims = self.verify(purpose, token, now)
+        if len(claims.ids) != 2:
+            raise InvalidToken
+        context, member = claims.ids
+        return context, self.member(member, purpose, context)
+
     def opened(self, value: str, *context: str) -> str:
         """An id as a link carries it: unsealed when sealed (an anonymous answer's
         author), else as it is."""

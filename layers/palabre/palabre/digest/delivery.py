@@ -13,7 +13,7 @@ from palabre.digest.editions import Editions
 from palabre.digest.mail import compose_digest, compose_report
 from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
-from palabre.store.members import MemberStore, Recipient
+from palabre.store.members import MemberStore, Recipient, unreachable
 from palabre.store.sends import SendRecords, streak_state
 from palabre.store.table import Table
 from palabre.store.themes import ThemeStore
@@ -100,16 +100,11 @@ class WeeklyDelivery:
         return sorted((t for t in themes.values() if t.active), key=lambda t: order[t.id])
 
 
+DIGEST_STOPPED = frozenset({Subscription.NO_DIGEST, Subscription.NOTHING})
+
+
 def skip_reason(recipient: Recipient | None) -> SkipReason | None:
-    if recipient is None:
-        return SkipReason.NOT_IN_ROSTER
-    if not recipient.member.active:
-        return SkipReason.INACTIVE
-    if recipient.suppressed:
-        return SkipReason.SUPPRESSED
-    if recipient.subscription in (Subscription.NO_DIGEST, Subscription.NOTHING):
-        return SkipReason.UNSUBSCRIBED
-    return None
+    return unreachable(recipient, DIGEST_STOPPED)
 
 
 def digest_week(week: str) -> date:

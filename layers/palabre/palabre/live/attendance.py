@@ -91,11 +91,7 @@ class Attendance:
         self.signer = signer
 
     def open(self, token: str, now: datetime) -> AttendanceView:
-        claims = self.signer.verify(Purpose.ATTENDANCE, token, now)
-        if len(claims.ids) != 2:
-            raise InvalidToken
-        theme_id, admin_in_link = claims.ids
-        admin_id = self.signer.member(admin_in_link, Purpose.ATTENDANCE, theme_id)
+        theme_id, admin_id = self.signer.context_and_member(Purpose.ATTENDANCE, token, now)
         found = {
             i["SK"]: i
             for i in self.table.get_many(

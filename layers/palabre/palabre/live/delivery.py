@@ -23,11 +23,12 @@ from palabre.core.local_time import (
     session_soon,
     session_start,
 )
-from palabre.core.models import Role, Subscription, ThemeKind
+from palabre.core.models import Role, ThemeKind
 from palabre.live.mail import attendance_list, session_reminder
 from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
 from palabre.observability import logger
+from palabre.store.members import unreachable
 from palabre.store.rsvps import RsvpStore
 from palabre.store.sessions import SessionJobState, SessionStore
 from palabre.store.table import Table
@@ -74,15 +75,7 @@ def _common_reason(job: ThemeJob, state: SessionJobState) -> SkipReason | None:
         return SkipReason.THEME_GONE
     if not theme.active:
         return SkipReason.THEME_CANCELLED
-    if recipient is None:
-        return SkipReason.NOT_IN_ROSTER
-    if not recipient.member.active:
-        return SkipReason.INACTIVE
-    if recipient.suppressed:
-        return SkipReason.SUPPRESSED
-    if recipient.subscription is Subscription.NOTHING:
-        return SkipReason.UNSUBSCRIBED
-    return None
+    return unreachable(recipient)
 
 
 def _reminder_reason(job: ThemeJob, state: SessionJobState, now: datetime) -> SkipReason | None:

@@ -94,11 +94,7 @@ class Rsvps:
         """One BatchGetItem (theme, profile, response, seats); a Query of the responses
         only for a member on the waiting list (their position). `write`: to respond,
         which only a member still in the roster may."""
-        claims = self.signer.verify(Purpose.RSVP, token, now)
-        if len(claims.ids) != 2:
-            raise InvalidToken
-        theme_id, sealed = claims.ids
-        member_id = self.signer.member(sealed, Purpose.RSVP, theme_id)
+        theme_id, member_id = self.signer.context_and_member(Purpose.RSVP, token, now)
         seating = self.store.seating(theme_id, member_id, consistent=consistent)
         theme = seating.theme
         if theme is None or theme.kind is not ThemeKind.LIVE or theme.starts_at is None:

@@ -44,11 +44,7 @@ class Cancelling:
         self.signer = signer
 
     def open(self, token: str, now: datetime) -> CancelView:
-        claims = self.signer.verify(Purpose.CANCEL, token, now)
-        if len(claims.ids) != 2:
-            raise InvalidToken
-        theme_id, admin_in_link = claims.ids
-        admin_id = self.signer.member(admin_in_link, Purpose.CANCEL, theme_id)
+        theme_id, admin_id = self.signer.context_and_member(Purpose.CANCEL, token, now)
         theme, admin = self.store.theme_and_member(theme_id, admin_id)
         if theme is None or not theme.asker or admin is None or not admin.is_admin:
             raise InvalidToken

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.i18n import N_, translations
 from palabre.core.links import Links
+from palabre.core.local_time import session_end
 from palabre.core.models import Member, Response, Theme
 from palabre.live.invitation import invitation
 from palabre.live.session import live_session, rsvp_links
@@ -32,7 +33,7 @@ def compose_change(
         "title": theme.title,
         "starts": live.get("starts", ""),
     }
-    issued = theme.ends_at or now
+    issued = session_end(theme)  # every attempt carries the same links
     context = {
         "subject": subject,
         "organisation": letterhead.organisation,
@@ -68,7 +69,7 @@ def compose_seat(
     give a seat up, wait again and be given one again), each with its own Message-ID."""
     zone, locale = ZoneInfo(member.timezone), member.locale
     tr = translations(letterhead.templates_dir, locale)
-    issued = theme.ends_at or now
+    issued = session_end(theme)  # every attempt carries the same links
     context = {
         "subject": tr.gettext(SEAT) % {"title": theme.title},
         "organisation": letterhead.organisation,

@@ -13,14 +13,14 @@ from palabre.core.absences import away_on
 from palabre.core.jobs import LIVE_JOBS, Delivery, JobKind, Outcome, SkipReason, ThemeJob
 from palabre.core.links import Links
 from palabre.core.local_time import deadline
-from palabre.core.models import Role, Subscription, Theme, ThemeKind
+from palabre.core.models import Role, Theme, ThemeKind
 from palabre.live.delivery import SessionDelivery
 from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
 from palabre.observability import logger
 from palabre.sending.live_notices import LiveNoticeDelivery
 from palabre.sending.prompt_mail import compose
-from palabre.store.members import Recipient
+from palabre.store.members import Recipient, unreachable
 from palabre.store.sends import SendRecords
 from palabre.store.table import Table
 
@@ -133,10 +133,8 @@ def skip_reason(theme: Theme | None, recipient: Recipient | None) -> SkipReason 
         return SkipReason.OBSERVER
     if not theme.addresses(recipient.member):
         return SkipReason.NOT_IN_AUDIENCE
-    if recipient.suppressed:
-        return SkipReason.SUPPRESSED
-    if recipient.subscription is Subscription.NOTHING:
-        return SkipReason.UNSUBSCRIBED
+    if reason := unreachable(recipient):  # suppressed, or unsubscribed from everything
+        return reason
     if away_on(recipient.absences, theme.send_on):
         # The calendar's send date is the member's local day of sending, whatever their
         # timezone; a reminder follows its theme (an absence declared after it was sent).

@@ -10,6 +10,7 @@ from typing import Any
 
 from palabre.core.absences import Absence, absences_from
 from palabre.core.directory import Directory, Group
+from palabre.core.jobs import SkipReason
 from palabre.core.models import Member, Role, Subscription, member_id
 from palabre.core.retention import TTL_ATTRIBUTE, expires_at
 from palabre.store import keys
@@ -60,6 +61,27 @@ class Recipient:
     absences_revision: int = 0
     """how many times the absences were changed: a change is written only over the list
     it was made to"""
+
+
+EVERYTHING_STOPPED = frozenset({Subscription.NOTHING})
+"""the subscriptions that stop a theme's emails (a digest is stopped by NO_DIGEST too)"""
+
+
+def unreachable(
+    recipient: Recipient | None, stopped_by: frozenset[Subscription] = EVERYTHING_STOPPED
+) -> SkipReason | None:
+    """Why nothing may be emailed to this member, if nothing may: not in the roster (or
+    no longer), their address suppressed, or a subscription in `stopped_by`. What each
+    kind of email checks beside it (audience, role, absence) is the sender's own."""
+    if recipient is None:
+        return SkipReason.NOT_IN_ROSTER
+    if not recipient.member.active:
+        return SkipReason.INACTIVE
+    if recipient.suppressed:
+        return SkipReason.SUPPRESSED
+    if recipient.subscription in stopped_by:
+        return SkipReason.UNSUBSCRIBED
+    return None
 
 
 class MemberStore:
