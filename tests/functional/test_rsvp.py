@@ -865,3 +865,46 @@ def test_a_seat_freed_while_the_waiting_list_read_stale_still_goes_to_the_first_
     ticks(session, "10:00")
     assert (taken(session), responses(session, LUCAS)) == (2, ["yes"])
     assert seats_told(session) == Counter({LUCAS: 1})
+
+
+def test_a_bilingual_session_speaks_each_invitees_language_after_the_invitation(
+    stack: LocalStack,
+) -> None:
+    """Given a live session titled in French and in English and English invitees, when
+    Léa says yes and the session is moved, then the .ics, the RSVP page, the change
+    email and the day-before reminder carry the English title, marked as English."""
+    english = "Listening workshop"
+    stack.upload("roster", "roster.csv", ROSTER.encode())
+    row = (
+        "atelier;2026-12-01;09:00;Atelier d'écoute;Venez avec une situation.;Builders;live;"
+        f"{STARTS};60;{MEET};{english};Bring a real situation."
+    )
+    calendar = f"{HEADER};title_en;prompt_en\n{row}\n"
+    assert stack.upload("calendar", "live.csv", calendar.encode())["ok"]
+    tick(stack, PARIS_MORNING)
+    stack.drain()
+    [invited] = [m for m in sent(stack) if m["To"] == LEA]
+    assert invited["Subject"].startswith(f"Invitation: {english}, ")
+    _, event = ics_of(invited)
+    assert (str(event["SUMMARY"]), str(event["DESCRIPTION"])) == (
+        english,
+        "Bring a real situation.",
+    )
+    [path] = re.findall(r"https://\S+?(/rsvp/[^\s?]+)\?r=yes", text_of(invited))
+    _, _, page = get(stack, path)
+    assert f'<h1 lang="en">{english}</h1>' in page
+    assert "Atelier d" not in page
+    post(stack, path, response="yes")
+
+    moved = calendar.replace(STARTS, "2026-12-03 15:00")
+    assert stack.upload("calendar", "live.csv", moved.encode())["ok"]
+    ticks(stack, "10:00", "10:05")
+    [changed] = [m for m in sent(stack) if m["To"] == LEA and m["Subject"].startswith("Changed")]
+    assert english in changed["Subject"]
+    assert re.search(rf'<h1 lang="en"[^>]*>{english}</h1>', html_of(changed))
+    stack.clock.move_to(datetime.fromisoformat("2026-12-02T09:05:00+01:00"))
+    tick(stack, stack.clock())
+    stack.drain()
+    [eve] = [m for m in sent(stack) if m["To"] == LEA and m["Subject"].startswith("Tomorrow")]
+    assert english in eve["Subject"]
+    assert "Atelier d" not in text_of(eve)

@@ -44,11 +44,12 @@ from palabre.core.links import REPLY_PREFIX, Links, Offboarded, in_roster, write
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.models import Attribution, Member, ThemeKind, Visibility, member_id
 from palabre.core.tokens import InvalidToken
+from palabre.core.typography import marked
 from palabre.inbound.alignment import domain_of, vouched
 from palabre.inbound.reading import IncomingMail, read_mail
 from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox, refused
-from palabre.mail.render import render
+from palabre.mail.render import in_language, render
 from palabre.observability import logger
 from palabre.store.inbound import InboundStore
 from palabre.store.members import MemberStore
@@ -371,14 +372,18 @@ class Replies:
             else N_("Your answer to “%(title)s” is updated")
         )
         text = view.answer.text
+        title = view.theme.title_for(member.locale)
         return Notice(
             kind="reply_saved",
             to=member.email,
             locale=member.locale,
-            subject=tr.gettext(subject) % {"title": view.theme.title},
+            subject=in_language(
+                tr.gettext(subject) % {"title": marked(title, member.locale)}, member.locale
+            ),
             context={
                 "first_name": member.first_name or member.display_name,
                 "theme": view.theme,
+                "title": title,
                 "created": saved.created,
                 "points": saved.points,
                 "quoted": text if len(text) <= QUOTED else text[:QUOTED].rstrip() + "…",
@@ -411,6 +416,7 @@ class Replies:
             context={
                 "first_name": (member.first_name or member.display_name) if member else "",
                 "theme": view.theme if view else None,
+                "title": view.theme.title_for(locale) if view else "",
                 "reason": why.text(tr),
                 "answer_url": answer_url,
                 "space_url": space_url,

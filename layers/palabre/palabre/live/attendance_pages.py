@@ -70,7 +70,7 @@ class AttendancePages:
             "attendance",
             admin.locale,
             status=status,
-            title=view.theme.title,
+            title=view.theme.title_for(admin.locale),
             live=live_session(view.theme, ZoneInfo(admin.timezone), admin.locale),
             started=view.started(now),
             people=[

@@ -39,8 +39,9 @@ def invitation(
     starts = theme.starts_at.astimezone(UTC)
     event.add("dtstart", starts)
     event.add("dtend", starts + timedelta(minutes=theme.duration_minutes or 60))
-    event.add("summary", theme.title)
-    event.add("description", to_text(theme.prompt))
+    # in the member's language when the calendar gives it (Theme.title_for)
+    event.add("summary", str(theme.title_for(member.locale)))
+    event.add("description", to_text(theme.prompt_for(member.locale)))
     event.add("location", theme.location)
     if url := meeting_url(theme.location):
         event.add("url", url)

@@ -12,9 +12,11 @@ from palabre.core.jobs import JobKind
 from palabre.core.links import Links
 from palabre.core.local_time import link_expiry, session_end, session_start
 from palabre.core.models import Member, Rsvp, Theme
+from palabre.core.typography import marked
 from palabre.live.session import live_session
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
+from palabre.mail.render import in_language
 
 SUBJECTS = {
     JobKind.SESSION_EVE: N_("Tomorrow at %(time)s: %(title)s"),
@@ -23,14 +25,27 @@ SUBJECTS = {
 }
 
 
-def _session(theme: Theme, member: Member, letterhead: Letterhead) -> dict[str, object]:
+def session_context(theme: Theme, member: Member, letterhead: Letterhead) -> dict[str, object]:
+    """What every email about a live session shows its reader: the session in their
+    zone, its title in their language (Theme.title_for)."""
     zone = ZoneInfo(member.timezone)
     return {
         "organisation": letterhead.organisation,
         "first_name": member.first_name or member.display_name,
         "theme": theme,
+        "title": theme.title_for(member.locale),
         "live": live_session(theme, zone, member.locale),
     }
+
+
+def session_subject(
+    message: str, theme: Theme, locale: str, letterhead: Letterhead, **values: str
+) -> str:
+    """A live session's email subject in `locale`, its title in the reader's language
+    (marked when foreign, so French spacing leaves it as written)."""
+    tr = translations(letterhead.templates_dir, locale)
+    title = marked(theme.title_for(locale), locale)
+    return in_language(tr.gettext(message) % {"title": title, **values}, locale)
 
 
 def session_reminder(
@@ -44,12 +59,11 @@ def session_reminder(
     """The day-before (SESSION_EVE) or hour-before (SESSION_HOUR) reminder, with the link
     to change one's response (the RSVP page, open until the session starts)."""
     zone = ZoneInfo(member.timezone)
-    tr = translations(letterhead.templates_dir, member.locale)
     starts = format_time(session_start(theme), "HH:mm", tzinfo=zone, locale=member.locale)
-    subject = tr.gettext(SUBJECTS[kind]) % {"title": theme.title, "time": starts}
+    subject = session_subject(SUBJECTS[kind], theme, member.locale, letterhead, time=starts)
     # Every attempt carries the same links: their expiry counts from the theme.
     issued = max(link_expiry(theme, zone), session_end(theme))
-    context = _session(theme, member, letterhead) | {
+    context = session_context(theme, member, letterhead) | {
         "subject": subject,
         "kind": kind.value,
         "change_url": links.rsvp(theme.id, member.id, session_end(theme)),
@@ -72,11 +86,10 @@ def attendance_list(
 ) -> Mail:
     """To one admin after the session: who said yes or maybe, and the link to tick who
     came."""
-    tr = translations(letterhead.templates_dir, admin.locale)
     issued = session_end(theme)
     people = sorted(coming, key=lambda r: (r.last_name.casefold(), r.first_name.casefold()))
-    context = _session(theme, admin, letterhead) | {
-        "subject": tr.gettext(SUBJECTS[JobKind.ATTENDANCE]) % {"title": theme.title},
+    context = session_context(theme, admin, letterhead) | {
+        "subject": session_subject(SUBJECTS[JobKind.ATTENDANCE], theme, admin.locale, letterhead),
         "coming": [
             {
                 "name": " ".join(p for p in (r.first_name, r.last_name) if p),

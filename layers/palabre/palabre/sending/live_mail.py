@@ -4,11 +4,12 @@ UID, a higher SEQUENCE) or cancellation, and the seat a waiting member was given
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from palabre.core.i18n import N_, translations
+from palabre.core.i18n import N_
 from palabre.core.links import Links
 from palabre.core.local_time import session_end
 from palabre.core.models import Member, Response, Theme
 from palabre.live.invitation import invitation
+from palabre.live.mail import session_context, session_subject
 from palabre.live.session import live_session, rsvp_links
 from palabre.mail.mime import Mail
 from palabre.mail.personal import Letterhead, personal_email
@@ -28,17 +29,16 @@ def compose_change(
 ) -> Mail:
     zone, locale = ZoneInfo(member.timezone), member.locale
     live = live_session(theme, zone, locale) or {}
-    tr = translations(letterhead.templates_dir, locale)
-    subject = tr.gettext(CHANGED if theme.active else CANCELLED) % {
-        "title": theme.title,
-        "starts": live.get("starts", ""),
-    }
+    subject = session_subject(
+        CHANGED if theme.active else CANCELLED,
+        theme,
+        locale,
+        letterhead,
+        starts=live.get("starts", ""),
+    )
     issued = session_end(theme)  # every attempt carries the same links
-    context = {
+    context = session_context(theme, member, letterhead) | {
         "subject": subject,
-        "organisation": letterhead.organisation,
-        "first_name": member.first_name or member.display_name,
-        "theme": theme,
         "live": live,
         "cancelled": not theme.active,
         "response": response.value if response else "",
@@ -68,13 +68,9 @@ def compose_seat(
     """The email of a seat given to a waiting member: one per promotion (a member may
     give a seat up, wait again and be given one again), each with its own Message-ID."""
     zone, locale = ZoneInfo(member.timezone), member.locale
-    tr = translations(letterhead.templates_dir, locale)
     issued = session_end(theme)  # every attempt carries the same links
-    context = {
-        "subject": tr.gettext(SEAT) % {"title": theme.title},
-        "organisation": letterhead.organisation,
-        "first_name": member.first_name or member.display_name,
-        "theme": theme,
+    context = session_context(theme, member, letterhead) | {
+        "subject": session_subject(SEAT, theme, locale, letterhead),
         "live": live_session(theme, zone, locale) or {},
         "rsvp_url": links.rsvp(theme.id, member.id, issued),
         "unsubscribe_url": links.unsubscribe(member.id, issued),
