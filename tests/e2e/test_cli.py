@@ -40,6 +40,7 @@ def test_validate_prints_the_report_and_exits_0_when_the_file_is_good(tmp_path: 
         "ok": True,
         "kind": "roster",
         "rows": 20,
+        "status": "previewed",
         "created": 0,
         "updated": 0,
         "unchanged": 0,
@@ -47,6 +48,8 @@ def test_validate_prints_the_report_and_exits_0_when_the_file_is_good(tmp_path: 
         "errors": [],
         "skipped": [],
         "warnings": [],
+        "changes": {"created": [], "updated": [], "removed": []},
+        "guard": [],
     }
 
 

@@ -45,6 +45,7 @@ def test_uploading_the_demo_roster_again_reports_everything_unchanged(local: Loc
         "ok": True,
         "kind": "roster",
         "rows": 20,
+        "status": "applied",
         "created": 0,
         "updated": 0,
         "unchanged": 20,
@@ -52,6 +53,8 @@ def test_uploading_the_demo_roster_again_reports_everything_unchanged(local: Loc
         "errors": [],
         "skipped": [],
         "warnings": [],
+        "changes": {"created": [], "updated": [], "removed": []},
+        "guard": [],
     }
 
 

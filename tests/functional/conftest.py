@@ -81,6 +81,11 @@ def table_items(stack: LocalStack) -> list[dict[str, Any]]:
     return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
 
 
+def organisation_items(stack: LocalStack) -> list[dict[str, Any]]:
+    """The table but the history of uploads, which records every file, imported or not."""
+    return [i for i in table_items(stack) if i["PK"]["S"] != "IMPORTS"]
+
+
 def tick(stack: LocalStack, at: datetime) -> dict[str, Any]:
     """The scheduler's invocation for the schedule's time `at` (the clock reads `at` too)."""
     if at > stack.clock():

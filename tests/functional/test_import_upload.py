@@ -15,6 +15,7 @@ from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.functional.conftest import (
     make_stack,
+    organisation_items,
     put_member_item,
     s3_event,
     sent,
@@ -57,8 +58,11 @@ def run_import(stack: LocalStack, key: str, size: int) -> Any:
 
 
 def without_lock(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The table but the import lock, which records each import's upload time."""
-    return [i for i in items if not i["SK"]["S"].startswith("LOCK#")]
+    """The table but the import lock, which records each import's upload time, and the
+    history of uploads."""
+    return [
+        i for i in items if not i["SK"]["S"].startswith("LOCK#") and i["PK"]["S"] != "IMPORTS"
+    ]
 
 
 def member_item(stack: LocalStack, address: str) -> dict[str, Any]:
@@ -73,10 +77,12 @@ def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalS
     report = import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
 
     # Then every member is stored, the report sits beside the upload, and the admin has it
+    changes = report.pop("changes")
     assert report == {
         "ok": True,
         "kind": "roster",
         "rows": 20,
+        "status": "applied",
         "created": 20,
         "updated": 0,
         "unchanged": 0,
@@ -84,14 +90,21 @@ def test_roster_is_imported_reported_beside_the_upload_and_emailed(stack: LocalS
         "errors": [],
         "skipped": [],
         "warnings": [],
+        "guard": [],
     }
+    # each member created is named, by name and address
+    assert len(changes["created"]) == 20
+    assert {"name": "Léa Dubois", "detail": "lea.dubois@demo.palabre.example"}.items() <= next(
+        c for c in changes["created"] if c["name"] == "Léa Dubois"
+    ).items()
+    assert changes["updated"] == changes["removed"] == []
     assert member_item(stack, "lea.dubois@demo.palabre.example")["circle"] == {"S": "Bâtisseurs"}
     s3 = stack.client("s3")
     bucket = stack.uploads_bucket("roster")
     stored = json.loads(
         s3.get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.json")["Body"].read()
     )
-    assert stored == report
+    assert stored == report | {"changes": changes}
     text = s3.get_object(Bucket=bucket, Key="roster/demo-roster.csv.report.txt")["Body"].read()
     assert "Créées\u00a0: 20" in text.decode()
 
@@ -111,7 +124,7 @@ def test_a_file_with_errors_changes_nothing_and_the_report_names_each_row(
     stack: LocalStack,
 ) -> None:
     import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
-    before = table_items(stack)
+    before = organisation_items(stack)
 
     # A semicolon CSV written by Excel in Windows-1252, French headers, one address twice
     # (differing in case) and one impossible timezone
@@ -124,7 +137,7 @@ def test_a_file_with_errors_changes_nothing_and_the_report_names_each_row(
         (4, "Fuseau horaire", "Paris/France"),
     ]
     assert "ligne 2" in report["errors"][0]["message"]
-    assert table_items(stack) == before
+    assert organisation_items(stack) == before
     rejected = sent(stack)[-1]
     assert rejected["Subject"] == (
         "Import Palabre de effectifs.csv\u00a0: 2 erreurs, rien n'a changé"
@@ -158,8 +171,11 @@ def test_uploading_the_same_roster_again_changes_nothing(stack: LocalStack) -> N
     assert report["unchanged"] == 20
     assert report["created"] == report["updated"] == report["deactivated"] == 0
     assert without_lock(table_items(stack)) == before
-    # Only the import lock is taken and released; no member, no directory is rewritten.
-    assert writes == ["UpdateItem LOCK#import-roster", "UpdateItem LOCK#import-roster"]
+    # Only the import lock is taken and released, and the upload goes in the history; no
+    # member, no directory is rewritten.
+    assert writes[:2] == ["UpdateItem LOCK#import-roster", "UpdateItem LOCK#import-roster"]
+    [history] = writes[2:]
+    assert history.startswith("PutItem 2026-11-30T")
 
 
 def test_a_member_missing_from_a_new_roster_is_deactivated_never_deleted(
@@ -244,7 +260,7 @@ def test_one_error_reads_one_error(stack: LocalStack) -> None:
 def test_the_first_roster_comes_from_the_admin_address_and_names_an_admin(aws: None) -> None:
     owner = "owner@client.example"
     stack = make_stack(AdminAddress=owner)
-    empty = table_items(stack)
+    empty = organisation_items(stack)
 
     # A stranger's roster, and the owner's calendar before any roster: refused, the owner told
     assert (
@@ -259,7 +275,7 @@ def test_the_first_roster_comes_from_the_admin_address_and_names_an_admin(aws: N
     # The owner's roster that names no admin: refused
     no_admin = demo.roster().replace(b";admin\n", b";member\n")
     assert import_file(stack, "roster/r.csv", no_admin, uploader=owner)["ok"] is False
-    assert table_items(stack) == empty
+    assert organisation_items(stack) == empty
     assert [m["To"] for m in sent(stack)] == [owner, owner, owner]
 
     # The owner's roster naming admins is the first roster; then only its admins may upload

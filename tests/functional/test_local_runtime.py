@@ -33,6 +33,7 @@ from tests.functional.conftest import (
     handlers_table,
     make_stack,
     sent,
+    organisation_items,
     table_items,
     tick,
 )
@@ -112,7 +113,7 @@ def test_the_import_judges_past_dates_by_the_stacks_clock(stack: LocalStack) -> 
     stack.upload("roster", "demo-roster.csv", demo.roster())
     calendar = demo.calendar(stack.clock().date())  # demo-1 on 1 December, demo-2 on the 8th
     stack.clock.move_to(datetime.fromisoformat("2026-12-05T12:00:00+01:00"))
-    before = table_items(stack)
+    before = organisation_items(stack)
 
     report = stack.upload("calendar", "demo-calendar.yaml", calendar)
 
@@ -121,7 +122,7 @@ def test_the_import_judges_past_dates_by_the_stacks_clock(stack: LocalStack) -> 
     assert error["column"] == "send_on"
     assert error["value"] == demo.first_tuesday_after(datetime(2026, 11, 30).date()).isoformat()
     assert "2026-12-05" in error["message"]  # "today" is the stack's
-    assert table_items(stack) == before
+    assert organisation_items(stack) == before
 
 
 # ---------------------------------------------------------------------------- scheduler

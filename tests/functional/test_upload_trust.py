@@ -12,7 +12,13 @@ from moto.sts.models import sts_backends
 from palabre_cli import demo
 from palabre_cli.main import main
 from sam_moto.stack import LocalStack
-from tests.functional.conftest import make_stack, mocked_aws, s3_event, sent, table_items
+from tests.functional.conftest import (
+    make_stack,
+    mocked_aws,
+    organisation_items,
+    s3_event,
+    sent,
+)
 from tests.functional.test_import_upload import import_file, put
 
 ADMINS = ["alice.david@demo.palabre.example", "camille.martin@demo.palabre.example"]
@@ -35,7 +41,7 @@ def org() -> Iterator[LocalStack]:
 def before(org: LocalStack) -> list[dict[str, object]]:
     org.drain()  # what the local stack's own notifications of earlier files would run
     org.clear_mail()
-    return table_items(org)
+    return organisation_items(org)
 
 
 def text_of(message: EmailMessage) -> tuple[str, str]:
@@ -66,7 +72,7 @@ def test_a_plain_member_named_as_uploader_changes_nothing_and_the_admins_are_tol
     assert report["ok"] is False
     assert report["created"] == report["updated"] == report["deactivated"] == 0
     assert "n'est pas admin" in report["errors"][0]["message"]
-    assert table_items(org) == before
+    assert organisation_items(org) == before
     mails = sent(org)
     assert sorted(m["To"] for m in mails) == ADMINS
     assert mails[0]["Subject"] == "Import Palabre de promotion.csv\u00a0: refusé, rien n'a changé"
@@ -85,7 +91,7 @@ def test_an_outside_uploader_hears_nothing_and_no_subject_is_theirs_to_choose(
 
     # Then nothing is imported, and only the roster's admins get mail: escaped, on one line
     assert report["ok"] is False
-    assert table_items(org) == before
+    assert organisation_items(org) == before
     mails = sent(org)
     assert sorted(m["To"] for m in mails) == ADMINS
     assert all(OUTSIDER not in m["To"] for m in mails)
@@ -102,7 +108,7 @@ def test_a_file_that_names_no_uploader_is_refused(
 
     assert report["ok"] is False
     assert "ne dit pas qui" in report["errors"][0]["message"]
-    assert table_items(org) == before
+    assert organisation_items(org) == before
     assert sorted(m["To"] for m in sent(org)) == ADMINS
 
 
@@ -116,7 +122,7 @@ def test_a_roster_that_names_no_admin_is_refused_with_a_clear_report(
 
     assert report["ok"] is False
     assert report["errors"][0]["message"].startswith("L'annuaire ne nomme aucun admin")
-    assert table_items(org) == before
+    assert organisation_items(org) == before
     [mail] = sent(org)
     assert mail["To"] == demo.ADMIN
 

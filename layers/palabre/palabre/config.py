@@ -244,3 +244,7 @@ class ImportSettings(
     QueueSettings,
 ):
     """import_upload"""
+
+    max_deactivation: int = Field(alias="MAX_DEACTIVATION", ge=0, le=100)
+    """percent of the active members a roster dropped in the bucket may deactivate
+    without a confirmation"""

@@ -216,7 +216,7 @@ def pages(settings: PagesSettings) -> Pages:
 
 # ---------------------------------------------------------------- one factory per journey
 def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -> UploadHandler:
-    from palabre.imports.importer import Importer
+    from palabre.imports.importer import Guards, Importer
     from palabre.imports.uploads import Mailroom, UploadHandler
 
     return UploadHandler(
@@ -224,6 +224,7 @@ def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -
             table(settings, adapters),
             organisation(settings),
             queue(settings.send_queue_url, adapters),
+            Guards(max_deactivation=settings.max_deactivation),
         ),
         s3=_s3(adapters),
         bucket=settings.uploads_bucket,

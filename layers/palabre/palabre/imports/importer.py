@@ -1,7 +1,7 @@
 """Importing a roster or calendar: validate everything, then write all of it or nothing."""
 
 import gettext
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +19,17 @@ from palabre.core.local_time import (
 from palabre.core.models import Locale, Member, Theme, ThemeKind, member_id
 from palabre.imports.calendar import CalendarContext, validate_calendar
 from palabre.imports.columns import SPECS
-from palabre.imports.report import ImportReport, Issue, Kind, Rejected, report_errors
+from palabre.imports.report import (
+    CHANGES_KEPT,
+    Change,
+    Changes,
+    ImportReport,
+    Issue,
+    Kind,
+    Rejected,
+    Status,
+    report_errors,
+)
 from palabre.imports.roster import OrgDefaults, validate_roster
 from palabre.imports.tabular import Refused, read_sheet
 from palabre.observability import logger
@@ -33,7 +43,7 @@ from palabre.store.sends import SendRecords
 from palabre.store.table import Table
 from palabre.store.themes import ThemeStore
 
-__all__ = ["ImportBusy", "Importer", "Organisation", "Superseded", "validate_file"]
+__all__ = ["Guards", "ImportBusy", "Importer", "Organisation", "Superseded", "validate_file"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,11 @@ class Checked:
     """the calendar's capacity column, as the file writes it"""
     email_column: str = "email"
     """the roster's address column, as the file writes it"""
+    headers: dict[str, str] = field(default_factory=dict)
+    """each column's name as the file writes it"""
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, name)
 
 
 def check(
@@ -93,6 +108,7 @@ def check(
             members=members,
             row_of=row_of,
             email_column=sheet.header("email"),
+            headers=dict(sheet.columns),
         )
     themes, issues = validate_calendar(sheet, calendar_context())
     return Checked(
@@ -102,6 +118,7 @@ def check(
         # A valid calendar has one theme per row, in order.
         row_of={t.id: row.number for t, row in zip(themes, sheet.rows, strict=False)},
         capacity_column=sheet.header("capacity"),
+        headers=dict(sheet.columns),
     )
 
 
@@ -126,11 +143,157 @@ def validate_file(
     if checked.issues:
         return ImportReport.rejected(kind, checked.rows, checked.issues, translations), []
     parsed = checked.members if kind == "roster" else checked.themes
-    return ImportReport(ok=True, kind=kind, rows=checked.rows), parsed
+    return ImportReport(ok=True, kind=kind, rows=checked.rows, status="previewed"), parsed
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What a file dropped in the bucket may not do without a confirmation."""
+
+    max_deactivation: int = 20
+    """percent of the active members a roster may deactivate (MaxDeactivation)"""
+    max_cancellations: int = 2
+    """scheduled themes a calendar may cancel"""
+
+
+NAMES_IN_GUARD = 10
+
+
+@dataclass(frozen=True)
+class RosterPlan:
+    """What a valid roster changes: computed from the stored roster, written apart."""
+
+    checked: Checked
+    existing: dict[str, Member]
+    incoming: list[Member]
+    created: list[Member]
+    updated: list[Member]
+    leaving: list[Member]
+    skipped: list[Issue]
+    guard: list[Issue]
+    kind: Kind = "roster"
+    warnings: tuple[Issue, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        return _counts(self.incoming, self.created, self.updated, self.leaving)
+
+    def changes(self) -> Changes:
+        def change(m: Member, fields: list[str] | None = None) -> Change:
+            return Change(name=m.display_name, detail=m.email, fields=fields or [])
+
+        column = self.checked.header
+        return Changes(
+            created=[change(m) for m in self.created[:CHANGES_KEPT]],
+            updated=[
+                change(m, [column(f) for f in _changed(self.existing[m.email], m, MEMBER_FIELDS)])
+                for m in self.updated[:CHANGES_KEPT]
+            ],
+            removed=[change(m) for m in _by_name(self.leaving)[:CHANGES_KEPT]],
+        )
+
+
+@dataclass(frozen=True)
+class CalendarPlan:
+    """What a valid calendar changes: computed from the stored calendar, written apart."""
+
+    checked: Checked
+    existing: dict[str, Theme]
+    incoming: list[Theme]
+    created: list[Theme]
+    updated: list[Theme]
+    cancelled: list[Theme]
+    warnings: list[Issue]
+    guard: list[Issue]
+    kind: Kind = "calendar"
+    skipped: tuple[Issue, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        return _counts(self.incoming, self.created, self.updated, self.cancelled)
+
+    def changes(self) -> Changes:
+        def change(t: Theme, fields: list[str] | None = None) -> Change:
+            before = self.existing.get(t.id)
+            return Change(
+                name=t.title,
+                detail=t.send_on.isoformat(),
+                fields=fields or [],
+                live=t.kind is ThemeKind.LIVE,
+                sent=before is not None and t.sequence > before.sequence and not t.active,
+            )
+
+        column = self.checked.header
+        return Changes(
+            created=[change(t) for t in _by_date(self.created)[:CHANGES_KEPT]],
+            updated=[
+                change(t, [column(f) for f in _changed(self.existing[t.id], t, THEME_FIELDS)])
+                for t in _by_date(self.updated)[:CHANGES_KEPT]
+            ],
+            removed=[change(t) for t in _by_date(self.cancelled)[:CHANGES_KEPT]],
+        )
+
+
+MEMBER_FIELDS = (
+    "first_name",
+    "last_name",
+    "circle",
+    "team",
+    "locale",
+    "timezone",
+    "role",
+    "active",
+)
+THEME_FIELDS = (
+    "send_on",
+    "send_at",
+    "title",
+    "prompt",
+    "deadline_days",
+    "audience",
+    "competency",
+    "kind",
+    "points",
+    "starts_at",
+    "duration_minutes",
+    "location",
+    "capacity",
+    "translations",
+    "active",
+)
+
+
+def _changed[T: (Member, Theme)](before: T, after: T, names: tuple[str, ...]) -> list[str]:
+    """The fields an update changes (a theme's as a calendar writes them)."""
+    if isinstance(before, Theme) and isinstance(after, Theme):
+        old, new = before._as_written(), after._as_written()
+    else:
+        old, new = before, after
+    return [n for n in names if getattr(old, n) != getattr(new, n)]
+
+
+def _by_name(members: list[Member]) -> list[Member]:
+    return sorted(members, key=lambda m: (m.display_name.casefold(), m.email))
+
+
+def _by_date(themes: list[Theme]) -> list[Theme]:
+    return sorted(themes, key=lambda t: (t.send_on, t.send_at, t.id))
+
+
+def _names(names: Iterable[str]) -> str:
+    """Names for one sentence: the first NAMES_IN_GUARD, then how many more."""
+    listed = list(names)
+    shown = ", ".join(listed[:NAMES_IN_GUARD])
+    more = len(listed) - NAMES_IN_GUARD
+    return f"{shown} (+{more})" if more > 0 else shown
 
 
 class Importer:
-    def __init__(self, table: Table, org: Organisation, queue: JobQueue | None = None) -> None:
+    def __init__(
+        self,
+        table: Table,
+        org: Organisation,
+        queue: JobQueue | None = None,
+        guards: Guards | None = None,
+    ) -> None:
         self.table = table
         self.members = MemberStore(table)
         self.themes = ThemeStore(table)
@@ -141,6 +304,7 @@ class Importer:
         self.org = org
         self.queue = queue
         """where prompts go for members who join while a theme is open (None: nowhere)"""
+        self.guards = guards or Guards()
 
     def run(
         self,
@@ -151,10 +315,16 @@ class Importer:
         now: datetime,
         translations: gettext.NullTranslations,
         uploaded: datetime | None = None,
+        preview: bool = False,
+        confirmed: bool = False,
     ) -> ImportReport:
         """Validate the whole file first: a rejected file writes nothing, not even a lock.
         `uploaded` (the object's LastModified) orders imports: a file older than the last
-        one imported of its kind changes nothing."""
+        one imported of its kind changes nothing.
+
+        `preview`: only say what the file would change, writing nothing. Otherwise the
+        file is applied, unless it deactivates or cancels more than the guards allow and
+        is not `confirmed`: then nothing is written, and the report says why, by name."""
         checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
         if checked.issues:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
@@ -168,14 +338,19 @@ class Importer:
                 )
             )
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
-        skipped: list[Issue] = []
-        warnings: list[Issue] = []
         try:
+            if preview:
+                # Nothing is written, so no lock: what it shows is what the file would
+                # change now; Apply plans again under the lock.
+                return self._report(self._plan(kind, checked, now), "previewed", translations)
             with ImportLock(self.table, kind, now, uploaded):
-                if kind == "roster":
-                    counts, skipped = self._apply_roster(checked, now)
+                plan = self._plan(kind, checked, now)
+                if plan.guard and not confirmed:
+                    return self._report(plan, "needs_confirmation", translations)
+                if isinstance(plan, RosterPlan):
+                    self._write_roster(plan, now)
                 else:
-                    counts, warnings = self._apply_calendar(checked, now)
+                    self._write_calendar(plan, now)
         except NoAdminLeft as left:
             return ImportReport.rejected(
                 kind, checked.rows, [left.issue, *left.skipped], translations
@@ -190,13 +365,30 @@ class Importer:
                 params={"when": newer},
             )
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
+        return self._report(plan, "applied", translations)
+
+    def _plan(self, kind: Kind, checked: Checked, now: datetime) -> "RosterPlan | CalendarPlan":
+        if kind == "roster":
+            return self._roster_plan(checked)
+        return self._calendar_plan(checked, now)
+
+    def _report(
+        self,
+        plan: "RosterPlan | CalendarPlan",
+        status: Status,
+        translations: gettext.NullTranslations,
+    ) -> ImportReport:
+        applied = status == "applied"
         return ImportReport(
-            ok=True,
-            kind=kind,
-            rows=checked.rows,
-            skipped=report_errors(skipped, translations),
-            warnings=report_errors(warnings, translations),
-            **counts,
+            ok=status != "needs_confirmation",
+            kind=plan.kind,
+            rows=plan.checked.rows,
+            status=status,
+            skipped=report_errors(plan.skipped, translations),
+            warnings=report_errors(plan.warnings, translations),
+            changes=plan.changes(),
+            guard=[issue.text(translations) for issue in plan.guard if not applied],
+            **plan.counts(),
         )
 
     def _calendar_context(self, now: datetime) -> CalendarContext:
@@ -208,7 +400,8 @@ class Importer:
             locale=self.org.locale,
         )
 
-    def _apply_roster(self, checked: Checked, now: datetime) -> tuple[dict[str, int], list[Issue]]:
+    def _roster_plan(self, checked: Checked) -> "RosterPlan":
+        """What the roster would change, read from the stored roster; nothing is written."""
         existing = self.members.roster()
         skipped = self._erased_rows(checked, existing)
         refused = {str(i.value) for i in skipped}
@@ -216,23 +409,59 @@ class Importer:
         if skipped and not any(m.is_admin for m in incoming):
             raise NoAdminLeft(skipped)
         emails = {m.email for m in incoming}
-        created = [m for m in incoming if m.email not in existing]
-        updated = [m for m in incoming if m.email in existing and existing[m.email] != m]
-        leaving = [
-            m.model_copy(update={"active": False})
-            for m in existing.values()
-            if m.active and m.email not in emails
+        return RosterPlan(
+            checked=checked,
+            existing=existing,
+            incoming=incoming,
+            created=[m for m in incoming if m.email not in existing],
+            updated=[m for m in incoming if m.email in existing and existing[m.email] != m],
+            leaving=[
+                m.model_copy(update={"active": False})
+                for m in existing.values()
+                if m.active and m.email not in emails
+            ],
+            skipped=skipped,
+            guard=self._deactivation_guard(existing, incoming, emails),
+        )
+
+    def _deactivation_guard(
+        self, existing: dict[str, Member], incoming: list[Member], emails: set[str]
+    ) -> list[Issue]:
+        active = [m for m in existing.values() if m.active]
+        leaving = [m for m in active if m.email not in emails]
+        limit = self.guards.max_deactivation
+        if not leaving or len(leaving) * 100 <= limit * len(active):
+            return []
+        return [
+            Issue(
+                N_(
+                    "This roster would deactivate %(count)s of the %(active)s active "
+                    "members, more than %(limit)s %% of them: %(names)s. Nothing was "
+                    "changed; apply it only if they really leave."
+                ),
+                params={
+                    "count": len(leaving),
+                    "active": len(active),
+                    "limit": limit,
+                    "names": _names(m.display_name for m in leaving),
+                },
+            )
         ]
+
+    def _write_roster(self, plan: "RosterPlan", now: datetime) -> None:
+        existing, incoming = plan.existing, plan.incoming
         # `now`: a member who leaves is kept RetentionMonths (their profile's TTL), one who
         # comes back is put without it.
-        self.members.save([*created, *updated, *leaving], now)
+        self.members.save([*plan.created, *plan.updated, *plan.leaving], now)
         directory = Directory.of(incoming)
         stored = self.members.directory()
         if stored is None or directory_fields(stored) != directory_fields(directory):
             self.members.save_directory(directory)
-        arrived = [*created, *(m for m in updated if _arrives(existing[m.email], m))]
+        arrived = [
+            *plan.created,
+            *(m for m in plan.updated if _arrives(existing[m.email], m)),
+        ]
         self._catch_up(arrived, now)
-        return _counts(incoming, created, updated, leaving), skipped
 
     def _erased_rows(self, checked: Checked, existing: dict[str, Member]) -> list[Issue]:
         """The rows of people erased at their request (GDPR Art. 17), not re-created.
@@ -293,10 +522,10 @@ class Importer:
         for theme_id, due in ahead.items():
             self.dispatch.due_by(theme_id, due)
 
-    def _apply_calendar(
-        self, checked: Checked, now: datetime
-    ) -> tuple[dict[str, int], list[Issue]]:
-        # Read again under the lock: what was validated against may have changed since.
+    def _calendar_plan(self, checked: Checked, now: datetime) -> "CalendarPlan":
+        """What the calendar would change, read from the stored calendar; nothing is
+        written. Applied, it is planned again under the lock: what was validated against
+        may have changed since."""
         existing = self.themes.calendar()
         incoming = [self._sequenced(t, existing.get(t.id), now) for t in checked.themes]
         ids = {t.id for t in incoming}
@@ -316,6 +545,44 @@ class Importer:
                 cancelled.append(t.model_copy(update={"active": False}))
             elif _live_ahead(t, now) and self._sent(t, now):
                 cancelled.append(t.model_copy(update={"active": False, "sequence": t.sequence + 1}))
+        return CalendarPlan(
+            checked=checked,
+            existing=existing,
+            incoming=incoming,
+            created=created,
+            updated=updated,
+            cancelled=cancelled,
+            warnings=self._overbooked(
+                checked, [t for t in updated if _capacity_lowered(existing[t.id], t, now)]
+            ),
+            guard=self._cancellation_guard(cancelled),
+        )
+
+    def _cancellation_guard(self, cancelled: list[Theme]) -> list[Issue]:
+        limit = self.guards.max_cancellations
+        if len(cancelled) <= limit:
+            return []
+        return [
+            Issue(
+                N_(
+                    "This calendar would cancel %(count)s scheduled themes, more than "
+                    "%(limit)s at once: %(names)s. Nothing was changed; apply it only if "
+                    "they are really cancelled."
+                ),
+                params={
+                    "count": len(cancelled),
+                    "limit": limit,
+                    "names": _names(
+                        f"“{t.title}” ({t.send_on.isoformat()})"
+                        for t in sorted(cancelled, key=lambda t: (t.send_on, t.id))
+                    ),
+                },
+            )
+        ]
+
+    def _write_calendar(self, plan: "CalendarPlan", now: datetime) -> None:
+        existing, created, updated = plan.existing, plan.created, plan.updated
+        cancelled = plan.cancelled
         self.themes.save([*created, *updated, *cancelled])
         # A live session changed or cancelled after its invitation is due at once: the
         # scheduler sends everyone invited its new .ics (dispatch/notices.py).
@@ -328,9 +595,6 @@ class Importer:
         # list may be long, and the import holds the lock. Every updated theme is opened
         # above from its earliest send, long past for a session already answered: the next
         # tick reaches it.
-        return _counts(incoming, created, updated, cancelled), self._overbooked(
-            checked, [t for t in updated if _capacity_lowered(existing[t.id], t, now)]
-        )
 
     def _overbooked(self, checked: Checked, lowered: list[Theme]) -> list[Issue]:
         """What the report says of a session whose new capacity is below the seats taken:

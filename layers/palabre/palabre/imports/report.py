@@ -14,6 +14,13 @@ type Kind = Literal["roster", "calendar"]
 KINDS: tuple[Kind, ...] = ("roster", "calendar")
 _VALUE_SHOWN = 120
 
+type Status = Literal["applied", "rejected", "refused", "previewed", "needs_confirmation"]
+"""applied: written; rejected: errors, nothing written; refused: not an active admin's
+file, not read; previewed: a preview, nothing written (awaiting Apply); needs_confirmation:
+a guard tripped, nothing written (awaiting Apply or `palabre upload --confirm`)"""
+CHANGES_KEPT = 500
+"""names kept per list of changes in a report: its counts say how many more"""
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -56,10 +63,36 @@ class ReportError(BaseModel):
     message: str
 
 
+class Change(BaseModel):
+    """One member or theme an import creates, updates, deactivates or cancels."""
+
+    name: str
+    """a member's name, or a theme's title"""
+    detail: str = ""
+    """a member's address, or a theme's send date (ISO)"""
+    fields: list[str] = []
+    """what an update changes (the file's column names)"""
+    live: bool = False
+    """a live session"""
+    sent: bool = False
+    """a theme already sent to someone (a live session cancelled after its invitation)"""
+
+
+class Changes(BaseModel):
+    """What an import changes, or would change, by name (at most CHANGES_KEPT of each:
+    the report's counts say how many in all)."""
+
+    created: list[Change] = []
+    updated: list[Change] = []
+    removed: list[Change] = []
+    """members deactivated, or themes cancelled"""
+
+
 class ImportReport(BaseModel):
     ok: bool
     kind: Kind
     rows: int
+    status: Status = "applied"
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -70,6 +103,10 @@ class ImportReport(BaseModel):
     warnings: list[ReportError] = []
     """what an imported file did that the admin should know (a capacity below the seats
     already taken)"""
+    changes: Changes = Changes()
+    """what was (or, previewed, would be) created, updated, deactivated or cancelled"""
+    guard: list[str] = []
+    """why the file waits for a confirmation: too many deactivated or cancelled"""
 
     @classmethod
     def rejected(
@@ -79,7 +116,13 @@ class ImportReport(BaseModel):
         issues: Iterable[Issue],
         translations: gettext.NullTranslations,
     ) -> "ImportReport":
-        return cls(ok=False, kind=kind, rows=rows, errors=report_errors(issues, translations))
+        return cls(
+            ok=False,
+            kind=kind,
+            rows=rows,
+            status="rejected",
+            errors=report_errors(issues, translations),
+        )
 
 
 def report_errors(

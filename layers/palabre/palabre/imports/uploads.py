@@ -18,12 +18,19 @@ from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox
 from palabre.mail.render import in_language, render
 from palabre.observability import logger
+from palabre.store.import_history import PENDING, ImportHistory
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
-REPORT_SUFFIXES = (".report.json", ".report.txt")
+REPORT_SUFFIXES = (".report.json", ".report.txt", ".preview.json")
 UPLOADER_METADATA = "uploader"
+MODE_METADATA = "mode"
+"""`preview` (the admin space's upload form): say what the file would change, write nothing"""
+CONFIRM_METADATA = "confirm"
+"""`yes` (`palabre upload --confirm`, the admin space's Apply): past the guards"""
+HISTORY_METADATA = "history"
+"""the upload an admin applied from the admin space (its id in the history)"""
 ERRORS_IN_EMAIL = 100
 NAME_IN_SUBJECT = 80
 KEY_SHOWN = 200
@@ -41,6 +48,34 @@ def is_report(key: str) -> bool:
 
 def report_keys(key: str) -> tuple[str, str]:
     return f"{key}.report.json", f"{key}.report.txt"
+
+
+def preview_key(key: str) -> str:
+    """What a file would change, kept beside it once previewed (the report that follows
+    an Apply replaces the report, not the preview)."""
+    return f"{key}.preview.json"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    uploader: str
+    uploaded: datetime
+    data: bytes | None
+    """None: too large to read"""
+    metadata: Mapping[str, str]
+    etag: str
+
+    @property
+    def preview(self) -> bool:
+        return self.metadata.get(MODE_METADATA, "") == "preview"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.metadata.get(CONFIRM_METADATA, "") == "yes"
+
+    @property
+    def upload_id(self) -> str:
+        return self.metadata.get(HISTORY_METADATA, "")[:80]
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,7 @@ class UploadHandler:
         self.s3 = s3
         self.bucket = bucket
         self.mailroom = mailroom
+        self.history = ImportHistory(importer.table)
 
     @property
     def org(self) -> Organisation:
@@ -77,30 +113,64 @@ class UploadHandler:
         if kind is None or is_report(key):
             logger.info("not an upload to import", extra={"key": key})
             return None
-        uploader, uploaded, data = self._fetch(key, size)
+        fetched = self._fetch(key, size)
+        uploader = fetched.uploader
         admins = self.importer.members.with_role(Role.ADMIN)
         refusal = self._refusal(kind, uploader, admins)
         if refusal is not None:
-            return self._refuse(key, kind, refusal, admins, now)
+            refused = self._refuse(key, kind, refusal, admins, now)
+            self._record(key, kind, fetched, refused, now)
+            return refused
         locale = next((a.locale for a in admins if a.email == uploader), self.org.locale)
         tr = translations(self.mailroom.templates_dir, locale)
-        if data is None:
+        if fetched.data is None:
             report = ImportReport.rejected(kind, 0, [_too_large()], tr)
         else:
             report = self.importer.run(
-                kind, PurePosixPath(key).name, data, now=now, translations=tr, uploaded=uploaded
+                kind,
+                PurePosixPath(key).name,
+                fetched.data,
+                now=now,
+                translations=tr,
+                uploaded=fetched.uploaded,
+                preview=fetched.preview,
+                confirmed=fetched.confirmed,
             )
         self._publish(key, report, locale, now)
-        self._email(key, lambda _: report, [(uploader, locale)], now)
+        self._record(key, kind, fetched, report, now)
+        # A preview is read on the page that asked for it; everything else is emailed.
+        if report.status != "previewed":
+            self._email(key, lambda _: report, [(uploader, locale)], now)
         logger.info(
             "import finished",
             extra={
                 "key": key,
-                "report": report.model_dump(exclude={"errors"}),
+                "report": report.model_dump(exclude={"errors", "changes", "guard"}),
                 "errors": len(report.errors),
             },
         )
         return report
+
+    def _record(
+        self, key: str, kind: Kind, fetched: Fetched, report: ImportReport, now: datetime
+    ) -> None:
+        self.history.record(
+            key=key,
+            kind=kind,
+            file=PurePosixPath(key).name,
+            uploader=fetched.uploader,
+            status=report.status,
+            counts={
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "deactivated": report.deactivated,
+                "errors": len(report.errors),
+            },
+            etag=fetched.etag,
+            now=now,
+            upload_id=fetched.upload_id,
+        )
 
     def _refusal(self, kind: Kind, uploader: str, admins: list[Member]) -> Issue | None:
         """Why `uploader` may not upload this file (None: they may)."""
@@ -146,7 +216,9 @@ class UploadHandler:
         admins (or, before there is one, the AdminAddress) hear of it, each in their own
         language. The uploader named in the file hears nothing: they may be anyone."""
         tr = translations(self.mailroom.templates_dir, self.org.locale)
-        report = ImportReport.rejected(kind, 0, [refusal], tr)
+        report = ImportReport.rejected(kind, 0, [refusal], tr).model_copy(
+            update={"status": "refused"}
+        )
         self._publish(key, report, self.org.locale, now, refused=True)
         readers = [(admin.email, admin.locale) for admin in admins]
         if not readers and self.mailroom.admin_address:
@@ -155,22 +227,32 @@ class UploadHandler:
         def translated(locale: str) -> ImportReport:
             return ImportReport.rejected(
                 kind, 0, [refusal], translations(self.mailroom.templates_dir, locale)
-            )
+            ).model_copy(update={"status": "refused"})
 
         self._email(key, translated, readers, now, refused=True)
         logger.warning("upload refused", extra={"key": key, "reason": refusal.message})
         return report
 
-    def _fetch(self, key: str, size: int | None) -> tuple[str, datetime, bytes | None]:
-        """Who uploaded the file, when (S3's LastModified), and its bytes (None: too large)."""
+    def _fetch(self, key: str, size: int | None) -> Fetched:
+        """Who uploaded the file, when (S3's LastModified), how (its metadata), and its
+        bytes (None: too large)."""
         if size is not None and size > MAX_BYTES:
             head = self.s3.head_object(Bucket=self.bucket, Key=key)
-            return _uploader(head.get("Metadata", {})), head["LastModified"], None
+            metadata = head.get("Metadata", {})
+            return Fetched(
+                _uploader(metadata), head["LastModified"], None, metadata, head.get("ETag", "")
+            )
         obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         # Read one byte past the limit: enough to know the file is too large.
         data = obj["Body"].read(MAX_BYTES + 1)
-        uploader = _uploader(obj.get("Metadata", {}))
-        return uploader, obj["LastModified"], None if len(data) > MAX_BYTES else data
+        metadata = obj.get("Metadata", {})
+        return Fetched(
+            _uploader(metadata),
+            obj["LastModified"],
+            None if len(data) > MAX_BYTES else data,
+            metadata,
+            obj.get("ETag", ""),
+        )
 
     def _publish(
         self, key: str, report: ImportReport, locale: str, now: datetime, *, refused: bool = False
@@ -191,6 +273,13 @@ class UploadHandler:
         self.s3.put_object(
             Bucket=self.bucket, Key=text_key, Body=text.encode(), ContentType="text/plain"
         )
+        if report.status in PENDING:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=preview_key(key),
+                Body=json.dumps(report.model_dump(), ensure_ascii=False, indent=2).encode(),
+                ContentType="application/json",
+            )
 
     def _context(
         self, key: str, report: ImportReport, now: datetime, refused: bool
@@ -245,6 +334,10 @@ class UploadHandler:
             subject = tr.gettext("Palabre import of %(file)s: refused, nothing changed") % {
                 "file": name
             }
+        elif report.status == "needs_confirmation":
+            subject = tr.gettext(
+                "Palabre import of %(file)s: waiting for your confirmation, nothing changed"
+            ) % {"file": name}
         elif report.ok:
             subject = tr.gettext("Palabre import of %(file)s: done") % {"file": name}
         else:

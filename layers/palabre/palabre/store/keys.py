@@ -282,3 +282,13 @@ def inbound_notice(sender_key: str) -> dict[str, str]:
     """The last explanation sent to a sender whose reply was refused (one an hour);
     `sender_key` is core.models.member_id of the address, never the address."""
     return {"PK": f"INBOUND#{sender_key}", "SK": "NOTICE"}
+
+
+# ---------------------------------------------------------------- import history
+IMPORTS = "IMPORTS"
+
+
+def import_upload(upload_id: str) -> dict[str, str]:
+    """One upload of a roster or calendar (`<iso instant>#<random>`): the history lists
+    the partition newest first."""
+    return {"PK": IMPORTS, "SK": upload_id}

@@ -1,0 +1,174 @@
+"""The history of uploads: one item per file, in a partition of its own, newest first.
+
+An upload is recorded when the import function has read it (previewed, applied,
+rejected, refused or waiting for a confirmation); an admin's Apply or Decline moves it on,
+each a conditional write on the status it read, so that two clicks do one thing."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from palabre.core.retention import expires_at
+from palabre.store import keys
+from palabre.store.table import ConditionFailed, Table
+
+PENDING = ("previewed", "needs_confirmation")
+"""statuses an admin may still apply or decline"""
+PAGE = 25
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    key: str
+    kind: str
+    file: str
+    uploader: str
+    at: datetime
+    status: str
+    """previewed, needs_confirmation, applying, applied, rejected, refused or declined"""
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    errors: int = 0
+    etag: str = ""
+    """the object as previewed: Apply copies that one, not one put over it since"""
+    decided_by: str = ""
+    decided_at: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status in PENDING
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> "Upload":
+        decided = item.get("decided_at")
+        return cls(
+            id=item["SK"],
+            key=item["key"],
+            kind=item["kind"],
+            file=item["file"],
+            uploader=item.get("uploader", ""),
+            at=datetime.fromisoformat(item["at"]),
+            status=item["status"],
+            created=int(item.get("created", 0)),
+            updated=int(item.get("updated", 0)),
+            unchanged=int(item.get("unchanged", 0)),
+            deactivated=int(item.get("deactivated", 0)),
+            errors=int(item.get("errors", 0)),
+            etag=item.get("etag", ""),
+            decided_by=item.get("decided_by", ""),
+            decided_at=datetime.fromisoformat(decided) if decided else None,
+        )
+
+
+class NotPending(Exception):
+    """The upload was applied, declined or refused already (or never existed)."""
+
+
+class ImportHistory:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def record(
+        self,
+        *,
+        key: str,
+        kind: str,
+        file: str,
+        uploader: str,
+        status: str,
+        counts: dict[str, int],
+        etag: str,
+        now: datetime,
+        upload_id: str = "",
+    ) -> str:
+        """A new upload's outcome, or (`upload_id`: the one an admin applied) its new
+        status. Returns the upload's id."""
+        figures = {name: int(counts.get(name, 0)) for name in _FIGURES}
+        if upload_id:
+            try:
+                self.table.update(
+                    keys.import_upload(upload_id),
+                    "SET #s = :status, etag = :etag, "
+                    + ", ".join(f"{name} = :{name}" for name in figures),
+                    {":status": status, ":etag": etag, **{f":{n}": v for n, v in figures.items()}},
+                    names={"#s": "status"},
+                    condition="attribute_exists(PK)",
+                )
+                return upload_id
+            except ConditionFailed:
+                pass  # gone (expired): recorded anew below
+        made = f"{now.astimezone(UTC).isoformat()}#{secrets.token_hex(4)}"
+        self.table.put(
+            {
+                **keys.import_upload(made),
+                "key": key,
+                "kind": kind,
+                "file": file,
+                "uploader": uploader,
+                "at": now.astimezone(UTC).isoformat(),
+                "status": status,
+                "etag": etag,
+                "expires_at": expires_at(now, self.table.retention_months),
+                **figures,
+            }
+        )
+        return made
+
+    def get(self, upload_id: str) -> Upload | None:
+        if not upload_id or "#" not in upload_id or len(upload_id) > 80:
+            return None
+        item = self.table.get(keys.import_upload(upload_id), consistent=True)
+        return Upload.of(item) if item else None
+
+    def latest(self, before: str = "", limit: int = PAGE) -> tuple[list[Upload], str]:
+        """A page of uploads, newest first, and the id the next page starts before ("":
+        none)."""
+        bound = before if before else "~"
+        items = [
+            i
+            for i in self.table.query(
+                keys.IMPORTS, between=("0", bound), forward=False, limit=limit + 2
+            )
+            if i["SK"] != before
+        ]
+        page = [Upload.of(i) for i in items[:limit]]
+        more = len(items) > limit
+        return page, page[-1].id if more and page else ""
+
+    def decide(self, upload_id: str, status: str, admin: str, now: datetime) -> Upload:
+        """An admin applies ("applying") or declines ("declined") a pending upload: once."""
+        try:
+            item = self.table.update(
+                keys.import_upload(upload_id),
+                "SET #s = :status, decided_by = :admin, decided_at = :at",
+                {
+                    ":status": status,
+                    ":admin": admin,
+                    ":at": now.astimezone(UTC).isoformat(),
+                    ":previewed": PENDING[0],
+                    ":waiting": PENDING[1],
+                },
+                names={"#s": "status"},
+                condition="#s IN (:previewed, :waiting)",
+                returns="ALL_NEW",
+            )
+        except ConditionFailed:
+            raise NotPending(upload_id) from None
+        return Upload.of(item)
+
+    def undo(self, upload: Upload) -> None:
+        """An Apply whose copy failed: the upload is pending again, as it was."""
+        self.table.update(
+            keys.import_upload(upload.id),
+            "SET #s = :status REMOVE decided_by, decided_at",
+            {":status": upload.status, ":applying": "applying"},
+            names={"#s": "status"},
+            condition="#s = :applying",
+        )
+
+
+_FIGURES = ("created", "updated", "unchanged", "deactivated", "errors")
