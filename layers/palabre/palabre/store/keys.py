@@ -284,6 +284,15 @@ def inbound_notice(sender_key: str) -> dict[str, str]:
     return {"PK": f"INBOUND#{sender_key}", "SK": "NOTICE"}
 
 
+# ---------------------------------------------------------------- the admins' activity
+ACTIVITY = "ACTIVITY"
+"""the partition of what admins did in their space (store/activity.py), by instant"""
+
+
+def activity(at: str, nonce: str) -> dict[str, str]:
+    return {"PK": ACTIVITY, "SK": f"{at}#{nonce}"}
+
+
 # ---------------------------------------------------------------- import history
 IMPORTS = "IMPORTS"
 
