@@ -129,6 +129,8 @@ def http_api(
             continue
         key = name.lower()
         lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    # API Gateway says how the client reached it: always https there, http here.
+    lowered["x-forwarded-proto"] = "http"
     parameters: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         parameters[name] = f"{parameters[name]},{value}" if name in parameters else value

@@ -11,7 +11,7 @@ from palabre.config import AdminSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.web import answer_bad_links, body_text, form_fields, http_handler
-from palabre.wiring import admin_pages, pages
+from palabre.wiring import admin_pages, import_pages, pages
 
 app = APIGatewayHttpResolver()
 
@@ -41,6 +41,46 @@ def show_home(token: str) -> Response[str]:
 def show_activity(token: str) -> Response[str]:
     before = app.current_event.get_query_string_value("before") or ""
     return admin_pages(AdminSettings.from_env()).activity_page(token, clock.now(), before)
+
+
+def here(path: str) -> str:
+    """This API's absolute URL of `path`, as the browser reached it (API Gateway gives
+    the scheme in X-Forwarded-Proto, the host as domainName)."""
+    event = app.current_event
+    scheme = event.headers.get("x-forwarded-proto", "https")
+    return f"{'http' if scheme == 'http' else 'https'}://{event.request_context.domain_name}{path}"
+
+
+@app.get("/admin/<token>/imports")
+def show_imports(token: str) -> Response[str]:
+    query = app.current_event.get_query_string_value
+    return import_pages(AdminSettings.from_env()).imports(
+        token,
+        clock.now(),
+        back_to=here(f"/admin/{token}/imports"),
+        before=query("before") or "",
+        uploaded=query("key") or "",
+    )
+
+
+@app.get("/admin/<token>/imports/<upload_id>")
+def show_upload(token: str, upload_id: str) -> Response[str]:
+    query = app.current_event.get_query_string_value
+    return import_pages(AdminSettings.from_env()).upload(
+        token, upload_id, clock.now(), notice=query("notice") or "", show=query("show") or ""
+    )
+
+
+@app.post("/admin/<token>/imports/<upload_id>/apply")
+def apply_upload(token: str, upload_id: str) -> Response[str]:
+    view, _ = admin_form(token)
+    return import_pages(AdminSettings.from_env()).apply(view, upload_id, clock.now())
+
+
+@app.post("/admin/<token>/imports/<upload_id>/decline")
+def decline_upload(token: str, upload_id: str) -> Response[str]:
+    view, _ = admin_form(token)
+    return import_pages(AdminSettings.from_env()).decline(view, upload_id, clock.now())
 
 
 def foreign_origin(refused: ForeignOrigin) -> Response[str]:

@@ -60,9 +60,7 @@ def run_import(stack: LocalStack, key: str, size: int) -> Any:
 def without_lock(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The table but the import lock, which records each import's upload time, and the
     history of uploads."""
-    return [
-        i for i in items if not i["SK"]["S"].startswith("LOCK#") and i["PK"]["S"] != "IMPORTS"
-    ]
+    return [i for i in items if not i["SK"]["S"].startswith("LOCK#") and i["PK"]["S"] != "IMPORTS"]
 
 
 def member_item(stack: LocalStack, address: str) -> dict[str, Any]:

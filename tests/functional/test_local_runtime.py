@@ -32,9 +32,8 @@ from tests.functional.conftest import (
     demo_with_more_managers,
     handlers_table,
     make_stack,
-    sent,
     organisation_items,
-    table_items,
+    sent,
     tick,
 )
 from tests.functional.test_answers import get

@@ -101,9 +101,7 @@ def test_member_missing_from_a_new_roster_is_deactivated_never_deleted() -> None
     marc_key = keys.member(marc.id)
 
     # (one of four is more than the 20 % a roster deactivates unconfirmed)
-    report = _import(
-        table, "roster", "r.csv", _roster_csv(*ROSTER[:2], ROSTER[3]), confirmed=True
-    )
+    report = _import(table, "roster", "r.csv", _roster_csv(*ROSTER[:2], ROSTER[3]), confirmed=True)
 
     assert _counts(report) == (3, 0, 0, 3, 1)
     # Nothing of a member is deleted: only the directory's previous page

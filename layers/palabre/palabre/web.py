@@ -31,13 +31,16 @@ def _style(templates_dir: Path) -> tuple[Markup, str]:
     return Markup(css), f"'sha256-{digest}'"
 
 
-def headers(templates_dir: Path) -> dict[str, str]:
+def headers(templates_dir: Path, form_action: tuple[str, ...] = ()) -> dict[str, str]:
+    """`form_action`: origins besides the page's own that its forms post to (the uploads
+    bucket, for the admin space's upload form)."""
     _, style_hash = _style(templates_dir)
+    targets = " ".join(("'self'", *form_action))
     return {
         # No script at all; the one inline stylesheet is allowed by its hash.
         "Content-Security-Policy": (
             f"default-src 'none'; style-src {style_hash}; img-src 'self' data:; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            f"form-action {targets}; base-uri 'none'; frame-ancestors 'none'"
         ),
         "Referrer-Policy": "no-referrer",  # the token is in the URL
         "Cache-Control": "no-store",
@@ -119,7 +122,14 @@ class Pages:
         self.organisation = organisation
         self.default_locale = default_locale
 
-    def render(self, name: str, locale: str, status: int = 200, **context: Any) -> Response[str]:
+    def render(
+        self,
+        name: str,
+        locale: str,
+        status: int = 200,
+        form_action: tuple[str, ...] = (),
+        **context: Any,
+    ) -> Response[str]:
         # Jinja2 and Babel load with the first page, not with the handler: a request for
         # an export link, or a cold start's import, does not pay for them.
         from palabre.mail.render import render
@@ -137,7 +147,7 @@ class Pages:
             status_code=status,
             content_type="text/html; charset=utf-8",
             body=body,
-            headers=headers(self.templates_dir),
+            headers=headers(self.templates_dir, form_action),
         )
 
     # These three know no member: they speak the browser's language (Accept-Language).

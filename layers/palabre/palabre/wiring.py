@@ -24,6 +24,7 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.imports import ImportPages
     from palabre.admin.pages import AdminPages
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
@@ -467,6 +468,21 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     table_ = table(settings, adapters)
     access = AdminAccess(MemberStore(table_), signer(settings, adapters))
     return AdminPages(access, ActivityLog(table_), pages(settings))
+
+
+def import_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ImportPages:
+    from palabre.admin.imports import ImportPages
+    from palabre.store.activity import ActivityLog
+    from palabre.store.import_history import ImportHistory
+
+    table_ = table(settings, adapters)
+    return ImportPages(
+        admin_pages(settings, adapters),
+        ImportHistory(table_),
+        ActivityLog(table_),
+        _s3(adapters),
+        settings.uploads_bucket,
+    )
 
 
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:

@@ -18,6 +18,7 @@ from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox
 from palabre.mail.render import in_language, render
 from palabre.observability import logger
+from palabre.store.activity import Action, ActivityLog
 from palabre.store.import_history import PENDING, ImportHistory
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class UploadHandler:
         self.bucket = bucket
         self.mailroom = mailroom
         self.history = ImportHistory(importer.table)
+        self.activity = ActivityLog(importer.table)
 
     @property
     def org(self) -> Organisation:
@@ -138,6 +140,10 @@ class UploadHandler:
             )
         self._publish(key, report, locale, now)
         self._record(key, kind, fetched, report, now)
+        admin = next((a for a in admins if a.email == uploader), None)
+        if fetched.preview and admin is not None:
+            # Sent from the admin space (its form sets the mode): the upload is theirs.
+            self.activity.record(admin, Action.UPLOAD, now, file=PurePosixPath(key).name, kind=kind)
         # A preview is read on the page that asked for it; everything else is emailed.
         if report.status != "previewed":
             self._email(key, lambda _: report, [(uploader, locale)], now)

@@ -4,6 +4,7 @@ An upload is recorded when the import function has read it (previewed, applied,
 rejected, refused or waiting for a confirmation); an admin's Apply or Decline moves it on,
 each a conditional write on the status it read, so that two clicks do one thing."""
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ from palabre.core.retention import expires_at
 from palabre.store import keys
 from palabre.store.table import ConditionFailed, Table
 
+UPLOAD_ID = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")
+"""an upload's id: its instant (UTC, to the microsecond) and a random part, safe in a URL"""
 PENDING = ("previewed", "needs_confirmation")
 """statuses an admin may still apply or decline"""
 PAGE = 25
@@ -101,7 +104,7 @@ class ImportHistory:
                 return upload_id
             except ConditionFailed:
                 pass  # gone (expired): recorded anew below
-        made = f"{now.astimezone(UTC).isoformat()}#{secrets.token_hex(4)}"
+        made = f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
         self.table.put(
             {
                 **keys.import_upload(made),
@@ -119,7 +122,7 @@ class ImportHistory:
         return made
 
     def get(self, upload_id: str) -> Upload | None:
-        if not upload_id or "#" not in upload_id or len(upload_id) > 80:
+        if not UPLOAD_ID.fullmatch(upload_id):
             return None
         item = self.table.get(keys.import_upload(upload_id), consistent=True)
         return Upload.of(item) if item else None

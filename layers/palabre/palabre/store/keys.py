@@ -298,6 +298,6 @@ IMPORTS = "IMPORTS"
 
 
 def import_upload(upload_id: str) -> dict[str, str]:
-    """One upload of a roster or calendar (`<iso instant>#<random>`): the history lists
-    the partition newest first."""
+    """One upload of a roster or calendar (`<yyyymmddThhmmssffffffZ>-<random>`): the
+    history lists the partition newest first."""
     return {"PK": IMPORTS, "SK": upload_id}

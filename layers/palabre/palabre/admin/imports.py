@@ -1,0 +1,228 @@
+"""The space's imports: upload a roster or calendar from the browser, read what it would
+change, then apply or decline it; the history of every upload.
+
+The browser posts the file straight to the uploads bucket (a presigned POST: no file
+goes through the function) under `<kind>/web/<instant>-<random>/`, with the link's admin
+as uploader and `mode=preview`: the POST policy's conditions forbid any other key, uploader
+or mode. The import function then writes the preview and records the upload; nothing is
+applied. Apply copies the previewed object onto itself (the same bytes: the copy is
+conditional on its ETag) with the link's admin as uploader and `confirm=yes`, so the
+import function applies it through the same path as any file, past the guards. Decline
+only records the decision: the file stays in the bucket as history, until the bucket's
+lifecycle forgets it (FileRetentionDays)."""
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.event_handler import Response
+from botocore.exceptions import ClientError
+
+from palabre.admin.access import AdminView
+from palabre.admin.pages import AdminPages
+from palabre.core.tokens import InvalidToken
+from palabre.observability import logger
+from palabre.store.activity import Action, ActivityLog
+from palabre.store.import_history import ImportHistory, NotPending, Upload
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+KINDS = ("roster", "calendar")
+UPLOAD_LIMIT = 50 * 1024 * 1024
+"""the largest file the upload form's policy lets through; the import refuses, with a
+report, what is larger than it reads (imports/tabular.py)"""
+FORM_LIFETIME = timedelta(hours=1)
+"""how long an upload form's signature holds (a page left open longer: reload it)"""
+WEB_FOLDER = "web"
+CHANGES_SHOWN = 50
+"""names shown per list of changes on a page (the report's counts say how many more)"""
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    kind: str
+    url: str
+    fields: dict[str, str]
+
+
+class ImportPages:
+    def __init__(
+        self,
+        pages: AdminPages,
+        history: ImportHistory,
+        activity: ActivityLog,
+        s3: "S3Client",
+        bucket: str,
+    ) -> None:
+        self.pages = pages
+        self.history = history
+        self.activity = activity
+        self.s3 = s3
+        self.bucket = bucket
+
+    # ------------------------------------------------------------------ pages
+    def imports(
+        self, token: str, now: datetime, *, back_to: str, before: str = "", uploaded: str = ""
+    ) -> Response[str]:
+        """The upload forms, the uploads waiting for a decision, the history (a page of
+        it, from `before`). `back_to`: this page's absolute URL, where S3 sends the browser
+        back once the file is stored (with its key: `uploaded`)."""
+        view = self.pages.open(token, now)
+        forms = [self._form(view, kind, now, back_to) for kind in KINDS]
+        cursor = before if before and self.history.get(before) is not None else ""
+        uploads, more = self.history.latest(cursor)
+        # A file just stored that the import has not read yet: "being checked".
+        checking = (
+            uploaded
+            if _from_the_space(uploaded) and all(u.key != uploaded for u in uploads)
+            else ""
+        )
+        origins = tuple(sorted({_origin(form.url) for form in forms}))
+        return self.pages.render(
+            view,
+            "admin_imports",
+            form_action=origins,
+            forms=forms,
+            uploads=uploads,
+            pending=[u for u in uploads if u.pending] if not cursor else [],
+            more=more,
+            checking=checking,
+        )
+
+    def upload(
+        self, token: str, upload_id: str, now: datetime, *, notice: str = "", show: str = ""
+    ) -> Response[str]:
+        """One upload: its outcome, what it changed or would change, and while it waits,
+        Apply and Decline. `show=preview`: the preview an applied file was applied from."""
+        view = self.pages.open(token, now)
+        upload = self._known(upload_id)
+        preview = self._json(preview_key(upload.key)) if upload.status == "applied" else None
+        showing_preview = show == "preview" and preview is not None
+        return self.pages.render(
+            view,
+            "admin_preview",
+            section="imports",
+            upload=upload,
+            report=preview if showing_preview else self._json(report_key(upload.key)),
+            showing_preview=showing_preview,
+            has_preview=preview is not None,
+            notice=notice if notice in NOTICES else "",
+            shown=CHANGES_SHOWN,
+        )
+
+    # ------------------------------------------------------------------ actions
+    def apply(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
+        upload = self._known(upload_id)
+        try:
+            self.history.decide(upload.id, "applying", view.admin.email, now)
+        except NotPending:
+            return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
+        try:
+            # The same bytes as previewed (If-Match on its ETag), the link's admin as
+            # uploader whoever the first upload named, past the guards.
+            self.s3.copy_object(
+                Bucket=self.bucket,
+                Key=upload.key,
+                CopySource={"Bucket": self.bucket, "Key": upload.key},
+                CopySourceIfMatch=upload.etag,
+                MetadataDirective="REPLACE",
+                Metadata={"uploader": view.admin.email, "confirm": "yes", "history": upload.id},
+            )
+        except ClientError as error:
+            self.history.undo(upload)
+            code = error.response.get("Error", {}).get("Code", "")
+            logger.warning("apply refused by S3", extra={"key": upload.key, "code": code})
+            if code not in ("PreconditionFailed", "NoSuchKey", "412", "404"):
+                raise
+            return self.pages.redirect(view, f"imports/{upload.id}", "notice=changed")
+        self.activity.record(
+            view.admin, Action.APPLY_IMPORT, now, file=upload.file, kind=upload.kind
+        )
+        return self.pages.redirect(view, f"imports/{upload.id}", "notice=applying")
+
+    def decline(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
+        upload = self._known(upload_id)
+        try:
+            self.history.decide(upload.id, "declined", view.admin.email, now)
+        except NotPending:
+            return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
+        self.activity.record(
+            view.admin, Action.DECLINE_IMPORT, now, file=upload.file, kind=upload.kind
+        )
+        return self.pages.redirect(view, f"imports/{upload.id}", "notice=declined")
+
+    # ------------------------------------------------------------------ parts
+    def _known(self, upload_id: str) -> Upload:
+        upload = self.history.get(upload_id)
+        if upload is None:
+            raise InvalidToken  # the plain 404, as for any bad link
+        return upload
+
+    def _form(self, view: AdminView, kind: str, now: datetime, back_to: str) -> UploadForm:
+        folder = f"{kind}/{WEB_FOLDER}/{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}/"
+        fields = {
+            "x-amz-meta-uploader": view.admin.email,
+            "x-amz-meta-mode": "preview",
+            "success_action_redirect": back_to,
+        }
+        post = self.s3.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=folder + "${filename}",
+            Fields=fields,
+            Conditions=[
+                ["starts-with", "$key", folder],
+                *({name: value} for name, value in fields.items()),
+                ["content-length-range", 1, UPLOAD_LIMIT],
+            ],
+            ExpiresIn=int(FORM_LIFETIME.total_seconds()),
+        )
+        return UploadForm(kind, post["url"], dict(post["fields"]))
+
+    def _json(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        found: dict[str, Any] = json.loads(body)
+        # A theme's send date, to be written in the admin's language.
+        for changes in found.get("changes", {}).values():
+            for change in changes:
+                change["on"] = (
+                    _date(change.get("detail", "")) if found["kind"] == "calendar" else None
+                )
+        return found
+
+
+NOTICES = ("applying", "declined", "decided", "changed")
+"""what the upload's page says after an action"""
+
+
+def report_key(key: str) -> str:
+    """The report of a file's latest import, which the import writes beside it."""
+    return f"{key}.report.json"
+
+
+def preview_key(key: str) -> str:
+    """What a file would change, which the import keeps beside it once previewed."""
+    return f"{key}.preview.json"
+
+
+def _from_the_space(key: str) -> bool:
+    kind, _, rest = key.partition("/")
+    return kind in KINDS and rest.startswith(f"{WEB_FOLDER}/") and len(key) <= 1024
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
