@@ -82,7 +82,9 @@ class PalabreHooks:
             timezone=self.timezone,
             upload_metadata={
                 "uploader": "Uploader's email (optional: the first active admin, or else "
-                "the AdminAddress parameter)"
+                "the AdminAddress parameter)",
+                "confirm": "yes: apply even past the guards (more than MaxDeactivation % "
+                "deactivated, more than two themes cancelled)",
             },
             files=self.files,
             upload_result=import_report,

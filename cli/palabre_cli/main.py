@@ -50,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the admin upload role to assume (default: the stack's AdminUploadRoleArn "
         "output; with --bucket, none)",
     )
+    upload.add_argument(
+        "--confirm",
+        action="store_true",
+        help="apply the file even if it deactivates more than MaxDeactivation %% of the "
+        "active members or cancels more than two scheduled themes (without it, such a file "
+        "changes nothing and its report names who or what it would remove)",
+    )
     upload.add_argument("--no-wait", action="store_true", help="do not wait for the report")
     upload.set_defaults(run=_upload)
 
@@ -284,7 +291,9 @@ def _upload(args: argparse.Namespace) -> int:
     data = args.file.read_bytes()
     report: dict[str, Any] | None
     if args.local:
-        report = _upload_local(args.local, args.kind, args.file.name, data, args.uploader)
+        report = _upload_local(
+            args.local, args.kind, args.file.name, data, args.uploader, confirm=args.confirm
+        )
     elif not args.uploader:
         # The import would refuse it: only a file naming an active admin is imported.
         print(
@@ -298,11 +307,24 @@ def _upload(args: argparse.Namespace) -> int:
     if report is None:
         return 0
     print(json.dumps(report, ensure_ascii=False, indent=2))
+    if report.get("status") == "needs_confirmation":
+        print(
+            "palabre upload: nothing was changed: "
+            + " ".join(report.get("guard", []))
+            + " Upload it again with --confirm to apply it anyway.",
+            file=sys.stderr,
+        )
     return 0 if report.get("ok") else 1
 
 
 def _upload_local(
-    url: str, kind: str, filename: str, data: bytes, uploader: str | None
+    url: str,
+    kind: str,
+    filename: str,
+    data: bytes,
+    uploader: str | None,
+    *,
+    confirm: bool = False,
 ) -> dict[str, Any]:
     import urllib.error
     import urllib.request
@@ -312,6 +334,7 @@ def _upload_local(
     parts = [
         ("kind", None, kind.encode()),
         *([("uploader", None, uploader.encode())] if uploader else []),
+        *([("confirm", None, b"yes")] if confirm else []),
         ("file", filename, data),
     ]
     body = b""
@@ -365,7 +388,10 @@ def _upload_aws(args: argparse.Namespace, data: bytes) -> dict[str, Any] | None:
     )
     key = f"{args.kind}/{args.file.name}"
     s3 = _uploads_client(boto3, role)
-    extra = {"Metadata": {"uploader": args.uploader}} if args.uploader else {}
+    metadata = {"uploader": args.uploader} if args.uploader else {}
+    if args.confirm:
+        metadata["confirm"] = "yes"
+    extra = {"Metadata": metadata} if metadata else {}
     started = time.time()
     s3.upload_file(str(args.file), bucket, key, ExtraArgs=extra, Callback=Progress(len(data), key))
     print(f"uploaded s3://{bucket}/{key}", file=sys.stderr)

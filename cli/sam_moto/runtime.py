@@ -175,6 +175,11 @@ class Runtime:
         function = self.functions.get(self.current or "")
         if function is None:
             return  # not a function's call: the stack's own
+        if context.get("is_presign_request") and model.name == "CreateBucket":
+            # A presigned POST (botocore builds its URL from CreateBucket): nothing is
+            # called; S3 checks the signer's s3:PutObject when the form is posted, which
+            # the emulation leaves to the policy's own conditions (s3_checks.py).
+            return
         service = model.service_model.service_name
         if service not in REQUESTS:
             return

@@ -58,10 +58,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from sam_moto import moto_patches, post_policy
+    from sam_moto import moto_patches, s3_checks
 
     moto_patches.apply()  # first: a fix replaces SQSBackend.send_message, wrapped below
-    post_policy.install()  # S3's browser uploads, checked as S3 checks them
+    s3_checks.install()  # what S3 checks and moto does not: POST policies, copy conditions
     from moto.dynamodb.models.table import StreamShard
     from moto.s3.models import S3Backend
     from moto.sqs.models import SQSBackend

@@ -82,8 +82,9 @@ def table_items(stack: LocalStack) -> list[dict[str, Any]]:
 
 
 def organisation_items(stack: LocalStack) -> list[dict[str, Any]]:
-    """The table but the history of uploads, which records every file, imported or not."""
-    return [i for i in table_items(stack) if i["PK"]["S"] != "IMPORTS"]
+    """The table but the logs: the history of uploads, which records every file, imported
+    or not, and the admins' activity."""
+    return [i for i in table_items(stack) if i["PK"]["S"] not in ("IMPORTS", "ACTIVITY")]
 
 
 def tick(stack: LocalStack, at: datetime) -> dict[str, Any]:

@@ -1467,6 +1467,7 @@ def _journey(table: Table) -> list[Any]:
         lock = ImportLock(table, "roster", at, uploaded)
         lock.__enter__()
         if release:
+            lock.applied()
             lock.__exit__(None, None, None)
         return "locked"
 

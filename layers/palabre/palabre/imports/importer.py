@@ -343,7 +343,7 @@ class Importer:
                 # Nothing is written, so no lock: what it shows is what the file would
                 # change now; Apply plans again under the lock.
                 return self._report(self._plan(kind, checked, now), "previewed", translations)
-            with ImportLock(self.table, kind, now, uploaded):
+            with ImportLock(self.table, kind, now, uploaded) as lock:
                 plan = self._plan(kind, checked, now)
                 if plan.guard and not confirmed:
                     return self._report(plan, "needs_confirmation", translations)
@@ -351,6 +351,7 @@ class Importer:
                     self._write_roster(plan, now)
                 else:
                     self._write_calendar(plan, now)
+                lock.applied()
         except NoAdminLeft as left:
             return ImportReport.rejected(
                 kind, checked.rows, [left.issue, *left.skipped], translations

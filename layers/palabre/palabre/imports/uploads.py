@@ -33,6 +33,8 @@ CONFIRM_METADATA = "confirm"
 HISTORY_METADATA = "history"
 """the upload an admin applied from the admin space (its id in the history)"""
 ERRORS_IN_EMAIL = 100
+NAMES_IN_EMAIL = 30
+"""names per list of changes (deactivated, created, updated) in a report's email"""
 NAME_IN_SUBJECT = 80
 KEY_SHOWN = 200
 
@@ -298,6 +300,7 @@ class UploadHandler:
             "refused": refused,
             "errors": report.errors[:ERRORS_IN_EMAIL],
             "more_errors": max(0, len(report.errors) - ERRORS_IN_EMAIL),
+            "names_shown": NAMES_IN_EMAIL,
             "when": now.astimezone(self.org.zone),
         }
 

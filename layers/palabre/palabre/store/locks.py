@@ -32,23 +32,35 @@ class ImportLock:
         self.key = keys.lock(f"import-{kind}")
         self.now = now
         self.uploaded = uploaded.astimezone(UTC).isoformat() if uploaded else None
+        self._applied = False
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> "ImportLock":
         expires = int((self.now + timedelta(seconds=LOCK_SECONDS)).timestamp())
-        expression = "SET lease_until = :expires"
         values: dict[str, object] = {":expires": expires, ":now": int(self.now.timestamp())}
         condition = "(attribute_not_exists(lease_until) OR lease_until < :now)"
         if self.uploaded:
-            expression += ", uploaded = :uploaded"
             values[":uploaded"] = self.uploaded
             condition += " AND (attribute_not_exists(uploaded) OR uploaded <= :uploaded)"
         try:
-            self.table.update(self.key, expression, values, condition=condition)
+            self.table.update(self.key, "SET lease_until = :expires", values, condition=condition)
         except ConditionFailed as failed:
             found = failed.item or {}
             if int(found.get("lease_until", 0)) >= int(self.now.timestamp()):
                 raise ImportBusy(self.key["SK"]) from None
             raise Superseded(datetime.fromisoformat(found["uploaded"])) from None
+        return self
+
+    def applied(self) -> None:
+        """The file was written: once released, an older one changes nothing. (A file
+        that waits for a confirmation was not: an older one may still come.)"""
+        self._applied = True
 
     def __exit__(self, *exc: object) -> None:
-        self.table.update(self.key, "SET lease_until = :released", {":released": 0})
+        if self._applied and self.uploaded:
+            self.table.update(
+                self.key,
+                "SET lease_until = :released, uploaded = :uploaded",
+                {":released": 0, ":uploaded": self.uploaded},
+            )
+        else:
+            self.table.update(self.key, "SET lease_until = :released", {":released": 0})

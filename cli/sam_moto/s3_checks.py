@@ -1,5 +1,10 @@
-"""S3's browser uploads (an HTML form POSTed straight to a bucket) checked as S3 checks
-them. moto 5.2.5 stores whatever a form posts: no signature, no expiry, no condition of
+"""What S3 checks and moto 5.2.5 does not.
+
+A copy's `x-amz-copy-source-if-match` (CopySourceIfMatch): moto copies whatever the source
+is; S3 refuses (412 PreconditionFailed) when its ETag is not the one given.
+
+S3's browser uploads (an HTML form POSTed straight to a bucket), checked as S3 checks
+them. moto stores whatever a form posts: no signature, no expiry, no condition of
 the policy is looked at, so a page that hands out an upload form could not be tested for
 what the form allows. Here, as S3 documents it (RFC-like rules of "Creating a POST
 policy"):
@@ -21,6 +26,7 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 _installed = False
 
@@ -119,13 +125,18 @@ def _signature(fields: dict[str, str], encoded: str, secrets: dict[str, str]) ->
 
 
 def _secrets() -> dict[str, str]:
-    """The local stack's one access key (the environment's: moto's own under mock_aws)."""
+    """The access keys that may sign: the local stack's functions' (stack.CREDENTIALS),
+    and the environment's (moto's own under mock_aws)."""
+    from sam_moto.stack import CREDENTIALS
+
+    found = {CREDENTIALS["AWS_ACCESS_KEY_ID"]: CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
     key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-    return {key: secret} if key and secret else {}
+    return found | ({key: secret} if key and secret else {})
 
 
 def install() -> None:
-    """Checks every POST upload moto's S3 receives, once per process."""
+    """Checks every POST upload and conditional copy moto's S3 receives, once per
+    process."""
     global _installed
     if _installed:
         return
@@ -148,7 +159,22 @@ def install() -> None:
             return 403, {"Content-Type": "application/xml"}, body
         return original(self, request, bucket_name)
 
+    copy = S3Response.copy_object
+
+    def copy_if_match(self: Any) -> Any:
+        wanted = self.headers.get("x-amz-copy-source-if-match")
+        if wanted:
+            from moto.s3.exceptions import PreconditionFailed
+
+            source = urlparse(str(self.headers.get("x-amz-copy-source", "")))
+            bucket, key = unquote(source.path).lstrip("/").split("/", 1)
+            found = self.backend.get_object(bucket, key)
+            if found is None or found.etag.strip('"') != wanted.strip('"'):
+                raise PreconditionFailed(failed_condition="x-amz-copy-source-If-Match")
+        return copy(self)
+
     S3Response._bucket_response_post = checked  # type: ignore[method-assign]
+    S3Response.copy_object = copy_if_match  # type: ignore[method-assign]
     _installed = True
 
 

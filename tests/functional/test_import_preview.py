@@ -1,0 +1,538 @@
+"""Upload with a preview, then apply (issue 12 §2): what a file would change, by name;
+the guards on files dropped in the bucket (mass deactivation, cancelled themes); the
+admin space's upload form, its Apply and Decline; the history of uploads."""
+
+import html
+import json
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import yaml
+
+from palabre.core.models import member_id
+from palabre.store.activity import ActivityLog
+from palabre.store.import_history import ImportHistory
+from palabre.store.table import DynamoTable
+from palabre_cli import demo
+from sam_moto.stack import LocalStack
+from tests.functional.admin import admin_get, admin_path, admin_post
+from tests.functional.conftest import (
+    dynamodb_item,
+    make_stack,
+    organisation_items,
+    sent,
+)
+
+ADMIN = demo.ADMIN
+OTHER_ADMIN = "alice.david@demo.palabre.example"
+LEAVING = [
+    "hugo.bernard@demo.palabre.example",
+    "lea.dubois@demo.palabre.example",
+    "lucas.thomas@demo.palabre.example",
+    "chloe.robert@demo.palabre.example",
+    "manon.petit@demo.palabre.example",
+]
+HOSTILE = '<script>alert("x")</script> & Zoë'
+HOSTILE_FILE = '<img src=x onerror=alert("x")> & Zoë'
+"""a file name: no slash"""
+
+
+def roster_without(*addresses: str, extra: str = "") -> bytes:
+    lines = demo.roster().decode().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(addresses)] if addresses else lines
+    return ("".join(kept) + extra).encode()
+
+
+def calendar_of(stack: LocalStack, keep: int, *, february: bool = False) -> bytes:
+    """The demo calendar's first `keep` themes (and a theme in February)."""
+    themes = yaml.safe_load(demo.calendar(stack.clock().date()))["themes"]
+    kept = themes[:keep]
+    if february:
+        kept.append(
+            themes[0]
+            | {"id": "february", "send_on": "2027-02-02", "title": "Février : nos réussites"}
+        )
+    return yaml.safe_dump({"themes": kept}, allow_unicode=True).encode()
+
+
+def history(stack: LocalStack) -> ImportHistory:
+    return ImportHistory(
+        DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+    )
+
+
+def activity(stack: LocalStack) -> list[tuple[str, str, str]]:
+    log = ActivityLog(
+        DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
+    )
+    return [(a.admin_email, a.action.value, str(a.detail.get("file"))) for a in log.recent()[0]]
+
+
+def active(stack: LocalStack, address: str) -> bool:
+    return dynamodb_item(stack, f"MEMBER#{member_id(address)}", "PROFILE")["active"]["BOOL"]
+
+
+def stored_json(stack: LocalStack, key: str) -> dict[str, Any]:
+    body = stack.client("s3").get_object(Bucket=stack.uploads_bucket(key.split("/")[0]), Key=key)
+    loaded: dict[str, Any] = json.loads(body["Body"].read())
+    return loaded
+
+
+def drop(stack: LocalStack, kind: str, name: str, data: bytes, **metadata: str) -> Any:
+    """A file Camille drops in the bucket (the CLI, automation): its report."""
+    return stack.upload(kind, name, data, {"uploader": ADMIN, **metadata})
+
+
+@pytest.fixture
+def org(aws: None) -> LocalStack:
+    """The demo organisation's roster and calendar, nothing sent yet."""
+    stack = make_stack()
+    drop(stack, "roster", "demo-roster.csv", demo.roster())
+    drop(stack, "calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    stack.clear_mail()
+    return stack
+
+
+# ---------------------------------------------------------------------------- the guards
+def test_a_roster_deactivating_more_than_a_fifth_waits_for_a_confirmation_naming_them(
+    org: LocalStack,
+) -> None:
+    """Given the demo's 20 active people, when a roster without 5 of them (25 %) is
+    dropped in the bucket, then nothing changes, and the report and its email say why,
+    naming each; with the confirmation, the same file is applied."""
+    before = organisation_items(org)
+
+    report = drop(org, "roster", "roster.csv", roster_without(*LEAVING))
+
+    assert report["ok"] is False
+    assert report["status"] == "needs_confirmation"
+    assert report["deactivated"] == 5
+    [reason] = report["guard"]
+    for name in ("Hugo Bernard", "Léa Dubois", "Lucas Thomas", "Chloé Robert", "Manon Petit"):
+        assert name in reason
+    assert "5" in reason
+    assert "20" in reason
+    assert sorted(c["detail"] for c in report["changes"]["removed"]) == sorted(LEAVING)
+    assert organisation_items(org) == before
+    # the preview is kept beside the file, and the upload waits in the history
+    assert stored_json(org, "roster/roster.csv.preview.json")["changes"] == report["changes"]
+    upload, *_ = history(org).latest()[0]
+    assert (upload.status, upload.deactivated, upload.uploader) == ("needs_confirmation", 5, ADMIN)
+    # the admin's email names them, and says how to confirm
+    [message] = sent(org)
+    assert message["To"] == ADMIN
+    # (in French once the catalogue has it: "en attente de votre confirmation")
+    assert "roster.csv" in message["Subject"]
+    assert "confirmation" in message["Subject"]
+    plain = message.get_body(("plain",)).get_content()
+    assert "Léa Dubois" in plain
+    assert "lea.dubois@demo.palabre.example" in plain
+    assert "--confirm" in plain
+
+    # When the same file comes with the confirmation (`palabre upload --confirm`)
+    confirmed = org.upload(
+        "roster", "roster.csv", roster_without(*LEAVING), {"uploader": ADMIN, "confirm": "yes"}
+    )
+
+    # Then it is applied, and its report still names who left
+    assert (confirmed["ok"], confirmed["status"], confirmed["deactivated"]) == (True, "applied", 5)
+    assert confirmed["guard"] == []
+    assert len(confirmed["changes"]["removed"]) == 5
+    assert not any(active(org, address) for address in LEAVING)
+
+
+def test_a_roster_deactivating_a_fifth_exactly_is_applied(org: LocalStack) -> None:
+    report = drop(org, "roster", "roster.csv", roster_without(*LEAVING[:4]))
+
+    assert (report["status"], report["deactivated"], report["guard"]) == ("applied", 4, [])
+    assert not active(org, LEAVING[0])
+    assert active(org, LEAVING[4])
+
+
+def test_max_deactivation_is_the_stacks_parameter(aws: None) -> None:
+    stack = make_stack(MaxDeactivation="30")
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+
+    assert stack.upload("roster", "roster.csv", roster_without(*LEAVING))["status"] == "applied"
+
+
+def test_a_calendar_cancelling_three_scheduled_themes_waits_naming_each_by_title_and_date(
+    org: LocalStack,
+) -> None:
+    """The field's story: a one-row "February" calendar silently cancelled three
+    scheduled themes, the live session among them, with a green report."""
+    before = organisation_items(org)
+
+    report = drop(org, "calendar", "fevrier.yaml", calendar_of(org, 3, february=True))
+
+    assert report["status"] == "needs_confirmation"
+    assert report["deactivated"] == 3
+    assert organisation_items(org) == before
+    first = demo.first_tuesday_after(org.clock().date())
+    removed = report["changes"]["removed"]
+    assert [(c["name"], c["detail"], c["live"]) for c in removed] == [
+        ("Vos one-to-ones", (first + timedelta(weeks=3)).isoformat(), False),
+        ("Réussir une arrivée", (first + timedelta(weeks=4)).isoformat(), False),
+        ("Atelier live : le feedback en pratique", (first + timedelta(weeks=5)).isoformat(), True),
+    ]
+    [reason] = report["guard"]
+    assert "“Atelier live : le feedback en pratique” (2027-01-05)" in reason
+    [created] = report["changes"]["created"]
+    assert created["name"] == "Février : nos réussites"
+    plain = sent(org)[-1].get_body(("plain",)).get_content()
+    assert "Atelier live" in plain
+    assert "2027-01-05" in plain
+    assert "Vos one-to-ones" in plain
+
+
+def test_a_calendar_cancelling_two_themes_is_applied_and_its_report_names_them(
+    org: LocalStack,
+) -> None:
+    report = drop(org, "calendar", "calendar.yaml", calendar_of(org, 4))
+
+    assert (report["status"], report["deactivated"]) == ("applied", 2)
+    assert [c["name"] for c in report["changes"]["removed"]] == [
+        "Réussir une arrivée",
+        "Atelier live : le feedback en pratique",
+    ]
+    # the email that used to be green and silent names them
+    plain = sent(org)[-1].get_body(("plain",)).get_content()
+    assert "Réussir une arrivée" in plain
+    assert dynamodb_item(org, "THEME#demo-6", "THEME")["active"] == {"BOOL": False}
+
+
+def test_a_change_names_the_fields_it_changes(org: LocalStack) -> None:
+    moved = (
+        demo.roster()
+        .decode()
+        .replace(
+            "lea.dubois@demo.palabre.example;Léa;Dubois;Bâtisseurs;Produit",
+            "lea.dubois@demo.palabre.example;Léa;Dubois;Passeurs;Produit",
+        )
+    )
+
+    report = drop(org, "roster", "roster.csv", moved.encode())
+
+    [change] = report["changes"]["updated"]
+    assert (change["name"], change["fields"]) == ("Léa Dubois", ["Cercle"])
+
+
+# ---------------------------------------------------------------------------- preview mode
+def test_a_preview_writes_nothing_but_the_preview_and_the_history(org: LocalStack) -> None:
+    before = organisation_items(org)
+
+    report = org.upload(
+        "roster", "roster.csv", roster_without(LEAVING[0]), {"uploader": ADMIN, "mode": "preview"}
+    )
+
+    assert (report["ok"], report["status"], report["deactivated"]) == (True, "previewed", 1)
+    assert report["changes"]["removed"][0]["name"] == "Hugo Bernard"
+    assert organisation_items(org) == before
+    assert active(org, LEAVING[0])
+    assert stored_json(org, "roster/roster.csv.preview.json")["status"] == "previewed"
+    # read on the page that asked for it: no email
+    assert sent(org) == []
+    upload, *_ = history(org).latest()[0]
+    assert upload.status == "previewed"
+    assert activity(org) == [(ADMIN, "upload", "roster.csv")]
+
+
+# ---------------------------------------------------------------------------- Apply, Decline
+def preview_as(stack: LocalStack, uploader: str, data: bytes) -> str:
+    """A roster previewed from the admin space by `uploader`: its upload's id."""
+    stack.upload("roster", "roster.csv", data, {"uploader": uploader, "mode": "preview"})
+    [upload, *_] = history(stack).latest()[0]
+    return upload.id
+
+
+def test_apply_applies_the_previewed_file_as_the_links_admin(org: LocalStack) -> None:
+    # Given a roster previewed by Alice, that would deactivate 5 people (past the guard)
+    upload_id = preview_as(org, OTHER_ADMIN, roster_without(*LEAVING))
+    path = admin_path(org, ADMIN)
+    status, page = admin_get(org, f"{path}/imports/{upload_id}")
+    assert status == 200
+    assert "Léa Dubois" in page
+    assert f'action="{path}/imports/{upload_id}/apply"' in page
+    assert f'action="{path}/imports/{upload_id}/decline"' in page
+
+    # When Camille applies it from her space
+    status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+    assert status == 303
+    assert headers["Location"] == f"{path}/imports/{upload_id}?notice=applying"
+    org.drain()
+
+    # Then it is applied past the guard, as Camille's: hers the report, hers the history
+    assert not any(active(org, address) for address in LEAVING)
+    head = org.client("s3").head_object(
+        Bucket=org.uploads_bucket("roster"), Key="roster/roster.csv"
+    )
+    assert head["Metadata"] == {"uploader": ADMIN, "confirm": "yes", "history": upload_id}
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.decided_by, upload.deactivated) == ("applied", ADMIN, 5)
+    [message] = sent(org)
+    assert message["To"] == ADMIN
+    assert stored_json(org, "roster/roster.csv.report.json")["status"] == "applied"
+    assert activity(org)[0] == (ADMIN, "apply-import", "roster.csv")
+    # its page shows the report, and the preview it came from
+    status, page = admin_get(org, f"{path}/imports/{upload_id}")
+    assert "/apply" not in page
+    assert f"{path}/imports/{upload_id}?show=preview" in html.unescape(page)
+    assert "Léa Dubois" in admin_get(org, f"{path}/imports/{upload_id}", "show=preview")[1]
+
+    # And a second Apply (a double click, another tab) does nothing more
+    org.clear_mail()
+    status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+    assert headers["Location"].endswith("?notice=decided")
+    org.drain()
+    assert sent(org) == []
+
+
+def test_apply_is_refused_to_a_bad_link_and_from_another_site(org: LocalStack) -> None:
+    upload_id = preview_as(org, ADMIN, roster_without(*LEAVING))
+    before = organisation_items(org)
+    refused = {
+        "a member's link": admin_path(org, LEAVING[0]),
+        "an expired link": admin_path(org, ADMIN, org.clock() - timedelta(days=15)),
+    }
+    for why, path in refused.items():
+        assert admin_post(org, f"{path}/imports/{upload_id}/apply")[0] == 404, why
+        assert admin_get(org, f"{path}/imports/{upload_id}")[0] == 404, why
+    path = admin_path(org, ADMIN)
+    status, _, _page = admin_post(
+        org, f"{path}/imports/{upload_id}/apply", from_origin="https://evil.example"
+    )
+    assert status == 403
+    assert admin_post(org, f"{path}/imports/{upload_id}/apply", from_origin=None)[0] == 403
+    # an upload that does not exist is the plain 404
+    assert admin_post(org, f"{path}/imports/20260101T000000000000Z-00000000/apply")[0] == 404
+    assert admin_get(org, f"{path}/imports/{HOSTILE}")[0] == 404
+
+    org.drain()
+    assert organisation_items(org) == before
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert upload.status == "previewed"
+
+
+def test_a_file_replaced_since_its_preview_is_not_applied(org: LocalStack) -> None:
+    upload_id = preview_as(org, ADMIN, roster_without(*LEAVING))
+    # someone puts another roster under the same name, unread yet
+    org.client("s3").put_object(
+        Bucket=org.uploads_bucket("roster"), Key="roster/roster.csv", Body=roster_without()
+    )
+    path = admin_path(org, ADMIN)
+
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+
+    assert headers["Location"].endswith("?notice=changed")
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert upload.status == "previewed"
+    assert all(active(org, address) for address in LEAVING)
+
+
+def test_decline_records_the_decision_and_changes_nothing(org: LocalStack) -> None:
+    upload_id = preview_as(org, ADMIN, roster_without(*LEAVING))
+    before = organisation_items(org)
+    path = admin_path(org, ADMIN)
+
+    status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/decline")
+
+    assert (status, headers["Location"]) == (303, f"{path}/imports/{upload_id}?notice=declined")
+    org.drain()
+    assert organisation_items(org) == before
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.decided_by) == ("declined", ADMIN)
+    assert activity(org)[0] == (ADMIN, "decline-import", "roster.csv")
+    # declined, it can no longer be applied
+    assert admin_post(org, f"{path}/imports/{upload_id}/apply")[1]["Location"].endswith(
+        "?notice=decided"
+    )
+
+
+def test_names_and_titles_on_a_preview_are_escaped(org: LocalStack) -> None:
+    newcomer = (
+        f"zz@demo.palabre.example;{HOSTILE};{HOSTILE};Passeurs;Produit;fr;Europe/Paris;member\n"
+    )
+    upload_id = preview_as(org, ADMIN, roster_without(extra=newcomer))
+    path = admin_path(org, ADMIN)
+
+    status, page = admin_get(org, f"{path}/imports/{upload_id}")
+
+    assert status == 200
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Zoë" in page
+    assert "zz@demo.palabre.example" in page
+
+
+# ---------------------------------------------------------------------------- the upload form
+def upload_form(page: str, kind: str) -> tuple[str, dict[str, str]]:
+    """The form's action and hidden fields, as a browser reads them."""
+    for form in re.findall(r'<form class="upload"(.*?)</form>', page, re.S):
+        fields = {
+            html.unescape(n): html.unescape(v)
+            for n, v in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', form)
+        }
+        if fields["key"].startswith(f"{kind}/"):
+            [action] = re.findall(r'action="([^"]*)"', form)
+            return html.unescape(action), fields
+    raise AssertionError(f"no {kind} form")
+
+
+@pytest.fixture
+def form(org: LocalStack) -> tuple[LocalStack, str, str, dict[str, str]]:
+    """The roster's upload form of Camille's imports page: the stack, her space's path,
+    the form's action and its hidden fields."""
+    path = admin_path(org, ADMIN)
+    status, page = admin_get(org, f"{path}/imports")
+    assert status == 200
+    action, fields = upload_form(page, "roster")
+    return org, path, action, fields
+
+
+def post_file(action: str, fields: dict[str, str], name: str, data: bytes) -> requests.Response:
+    return requests.post(
+        action, data=fields, files={"file": (name, data)}, allow_redirects=False, timeout=10
+    )
+
+
+def test_the_upload_form_posts_straight_to_the_bucket_as_the_links_admin_for_a_preview(
+    form: tuple[LocalStack, str, str, dict[str, str]],
+) -> None:
+    org, path, action, fields = form
+    before = organisation_items(org)
+
+    response = post_file(action, fields, f"{HOSTILE_FILE}.csv", roster_without(*LEAVING))
+
+    # S3 stores it and sends the browser back to the imports page, with the key
+    assert response.status_code == 303, response.text
+    back = urlsplit(response.headers["Location"])
+    assert (back.scheme, back.netloc, back.path) == ("http", "palabre.example", f"{path}/imports")
+    [_key] = re.findall(r"key=([^&]+)", back.query)
+    query = back.query
+    # ... where it is being checked until the import has read it
+    assert "notice" in admin_get(org, f"{path}/imports", query)[1]
+    org.drain()
+
+    status, page = admin_get(org, f"{path}/imports", query)
+    assert status == 200
+    upload, *_ = history(org).latest()[0]
+    assert (upload.uploader, upload.status, upload.deactivated) == (ADMIN, "previewed", 5)
+    assert upload.key.startswith("roster/web/")
+    assert upload.key.endswith(f"{HOSTILE_FILE}.csv")
+    assert 'role="status"' not in page  # checked: no longer "being checked"
+    assert f'href="{path}/imports/{upload.id}"' in page
+    assert "<img" not in page
+    assert "&lt;img src=x" in page
+    assert organisation_items(org) == before
+    # nothing was applied, and the page asks for the decision
+    status, page = admin_get(org, f"{path}/imports/{upload.id}")
+    assert "<img" not in page
+    assert f"{path}/imports/{upload.id}/apply" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("x-amz-meta-uploader", OTHER_ADMIN),
+        ("x-amz-meta-mode", "apply"),
+        ("key", "roster/elsewhere/${filename}"),
+        ("success_action_redirect", "https://evil.example/"),
+    ],
+)
+def test_the_upload_forms_policy_refuses_any_other_uploader_mode_or_place(
+    form: tuple[LocalStack, str, str, dict[str, str]], field: str, value: str
+) -> None:
+    org, _, action, fields = form
+    keys_before = org.client("s3").list_objects_v2(Bucket=org.uploads_bucket("roster"))["KeyCount"]
+
+    response = post_file(action, fields | {field: value}, "roster.csv", roster_without())
+
+    assert response.status_code == 403
+    assert "AccessDenied" in response.text
+    after = org.client("s3").list_objects_v2(Bucket=org.uploads_bucket("roster"))["KeyCount"]
+    assert after == keys_before
+
+
+def test_a_field_left_out_of_the_policy_is_refused(
+    form: tuple[LocalStack, str, str, dict[str, str]],
+) -> None:
+    _org, _, action, fields = form
+    assert (
+        post_file(action, fields | {"x-amz-meta-confirm": "yes"}, "r.csv", b"x").status_code == 403
+    )
+    without_mode = {k: v for k, v in fields.items() if k != "x-amz-meta-mode"}
+    assert post_file(action, without_mode, "r.csv", b"x").status_code == 403
+
+
+def test_the_imports_page_may_post_to_the_bucket_only(
+    form: tuple[LocalStack, str, str, dict[str, str]],
+) -> None:
+    org, path, action, _ = form
+    _status, headers, _ = org.api(
+        method="GET",
+        path=f"{path}/imports",
+        query="",
+        headers={"Host": "palabre.example"},
+        body=b"",
+    )
+    policy = dict(headers)["Content-Security-Policy"]
+    origin = f"{urlsplit(action).scheme}://{urlsplit(action).netloc}"
+    assert f"form-action 'self' {origin};" in policy
+    # every other page keeps its own
+    _, headers, _ = org.api(
+        method="GET", path=path, query="", headers={"Host": "palabre.example"}, body=b""
+    )
+    assert "form-action 'self';" in dict(headers)["Content-Security-Policy"]
+
+
+# ---------------------------------------------------------------------------- the history
+def test_the_history_lists_each_upload_with_its_outcome_newest_first(org: LocalStack) -> None:
+    drop(org, "roster", "bad.csv", b"email\nnot-an-address\n")
+    drop(org, "roster", "guarded.csv", roster_without(*LEAVING))
+    org.upload(
+        "roster", f"{HOSTILE_FILE}.csv", roster_without(), {"uploader": ADMIN, "mode": "preview"}
+    )
+    path = admin_path(org, ADMIN)
+
+    status, page = admin_get(org, f"{path}/imports")
+
+    assert status == 200
+    rows = re.findall(
+        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", page, re.S
+    )
+    files = [re.sub(r"<[^>]+>", " ", r[1]).split()[0] for r in rows]
+    assert files[:3] == [
+        "&lt;img",
+        "guarded.csv",
+        "bad.csv",
+    ]
+    assert files[3:] == ["demo-calendar.yaml", "demo-roster.csv"]
+    assert all(ADMIN in r[2] for r in rows)
+    assert "<img" not in page
+    # the waiting ones are listed apart, a click from their decision
+    pending = page.split("<table", 1)[0]
+    assert pending.count(f"{path}/imports/") == 2
+
+
+def test_the_history_is_paged(org: LocalStack) -> None:
+    for n in range(26):
+        drop(org, "roster", f"same-{n:02d}.csv", demo.roster())
+    path = admin_path(org, ADMIN)
+
+    page = admin_get(org, f"{path}/imports")[1]
+
+    assert "same-25.csv" in page
+    assert "same-01.csv" in page
+    assert "same-00.csv" not in page
+    [older] = re.findall(r'href="[^"]*/imports\?before=([^"]+)"', page)
+    page = admin_get(org, f"{path}/imports", f"before={older}")[1]
+    assert "same-00.csv" in page
+    assert "demo-roster.csv" in page
+    assert "same-01.csv" not in page
