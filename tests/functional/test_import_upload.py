@@ -173,7 +173,7 @@ def test_uploading_the_same_roster_again_changes_nothing(stack: LocalStack) -> N
     # member, no directory is rewritten.
     assert writes[:2] == ["UpdateItem LOCK#import-roster", "UpdateItem LOCK#import-roster"]
     [history] = writes[2:]
-    assert history.startswith("PutItem 2026-11-30T")
+    assert history.startswith("PutItem 20261130T")
 
 
 def test_a_member_missing_from_a_new_roster_is_deactivated_never_deleted(

@@ -140,6 +140,7 @@ ENVIRONMENT = {
     "DEAD_LETTER_QUEUES": "send=https://sqs.example/send-dlq",
     "SEND_QUEUE_URL": "https://sqs.example/send",
     "SEND_RATE_SHARE": "100",
+    "MAX_DEACTIVATION": "20",
     "SENDING_TABLE": "palabre-sending",
     "ANONYMITY_THRESHOLD": "3",
     "QUESTION_POINTS": "5",

@@ -306,7 +306,7 @@ def test_no_module_opens_a_client_or_reads_the_environment_at_import_time() -> N
     assert offenders == []
 
 
-def test_only_the_import_and_the_admin_upload_role_write_uploads_and_only_over_tls(
+def test_only_the_import_the_admin_upload_role_and_the_admin_space_write_uploads_over_tls(
     translated: Translated,
 ) -> None:
     [policy] = translated.of_type("AWS::S3::BucketPolicy").values()
@@ -335,7 +335,7 @@ def test_only_the_import_and_the_admin_upload_role_write_uploads_and_only_over_t
     assert tls["Resource"] == [bucket, {"Fn::Sub": "${UploadsBucket.Arn}/*"}]
     assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
-    # Every prefix the bucket notifies the import of is closed to all but two principals
+    # Every prefix the bucket notifies the import of is closed to all but three principals
     notified = {
         rule["Value"]
         for config in translated.resources["UploadsBucket"]["Properties"][
@@ -357,7 +357,12 @@ def test_only_the_import_and_the_admin_upload_role_write_uploads_and_only_over_t
     function_role = translated.resources["ImportUploadFunction"]["Properties"]["Role"]
     assert imports["Condition"] == {
         "ArnNotEquals": {
-            "aws:PrincipalArn": [function_role, {"Fn::GetAtt": ["AdminUploadRole", "Arn"]}]
+            "aws:PrincipalArn": [
+                function_role,
+                {"Fn::GetAtt": ["AdminUploadRole", "Arn"]},
+                # the admin space's upload form (a presigned POST) and its Apply
+                translated.resources["AdminSpaceFunction"]["Properties"]["Role"],
+            ]
         }
     }
 
