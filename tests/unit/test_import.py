@@ -1,12 +1,13 @@
 """Valid rosters and calendars, in every format admins upload, and what importing them does."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from palabre.core.directory import Directory
 from palabre.core.local_time import earliest_send
-from palabre.core.models import Member, Role
+from palabre.core.models import Audience, Member, Role, Theme, ThemeKind
 from palabre.imports.importer import ImportBusy, Importer, validate_file
 from palabre.imports.report import ImportReport, Kind
 from palabre.store import keys
@@ -479,3 +480,77 @@ def test_who_arrives_in_an_audience_with_a_new_roster() -> None:
         assert _arrives(before, before.model_copy(update=change))
     assert _arrives(before.model_copy(update={"active": False}), before)
     assert _arrives(before, before.model_copy(update={"timezone": "Asia/Tokyo"}))
+
+
+# ---------------------------------------------------------------------------- guards
+LIVE_SENT = Theme(
+    id="atelier-fevrier",
+    send_on=date(2027, 2, 26),
+    title="Atelier de février",
+    prompt="Venez.",
+    audience=Audience(everyone=True),
+    kind=ThemeKind.LIVE,
+    starts_at=datetime(2027, 3, 3, 14, 0, tzinfo=ZoneInfo("Europe/Paris")),
+    duration_minutes=60,
+    location="Salle Lumière",
+)
+SUMMER = FUTURE_THEME.model_copy(update={"id": "ete", "send_on": date(2027, 6, 7), "title": "Été"})
+
+
+def _with_sent_session(*themes: Theme) -> FakeTable:
+    table = table_with(ROSTER, [*CALENDAR, *themes])
+    table.put({**keys.prompt(LIVE_SENT.id, ROSTER[0].id), "status": "sent"})
+    table.writes.clear()
+    return table
+
+
+def test_a_calendar_cancelling_three_themes_one_a_session_already_announced_is_held() -> None:
+    # Given two future themes and a live session whose invitation went out, none in the file
+    table = _with_sent_session(FUTURE_THEME, SUMMER, LIVE_SENT)
+
+    report = _import(table, "calendar", "calendar.csv")
+
+    # Then nothing is written (not even the lock's upload time), and the report says why
+    assert (report.ok, report.status, report.deactivated) == (False, "needs_confirmation", 3)
+    assert [w for w in table.writes if w[1]["SK"] != "LOCK#import-calendar"] == []
+    [reason] = report.guard
+    assert "3" in reason
+    assert "“Atelier de février” (2027-02-26)" in reason
+    removed = {c.name: c for c in report.changes.removed}
+    assert set(removed) == {"Printemps", "Été", "Atelier de février"}
+    assert (removed["Atelier de février"].live, removed["Atelier de février"].sent) == (True, True)
+    assert removed["Printemps"].sent is False
+    assert all(t.active for t in ThemeStore(table).calendar().values())
+
+    # When confirmed, all three are cancelled, the session's invitees to be told
+    confirmed = _import(table, "calendar", "calendar.csv", confirmed=True)
+    assert (confirmed.status, confirmed.deactivated, confirmed.guard) == ("applied", 3, [])
+    stored = ThemeStore(table).calendar()
+    assert not stored[LIVE_SENT.id].active
+    assert stored[LIVE_SENT.id].sequence == LIVE_SENT.sequence + 1
+
+
+def test_a_calendar_cancelling_two_themes_is_applied() -> None:
+    table = _with_sent_session(FUTURE_THEME, LIVE_SENT)
+
+    report = _import(table, "calendar", "calendar.csv")
+
+    assert (report.status, report.deactivated) == ("applied", 2)
+
+
+def test_a_preview_writes_nothing_at_all() -> None:
+    table = table_with(ROSTER)
+
+    report = Importer(table, ORG).run(
+        "roster",
+        "r.csv",
+        _roster_csv(*(m for m in ROSTER if m.is_admin)),
+        now=NOW,
+        translations=EN,
+        preview=True,
+    )
+
+    assert (report.ok, report.status) == (True, "previewed")
+    assert report.deactivated == len([m for m in ROSTER if not m.is_admin])
+    assert report.guard  # it would need a confirmation, and says so
+    assert table.writes == []

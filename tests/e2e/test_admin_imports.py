@@ -1,0 +1,74 @@
+"""An animator tries the admin space's imports as a new user, in Debian's Chromium at
+phone width, on `palabre local`: she opens her admin link, uploads a calendar missing
+three themes straight to the bucket (the moto server), reads which themes it would
+cancel, and declines. Nothing changes."""
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+
+from palabre_cli import demo
+from tests.e2e.conftest import ARTIFACTS, Local
+
+PHONE = {"width": 375, "height": 812}
+
+
+def fits_the_phone(page: Any) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
+    local: Local, browser: Any, tmp_path: Any
+) -> None:
+    # Given Camille's admin link and a "February" calendar that drops three scheduled
+    # themes of the demo's, the live session among them
+    response = local.request("GET", "/_local/admin-link?" + urlencode({"email": demo.ADMIN}))
+    assert response.status == 200, response.body
+    link = response.body.decode().strip()
+    themes = yaml.safe_load(demo.calendar(date(2026, 11, 30)))["themes"]
+    february = themes[0] | {"id": "fevrier", "send_on": "2027-02-02", "title": "Février"}
+    calendar = tmp_path / "fevrier.yaml"
+    calendar.write_text(yaml.safe_dump({"themes": [*themes[:3], february]}, allow_unicode=True))
+    context = browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False)
+    try:
+        page = context.new_page()
+
+        # When she opens the imports page and sends the calendar (no script: a form that
+        # posts to the bucket, which sends her back)
+        page.goto(f"{link}/imports")
+        fits_the_phone(page)
+        page.set_input_files("#file-calendar", str(calendar))
+        with page.expect_navigation():
+            page.locator("form.upload:has(#file-calendar) button").click()
+        assert "/imports?" in page.url
+        assert page.locator('p[role="status"]').is_visible()  # being checked
+        assert local.request("POST", "/_local/drain").status == 200
+        page.reload()
+        fits_the_phone(page)
+        page.screenshot(path=str(ARTIFACTS / "admin-imports-phone.png"), full_page=True)
+
+        # Then its page names the three themes it would cancel, by title and date
+        page.locator("table a", has_text="fevrier.yaml").first.click()
+        text = page.locator("article").inner_text()
+        for title in ("Vos one-to-ones", "Réussir une arrivée", "Atelier live"):
+            assert title in text
+        assert re.search(r"5 janvier 2027|January 5, 2027", text)
+        fits_the_phone(page)
+        page.screenshot(path=str(ARTIFACTS / "admin-preview-phone.png"), full_page=True)
+
+        # And when she declines it, nothing is applied, and the page says so
+        with page.expect_navigation():
+            page.locator("form:has(button.secondary) button").click()
+        assert page.url.endswith("?notice=declined")
+        assert page.locator('p[role="status"]').is_visible()
+        assert page.locator("form.inline").count() == 0
+        fits_the_phone(page)
+    finally:
+        context.close()
+
+    # The calendar is as it was: its live session is still on
+    report = local.upload("calendar", "again.yaml", demo.calendar(date(2026, 11, 30))).json()
+    assert (report["status"], report["created"], report["unchanged"]) == ("applied", 0, 6)
