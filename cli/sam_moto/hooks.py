@@ -6,7 +6,7 @@ IAM), what to do after each invocation, where its layers appear in Lambda, and w
 console offers beyond the stack's own pages.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,6 +14,29 @@ from typing import Any, Protocol
 type Clock = Callable[[], datetime]
 type ClientWatch = Callable[[str, Any], None]
 """called with (service name, client) for each AWS client the handlers make"""
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A result told as a reader would want it, in the language `lang`: a headline, the
+    figures (one short line each), then sections of (where, what) sentences."""
+
+    lang: str
+    ok: bool
+    headline: str
+    figures: Sequence[str] = ()
+    sections: Sequence[tuple[str, Sequence[tuple[str, str]]]] = ()
+    """(title, [(where, what)...]): e.g. the errors, by row and column"""
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A page of the application the console links to (a demo user's own space)."""
+
+    label: str
+    url: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,12 @@ class Console:
     upload_defaults: Callable[[Any, Mapping[str, str]], dict[str, str]] | None = None
     """(stack, metadata given) -> the metadata an upload through the stack carries, the
     fields left out filled in as the application wants them"""
+    describe_upload: Callable[[Any, str, dict[str, Any]], Readable] | None = None
+    """(stack, key, upload_result's result) -> that result in sentences (None: as JSON)"""
+    function_names: Mapping[str, str] = field(default_factory=dict)
+    """a function's logical id -> what it does, in a few plain words (the clock's progress)"""
+    shortcuts: Callable[[Any], Sequence[Shortcut]] | None = None
+    """(stack) -> the pages of the application the console links to, as it stands now"""
 
 
 class Hooks(Protocol):
