@@ -4,7 +4,6 @@ what each function does in plain words, and the demo admin's way into the animat
 space."""
 
 import gettext
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -190,22 +189,37 @@ def shortcuts(stack: "LocalStack") -> list[Shortcut]:
     return [
         Shortcut(
             label="Open the animators' space",
-            url=admin_link(stack, admin),
+            url=_link(stack, admin),
             note=f"as {admin.display_name} ({admin.email}), an admin of the roster",
         )
     ]
 
 
-def admin_link(stack: "LocalStack", admin: "Member") -> str:
+def admin_link(stack: "LocalStack", email: str) -> str:
+    """`palabre admin-link --local EMAIL`: that active admin's link to their space, on
+    the stack's clock; LookupError (a sentence) for anyone else."""
+    address = email.strip().lower()
+    admin = next((a for a in _admins(stack) if a.email == address), None)
+    if admin is None:
+        raise LookupError(
+            f"{email.strip()} is not an active admin of the roster: give them the role "
+            "admin in the roster first."
+        )
+    return _link(stack, admin)
+
+
+def _link(stack: "LocalStack", admin: "Member") -> str:
     from palabre.core.links import Links
-    from palabre.core.tokens import Signer, keys_from_secret
+    from palabre.core.tokens import signer_from_secret
 
     secret = stack.client("secretsmanager").get_secret_value(
         SecretId=stack.provisioned.physical["LinkSigningSecret"]
     )
-    signer = Signer(keys_from_secret(json.loads(secret["SecretString"])))
     base = stack.runtime.overrides.get("PUBLIC_BASE_URL") or _public_base_url(stack)
-    return Links(base, signer).admin(admin.id, stack.clock())
+    link: str = Links(base, signer_from_secret(secret["SecretString"])).admin(
+        admin.id, stack.clock()
+    )
+    return link
 
 
 def _public_base_url(stack: "LocalStack") -> str:

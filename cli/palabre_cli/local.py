@@ -91,6 +91,7 @@ class PalabreHooks:
             describe_upload=console.describe_upload,
             function_names=console.FUNCTION_NAMES,
             shortcuts=console.shortcuts,
+            admin_link=console.admin_link,
         )
 
 

@@ -61,6 +61,9 @@ class Console:
     """a function's logical id -> what it does, in a few plain words (the clock's progress)"""
     shortcuts: Callable[[Any], Sequence[Shortcut]] | None = None
     """(stack) -> the pages of the application the console links to, as it stands now"""
+    admin_link: Callable[[Any, str], str] | None = None
+    """(stack, an address) -> that admin's link to the application's admin pages
+    (GET /_local/admin-link?email=); LookupError, a sentence, when they are none"""
 
 
 class Hooks(Protocol):

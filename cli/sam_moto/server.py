@@ -216,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "/inbound"): lambda: self._inbound(body),
             ("GET", "/dlq"): lambda: self._json(stack.dead_letter_queues()),
             ("GET", "/outputs"): lambda: self._json(stack.outputs),
+            ("GET", "/admin-link"): lambda: self._admin_link(query),
             ("GET", "/aws"): lambda: self._json(
                 {"endpoint_url": stack.served_at or stack.endpoint, "region": REGION}
             ),
@@ -240,6 +241,26 @@ class Handler(BaseHTTPRequestHandler):
                 action(path.removeprefix(prefix).removesuffix(suffix))
                 return
         raise NotFound("The console has no such page: its address is /_local/.")
+
+    def _admin_link(self, query: str) -> None:
+        """`palabre admin-link --local EMAIL`: the link alone, or why there is none, as
+        plain text lines."""
+        stack = self.server.stack
+        mint = stack.hooks.console().admin_link
+        email = parse_qs(query).get("email", [""])[-1]
+        if mint is None:
+            raise NotFound("This application has no admin pages to link to.")
+        if not email.strip():
+            raise BadRequest("Give the admin's address: /_local/admin-link?email=…")
+        try:
+            link = mint(stack, email)
+        except LookupError as refused:
+            text = [("Content-Type", "text/plain; charset=utf-8")]
+            self._send(HTTPStatus.NOT_FOUND, (str(refused.args[0]) + "\n").encode(), text)
+            return
+        self._send(
+            HTTPStatus.OK, (link + "\n").encode(), [("Content-Type", "text/plain; charset=utf-8")]
+        )
 
     def _clear_mail(self) -> None:
         self.server.stack.clear_mail()

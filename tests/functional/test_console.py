@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -286,6 +287,50 @@ def test_a_file_from_a_plain_member_reads_as_refused_and_hostile_names_stay_text
 
 
 # ---------------------------------------------------------------------------- the rest
+def test_the_console_opens_the_animators_space_of_the_demos_admin(
+    console: LocalServer,
+) -> None:
+    """Given the demo organisation on the console
+    When its reader follows "Open the animators' space"
+    Then the space opens as the demo's admin (Camille Martin), in her language."""
+    page = call(console, "GET", "/_local/", headers={"Accept": BROWSER}).text
+
+    [href] = re.findall(
+        r'<a class="action shortcut" href="([^"]+)">Open the animators&#39; space</a>', page
+    )
+    assert "as Camille Martin (camille.martin@demo.palabre.example)" in page
+    assert href.startswith(f"{console.url}/admin/")
+    space = call(
+        console,
+        "GET",
+        urlsplit(href).path,
+        headers={"Accept": BROWSER, "Host": urlsplit(console.url).netloc},
+    )
+    assert space.status == 200
+    assert escaped(fr("Hello, %(name)s", name="Camille")) in space.text
+
+
+def test_admin_link_prints_an_active_admins_link_and_says_why_for_anyone_else(
+    console: LocalServer,
+) -> None:
+    alice = call(console, "GET", "/_local/admin-link?email=Alice.David@demo.palabre.example")
+    hugo = call(console, "GET", f"/_local/admin-link?email={HUGO}")
+    nobody = call(console, "GET", "/_local/admin-link?email=")
+
+    assert alice.status == 200
+    assert alice.headers["Content-Type"] == "text/plain; charset=utf-8"
+    link = alice.text.strip()
+    assert link.startswith(f"{console.url}/admin/")
+    assert call(console, "GET", urlsplit(link).path).status == 200
+    assert (hugo.status, hugo.text) == (
+        404,
+        f"{HUGO} is not an active admin of the roster: give them the role admin in the "
+        "roster first.\n",
+    )
+    assert nobody.status == 400
+    assert nobody.json() == {"message": "Give the admin's address: /_local/admin-link?email=…"}
+
+
 def test_a_page_the_console_does_not_have_is_one_sentence(console: LocalServer) -> None:
     page = call(console, "GET", "/_local/nothing-here", headers={"Accept": BROWSER})
     program = call(console, "GET", "/_local/nothing-here")
