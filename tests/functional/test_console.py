@@ -356,6 +356,23 @@ def test_a_stack_still_starting_says_so_and_the_page_tries_again(console: LocalS
     assert program.json() == {"message": sentence}
 
 
+def test_a_browser_that_leaves_before_its_answer_is_no_error_but_a_real_one_is_told(
+    console: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+        try:
+            raise error
+        except ConnectionError:
+            console.handle_error(None, ("127.0.0.1", 50000))
+    assert capsys.readouterr().err == ""
+
+    try:
+        raise ValueError("a bug in the stack")
+    except ValueError:
+        console.handle_error(None, ("127.0.0.1", 50000))
+    assert "ValueError: a bug in the stack" in capsys.readouterr().err
+
+
 def escaped(text: str) -> str:
     from markupsafe import escape
 
