@@ -88,7 +88,8 @@ def local_instant(text: str, zone: ZoneInfo) -> datetime:
             f"{wall_clock(typed)} does not exist in {zone.key}: the clocks go forward that "
             "night; pick a time an hour later."
         )
-    return moment
+    # In UTC: a time the clocks repeat in autumn (its first pass) then compares as it reads.
+    return moment.astimezone(UTC)
 
 
 def backwards(moment: datetime, current: datetime, zone: ZoneInfo) -> Conflict:
