@@ -1,6 +1,7 @@
 """Moving the local stack's clock from its console streams what runs, over real HTTP: a
 chunked response of server-sent events, one per step as it ends, then the summary; a
-reader who leaves does not stop time, and a second move waits for none."""
+reader who leaves does not stop time, and a second move waits for none. (And the one
+console test that changes the roster: each test here has its own stack.)"""
 
 import json
 import re
@@ -196,3 +197,16 @@ def test_without_script_the_form_moves_the_clock_and_the_console_tells_the_move(
     assert re.search(TUESDAY_NINE + r" — themes and reminders due: \d+ emails sent</li>", page), (
         "the move's notable steps are listed"
     )
+
+
+def test_a_hostile_admin_name_stays_text_on_the_console(console: LocalServer) -> None:
+    """Given the demo's admin renamed, in the roster, to a piece of HTML
+    Then the console's way into her space shows the name as text."""
+    hostile = '<img src=x onerror="alert(1)">'
+    roster = demo.roster().replace(b";Camille;", f";{hostile};".encode())
+    assert console.stack.upload("roster", "demo-roster.csv", roster)["updated"] == 1
+
+    page = call(console, "GET", "/_local/", headers={"Accept": BROWSER}).text
+
+    assert hostile not in page
+    assert "as &lt;img src=x onerror=&#34;alert(1)&#34;&gt; Martin (camille.martin@" in page
