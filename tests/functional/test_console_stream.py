@@ -18,7 +18,15 @@ from sam_moto.runtime import Invocation
 from sam_moto.server import LocalServer
 from sam_moto.stack import LocalStack
 from tests.functional.conftest import make_stack
-from tests.functional.console_http import BROWSER, FORM, browser_post, call, connect, served
+from tests.functional.console_http import (
+    BROWSER,
+    FORM,
+    browser_post,
+    call,
+    connect,
+    served,
+    upload,
+)
 
 STREAM = {"Content-Type": FORM, "Accept": "text/event-stream"}
 TUESDAY_NINE = "Tuesday 1 December 2026, 09:00"
@@ -210,3 +218,25 @@ def test_a_hostile_admin_name_stays_text_on_the_console(console: LocalServer) ->
 
     assert hostile not in page
     assert "as &lt;img src=x onerror=&#34;alert(1)&#34;&gt; Martin (camille.martin@" in page
+
+
+def test_an_english_speaking_admins_upload_reads_in_english(console: LocalServer) -> None:
+    """Given Alice, an admin, now reading English (the organisation reads French)
+    When she uploads a roster with a faulty row
+    Then the console tells her report in English, as its email and its messages are."""
+    alice = "alice.david@demo.palabre.example"
+    english = demo.roster().replace(
+        b";David;Passeurs;Op\xc3\xa9rations;fr;", b";David;Passeurs;Op\xc3\xa9rations;en;"
+    )
+    assert english != demo.roster()
+    assert console.stack.upload("roster", "demo-roster.csv", english)["updated"] == 1
+    zoe = "zoe.blanc@demo.palabre.example;Zoé;Blanc;Passeurs;Produit;en;Mars/Olympus;member"
+    faulty = english + f"{zoe}\n".encode()
+
+    answer = upload(console, "roster", "roster.csv", faulty, uploader=alice)
+
+    assert answer.status == 200
+    assert '<div lang="en">' in answer.text
+    assert "<strong>Nothing was changed: the file has 1 error.</strong>" in answer.text
+    where = "Row 22 · column Fuseau horaire · “Mars/Olympus”"  # the file's own header
+    assert f'<span class="where">{where}</span>' in answer.text
