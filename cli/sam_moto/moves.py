@@ -51,6 +51,10 @@ class NotFound(ConsoleError):
     status = 404
 
 
+class Unprocessable(ConsoleError):
+    status = 422
+
+
 class NotReady(ConsoleError):
     status = 503
 

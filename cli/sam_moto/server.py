@@ -26,6 +26,7 @@ from sam_moto.moves import (
     Move,
     NotFound,
     NotReady,
+    Unprocessable,
     backwards,
     busy,
     local_instant,
@@ -274,8 +275,7 @@ class Handler(BaseHTTPRequestHandler):
                 result = action(stack.dead_letters())
                 stack.drain()  # what was sent back runs now, as it would in AWS
         except KeyError as error:
-            self._json({"message": str(error.args[0])}, HTTPStatus.NOT_FOUND)
-            return
+            raise NotFound(f"{error.args[0]}.") from None
         if back_to_console and self._wants_html():
             self._redirect("/_local/")
         else:
@@ -284,7 +284,9 @@ class Handler(BaseHTTPRequestHandler):
     def _mail(self, message_id: str, part: str) -> None:
         mail = self.server.stack.mailbox.get(message_id)
         if mail is None:
-            self._json({"message": "no such email"}, HTTPStatus.NOT_FOUND)
+            raise NotFound(
+                "The mailbox holds no such email (it was emptied, or the stack restarted)."
+            )
         elif part == "text":
             self._send(
                 HTTPStatus.OK,
@@ -435,12 +437,11 @@ class Handler(BaseHTTPRequestHandler):
     def _inbound(self, body: bytes, back_to_console: bool = False) -> None:
         """A raw RFC 822 message, received as SES would receive it (receiving.py)."""
         if not body.strip():
-            raise BadRequest("send the raw message (RFC 822) as the request body")
+            raise BadRequest("Send the raw message (RFC 822) as the request's body.")
         try:
             received = self.server.stack.receive_mail(body)
         except NotReceived as refused:
-            self._json({"message": str(refused)}, HTTPStatus.UNPROCESSABLE_ENTITY)
-            return
+            raise Unprocessable(str(refused)) from None
         if back_to_console:
             self._redirect("/_local/")
         else:
@@ -453,15 +454,18 @@ class Handler(BaseHTTPRequestHandler):
         text = self._form(body).get("text", "")
         raw = stack.mailbox.reply(message_id, text, stack.clock())
         if raw is None:
-            self._json({"message": "no such email, or it has no Reply-To"}, HTTPStatus.NOT_FOUND)
-            return
+            raise NotFound(
+                "The mailbox holds no such email, or it cannot be answered (it has no Reply-To)."
+            )
         self._inbound(raw, back_to_console=self._wants_html())
 
     def _file(self, name: str) -> None:
         files = self.server.stack.hooks.console().files
         if name not in files:
-            self._json({"message": "Not Found"}, HTTPStatus.NOT_FOUND)
-            return
+            known = ", ".join(sorted(files))
+            raise NotFound(
+                f"The demo has no file named {name}" + (f": try {known}." if known else ".")
+            )
         kind = _FILE_TYPES.get(Path(name).suffix, "application/octet-stream")
         self._send(
             HTTPStatus.OK,

@@ -331,13 +331,33 @@ def test_admin_link_prints_an_active_admins_link_and_says_why_for_anyone_else(
     assert nobody.json() == {"message": "Give the admin's address: /_local/admin-link?email=…"}
 
 
-def test_a_page_the_console_does_not_have_is_one_sentence(console: LocalServer) -> None:
-    page = call(console, "GET", "/_local/nothing-here", headers={"Accept": BROWSER})
-    program = call(console, "GET", "/_local/nothing-here")
+@pytest.mark.parametrize(
+    ("path", "sentence"),
+    [
+        ("/_local/nothing-here", "The console has no such page: its address is /_local/."),
+        (
+            "/_local/mail/no-such-id",
+            "The mailbox holds no such email (it was emptied, or the stack restarted).",
+        ),
+        (
+            "/_local/demo/secrets.txt",
+            "The demo has no file named secrets.txt.",
+        ),
+        ("/_local/dlq/NoSuchQueue", "NoSuchQueue: not a dead-letter queue; try one of "),
+    ],
+    ids=["page", "email", "demo-file", "queue"],
+)
+def test_what_the_console_does_not_have_is_one_sentence(
+    console: LocalServer, path: str, sentence: str
+) -> None:
+    page = call(console, "GET", path, headers={"Accept": BROWSER})
+    program = call(console, "GET", path)
 
     assert page.status == program.status == 404
-    assert "The console has no such page: its address is /_local/." in page.text
-    assert program.json() == {"message": "The console has no such page: its address is /_local/."}
+    assert '<p role="alert">' + escaped(sentence) in page.text
+    assert '<a href="/_local/">Open the console</a>' in page.text
+    assert program.json()["message"].startswith(sentence)
+    assert_one_sentence(program.json()["message"])
 
 
 def test_a_stack_still_starting_says_so_and_the_page_tries_again(console: LocalServer) -> None:
