@@ -533,7 +533,7 @@ class LocalServer(ThreadingHTTPServer):
             outputs=stack.outputs,
             files=sorted(console.files),
             history=[
-                {**i.as_json(), "shown": wall_clock(i.at, self.zone)}
+                {**i.as_json(), "shown": wall_clock(i.at, self.zone), "failed": _failure(i)}
                 for i in list(stack.runtime.history)[-15:]
             ][::-1],
             shortcuts=console.shortcuts(stack) if console.shortcuts else [],
@@ -541,6 +541,15 @@ class LocalServer(ThreadingHTTPServer):
             url=self.url,
             **extra,
         )
+
+
+def _failure(invocation: Invocation) -> str:
+    """A failed run in a line — its error's type and message, never its stack trace (the
+    terminal running the stack has that); "" for a run that did not fail."""
+    if invocation.error is None:
+        return ""
+    error = invocation.error
+    return f"failed: {error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"[:300]
 
 
 def _shown_date(header: str, zone: ZoneInfo) -> str:

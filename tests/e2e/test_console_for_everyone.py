@@ -63,6 +63,10 @@ def test_the_console_is_accessible_on_a_phone_and_a_desktop(local: Local, browse
             assert accessibility_problems(page) == []
             assert layout_problems(page) == []
             page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
+            page.goto(f"{local.url}/_local/mail/no-such-email")  # the page of a 404
+            assert page.get_by_role("alert").inner_text().startswith("The mailbox holds no")
+            assert accessibility_problems(page) == []
+            assert layout_problems(page) == []
         finally:
             context.close()
 
