@@ -43,7 +43,8 @@ class Shortcut:
 class Console:
     """What the console shows beyond the stack: the application's name and wall clock,
     the metadata an upload may carry (name -> label), sample files to download (name ->
-    bytes), and how to read the result an upload leaves behind (None while none)."""
+    bytes), how to read the result an upload leaves behind (None while none) and tell it
+    in sentences, what its functions do in plain words, and the pages it links to."""
 
     title: str = "Local stack"
     timezone: str = "UTC"
