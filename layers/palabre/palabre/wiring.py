@@ -545,5 +545,6 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
         anonymity_threshold=settings.anonymity_threshold,
+        locale=settings.default_locale,
         templates=(settings.templates_dir, settings.default_locale, settings.organisation_name),
     )

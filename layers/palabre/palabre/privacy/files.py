@@ -132,8 +132,11 @@ def _anonymous(value: Any) -> bool:
 # ---------------------------------------------------------------------------- CSV
 def scrub_csv(data: bytes, traces: Traces) -> bytes:
     """Rows without theirs, and without the anonymous rows of a theme that lost one; the
-    cells as they were written (already made safe for a spreadsheet)."""
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8").removeprefix(BOM))))
+    cells as they were written (already made safe for a spreadsheet), with the file's
+    own separator (palabre.spreadsheets: `;` for a French organisation, `,` otherwise)."""
+    text = data.decode("utf-8").removeprefix(BOM)
+    separator = ";" if ";" in text.partition("\n")[0] else ","  # our headers hold neither
+    rows = list(csv.reader(io.StringIO(text), delimiter=separator))
     if not rows:
         return data
     header, body = rows[0], rows[1:]
@@ -145,7 +148,7 @@ def scrub_csv(data: bytes, traces: Traces) -> bytes:
         if not _their_row(row, traces) and not (row[theme] in lost and ANONYMOUS in row)
     ]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerows([header, *kept])
     return (BOM + buffer.getvalue()).encode("utf-8")
 
