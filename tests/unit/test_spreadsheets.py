@@ -211,3 +211,27 @@ def test_any_text_or_number_opens_as_written(values: list[str | int]) -> None:
     back = [row[0].value for row in sheet.iter_rows(min_row=2, max_row=len(values) + 1)]
     expected = [v if isinstance(v, int) else _xml_text(without_spoofing(v)) or None for v in values]
     assert back + [None] * (len(values) - len(back)) == expected
+
+
+def test_an_erasure_finds_a_persons_words_inside_an_xlsx_and_deletes_the_file() -> None:
+    """Given an admin's .xlsx export (compressed XML) holding a member's answer and
+    name, When an erasure looks for her, Then it finds them and deletes the file (an
+    export under downloads/ is not rewritten: the next click builds it again)."""
+    from palabre.privacy.files import Traces, scrubbed
+
+    words = 'Mon idée : "écouter" & <reformuler>'
+    data = xlsx_bytes([Sheet("Réponses", ["Auteur", "Réponse"], [["Manon P.", words]])])
+    assert words.encode() not in data  # deflated: not readable as stored
+
+    def traces(texts: set[str], names: set[str]) -> Traces:
+        return Traces("manon@x.example", "m123", frozenset(texts), frozenset(names), frozenset())
+
+    assert traces({words}, set()).found_in(data)
+    assert traces(set(), {"Manon"}).found_in(data)
+    assert not traces({"autre chose"}, {"Zoé"}).found_in(data)
+    assert (
+        scrubbed(
+            "downloads/2026-12-07/x/palabre-answers-2026-12-07.xlsx", data, traces(set(), set())
+        )
+        is None
+    )

@@ -257,6 +257,8 @@ def _cell(ref: str, value: Cell, *, header: bool) -> str:
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return f'<c r="{ref}"><v>{_number(value)}</v></c>'
     text = _xml_text(without_spoofing(str(value)))[:MAX_CELL]
+    if not text:
+        return ""  # nothing a cell can hold was left
     style = HEADER if header else _text_style(text)
     styled = f' s="{style}"' if style else ""
     inline = f'<is><t xml:space="preserve">{escape(text)}</t></is>'

@@ -24,6 +24,7 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.export_pages import ExportPages
     from palabre.admin.pages import AdminPages
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
@@ -466,6 +467,26 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     table_ = table(settings, adapters)
     access = AdminAccess(MemberStore(table_), signer(settings, adapters))
     return AdminPages(access, ActivityLog(table_), pages(settings))
+
+
+def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ExportPages:
+    from palabre.admin.export_pages import ExportPages
+    from palabre.admin.exports import AdminExports
+    from palabre.core.i18n import translations
+    from palabre.store.activity import ActivityLog
+
+    table_ = table(settings, adapters)
+    exports = AdminExports(
+        table_,
+        ActivityLog(table_),
+        _s3(adapters),
+        settings.uploads_bucket,
+        threshold=settings.anonymity_threshold,
+        zone=settings.zone,
+        locale=settings.default_locale,
+        translations=lambda locale: translations(settings.templates_dir, locale),
+    )
+    return ExportPages(admin_pages(settings, adapters), exports)
 
 
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:

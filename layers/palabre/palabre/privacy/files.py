@@ -9,8 +9,9 @@ index of who a file mentions). What is found is handled by kind:
 - a week's CSV exports (`exports/<week>/*.csv`) are rewritten without their rows;
 - anything else that mentions them — a roster file (it lists every address), a file's
   import report, a calendar they uploaded (its metadata names the uploader), the printable
-  library page — is deleted: these are inputs whose data lives in the table, or a page
-  the next week's export rebuilds.
+  library page, an admin's export under `downloads/` (an .xlsx is read unpacked) — is
+  deleted: these are inputs whose data lives in the table, or files the next week's
+  export or the next click rebuilds.
 
 A shared file loses the person's lines, and, where they were shown among anonymous
 answers, the theme's anonymous answers too: fewer answers around them would weaken their
@@ -21,9 +22,11 @@ import csv
 import html
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 from palabre.store.privacy import ERASED, ERASED_TITLE
 
@@ -46,10 +49,29 @@ class Traces:
     """the ids of the questions they asked"""
 
     def found_in(self, data: bytes) -> bool:
-        """Their address, name or words, in a file as it is stored (HTML-escaped too)."""
-        text = data.decode("utf-8", errors="replace").casefold()
+        """Their address, name or words, in a file as it is stored (HTML- or XML-escaped
+        too; an .xlsx unpacked)."""
+        text = _unpacked(data).decode("utf-8", errors="replace").casefold()
         needles = {self.address, *self.names, *self.texts}
-        return any(n.casefold() in text or html.escape(n).casefold() in text for n in needles if n)
+        return any(
+            n.casefold() in text
+            or html.escape(n).casefold() in text
+            or xml_escape(n).casefold() in text
+            for n in needles
+            if n
+        )
+
+
+def _unpacked(data: bytes) -> bytes:
+    """A file's bytes where its words can be read: an .xlsx (an admin's export under
+    downloads/, a zip archive of XML parts) unpacked, anything else as it is."""
+    if not data.startswith(b"PK\x03\x04"):
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return b"".join(archive.read(name) for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return data
 
 
 @dataclass(frozen=True)
