@@ -17,6 +17,7 @@ a cell typed with a leading apostrophe, so editing it keeps it text.
 import csv
 import io
 import math
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -217,12 +218,14 @@ def _workbook_rels(count: int) -> str:
 
 
 def _worksheet(sheet: Sheet) -> str:
+    width = max([len(sheet.header), *(len(row) for row in sheet.rows)], default=0)
+    letters = [column_letter(n) for n in range(1, width + 1)]
     widths = [min(max(len(h), 10) + 2, 60) for h in sheet.header]
-    rows = [_row(1, sheet.header, header=True)]
+    rows = [_row(1, sheet.header, letters, header=True)]
     for n, row in enumerate(sheet.rows, start=2):
-        rows.append(_row(n, row))
+        rows.append(_row(n, row, letters))
         for c, value in enumerate(row[: len(widths)]):
-            if isinstance(value, str):
+            if isinstance(value, str) and widths[c] < 60:
                 widths[c] = min(max(widths[c], len(value) + 2), 60)
     columns = "".join(
         f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>'
@@ -239,30 +242,34 @@ def _worksheet(sheet: Sheet) -> str:
     )
 
 
-def _row(number: int, values: Sequence[Cell], *, header: bool = False) -> str:
+def _row(
+    number: int, values: Sequence[Cell], letters: Sequence[str], *, header: bool = False
+) -> str:
     cells = "".join(
-        _cell(f"{column_letter(n)}{number}", value, header=header)
-        for n, value in enumerate(values, start=1)
+        _cell(f"{letter}{number}", value, header=header)
+        for letter, value in zip(letters, values, strict=False)
     )
     return f'<row r="{number}">{cells}</row>'
 
 
 def _cell(ref: str, value: Cell, *, header: bool) -> str:
-    if value is None or value == "":
+    if isinstance(value, str):  # the common case first
+        text = _xml_text(without_spoofing(value))[:MAX_CELL]
+        if not text:
+            return ""  # nothing a cell can hold was left
+        style = HEADER if header else _text_style(text)
+        styled = f' s="{style}"' if style else ""
+        return (
+            f'<c r="{ref}"{styled} t="inlineStr">'
+            f'<is><t xml:space="preserve">{escape(text)}</t></is></c>'
+        )
+    if value is None:
         return ""
     if isinstance(value, datetime):
         return f'<c r="{ref}" s="{MOMENT}"><v>{_serial(value)}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}" s="{DAY}"><v>{_serial(value)}</v></c>'
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return f'<c r="{ref}"><v>{_number(value)}</v></c>'
-    text = _xml_text(without_spoofing(str(value)))[:MAX_CELL]
-    if not text:
-        return ""  # nothing a cell can hold was left
-    style = HEADER if header else _text_style(text)
-    styled = f' s="{style}"' if style else ""
-    inline = f'<is><t xml:space="preserve">{escape(text)}</t></is>'
-    return f'<c r="{ref}"{styled} t="inlineStr">{inline}</c>'
+    return f'<c r="{ref}"><v>{_number(value)}</v></c>'
 
 
 def _text_style(text: str) -> int:
@@ -294,14 +301,7 @@ def column_letter(n: int) -> str:
 def _xml_text(value: str) -> str:
     """`value` without what XML 1.0 cannot hold (controls other than tab and line
     breaks, lone surrogates, U+FFFE and U+FFFF); CR LF read as one line break."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    if text.isprintable() and text.isascii():
-        return text
-    return "".join(c for c in text if _xml_char(c))
+    return _NOT_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _xml_char(c: str) -> bool:
-    code = ord(c)
-    if code < 0x20:
-        return c in "\t\n"
-    return not (0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF))
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
