@@ -24,6 +24,7 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.export_pages import ExportPages
     from palabre.admin.imports import ImportPages
     from palabre.admin.pages import AdminPages
     from palabre.answers.pages import AnswerPages
@@ -470,6 +471,26 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     return AdminPages(access, ActivityLog(table_), pages(settings))
 
 
+def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ExportPages:
+    from palabre.admin.export_pages import ExportPages
+    from palabre.admin.exports import AdminExports
+    from palabre.core.i18n import translations
+    from palabre.store.activity import ActivityLog
+
+    table_ = table(settings, adapters)
+    exports = AdminExports(
+        table_,
+        ActivityLog(table_),
+        _s3(adapters),
+        settings.uploads_bucket,
+        threshold=settings.anonymity_threshold,
+        zone=settings.zone,
+        locale=settings.default_locale,
+        translations=lambda locale: translations(settings.templates_dir, locale),
+    )
+    return ExportPages(admin_pages(settings, adapters), exports)
+
+
 def import_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ImportPages:
     from palabre.admin.imports import ImportPages
     from palabre.store.activity import ActivityLog
@@ -575,5 +596,6 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
         anonymity_threshold=settings.anonymity_threshold,
+        locale=settings.default_locale,
         templates=(settings.templates_dir, settings.default_locale, settings.organisation_name),
     )
