@@ -536,3 +536,23 @@ def test_the_history_is_paged(org: LocalStack) -> None:
     assert "same-00.csv" in page
     assert "demo-roster.csv" in page
     assert "same-01.csv" not in page
+
+
+def test_names_in_a_reports_email_are_escaped_and_on_one_line(org: LocalStack) -> None:
+    newcomer = (
+        f"zz@demo.palabre.example;{HOSTILE}\u202e;Zo\u200bë;Passeurs;Produit;fr;Europe/Paris;"
+        "member\n"
+    )
+
+    report = drop(org, "roster", "roster.csv", roster_without(extra=newcomer))
+
+    assert report["status"] == "applied"
+    [message] = sent(org)
+    html_part = message.get_body(("html",)).get_content()
+    assert "<script>" not in html_part
+    assert "&lt;script&gt;" in html_part
+    plain = message.get_body(("plain",)).get_content()
+    assert "zz@demo.palabre.example" in plain
+    for part in (plain, html_part):
+        assert "\u202e" not in part
+        assert "\u200b" not in part
