@@ -105,6 +105,11 @@ def local() -> Iterator[Local]:
     in time must not share one."""
     palabre = Path(sys.executable).with_name("palabre")
     env = {**os.environ, "PORT": "0", "DEMO": "1", "CLOCK_START": CLOCK_START}
+    # This tree's code, whichever tree the environment's `palabre` was installed from
+    # (pytest's own pythonpath does not reach a subprocess).
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "layers" / "palabre"), str(ROOT / "cli"), str(ROOT)]
+    )
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
         [str(palabre), "local"],

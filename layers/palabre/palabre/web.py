@@ -31,9 +31,13 @@ def _style(templates_dir: Path) -> tuple[Markup, str]:
     return Markup(css), f"'sha256-{digest}'"
 
 
-def headers(templates_dir: Path, form_action: tuple[str, ...] = ()) -> dict[str, str]:
+def headers(
+    templates_dir: Path, form_action: tuple[str, ...] = (), referrer: str = "no-referrer"
+) -> dict[str, str]:
     """`form_action`: origins besides the page's own that its forms post to (the uploads
-    bucket, for the admin space's upload form)."""
+    bucket, for the admin space's upload form). `referrer`: "same-origin" for pages whose
+    forms must be recognised by their Origin (with no-referrer, browsers send `Origin:
+    null` with every POST)."""
     _, style_hash = _style(templates_dir)
     targets = " ".join(("'self'", *form_action))
     return {
@@ -42,7 +46,7 @@ def headers(templates_dir: Path, form_action: tuple[str, ...] = ()) -> dict[str,
             f"default-src 'none'; style-src {style_hash}; img-src 'self' data:; "
             f"form-action {targets}; base-uri 'none'; frame-ancestors 'none'"
         ),
-        "Referrer-Policy": "no-referrer",  # the token is in the URL
+        "Referrer-Policy": referrer,  # the token is in the URL: never to another site
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
@@ -128,6 +132,7 @@ class Pages:
         locale: str,
         status: int = 200,
         form_action: tuple[str, ...] = (),
+        referrer: str = "no-referrer",
         **context: Any,
     ) -> Response[str]:
         # Jinja2 and Babel load with the first page, not with the handler: a request for
@@ -141,13 +146,14 @@ class Pages:
             locale,
             style=style,
             organisation=self.organisation,
+            referrer=referrer,
             **context,
         )
         return Response(
             status_code=status,
             content_type="text/html; charset=utf-8",
             body=body,
-            headers=headers(self.templates_dir, form_action),
+            headers=headers(self.templates_dir, form_action, referrer),
         )
 
     # These three know no member: they speak the browser's language (Accept-Language).

@@ -33,6 +33,9 @@ class AdminPages:
             admin.locale,
             status=status,
             base=view.base,
+            # Its POSTs are recognised by their Origin, which browsers send as "null"
+            # under no-referrer; same-origin still tells no other site the link.
+            referrer="same-origin",
             admin_name=admin.display_name,
             zone=ZoneInfo(admin.timezone),
             section=context.pop("section", name.removeprefix("admin_")),
