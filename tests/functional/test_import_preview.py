@@ -556,3 +556,26 @@ def test_names_in_a_reports_email_are_escaped_and_on_one_line(org: LocalStack) -
     for part in (plain, html_part):
         assert "\u202e" not in part
         assert "\u200b" not in part
+
+
+def test_palabre_upload_confirm_applies_past_the_guard(org: LocalStack, tmp_path: Any) -> None:
+    """Given a roster that deactivates a quarter of the members, when `palabre upload`
+    puts it, it waits; then with `--confirm` (the object's `confirm=yes`), it is applied."""
+    from palabre_cli.main import main
+
+    roster = tmp_path / "effectifs.csv"
+    roster.write_bytes(roster_without(*LEAVING))
+    bucket = org.uploads_bucket("roster")
+    argv = ["upload", str(roster), "--kind", "roster", "--bucket", bucket, "--uploader", ADMIN]
+
+    assert main([*argv, "--no-wait"]) == 0
+    head = org.client("s3").head_object(Bucket=bucket, Key="roster/effectifs.csv")
+    assert head["Metadata"] == {"uploader": ADMIN}
+    org.drain()
+    assert all(active(org, address) for address in LEAVING)
+
+    assert main([*argv, "--no-wait", "--confirm"]) == 0
+    head = org.client("s3").head_object(Bucket=bucket, Key="roster/effectifs.csv")
+    assert head["Metadata"] == {"uploader": ADMIN, "confirm": "yes"}
+    org.drain()
+    assert not any(active(org, address) for address in LEAVING)
