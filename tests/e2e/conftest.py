@@ -20,6 +20,11 @@ import pytest
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "artifacts"
+THIS_TREE = {
+    "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "palabre"), str(ROOT / "cli"), str(ROOT)])
+}
+"""what a `palabre` subprocess needs to run this tree's code, whichever tree the
+environment's entry point was installed from (pytest's pythonpath reaches no subprocess)"""
 CLOCK_START = "2026-11-30T08:00:00+01:00"  # a Monday morning in Paris
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -104,12 +109,7 @@ def local() -> Iterator[Local]:
     """A fresh stack per test module: the clock only moves forward, so modules that travel
     in time must not share one."""
     palabre = Path(sys.executable).with_name("palabre")
-    env = {**os.environ, "PORT": "0", "DEMO": "1", "CLOCK_START": CLOCK_START}
-    # This tree's code, whichever tree the environment's `palabre` was installed from
-    # (pytest's own pythonpath does not reach a subprocess).
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "layers" / "palabre"), str(ROOT / "cli"), str(ROOT)]
-    )
+    env = {**os.environ, **THIS_TREE, "PORT": "0", "DEMO": "1", "CLOCK_START": CLOCK_START}
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
         [str(palabre), "local"],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from palabre_cli import demo
 from tests.conftest import ROOT
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import THIS_TREE, Local
 
 PALABRE = str(Path(sys.executable).with_name("palabre"))
 BAD = (
@@ -26,7 +26,7 @@ def palabre(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **THIS_TREE, **(env or {})},
         check=False,
     )
 
@@ -157,7 +157,13 @@ def test_dead_letters_are_listed_and_replayed_from_the_command_line(local: Local
 
 
 def test_demo_0_starts_an_empty_stack() -> None:
-    env = {**os.environ, "PORT": "0", "DEMO": "0", "CLOCK_START": "2027-02-01T10:00:00+01:00"}
+    env = {
+        **os.environ,
+        **THIS_TREE,
+        "PORT": "0",
+        "DEMO": "0",
+        "CLOCK_START": "2027-02-01T10:00:00+01:00",
+    }
     process = subprocess.Popen(
         [PALABRE, "local"],
         cwd=ROOT,
