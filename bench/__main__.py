@@ -72,12 +72,13 @@ def main() -> None:
     print(
         f"  one stream batch of {batch['answers']} answers: {batch['writes']} DynamoDB writes "
         f"in {batch['transactions']} transactions, for {batch['members']} distinct members, "
-        f"{batch['teams']} teams, {batch['circles']} circles"
+        f"{batch['teams']} teams, {batch['circles']} circles, {batch['themes']} themes"
     )
-    goal = batch["members"] + batch["teams"] + batch["circles"]
+    goal = batch["members"] + batch["teams"] + batch["circles"] + batch["themes"]
     print(
         f"    goal ≤ {goal} (members {batch['members']} + teams {batch['teams']} + circles "
-        f"{batch['circles']}: one write per total, no item per answer)"
+        f"{batch['circles']} + themes' tallies {batch['themes']}: one write per total, "
+        "no item per answer)"
     )
     cost = digest_bench.digest_read_cost(then=_space_and_library)
     print(

@@ -51,7 +51,10 @@ def test_the_scheduler_queues_ten_jobs_per_call() -> None:
 def test_a_stream_batch_writes_each_total_once_and_no_item_per_answer() -> None:
     figures = digest_bench.stream_batch_writes(answers=40)
     assert figures["transactions"] == 1
-    assert figures["writes"] == figures["members"] + figures["teams"] + figures["circles"]
+    assert figures["themes"] == 2
+    assert figures["writes"] == (
+        figures["members"] + figures["teams"] + figures["circles"] + figures["themes"]
+    )
     assert figures["writes"] < figures["answers"] + figures["teams"] + figures["circles"]
 
 
