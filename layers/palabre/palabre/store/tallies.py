@@ -15,7 +15,7 @@ partition once (`palabre tally`).
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from palabre.core.models import group_key
 from palabre.store import keys
@@ -62,7 +62,7 @@ def tally_from(item: Mapping[str, Any]) -> Tally:
         short, _, rest = attribute.partition("#")
         kind, _, name = rest.partition("#")
         if short in (_PROMPTS, _ANSWERS) and kind in KINDS and name:
-            counts = groups[cast(Kind, kind)]
+            counts = groups[kind]
             n = int(value)
             counts[name] = counts.get(name, Count()) + (
                 Count(n, 0) if short == _PROMPTS else Count(0, n)
