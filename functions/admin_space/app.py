@@ -11,7 +11,7 @@ from palabre.config import AdminSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.web import answer_bad_links, body_text, form_fields, http_handler
-from palabre.wiring import admin_pages, pages
+from palabre.wiring import admin_pages, dashboard_pages, pages
 
 app = APIGatewayHttpResolver()
 
@@ -33,8 +33,11 @@ def admin_form(token: str) -> tuple[AdminView, dict[str, list[str]]]:
 
 
 @app.get("/admin/<token>")
-def show_home(token: str) -> Response[str]:
-    return admin_pages(AdminSettings.from_env()).home(token, clock.now())
+def show_dashboard(token: str) -> Response[str]:
+    """The space's home: participation, the leaderboard, the themes to come, who has not
+    answered yet (`?circle=` or `?team=` filters it)."""
+    query = app.current_event.query_string_parameters or {}
+    return dashboard_pages(AdminSettings.from_env()).show(token, clock.now(), query)
 
 
 @app.get("/admin/<token>/activity")

@@ -37,7 +37,8 @@ def test_bars_are_in_proportion_to_the_rates_and_stand_on_the_axis() -> None:
         assert float(rect.get("y", "")) + float(rect.get("height", "")) == BOTTOM
     # the two bars of a week side by side, the next week to their right
     xs = [float(r.get("x", "")) for r in bars(svg)]
-    assert xs == sorted(xs) and len(set(xs)) == 3
+    assert xs == sorted(xs)
+    assert len(set(xs)) == 3
 
 
 def test_each_bar_says_what_it_shows_and_an_open_themes_is_marked_so_far() -> None:

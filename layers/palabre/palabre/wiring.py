@@ -24,6 +24,7 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.dashboard_page import DashboardPages
     from palabre.admin.pages import AdminPages
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
@@ -466,6 +467,16 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     table_ = table(settings, adapters)
     access = AdminAccess(MemberStore(table_), signer(settings, adapters))
     return AdminPages(access, ActivityLog(table_), pages(settings))
+
+
+def dashboard_pages(settings: AdminSettings, adapters: Adapters | None = None) -> DashboardPages:
+    from zoneinfo import ZoneInfo
+
+    from palabre.admin.dashboard import DashboardReader
+    from palabre.admin.dashboard_page import DashboardPages
+
+    reader = DashboardReader(table(settings, adapters), ZoneInfo(settings.organisation_timezone))
+    return DashboardPages(admin_pages(settings, adapters), reader, settings.templates_dir)
 
 
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:

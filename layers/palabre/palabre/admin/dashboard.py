@@ -117,6 +117,7 @@ class Silent:
 
 @dataclass(frozen=True)
 class OpenTheme:
+    theme_id: str
     title: Localized
     closes: datetime
     """its deadline in the admin's timezone (the last audience zone's)"""
@@ -272,6 +273,7 @@ class DashboardReader:
             key=lambda s: (group_key(s.circle), group_key(s.first_name), s.email),
         )
         return OpenTheme(
+            theme_id=theme.id,
             title=theme.title_for(admin.locale),
             closes=closes,
             silent=tuple(silent[:SILENT_LISTED]),

@@ -55,10 +55,6 @@ class AdminPages:
         """A POST from another site's page (its Origin): nothing was done."""
         return self.pages.render("admin_forbidden", locale, status=403)
 
-    def home(self, token: str, now: datetime) -> Response[str]:
-        view = self.open(token, now)
-        return self.render(view, "admin_home", section="home")
-
     def activity_page(self, token: str, now: datetime, before: str = "") -> Response[str]:
         view = self.open(token, now)
         # A cursor is a sort key this page gave: anything else starts from the newest.
