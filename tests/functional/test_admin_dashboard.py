@@ -16,9 +16,10 @@ import pytest
 
 import palabre.aws
 from palabre_cli import demo
+from palabre_cli.main import main
 from sam_moto.stack import LocalStack
 from tests.functional.admin import admin_get, admin_path
-from tests.functional.conftest import make_stack, mocked_aws, sent
+from tests.functional.conftest import dynamodb_item, make_stack, mocked_aws, sent
 from tests.functional.test_dispatch import GABRIEL, KENJI, LEA, SARAH
 from tests.functional.test_scores import FORM, HUGO, MANON
 
@@ -241,6 +242,31 @@ def test_the_open_themes_non_responders_exactly(org: LocalStack) -> None:
 def test_a_members_link_is_no_way_into_the_dashboard(org: LocalStack) -> None:
     assert dashboard(org, who=LEA)[0] == 404
     assert dashboard(org, "circle=B%C3%A2tisseurs", who=LEA)[0] == 404
+
+
+def test_a_theme_sent_before_tallies_were_kept_is_counted_once_rebuilt(
+    org: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given demo-1 without its tally, as a theme sent before tallies were kept
+    table = org.provisioned.tables["PalabreTable"]
+    key = {"PK": {"S": "THEME#demo-1"}, "SK": {"S": "TALLY"}}
+    org.client("dynamodb").delete_item(TableName=table, Key=key)
+    _, page = dashboard(org)
+    assert "not counted yet" in plain(section(page, "participation"))
+    assert "palabre tally rebuild" in page
+
+    # When an operator rebuilds the tallies of the last weeks
+    assert main(["tally", "rebuild", "--table", table, "--weeks", "4"]) == 0
+
+    # Then demo-1, closed, is counted from its records; demo-2, open, is left as it is
+    assert capsys.readouterr().out.splitlines() == [
+        "demo-1: counted again",
+        "demo-2: still open somewhere, left as it is: run this again once it has closed",
+    ]
+    _, page = dashboard(org)
+    assert figures(page)["Nos rituels d&#39;équipe"] == ("16\u00a0%", "3", "19")
+    assert "palabre tally rebuild" not in page
+    assert "rebuilt_at" in dynamodb_item(org, "THEME#demo-1", "TALLY")
 
 
 def requests(stack: LocalStack, query: str = "") -> Counter[str]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory, Group
 from palabre.core.i18n import N_, Translatable
-from palabre.core.local_time import deadline, send_instant
+from palabre.core.local_time import send_instant
 from palabre.core.models import Member, Theme, ThemeKind, group_key
 from palabre.core.points import Standing
 from palabre.core.typography import Localized
@@ -27,7 +27,7 @@ from palabre.store.members import MemberStore
 from palabre.store.scores import ScoreStore
 from palabre.store.sends import SendRecords
 from palabre.store.table import Table
-from palabre.store.tallies import Count, Kind, Tally, TallyStore
+from palabre.store.tallies import Count, Kind, Tally, TallyStore, closes
 from palabre.store.themes import ThemeStore
 
 WEEKS = 12
@@ -198,9 +198,6 @@ class DashboardReader:
         zones = sorted(directory.zones) if directory and directory.zones else [str(self.zone)]
         mine = ZoneInfo(admin.timezone)
 
-        def closes(theme: Theme) -> datetime:
-            return max(deadline(theme, ZoneInfo(z)) for z in zones)
-
         def figures(theme: Theme) -> ThemeFigures:
             tally = tallies.get(theme.id)
             count = _count(tally, chosen)
@@ -208,7 +205,7 @@ class DashboardReader:
                 theme=theme,
                 title=theme.title_for(admin.locale),
                 count=count,
-                final=now >= closes(theme),
+                final=now >= closes(theme, zones),
                 counted=tally is not None,
             )
 
@@ -246,7 +243,8 @@ class DashboardReader:
                 ]
             ),
             open_themes=tuple(
-                self._silent(t, admin, chosen, closes(t).astimezone(mine)) for t in open_themes
+                self._silent(t, admin, chosen, closes(t, zones).astimezone(mine))
+                for t in open_themes
             ),
             chosen=chosen,
             circle_names=_names(directory.circles if directory else {}),

@@ -14,12 +14,16 @@ partition once (`palabre tally`).
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from palabre.core.models import group_key
+from palabre.core.local_time import deadline, send_instant
+from palabre.core.models import Theme, group_key
 from palabre.store import keys
+from palabre.store.members import MemberStore
 from palabre.store.table import Item, Table
+from palabre.store.themes import ThemeStore
 
 type Kind = Literal["circle", "team"]
 KINDS: tuple[Kind, ...] = ("circle", "team")
@@ -133,3 +137,32 @@ class TallyStore:
             }
         )
         return tally
+
+
+def closes(theme: Theme, zones: Iterable[str]) -> datetime:
+    """When a theme's figure stops moving: its deadline in the last of the organisation's
+    timezones."""
+    return max(deadline(theme, ZoneInfo(zone)) for zone in zones)
+
+
+def rebuild_closed(
+    table: Table, now: datetime, weeks: int, organisation_zone: str
+) -> tuple[list[str], list[str]]:
+    """Rebuilds the tally of every theme of the calendar sent in the last `weeks` weeks
+    and closed everywhere, from its partition (`palabre tally rebuild`, once, after
+    deploying tallies): (themes rebuilt, themes still open, left as they are)."""
+    directory = MemberStore(table).directory()
+    zones = sorted(directory.zones) if directory and directory.zones else [organisation_zone]
+    today = now.date()
+    themes = ThemeStore(table).between(today - timedelta(weeks=weeks), today + timedelta(days=1))
+    store = TallyStore(table)
+    rebuilt, still_open = [], []
+    for theme in themes:
+        if not theme.active or min(send_instant(theme, ZoneInfo(z)) for z in zones) > now:
+            continue
+        if closes(theme, zones) > now:
+            still_open.append(theme.id)
+            continue
+        store.rebuild(theme.id, now)
+        rebuilt.append(theme.id)
+    return rebuilt, still_open
