@@ -93,7 +93,7 @@ def participation_chart(
                     rect.set("stroke", FINAL)
                     rect.set("stroke-dasharray", "2 1")
                 ET.SubElement(rect, "title").text = bar.text
-        if n % 2 == 0 or len(weeks) <= 6:  # every other week's date, or they overlap
+        if (len(weeks) - 1 - n) % 2 == 0 or len(weeks) <= 6:  # every other, or they overlap
             label = ET.SubElement(
                 svg,
                 "text",
