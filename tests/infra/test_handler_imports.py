@@ -93,7 +93,10 @@ _BUILD = {
         "[f(PersonalLinksSettings.from_env(), fakes) for f in (wiring.answer_pages,"
         " wiring.vote_pages, wiring.subscription_pages, wiring.exports)]"
     ),
-    "AdminSpaceFunction": "wiring.admin_pages(AdminSettings.from_env(), fakes)",
+    "AdminSpaceFunction": (
+        "[f(AdminSettings.from_env(), fakes) for f in (wiring.admin_pages,"
+        " wiring.dashboard_pages)]"
+    ),
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
     "SesFeedbackFunction": "wiring.table(FeedbackSettings.from_env(), fakes)",
