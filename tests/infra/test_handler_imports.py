@@ -94,8 +94,7 @@ _BUILD = {
         " wiring.vote_pages, wiring.subscription_pages, wiring.exports)]"
     ),
     "AdminSpaceFunction": (
-        "[f(AdminSettings.from_env(), fakes) for f in (wiring.admin_pages,"
-        " wiring.dashboard_pages)]"
+        "[f(AdminSettings.from_env(), fakes) for f in (wiring.admin_pages, wiring.dashboard_pages)]"
     ),
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
