@@ -9,7 +9,7 @@ from gettext import NullTranslations
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_date
+from babel.dates import format_skeleton
 from babel.numbers import format_percent
 
 from palabre.admin.chart import Bar, WeekBars, participation_chart
@@ -49,7 +49,7 @@ class DashboardPages:
         chart = participation_chart(
             [
                 WeekBars(
-                    format_date(w.monday, "d/M", locale=locale),
+                    format_skeleton("Md", w.monday, locale=locale),  # 12/7, 07/12
                     tuple(_bar(f, tr, percent) for f in w.themes),
                 )
                 for w in dashboard.weeks
@@ -66,7 +66,6 @@ class DashboardPages:
             chart=chart,
             percent=percent,
             error=error,
-            asked=asked,
         )
 
 
