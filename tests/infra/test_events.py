@@ -87,20 +87,6 @@ def _given_a_sent_prompt(stack: LocalStack, event: dict) -> None:
     event["pathParameters"]["token"] = token
 
 
-def _given_an_admin_link(stack: LocalStack, event: dict) -> None:
-    """The animators' space opens behind a real admin's link: the demo's admin's."""
-    _given_calendar(stack, event)
-    secret = stack.client("secretsmanager").get_secret_value(
-        SecretId=stack.provisioned.physical["LinkSigningSecret"]
-    )
-    signer = Signer(keys_from_secret(json.loads(secret["SecretString"])))
-    token = signer.sign(Purpose.ADMIN, [member_id(demo.ADMIN)], stack.clock() + timedelta(days=9))
-    old = event["pathParameters"]["token"]
-    event["rawPath"] = event["rawPath"].replace(old, token)
-    event["requestContext"]["http"]["path"] = event["rawPath"]
-    event["pathParameters"]["token"] = token
-
-
 def _given_a_received_reply(stack: LocalStack, event: dict) -> None:
     """A reply is about a prompt that was sent, and is where the receipt rule stored it:
     send Léa's prompt, store her reply, and address it to her prompt's Reply-To."""
@@ -131,6 +117,20 @@ def _given_a_received_reply(stack: LocalStack, event: dict) -> None:
         Key="inbound/" + record["ses"]["mail"]["messageId"],
         Body=message.encode(),
     )
+
+
+def _given_an_admin_link(stack: LocalStack, event: dict) -> None:
+    """The animators' space opens for the demo's admin: sign their link."""
+    secret = stack.client("secretsmanager").get_secret_value(
+        SecretId=stack.provisioned.physical["LinkSigningSecret"]
+    )
+    signer = Signer(keys_from_secret(json.loads(secret["SecretString"])))
+    admin = signer.hide(member_id(demo.ADMIN), Purpose.ADMIN)
+    token = signer.sign(Purpose.ADMIN, [admin], stack.clock() + timedelta(days=14))
+    old = event["pathParameters"]["token"]
+    event["rawPath"] = event["rawPath"].replace(old, token)
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    event["pathParameters"]["token"] = token
 
 
 GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
