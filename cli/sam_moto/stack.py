@@ -99,6 +99,7 @@ class LocalStack:
         self.pollers = Pollers(
             self.provisioned, self.runtime, self.client, peek, clock, REGION, self.cloudwatch
         )
+        self.runtime.invoke_event = self.pollers.invoke_async
         self.time = TimeTravel(
             self.provisioned, self.runtime, self.pollers, clock, self.client, REGION
         )
