@@ -98,6 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     sending.add_argument("--by", default=os.environ.get("USER", "cli"), help="who resumes")
     sending.set_defaults(run=_sending)
 
+    admin_link = commands.add_parser(
+        "admin-link", help="print an admin's link to the animators' space (valid 14 days)"
+    )
+    admin_link.add_argument("email", type=_address, help="an active admin of the roster")
+    admin_link_where = admin_link.add_mutually_exclusive_group()
+    _stack_option(admin_link_where)
+    _local_option(admin_link_where)
+    admin_link.set_defaults(run=_admin_link)
+
     local = commands.add_parser("local", help="run the local stack with its console")
     # String defaults go through `type` too: a bad PORT or CLOCK_START is a usage error.
     local.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"))
@@ -577,6 +586,54 @@ def _member(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
+    return 0
+
+
+# ---------------------------------------------------------------------------- admin-link
+def _admin_link(args: argparse.Namespace) -> int:
+    """The link of an active admin (their personal one: keep it to yourself)."""
+    if args.local:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode({"email": args.email})
+        url = f"{args.local.rstrip('/')}/_local/admin-link?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                print(response.read().decode().strip())
+        except urllib.error.HTTPError as refused:
+            print(refused.read().decode().strip(), file=sys.stderr)
+            return 1
+        except OSError as error:
+            raise SystemExit(
+                f"palabre admin-link: no local stack at {args.local} ({error})"
+            ) from None
+        return 0
+    import boto3
+
+    from palabre import aws
+    from palabre.core.links import Links
+    from palabre.core.models import member_id
+    from palabre.core.tokens import signer_from_secret
+    from palabre.store.members import MemberStore
+    from palabre.store.table import DynamoTable
+
+    table = _stack_output(boto3, args.stack, "TableName")
+    admin = MemberStore(DynamoTable(aws.client("dynamodb"), table)).get(member_id(args.email))
+    if admin is None or not admin.active or not admin.is_admin:
+        print(
+            f"{args.email} is not an active admin of the roster: give them the role admin "
+            "in the roster first.",
+            file=sys.stderr,
+        )
+        return 1
+    secret = aws.client("secretsmanager").get_secret_value(
+        SecretId=_stack_output(boto3, args.stack, "LinkSigningSecretArn")
+    )
+    signer = signer_from_secret(secret["SecretString"])
+    links = Links(_stack_output(boto3, args.stack, "ApiUrl"), signer)
+    print(links.admin(admin.id, datetime.now(UTC)))
     return 0
 
 

@@ -68,6 +68,11 @@ ALLOWED = {
         "palabre.digest",  # the admin report's exports
         "palabre.live",  # a live session on the answer page
     },
+    "AdminSpaceFunction": {
+        *(m for m in MAIL if m != "markdown_it"),
+        *PAGES,
+        "palabre.admin",
+    },
     "ScoreStreamFunction": {"palabre.scoring"},
     "WeeklyDigestFunction": {"palabre.digest"},
     "SesFeedbackFunction": {"palabre.bounces"},  # (and its guard's store/sending.py)
@@ -88,6 +93,7 @@ _BUILD = {
         "[f(PersonalLinksSettings.from_env(), fakes) for f in (wiring.answer_pages,"
         " wiring.vote_pages, wiring.subscription_pages, wiring.exports)]"
     ),
+    "AdminSpaceFunction": "wiring.admin_pages(AdminSettings.from_env(), fakes)",
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
     "SesFeedbackFunction": "wiring.table(FeedbackSettings.from_env(), fakes)",

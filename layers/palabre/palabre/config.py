@@ -188,6 +188,10 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings, Wor
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
 
+class AdminSettings(PagesSettings):
+    """admin_space: the animators' space"""
+
+
 class ResumeSettings(PagesSettings, SendingTableSettings):
     """personal_links' resume pages (the deliverability guard's pause)"""
 

@@ -24,10 +24,12 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.pages import AdminPages
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
     from palabre.bounces.resuming import ResumePages
     from palabre.config import (
+        AdminSettings,
         DigestSettings,
         DispatchSettings,
         FeedbackSettings,
@@ -453,6 +455,17 @@ def attendance_pages(settings: PagesSettings, adapters: Adapters | None = None) 
 
     attendance = Attendance(table(settings, adapters), signer(settings, adapters))
     return AttendancePages(attendance, pages(settings))
+
+
+def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> AdminPages:
+    from palabre.admin.access import AdminAccess
+    from palabre.admin.pages import AdminPages
+    from palabre.store.activity import ActivityLog
+    from palabre.store.members import MemberStore
+
+    table_ = table(settings, adapters)
+    access = AdminAccess(MemberStore(table_), signer(settings, adapters))
+    return AdminPages(access, ActivityLog(table_), pages(settings))
 
 
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:

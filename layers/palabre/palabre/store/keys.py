@@ -282,3 +282,12 @@ def inbound_notice(sender_key: str) -> dict[str, str]:
     """The last explanation sent to a sender whose reply was refused (one an hour);
     `sender_key` is core.models.member_id of the address, never the address."""
     return {"PK": f"INBOUND#{sender_key}", "SK": "NOTICE"}
+
+
+# ---------------------------------------------------------------- the admins' activity
+ACTIVITY = "ACTIVITY"
+"""the partition of what admins did in their space (store/activity.py), by instant"""
+
+
+def activity(at: str, nonce: str) -> dict[str, str]:
+    return {"PK": ACTIVITY, "SK": f"{at}#{nonce}"}
