@@ -282,9 +282,10 @@ def _denied(service: str, operation: str, message: str) -> ClientError:
     return ClientError(response, operation)
 
 
-SIGNED = {"s3", "sqs"}
-"""services whose calls stay signed in process: S3's presigned URLs carry a signature, and
-moto finds an SQS call's region in its signature (its queue URLs do not name one)"""
+SIGNED = {"s3", "sqs", "dynamodbstreams"}
+"""services whose calls stay signed in process: S3's presigned URLs carry a signature,
+moto finds an SQS call's region in its signature (its queue URLs do not name one), and
+DynamoDB Streams' service in it (it signs as "dynamodb")"""
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
