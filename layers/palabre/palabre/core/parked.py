@@ -21,12 +21,25 @@ class ParkedKind(StrEnum):
     """a reply received by email"""
 
 
+QUEUES = {
+    ParkedKind.SEND: "SendDeadLetterQueue",
+    ParkedKind.SCORE: "ScoreFailureQueue",
+    ParkedKind.IMPORT: "ImportFailureQueue",
+    ParkedKind.SCHEDULE: "ScheduleFailureQueue",
+    ParkedKind.FEEDBACK: "FeedbackFailureQueue",
+    ParkedKind.INBOUND: "InboundFailureQueue",
+}
+"""each kind's queue in template.yaml: what `palabre dlq` calls it"""
+
 ORDER = tuple(ParkedKind)
 """how the page and the report list them"""
 
-RETRY_LIMIT = 100
+RETRY_LIMITS = {ParkedKind.SEND: 100, ParkedKind.SCORE: 5}
 """messages one Retry sends back at most: a click must answer within the HTTP API's
-30 seconds; what is left says so, and the next click takes it"""
+30 seconds, and a score batch is scored while it waits (up to a few seconds each); what
+is left says so, and the next click takes it"""
+RETRY_LIMIT = 50
+"""the others': an asynchronous invocation is accepted in milliseconds"""
 
 
 def kind_of(name: str) -> ParkedKind | None:
