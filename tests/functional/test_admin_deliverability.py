@@ -5,13 +5,14 @@ where it came from — through the HTTP API, on moto's queues and the table's st
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from babel.numbers import format_decimal
 
+import palabre.aws
 from palabre.admin.deliverability_pages import percent
 from palabre.core.deliverability import Figures
 from palabre.core.models import Member, member_id
@@ -34,6 +35,7 @@ from tests.functional.conftest import (
     sent,
 )
 from tests.functional.test_dispatch import LEA, SARAH
+from tests.functional.test_iam import delete, receive, refused, scan, send_to
 from tests.functional.test_scores import HUGO, answer, score
 
 HOSTILE = '<script>alert("x")</script> & Zoë'
@@ -402,3 +404,34 @@ def test_a_queue_the_space_does_not_retry_is_said_with_its_command(org: LocalSta
         assert parked(org, "FeedbackFailureQueue") == 1
     finally:
         org.client("sqs").purge_queue(QueueUrl=url)
+
+
+# ------------------------------------------------------------------ least privilege
+def invoke(logical_id: str) -> Callable[[LocalStack], Any]:
+    def call(stack: LocalStack) -> Any:
+        return palabre.aws.client("lambda").invoke(
+            FunctionName=stack.provisioned.functions[logical_id].name,
+            InvocationType="Event",
+            Payload=b"{}",
+        )
+
+    return call
+
+
+@pytest.mark.parametrize(
+    ("what", "call"),
+    [
+        ("scan the table", scan),
+        ("delete a theme", delete("THEME#t")),
+        ("receive the send queue's messages", receive("SendQueue")),
+        ("take a queue it does not retry", receive("FeedbackFailureQueue")),
+        ("park a message", send_to("ScoreFailureQueue")),
+        ("invoke the members' pages", invoke("PersonalLinksFunction")),
+        ("invoke the bounce handler", invoke("SesFeedbackFunction")),
+        ("invoke itself", invoke("AdminSpaceFunction")),
+    ],
+)
+def test_the_admin_space_reaches_only_its_queues_and_functions(
+    org: LocalStack, what: str, call: Callable[[LocalStack], Any]
+) -> None:
+    assert "is not authorized to perform" in refused(org, "AdminSpaceFunction", call)
