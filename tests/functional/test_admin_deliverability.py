@@ -32,6 +32,7 @@ from tests.functional.conftest import (
     handlers_table,
     make_stack,
     mocked_aws,
+    s3_event,
     sent,
 )
 from tests.functional.test_dispatch import LEA, SARAH
@@ -348,11 +349,12 @@ def test_a_score_update_that_fails_again_stays_parked_and_is_said(org: LocalStac
 
 
 def test_a_parked_scheduled_task_goes_back_to_its_function_and_no_other(org: LocalStack) -> None:
-    """Given a dispatch tick Lambda parked after its retries, and a crafted message in the
-    same queue naming the members' pages function
-    When the admin clicks Retry on '2 scheduled tasks are waiting'
-    Then the tick runs again (asynchronously) and leaves the queue; the other is refused,
-    still parked."""
+    """Given a dispatch tick Lambda parked after its retries, the digest's event Scheduler
+    could not deliver, and a crafted message in the same queue naming the members' pages
+    function
+    When the admin clicks Retry on '3 scheduled tasks are waiting'
+    Then the tick and the digest run again (asynchronously) and leave the queue; the
+    other is refused, still parked."""
     functions = org.provisioned.functions
     scheduler, pages = functions["SchedulePromptsFunction"], functions["PersonalLinksFunction"]
     url = queue_url(org, "ScheduleFailureQueue")
@@ -365,24 +367,62 @@ def test_a_parked_scheduled_task_goes_back_to_its_function_and_no_other(org: Loc
             at=org.clock(),
         )
         org.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    digest = functions["WeeklyDigestFunction"]
+    org.client("sqs").send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"time": "2026-11-30T07:00:00Z"}),
+        MessageAttributes={"TARGET_ARN": {"DataType": "String", "StringValue": digest.arn}},
+    )
 
     def runs(function: str) -> list[Any]:
         return [i for i in org.runtime.history if i.function == function]
 
-    before = {f: len(runs(f)) for f in (scheduler.logical_id, pages.logical_id)}
+    before = {f.logical_id: len(runs(f.logical_id)) for f in (scheduler, pages, digest)}
     path, page = page_of(org)
-    assert "2 tâches planifiées sont en attente" in page
+    assert "3 tâches planifiées sont en attente" in page
 
     status, _, page = admin_post(org, f"{path}/deliverability/retry", {"queue": "schedule"})
 
     assert status == 200
-    assert "1 a été renvoyé" in page
+    assert "2 ont été renvoyés et sont de nouveau traités." in page
     assert "1 a de nouveau échoué" in page
-    ran = runs(scheduler.logical_id)[before[scheduler.logical_id] :]
-    assert [r.error for r in ran] == [None]
+    for function in (scheduler, digest):
+        ran = runs(function.logical_id)[before[function.logical_id] :]
+        assert [r.error for r in ran] == [None]
     assert len(runs(pages.logical_id)) == before[pages.logical_id]
     assert parked(org, "ScheduleFailureQueue") == 1
     org.client("sqs").purge_queue(QueueUrl=url)
+
+
+def test_a_parked_import_runs_again(org: LocalStack) -> None:
+    """Given the demo roster's import, parked by Lambda after its retries
+    When the admin clicks Retry on '1 file import is waiting'
+    Then the import runs again with the upload's event, and the queue is empty."""
+    importer = org.provisioned.functions["ImportUploadFunction"]
+    event = s3_event(
+        org, "import_upload/roster-uploaded.json", size=len(demo.roster()), versionId=None
+    )
+    record = events.async_failure(
+        function_arn=importer.arn,
+        payload=event,
+        error={"errorMessage": "DynamoDB unavailable"},
+        attempts=3,
+        at=org.clock(),
+    )
+    org.client("sqs").send_message(
+        QueueUrl=queue_url(org, "ImportFailureQueue"), MessageBody=json.dumps(record)
+    )
+    before = len([i for i in org.runtime.history if i.function == importer.logical_id])
+    path, page = page_of(org)
+    assert "1 import de fichier est en attente" in page
+
+    status, _, page = admin_post(org, f"{path}/deliverability/retry", {"queue": "import"})
+
+    assert status == 200
+    assert "1 a été renvoyé" in page
+    ran = [i for i in org.runtime.history if i.function == importer.logical_id][before:]
+    assert [r.error for r in ran] == [None]
+    assert parked(org, "ImportFailureQueue") == 0
 
 
 def test_a_queue_the_space_does_not_retry_is_said_with_its_command(org: LocalStack) -> None:
