@@ -348,6 +348,24 @@ def test_a_score_update_that_fails_again_stays_parked_and_is_said(org: LocalStac
     assert score(org, HUGO)["points"] == {"N": "15"}
 
 
+def test_a_malformed_parked_message_stays_parked_and_is_said(org: LocalStack) -> None:
+    """Given messages in the score failure queue that are no stream batch's record
+    When the admin clicks Retry
+    Then nothing breaks: each failed and still waits, and the page says so."""
+    url = queue_url(org, "ScoreFailureQueue")
+    for body in ("[]", '{"DDBStreamBatchInfo": {}}', "not json"):
+        org.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+    try:
+        status, _, page = admin_post(
+            org, f"{admin_path(org, demo.ADMIN)}/deliverability/retry", {"queue": "score"}
+        )
+        assert status == 200
+        assert "3 ont de nouveau échoué et attendent encore" in page
+        assert parked(org, "ScoreFailureQueue") == 3
+    finally:
+        org.client("sqs").purge_queue(QueueUrl=url)
+
+
 def test_a_parked_scheduled_task_goes_back_to_its_function_and_no_other(org: LocalStack) -> None:
     """Given a dispatch tick Lambda parked after its retries, the digest's event Scheduler
     could not deliver, and a crafted message in the same queue naming the members' pages

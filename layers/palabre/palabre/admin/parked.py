@@ -7,11 +7,13 @@ functions:
 - a score update (a stream batch) is read again from the table's stream (24 hours) and
   given to the score function, synchronously: its message leaves only when every record
   was scored;
-- an import, a bounce or complaint notice, a scheduled task: their function is invoked
-  again, asynchronously, with the event it failed on (a new failure parks it again).
+- an import or a scheduled task: its function is invoked again, asynchronously, with the
+  event it failed on (a new failure parks it again).
 
-A message is deleted only once its source took it; one that fails is put back at once
-(visible again) and counted. Two Retries at once never send one message twice: a
+The functions a kind may go back to are the settings' (RETRY_FUNCTIONS): a queue without
+any (bounce notices, replies by email) is not retried from here. A message is deleted
+only once its source took it; one that fails is put back once the click is over (visible
+again) and counted. Two Retries at once never send one message twice: a
 received message is hidden from the other for as long as it is being sent back, and
 what a sender gets twice anyway (a crash between sending back and deleting) its own
 exactly-once record absorbs, as for any redelivery."""
@@ -37,8 +39,6 @@ HIDDEN_SECONDS = 120
 """how long a received message stays hidden from another Retry while it is sent back"""
 EMPTY_PAGES = 10
 """GetRecords on an open shard may return empty pages before later records"""
-
-ASYNCHRONOUS = (ParkedKind.IMPORT, ParkedKind.FEEDBACK, ParkedKind.SCHEDULE)
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class ParkedWork:
             for message in messages:
                 try:
                     self._send_back(kind, message)
-                except (SendBackFailed, ClientError, LookupError, ValueError) as error:
+                except (SendBackFailed, ClientError, LookupError, TypeError, ValueError) as error:
                     failed.append(message["ReceiptHandle"])
                     errors.append(str(error)[:300])
                     logger.warning(
