@@ -649,7 +649,7 @@ def _local(args: argparse.Namespace) -> int:
     )
     print(running.banner(), flush=True)
     try:
-        running.server.serve_forever()
+        running.serving.join()  # the server serves in its thread until Ctrl-C
     except KeyboardInterrupt:
         pass
     finally:

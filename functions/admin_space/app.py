@@ -11,7 +11,7 @@ from palabre.config import AdminSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.web import answer_bad_links, body_text, form_fields, http_handler
-from palabre.wiring import admin_pages, deliverability_pages, pages
+from palabre.wiring import admin_pages, deliverability_pages, export_pages, pages
 
 app = APIGatewayHttpResolver()
 
@@ -60,6 +60,17 @@ def unsuppress(token: str) -> Response[str]:
 def retry_parked(token: str) -> Response[str]:
     view, form = admin_form(token)
     return deliverability_pages(AdminSettings.from_env()).retry(view, form, clock.now())
+
+
+@app.get("/admin/<token>/exports")
+def show_exports(token: str) -> Response[str]:
+    return export_pages(AdminSettings.from_env()).show(token, clock.now())
+
+
+@app.get("/admin/<token>/exports/<name>")
+def download_export(token: str, name: str) -> Response[str]:
+    """A spreadsheet built now: a redirect to a five-minute presigned URL of it."""
+    return export_pages(AdminSettings.from_env()).download(token, name, clock.now())
 
 
 def foreign_origin(refused: ForeignOrigin) -> Response[str]:

@@ -241,7 +241,7 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
     data = requests.get(location, timeout=10).content
     bucket = week.uploads_bucket("roster")
     assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == [
         "theme",
         "title",

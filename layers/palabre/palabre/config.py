@@ -213,8 +213,9 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings, Wor
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
 
-class AdminSettings(PagesSettings, DeliverabilitySettings, RetrySettings):
-    """admin_space: the animators' space"""
+class AdminSettings(PagesSettings, AnonymitySettings, DeliverabilitySettings, RetrySettings):
+    """admin_space: the animators' space (its answers export holds anonymous answers back
+    as every output does)"""
 
 
 class ResumeSettings(PagesSettings, SendingTableSettings):

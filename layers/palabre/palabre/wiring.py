@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from palabre.admin.deliverability import Deliverability
     from palabre.admin.deliverability_pages import DeliverabilityPages
+    from palabre.admin.export_pages import ExportPages
     from palabre.admin.pages import AdminPages
     from palabre.admin.parked import ParkedWork
     from palabre.answers.pages import AnswerPages
@@ -488,6 +489,26 @@ def deliverability_pages(
     )
 
 
+def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ExportPages:
+    from palabre.admin.export_pages import ExportPages
+    from palabre.admin.exports import AdminExports
+    from palabre.core.i18n import translations
+    from palabre.store.activity import ActivityLog
+
+    table_ = table(settings, adapters)
+    exports = AdminExports(
+        table_,
+        ActivityLog(table_),
+        _s3(adapters),
+        settings.uploads_bucket,
+        threshold=settings.anonymity_threshold,
+        zone=settings.zone,
+        locale=settings.default_locale,
+        translations=lambda locale: translations(settings.templates_dir, locale),
+    )
+    return ExportPages(admin_pages(settings, adapters), exports)
+
+
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:
     from palabre.bounces.resuming import ResumePages, Resuming
     from palabre.store.members import MemberStore
@@ -608,5 +629,6 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
         anonymity_threshold=settings.anonymity_threshold,
+        locale=settings.default_locale,
         templates=(settings.templates_dir, settings.default_locale, settings.organisation_name),
     )
