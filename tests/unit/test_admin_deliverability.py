@@ -67,7 +67,8 @@ def test_suppressed_addresses_are_listed_newest_first_with_their_member() -> Non
     members.suppress(ANA, "bounce", "550 user unknown", NOW - timedelta(days=2))
     members.suppress("stranger@example.com", "complaint", "abuse", NOW)
 
-    listed_now = page.suppressed()
+    listed_now, older = page.suppressed()
+    assert older == 0
 
     assert [(s.email, s.reason) for s in listed_now] == [
         ("stranger@example.com", "complaint"),
@@ -142,3 +143,17 @@ def test_queues_are_listed_emails_and_scores_first_unknown_last() -> None:
     names = ["mystery", "feedback", "score", "send", "import"]
     assert sorted(names, key=listed) == ["send", "score", "import", "feedback", "mystery"]
     assert kind_of("score") is ParkedKind.SCORE
+
+
+def test_a_page_lists_the_newest_suppressed_addresses_and_counts_the_others() -> None:
+    """Given 205 suppressed addresses
+    Then the page's list holds the 200 newest, and says 5 more are left out."""
+    page, members, _ = deliverability()
+    for n in range(205):
+        members.suppress(f"a{n:03d}@example.com", "bounce", "", NOW + timedelta(minutes=n))
+
+    shown, older = page.suppressed()
+
+    assert (len(shown), older) == (200, 5)
+    assert shown[0].email == "a204@example.com"
+    assert shown[-1].email == "a005@example.com"

@@ -21,6 +21,9 @@ from palabre.store import keys
 from palabre.store.members import MemberStore, member_from
 from palabre.store.sending import SendingHealth
 
+SHOWN = 200
+"""suppressed addresses a page lists, the newest: each is a form, and a page must stay
+well under a Lambda response's 6 MB whatever the roster's size"""
 # The rates at which SES puts an account under review (bounces/pause_notice.py).
 SES_BOUNCE_REVIEW = 0.05
 SES_COMPLAINT_REVIEW = 0.001
@@ -60,11 +63,13 @@ class Deliverability:
         self.members = members
         self.health = health
 
-    def suppressed(self) -> list[Suppressed]:
-        """Every suppressed address, newest first, with the member it belongs to: one
-        Query and one BatchGetItem per hundred addresses."""
-        entries = self.members.suppressions(detail=True)
-        wanted = [keys.member(member_id(e["email"])) for e in entries if e["email"]]
+    def suppressed(self, shown: int = SHOWN) -> tuple[list[Suppressed], int]:
+        """The `shown` newest suppressed addresses, with the member each belongs to, and
+        how many older ones are left out: one Query, and one BatchGetItem per hundred
+        addresses shown."""
+        entries = [e for e in reversed(self.members.suppressions(detail=True)) if e["email"]]
+        kept = entries[:shown]
+        wanted = [keys.member(member_id(e["email"])) for e in kept]
         profiles = self.members.table.get_many(wanted) if wanted else []
         by_id = {i["PK"].removeprefix("MEMBER#"): member_from(i) for i in profiles}
         return [
@@ -73,10 +78,10 @@ class Deliverability:
                 e["reason"],
                 e.get("detail", ""),
                 e["at"],
-                by_id.get(member_id(e["email"])) if e["email"] else None,
+                by_id.get(member_id(e["email"])),
             )
-            for e in reversed(entries)
-        ]
+            for e in kept
+        ], len(entries) - len(kept)
 
     def rates(self, now: datetime) -> Rates:
         return Rates(self.health.last_week(now))

@@ -75,6 +75,7 @@ class DeliverabilityPages:
         rates = self.deliverability.rates(now)
         figures = rates.figures
         judged = figures.sends >= MIN_SENDS
+        listed, older = self.deliverability.suppressed()
         suppressed = [
             {
                 "email": s.email,
@@ -84,7 +85,7 @@ class DeliverabilityPages:
                 "at_iso": s.at,
                 "name": s.member.display_name if s.member else "",
             }
-            for s in self.deliverability.suppressed()
+            for s in listed
             if s.at
         ]
         queues = [
@@ -103,6 +104,7 @@ class DeliverabilityPages:
             status=status,
             waiting=queues,
             suppressed=suppressed,
+            older=older,
             sends=format_decimal(figures.sends, locale=locale),
             bounces=format_decimal(figures.bounces, locale=locale),
             complaints=format_decimal(figures.complaints, locale=locale),
