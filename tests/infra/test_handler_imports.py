@@ -141,6 +141,7 @@ ENVIRONMENT = {
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "DEAD_LETTER_QUEUES": "send=https://sqs.example/send-dlq",
     "SEND_QUEUE_URL": "https://sqs.example/send",
+    "RETRY_FUNCTIONS": "score=palabre-score,schedule=palabre-tick+palabre-digest",
     "SEND_RATE_SHARE": "100",
     "SENDING_TABLE": "palabre-sending",
     "ANONYMITY_THRESHOLD": "3",

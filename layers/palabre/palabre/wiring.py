@@ -25,13 +25,17 @@ if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
     from palabre.admin.dashboard_page import DashboardPages
+    from palabre.admin.deliverability import Deliverability
+    from palabre.admin.deliverability_pages import DeliverabilityPages
     from palabre.admin.export_pages import ExportPages
     from palabre.admin.pages import AdminPages
+    from palabre.admin.parked import ParkedWork
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
     from palabre.bounces.resuming import ResumePages
     from palabre.config import (
         AdminSettings,
+        DeliverabilitySettings,
         DigestSettings,
         DispatchSettings,
         FeedbackSettings,
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
         PagesSettings,
         PersonalLinksSettings,
         ResumeSettings,
+        RetrySettings,
         SenderSettings,
         SendingTableSettings,
         SigningSettings,
@@ -480,6 +485,21 @@ def dashboard_pages(settings: AdminSettings, adapters: Adapters | None = None) -
     return DashboardPages(admin_pages(settings, adapters), reader, settings.templates_dir)
 
 
+def deliverability_pages(
+    settings: AdminSettings, adapters: Adapters | None = None
+) -> DeliverabilityPages:
+    from palabre.admin.deliverability_pages import DeliverabilityPages
+    from palabre.store.activity import ActivityLog
+
+    return DeliverabilityPages(
+        deliverability(settings, adapters),
+        parked_work(settings, adapters),
+        admin_pages(settings, adapters),
+        ActivityLog(table(settings, adapters)),
+        settings.templates_dir,
+    )
+
+
 def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ExportPages:
     from palabre.admin.export_pages import ExportPages
     from palabre.admin.exports import AdminExports
@@ -511,6 +531,36 @@ def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> 
         signer(settings, adapters),
     )
     return ResumePages(resuming, pages(settings))
+
+
+def deliverability(
+    settings: DeliverabilitySettings, adapters: Adapters | None = None
+) -> Deliverability:
+    from palabre.admin.deliverability import Deliverability
+    from palabre.store.members import MemberStore
+    from palabre.store.sending import SendingHealth
+
+    return Deliverability(
+        MemberStore(table(settings, adapters)), SendingHealth(sending_table(settings, adapters))
+    )
+
+
+def parked_work(settings: RetrySettings, adapters: Adapters | None = None) -> ParkedWork:
+    from palabre.admin.parked import ParkedWork, Sources
+    from palabre.core.parked import kind_of
+
+    functions = {
+        kind: names
+        for name, names in settings.retry_functions.items()
+        if (kind := kind_of(name)) is not None
+    }
+    return ParkedWork(
+        _given(adapters).sqs or aws.client("sqs"),
+        settings.dead_letter_queues,
+        Sources(settings.send_queue_url, functions),
+        lambda_=lambda: aws.client("lambda"),
+        streams=lambda: aws.client("dynamodbstreams"),
+    )
 
 
 def pause_notice(settings: FeedbackSettings, adapters: Adapters | None = None) -> PauseNotice:

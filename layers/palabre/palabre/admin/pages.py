@@ -28,7 +28,7 @@ class AdminPages:
         self, view: AdminView, name: str, *, status: int = 200, **context: Any
     ) -> Response[str]:
         admin = view.admin
-        return self.pages.render(
+        page = self.pages.render(
             name,
             admin.locale,
             status=status,
@@ -38,6 +38,11 @@ class AdminPages:
             section=context.pop("section", name.removeprefix("admin_")),
             **context,
         )
+        # Its forms must carry their Origin (access.check_origin): under the members'
+        # pages' no-referrer, browsers send "Origin: null" with every POST. same-origin
+        # still keeps the link out of any other site's logs.
+        page.headers["Referrer-Policy"] = "same-origin"
+        return page
 
     def redirect(self, view: AdminView, page: str = "", query: str = "") -> Response[str]:
         """After a POST: 303 to a page of the space (`page` "": its home)."""
