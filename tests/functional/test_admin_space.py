@@ -30,6 +30,13 @@ def roster_only() -> Iterator[LocalStack]:
         yield stack
 
 
+@pytest.fixture(autouse=True)
+def _watched(roster_only: LocalStack) -> None:
+    """Each test forgets the clock and the clients' hooks (IAM) when it ends: again."""
+    roster_only.hooks.use_clock(roster_only.clock)
+    roster_only.runtime.watch()
+
+
 def members(stack: LocalStack) -> MemberStore:
     return MemberStore(
         DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"])
