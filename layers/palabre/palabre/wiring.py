@@ -470,9 +470,12 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     from palabre.store.activity import ActivityLog
     from palabre.store.members import MemberStore
 
+    from palabre.store.sending import SendingHealth
+
     table_ = table(settings, adapters)
     access = AdminAccess(MemberStore(table_), signer(settings, adapters))
-    return AdminPages(access, ActivityLog(table_), pages(settings))
+    health = SendingHealth(sending_table(settings, adapters))
+    return AdminPages(access, ActivityLog(table_), pages(settings), health)
 
 
 def dashboard_pages(settings: AdminSettings, adapters: Adapters | None = None) -> DashboardPages:
