@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from palabre.core.deliverability import Figures
 from palabre.core.links import Links
 from palabre.core.models import Role, member_id
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.activity import Action, ActivityLog
-from palabre.core.deliverability import Figures
 from palabre.store.members import MemberStore
 from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable

@@ -469,7 +469,6 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     from palabre.admin.pages import AdminPages
     from palabre.store.activity import ActivityLog
     from palabre.store.members import MemberStore
-
     from palabre.store.sending import SendingHealth
 
     table_ = table(settings, adapters)
