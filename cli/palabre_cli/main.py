@@ -105,6 +105,20 @@ def main(argv: list[str] | None = None) -> int:
     sending.add_argument("--by", default=os.environ.get("USER", "cli"), help="who resumes")
     sending.set_defaults(run=_sending)
 
+    tally = commands.add_parser(
+        "tally",
+        help="rebuild the participation tallies of the themes closed in the last weeks from "
+        "their records (once, for themes sent before tallies were kept)",
+    )
+    tally.add_argument("action", choices=["rebuild"])
+    tally.add_argument("--weeks", type=_weeks, default=12, help="how far back (default: 12)")
+    tally_where = tally.add_mutually_exclusive_group()
+    _stack_option(tally_where)
+    tally_where.add_argument(
+        "--table", help="the table (e.g. the local stack's, at AWS_ENDPOINT_URL)"
+    )
+    tally.set_defaults(run=_tally)
+
     admin_link = commands.add_parser(
         "admin-link", help="print an admin's link to the animators' space (valid 14 days)"
     )
@@ -612,6 +626,39 @@ def _member(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
+    return 0
+
+
+# ---------------------------------------------------------------------------- tally
+def _weeks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 104:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of weeks from 1 to 104")
+    return int(text)
+
+
+def _tally(args: argparse.Namespace) -> int:
+    """Each closed theme's tally counted again from its records, written whole."""
+    from palabre import aws
+    from palabre.core import clock
+    from palabre.store.table import DynamoTable
+    from palabre.store.tallies import rebuild_closed
+
+    if args.table:
+        name = args.table
+    else:
+        import boto3
+
+        name = _stack_output(boto3, args.stack, "TableName")
+    # the clock every decision reads: the system's, or the local stack's in its process;
+    # the organisation's own zone counts only when the roster is empty
+    table = DynamoTable(aws.client("dynamodb"), name)
+    rebuilt, still_open = rebuild_closed(table, clock.now(), args.weeks, "UTC")
+    for theme in rebuilt:
+        print(f"{theme}: counted again")
+    for theme in still_open:
+        print(f"{theme}: still open somewhere, left as it is: run this again once it has closed")
+    if not rebuilt and not still_open:
+        print(f"no theme was sent in the last {args.weeks} weeks")
     return 0
 
 

@@ -372,8 +372,26 @@ def secretsmanager_requests(
     return [Request(f"secretsmanager:{operation}", secret)]
 
 
+def streams_requests(operation: str, params: Mapping[str, Any], res: Resources) -> list[Request]:
+    """DynamoDB Streams' calls are authorised as dynamodb:<operation> on the stream's ARN,
+    which a shard iterator starts with (`<stream arn>|1|<opaque>`)."""
+    stream = params.get("StreamArn") or str(params.get("ShardIterator", "*")).split("|")[0]
+    return [Request(f"dynamodb:{operation}", stream)]
+
+
+def lambda_requests(operation: str, params: Mapping[str, Any], res: Resources) -> list[Request]:
+    """Invoke is authorised as lambda:InvokeFunction on the function's ARN (named by
+    its name, its ARN, or a qualified ARN)."""
+    action = "InvokeFunction" if operation in ("Invoke", "InvokeAsync") else operation
+    name = str(params.get("FunctionName", "*"))
+    arn = name if name.startswith("arn:") else res.arn("lambda", f"function:{name}")
+    return [Request(f"lambda:{action}", ":".join(arn.split(":")[:7]))]
+
+
 REQUESTS = {
     "dynamodb": dynamodb_requests,
+    "dynamodbstreams": streams_requests,
+    "lambda": lambda_requests,
     "sqs": sqs_requests,
     "s3": s3_requests,
     "sesv2": ses_requests,

@@ -2,6 +2,8 @@
 environment, and the retry rules of each kind of trigger."""
 
 import importlib.util
+import io
+import json
 import os
 import threading
 import time
@@ -10,7 +12,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +20,7 @@ from typing import Any
 
 import botocore
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from sam_moto.hooks import Hooks, NoHooks
 from sam_moto.iam import REQUESTS, Request, Resources, list_bucket
@@ -84,6 +87,9 @@ class Runtime:
         self._modules: dict[str, ModuleType] = {}
         self.current: str | None = None
         """the function running now (tools that count AWS calls attribute them by it)"""
+        self.invoke_event: Callable[[str, Any], Invocation] | None = None
+        """how a handler's asynchronous Invoke of another function runs (the stack's
+        pollers: retried, then parked as Lambda would); None: once, here"""
         self.history: deque[Invocation] = deque(maxlen=500)
         self.listeners: list[Callable[[Function, Invocation], None]] = []
         """told of each invocation once it is over (CloudWatch counts the failed ones)"""
@@ -129,6 +135,9 @@ class Runtime:
         function = self.functions[logical_id]
         invocation = Invocation(function=logical_id, at=self.clock())
         with self.lock, _environ(self.environment(function)):
+            # A handler may invoke another function (lambda:Invoke): its calls are the
+            # other's, then the caller's again.
+            caller = self.current
             self.current = logical_id
             self._logs(function)
             try:
@@ -140,7 +149,7 @@ class Runtime:
                     "stackTrace": traceback.format_exception(error)[-6:],
                 }
             finally:
-                self.current = None
+                self.current = caller
                 self.hooks.after_invocation()
         self.history.append(invocation)
         for listener in self.listeners:
@@ -160,6 +169,18 @@ class Runtime:
                 f"provide-client-params.{client.meta.service_model.service_id.hyphenize()}.*",
                 self._authorise,
                 unique_id=f"local-iam-{id(self)}",
+            )
+        if service == "lambda":
+            # moto would run the function in Docker: run it here, as the stack runs it.
+            client.meta.events.register(
+                "provide-client-params.lambda.Invoke",
+                _keep_params,
+                unique_id=f"local-lambda-params-{id(self)}",
+            )
+            client.meta.events.register(
+                "before-call.lambda.Invoke",
+                self._lambda_invoke,
+                unique_id=f"local-lambda-invoke-{id(self)}",
             )
         if service == "s3":
             for operation in ("GetObject", "HeadObject"):
@@ -212,6 +233,39 @@ class Runtime:
         }
         parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
 
+    def _lambda_invoke(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        """A handler's lambda:Invoke of a function of the stack, answered as Lambda
+        answers: 202 for an event (run now, with the pollers' retries and on-failure
+        destination), or 200 with the function's result, and FunctionError when it
+        raised."""
+        params = context["local_lambda"]
+        name = str(params["FunctionName"])
+        logical_id = next(
+            (
+                f.logical_id
+                for f in self.functions.values()
+                if name in (f.name, f.logical_id) or name.startswith(f.arn)
+            ),
+            None,
+        )
+        if logical_id is None:
+            error = {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}
+            return _Http(404), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 404}}
+        raw = params.get("Payload") or b"null"
+        payload = json.loads(raw.read() if hasattr(raw, "read") else raw)
+        if params.get("InvocationType") == "Event":
+            run = self.invoke_event or self.invoke
+            run(logical_id, payload)
+            return _Http(202), {"StatusCode": 202, "Payload": _body(b"")}
+        invocation = self.invoke(logical_id, payload)
+        parsed: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+        if invocation.error is not None:
+            parsed["FunctionError"] = "Unhandled"
+            parsed["Payload"] = _body(json.dumps(invocation.error).encode())
+        else:
+            parsed["Payload"] = _body(json.dumps(invocation.result, default=str).encode())
+        return _Http(200), parsed
+
     def _logs(self, function: Function) -> None:
         """Lambda writes the function's logs with its role: counted, never refused (a role
         without them runs, unlogged)."""
@@ -233,9 +287,27 @@ def _denied(service: str, operation: str, message: str) -> ClientError:
     return ClientError(response, operation)
 
 
-SIGNED = {"s3", "sqs"}
-"""services whose calls stay signed in process: S3's presigned URLs carry a signature, and
-moto finds an SQS call's region in its signature (its queue URLs do not name one)"""
+SIGNED = {"s3", "sqs", "dynamodbstreams"}
+"""services whose calls stay signed in process: S3's presigned URLs carry a signature,
+moto finds an SQS call's region in its signature (its queue URLs do not name one), and
+DynamoDB Streams' service in it (it signs as "dynamodb")"""
+
+
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """An Invoke's parameters, for before-call (which sees only the serialised request)."""
+    context["local_lambda"] = dict(params)
+
+
+@dataclass(frozen=True)
+class _Http:
+    """What botocore reads of the HTTP response a before-call handler answers with."""
+
+    status_code: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _body(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
 
 
 def _unsigned(**_: Any) -> Any:

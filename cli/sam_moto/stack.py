@@ -99,6 +99,7 @@ class LocalStack:
         self.pollers = Pollers(
             self.provisioned, self.runtime, self.client, peek, clock, REGION, self.cloudwatch
         )
+        self.runtime.invoke_event = self.pollers.invoke_async
         self.time = TimeTravel(
             self.provisioned, self.runtime, self.pollers, clock, self.client, REGION
         )
@@ -123,7 +124,15 @@ class LocalStack:
     # ------------------------------------------------------------------ plumbing
     def handler_environment(self) -> dict[str, str]:
         endpoint = {"AWS_ENDPOINT_URL": self.endpoint} if self.endpoint else {}
-        return {**endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
+        return {
+            **endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            # Regional endpoints, as the stack's own clients: moto knows no account-based
+            # one for DynamoDB Streams (<account>.streams-ddb.<region>.amazonaws.com).
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            **CREDENTIALS,
+        }
 
     def client(self, service: str) -> Any:
         with _MAKING:

@@ -11,7 +11,14 @@ from palabre.config import AdminSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.web import answer_bad_links, body_text, form_fields, http_handler
-from palabre.wiring import admin_pages, export_pages, import_pages, pages
+from palabre.wiring import (
+    admin_pages,
+    dashboard_pages,
+    deliverability_pages,
+    export_pages,
+    import_pages,
+    pages,
+)
 
 app = APIGatewayHttpResolver()
 
@@ -33,14 +40,36 @@ def admin_form(token: str) -> tuple[AdminView, dict[str, list[str]]]:
 
 
 @app.get("/admin/<token>")
-def show_home(token: str) -> Response[str]:
-    return admin_pages(AdminSettings.from_env()).home(token, clock.now())
+def show_dashboard(token: str) -> Response[str]:
+    """The space's home: participation, the leaderboard, the themes to come, who has not
+    answered yet (`?circle=` or `?team=` filters it)."""
+    query = app.current_event.query_string_parameters or {}
+    return dashboard_pages(AdminSettings.from_env()).show(token, clock.now(), query)
 
 
 @app.get("/admin/<token>/activity")
 def show_activity(token: str) -> Response[str]:
     before = app.current_event.get_query_string_value("before") or ""
     return admin_pages(AdminSettings.from_env()).activity_page(token, clock.now(), before)
+
+
+@app.get("/admin/<token>/deliverability")
+def show_deliverability(token: str) -> Response[str]:
+    settings = AdminSettings.from_env()
+    view = admin_pages(settings).open(token, clock.now())
+    return deliverability_pages(settings).show(view, clock.now())
+
+
+@app.post("/admin/<token>/deliverability/unsuppress")
+def unsuppress(token: str) -> Response[str]:
+    view, form = admin_form(token)
+    return deliverability_pages(AdminSettings.from_env()).lift(view, form, clock.now())
+
+
+@app.post("/admin/<token>/deliverability/retry")
+def retry_parked(token: str) -> Response[str]:
+    view, form = admin_form(token)
+    return deliverability_pages(AdminSettings.from_env()).retry(view, form, clock.now())
 
 
 @app.get("/admin/<token>/exports")

@@ -60,6 +60,14 @@ def french() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
+def _watched(french: dict[str, Any]) -> None:
+    """Each test forgets the clock and the clients' hooks (IAM) when it ends: again."""
+    stack = french["stack"]
+    stack.hooks.use_clock(stack.clock)
+    stack.runtime.watch()
+
+
+@pytest.fixture(autouse=True)
 def _stack_clock(french: dict[str, Any]) -> None:
     """The handlers read the stack's clock again (each test's teardown resets it)."""
     stack = french["stack"]

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from palabre.core.deliverability import Figures
 from palabre.core.links import Links
 from palabre.core.models import Role, member_id
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.activity import Action, ActivityLog
 from palabre.store.members import MemberStore
+from palabre.store.sending import SendingHealth
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
@@ -28,6 +30,13 @@ def roster_only() -> Iterator[LocalStack]:
         stack = make_stack()
         stack.upload("roster", "demo-roster.csv", demo.roster())
         yield stack
+
+
+@pytest.fixture(autouse=True)
+def _watched(roster_only: LocalStack) -> None:
+    """Each test forgets the clock and the clients' hooks (IAM) when it ends: again."""
+    roster_only.hooks.use_clock(roster_only.clock)
+    roster_only.runtime.watch()
 
 
 def members(stack: LocalStack) -> MemberStore:
@@ -139,3 +148,32 @@ def test_a_link_is_printed_for_an_admin_only(roster_only: LocalStack) -> None:
     assert signer.member_of(token, roster_only.clock(), Purpose.ADMIN) == member_id(demo.ADMIN)
     with pytest.raises(InvalidToken):
         signer.member_of(token, roster_only.clock(), Purpose.SPACE)
+
+
+def test_every_page_says_when_sending_is_paused_with_a_link_to_resume(
+    roster_only: LocalStack,
+) -> None:
+    # Given sending never paused: no banner
+    stack = roster_only
+    path = admin_path(stack, demo.ADMIN)
+    assert 'role="alert"' not in admin_get(stack, f"{path}/activity")[1]
+
+    # When the deliverability guard pauses sending, ten days ago (its email's link is dead)
+    sending = DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["SendingTable"])
+    health = SendingHealth(sending)
+    since = stack.clock() - timedelta(days=10)
+    assert health.pause(since, "bounces", Figures(sends=1000, bounces=50))
+    try:
+        # Then every page of the space says so, with a live link to the resume page
+        for page in ("", "/activity", "/exports", "/deliverability"):
+            status, text = admin_get(stack, f"{path}{page}")
+            assert status == 200, page
+            assert "Les envois sont suspendus depuis" in text, page
+            [resume] = re.findall(r'href="(/resume/[^"]+)"', text)
+        status, text = admin_get(stack, resume)
+        assert status == 200
+        assert "Reprendre les envois" in text
+    finally:
+        health.resume(stack.clock(), member_id(demo.ADMIN), since=since.isoformat())
+    # ... and no more once resumed
+    assert "Les envois sont suspendus" not in admin_get(stack, path)[1]

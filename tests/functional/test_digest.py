@@ -334,16 +334,36 @@ def test_circles_and_teams_count_the_same_answers_in_the_report(org: LocalStack)
     assert totals(teams)[0] == 2
 
 
-def test_the_report_counts_parked_messages(org: LocalStack) -> None:
-    # Given a job parked in the send dead-letter queue
-    org.client("sqs").send_message(
+def test_the_report_says_what_is_parked_in_words_with_a_link_to_retry_it(
+    org: LocalStack,
+) -> None:
+    """Given a job parked in the send dead-letter queue and two score batches in the
+    score failure queue
+    When the admins' report goes out
+    Then it says it in words, per kind ("1 email is waiting", "2 score updates are
+    waiting"), in the admin's language, with a link to Retry in their space."""
+    sqs = org.client("sqs")
+    sqs.send_message(
         QueueUrl=org.provisioned.queues["SendDeadLetterQueue"].url,
         MessageBody='{"job": "prompt", "theme": "demo-1", "member": "mgone"}',
     )
+    for _ in range(2):
+        sqs.send_message(QueueUrl=org.provisioned.queues["ScoreFailureQueue"].url, MessageBody="{}")
     monday(org)
     [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
-    assert "1 message attend dans une file de lettres mortes" in text(report)
-    assert "send\u00a0: 1" in text(report)
+    body = text(report)
+    assert "!! 1 email est en attente\n!! 2 mises à jour des points sont en attente\n" in body
+    assert "palabre dlq" not in body
+    [retry] = re.findall(r"Réessayer depuis votre espace des animateurs\u00a0: (\S+)", body)
+    assert urlsplit(retry).path.endswith("/deliverability")
+    status, page = admin_get(org, urlsplit(retry).path)
+    assert status == 200
+    assert "1 email est en attente" in page
+    html = report.get_body(("html",))
+    assert html is not None
+    assert "1 email est en attente<br>2 mises à jour des points sont en attente" in (
+        html.get_content()
+    )
 
 
 def test_a_theme_sent_that_week_is_listed_even_before_any_answer(org: LocalStack) -> None:
@@ -414,7 +434,7 @@ def test_a_week_without_a_theme_still_reports_parked_messages(stack: LocalStack)
     assert {m["To"] for m in reports} == {ADMIN, "alice.david@demo.palabre.example"}
     assert all(m["Subject"].startswith("Rapport hebdomadaire") for m in reports)
     report = next(m for m in reports if m["To"] == ADMIN)
-    assert "1 message attend dans une file de lettres mortes" in text(report)
+    assert "!! 1 email est en attente" in text(report)
 
 
 def test_each_theme_comes_with_its_question_above_its_answers(week: LocalStack) -> None:

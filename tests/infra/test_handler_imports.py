@@ -93,7 +93,9 @@ _BUILD = {
         "[f(PersonalLinksSettings.from_env(), fakes) for f in (wiring.answer_pages,"
         " wiring.vote_pages, wiring.subscription_pages, wiring.exports)]"
     ),
-    "AdminSpaceFunction": "wiring.admin_pages(AdminSettings.from_env(), fakes)",
+    "AdminSpaceFunction": (
+        "[f(AdminSettings.from_env(), fakes) for f in (wiring.admin_pages, wiring.dashboard_pages)]"
+    ),
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
     "SesFeedbackFunction": "wiring.table(FeedbackSettings.from_env(), fakes)",
@@ -139,6 +141,7 @@ ENVIRONMENT = {
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "DEAD_LETTER_QUEUES": "send=https://sqs.example/send-dlq",
     "SEND_QUEUE_URL": "https://sqs.example/send",
+    "RETRY_FUNCTIONS": "score=palabre-score,schedule=palabre-tick+palabre-digest",
     "SEND_RATE_SHARE": "100",
     "MAX_DEACTIVATION": "20",
     "SENDING_TABLE": "palabre-sending",

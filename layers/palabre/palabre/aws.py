@@ -14,6 +14,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
     from types_boto3_s3 import S3Client
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sesv2 import SESV2Client
@@ -25,7 +26,9 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 _S3 = _CONFIG.merge(Config(signature_version="s3v4"))
 
 # The services Palabre talks to; each gets its typed client from `client`.
-type Service = Literal["dynamodb", "s3", "secretsmanager", "ses", "sesv2", "sqs"]
+type Service = Literal[
+    "dynamodb", "dynamodbstreams", "lambda", "s3", "secretsmanager", "ses", "sesv2", "sqs"
+]
 type ClientHook = Callable[[Service, BaseClient], None]
 _hooks: list[ClientHook] = []
 
@@ -37,8 +40,21 @@ class SESClient(Protocol):
     def get_send_quota(self) -> Mapping[str, Any]: ...
 
 
+class LambdaClient(Protocol):
+    """Lambda's Invoke, for the admin space's Retry of parked work (there are no Lambda
+    stubs among the project's types-boto3 packages)."""
+
+    def invoke(
+        self, *, FunctionName: str, InvocationType: str, Payload: bytes
+    ) -> Mapping[str, Any]: ...
+
+
 @overload
 def client(service: Literal["dynamodb"]) -> "DynamoDBClient": ...
+@overload
+def client(service: Literal["dynamodbstreams"]) -> "DynamoDBStreamsClient": ...
+@overload
+def client(service: Literal["lambda"]) -> LambdaClient: ...
 @overload
 def client(service: Literal["s3"]) -> "S3Client": ...
 @overload

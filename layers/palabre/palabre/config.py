@@ -123,6 +123,31 @@ class DeadLetterSettings(_FromEnv):
         return value
 
 
+class DeliverabilitySettings(TableSettings, SendingTableSettings):
+    """The admin space's deliverability page: suppressions, and the hourly counts."""
+
+
+class RetrySettings(DeadLetterSettings):
+    """Where the admin space's Retry sends parked work back (admin/parked.py)."""
+
+    send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
+    retry_functions: dict[str, tuple[str, ...]] = Field(alias="RETRY_FUNCTIONS")
+    """queue name -> the functions its messages go back to: `score=f,schedule=f1+f2`"""
+
+    @field_validator("retry_functions", mode="before")
+    @classmethod
+    def _functions(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+            if any(len(p) != 2 or not p[1].strip() for p in pairs):
+                raise ValueError("expected name=function,name=function+function")
+            return {
+                name.strip(): tuple(f.strip() for f in functions.split("+") if f.strip())
+                for name, functions in pairs
+            }
+        return value
+
+
 class InboundSettings(_FromEnv):
     """Where replies to theme emails are received (InboundDomain); empty: nowhere."""
 
@@ -188,7 +213,7 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings, Wor
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
 
-class AdminSettings(PagesSettings, AnonymitySettings):
+class AdminSettings(PagesSettings, AnonymitySettings, DeliverabilitySettings, RetrySettings):
     """admin_space: the animators' space (its answers export holds anonymous answers back
     as every output does)"""
 

@@ -31,13 +31,9 @@ def _style(templates_dir: Path) -> tuple[Markup, str]:
     return Markup(css), f"'sha256-{digest}'"
 
 
-def headers(
-    templates_dir: Path, form_action: tuple[str, ...] = (), referrer: str = "no-referrer"
-) -> dict[str, str]:
+def headers(templates_dir: Path, form_action: tuple[str, ...] = ()) -> dict[str, str]:
     """`form_action`: origins besides the page's own that its forms post to (the uploads
-    bucket, for the admin space's upload form). `referrer`: "same-origin" for pages whose
-    forms must be recognised by their Origin (with no-referrer, browsers send `Origin:
-    null` with every POST)."""
+    bucket, for the admin space's upload form)."""
     _, style_hash = _style(templates_dir)
     targets = " ".join(("'self'", *form_action))
     return {
@@ -46,7 +42,7 @@ def headers(
             f"default-src 'none'; style-src {style_hash}; img-src 'self' data:; "
             f"form-action {targets}; base-uri 'none'; frame-ancestors 'none'"
         ),
-        "Referrer-Policy": referrer,  # the token is in the URL: never to another site
+        "Referrer-Policy": "no-referrer",  # the token is in the URL
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
@@ -132,7 +128,6 @@ class Pages:
         locale: str,
         status: int = 200,
         form_action: tuple[str, ...] = (),
-        referrer: str = "no-referrer",
         **context: Any,
     ) -> Response[str]:
         # Jinja2 and Babel load with the first page, not with the handler: a request for
@@ -146,14 +141,13 @@ class Pages:
             locale,
             style=style,
             organisation=self.organisation,
-            referrer=referrer,
             **context,
         )
         return Response(
             status_code=status,
             content_type="text/html; charset=utf-8",
             body=body,
-            headers=headers(self.templates_dir, form_action, referrer),
+            headers=headers(self.templates_dir, form_action),
         )
 
     # These three know no member: they speak the browser's language (Accept-Language).

@@ -25,14 +25,19 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.dashboard_page import DashboardPages
+    from palabre.admin.deliverability import Deliverability
+    from palabre.admin.deliverability_pages import DeliverabilityPages
     from palabre.admin.export_pages import ExportPages
     from palabre.admin.imports import ImportPages
     from palabre.admin.pages import AdminPages
+    from palabre.admin.parked import ParkedWork
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
     from palabre.bounces.resuming import ResumePages
     from palabre.config import (
         AdminSettings,
+        DeliverabilitySettings,
         DigestSettings,
         DispatchSettings,
         FeedbackSettings,
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
         PagesSettings,
         PersonalLinksSettings,
         ResumeSettings,
+        RetrySettings,
         SenderSettings,
         SendingTableSettings,
         SigningSettings,
@@ -473,10 +479,37 @@ def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> Ad
     from palabre.admin.pages import AdminPages
     from palabre.store.activity import ActivityLog
     from palabre.store.members import MemberStore
+    from palabre.store.sending import SendingHealth
 
     table_ = table(settings, adapters)
     access = AdminAccess(MemberStore(table_), signer(settings, adapters))
-    return AdminPages(access, ActivityLog(table_), pages(settings))
+    health = SendingHealth(sending_table(settings, adapters))
+    return AdminPages(access, ActivityLog(table_), pages(settings), health)
+
+
+def dashboard_pages(settings: AdminSettings, adapters: Adapters | None = None) -> DashboardPages:
+    from zoneinfo import ZoneInfo
+
+    from palabre.admin.dashboard import DashboardReader
+    from palabre.admin.dashboard_page import DashboardPages
+
+    reader = DashboardReader(table(settings, adapters), ZoneInfo(settings.organisation_timezone))
+    return DashboardPages(admin_pages(settings, adapters), reader, settings.templates_dir)
+
+
+def deliverability_pages(
+    settings: AdminSettings, adapters: Adapters | None = None
+) -> DeliverabilityPages:
+    from palabre.admin.deliverability_pages import DeliverabilityPages
+    from palabre.store.activity import ActivityLog
+
+    return DeliverabilityPages(
+        deliverability(settings, adapters),
+        parked_work(settings, adapters),
+        admin_pages(settings, adapters),
+        ActivityLog(table(settings, adapters)),
+        settings.templates_dir,
+    )
 
 
 def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ExportPages:
@@ -525,6 +558,36 @@ def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> 
         signer(settings, adapters),
     )
     return ResumePages(resuming, pages(settings))
+
+
+def deliverability(
+    settings: DeliverabilitySettings, adapters: Adapters | None = None
+) -> Deliverability:
+    from palabre.admin.deliverability import Deliverability
+    from palabre.store.members import MemberStore
+    from palabre.store.sending import SendingHealth
+
+    return Deliverability(
+        MemberStore(table(settings, adapters)), SendingHealth(sending_table(settings, adapters))
+    )
+
+
+def parked_work(settings: RetrySettings, adapters: Adapters | None = None) -> ParkedWork:
+    from palabre.admin.parked import ParkedWork, Sources
+    from palabre.core.parked import kind_of
+
+    functions = {
+        kind: names
+        for name, names in settings.retry_functions.items()
+        if (kind := kind_of(name)) is not None
+    }
+    return ParkedWork(
+        _given(adapters).sqs or aws.client("sqs"),
+        settings.dead_letter_queues,
+        Sources(settings.send_queue_url, functions),
+        lambda_=lambda: aws.client("lambda"),
+        streams=lambda: aws.client("dynamodbstreams"),
+    )
 
 
 def pause_notice(settings: FeedbackSettings, adapters: Adapters | None = None) -> PauseNotice:

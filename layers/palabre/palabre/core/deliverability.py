@@ -11,6 +11,8 @@ MIN_SENDS = 200
 """emails in 24 hours before a rate counts: SES itself judges rates over a
 representative volume, and below it 8 bounces would already pass 4 %"""
 WINDOW = timedelta(hours=24)
+WEEK = timedelta(days=7)
+"""what the admin space's rates cover (the hourly counts are kept a day longer)"""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import shown
 from palabre.core.models import Member, Theme, Visibility
+from palabre.core.parked import kind_of, listed, waiting
 from palabre.core.streaks import StreakFigures
 from palabre.core.typography import LocalizedMarkup
 from palabre.digest.editions import DigestAnswer, Edition, Report
@@ -112,8 +113,10 @@ def compose_report(
             file_name(name): links.export(report.week, name, member.id, week_closed(report.end))
             for name in report.exports
         },
-        parked=sum(report.dead_letters.values()),
         admin_url=links.admin(member.id, week_closed(report.end)),
+        parked=parked_lines(
+            report.dead_letters, translations(letterhead.templates_dir, member.locale)
+        ),
         star={
             _key(a): links.star(a.theme_id, a.author_id, member.id, week_closed(report.end))
             for a in (*report.shared, *report.top)
@@ -125,6 +128,16 @@ def compose_report(
             if q.status == "open"
         },
     )
+
+
+def parked_lines(dead_letters: dict[str, int], tr: Any) -> list[str]:
+    """What is parked, in words, one line a queue that holds any ("1 score update is
+    waiting"), in the order the admin space lists them."""
+    return [
+        waiting(kind_of(name), count, tr)
+        for name, count in sorted(dead_letters.items(), key=lambda p: listed(p[0]))
+        if count
+    ]
 
 
 def _key(answer: DigestAnswer) -> str:

@@ -128,6 +128,12 @@ def seats(theme_id: str) -> dict[str, str]:
     return {"PK": theme_partition(theme_id), "SK": "SEATS"}
 
 
+def tally(theme_id: str) -> dict[str, str]:
+    """A theme's participation, in all and per circle and team (store/tallies.py): the
+    score stream moves it with the standings; outside every prefix its readers query."""
+    return {"PK": theme_partition(theme_id), "SK": "TALLY"}
+
+
 LIVE_SENDS = "LIVE#"
 """sort-key prefix of a live session's own send records (its reminders, the admins'
 attendance lists), in its theme's partition"""

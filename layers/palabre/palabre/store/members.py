@@ -179,12 +179,36 @@ class MemberStore:
             }
         )
 
-    def suppressions(self) -> list[dict[str, str]]:
-        """Every suppressed address, oldest first, with why and when."""
+    def suppressions(self, *, detail: bool = False) -> list[dict[str, str]]:
+        """Every suppressed address, oldest first, with why and when (and, with `detail`,
+        what SES said: the bounce's diagnostic, the complaint's feedback type)."""
         return [
             {"email": i.get("email", ""), "reason": i.get("reason", ""), "at": i.get("at", "")}
+            | ({"detail": i.get("detail", "")} if detail else {})
             for i in self.table.query(keys.SUPPRESSED, index="GSI1")
         ]
+
+    def suppression(self, email: str) -> dict[str, str] | None:
+        """The address's suppression (reason, at, detail), if it is suppressed."""
+        item = self.table.get(keys.suppressed(member_id(email)), consistent=True)
+        if item is None:
+            return None
+        return {f: str(item.get(f, "")) for f in ("email", "reason", "at", "detail")}
+
+    def unsuppress(self, email: str, at: str) -> bool:
+        """Emails may go to `email` again: its suppression deleted, if it is still the
+        one that began `at` (False otherwise: it bounced or complained again since, or
+        was lifted already; nothing deleted)."""
+        try:
+            self.table.delete(
+                keys.suppressed(member_id(email)),
+                condition="#at = :at",
+                values={":at": at},
+                names={"#at": "at"},
+            )
+        except ConditionFailed:
+            return False
+        return True
 
     def save(self, members: Iterable[Member], now: datetime | None = None) -> int:
         """Whole profiles, put. With `now`, an inactive member's profile expires
