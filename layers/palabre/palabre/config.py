@@ -272,11 +272,8 @@ class ImportSettings(
     AdminAddressSettings,
     BucketSettings,
     QueueSettings,
-    SigningSettings,
-    PublicLinkSettings,
 ):
-    """import_upload (a file held by a guard: its email links to its page in the admin's
-    space)"""
+    """import_upload"""
 
     max_deactivation: int = Field(alias="MAX_DEACTIVATION", ge=0, le=100)
     """percent of the active members a roster dropped in the bucket may deactivate

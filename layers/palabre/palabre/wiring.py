@@ -16,7 +16,6 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -230,12 +229,6 @@ def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -
     from palabre.imports.importer import Guards, Importer
     from palabre.imports.uploads import Mailroom, UploadHandler
 
-    def admin_link(admin_id: str, issued: datetime) -> str:
-        # Built on first use: only a file held by a guard needs the link key.
-        from palabre.core.links import Links
-
-        return Links(settings.public_base_url, signer(settings, adapters)).admin(admin_id, issued)
-
     return UploadHandler(
         importer=Importer(
             table(settings, adapters),
@@ -250,7 +243,6 @@ def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -
             sender=settings.sender_address,
             templates_dir=settings.templates_dir,
             admin_address=settings.admin_address,
-            admin_link=admin_link,
         ),
     )
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from palabre.core.i18n import N_, translations
 from palabre.core.models import Member, Role
 from palabre.core.text import is_email, one_line
-from palabre.core.tokens import LinkSecretUnusable
 from palabre.imports.importer import Importer, Organisation
 from palabre.imports.report import KINDS, ImportReport, Issue, Kind
 from palabre.imports.tabular import MAX_BYTES
@@ -89,8 +88,6 @@ class Mailroom:
     templates_dir: Path
     admin_address: str
     """the AdminAddress parameter: who may upload the first roster, while no admin exists"""
-    admin_link: Callable[[str, datetime], str] | None = None
-    """(admin id, issued) -> that admin's link to their space (None: no link is written)"""
 
 
 type Readers = Sequence[tuple[str, str]]
@@ -144,15 +141,14 @@ class UploadHandler:
                 confirmed=fetched.confirmed,
             )
         self._publish(key, report, locale, now)
-        upload_id = self._record(key, kind, fetched, report, now)
+        self._record(key, kind, fetched, report, now)
         admin = next((a for a in admins if a.email == uploader), None)
         if fetched.preview and admin is not None:
             # Sent from the admin space (its form sets the mode): the upload is theirs.
             self.activity.record(admin, Action.UPLOAD, now, file=PurePosixPath(key).name, kind=kind)
         # A preview is read on the page that asked for it; everything else is emailed.
         if report.status != "previewed":
-            page = self._page(admin, upload_id, now) if report.status in PENDING else ""
-            self._email(key, lambda _: report, [(uploader, locale)], now, page=page)
+            self._email(key, lambda _: report, [(uploader, locale)], now)
         logger.info(
             "import finished",
             extra={
@@ -163,20 +159,10 @@ class UploadHandler:
         )
         return report
 
-    def _page(self, admin: Member | None, upload_id: str, now: datetime) -> str:
-        """The upload's page in its admin's space, where they apply it ("": none)."""
-        if admin is None or self.mailroom.admin_link is None:
-            return ""
-        try:
-            return f"{self.mailroom.admin_link(admin.id, now)}/imports/{upload_id}"
-        except LinkSecretUnusable:
-            # logged by wiring.signer; the email still says how to confirm, in words
-            return ""
-
     def _record(
         self, key: str, kind: Kind, fetched: Fetched, report: ImportReport, now: datetime
-    ) -> str:
-        return self.history.record(
+    ) -> None:
+        self.history.record(
             key=key,
             kind=kind,
             file=PurePosixPath(key).name,
@@ -316,7 +302,6 @@ class UploadHandler:
             "more_errors": max(0, len(report.errors) - ERRORS_IN_EMAIL),
             "names_shown": NAMES_IN_EMAIL,
             "when": now.astimezone(self.org.zone),
-            "page": "",
         }
 
     def _email(
@@ -327,7 +312,6 @@ class UploadHandler:
         now: datetime,
         *,
         refused: bool = False,
-        page: str = "",
     ) -> None:
         """One message per reader, in their language (`reports` gives the report in a
         locale); never to an address that bounced or complained (SES feedback)."""
@@ -341,7 +325,7 @@ class UploadHandler:
             logger.warning("no one to send the import report to", extra={"key": key})
             return
         for locale, recipients in by_locale.items():
-            self._send(key, reports(locale), locale, recipients, now, refused, page)
+            self._send(key, reports(locale), locale, recipients, now, refused)
 
     def _send(
         self,
@@ -351,7 +335,6 @@ class UploadHandler:
         recipients: list[str],
         now: datetime,
         refused: bool,
-        page: str = "",
     ) -> None:
         tr = translations(self.mailroom.templates_dir, locale)
         # The name reaches the Subject header: no line break, bidi trick or endless name.
@@ -373,7 +356,7 @@ class UploadHandler:
                 len(report.errors),
             ) % {"file": name, "count": len(report.errors)}
         subject = in_language(subject, locale)
-        context = self._context(key, report, now, refused) | {"subject": subject, "page": page}
+        context = self._context(key, report, now, refused) | {"subject": subject}
         text = render(self.mailroom.templates_dir, "email/import_report.txt", locale, **context)
         html = render(self.mailroom.templates_dir, "email/import_report.html", locale, **context)
         # One message per recipient: admins do not see each other's addresses, and a long
