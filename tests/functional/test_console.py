@@ -16,7 +16,7 @@ from palabre_cli import demo
 from sam_moto.runtime import Invocation
 from sam_moto.server import LocalServer
 from tests.conftest import TEMPLATES
-from tests.functional.conftest import make_stack, mocked_aws, table_items
+from tests.functional.conftest import make_stack, mocked_aws, organisation_items
 from tests.functional.console_http import (
     BROWSER,
     browser_post,
@@ -72,11 +72,12 @@ def console(shared: LocalServer) -> LocalServer:
 
 @pytest.fixture
 def unchanged(console: LocalServer) -> Iterator[None]:
-    """Whatever the test does, the table and the clock are as they were."""
+    """Whatever the test does, the table (but its logs: the uploads' history) and the clock
+    are as they were."""
     stack = console.stack
-    before, clock = table_items(stack), stack.clock()
+    before, clock = organisation_items(stack), stack.clock()
     yield
-    assert table_items(stack) == before
+    assert organisation_items(stack) == before
     assert (stack.clock() - clock).total_seconds() < 60  # real time ran; nothing jumped
 
 
