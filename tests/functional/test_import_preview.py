@@ -504,20 +504,27 @@ def test_the_history_lists_each_upload_with_its_outcome_newest_first(org: LocalS
     status, page = admin_get(org, f"{path}/imports")
 
     assert status == 200
-    rows = re.findall(
-        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", page, re.S
-    )
-    files = [re.sub(r"<[^>]+>", " ", r[1]).split()[0] for r in rows]
-    assert files[:3] == [
-        "&lt;img",
+    history_list = page.split('<ul class="uploads">', 1)[1].split("</ul>", 1)[0]
+    rows = re.findall(r"<li>(.*?)</li>", history_list, re.S)
+    files = [re.findall(r'<a href="[^"]*">(.*?)</a>', row)[0] for row in rows]
+    assert files == [
+        "&lt;img src=x onerror=alert(&#34;x&#34;)&gt; &amp; Zoë.csv",
         "guarded.csv",
         "bad.csv",
+        "demo-calendar.yaml",
+        "demo-roster.csv",
     ]
-    assert files[3:] == ["demo-calendar.yaml", "demo-roster.csv"]
-    assert all(ADMIN in r[2] for r in rows)
+    assert all(ADMIN in row for row in rows)
     assert "<img" not in page
+    # each says what came of it, with its counts
+    statuses = [u.status for u in history(org).latest()[0]]
+    assert statuses == ["previewed", "needs_confirmation", "rejected", "applied", "applied"]
+    outcomes = [re.sub(r"<[^>]+>|\s+", " ", row.split("<br>", 2)[2]).strip() for row in rows]
+    assert len(set(outcomes[:3])) == 3
+    assert re.search(r"\b5\b", outcomes[1])  # deactivated, were it applied
+    assert re.search(r"\b20\b", outcomes[4])  # created
     # the waiting ones are listed apart, a click from their decision
-    pending = page.split("<table", 1)[0]
+    pending = page.split('<ul class="uploads">', 1)[0]
     assert pending.count(f"{path}/imports/") == 2
 
 
