@@ -51,7 +51,7 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
         page.screenshot(path=str(ARTIFACTS / "admin-imports-phone.png"), full_page=True)
 
         # Then its page names the three themes it would cancel, by title and date
-        page.locator("table a", has_text="fevrier.yaml").first.click()
+        page.locator("ul.uploads a", has_text="fevrier.yaml").first.click()
         text = page.locator("article").inner_text()
         for title in ("Vos one-to-ones", "Réussir une arrivée", "Atelier live"):
             assert title in text
