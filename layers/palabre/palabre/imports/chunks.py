@@ -74,14 +74,14 @@ class RosterApply:
         arrivals: LateArrivals,
         queue: ChunkQueue | None = None,
         *,
-        chunk_members: int = CHUNK_MEMBERS,
+        chunk_members: int | None = None,
     ) -> None:
         self.store = RosterApplyStore(table)
         self.members = MemberStore(table)
         self.arrivals = arrivals
         self.queue = queue
         """where the chunks of a roster of more than one go (None: applied at once)"""
-        self.chunk_members = chunk_members
+        self.chunk_members = chunk_members or CHUNK_MEMBERS
 
     # ------------------------------------------------------------ the import's side
     def resolve(self, now: datetime) -> str | None:
