@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from palabre.imports.calendar import CalendarContext
 
 ROWS = 20_000
-ADMIN = "manager00000@bench.palabre.example"
+ADMIN = "manager000000@bench.palabre.example"
 """the roster's first admin: the first upload comes from AdminAddress, the next from an
 active admin"""
 ZONES = ["Europe/Paris"] * 8 + ["America/Montreal", "Asia/Tokyo", "Europe/London"]
@@ -26,7 +26,7 @@ def roster(rows: int = ROWS, seed: int = 7) -> bytes:
     lines = ["email;first_name;last_name;circle;team;locale;timezone;role"]
     for n in range(rows):
         lines.append(
-            f"manager{n:05d}@bench.palabre.example;Prénom{n};Nom{n};"
+            f"manager{n:06d}@bench.palabre.example;Prénom{n};Nom{n};"
             f"Cercle {n // 10:04d};Équipe {n % 40:02d};{rng.choice(['fr', 'en'])};"
             f"{rng.choice(ZONES)};{'admin' if n % 500 == 0 else 'member'}"
         )

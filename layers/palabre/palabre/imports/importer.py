@@ -20,7 +20,7 @@ from palabre.imports.chunks import ChunkQueue, RosterApply
 from palabre.imports.columns import SPECS
 from palabre.imports.report import ImportReport, Issue, Kind, Rejected, report_errors
 from palabre.imports.roster import OrgDefaults, validate_roster
-from palabre.imports.tabular import Refused, read_sheet
+from palabre.imports.tabular import LIMITS, Refused, RowStream, read_rows, read_sheet
 from palabre.queue import JobQueue
 from palabre.store.dispatch import DispatchStore
 from palabre.store.locks import ImportBusy, ImportLock, Superseded
@@ -80,19 +80,24 @@ def check(
 ) -> Checked:
     """Read and validate a whole file; nothing is written."""
     try:
-        sheet = read_sheet(filename, data, SPECS[kind])
+        if kind == "roster":
+            # Read and validated row by row, in one pass (docs/files.md#limits).
+            rows = read_rows(filename, data, SPECS[kind], LIMITS[kind])
+            members, issues, row_of = validate_roster(rows, org.defaults)
+            if isinstance(rows, RowStream):
+                rows.finish()
+            count = rows.count if isinstance(rows, RowStream) else len(rows.rows)
+            return Checked(
+                count,
+                issues,
+                members=members,
+                row_of=row_of,
+                email_column=rows.header("email"),
+            )
+        sheet = read_sheet(filename, data, SPECS[kind], LIMITS[kind])
     except Rejected as rejected:
-        rows = rejected.rows if isinstance(rejected, Refused) else 0
-        return Checked(rows, rejected.issues)
-    if kind == "roster":
-        members, issues, row_of = validate_roster(sheet, org.defaults)
-        return Checked(
-            len(sheet.rows),
-            issues,
-            members=members,
-            row_of=row_of,
-            email_column=sheet.header("email"),
-        )
+        rows_read = rejected.rows if isinstance(rejected, Refused) else 0
+        return Checked(rows_read, rejected.issues)
     themes, issues = validate_calendar(sheet, calendar_context())
     return Checked(
         len(sheet.rows),
