@@ -353,3 +353,68 @@ def test_members_who_join_in_a_chunk_get_the_open_theme_once_their_chunk_settles
 
     to = [str(m["To"]) for m in sent(stack) if not str(m["Subject"]).startswith("Import")]
     assert sorted(to) == [JOINING, PIONEER]  # once each; the others had it already
+
+
+def test_a_roster_over_50_mb_is_refused_unread_and_changes_nothing(demo_stack: LocalStack) -> None:
+    """Given the demo roster, when a roster file of 50 MB and one byte is uploaded, then it
+    is refused from its size alone, the report says the limit, and nothing changes."""
+    from palabre.core.i18n import translations
+    from tests.conftest import TEMPLATES
+
+    stack = demo_stack
+    before = table_items(stack)
+    data = b"email;circle;team\n" + b"x" * (50 * 1024 * 1024 - 17)
+    assert len(data) == 50 * 1024 * 1024 + 1
+
+    report = import_roster(stack, "huge.csv", data)
+
+    french = translations(TEMPLATES, "fr").gettext(
+        "The file is larger than %(limit)s MB; split it."
+    )
+    assert report["ok"] is False
+    assert [e["message"] for e in report["errors"]] == [french % {"limit": 50}]
+    assert [i for i in table_items(stack) if i["SK"]["S"] != "LOCK#import-roster"] == [
+        i for i in before if i["SK"]["S"] != "LOCK#import-roster"
+    ]
+
+
+def generated_roster(count: int) -> bytes:
+    lines = [demo.roster().decode().splitlines()[0]]
+    lines += [
+        f"manager{n:06d}@big.example;Prénom{n};Nom{n};Cercle {n // 12:05d};Équipe {n % 40:02d};"
+        f"{'fr' if n % 3 else 'en'};{'Europe/Paris' if n % 5 else 'Asia/Tokyo'};"
+        f"{'admin' if n == 0 else 'member'}"
+        for n in range(count)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+ROWS = 1_200
+"""a roster of many chunks through the whole upload path (`make bench` applies 50,000)"""
+
+
+def test_a_large_roster_uploaded_is_applied_end_to_end_through_its_chunks(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given an empty organisation, when a roster of 1,200 generated rows is uploaded as
+    an admin would (the stack drains every queue), then every member is listed, once."""
+    monkeypatch.setattr(chunks, "CHUNK_MEMBERS", 500)  # as deployed: 3 chunks
+    data = generated_roster(ROWS)
+
+    result = stack.upload("roster", "big.csv", data, {"uploader": ADMIN})
+
+    assert result["ok"] is True, result
+    assert result["created"] == ROWS
+    members = MemberStore(handlers_table(stack))
+    roster = members.roster()
+    assert len(roster) == ROWS
+    assert all(m.active for m in roster.values())
+    paris, page_end = members.page_of("team:Équipe 07", "Europe/Paris", limit=1000, start=None)
+    assert page_end is None
+    assert (
+        len(paris)
+        == len({i["email"] for i in paris})
+        == sum(1 for n in range(7, ROWS, 40) if n % 5)
+    )
+    assert staged_items(stack) == []
+    assert "applying" not in pointer(stack)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from palabre.imports.arrivals import LateArrivals
 from palabre.observability import logger
 from palabre.store.members import MemberStore
+from palabre.store.privacy import PrivacyStore
 from palabre.store.roster_apply import Change, Pointer, RosterApplyStore, chunked
 from palabre.store.table import Item, Table
 
@@ -78,6 +79,7 @@ class RosterApply:
     ) -> None:
         self.store = RosterApplyStore(table)
         self.members = MemberStore(table)
+        self.privacy = PrivacyStore(table)
         self.arrivals = arrivals
         self.queue = queue
         """where the chunks of a roster of more than one go (None: applied at once)"""
@@ -110,7 +112,7 @@ class RosterApply:
         for chunk in range(pointer.chunks):
             changes = self.store.chunk(version, chunk)
             if changes is not None:
-                self.store.undo(version, changes)
+                self.store.undo(changes)
         if pointer.directory:
             self.members.delete_directory_pages(of=str(pointer.directory["version"]))
         self.store.finish(version)
@@ -176,10 +178,9 @@ class RosterApply:
         changes = self.store.chunk(version, message.chunk)
         if changes is None:
             raise LookupError(f"chunk {message.chunk} of roster version {version} is missing")
-        written = self.store.stage(version, changes)
+        written = self.store.stage(changes, version)
         logger.info(
-            "roster chunk staged",
-            extra={**message.model_dump(), "written": written.written, "refused": written.refused},
+            "roster chunk staged", extra={**message.model_dump(), "written": written.written}
         )
         after = self.store.mark(version, "staging", message.chunk)
         if after.applying != version or len(after.staged) < after.chunks:
@@ -201,14 +202,20 @@ class RosterApply:
     def _settle(self, message: ChunkMessage, now: datetime) -> None:
         version = message.version
         changes = self.store.chunk(version, message.chunk) or []
-        written = self.store.settle(version, changes)
+        written = self.store.settle(changes)
+        # A person erased while the roster was applied (GDPR Art. 17) is not written back.
+        erased = self.privacy.erased(c.member.id for c in changes)
+        if erased:
+            self.store.undo([Change(c.member) for c in changes if c.member.id in erased])
         logger.info(
             "roster chunk settled",
-            extra={**message.model_dump(), "written": written.written, "refused": written.refused},
+            extra={**message.model_dump(), "written": written.written, "erased": len(erased)},
         )
         # Now that readers see them (the sender would skip a member it cannot read yet);
         # again if the chunk is retried: the sender sends a prompt once.
-        self.arrivals.catch_up([c.member for c in changes if c.arrives], now)
+        self.arrivals.catch_up(
+            [c.member for c in changes if c.arrives and c.member.id not in erased], now
+        )
         after = self.store.mark(version, "settling", message.chunk)
         if after.applying == version and len(after.settled) >= after.chunks:
             if after.directory:

@@ -85,18 +85,23 @@ def visible_profiles(items: Iterable[Item], table: Table | RosterVersion) -> Ite
     whose new version is listed elsewhere (another circle, team, role or timezone) leaves
     this listing when its staged item (PROFILE#NEXT) enters the other."""
     version = _version(table)
+    # While a member settles, their PROFILE is written before their PROFILE#NEXT is
+    # deleted: both may be read for a moment, the same member, listed once.
+    seen: set[str] = set()
     for item in items:
         if item["SK"] == keys.PROFILE:
             staged = item.get("next_version")
             if staged is None:
-                yield item
+                shown: Item | None = item
             elif int(staged) == version.current():
-                if item.get("next_listed"):
-                    yield {**item, **item["next"]}
-            elif "role" in item:
-                yield item
-        elif int(item.get("version", -1)) == version.current():
-            yield item
+                shown = {**item, **item["next"]} if item.get("next_listed") else None
+            else:
+                shown = item if "role" in item else None
+        else:
+            shown = item if int(item.get("version", -1)) == version.current() else None
+        if shown is not None and shown["PK"] not in seen:
+            seen.add(shown["PK"])
+            yield shown
 
 
 def _version(table: Table | RosterVersion) -> RosterVersion:

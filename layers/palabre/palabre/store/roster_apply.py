@@ -12,14 +12,14 @@ readers must see the old roster or the new one, never a mix. So an apply has thr
 - settle: chunk by chunk, each staged member's PROFILE is written as the new version and
   its PROFILE#NEXT deleted, in one transaction; then the pointer forgets the apply.
 
-Every write names the version it belongs to in its condition: a chunk retried, or one
-of an abandoned apply that comes late, never overwrites a newer apply's work.
+A chunk's writes are whole items, the same each time the chunk is handled: a chunk
+retried writes them again, and nothing else.
 """
 
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,6 @@ from palabre.observability import logger
 from palabre.store import keys
 from palabre.store.members import member_fields, member_from, member_item
 from palabre.store.table import (
-    Action,
     ConditionFailed,
     Delete,
     Item,
@@ -38,8 +37,6 @@ from palabre.store.table import (
     Update,
 )
 
-TRANSACTION_ACTIONS = 100
-"""TransactWriteItems' limit"""
 STAGING = ("next", "next_version", "next_listed")
 """what an apply adds to a stored profile while it stages its new version"""
 _INDEX_KEYS = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
@@ -117,15 +114,12 @@ def pointer_from(item: Item | None) -> Pointer:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Written:
-    """What a chunk's writes did: members written, and those a condition refused (a
-    retried chunk's members already settled, a newer apply's, a person erased meanwhile)."""
+    """What a chunk's writes cost: items written, and BatchWriteItem requests."""
 
     written: int = 0
-    refused: int = 0
     requests: int = 0
-    refused_ids: list[str] = field(default_factory=list)
 
 
 class RosterApplyStore:
@@ -253,73 +247,32 @@ class RosterApplyStore:
         return [Change.load(c) for c in json.loads(zlib.decompress(raw))]
 
     # ------------------------------------------------------------ members
-    def stage(self, version: int, changes: Iterable[Change]) -> Written:
-        return self._write(version, ((c, _staged(c, version)) for c in changes))
+    def stage(self, changes: Sequence[Change], version: int) -> Written:
+        return self._write(a for c in changes for a in _staged(c, version))
 
-    def settle(self, version: int, changes: Iterable[Change]) -> Written:
-        return self._write(version, ((c, _settled(c)) for c in changes))
+    def settle(self, changes: Sequence[Change]) -> Written:
+        return self._write(a for c in changes for a in _settled(c))
 
-    def undo(self, version: int, changes: Iterable[Change]) -> Written:
-        return self._write(version, ((c, _undone(c)) for c in changes))
+    def undo(self, changes: Sequence[Change]) -> Written:
+        return self._write(a for c in changes for a in _undone(c))
 
-    def _write(self, version: int, planned: Iterable[tuple[Change, list[Action]]]) -> Written:
-        """Each member's writes together, a transaction per hundred writes; a transaction
-        refused by a condition is written again member by member, skipping the refused."""
-        written = Written()
-        batch: list[tuple[Change, list[Action]]] = []
-        size = 0
-        for change, actions in planned:
-            if size + len(actions) > TRANSACTION_ACTIONS:
-                self._transact(batch, version, written)
-                batch, size = [], 0
-            batch.append((change, actions))
-            size += len(actions)
-        if batch:
-            self._transact(batch, version, written)
-        return written
-
-    def _transact(
-        self, batch: list[tuple[Change, list[Action]]], version: int, written: Written
-    ) -> None:
-        written.requests += 1
-        try:
-            self.table.transact(
-                _with_version([a for _, actions in batch for a in actions], version)
-            )
-        except TransactionCancelled as cancelled:
-            if any(r not in ("None", "ConditionalCheckFailed") for r in cancelled.reasons):
-                raise  # a conflict or throttling: the chunk is retried whole
-        else:
-            written.written += len(batch)
-            return
-        for change, actions in batch:
-            written.requests += 1
-            try:
-                self.table.transact(_with_version(actions, version))
-            except TransactionCancelled as cancelled:
-                if any(r not in ("None", "ConditionalCheckFailed") for r in cancelled.reasons):
-                    raise
-                written.refused += 1
-                written.refused_ids.append(change.member.id)
+    def _write(self, actions: Iterable[Put | Delete]) -> Written:
+        """Plain batched writes, 25 a request, each counted once: an apply costs one
+        write per item it stages, settles or undoes (a transaction would cost two). The
+        handlers check the pointer before each chunk; docs/data-model.md says what a
+        chunk that comes late may still write, and why readers do not mind."""
+        puts: list[Item] = []
+        deletes: list[dict[str, str]] = []
+        for action in actions:
+            if isinstance(action, Put):
+                puts.append(dict(action.item))
             else:
-                written.written += 1
+                deletes.append(dict(action.key))
+        written = self.table.put_many(puts) + self.table.delete_many(deletes)
+        return Written(written=written, requests=-(-len(puts) // 25) - (-len(deletes) // 25))
 
 
-def _with_version(actions: Iterable[Action], version: int) -> list[Action]:
-    return [
-        Put(a.item, a.condition, {":v": version})
-        if isinstance(a, Put)
-        else Delete(a.key, a.condition, {":v": version})
-        if isinstance(a, Delete)
-        else a
-        for a in actions
-    ]
-
-
-_NOT_NEWER = "(attribute_not_exists(next_version) OR next_version <= :v)"
-
-
-def _staged(change: Change, version: int) -> list[Action]:
+def _staged(change: Change, version: int) -> list[Put | Delete]:
     new = change.member
     staging = {"next": member_fields(new), "next_version": version}
     if change.before is None:
@@ -331,10 +284,11 @@ def _staged(change: Change, version: int) -> list[Action]:
             **staging,
             "next_listed": True,
         }
-        return [Put(placeholder, f"attribute_not_exists(PK) OR {_NOT_NEWER}")]
+        return [Put(placeholder)]
     moves = change.moves
-    profile = {**own(change.before), **staging, "next_listed": not moves}
-    actions: list[Action] = [Put(profile, f"attribute_exists(PK) AND {_NOT_NEWER}")]
+    actions: list[Put | Delete] = [
+        Put({**own(change.before), **staging, "next_listed": not moves})
+    ]
     if moves:
         actions.append(
             Put(
@@ -343,26 +297,25 @@ def _staged(change: Change, version: int) -> list[Action]:
                     **keys.staged_member(new.id),
                     "type": "member-next",
                     "version": version,
-                },
-                "attribute_not_exists(PK) OR version <= :v",
+                }
             )
         )
     return actions
 
 
-def _settled(change: Change) -> list[Action]:
-    actions: list[Action] = [Put(member_item(change.member, change.expires), "next_version = :v")]
+def _settled(change: Change) -> list[Put | Delete]:
+    actions: list[Put | Delete] = [Put(member_item(change.member, change.expires))]
     if change.moves:
-        actions.append(Delete(keys.staged_member(change.member.id), "version = :v"))
+        actions.append(Delete(keys.staged_member(change.member.id)))
     return actions
 
 
-def _undone(change: Change) -> list[Action]:
+def _undone(change: Change) -> list[Put | Delete]:
     if change.before is None:
-        return [Delete(keys.member(change.member.id), "next_version = :v")]
-    actions: list[Action] = [Put(own(change.before), "next_version = :v")]
+        return [Delete(keys.member(change.member.id))]
+    actions: list[Put | Delete] = [Put(own(change.before))]
     if change.moves:
-        actions.append(Delete(keys.staged_member(change.member.id), "version = :v"))
+        actions.append(Delete(keys.staged_member(change.member.id)))
     return actions
 
 
