@@ -418,3 +418,61 @@ def test_a_large_roster_uploaded_is_applied_end_to_end_through_its_chunks(
     )
     assert staged_items(stack) == []
     assert "applying" not in pointer(stack)
+
+
+def test_a_pause_while_a_roster_is_staged_tells_the_admins_of_the_roster_readers_see(
+    demo_stack: LocalStack,
+) -> None:
+    """Given a roster that renames the admin Camille, staged but not switched, when
+    bounces pause sending, then the admins are told under the roster still current (the
+    feedback function reads the roster's version, as its role allows)."""
+    import json
+
+    from palabre.core.deliverability import Figures
+    from palabre.store.sending import SendingHealth
+    from palabre.store.table import DynamoTable
+    from tests.functional.conftest import sent
+
+    stack = demo_stack
+    renamed = (
+        demo.roster()
+        .replace(b";Camille;Martin;", b";Camille-Anne;Martin;")
+        .replace(b";Hugo;", b";Hugo-Paul;")
+        .replace(";Léa;".encode(), ";Léa-Marie;".encode())
+    )
+    import_roster(stack, "renamed.csv", renamed)
+    run_chunks(stack, 1)  # Camille's chunk staged, not the other
+    assert pointer(stack)["phase"] == "staging"
+    camille = handlers_table(stack).get(keys.member(member_id(ADMIN)))
+    assert camille is not None
+    assert "next_version" in camille
+    sending = DynamoTable(stack.client("dynamodb"), stack.provisioned.tables["SendingTable"])
+    SendingHealth(sending).count(stack.clock(), Figures(sends=1000))
+    before = len(sent(stack))
+    bounced = [{"emailAddress": f"gone{n}@example.com"} for n in range(41)]
+    event = {
+        "eventType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": bounced},
+    }
+
+    [trigger] = [t for t in stack.provisioned.topic_triggers if t.function == "SesFeedbackFunction"]
+    notification = {
+        "Type": "Notification",
+        "MessageId": "0b1f6e8a-0000-4000-8000-000000000001",
+        "TopicArn": stack.outputs["MailFeedbackTopicArn"],
+        "Message": json.dumps(event),
+        "Timestamp": stack.clock().isoformat(),
+    }
+
+    ran = [
+        stack.runtime.invoke(
+            "SesFeedbackFunction",
+            events.sns_notification(notification, subscription_arn=trigger.subscription_arn),
+        )
+    ]
+
+    assert [i.error for i in ran] == [None]
+    told = sent(stack)[before:]
+    assert ADMIN in {str(m["To"]) for m in told}
+    assert not any("Camille-Anne" in m.get_body(("plain",)).get_content() for m in told)
+    assert pointer(stack)["phase"] == "staging"  # the pause came while it was staged
