@@ -245,6 +245,7 @@ def read_rows(
         )
     if not data.strip(b"\xef\xbb\xbf \t\r\n\x00"):
         raise Rejected(Issue(N_("The file is empty.")))
+    records: Iterable[Record]
     if suffix in (".csv", ".txt", ".tsv"):
         header, records = _csv_records(data, limits)
     elif suffix == ".xlsx":

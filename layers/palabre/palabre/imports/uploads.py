@@ -161,9 +161,7 @@ class UploadHandler:
         logger.warning("upload refused", extra={"key": key, "reason": refusal.message})
         return report
 
-    def _fetch(
-        self, key: str, size: int | None, limit: int
-    ) -> tuple[str, datetime, bytes | None]:
+    def _fetch(self, key: str, size: int | None, limit: int) -> tuple[str, datetime, bytes | None]:
         """Who uploaded the file, when (S3's LastModified), and its bytes (None: larger
         than `limit`)."""
         if size is not None and size > limit:

@@ -286,9 +286,7 @@ def _staged(change: Change, version: int) -> list[Put | Delete]:
         }
         return [Put(placeholder)]
     moves = change.moves
-    actions: list[Put | Delete] = [
-        Put({**own(change.before), **staging, "next_listed": not moves})
-    ]
+    actions: list[Put | Delete] = [Put({**own(change.before), **staging, "next_listed": not moves})]
     if moves:
         actions.append(
             Put(
