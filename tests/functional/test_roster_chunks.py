@@ -476,3 +476,33 @@ def test_a_pause_while_a_roster_is_staged_tells_the_admins_of_the_roster_readers
     assert ADMIN in {str(m["To"]) for m in told}
     assert not any("Camille-Anne" in m.get_body(("plain",)).get_content() for m in told)
     assert pointer(stack)["phase"] == "staging"  # the pause came while it was staged
+
+
+def test_people_erased_while_a_roster_is_applied_are_not_written_back(
+    demo_stack: LocalStack,
+) -> None:
+    """Given a roster whose staged chunks hold a new member and one who moves, when both
+    are erased (GDPR Art. 17) before the apply ends, then their staged profiles go with
+    the erasure and the settling chunks do not write them back."""
+    from palabre.store.privacy import PrivacyStore
+
+    stack = demo_stack
+    import_roster(stack, "next-roster.csv", next_roster())
+    run_chunks(stack, 2)  # the new members, then the moved and the renamed, staged
+    table = handlers_table(stack)
+    privacy = PrivacyStore(table)
+    for address in (JOINING, MOVED):
+        held = privacy.holdings(member_id(address), stack.clock().date())
+        privacy.erase(held, stack.clock())
+    assert table.get(keys.staged_member(member_id(MOVED))) is None
+
+    run_chunks(stack)
+
+    for address in (JOINING, MOVED):
+        assert table.get(keys.member(member_id(address)), consistent=True) is None
+        assert table.get(keys.staged_member(member_id(address)), consistent=True) is None
+    roster = MemberStore(table).roster()
+    assert JOINING not in roster
+    assert MOVED not in roster
+    assert roster[PIONEER].circle == "Pionniers"
+    assert staged_items(stack) == []
