@@ -63,7 +63,7 @@ def main() -> None:
             f"{run['import seconds']:.1f} s and {run['chunk invocations']} chunk invocations; "
             f"DynamoDB: {calls})"
         )
-        if run["writes"]:
+        if run["chunk invocations"]:
             print(
                 f"    {run['writes']:,} items written, {run['ms per write']:.2f} ms each on moto: "
                 "the apply is bounded by its writes (2 per member changed, 1 staged + 1 "
