@@ -15,6 +15,7 @@ os.environ |= {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "
 
 from bench import (
     cold_start,
+    dashboard_bench,
     digest_bench,
     dispatch_bench,
     library_bench,
@@ -89,12 +90,13 @@ def main() -> None:
     print(
         f"  one stream batch of {batch['answers']} answers: {batch['writes']} DynamoDB writes "
         f"in {batch['transactions']} transactions, for {batch['members']} distinct members, "
-        f"{batch['teams']} teams, {batch['circles']} circles"
+        f"{batch['teams']} teams, {batch['circles']} circles, {batch['themes']} themes"
     )
-    goal = batch["members"] + batch["teams"] + batch["circles"]
+    goal = batch["members"] + batch["teams"] + batch["circles"] + batch["themes"]
     print(
         f"    goal ≤ {goal} (members {batch['members']} + teams {batch['teams']} + circles "
-        f"{batch['circles']}: one write per total, no item per answer)"
+        f"{batch['circles']} + themes' tallies {batch['themes']}: one write per total, "
+        "no item per answer)"
     )
     cost = digest_bench.digest_read_cost(then=_space_and_library)
     print(
@@ -127,6 +129,7 @@ def main() -> None:
         + _verdict(space["theme_requests"] <= goals["theme_requests"])
     )
     _library(space["library"])
+    _dashboard(space["dashboard"])
 
     _section("built artifact and cold starts")
     _built_artifact()
@@ -145,7 +148,10 @@ def main() -> None:
 
 def _space_and_library(stack: "LocalStack", members: "list[Member]") -> dict[str, Any]:
     """The space's pages, on the year's stack once its digest is out."""
-    return space_bench.measure(stack, members) | {"library": library_bench.measure(stack, members)}
+    return space_bench.measure(stack, members) | {
+        "library": library_bench.measure(stack, members),
+        "dashboard": dashboard_bench.measure(stack, members),
+    }
 
 
 def _library(library: dict[str, Any]) -> None:
@@ -175,6 +181,23 @@ def _library(library: dict[str, Any]) -> None:
         f"\n    ≤ {library['expected']} requests (its reader's profile, a Query page per MB, a "
         "BatchGetItem per 100 themes): "
         + _verdict(all(p["requests"] <= library["expected"] for p in pages))
+    )
+
+
+def _dashboard(dashboard: dict[str, Any]) -> None:
+    goals = dashboard_bench.GOALS
+    operations = ", ".join(f"{n} {op}" for op, n in sorted(dashboard["by_operation"].items()))
+    print(
+        f"  the admins' dashboard (12 weeks, {dashboard['themes_counted']} themes counted, "
+        f"the same stack), one view: {dashboard['requests']} DynamoDB requests ({operations}), "
+        f"{dashboard['cpu_ms']:.1f} ms CPU, median of {dashboard_bench.RUNS}, "
+        f"{dashboard['kilobytes']:.0f} KB of HTML"
+    )
+    print(
+        f"    goal <= {goals['requests']} requests, <= {goals['cpu_ms']:.0f} ms: "
+        + _verdict(
+            dashboard["requests"] <= goals["requests"] and dashboard["cpu_ms"] <= goals["cpu_ms"]
+        )
     )
 
 

@@ -309,9 +309,10 @@ def digest_build(runs: int = 300) -> float:
     return statistics.median(samples)
 
 
-def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
-    """The score stream on one batch of `answers` new answers, against moto: how many
-    items its transactions write, beside how many distinct members, teams and circles."""
+def stream_batch_writes(answers: int = 100, themes: int = 2) -> dict[str, Any]:
+    """The score stream on one batch of `answers` new answers to `themes` themes (those
+    open at once), against moto: how many items its transactions write, beside how many
+    distinct members, teams, circles and themes (each theme's tally is one write)."""
     import palabre.aws
     from bench.roster_import import in_process_moto
     from palabre.store.table import to_dynamo
@@ -321,13 +322,15 @@ def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
 
     rng = random.Random(3)
     members = _members()
-    chosen = [rng.choice(members) for _ in range(answers)]
+    # each theme's answers from distinct members: one answer per (theme, member)
+    per_theme = [rng.sample(members, answers // themes) for _ in range(themes)]
+    chosen = [(f"theme-{t}", member) for t, drawn in enumerate(per_theme) for member in drawn]
     records = []
-    for n, member in enumerate(chosen):
+    for n, (theme_id, member) in enumerate(chosen):
         image = {
-            **keys.answer(f"theme-{n}", member.id),
+            **keys.answer(theme_id, member.id),
             "type": "answer",
-            "theme_id": f"theme-{n}",
+            "theme_id": theme_id,
             "member_id": member.id,
             "points": 15,
             "circle": member.circle,
@@ -342,7 +345,7 @@ def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
                     "eventSource": "aws:dynamodb",
                     "awsRegion": "eu-west-1",
                     "dynamodb": {
-                        "Keys": to_dynamo(keys.answer(f"theme-{n}", member.id)),
+                        "Keys": to_dynamo(keys.answer(theme_id, member.id)),
                         "NewImage": to_dynamo(image),
                         "SequenceNumber": str(1000 + n),
                         "ApproximateCreationDateTime": datetime(2026, 12, 1, tzinfo=UTC),
@@ -372,10 +375,11 @@ def stream_batch_writes(answers: int = 100) -> dict[str, Any]:
             raise RuntimeError(invocation.error)
         palabre.aws.reset()
     return {
-        "answers": answers,
+        "answers": len(chosen),
         "writes": written["items"],
         "transactions": written["transactions"],
-        "members": len({m.id for m in chosen}),
-        "teams": len({m.team for m in chosen}),
-        "circles": len({m.circle for m in chosen}),
+        "members": len({m.id for _, m in chosen}),
+        "teams": len({m.team for _, m in chosen}),
+        "circles": len({m.circle for _, m in chosen}),
+        "themes": len({t for t, _ in chosen}),
     }

@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from palabre_cli import demo
+from palabre_cli import console, demo
 from palabre_cli.template import LOCAL_PARAMETERS, TEMPLATE, load_source, parameter_defaults
 from sam_moto.clock import LocalClock
 from sam_moto.hooks import ClientWatch, Clock, Console
@@ -87,6 +88,10 @@ class PalabreHooks:
             files=self.files,
             upload_result=import_report,
             upload_defaults=acting_admin,
+            describe_upload=console.describe_upload,
+            function_names=console.FUNCTION_NAMES,
+            shortcuts=console.shortcuts,
+            admin_link=console.admin_link,
         )
 
 
@@ -170,6 +175,7 @@ class Running:
     in_process: Any
     stack: LocalStack
     server: LocalServer
+    serving: threading.Thread
     moto_url: str
     demo_loaded: bool
 
@@ -222,18 +228,25 @@ def launch(
         "calendar.yaml": demo.calendar(clock().astimezone(zone).date()),
     }
     stack = make_stack(endpoint=None, clock=clock, log_level=log_level, files=demo_files)
-    server = LocalServer(stack, port)
+    # The console answers while the demo loads: a page left open from an earlier run,
+    # reloaded, says the stack is starting instead of failing to connect.
+    server = LocalServer(
+        stack, port, starting="loading the demo organisation" if demo_org else "starting"
+    )
     stack.serve_api_at(server.url)
     stack.share_s3_at(moto_url)
+    serving = server.serve_in_background()
     if demo_org:
         upload(stack, "roster", "demo-roster.csv", demo_files["roster.csv"], demo.ADMIN)
         upload(stack, "calendar", "demo-calendar.yaml", demo_files["calendar.yaml"], demo.ADMIN)
     stack.start()
+    server.starting = ""
     return Running(
         moto=moto,
         in_process=in_process,
         stack=stack,
         server=server,
+        serving=serving,
         moto_url=moto_url,
         demo_loaded=demo_org,
     )

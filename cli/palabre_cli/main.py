@@ -98,6 +98,29 @@ def main(argv: list[str] | None = None) -> int:
     sending.add_argument("--by", default=os.environ.get("USER", "cli"), help="who resumes")
     sending.set_defaults(run=_sending)
 
+    tally = commands.add_parser(
+        "tally",
+        help="rebuild the participation tallies of the themes closed in the last weeks from "
+        "their records (once, for themes sent before tallies were kept)",
+    )
+    tally.add_argument("action", choices=["rebuild"])
+    tally.add_argument("--weeks", type=_weeks, default=12, help="how far back (default: 12)")
+    tally_where = tally.add_mutually_exclusive_group()
+    _stack_option(tally_where)
+    tally_where.add_argument(
+        "--table", help="the table (e.g. the local stack's, at AWS_ENDPOINT_URL)"
+    )
+    tally.set_defaults(run=_tally)
+
+    admin_link = commands.add_parser(
+        "admin-link", help="print an admin's link to the animators' space (valid 14 days)"
+    )
+    admin_link.add_argument("email", type=_address, help="an active admin of the roster")
+    admin_link_where = admin_link.add_mutually_exclusive_group()
+    _stack_option(admin_link_where)
+    _local_option(admin_link_where)
+    admin_link.set_defaults(run=_admin_link)
+
     local = commands.add_parser("local", help="run the local stack with its console")
     # String defaults go through `type` too: a bad PORT or CLOCK_START is a usage error.
     local.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"))
@@ -580,6 +603,87 @@ def _member(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- tally
+def _weeks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 104:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of weeks from 1 to 104")
+    return int(text)
+
+
+def _tally(args: argparse.Namespace) -> int:
+    """Each closed theme's tally counted again from its records, written whole."""
+    from palabre import aws
+    from palabre.core import clock
+    from palabre.store.table import DynamoTable
+    from palabre.store.tallies import rebuild_closed
+
+    if args.table:
+        name = args.table
+    else:
+        import boto3
+
+        name = _stack_output(boto3, args.stack, "TableName")
+    # the clock every decision reads: the system's, or the local stack's in its process;
+    # the organisation's own zone counts only when the roster is empty
+    table = DynamoTable(aws.client("dynamodb"), name)
+    rebuilt, still_open = rebuild_closed(table, clock.now(), args.weeks, "UTC")
+    for theme in rebuilt:
+        print(f"{theme}: counted again")
+    for theme in still_open:
+        print(f"{theme}: still open somewhere, left as it is: run this again once it has closed")
+    if not rebuilt and not still_open:
+        print(f"no theme was sent in the last {args.weeks} weeks")
+    return 0
+
+
+# ---------------------------------------------------------------------------- admin-link
+def _admin_link(args: argparse.Namespace) -> int:
+    """The link of an active admin (their personal one: keep it to yourself)."""
+    if args.local:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode({"email": args.email})
+        url = f"{args.local.rstrip('/')}/_local/admin-link?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                print(response.read().decode().strip())
+        except urllib.error.HTTPError as refused:
+            print(refused.read().decode().strip(), file=sys.stderr)
+            return 1
+        except OSError as error:
+            raise SystemExit(
+                f"palabre admin-link: no local stack at {args.local} ({error})"
+            ) from None
+        return 0
+    import boto3
+
+    from palabre import aws
+    from palabre.core.links import Links
+    from palabre.core.models import member_id
+    from palabre.core.tokens import signer_from_secret
+    from palabre.store.members import MemberStore
+    from palabre.store.table import DynamoTable
+
+    table = _stack_output(boto3, args.stack, "TableName")
+    admin = MemberStore(DynamoTable(aws.client("dynamodb"), table)).get(member_id(args.email))
+    if admin is None or not admin.active or not admin.is_admin:
+        print(
+            f"{args.email} is not an active admin of the roster: give them the role admin "
+            "in the roster first.",
+            file=sys.stderr,
+        )
+        return 1
+    secret = aws.client("secretsmanager").get_secret_value(
+        SecretId=_stack_output(boto3, args.stack, "LinkSigningSecretArn")
+    )
+    signer = signer_from_secret(secret["SecretString"])
+    links = Links(_stack_output(boto3, args.stack, "ApiUrl"), signer)
+    print(links.admin(admin.id, datetime.now(UTC)))
+    return 0
+
+
 # ---------------------------------------------------------------------------- local
 def _local(args: argparse.Namespace) -> int:
     from palabre_cli.local import launch
@@ -592,7 +696,7 @@ def _local(args: argparse.Namespace) -> int:
     )
     print(running.banner(), flush=True)
     try:
-        running.server.serve_forever()
+        running.serving.join()  # the server serves in its thread until Ctrl-C
     except KeyboardInterrupt:
         pass
     finally:

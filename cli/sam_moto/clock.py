@@ -7,7 +7,10 @@ from datetime import datetime, timedelta
 
 
 class ClockBackwards(Exception):
-    pass
+    def __init__(self, moment: datetime, current: datetime) -> None:
+        super().__init__(f"{moment.isoformat()} is before {current.isoformat()}")
+        self.moment = moment
+        self.current = current
 
 
 class LocalClock:
@@ -28,7 +31,7 @@ class LocalClock:
         with self._lock:
             current = self._base + timedelta(seconds=time.monotonic() - self._anchor)
             if moment < current - timedelta(milliseconds=1):
-                raise ClockBackwards(f"{moment.isoformat()} is before {current.isoformat()}")
+                raise ClockBackwards(moment, current)
             self._base = max(moment, current)
             self._anchor = time.monotonic()
             if self._base > current:

@@ -6,7 +6,7 @@ IAM), what to do after each invocation, where its layers appear in Lambda, and w
 console offers beyond the stack's own pages.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,10 +17,34 @@ type ClientWatch = Callable[[str, Any], None]
 
 
 @dataclass(frozen=True)
+class Readable:
+    """A result told as a reader would want it, in the language `lang`: a headline, the
+    figures (one short line each), then sections of (where, what) sentences."""
+
+    lang: str
+    ok: bool
+    headline: str
+    figures: Sequence[str] = ()
+    sections: Sequence[tuple[str, Sequence[tuple[str, str]]]] = ()
+    """(title, [(where, what)...]): e.g. the errors, by row and column"""
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A page of the application the console links to (a demo user's own space)."""
+
+    label: str
+    url: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Console:
     """What the console shows beyond the stack: the application's name and wall clock,
     the metadata an upload may carry (name -> label), sample files to download (name ->
-    bytes), and how to read the result an upload leaves behind (None while none)."""
+    bytes), how to read the result an upload leaves behind (None while none) and tell it
+    in sentences, what its functions do in plain words, and the pages it links to."""
 
     title: str = "Local stack"
     timezone: str = "UTC"
@@ -32,6 +56,15 @@ class Console:
     upload_defaults: Callable[[Any, Mapping[str, str]], dict[str, str]] | None = None
     """(stack, metadata given) -> the metadata an upload through the stack carries, the
     fields left out filled in as the application wants them"""
+    describe_upload: Callable[[Any, str, dict[str, Any]], Readable] | None = None
+    """(stack, key, upload_result's result) -> that result in sentences (None: as JSON)"""
+    function_names: Mapping[str, str] = field(default_factory=dict)
+    """a function's logical id -> what it does, in a few plain words (the clock's progress)"""
+    shortcuts: Callable[[Any], Sequence[Shortcut]] | None = None
+    """(stack) -> the pages of the application the console links to, as it stands now"""
+    admin_link: Callable[[Any, str], str] | None = None
+    """(stack, an address) -> that admin's link to the application's admin pages
+    (GET /_local/admin-link?email=); LookupError, a sentence, when they are none"""
 
 
 class Hooks(Protocol):

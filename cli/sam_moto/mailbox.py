@@ -18,6 +18,9 @@ class Mailbox:
         attachments."""
         return [_mail(m) for m in list(self.peek.sent_messages())]
 
+    def count(self) -> int:
+        return len(self.peek.sent_messages())
+
     def raw(self) -> list[bytes]:
         """Every message SES was given, as bytes, oldest first."""
         return [_raw(m) for m in list(self.peek.sent_messages())]

@@ -21,7 +21,7 @@ from sam_moto.clock import LocalClock
 from sam_moto.cloudwatch import CloudWatch
 from sam_moto.dead_letters import DeadLetters
 from sam_moto.gateway import Gateway, HttpResponse
-from sam_moto.hooks import Hooks, NoHooks
+from sam_moto.hooks import Hooks, NoHooks, Readable
 from sam_moto.mailbox import Mailbox
 from sam_moto.peek import Peek
 from sam_moto.pollers import Pollers
@@ -29,7 +29,7 @@ from sam_moto.provision import Provisioned, Provisioner, Route
 from sam_moto.receiving import Received, receive
 from sam_moto.runtime import Invocation, Runtime
 from sam_moto.template import translate
-from sam_moto.time_travel import TimeTravel
+from sam_moto.time_travel import Progress, TimeTravel
 
 REGION = "eu-west-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -159,8 +159,8 @@ class LocalStack:
         """Run pending uploads, queue messages and stream records until nothing is left."""
         return self.pollers.drain()
 
-    def advance_to(self, moment: datetime) -> list[Invocation]:
-        return self.time.advance_to(moment)
+    def advance_to(self, moment: datetime, progress: Progress | None = None) -> list[Invocation]:
+        return self.time.advance_to(moment, progress)
 
     def tick(self) -> list[Invocation]:
         return self.time.tick()
@@ -247,6 +247,12 @@ class LocalStack:
             detail = failures[-1].error if failures else {"errorMessage": "no result written"}
             raise UploadFailed(json.dumps(detail))
         return result
+
+    def describe_upload(self, key: str, result: dict[str, Any]) -> Readable | None:
+        """What the application says of an upload's result, in sentences (None: it says
+        nothing, and the console shows the result as it is)."""
+        describe = self.hooks.console().describe_upload
+        return describe(self, key, result) if describe else None
 
     # ------------------------------------------------------------------ dead letters
     def dead_letters(self) -> DeadLetters:

@@ -14,6 +14,9 @@ from sam_moto.provision import Provisioned
 from sam_moto.runtime import Invocation, Runtime
 from sam_moto.schedules import Expression
 
+type Progress = Callable[[datetime, str, list[Invocation]], None]
+"""told after each firing on the way: (its time, the schedule's name, what ran)"""
+
 
 class TimeTravel:
     def __init__(
@@ -75,14 +78,15 @@ class TimeTravel:
         ]
         return sorted(due)
 
-    def advance_to(self, moment: datetime) -> list[Invocation]:
+    def advance_to(self, moment: datetime, progress: Progress | None = None) -> list[Invocation]:
         """Move the clock forward, firing every schedule due on the way, in order: the
         clock stands at each firing's time while it and the work it causes run, as it
-        would have had time passed by itself."""
+        would have had time passed by itself. `progress` hears of each firing once its
+        work has run (the console streams it)."""
         with self.lock:
             if moment < self.clock():
                 self.clock.move_to(moment)  # refused (ClockBackwards) before anything runs
-            return self._catch_up(moment)
+            return self._catch_up(moment, progress=progress)
 
     def tick(self) -> list[Invocation]:
         """What real time brings: due schedules, and pending work — a stream trigger's
@@ -90,15 +94,19 @@ class TimeTravel:
         with self.lock:
             return self._catch_up(self.clock(), patient=True)
 
-    def _catch_up(self, until: datetime, patient: bool = False) -> list[Invocation]:
+    def _catch_up(
+        self, until: datetime, patient: bool = False, progress: Progress | None = None
+    ) -> list[Invocation]:
         ran: list[Invocation] = []
         cloudwatch = self.pollers.cloudwatch
         for at, name in self._due(self._last_tick, until):
             if at > self.clock():
                 self.clock.move_to(at)
             cloudwatch.time_passed()  # the queues as they stood when the time came
-            ran.append(self.fire(name, at))
-            ran.extend(self.pollers.drain(patient=patient))
+            step = [self.fire(name, at), *self.pollers.drain(patient=patient)]
+            ran.extend(step)
+            if progress is not None:
+                progress(at, name, step)
         if until > self.clock():  # the work may have run the clock past it already
             self.clock.move_to(until)
         self._last_tick = max(self._last_tick, until)

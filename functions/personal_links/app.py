@@ -4,18 +4,12 @@ library, preferences and questions to the circle), an admin's library stars, the
 report's exports and question cancelling, a live session's attendance, and resuming
 sending after the deliverability guard paused it. GET only ever shows; POST acts."""
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from palabre.config import PagesSettings, PersonalLinksSettings, ResumeSettings
 from palabre.core import clock
-from palabre.core.tokens import InvalidToken, LinkSecretUnusable, Purpose
-from palabre.observability import logger, metrics, tracer
-from palabre.web import UnreadableForm, body_text, form_fields, headers
+from palabre.core.tokens import Purpose
+from palabre.web import answer_bad_links, body_text, form_fields, headers, http_handler
 from palabre.wiring import (
     answer_pages,
     ask_pages,
@@ -236,43 +230,7 @@ def download_export(token: str) -> Response[str]:
     )
 
 
-def _browser_language() -> str | None:
-    return app.current_event.headers.get("accept-language")
+answer_bad_links(app, lambda: pages(PagesSettings.from_env()))
 
 
-def invalid_link(_: InvalidToken) -> Response[str]:
-    # Forged, unknown, expired or for another purpose: the same plain page for all.
-    return pages(PagesSettings.from_env()).not_found(_browser_language())
-
-
-def unreadable_form(_: UnreadableForm) -> Response[str]:
-    return pages(PagesSettings.from_env()).unreadable(_browser_language())
-
-
-def unusable_secret(_: LinkSecretUnusable) -> Response[str]:
-    # wiring.signer logged the error line; the metric is what an alarm watches.
-    metrics.add_metric(name="LinkSecretUnusable", unit=MetricUnit.Count, value=1)
-    return pages(PagesSettings.from_env()).unavailable(_browser_language())
-
-
-# Registered by a call rather than as a decorator: Powertools' exception_handler has no
-# return annotation, and as a decorator it would leave invalid_link untyped.
-app.exception_handler(InvalidToken)(invalid_link)
-app.exception_handler(UnreadableForm)(unreadable_form)
-app.exception_handler(LinkSecretUnusable)(unusable_secret)
-
-
-@app.not_found
-def no_route(_: Exception) -> Response[str]:
-    return pages(PagesSettings.from_env()).not_found(_browser_language())
-
-
-@metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
-    metrics.add_metric(
-        name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1
-    )
-    return response
+lambda_handler = http_handler(app)

@@ -133,15 +133,17 @@ def test_the_answer_form_works_on_a_phone_without_javascript(local: Local, brows
 
 def test_the_console_clock_form_moves_the_clock(local: Local, page: Any) -> None:
     page.goto(f"{local.url}/_local/")
-    page.fill("#set-now", "2026-12-01T10:00+01:00")
+    page.fill("#move-to", "2026-12-01T10:00")  # on the organisation's clock, as it shows
     with page.expect_navigation():
         page.get_by_role("button", name="Move", exact=True).click()
-    assert page.url == f"{local.url}/_local/"
+    assert page.url == f"{local.url}/_local/#clock"
     now = datetime.fromisoformat(local.request("GET", "/_local/clock").json()["now"])
     target = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
     assert target <= now < target + timedelta(minutes=5)
     # The console shows the organisation's wall clock (Europe/Paris), as typed
-    assert re.fullmatch(r"2026-12-01T10:0\d:\d\d\+01:00", page.locator("#now").inner_text())
+    assert re.fullmatch(r"Tuesday 1 December 2026, 10:0\d", page.locator("#now").inner_text())
+    shown = page.locator("#now").get_attribute("datetime") or ""
+    assert re.fullmatch(r"2026-12-01T10:0\d:\d\d\+01:00", shown)
 
 
 def test_the_console_replays_a_dead_letter(local: Local, page: Any) -> None:

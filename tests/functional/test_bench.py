@@ -5,6 +5,7 @@ import importlib
 
 from bench import (
     cold_start,
+    dashboard_bench,
     digest_bench,
     dispatch_bench,
     library_bench,
@@ -51,7 +52,10 @@ def test_the_scheduler_queues_ten_jobs_per_call() -> None:
 def test_a_stream_batch_writes_each_total_once_and_no_item_per_answer() -> None:
     figures = digest_bench.stream_batch_writes(answers=40)
     assert figures["transactions"] == 1
-    assert figures["writes"] == figures["members"] + figures["teams"] + figures["circles"]
+    assert figures["themes"] == 2
+    assert figures["writes"] == (
+        figures["members"] + figures["teams"] + figures["circles"] + figures["themes"]
+    )
     assert figures["writes"] < figures["answers"] + figures["teams"] + figures["circles"]
 
 
@@ -92,3 +96,12 @@ def test_the_library_page_reads_its_entries_in_one_query_page_and_one_batch_of_t
     # the filter finds the tenth of them that holds its word, typed without its accent
     assert figures["whole"]["shown"] == 90
     assert 0 < figures["filtered"]["shown"] <= 9
+
+
+def test_the_dashboard_bench_views_the_page_in_its_few_requests() -> None:
+    figures = digest_bench._digest_reads(
+        3, then=lambda stack, members: dashboard_bench.measure(stack, members)
+    )["then"]
+    assert figures["by_operation"] == {"GetItem": 1, "Query": 5, "BatchGetItem": 1}
+    assert figures["themes_counted"] == 3
+    assert figures["cpu_ms"] > 0

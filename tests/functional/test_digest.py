@@ -15,6 +15,7 @@ import requests
 from palabre.core.models import member_id
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
+from tests.functional.admin import admin_get
 from tests.functional.conftest import dynamodb_item, put_member_item, sent, tick
 from tests.functional.test_dispatch import LEA, MONTREAL_MORNING, queued
 from tests.functional.test_scores import HUGO, MANON, answer, vote
@@ -44,6 +45,10 @@ def digest_of(stack: LocalStack, address: str) -> EmailMessage:
 def text(message: EmailMessage) -> str:
     """The plain-text part, its CRLF line ends (as sent) read as newlines."""
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def html_of(message: EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()
 
 
 @pytest.fixture
@@ -236,7 +241,7 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
     data = requests.get(location, timeout=10).content
     bucket = week.uploads_bucket("roster")
     assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == [
         "theme",
         "title",
@@ -261,6 +266,12 @@ def test_admins_get_the_report_with_safe_csv_exports(week: LocalStack) -> None:
         *(f"exports/2026-W49/{n}.csv" for n in ("answers", "scores", "participation", "library")),
         "exports/2026-W49/library.html",
     }
+    # ... and it opens the animators' space, in both parts
+    [space_link] = re.findall(r"https?://\S+/admin/[A-Za-z0-9_.~-]+", body)
+    assert f'href="{space_link}"' in html_of(report)
+    status, page = admin_get(week, urlsplit(space_link).path)
+    assert status == 200
+    assert "Espace des animateurs" in page
 
 
 def download(stack: LocalStack, link: str) -> tuple[int, str]:

@@ -80,7 +80,8 @@ def section(message: EmailMessage, title: str) -> list[str]:
 def export(stack: LocalStack, week: str, name: str) -> list[list[str]]:
     s3 = stack.client("s3")
     data = s3.get_object(Bucket=stack.uploads_bucket("roster"), Key=f"exports/{week}/{name}.csv")
-    return list(csv.reader(io.StringIO(data["Body"].read().decode("utf-8-sig"))))
+    body = data["Body"].read().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body), delimiter=";"))  # a French organisation
 
 
 # ---------------------------------------------------------------------------- three weeks
@@ -213,8 +214,8 @@ def test_the_reports_score_and_participation_exports(weeks: dict[str, Any]) -> N
     assert scores[0] == ["kind", "name", "points", "answers", "prompts", "participation"]
     # Standings since the start: demo-1 to 6 Bâtisseurs, demo-2 to the 5 in Paris;
     # Hugo's two answers (15 each) and Lucas's one
-    assert ["circle", "Bâtisseurs", "45", "3", "11", "0.27"] in scores
-    assert ["circle", "Passeurs", "15", "1", "7", "0.14"] in scores
+    assert ["circle", "Bâtisseurs", "45", "3", "11", "0,27"] in scores
+    assert ["circle", "Passeurs", "15", "1", "7", "0,14"] in scores
     assert {row[0] for row in scores[1:]} == {"team", "circle"}
     # One row per theme and circle or team: demo-1 closed on 8 December with its final
     # figure (19 sent, Hugo, Lucas and Jade answered), demo-2 (sent to Paris and Tokyo that

@@ -119,6 +119,20 @@ def _given_a_received_reply(stack: LocalStack, event: dict) -> None:
     )
 
 
+def _given_an_admin_link(stack: LocalStack, event: dict) -> None:
+    """The animators' space opens for the demo's admin: sign their link."""
+    secret = stack.client("secretsmanager").get_secret_value(
+        SecretId=stack.provisioned.physical["LinkSigningSecret"]
+    )
+    signer = Signer(keys_from_secret(json.loads(secret["SecretString"])))
+    admin = signer.hide(member_id(demo.ADMIN), Purpose.ADMIN)
+    token = signer.sign(Purpose.ADMIN, [admin], stack.clock() + timedelta(days=14))
+    old = event["pathParameters"]["token"]
+    event["rawPath"] = event["rawPath"].replace(old, token)
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    event["pathParameters"]["token"] = token
+
+
 GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
     "import_upload": _given_uploads,
     "schedule_prompts": _given_calendar,
@@ -126,6 +140,7 @@ GIVEN: dict[str, Callable[[LocalStack, dict], None]] = {
     "personal_links": _given_a_sent_prompt,
     "weekly_digest": _given_calendar,
     "inbound_reply": _given_a_received_reply,
+    "admin_space": _given_an_admin_link,
 }
 
 
@@ -156,7 +171,7 @@ def test_the_event_feeds_its_handler(aws: None, path: Path) -> None:  # noqa: F8
     elif path.name == "submit-answer.json":  # saved: to the thank-you page
         assert invocation.result["statusCode"] == 303, invocation.result["body"]
         assert invocation.result["headers"]["Location"].endswith("?saved=created")
-    elif path.parent.name == "personal_links":
+    elif path.parent.name in ("personal_links", "admin_space"):
         assert invocation.result["statusCode"] == 200, invocation.result["body"]
     if path.parent.name == "inbound_reply":  # the reply is Léa's answer
         assert invocation.result == {"outcomes": ["saved"]}

@@ -68,6 +68,11 @@ ALLOWED = {
         "palabre.digest",  # the admin report's exports
         "palabre.live",  # a live session on the answer page
     },
+    "AdminSpaceFunction": {
+        *(m for m in MAIL if m != "markdown_it"),
+        *PAGES,
+        "palabre.admin",
+    },
     "ScoreStreamFunction": {"palabre.scoring"},
     "WeeklyDigestFunction": {"palabre.digest"},
     "SesFeedbackFunction": {"palabre.bounces"},  # (and its guard's store/sending.py)
@@ -87,6 +92,9 @@ _BUILD = {
     "PersonalLinksFunction": (
         "[f(PersonalLinksSettings.from_env(), fakes) for f in (wiring.answer_pages,"
         " wiring.vote_pages, wiring.subscription_pages, wiring.exports)]"
+    ),
+    "AdminSpaceFunction": (
+        "[f(AdminSettings.from_env(), fakes) for f in (wiring.admin_pages, wiring.dashboard_pages)]"
     ),
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",

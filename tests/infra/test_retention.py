@@ -10,6 +10,8 @@ PERSONAL_PREFIXES = {"roster/", "calendar/", "digests/", "exports/"}
 INBOUND = "inbound/"
 """replies received by email (InboundDomain): deleted once handled; one whose handling
 failed is kept as long as its parked event (the failure queue's 14 days), no longer"""
+DOWNLOADS = "downloads/"
+"""the animators' exports, built on a click and downloaded at once (admin/exports.py)"""
 
 
 def test_the_table_expires_items_on_the_attribute_the_stores_write() -> None:
@@ -31,8 +33,10 @@ def test_each_personal_prefix_of_the_bucket_expires_after_the_files_retention() 
     rules: list[dict[str, Any]] = bucket["LifecycleConfiguration"]["Rules"]
     expiring = {r["Prefix"]: r["ExpirationInDays"] for r in rules if r.get("ExpirationInDays")}
     assert expiring.pop(INBOUND) == 14
-    [inbound] = [r for r in rules if r.get("Prefix") == INBOUND]
-    assert inbound["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert expiring.pop(DOWNLOADS) == 1
+    for prefix in (INBOUND, DOWNLOADS):
+        [rule] = [r for r in rules if r.get("Prefix") == prefix]
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
     queue = template["Resources"]["InboundFailureQueue"]["Properties"]
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     assert set(expiring) == PERSONAL_PREFIXES

@@ -434,3 +434,33 @@ def test_the_receipt_rule_scans_stores_under_inbound_then_invokes_asynchronously
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["InboundFailureQueue", "Arn"]
     }
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        "Mon,Tue,Wed,Thu,Fri",
+        "Sun,Mon,Tue,Wed,Thu",
+        "Mon",
+        "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
+        "Mon,Mon",
+        "Mon,Tue,Wed,Mon",
+        "Fri,Sat,Sun,Sat",
+        "Mon,Tue,Wed,Thu,Fri,Sat,Sun,Mon",
+        "mon",
+        "Mon, Tue",
+        "Monday",
+        "",
+    ],
+)
+def test_working_days_the_template_allows_are_those_the_functions_read(days: str) -> None:
+    """A deploy refuses what the functions would refuse at their cold start ("Mon,Mon")."""
+    from palabre.core.local_time import working_days
+
+    pattern = load_source()["Parameters"]["WorkingDays"]["AllowedPattern"]
+    try:
+        working_days(days)
+        read = days == days.replace(" ", "")  # (the functions forgive spaces; a deploy not)
+    except ValueError:
+        read = False
+    assert bool(re.fullmatch(pattern, days)) == read

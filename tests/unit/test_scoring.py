@@ -103,6 +103,7 @@ def test_a_sent_prompt_counts_one_prompt_for_its_member_team_and_circle() -> Non
         circle="Bâtisseurs",
         prompts=1,
         day=DAY,
+        theme="one-to-ones",
     )
 
 
@@ -122,6 +123,7 @@ def test_a_new_answer_earns_the_points_stored_on_it_and_counts_one_answer(points
         points=points,
         answers=1,
         day=DAY,
+        theme="one-to-ones",
     )
 
 
@@ -296,6 +298,8 @@ def test_each_item_is_written_once_with_the_summed_deltas() -> None:
         ("BOARD#circle", "batisseurs"),
         ("BOARD#circle", "nord"),
         ("THEME#a", "ANSWER#lea"),
+        ("THEME#a", "TALLY"),
+        ("THEME#b", "TALLY"),
     }  # hugo was prompted but earned no point: his score is not written
     totals = {k: added(v) for k, v in updates.items()}
     assert totals[("MEMBER#lea", "SCORE")] == {"points": 15 + 10 + 2 * VOTE_POINTS, "answers": 2}
@@ -304,6 +308,18 @@ def test_each_item_is_written_once_with_the_summed_deltas() -> None:
     assert team == {"points": 15 + 10 + 2 * VOTE_POINTS + 10, "answers": 3, "prompts": 3}
     assert totals[("BOARD#team", "ventes")] == {"prompts": 1}
     assert totals[("THEME#a", "ANSWER#lea")] == {"useful": 2}
+    # each theme's tally: in all and per group (folded), votes left out
+    assert totals[("THEME#a", "TALLY")] == {
+        "prompts": 3,
+        "answers": 2,
+        "p#circle#batisseurs": 2,
+        "a#circle#batisseurs": 2,
+        "p#team#equipe produit": 2,
+        "a#team#equipe produit": 2,
+        "p#circle#nord": 1,
+        "p#team#ventes": 1,
+    }
+    assert totals[("THEME#b", "TALLY")]["answers"] == 1
 
 
 def test_a_circle_keeps_the_causes_it_counts_and_counts_none_twice() -> None:
@@ -336,23 +352,23 @@ def test_items_keep_the_first_spelling_of_a_group_as_its_display_name() -> None:
     assert (team.values or {})[":name"] == "Équipe Produit"
 
 
-def test_a_hundred_answers_cost_a_write_per_member_team_and_circle() -> None:
+def test_a_hundred_answers_cost_a_write_per_member_team_circle_and_theme() -> None:
     images = [
         answer_item(f"t{n}", f"m{n % 60}", team=f"Team {n % 4}", circle=f"Circle {n % 10}")
         for n in range(100)
     ]
     changes = changes_of(*images)
 
-    assert _size(changes) == 60 + 4 + 10
+    assert _size(changes) == 60 + 4 + 10 + 100
 
 
-def test_prompts_cost_a_write_per_team_and_circle_not_per_member() -> None:
+def test_prompts_cost_a_write_per_team_circle_and_theme_not_per_member() -> None:
     images = [
         prompt_item("a", f"m{n}", team=f"Team {n % 4}", circle=f"Circle {n // 10}")
         for n in range(100)
     ]
 
-    assert _size(changes_of(*images)) == 4 + 10
+    assert _size(changes_of(*images)) == 4 + 10 + 1
 
 
 def test_a_change_without_circle_keeps_its_cause_on_the_member() -> None:
@@ -360,8 +376,9 @@ def test_a_change_without_circle_keeps_its_cause_on_the_member() -> None:
 
     updates = updates_by_key(changes)
 
-    assert set(updates) == {("MEMBER#obs", "SCORE")}
+    assert set(updates) == {("MEMBER#obs", "SCORE"), ("THEME#a", "TALLY")}
     assert added(updates[("MEMBER#obs", "SCORE")]) == {f"seen_{DAY}": {"prompt#a#obs"}}
+    assert added(updates[("THEME#a", "TALLY")]) == {"prompts": 1}
     assert holder(changes[0]) == {"PK": "MEMBER#obs", "SK": "SCORE"}
 
 
@@ -400,6 +417,7 @@ def batches(draw: st.DrawFn) -> list[Change]:
             prompts=int(kind == "prompt"),
             useful=(f"t{theme}", f"m{member}") if kind == "vote" else None,
             day=DAY,
+            theme="" if kind == "vote" else f"t{theme}",
         )
         for index, (member, team, circle, kind, theme) in enumerate(rows)
     ]
@@ -565,6 +583,9 @@ def test_a_large_batch_is_split_into_valid_transactions_and_totals_add_up() -> N
         assert fake.items[("BOARD#team", f"team {t}")]["answers"] == 100
         assert fake.items[("BOARD#team", f"team {t}")]["points"] == 1000
     assert all(score(fake, f"m{i}")["points"] == 20 for i in range(150))
+    for theme in ("a", "b"):
+        assert fake.items[("THEME#" + theme, "TALLY")]["answers"] == 150
+        assert fake.items[("THEME#" + theme, "TALLY")]["a#team#team 0"] == 50
 
 
 # ---------------------------------------------------------------------------- streaks
@@ -955,11 +976,25 @@ def attendance(present: bool, revision: int, **fields: Any) -> dict[str, Any]:
 def test_being_ticked_present_earns_what_an_answer_earns_and_unticked_withdraws_it() -> None:
     ticked = change_of(attendance(True, 1), DAY, old={"SK": "RSVP#lea", "response": "yes"})
     assert ticked == Change(
-        "attended#live#lea#1", "lea", "Produit", "Bâtisseurs", points=10, answers=1, day=DAY
+        "attended#live#lea#1",
+        "lea",
+        "Produit",
+        "Bâtisseurs",
+        points=10,
+        answers=1,
+        day=DAY,
+        theme="live",
     )
     unticked = change_of(attendance(False, 2), DAY, old=attendance(True, 1))
     assert unticked == Change(
-        "attended#live#lea#2", "lea", "Produit", "Bâtisseurs", points=-10, answers=-1, day=DAY
+        "attended#live#lea#2",
+        "lea",
+        "Produit",
+        "Bâtisseurs",
+        points=-10,
+        answers=-1,
+        day=DAY,
+        theme="live",
     )
 
 

@@ -194,6 +194,11 @@ class PersonalLinksSettings(PagesSettings, AnonymitySettings, SpaceSettings, Wor
     question_points: int = Field(alias="QUESTION_POINTS", ge=0, le=1000)
 
 
+class AdminSettings(PagesSettings, AnonymitySettings):
+    """admin_space: the animators' space (its answers export holds anonymous answers back
+    as every output does)"""
+
+
 class ResumeSettings(PagesSettings, SendingTableSettings):
     """personal_links' resume pages (the deliverability guard's pause)"""
 

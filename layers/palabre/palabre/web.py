@@ -3,6 +3,7 @@ that keep the personal link in the URL private and forbid inline script."""
 
 import base64
 import hashlib
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from functools import cache
@@ -10,10 +11,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from markupsafe import Markup
 
 from palabre.core.i18n import LOCALES
+from palabre.core.tokens import InvalidToken, LinkSecretUnusable
+from palabre.observability import logger, metrics, tracer
 
 STYLE = "web/style.css"
 
@@ -149,3 +155,51 @@ class Pages:
 
     def _language(self, accept_language: str | None) -> str:
         return accepted_language(accept_language, self.default_locale)
+
+
+def answer_bad_links(app: APIGatewayHttpResolver, pages: Callable[[], Pages]) -> None:
+    """The plain pages an HTTP function answers, in the browser's language, a bad link
+    (forged, unknown, expired, another purpose: the same page for all), a form that is
+    not text, a link secret that cannot serve (the deployment's fault: counted for its
+    alarm) and a route it does not serve."""
+
+    def language() -> str | None:
+        return app.current_event.headers.get("accept-language")
+
+    def invalid_link(_: InvalidToken) -> Response[str]:
+        return pages().not_found(language())
+
+    def unreadable_form(_: UnreadableForm) -> Response[str]:
+        return pages().unreadable(language())
+
+    def unusable_secret(_: LinkSecretUnusable) -> Response[str]:
+        # wiring.signer logged the error line; the metric is what an alarm watches.
+        metrics.add_metric(name="LinkSecretUnusable", unit=MetricUnit.Count, value=1)
+        return pages().unavailable(language())
+
+    def no_route(_: Exception) -> Response[str]:
+        return pages().not_found(language())
+
+    app.exception_handler(InvalidToken)(invalid_link)
+    app.exception_handler(UnreadableForm)(unreadable_form)
+    app.exception_handler(LinkSecretUnusable)(unusable_secret)
+    app.not_found(no_route)
+
+
+def http_handler(
+    app: APIGatewayHttpResolver,
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of an HTTP function: logged with the request's id, traced,
+    each response counted by its class (Responses2xx … Responses5xx)."""
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = app.resolve(event, context)
+        metrics.add_metric(
+            name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1
+        )
+        return response
+
+    return lambda_handler

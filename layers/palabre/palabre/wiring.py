@@ -24,10 +24,14 @@ from palabre import aws
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
+    from palabre.admin.dashboard_page import DashboardPages
+    from palabre.admin.export_pages import ExportPages
+    from palabre.admin.pages import AdminPages
     from palabre.answers.pages import AnswerPages
     from palabre.bounces.pause_notice import PauseNotice
     from palabre.bounces.resuming import ResumePages
     from palabre.config import (
+        AdminSettings,
         DigestSettings,
         DispatchSettings,
         FeedbackSettings,
@@ -481,6 +485,47 @@ def attendance_pages(settings: PagesSettings, adapters: Adapters | None = None) 
     return AttendancePages(attendance, pages(settings))
 
 
+def admin_pages(settings: AdminSettings, adapters: Adapters | None = None) -> AdminPages:
+    from palabre.admin.access import AdminAccess
+    from palabre.admin.pages import AdminPages
+    from palabre.store.activity import ActivityLog
+    from palabre.store.members import MemberStore
+
+    table_ = table(settings, adapters)
+    access = AdminAccess(MemberStore(table_), signer(settings, adapters))
+    return AdminPages(access, ActivityLog(table_), pages(settings))
+
+
+def dashboard_pages(settings: AdminSettings, adapters: Adapters | None = None) -> DashboardPages:
+    from zoneinfo import ZoneInfo
+
+    from palabre.admin.dashboard import DashboardReader
+    from palabre.admin.dashboard_page import DashboardPages
+
+    reader = DashboardReader(table(settings, adapters), ZoneInfo(settings.organisation_timezone))
+    return DashboardPages(admin_pages(settings, adapters), reader, settings.templates_dir)
+
+
+def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ExportPages:
+    from palabre.admin.export_pages import ExportPages
+    from palabre.admin.exports import AdminExports
+    from palabre.core.i18n import translations
+    from palabre.store.activity import ActivityLog
+
+    table_ = table(settings, adapters)
+    exports = AdminExports(
+        table_,
+        ActivityLog(table_),
+        _s3(adapters),
+        settings.uploads_bucket,
+        threshold=settings.anonymity_threshold,
+        zone=settings.zone,
+        locale=settings.default_locale,
+        translations=lambda locale: translations(settings.templates_dir, locale),
+    )
+    return ExportPages(admin_pages(settings, adapters), exports)
+
+
 def resume_pages(settings: ResumeSettings, adapters: Adapters | None = None) -> ResumePages:
     from palabre.bounces.resuming import ResumePages, Resuming
     from palabre.store.members import MemberStore
@@ -571,5 +616,6 @@ def digest_builder(settings: DigestSettings, adapters: Adapters | None = None) -
         sqs=_given(adapters).sqs or aws.client("sqs"),
         dead_letter_queues=settings.dead_letter_queues,
         anonymity_threshold=settings.anonymity_threshold,
+        locale=settings.default_locale,
         templates=(settings.templates_dir, settings.default_locale, settings.organisation_name),
     )

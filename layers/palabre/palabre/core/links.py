@@ -28,6 +28,9 @@ CANCEL_LIFETIME = timedelta(days=30)
 RESUME_LIFETIME = timedelta(days=7)
 # An animator ticks who came in the days after a live session (core.local_time).
 ATTENDANCE_LIFETIME = ATTENDANCE_GRACE
+# The animators' space: every weekly report carries a fresh link; two weeks lets one
+# missed report pass. Rotating the signing key revokes every one of them.
+ADMIN_LIFETIME = timedelta(days=14)
 
 
 REPLY_PREFIX = "reply+"
@@ -158,3 +161,9 @@ class Links:
             Purpose.ATTENDANCE, [theme_id, admin], issued + ATTENDANCE_LIFETIME
         )
         return f"{self.base_url}/attendance/{token}"
+
+    def admin(self, admin_id: str, issued: datetime) -> str:
+        """An admin's link to the animators' space (palabre.admin), for ADMIN_LIFETIME."""
+        admin = self.signer.hide(admin_id, Purpose.ADMIN)
+        token = self.signer.sign(Purpose.ADMIN, [admin], issued + ADMIN_LIFETIME)
+        return f"{self.base_url}/admin/{token}"

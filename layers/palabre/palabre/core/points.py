@@ -33,6 +33,9 @@ class Change:
     """the voter's circle (folded), kept on the answer voted useful: the library counts
     votes from two circles at least"""
     day: str = ""
+    theme: str = ""
+    """the theme a prompt, an answer or an attendance is about: its tally (store/tallies.py)
+    counts it; "" for a vote, which no tally counts"""
 
 
 @dataclass(frozen=True)

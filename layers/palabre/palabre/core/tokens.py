@@ -55,6 +55,8 @@ class Purpose(StrEnum):
     """the address a reply to a theme's email goes to (Signer.reply_token): answering"""
     ATTENDANCE = "attendance"
     """an admin's link to tick who came to a live session"""
+    ADMIN = "admin"
+    """an admin's link to the animators' space (palabre.admin)"""
 
 
 class InvalidToken(Exception):
@@ -201,12 +203,13 @@ class Signer:
         sealed) as it is; InvalidToken for anything else."""
         return self.opened(value, f"{purpose.value}.member", *context)
 
-    def member_of(self, token: str, now: datetime) -> str:
-        """The member a space link (purpose `space`, one id) is for; InvalidToken else."""
-        claims = self.verify(Purpose.SPACE, token, now)
+    def member_of(self, token: str, now: datetime, purpose: Purpose = Purpose.SPACE) -> str:
+        """The member a link of one id (a space's, an admin space's) is for; InvalidToken
+        else."""
+        claims = self.verify(purpose, token, now)
         if len(claims.ids) != 1:
             raise InvalidToken
-        return self.member(claims.ids[0], Purpose.SPACE)
+        return self.member(claims.ids[0], purpose)
 
     def context_and_member(self, purpose: Purpose, token: str, now: datetime) -> tuple[str, str]:
         """What a link of two ids carries — its context (a theme, a pause) and the member

@@ -41,9 +41,10 @@ from palabre.digest.editions import (
     report_key,
     titles_of,
 )
-from palabre.digest.exports import content_type, csv_bytes, export_key
+from palabre.digest.exports import content_type, export_key
 from palabre.observability import logger
 from palabre.queue import JobQueue, dead_letter_counts
+from palabre.spreadsheets import csv_bytes
 from palabre.store.answers import AnswerStore
 from palabre.store.library import LibraryStore
 from palabre.store.members import MemberStore
@@ -304,9 +305,12 @@ class DigestBuilder:
         sqs: "SQSClient | None" = None,
         dead_letter_queues: dict[str, str] | None = None,
         anonymity_threshold: int,
+        locale: str,
         templates: tuple[Path, str, str] | None = None,
     ) -> None:
         self.threshold = anonymity_threshold
+        self.locale = locale
+        """the organisation's language: its spreadsheets' separator and decimal mark"""
         self.templates = templates
         """templates folder, organisation's language and name: the library's printable
         page (none: the library is exported as CSV only)"""
@@ -593,22 +597,21 @@ class DigestBuilder:
                     ]
                     for a in listed
                 ),
+                locale=self.locale,
             ),
             "scores": csv_bytes(
                 ["kind", "name", "points", "answers", "prompts", "participation"],
                 (
-                    [kind, s.name, s.points, s.answers, s.prompts, f"{s.participation:.2f}"]
+                    [kind, s.name, s.points, s.answers, s.prompts, round(s.participation, 2)]
                     for kind, rows in (
                         ("team", team_standings),
                         ("circle", circle_standings),
                     )
                     for s in rows
                 ),
+                locale=self.locale,
             ),
-            "participation": csv_bytes(
-                PARTICIPATION_COLUMNS.split(),
-                by_theme,
-            ),
+            "participation": csv_bytes(PARTICIPATION_COLUMNS.split(), by_theme, locale=self.locale),
         }
         files |= self._library_files(week.id)
         for name, data in files.items():
@@ -640,6 +643,7 @@ class DigestBuilder:
                     ]
                     for e in entries
                 ),
+                locale=self.locale,
             )
         }
         if self.templates:

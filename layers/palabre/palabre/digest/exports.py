@@ -6,14 +6,10 @@ a signed link naming the week, the file and the admin, which mints a five-minute
 presigned URL when it is clicked — while its reader is still an active admin.
 """
 
-import csv
-import io
 import re
-from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from palabre.core.text import inert_cell
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store.members import MemberStore
 
@@ -38,16 +34,6 @@ def content_type(name: str) -> str:
 
 def export_key(week: str, name: str) -> str:
     return f"{EXPORT_PREFIX}/{week}/{file_name(name)}"
-
-
-def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([inert_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([inert_cell(v) for v in row])
-    # With a BOM, Excel opens UTF-8 with its accents intact.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 class Exports:

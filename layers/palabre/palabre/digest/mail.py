@@ -113,6 +113,7 @@ def compose_report(
             for name in report.exports
         },
         parked=sum(report.dead_letters.values()),
+        admin_url=links.admin(member.id, week_closed(report.end)),
         star={
             _key(a): links.star(a.theme_id, a.author_id, member.id, week_closed(report.end))
             for a in (*report.shared, *report.top)

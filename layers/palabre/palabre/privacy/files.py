@@ -9,8 +9,9 @@ index of who a file mentions). What is found is handled by kind:
 - a week's CSV exports (`exports/<week>/*.csv`) are rewritten without their rows;
 - anything else that mentions them — a roster file (it lists every address), a file's
   import report, a calendar they uploaded (its metadata names the uploader), the printable
-  library page — is deleted: these are inputs whose data lives in the table, or a page
-  the next week's export rebuilds.
+  library page, an admin's export under `downloads/` (an .xlsx is read unpacked) — is
+  deleted: these are inputs whose data lives in the table, or files the next week's
+  export or the next click rebuilds.
 
 A shared file loses the person's lines, and, where they were shown among anonymous
 answers, the theme's anonymous answers too: fewer answers around them would weaken their
@@ -21,9 +22,11 @@ import csv
 import html
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 from palabre.store.privacy import ERASED, ERASED_TITLE
 
@@ -46,10 +49,29 @@ class Traces:
     """the ids of the questions they asked"""
 
     def found_in(self, data: bytes) -> bool:
-        """Their address, name or words, in a file as it is stored (HTML-escaped too)."""
-        text = data.decode("utf-8", errors="replace").casefold()
+        """Their address, name or words, in a file as it is stored (HTML- or XML-escaped
+        too; an .xlsx unpacked)."""
+        text = _unpacked(data).decode("utf-8", errors="replace").casefold()
         needles = {self.address, *self.names, *self.texts}
-        return any(n.casefold() in text or html.escape(n).casefold() in text for n in needles if n)
+        return any(
+            n.casefold() in text
+            or html.escape(n).casefold() in text
+            or xml_escape(n).casefold() in text
+            for n in needles
+            if n
+        )
+
+
+def _unpacked(data: bytes) -> bytes:
+    """A file's bytes where its words can be read: an .xlsx (an admin's export under
+    downloads/, a zip archive of XML parts) unpacked, anything else as it is."""
+    if not data.startswith(b"PK\x03\x04"):
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return b"".join(archive.read(name) for name in archive.namelist())
+    except zipfile.BadZipFile:
+        return data
 
 
 @dataclass(frozen=True)
@@ -132,8 +154,11 @@ def _anonymous(value: Any) -> bool:
 # ---------------------------------------------------------------------------- CSV
 def scrub_csv(data: bytes, traces: Traces) -> bytes:
     """Rows without theirs, and without the anonymous rows of a theme that lost one; the
-    cells as they were written (already made safe for a spreadsheet)."""
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8").removeprefix(BOM))))
+    cells as they were written (already made safe for a spreadsheet), with the file's
+    own separator (palabre.spreadsheets: `;` for a French organisation, `,` otherwise)."""
+    text = data.decode("utf-8").removeprefix(BOM)
+    separator = ";" if ";" in text.partition("\n")[0] else ","  # our headers hold neither
+    rows = list(csv.reader(io.StringIO(text), delimiter=separator))
     if not rows:
         return data
     header, body = rows[0], rows[1:]
@@ -145,7 +170,7 @@ def scrub_csv(data: bytes, traces: Traces) -> bytes:
         if not _their_row(row, traces) and not (row[theme] in lost and ANONYMOUS in row)
     ]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerows([header, *kept])
     return (BOM + buffer.getvalue()).encode("utf-8")
 

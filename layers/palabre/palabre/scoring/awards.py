@@ -64,6 +64,7 @@ def change_of(
             image.get("circle", ""),
             prompts=1,
             day=day,
+            theme=theme,
         )
     if sort_key.startswith("ANSWER#"):
         theme, member, points = _need(image, "theme_id", "member_id", "points")
@@ -77,6 +78,7 @@ def change_of(
             points=points,
             answers=1,
             day=day,
+            theme=theme,
         )
     if sort_key.startswith("VOTE#"):
         theme, author, voter = _need(image, "theme_id", "author_id", "voter_id")
@@ -114,6 +116,7 @@ def _attendance(image: Mapping[str, Any], old: Mapping[str, Any], day: str) -> C
         points=sign * points,
         answers=sign * answers,
         day=day,
+        theme=theme,
     )
 
 

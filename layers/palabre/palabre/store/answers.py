@@ -188,3 +188,8 @@ class AnswerStore:
     def get_many(self, answers: Iterable[tuple[str, str]]) -> list[Item]:
         """The answers named by (theme, author), in one BatchGetItem per hundred."""
         return self.table.get_many([keys.answer(t, a) for t, a in answers])
+
+    def of_theme(self, theme_id: str) -> list[Answer]:
+        """Every answer to a theme: one Query of its partition's answers (a page per MB)."""
+        items = self.table.query(keys.theme_partition(theme_id), prefix=keys.ANSWERS)
+        return [Answer.model_validate(i) for i in items]

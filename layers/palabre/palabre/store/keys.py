@@ -151,6 +151,12 @@ def seats(theme_id: str) -> dict[str, str]:
     return {"PK": theme_partition(theme_id), "SK": "SEATS"}
 
 
+def tally(theme_id: str) -> dict[str, str]:
+    """A theme's participation, in all and per circle and team (store/tallies.py): the
+    score stream moves it with the standings; outside every prefix its readers query."""
+    return {"PK": theme_partition(theme_id), "SK": "TALLY"}
+
+
 LIVE_SENDS = "LIVE#"
 """sort-key prefix of a live session's own send records (its reminders, the admins'
 attendance lists), in its theme's partition"""
@@ -305,3 +311,12 @@ def inbound_notice(sender_key: str) -> dict[str, str]:
     """The last explanation sent to a sender whose reply was refused (one an hour);
     `sender_key` is core.models.member_id of the address, never the address."""
     return {"PK": f"INBOUND#{sender_key}", "SK": "NOTICE"}
+
+
+# ---------------------------------------------------------------- the admins' activity
+ACTIVITY = "ACTIVITY"
+"""the partition of what admins did in their space (store/activity.py), by instant"""
+
+
+def activity(at: str, nonce: str) -> dict[str, str]:
+    return {"PK": ACTIVITY, "SK": f"{at}#{nonce}"}

@@ -10,9 +10,9 @@ within the stream's 24 hours, so three days of causes are enough; older days are
 as newer ones are written. A change without a circle keeps its causes on the member's
 score instead.
 
-So a batch costs one write per distinct member with points, team and circle — not one
-per change: a hundred prompts to a hundred members of ten circles and four teams are 14
-writes.
+So a batch costs one write per distinct member with points, team and circle, and one
+per theme (its tally, store/tallies.py) — not one per change: a hundred prompts of one
+theme to a hundred members of ten circles and four teams are 15 writes.
 """
 
 from bisect import bisect_left
@@ -24,6 +24,8 @@ from datetime import date, datetime, timedelta
 from palabre.core.points import Change, Standing, ranked
 from palabre.store import keys
 from palabre.store.table import Item, Table, TransactionCancelled, Update
+from palabre.store.tallies import Kind as TallyKind
+from palabre.store.tallies import tally_field
 
 TRANSACTION_LIMIT = 100
 CAUSES_LIMIT = 80
@@ -165,7 +167,7 @@ def _standing(item: Item) -> Standing:
 def _moves(change: Change) -> Iterator[tuple[dict[str, str], str, dict[str, int]]]:
     """Each item one change moves — its key, its display name, what it adds — the
     holder of its cause first: the member with points, the team and circle, the answer
-    found useful."""
+    found useful, the theme's tally."""
     yield holder(change), "", {}
     if change.points or change.answers:
         yield keys.score(change.member), "", {"points": change.points, "answers": change.answers}
@@ -175,6 +177,17 @@ def _moves(change: Change) -> Iterator[tuple[dict[str, str], str, dict[str, int]
             yield keys.board(kind, group), group, moved
     if change.useful:
         yield keys.answer(*change.useful), "", {"useful": 1}
+    if change.theme and (change.prompts or change.answers):
+        counts = {"prompts": change.prompts, "answers": change.answers}
+        groups: tuple[tuple[TallyKind, str], ...] = (
+            ("circle", change.circle),
+            ("team", change.team),
+        )
+        for tally_kind, name in groups:
+            if name:
+                counts[tally_field("prompts", tally_kind, name)] = change.prompts
+                counts[tally_field("answers", tally_kind, name)] = change.answers
+        yield keys.tally(change.theme), "", counts
 
 
 def _updates(changes: Sequence[Change]) -> dict[tuple[str, str], _Totals]:

@@ -1,0 +1,116 @@
+"""The dashboard in Debian's Chromium, with no script: Camille reads it on her phone
+(375 px) and on a laptop (1280 px) — the page fits, the chart is drawn and names its
+bars, each wide table scrolls inside its own box.
+
+The browser talks to the local stack's API gateway in this process, behind a plain HTTP
+server, as tests/e2e/test_attendance_page.py does."""
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from palabre_cli import demo
+from sam_moto.stack import LocalStack
+from tests.e2e.conftest import ARTIFACTS
+from tests.functional.admin import admin_path
+from tests.functional.conftest import make_stack, mocked_aws
+from tests.functional.test_admin_dashboard import (
+    FIRST_SENT,
+    RITUALS,
+    SECOND_SENT,
+    TRUST,
+    VIEWED,
+    answer_to,
+)
+from tests.functional.test_dispatch import LEA
+from tests.functional.test_scores import HUGO, MANON
+
+
+@pytest.fixture(scope="module")
+def org() -> Iterator[LocalStack]:
+    with pytest.MonkeyPatch.context() as env, mocked_aws(env):
+        stack = make_stack()
+        stack.upload("roster", "demo-roster.csv", demo.roster())
+        stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+        stack.advance_to(FIRST_SENT)
+        for address in (LEA, HUGO, MANON):
+            answer_to(stack, address, RITUALS, "Un tour de table le lundi.")
+        stack.advance_to(SECOND_SENT)
+        answer_to(stack, LEA, TRUST, "Je tiens ce que je promets.")
+        stack.advance_to(VIEWED)
+        stack.drain()
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def served(org: LocalStack) -> Iterator[str]:
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            org.hooks.use_clock(org.clock)
+            path, _, query = self.path.partition("?")
+            status, headers, body = org.api(
+                method="GET", path=path, query=query, headers=dict(self.headers.items()), body=b""
+            )
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("device", "viewport"),
+    [("phone", {"width": 375, "height": 812}), ("laptop", {"width": 1280, "height": 800})],
+)
+def test_the_dashboard_fits_and_draws_its_chart_without_script(
+    org: LocalStack, served: str, browser: Any, device: str, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(
+        viewport=viewport, is_mobile=device == "phone", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text))
+        response = page.goto(served + admin_path(org, demo.ADMIN))
+        assert response is not None
+        assert response.status == 200
+
+        # Then nothing sticks out of the window: wide tables scroll in their own box
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        # ... the chart is drawn, within the page, its bars named for whoever cannot see
+        chart = page.locator("svg.chart")
+        box = chart.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= viewport["width"]
+        assert box["height"] > 100
+        bars = page.locator("svg.chart rect")
+        assert bars.count() == 2
+        assert bars.nth(0).bounding_box()["height"] > bars.nth(1).bounding_box()["height"]  # type: ignore[index]
+        assert page.locator("svg.chart rect title").nth(0).text_content().startswith(RITUALS)  # type: ignore[union-attr]
+        # ... and the filter works as a plain form
+        page.select_option("select#circle", "Éclaireurs")
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()
+        assert "circle=%C3%89claireurs" in page.url
+        assert page.locator("svg.chart rect").count() == 2
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert not [e for e in errors if "Content Security Policy" in e], errors
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{device}.png"), full_page=True)
+    finally:
+        context.close()
