@@ -506,3 +506,28 @@ def test_people_erased_while_a_roster_is_applied_are_not_written_back(
     assert MOVED not in roster
     assert roster[PIONEER].circle == "Pionniers"
     assert staged_items(stack) == []
+
+
+def test_an_admin_whose_profile_is_staged_opens_their_space_under_the_roster_readers_see(
+    demo_stack: LocalStack,
+) -> None:
+    """Given a roster that renames the admin Camille, staged but not switched, when she
+    opens her admin space, then it opens (its function reads the roster's version, as its
+    role allows), under her current name."""
+    from tests.functional.admin import admin_get, admin_path
+
+    stack = demo_stack
+    renamed = (
+        demo.roster()
+        .replace(b";Camille;Martin;", b";Camille-Anne;Martin;")
+        .replace(b";Hugo;", b";Hugo-Paul;")
+        .replace(";Léa;".encode(), ";Léa-Marie;".encode())
+    )
+    import_roster(stack, "renamed.csv", renamed)
+    run_chunks(stack, 1)  # Camille's chunk staged, not the other
+    assert pointer(stack)["phase"] == "staging"
+
+    status, page = admin_get(stack, admin_path(stack, ADMIN))
+
+    assert status == 200
+    assert "Camille-Anne" not in page
