@@ -121,8 +121,11 @@ class RosterApply:
     def start(self, changes: Sequence[Change], directory: Item | None, now: datetime) -> int:
         """Plans the apply of `changes` (and the directory's new head): the chunks are
         written, then queued, or, for one chunk, applied at once. The number of chunks
-        (0: nothing changes, nothing is written)."""
+        (0: no member changes, nothing is staged)."""
         if not changes:
+            if directory:  # a directory stored in an older shape, its members unchanged
+                self.members.table.put(directory)
+                self.members.delete_directory_pages(but=str(directory["version"]))
             return 0
         version = self.store.pointer().next_version
         chunks = list(chunked(changes, self.chunk_members))
