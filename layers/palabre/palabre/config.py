@@ -108,6 +108,12 @@ class QueueSettings(_FromEnv):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
 
 
+class RosterApplySettings(_FromEnv):
+    """The queue of a roster's chunks (imports/chunks.py)."""
+
+    roster_apply_queue_url: str = Field(alias="ROSTER_APPLY_QUEUE_URL", min_length=1)
+
+
 class DeadLetterSettings(_FromEnv):
     dead_letter_queues: dict[str, str] = Field(alias="DEAD_LETTER_QUEUES")
     """name -> URL of every queue where failures are parked"""
@@ -272,5 +278,12 @@ class ImportSettings(
     AdminAddressSettings,
     BucketSettings,
     QueueSettings,
+    RosterApplySettings,
 ):
     """import_upload"""
+
+
+class RosterChunkSettings(
+    TableSettings, OrganisationSettings, WorkingDaysSettings, QueueSettings, RosterApplySettings
+):
+    """roster_apply"""

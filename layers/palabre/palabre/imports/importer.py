@@ -3,34 +3,33 @@
 import gettext
 from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
 from palabre.core.i18n import N_
-from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import (
     WORK_WEEK,
-    deadline,
     earliest_send,
-    reminder_instant,
-    send_instant,
 )
 from palabre.core.models import Locale, Member, Theme, ThemeKind, member_id
+from palabre.core.retention import TTL_ATTRIBUTE, expires_at
+from palabre.imports.arrivals import LateArrivals
 from palabre.imports.calendar import CalendarContext, validate_calendar
+from palabre.imports.chunks import ChunkQueue, RosterApply
 from palabre.imports.columns import SPECS
 from palabre.imports.report import ImportReport, Issue, Kind, Rejected, report_errors
 from palabre.imports.roster import OrgDefaults, validate_roster
-from palabre.imports.tabular import Refused, read_sheet
-from palabre.observability import logger
+from palabre.imports.tabular import LIMITS, Refused, RowStream, read_rows, read_sheet
 from palabre.queue import JobQueue
 from palabre.store.dispatch import DispatchStore
 from palabre.store.locks import ImportBusy, ImportLock, Superseded
-from palabre.store.members import MemberStore, directory_fields
+from palabre.store.members import MemberStore, directory_fields, member_from, member_item
 from palabre.store.privacy import PrivacyStore
+from palabre.store.roster_apply import Change
 from palabre.store.rsvps import RsvpStore
 from palabre.store.sends import SendRecords
-from palabre.store.table import Table
+from palabre.store.table import Item, Table
 from palabre.store.themes import ThemeStore
 
 __all__ = ["ImportBusy", "Importer", "Organisation", "Superseded", "validate_file"]
@@ -81,19 +80,24 @@ def check(
 ) -> Checked:
     """Read and validate a whole file; nothing is written."""
     try:
-        sheet = read_sheet(filename, data, SPECS[kind])
+        if kind == "roster":
+            # Read and validated row by row, in one pass (docs/files.md#limits).
+            rows = read_rows(filename, data, SPECS[kind], LIMITS[kind])
+            members, issues, row_of = validate_roster(rows, org.defaults)
+            if isinstance(rows, RowStream):
+                rows.finish()
+            count = rows.count if isinstance(rows, RowStream) else len(rows.rows)
+            return Checked(
+                count,
+                issues,
+                members=members,
+                row_of=row_of,
+                email_column=rows.header("email"),
+            )
+        sheet = read_sheet(filename, data, SPECS[kind], LIMITS[kind])
     except Rejected as rejected:
-        rows = rejected.rows if isinstance(rejected, Refused) else 0
-        return Checked(rows, rejected.issues)
-    if kind == "roster":
-        members, issues, row_of = validate_roster(sheet, org.defaults)
-        return Checked(
-            len(sheet.rows),
-            issues,
-            members=members,
-            row_of=row_of,
-            email_column=sheet.header("email"),
-        )
+        rows_read = rejected.rows if isinstance(rejected, Refused) else 0
+        return Checked(rows_read, rejected.issues)
     themes, issues = validate_calendar(sheet, calendar_context())
     return Checked(
         len(sheet.rows),
@@ -130,7 +134,13 @@ def validate_file(
 
 
 class Importer:
-    def __init__(self, table: Table, org: Organisation, queue: JobQueue | None = None) -> None:
+    def __init__(
+        self,
+        table: Table,
+        org: Organisation,
+        queue: JobQueue | None = None,
+        chunks: ChunkQueue | None = None,
+    ) -> None:
         self.table = table
         self.members = MemberStore(table)
         self.themes = ThemeStore(table)
@@ -141,6 +151,10 @@ class Importer:
         self.org = org
         self.queue = queue
         """where prompts go for members who join while a theme is open (None: nowhere)"""
+        self.roster_apply = RosterApply(
+            table, LateArrivals(table, org.zone, org.work_week, queue), chunks
+        )
+        """the roster's writes, in chunks (`chunks`: their queue; None: all at once)"""
 
     def run(
         self,
@@ -209,7 +223,11 @@ class Importer:
         )
 
     def _apply_roster(self, checked: Checked, now: datetime) -> tuple[dict[str, int], list[Issue]]:
-        existing = self.members.roster()
+        # An apply still in flight is settled, or abandoned, first: the file is compared
+        # with the roster readers see, and no two applies ever stage at once.
+        self.roster_apply.resolve(now)
+        stored = self.members.profiles()
+        existing = {email: member_from(item) for email, item in stored.items()}
         skipped = self._erased_rows(checked, existing)
         refused = {str(i.value) for i in skipped}
         incoming = [m for m in checked.members if m.email not in refused]
@@ -223,15 +241,25 @@ class Importer:
             for m in existing.values()
             if m.active and m.email not in emails
         ]
-        # `now`: a member who leaves is kept RetentionMonths (their profile's TTL), one who
+        # A member who leaves is kept RetentionMonths (their profile's TTL), one who
         # comes back is put without it.
-        self.members.save([*created, *updated, *leaving], now)
+        expires = expires_at(now, self.table.retention_months)
+
+        def before(m: Member) -> Item:
+            item = stored[m.email]
+            return member_item(existing[m.email], item.get(TTL_ATTRIBUTE))
+
+        changes = [
+            *(Change(m, arrives=True) for m in created),
+            *(Change(m, before(m), arrives=_arrives(existing[m.email], m)) for m in updated),
+            *(Change(m, before(m), expires=expires) for m in leaving),
+        ]
         directory = Directory.of(incoming)
-        stored = self.members.directory()
-        if stored is None or directory_fields(stored) != directory_fields(directory):
-            self.members.save_directory(directory)
-        arrived = [*created, *(m for m in updated if _arrives(existing[m.email], m))]
-        self._catch_up(arrived, now)
+        head = self.members.directory()
+        staged = None
+        if head is None or directory_fields(head) != directory_fields(directory):
+            staged = self.members.stage_directory(directory)
+        self.roster_apply.start(changes, staged, now)
         return _counts(incoming, created, updated, leaving), skipped
 
     def _erased_rows(self, checked: Checked, existing: dict[str, Member]) -> list[Issue]:
@@ -255,43 +283,6 @@ class Importer:
             )
             for mid, when in self.privacy.erased(new).items()
         ]
-
-    def _catch_up(self, arrived: list[Member], now: datetime) -> None:
-        """A member who joins (or comes back, or moves into an audience) while a theme is
-        open gets its prompt: at once when their local send time has passed (the scheduler
-        queued the theme's group before they were in it), else from the scheduler, whose
-        theme is made due again by their send time (they may be the first of a timezone
-        it has not planned). One Query of the recent calendar; the sender skips anyone
-        already sent it."""
-        if self.queue is None or not arrived:
-            return
-        today = self.org.today(now)
-        # Every theme that can still be open somewhere: deadlines are at most 90 days on.
-        recent = self.themes.between(today - timedelta(days=92), today + timedelta(days=1))
-        jobs: list[ThemeJob] = []
-        ahead: dict[str, datetime] = {}
-        for theme in recent:
-            for member in arrived:
-                if not (
-                    theme.active and member.active and member.takes_part and theme.addresses(member)
-                ):
-                    continue
-                zone = ZoneInfo(member.timezone)
-                start = send_instant(theme, zone)
-                if start <= now < deadline(theme, zone):
-                    jobs.append(ThemeJob(job=JobKind.PROMPT, theme=theme.id, member=member.id))
-                    # ... and their reminder, from a group the scheduler may not have
-                    # planned (their timezone new to the theme), comes at its time
-                    reminder = reminder_instant(theme, zone, work_week=self.org.work_week)
-                    if reminder is not None and now < reminder:
-                        ahead[theme.id] = min(reminder, ahead.get(theme.id, reminder))
-                elif now < start:
-                    ahead[theme.id] = min(start, ahead.get(theme.id, start))
-        if jobs:
-            self.queue.send(jobs)
-            logger.info("late arrivals queued", extra={"prompts": len(jobs)})
-        for theme_id, due in ahead.items():
-            self.dispatch.due_by(theme_id, due)
 
     def _apply_calendar(
         self, checked: Checked, now: datetime
