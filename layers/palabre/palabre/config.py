@@ -133,7 +133,7 @@ class DeliverabilitySettings(TableSettings, SendingTableSettings):
     """The admin space's deliverability page: suppressions, and the hourly counts."""
 
 
-class RetrySettings(DeadLetterSettings):
+class RetrySettings(DeadLetterSettings, RosterApplySettings):
     """Where the admin space's Retry sends parked work back (admin/parked.py)."""
 
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)

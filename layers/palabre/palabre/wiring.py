@@ -585,7 +585,7 @@ def parked_work(settings: RetrySettings, adapters: Adapters | None = None) -> Pa
     return ParkedWork(
         _given(adapters).sqs or aws.client("sqs"),
         settings.dead_letter_queues,
-        Sources(settings.send_queue_url, functions),
+        Sources(settings.send_queue_url, settings.roster_apply_queue_url, functions),
         lambda_=lambda: aws.client("lambda"),
         streams=lambda: aws.client("dynamodbstreams"),
     )
