@@ -301,6 +301,30 @@ def test_a_parked_email_is_said_in_words_and_retry_sends_it_once(org: LocalStack
     assert len([a for a, _ in activity(org) if a == "retry-dead-letters"]) == 1
 
 
+def test_a_parked_chunk_of_a_roster_goes_back_to_the_roster_queue(org: LocalStack) -> None:
+    """Given a chunk of a roster apply parked after its last failed receive
+    When the admin opens the page, then clicks Retry
+    Then the page says it in words; the chunk goes back to the roster's queue, whose
+    function takes it (a chunk of an apply no longer in flight does nothing), and the
+    dead-letter queue is empty."""
+    chunk = '{"version": 7, "chunk": 0, "phase": "staging"}'
+    org.client("sqs").send_message(
+        QueueUrl=queue_url(org, "RosterApplyDeadLetterQueue"), MessageBody=chunk
+    )
+    path, page = page_of(org)
+    waiting = page.split('id="waiting"')[1].split("</section>")[0]
+    assert "1 partie d’un annuaire en cours d’application est en attente" in waiting
+    assert 'name="queue" value="roster"' in waiting
+
+    status, _, page = admin_post(org, f"{path}/deliverability/retry", {"queue": "roster"})
+    org.drain()
+
+    assert status == 200
+    assert "1 a été renvoyé et est de nouveau traité." in page
+    assert parked(org, "RosterApplyDeadLetterQueue") == 0
+    assert activity(org)[0] == ("retry-dead-letters", {"queue": "roster", "moved": 1, "failed": 0})
+
+
 def test_a_parked_score_update_is_retried_from_the_stream_and_scored(org: LocalStack) -> None:
     """Given Léa's answer whose score batch failed (DynamoDB refused the score stream's
     transactions) and was parked in ScoreFailureQueue

@@ -7,12 +7,14 @@ from typing import Any
 import pytest
 
 from palabre.core.directory import Directory
+from palabre.core.i18n import translations
 from palabre.core.models import Member, member_id
 from palabre.core.retention import expires_at
 from palabre.store.members import MemberStore, directory_fields
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
+from tests.conftest import TEMPLATES
 from tests.functional.conftest import (
     make_stack,
     organisation_items,
@@ -314,12 +316,17 @@ def test_keys_arrive_url_encoded_as_s3_sends_them(stack: LocalStack) -> None:
     assert invocation.result["reports"][key]["created"] == 20
 
 
-def test_a_file_over_5_mb_is_refused_without_being_read(stack: LocalStack) -> None:
-    big = b"email\n" + b"x" * (5 * 1024 * 1024)
-    report = import_file(stack, "roster/huge.csv", big, uploader=ADMIN)
+def test_a_calendar_over_5_mb_is_refused_without_being_read(stack: LocalStack) -> None:
+    # (a roster may be 50 MB: tests/functional/test_roster_chunks.py)
+    import_file(stack, "roster/demo-roster.csv", demo.roster(), uploader=ADMIN)
+    big = b"title\n" + b"x" * (5 * 1024 * 1024)
+    report = import_file(stack, "calendar/huge.csv", big, uploader=ADMIN)
     assert report["ok"] is False
     assert [e["row"] for e in report["errors"]] == [None]
-    assert "5 Mo" in report["errors"][0]["message"]
+    french = translations(TEMPLATES, "fr").gettext(
+        "The file is larger than %(limit)s MB; split it."
+    )
+    assert report["errors"][0]["message"] == french % {"limit": 5}
 
 
 def test_a_busy_import_is_retried_then_parked_in_the_failure_queue(stack: LocalStack) -> None:

@@ -11,9 +11,17 @@ from typing import NamedTuple
 import pytest
 from openpyxl import Workbook
 
+from palabre.imports.columns import ROSTER
 from palabre.imports.importer import Importer, validate_file
-from palabre.imports.report import ImportReport, Kind
-from palabre.imports.tabular import MAX_BYTES, MAX_ROWS
+from palabre.imports.report import ImportReport, Kind, Rejected
+from palabre.imports.tabular import (
+    CALENDAR_LIMITS,
+    MAX_ROWS,
+    ROSTER_LIMITS,
+    Limits,
+    RowStream,
+    read_rows,
+)
 from tests.fakes import FakeTable
 from tests.unit.examples import CORPUS, EN, FR, NOW, ORG, TODAY, populated_table
 
@@ -381,12 +389,16 @@ def _roster_csv(count: int, *, blank_every: int = 0) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _roster_xlsx(count: int) -> bytes:
+def _calendar_csv(count: int) -> bytes:
+    return b"title,prompt\n" + b"Titre,Consigne\n" * count
+
+
+def _calendar_xlsx(count: int) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(["email", "circle", "team"])
-    for i in range(count):
-        sheet.append([f"membre{i}@exemple.org", "Cercle Été", "Équipe Lyon"])
+    sheet.append(["title", "prompt"])
+    for _ in range(count):
+        sheet.append(["Titre", "Consigne"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -395,36 +407,70 @@ def _roster_xlsx(count: int) -> bytes:
 TOO_MANY_ROWS = "The file has more than 20,000 rows; split it or remove empty rows."
 
 
-@pytest.mark.parametrize("filename", ["big.csv", "big.xlsx", "big.yaml"])
-def test_file_over_5_mb_is_refused_before_it_is_read(filename: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "filename", "limits", "shown"),
+    [
+        ("calendar", "big.csv", CALENDAR_LIMITS, "5.1 MB; the limit is 5 MB"),
+        ("calendar", "big.xlsx", CALENDAR_LIMITS, "5.1 MB; the limit is 5 MB"),
+        ("roster", "big.csv", ROSTER_LIMITS, "50.1 MB; the limit is 50 MB"),
+        ("roster", "big.xlsx", ROSTER_LIMITS, "50.1 MB; the limit is 50 MB"),
+        # a YAML file is composed whole before it is read: the calendar's limit, any kind
+        ("roster", "big.yaml", CALENDAR_LIMITS, "5.1 MB; the limit is 5 MB"),
+    ],
+)
+def test_file_over_its_kinds_limit_is_refused_before_it_is_read(
+    kind: Kind, filename: str, limits: Limits, shown: str
+) -> None:
     table = populated_table()
-    data = b"email,circle,team\n" + b"x" * MAX_BYTES
+    data = b"email,circle,team\n" + b"x" * limits.max_bytes
 
-    report = _import("roster", filename, data, table)
+    report = _import(kind, filename, data, table)
 
     assert [(e.row, e.column, e.message) for e in report.errors] == [
-        (None, None, "The file is 5.1 MB; the limit is 5 MB.")
+        (None, None, f"The file is {shown}.")
     ]
     assert table.writes == []
 
 
 @pytest.mark.parametrize(
-    ("filename", "data"),
+    ("kind", "filename", "data"),
     [
-        ("many.csv", lambda: _roster_csv(MAX_ROWS + 1)),
-        ("many.xlsx", lambda: _roster_xlsx(MAX_ROWS + 1)),
+        ("calendar", "many.csv", lambda: _calendar_csv(MAX_ROWS + 1)),
+        ("calendar", "many.xlsx", lambda: _calendar_xlsx(MAX_ROWS + 1)),
         # entries are counted before they are read, so empty ones are enough here
-        ("many.yaml", lambda: b"- {}\n" * (MAX_ROWS + 1)),
+        ("roster", "many.yaml", lambda: b"- {}\n" * (MAX_ROWS + 1)),
     ],
     ids=["csv", "xlsx", "yaml"],
 )
-def test_file_over_20000_rows_is_refused(filename: str, data: Callable[[], bytes]) -> None:
+def test_file_over_20000_rows_is_refused(
+    kind: Kind, filename: str, data: Callable[[], bytes]
+) -> None:
     table = populated_table()
 
-    report = _import("roster", filename, data(), table)
+    report = _import(kind, filename, data(), table)
 
     assert [(e.row, e.column, e.message) for e in report.errors] == [(None, None, TOO_MANY_ROWS)]
     assert table.writes == []
+
+
+def test_a_roster_over_200000_rows_is_refused_as_its_rows_are_read() -> None:
+    """A roster streams: its 200,001st row stops the reading (each row before it read
+    once, and validated as it comes in an import)."""
+    rows = read_rows(
+        "many.csv", _roster_csv(ROSTER_LIMITS.max_rows + 1, blank_every=20_000), ROSTER,
+        ROSTER_LIMITS,
+    )  # fmt: skip
+    assert isinstance(rows, RowStream)
+    read: list[int] = []
+
+    with pytest.raises(Rejected) as refused:
+        read.extend(row.number for row in rows)
+
+    assert rows.count == ROSTER_LIMITS.max_rows
+    assert [i.message for i in refused.value.issues] == [
+        "The file has more than %(limit)s rows; split it or remove empty rows."
+    ]
+    assert refused.value.issues[0].params == {"limit": "200,000"}
 
 
 def test_20000_rows_are_accepted() -> None:
@@ -448,8 +494,8 @@ def test_empty_lines_neither_count_nor_hide_the_rows_after_them() -> None:
     assert members[-1].email == f"membre{MAX_ROWS - 1}@exemple.org"
 
     too_many, _ = validate_file(
-        "roster", "gaps.csv", _roster_csv(MAX_ROWS + 1, blank_every=2000), ORG,
-        today=TODAY, translations=EN,
+        "calendar", "gaps.csv", _calendar_csv(MAX_ROWS + 1).replace(b"Consigne\n", b"Consigne\n\n"),
+        ORG, today=TODAY, translations=EN,
     )  # fmt: skip
     assert [e.message for e in too_many.errors] == [TOO_MANY_ROWS]
 
@@ -506,8 +552,8 @@ _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 _PACKAGE = "http://schemas.openxmlformats.org/package/2006"
 _TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _HEADER = (
-    b'<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c>'
-    b'<c r="B1" t="inlineStr"><is><t>team</t></is></c></row>'
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>title</t></is></c>'
+    b'<c r="B1" t="inlineStr"><is><t>prompt</t></is></c></row>'
 )
 
 
@@ -587,7 +633,8 @@ def test_compressible_workbook_is_refused_in_bounded_memory(
     # ever needed before it.
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-    report = _import("roster", "bomb.xlsx", workbook, table)
+    # A calendar's limits: a roster's are ten times as large (docs/files.md#limits).
+    report = _import("calendar", "bomb.xlsx", workbook, table)
 
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert [(e.row, e.column, e.message) for e in report.errors] == [(None, None, message)]

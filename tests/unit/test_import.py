@@ -105,9 +105,13 @@ def test_member_missing_from_a_new_roster_is_deactivated_never_deleted() -> None
     report = _import(table, "roster", "r.csv", _roster_csv(*ROSTER[:2], ROSTER[3]), confirmed=True)
 
     assert _counts(report) == (3, 0, 0, 3, 1)
-    # Nothing of a member is deleted: only the directory's previous page
+    # Nothing of a member is deleted: only the directory's previous page, and what the
+    # apply staged (his profile listed as inactive until it settled, the apply's chunk)
     deleted = [key for kind, key in table.writes if kind == "delete"]
-    assert [k["SK"].split("#")[0] for k in deleted] == ["DIRECTORY"]
+    assert [k["SK"] for k in deleted if k["SK"] != keys.STAGED_PROFILE] == [
+        k["SK"] for k in deleted if k["SK"].startswith(("DIRECTORY#", keys.ROSTER_CHUNKS))
+    ]
+    assert [k["PK"] for k in deleted if k["SK"] == keys.STAGED_PROFILE] == [marc_key["PK"]]
     kept = table.items[(marc_key["PK"], marc_key["SK"])]
     assert kept["active"] is False
     assert kept["GSI1PK"] == "ROSTER#inactive"

@@ -108,6 +108,12 @@ class QueueSettings(_FromEnv):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
 
 
+class RosterApplySettings(_FromEnv):
+    """The queue of a roster's chunks (imports/chunks.py)."""
+
+    roster_apply_queue_url: str = Field(alias="ROSTER_APPLY_QUEUE_URL", min_length=1)
+
+
 class DeadLetterSettings(_FromEnv):
     dead_letter_queues: dict[str, str] = Field(alias="DEAD_LETTER_QUEUES")
     """name -> URL of every queue where failures are parked"""
@@ -127,7 +133,7 @@ class DeliverabilitySettings(TableSettings, SendingTableSettings):
     """The admin space's deliverability page: suppressions, and the hourly counts."""
 
 
-class RetrySettings(DeadLetterSettings):
+class RetrySettings(DeadLetterSettings, RosterApplySettings):
     """Where the admin space's Retry sends parked work back (admin/parked.py)."""
 
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
@@ -272,9 +278,16 @@ class ImportSettings(
     AdminAddressSettings,
     BucketSettings,
     QueueSettings,
+    RosterApplySettings,
 ):
     """import_upload"""
 
     max_deactivation: int = Field(alias="MAX_DEACTIVATION", ge=0, le=100)
     """percent of the active members a roster dropped in the bucket may deactivate
     without a confirmation"""
+
+
+class RosterChunkSettings(
+    TableSettings, OrganisationSettings, WorkingDaysSettings, QueueSettings, RosterApplySettings
+):
+    """roster_apply"""

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         PersonalLinksSettings,
         ResumeSettings,
         RetrySettings,
+        RosterChunkSettings,
         SenderSettings,
         SendingTableSettings,
         SigningSettings,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from palabre.digest.editions import Editions
     from palabre.digest.exports import Exports
     from palabre.dispatch.dispatcher import Dispatcher
+    from palabre.imports.chunks import RosterApply, SqsChunkQueue
     from palabre.imports.importer import Organisation
     from palabre.imports.uploads import UploadHandler
     from palabre.inbound.replies import Replies
@@ -234,7 +236,8 @@ def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -
             table(settings, adapters),
             organisation(settings),
             queue(settings.send_queue_url, adapters),
-            Guards(max_deactivation=settings.max_deactivation),
+            chunks=chunk_queue(settings.roster_apply_queue_url, adapters),
+            guards=Guards(max_deactivation=settings.max_deactivation),
         ),
         s3=_s3(adapters),
         bucket=settings.uploads_bucket,
@@ -244,6 +247,29 @@ def upload_handler(settings: ImportSettings, adapters: Adapters | None = None) -
             templates_dir=settings.templates_dir,
             admin_address=settings.admin_address,
         ),
+    )
+
+
+def chunk_queue(url: str, adapters: Adapters | None = None) -> SqsChunkQueue:
+    from palabre.imports.chunks import SqsChunkQueue
+
+    return SqsChunkQueue(_given(adapters).sqs or aws.client("sqs"), url)
+
+
+def roster_apply(settings: RosterChunkSettings, adapters: Adapters | None = None) -> RosterApply:
+    from palabre.imports.arrivals import LateArrivals
+    from palabre.imports.chunks import RosterApply
+
+    shared = table(settings, adapters)
+    return RosterApply(
+        shared,
+        LateArrivals(
+            shared,
+            settings.zone,
+            settings.working_days,
+            queue(settings.send_queue_url, adapters),
+        ),
+        chunk_queue(settings.roster_apply_queue_url, adapters),
     )
 
 
@@ -576,7 +602,7 @@ def parked_work(settings: RetrySettings, adapters: Adapters | None = None) -> Pa
     return ParkedWork(
         _given(adapters).sqs or aws.client("sqs"),
         settings.dead_letter_queues,
-        Sources(settings.send_queue_url, functions),
+        Sources(settings.send_queue_url, settings.roster_apply_queue_url, functions),
         lambda_=lambda: aws.client("lambda"),
         streams=lambda: aws.client("dynamodbstreams"),
     )

@@ -77,6 +77,9 @@ class Sources:
     """Where each kind of parked message goes back to (the admin function's settings)."""
 
     send_queue_url: str = ""
+    roster_apply_queue_url: str = ""
+    """where a roster's chunks are applied (a parked chunk goes back there: each chunk is
+    idempotent, and a chunk of an apply since superseded does nothing)"""
     functions: Mapping[ParkedKind, Sequence[str]] = field(default_factory=dict)
     """the functions each kind may be given back to (a scheduled task names its own,
     the dispatch or the digest: it must be one of these); the first is the default"""
@@ -119,6 +122,8 @@ class ParkedWork:
     def retryable(self, kind: ParkedKind | None) -> bool:
         if kind is ParkedKind.SEND:
             return bool(self.sources.send_queue_url)
+        if kind is ParkedKind.ROSTER:
+            return bool(self.sources.roster_apply_queue_url)
         return kind is not None and bool(self.sources.functions.get(kind))
 
     def queues_now(self) -> list[Queue]:
@@ -188,8 +193,13 @@ class ParkedWork:
     # ------------------------------------------------------------------ sending back
     def _send_back(self, kind: ParkedKind, message: "MessageTypeDef") -> None:
         body = message["Body"]
-        if kind is ParkedKind.SEND:
-            self.sqs.send_message(QueueUrl=self.sources.send_queue_url, MessageBody=body)
+        if kind in (ParkedKind.SEND, ParkedKind.ROSTER):
+            queue = (
+                self.sources.send_queue_url
+                if kind is ParkedKind.SEND
+                else self.sources.roster_apply_queue_url
+            )
+            self.sqs.send_message(QueueUrl=queue, MessageBody=body)
             return
         if kind is ParkedKind.SCORE:
             records = self._stream_records(json.loads(body)["DDBStreamBatchInfo"])

@@ -19,6 +19,8 @@ class ParkedKind(StrEnum):
     """a bounce or complaint notification from SES"""
     INBOUND = "inbound"
     """a reply received by email"""
+    ROSTER = "roster"
+    """a chunk of a roster being applied (imports/chunks.py)"""
 
 
 QUEUES = {
@@ -28,6 +30,7 @@ QUEUES = {
     ParkedKind.SCHEDULE: "ScheduleFailureQueue",
     ParkedKind.FEEDBACK: "FeedbackFailureQueue",
     ParkedKind.INBOUND: "InboundFailureQueue",
+    ParkedKind.ROSTER: "RosterApplyDeadLetterQueue",
 }
 """each kind's queue in template.yaml: what `palabre dlq` calls it"""
 
@@ -100,6 +103,15 @@ def waiting(kind: ParkedKind | None, count: int, tr: gettext.NullTranslations) -
                 tr.ngettext(
                     "%(num)s reply by email is waiting",
                     "%(num)s replies by email are waiting",
+                    count,
+                )
+                % n
+            )
+        case ParkedKind.ROSTER:
+            return (
+                tr.ngettext(
+                    "%(num)s part of a roster being applied is waiting",
+                    "%(num)s parts of a roster being applied are waiting",
                     count,
                 )
                 % n

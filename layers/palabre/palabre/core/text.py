@@ -44,10 +44,15 @@ def is_email(value: str) -> bool:
     return len(value) <= 254 and _EMAIL.match(value) is not None
 
 
+# Unicode's category Cc is exactly these 65 code points: a regular expression finds them
+# many times faster than a category lookup per character (200,000 roster rows).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def control_characters(value: str, *, multiline: bool = False) -> list[str]:
     """Control characters in `value` (NUL, escapes...); newlines and tabs only if multiline."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    return [c for c in value if c not in allowed and unicodedata.category(c) == "Cc"]
+    return (_CONTROLS_BUT_LINES if multiline else _CONTROLS).findall(value)
 
 
 def collapse_spaces(value: str) -> str:

@@ -14,7 +14,7 @@ from palabre.core.i18n import N_, Translatable
 from palabre.core.text import control_characters, fold, without_spoofing
 from palabre.core.zones import known_zone
 from palabre.imports.report import Issue
-from palabre.imports.tabular import Row, Sheet, Value, looks_like_formula
+from palabre.imports.tabular import Row, RowStream, Sheet, Value, looks_like_formula
 
 _DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -25,7 +25,7 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 class RowReader:
     """Reads the cells of one row, collecting one Issue per bad cell."""
 
-    def __init__(self, sheet: Sheet, row: Row, issues: list[Issue]) -> None:
+    def __init__(self, sheet: Sheet | RowStream, row: Row, issues: list[Issue]) -> None:
         self.sheet = sheet
         self.row = row
         self.issues = issues

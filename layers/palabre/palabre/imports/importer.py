@@ -3,21 +3,20 @@
 import gettext
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
 from palabre.core.i18n import N_
-from palabre.core.jobs import JobKind, ThemeJob
 from palabre.core.local_time import (
     WORK_WEEK,
-    deadline,
     earliest_send,
-    reminder_instant,
-    send_instant,
 )
 from palabre.core.models import Locale, Member, Theme, ThemeKind, member_id
+from palabre.core.retention import TTL_ATTRIBUTE, expires_at
+from palabre.imports.arrivals import LateArrivals
 from palabre.imports.calendar import CalendarContext, validate_calendar
+from palabre.imports.chunks import ChunkQueue, RosterApply
 from palabre.imports.columns import SPECS
 from palabre.imports.report import (
     CHANGES_KEPT,
@@ -31,16 +30,16 @@ from palabre.imports.report import (
     report_errors,
 )
 from palabre.imports.roster import OrgDefaults, validate_roster
-from palabre.imports.tabular import Refused, read_sheet
-from palabre.observability import logger
+from palabre.imports.tabular import LIMITS, Refused, RowStream, read_rows, read_sheet
 from palabre.queue import JobQueue
 from palabre.store.dispatch import DispatchStore
 from palabre.store.locks import ImportBusy, ImportLock, Superseded
-from palabre.store.members import MemberStore, directory_fields
+from palabre.store.members import MemberStore, directory_fields, member_from, member_item
 from palabre.store.privacy import PrivacyStore
+from palabre.store.roster_apply import Change as RosterChange
 from palabre.store.rsvps import RsvpStore
 from palabre.store.sends import SendRecords
-from palabre.store.table import Table
+from palabre.store.table import Item, Table
 from palabre.store.themes import ThemeStore
 
 __all__ = ["Guards", "ImportBusy", "Importer", "Organisation", "Superseded", "validate_file"]
@@ -96,20 +95,25 @@ def check(
 ) -> Checked:
     """Read and validate a whole file; nothing is written."""
     try:
-        sheet = read_sheet(filename, data, SPECS[kind])
+        if kind == "roster":
+            # Read and validated row by row, in one pass (docs/files.md#limits).
+            rows = read_rows(filename, data, SPECS[kind], LIMITS[kind])
+            members, issues, row_of = validate_roster(rows, org.defaults)
+            if isinstance(rows, RowStream):
+                rows.finish()
+            count = rows.count if isinstance(rows, RowStream) else len(rows.rows)
+            return Checked(
+                count,
+                issues,
+                members=members,
+                row_of=row_of,
+                email_column=rows.header("email"),
+                headers=dict(rows.columns),
+            )
+        sheet = read_sheet(filename, data, SPECS[kind], LIMITS[kind])
     except Rejected as rejected:
-        rows = rejected.rows if isinstance(rejected, Refused) else 0
-        return Checked(rows, rejected.issues)
-    if kind == "roster":
-        members, issues, row_of = validate_roster(sheet, org.defaults)
-        return Checked(
-            len(sheet.rows),
-            issues,
-            members=members,
-            row_of=row_of,
-            email_column=sheet.header("email"),
-            headers=dict(sheet.columns),
-        )
+        rows_read = rejected.rows if isinstance(rejected, Refused) else 0
+        return Checked(rows_read, rejected.issues)
     themes, issues = validate_calendar(sheet, calendar_context())
     return Checked(
         len(sheet.rows),
@@ -165,6 +169,8 @@ class RosterPlan:
 
     checked: Checked
     existing: dict[str, Member]
+    stored: dict[str, Item]
+    """each member's profile item as stored (its TTL is kept when it changes)"""
     incoming: list[Member]
     created: list[Member]
     updated: list[Member]
@@ -292,6 +298,7 @@ class Importer:
         table: Table,
         org: Organisation,
         queue: JobQueue | None = None,
+        chunks: ChunkQueue | None = None,
         guards: Guards | None = None,
     ) -> None:
         self.table = table
@@ -304,6 +311,10 @@ class Importer:
         self.org = org
         self.queue = queue
         """where prompts go for members who join while a theme is open (None: nowhere)"""
+        self.roster_apply = RosterApply(
+            table, LateArrivals(table, org.zone, org.work_week, queue), chunks
+        )
+        """the roster's writes, in chunks (`chunks`: their queue; None: all at once)"""
         self.guards = guards or Guards()
 
     def run(
@@ -342,7 +353,8 @@ class Importer:
             if preview:
                 # Nothing is written, so no lock: what it shows is what the file would
                 # change now; Apply plans again under the lock.
-                return self._report(self._plan(kind, checked, now), "previewed", translations)
+                plan = self._plan(kind, checked, now, settle=False)
+                return self._report(plan, "previewed", translations)
             with ImportLock(self.table, kind, now, uploaded) as lock:
                 plan = self._plan(kind, checked, now)
                 if plan.guard and not confirmed:
@@ -368,9 +380,11 @@ class Importer:
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
         return self._report(plan, "applied", translations)
 
-    def _plan(self, kind: Kind, checked: Checked, now: datetime) -> "RosterPlan | CalendarPlan":
+    def _plan(
+        self, kind: Kind, checked: Checked, now: datetime, *, settle: bool = True
+    ) -> "RosterPlan | CalendarPlan":
         if kind == "roster":
-            return self._roster_plan(checked)
+            return self._roster_plan(checked, now, settle=settle)
         return self._calendar_plan(checked, now)
 
     def _report(
@@ -401,9 +415,15 @@ class Importer:
             locale=self.org.locale,
         )
 
-    def _roster_plan(self, checked: Checked) -> "RosterPlan":
-        """What the roster would change, read from the stored roster; nothing is written."""
-        existing = self.members.roster()
+    def _roster_plan(self, checked: Checked, now: datetime, *, settle: bool) -> "RosterPlan":
+        """What the roster would change, read from the roster readers see; nothing is
+        written but, when `settle` (under the lock), the settling or abandoning of an apply
+        still in flight: the file is compared with the roster readers see, and no two
+        applies ever stage at once."""
+        if settle:
+            self.roster_apply.resolve(now)
+        stored = self.members.profiles()
+        existing = {email: member_from(item) for email, item in stored.items()}
         skipped = self._erased_rows(checked, existing)
         refused = {str(i.value) for i in skipped}
         incoming = [m for m in checked.members if m.email not in refused]
@@ -413,6 +433,7 @@ class Importer:
         return RosterPlan(
             checked=checked,
             existing=existing,
+            stored=stored,
             incoming=incoming,
             created=[m for m in incoming if m.email not in existing],
             updated=[m for m in incoming if m.email in existing and existing[m.email] != m],
@@ -450,19 +471,29 @@ class Importer:
         ]
 
     def _write_roster(self, plan: "RosterPlan", now: datetime) -> None:
-        existing, incoming = plan.existing, plan.incoming
-        # `now`: a member who leaves is kept RetentionMonths (their profile's TTL), one who
+        existing, stored = plan.existing, plan.stored
+        # A member who leaves is kept RetentionMonths (their profile's TTL), one who
         # comes back is put without it.
-        self.members.save([*plan.created, *plan.updated, *plan.leaving], now)
-        directory = Directory.of(incoming)
-        stored = self.members.directory()
-        if stored is None or directory_fields(stored) != directory_fields(directory):
-            self.members.save_directory(directory)
-        arrived = [
-            *plan.created,
-            *(m for m in plan.updated if _arrives(existing[m.email], m)),
+        expires = expires_at(now, self.table.retention_months)
+
+        def before(m: Member) -> Item:
+            item = stored[m.email]
+            return member_item(existing[m.email], item.get(TTL_ATTRIBUTE))
+
+        changes = [
+            *(RosterChange(m, arrives=True) for m in plan.created),
+            *(
+                RosterChange(m, before(m), arrives=_arrives(existing[m.email], m))
+                for m in plan.updated
+            ),
+            *(RosterChange(m, before(m), expires=expires) for m in plan.leaving),
         ]
-        self._catch_up(arrived, now)
+        directory = Directory.of(plan.incoming)
+        head = self.members.directory()
+        staged = None
+        if head is None or directory_fields(head) != directory_fields(directory):
+            staged = self.members.stage_directory(directory)
+        self.roster_apply.start(changes, staged, now)
 
     def _erased_rows(self, checked: Checked, existing: dict[str, Member]) -> list[Issue]:
         """The rows of people erased at their request (GDPR Art. 17), not re-created.
@@ -485,43 +516,6 @@ class Importer:
             )
             for mid, when in self.privacy.erased(new).items()
         ]
-
-    def _catch_up(self, arrived: list[Member], now: datetime) -> None:
-        """A member who joins (or comes back, or moves into an audience) while a theme is
-        open gets its prompt: at once when their local send time has passed (the scheduler
-        queued the theme's group before they were in it), else from the scheduler, whose
-        theme is made due again by their send time (they may be the first of a timezone
-        it has not planned). One Query of the recent calendar; the sender skips anyone
-        already sent it."""
-        if self.queue is None or not arrived:
-            return
-        today = self.org.today(now)
-        # Every theme that can still be open somewhere: deadlines are at most 90 days on.
-        recent = self.themes.between(today - timedelta(days=92), today + timedelta(days=1))
-        jobs: list[ThemeJob] = []
-        ahead: dict[str, datetime] = {}
-        for theme in recent:
-            for member in arrived:
-                if not (
-                    theme.active and member.active and member.takes_part and theme.addresses(member)
-                ):
-                    continue
-                zone = ZoneInfo(member.timezone)
-                start = send_instant(theme, zone)
-                if start <= now < deadline(theme, zone):
-                    jobs.append(ThemeJob(job=JobKind.PROMPT, theme=theme.id, member=member.id))
-                    # ... and their reminder, from a group the scheduler may not have
-                    # planned (their timezone new to the theme), comes at its time
-                    reminder = reminder_instant(theme, zone, work_week=self.org.work_week)
-                    if reminder is not None and now < reminder:
-                        ahead[theme.id] = min(reminder, ahead.get(theme.id, reminder))
-                elif now < start:
-                    ahead[theme.id] = min(start, ahead.get(theme.id, start))
-        if jobs:
-            self.queue.send(jobs)
-            logger.info("late arrivals queued", extra={"prompts": len(jobs)})
-        for theme_id, due in ahead.items():
-            self.dispatch.due_by(theme_id, due)
 
     def _calendar_plan(self, checked: Checked, now: datetime) -> "CalendarPlan":
         """What the calendar would change, read from the stored calendar; nothing is

@@ -7,7 +7,7 @@ from palabre.core.models import Locale, Member, Role, group_key
 from palabre.core.text import is_email
 from palabre.imports.cells import RowReader, choice, text, timezone
 from palabre.imports.report import Issue
-from palabre.imports.tabular import Sheet
+from palabre.imports.tabular import RowStream, Sheet
 
 LOCALES: dict[str, Locale] = {
     "fr": "fr",
@@ -46,9 +46,10 @@ def _locale(value: object) -> Locale:
 
 
 def validate_roster(
-    sheet: Sheet, defaults: OrgDefaults
+    sheet: Sheet | RowStream, defaults: OrgDefaults
 ) -> tuple[list[Member], list[Issue], dict[str, int]]:
-    """The roster's members, its issues, and each member's row (by address)."""
+    """The roster's members, its issues, and each member's row (by address); a stream's
+    rows are validated as they are read."""
     issues: list[Issue] = []
     if "email" not in sheet.columns:
         missing_email = Issue(
@@ -58,7 +59,7 @@ def validate_roster(
     rows = _RosterRows(defaults, [c for c in ("circle", "team") if c not in sheet.columns])
     members = [
         member
-        for row in sheet.rows
+        for row in (sheet.rows if isinstance(sheet, Sheet) else sheet)
         if (member := rows.member(RowReader(sheet, row, issues))) is not None
     ]
     if rows.takes_part:
@@ -66,7 +67,7 @@ def validate_roster(
             Issue(N_("The required column %(name)s is missing."), 1, name, params={"name": name})
             for name in rows.missing
         )
-    if not sheet.rows:
+    if not (sheet.rows if isinstance(sheet, Sheet) else sheet.count):
         issues.append(Issue(N_("The file has a header but no rows.")))
     return ([], issues, {}) if issues else (members, [], rows.first_row_of)
 

@@ -6,6 +6,7 @@ with a reason the admin can act on.
 """
 
 import bisect
+import codecs
 import csv
 import io
 import math
@@ -13,7 +14,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
@@ -28,24 +29,60 @@ from palabre.core.text import fold
 from palabre.imports.columns import header_index
 from palabre.imports.report import Issue, Rejected
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
 MAX_CELL_CHARS = 10_000
 MAX_HEADER_CHARS = 100
-# An .xlsx is a zip of XML: a few hundred KB can inflate to gigabytes, or to millions of
-# tiny elements that cost openpyxl hundreds of bytes each, in a Lambda of 1024 MB.
-# 20,000 rows of 32 text columns, as openpyxl writes them, inflate to about 50 MB.
-MAX_XLSX_INFLATED = 64 * 1024 * 1024
-# Cells kept from the rows that are read: the calendar's 14 columns and room to spare.
-MAX_XLSX_CELLS = (MAX_ROWS + 1) * 16
-# Elements openpyxl parses outside the first sheet's rows (styles, workbook, sheet heads,
-# merged ranges...), and in the shared strings (a few per distinct text).
-_XLSX_PART_ELEMENTS = 100_000
-_XLSX_STRING_ELEMENTS = 500_000
-# Elements of the first sheet's rows: what MAX_XLSX_CELLS cells and Excel's row limit need.
-_XLSX_SHEET_ELEMENTS = 4 * MAX_XLSX_CELLS + 1_048_576
 # Excel's own grid: openpyxl holds a whole row in memory before it hands it over.
 _XLSX_ROW_ELEMENTS = 4 * 16_384
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a file of one kind may be (docs/files.md#limits)."""
+
+    max_bytes: int
+    max_rows: int
+    xlsx_inflated: int
+    """An .xlsx is a zip of XML: a few hundred KB can inflate to gigabytes, or to millions
+    of tiny elements that cost openpyxl hundreds of bytes each. 20,000 rows of 32 text
+    columns, as openpyxl writes them, inflate to about 50 MB."""
+    cells_per_row: int = 16
+    """cells kept from each row read: the calendar's 14 columns, the roster's 8, and room"""
+    part_elements: int = 100_000
+    """elements openpyxl parses outside the first sheet's rows (styles, workbook, sheet
+    heads, merged ranges...)"""
+    string_elements: int = 500_000
+    """elements of the shared strings (a few per distinct text)"""
+
+    @property
+    def megabytes(self) -> int:
+        return self.max_bytes // (1024 * 1024)
+
+    @property
+    def xlsx_cells(self) -> int:
+        return (self.max_rows + 1) * self.cells_per_row
+
+    @property
+    def sheet_elements(self) -> int:
+        """Elements of the first sheet's rows: what its cells and Excel's row limit need."""
+        return 4 * self.xlsx_cells + 1_048_576
+
+
+CALENDAR_LIMITS = Limits(max_bytes=5 * 1024 * 1024, max_rows=20_000, xlsx_inflated=64 * 1024**2)
+# A roster is the membership: an organisation of 200,000 managers uploads one file.
+# Its rows hold 8 columns (12 cells kept a row), most of its texts distinct (addresses).
+ROSTER_LIMITS = Limits(
+    max_bytes=50 * 1024 * 1024,
+    max_rows=200_000,
+    xlsx_inflated=400 * 1024**2,
+    cells_per_row=12,
+    string_elements=4 * 200_000 * 12,
+)
+# PyYAML composes the whole document before the first entry is read, at about 1 MB/s:
+# a YAML file keeps the calendar's limits, whatever its kind.
+YAML_LIMITS = CALENDAR_LIMITS
+LIMITS = {"roster": ROSTER_LIMITS, "calendar": CALENDAR_LIMITS}
+MAX_BYTES = CALENDAR_LIMITS.max_bytes
+MAX_ROWS = CALENDAR_LIMITS.max_rows
 # Each level is one recursive call of PyYAML's composer: a file of 50,000 "[" would end in
 # RecursionError. A roster or calendar needs 4 (root, list, entry, list of values).
 _YAML_DEPTH = 20
@@ -73,6 +110,80 @@ class Sheet:
         return self.columns.get(column, column)
 
 
+class RowStream:
+    """A file's rows, read one at a time as they are iterated (a roster of 200,000 rows
+    is validated without its cells all held at once). Once iterated, `count` says how
+    many there were, and `finish()` raises Refused when a row broke the file's shape
+    (values beyond the header, in a column with no name): what the file means is then
+    unknown, so only those are reported, as read_sheet reports them."""
+
+    def __init__(
+        self,
+        columns: dict[str, str],
+        positions: dict[int, str],
+        width: int,
+        records: Iterable["Record"],
+        limits: Limits,
+    ) -> None:
+        self.columns = columns
+        self.positions = positions
+        self.width = width
+        self.records = records
+        self.limits = limits
+        self.count = 0
+        self.issues: list[Issue] = []
+
+    def header(self, column: str) -> str:
+        return self.columns.get(column, column)
+
+    def __iter__(self) -> Iterator[Row]:
+        width, positions = self.width, self.positions
+        for number, cells in self.records:
+            if _empty(cells):
+                continue
+            if self.count >= self.limits.max_rows:
+                raise _too_many_rows(self.limits)
+            self.count += 1
+            if len(cells) > width or len(positions) < min(len(cells), width):
+                self._shape(number, cells)
+            row = Row(number=number, cells={})
+            for position, canonical in positions.items():
+                value, formula = cells[position] if position < len(cells) else (None, None)
+                row.cells[canonical] = value
+                if formula is not None:
+                    row.formulas[canonical] = formula
+            yield row
+
+    def _shape(self, number: int, cells: list[tuple["Value", str | None]]) -> None:
+        extra = [v for v, _ in cells[self.width :] if not _blank(v)]
+        unnamed = [
+            v
+            for i, (v, _) in enumerate(cells[: self.width])
+            if i not in self.positions and not _blank(v)
+        ]
+        if extra:
+            self.issues.append(
+                Issue(
+                    N_("This row has values beyond the last column of the header."),
+                    row=number,
+                    value=extra[0],
+                )
+            )
+        elif unnamed:
+            # Ignoring them would lose data the admin believes was imported.
+            self.issues.append(
+                Issue(
+                    N_("This row has a value in a column whose header is empty; name it."),
+                    row=number,
+                    value=unnamed[0],
+                )
+            )
+
+    def finish(self) -> None:
+        if self.issues:
+            raise Refused(self.count, *self.issues)
+
+
 class Refused(Rejected):
     """Rejected once the rows were read: `rows` data rows, so the report can say so."""
 
@@ -93,23 +204,52 @@ def looks_like_formula(text: str) -> bool:
     )
 
 
-def read_sheet(filename: str, data: bytes, spec: Mapping[str, tuple[str, ...]]) -> Sheet:
-    """Parse `data` by the file's extension; raises Rejected with the reasons."""
-    if len(data) > MAX_BYTES:
+def read_sheet(
+    filename: str,
+    data: bytes,
+    spec: Mapping[str, tuple[str, ...]],
+    limits: Limits = CALENDAR_LIMITS,
+) -> Sheet:
+    """Parse `data` by the file's extension, every row at once; raises Rejected with the
+    reasons."""
+    rows = read_rows(filename, data, spec, limits)
+    if isinstance(rows, Sheet):
+        return rows
+    listed = list(rows)
+    rows.finish()
+    return Sheet(columns=rows.columns, rows=listed)
+
+
+def read_rows(
+    filename: str,
+    data: bytes,
+    spec: Mapping[str, tuple[str, ...]],
+    limits: Limits = CALENDAR_LIMITS,
+) -> "RowStream | Sheet":
+    """The file's rows as they are read (a RowStream), or, for YAML (composed whole
+    first), a Sheet; raises Rejected with the reasons (a RowStream raises while iterated,
+    or on finish())."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        limits = YAML_LIMITS
+    if len(data) > limits.max_bytes:
         raise Rejected(
             Issue(
-                N_("The file is %(size)s MB; the limit is 5 MB."),
+                N_("The file is %(size)s MB; the limit is %(limit)s MB."),
                 # Rounded up: a file just over the limit must not read "5.0 MB".
-                params={"size": f"{math.ceil(len(data) / 1024 / 1024 * 10) / 10:.1f}"},
+                params={
+                    "size": f"{math.ceil(len(data) / 1024 / 1024 * 10) / 10:.1f}",
+                    "limit": limits.megabytes,
+                },
             )
         )
     if not data.strip(b"\xef\xbb\xbf \t\r\n\x00"):
         raise Rejected(Issue(N_("The file is empty.")))
-    suffix = PurePosixPath(filename).suffix.lower()
+    records: Iterable[Record]
     if suffix in (".csv", ".txt", ".tsv"):
-        header, records = _csv_records(data)
+        header, records = _csv_records(data, limits)
     elif suffix == ".xlsx":
-        header, records = _xlsx_records(data)
+        header, records = _xlsx_records(data, limits)
     elif suffix in (".yaml", ".yml"):
         return _yaml_sheet(data, spec)
     elif suffix in (".xls", ".ods", ".numbers"):
@@ -126,7 +266,7 @@ def read_sheet(filename: str, data: bytes, spec: Mapping[str, tuple[str, ...]]) 
                 params={"suffix": suffix or "(none)"},
             )
         )
-    return _sheet_from_records(header, records, spec)
+    return _stream(header, records, spec, limits)
 
 
 # ---------------------------------------------------------------------------- records
@@ -134,66 +274,40 @@ def read_sheet(filename: str, data: bytes, spec: Mapping[str, tuple[str, ...]]) 
 type Record = tuple[int, list[tuple[Value, str | None]]]
 
 
-def _sheet_from_records(
-    header: Record | None, records: list[Record], spec: Mapping[str, tuple[str, ...]]
-) -> Sheet:
+def _stream(
+    header: Record | None,
+    records: Iterable[Record],
+    spec: Mapping[str, tuple[str, ...]],
+    limits: Limits,
+) -> RowStream:
     if header is None:
         raise Rejected(Issue(N_("The file has no header row.")))
     header_row, header_cells = header
     try:
         columns, positions = _columns(header_row, [v for v, _ in header_cells], spec)
     except Rejected as rejected:
-        raise Refused(_counted(records), *rejected.issues) from None
-    rows: list[Row] = []
-    issues: list[Issue] = []
-    for number, cells in records:
-        if _empty(cells):
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise Rejected(
-                Issue(
-                    N_("The file has more than %(limit)s rows; split it or remove empty rows."),
-                    params={"limit": f"{MAX_ROWS:,}"},
-                )
-            )
-        extra = [v for v, _ in cells[len(header_cells) :] if not _blank(v)]
-        unnamed = [
-            v
-            for i, (v, _) in enumerate(cells[: len(header_cells)])
-            if i not in positions and not _blank(v)
-        ]
-        if extra:
-            issues.append(
-                Issue(
-                    N_("This row has values beyond the last column of the header."),
-                    row=number,
-                    value=extra[0],
-                )
-            )
-        elif unnamed:
-            # Ignoring them would lose data the admin believes was imported.
-            issues.append(
-                Issue(
-                    N_("This row has a value in a column whose header is empty; name it."),
-                    row=number,
-                    value=unnamed[0],
-                )
-            )
-        row = Row(number=number, cells={})
-        for position, canonical in positions.items():
-            value, formula = cells[position] if position < len(cells) else (None, None)
-            row.cells[canonical] = value
-            if formula is not None:
-                row.formulas[canonical] = formula
-        rows.append(row)
-    if issues:
-        raise Refused(len(rows), *issues)
-    return Sheet(columns=columns, rows=rows)
+        raise Refused(_counted(records, limits), *rejected.issues) from None
+    return RowStream(columns, positions, len(header_cells), records, limits)
 
 
-def _counted(records: list[Record]) -> int:
+def _too_many_rows(limits: Limits) -> Rejected:
+    return Rejected(
+        Issue(
+            N_("The file has more than %(limit)s rows; split it or remove empty rows."),
+            params={"limit": f"{limits.max_rows:,}"},
+        )
+    )
+
+
+def _counted(records: Iterable[Record], limits: Limits) -> int:
     # Reading stops once the limit is passed: past it the count is not known.
-    return len(records) if len(records) <= MAX_ROWS else 0
+    count = 0
+    for _, cells in records:
+        if not _empty(cells):
+            count += 1
+            if count > limits.max_rows:
+                return 0
+    return count
 
 
 def _columns(
@@ -253,7 +367,9 @@ def _empty(cells: list[tuple[Value, str | None]]) -> bool:
 
 
 # ---------------------------------------------------------------------------- CSV
-def _decode(data: bytes) -> str:
+def _encoding(data: bytes) -> str:
+    """How the file's text is encoded, checked a megabyte at a time (the whole text is
+    never held: a roster of 50 MB would be 200 MB of str)."""
     if data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -262,11 +378,12 @@ def _decode(data: bytes) -> str:
         raise Rejected(Issue(N_("This is an Excel workbook saved with a .csv name; use .xlsx.")))
     else:
         try:
-            return data.decode("utf-8")
+            _check_text(data, "utf-8")
+            return "utf-8"
         except UnicodeDecodeError:
             encoding = "cp1252"  # what Excel writes for "CSV (separator: semicolon)"
     try:
-        return data.decode(encoding)
+        _check_text(data, encoding)
     except UnicodeDecodeError as error:
         raise Rejected(
             Issue(
@@ -274,6 +391,25 @@ def _decode(data: bytes) -> str:
                 params={"position": error.start + 1},
             )
         ) from None
+    return encoding
+
+
+_TEXT_CHUNK = 1024 * 1024
+
+
+def _check_text(data: bytes, encoding: str) -> None:
+    """Raises UnicodeDecodeError (its `start`: in the whole file) or Rejected (NUL)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    for start in range(0, len(data), _TEXT_CHUNK):
+        try:
+            text = decoder.decode(view[start : start + _TEXT_CHUNK], final=False)
+        except UnicodeDecodeError as error:
+            error.start += start
+            raise
+        if "\x00" in text:
+            raise Rejected(Issue(N_("The file contains NUL bytes; it is not a text file.")))
+    decoder.decode(b"", final=True)
 
 
 # Excel writes it as the first line, and hides it: the header is still row 1 on screen.
@@ -296,19 +432,25 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_records(data: bytes) -> tuple[Record | None, list[Record]]:
-    text = _decode(data)
-    if "\x00" in text:
-        raise Rejected(Issue(N_("The file contains NUL bytes; it is not a text file.")))
-    hint = _SEPARATOR_HINT.match(text)
+def _csv_records(data: bytes, limits: Limits) -> tuple[Record | None, Iterator[Record]]:
+    encoding = _encoding(data)
+    # Lines as io.StringIO(newline="") splits them, decoded as they are read.
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    # The first megabyte says how the file is written: a separator line, the header's.
+    start = data[:_TEXT_CHUNK].decode(encoding, errors="ignore").lstrip("\ufeff")
+    hint = _SEPARATOR_HINT.match(start)
     if hint:
-        text = text[hint.end() :]
-    delimiter = hint.group(1) if hint else _delimiter(text)
+        text.readline()
+    delimiter = hint.group(1) if hint else _delimiter(start)
     # The default limit (131,072) would report a long cell as broken quoting; no cell of
-    # a file under MAX_BYTES is longer than the file, and _csv_value reports it by name.
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[Record] = []
+    # a file under the limit is longer than the file, and _csv_value reports it by name.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.max_bytes))
+    records = _csv_rows(csv.reader(text, delimiter=delimiter, strict=True))
+    header = next(records, None)
+    return header, records
+
+
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[Record]:
     number = 0
     try:
         for number, values in enumerate(reader, start=1):
@@ -317,9 +459,7 @@ def _csv_records(data: bytes) -> tuple[Record | None, list[Record]]:
             # file short without a word, and the rows cut off would be deactivated.
             if _empty(cells):
                 continue
-            if len(records) > MAX_ROWS + 1:
-                break
-            records.append((number, cells))
+            yield number, cells
     except csv.Error as error:
         raise Rejected(
             Issue(
@@ -328,9 +468,6 @@ def _csv_records(data: bytes) -> tuple[Record | None, list[Record]]:
                 params={"detail": str(error)},
             )
         ) from None
-    if not records:
-        return None, []
-    return records[0], records[1:]
 
 
 def _csv_value(value: str, number: int) -> str:
@@ -364,14 +501,14 @@ _UNREAD_PARTS = {
 }
 
 
-def _xlsx_records(data: bytes) -> tuple[Record | None, list[Record]]:
+def _xlsx_records(data: bytes, limits: Limits) -> tuple[Record | None, list[Record]]:
     from openpyxl import load_workbook  # heavy: only imports of .xlsx files pay for it
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_XLSX_INFLATED:
+            if sum(i.file_size for i in archive.infolist()) > limits.xlsx_inflated:
                 raise Rejected(Issue(_TOO_LARGE))
-            _count_elements(archive)
+            _count_elements(archive, limits)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # read_only: the first sheet is streamed row by row, never held whole.
@@ -379,7 +516,7 @@ def _xlsx_records(data: bytes) -> tuple[Record | None, list[Record]]:
                 io.BytesIO(data), read_only=True, data_only=False, rich_text=False, keep_links=False
             )
             try:
-                return _first_sheet_records(workbook)
+                return _first_sheet_records(workbook, limits)
             finally:
                 workbook.close()
     except Rejected:
@@ -405,21 +542,25 @@ def _xlsx_records(data: bytes) -> tuple[Record | None, list[Record]]:
 
 
 _CONTENT_TYPES = "[Content_Types].xml"
-_BUDGETS = {
-    "parts": _XLSX_PART_ELEMENTS,
-    "strings": _XLSX_STRING_ELEMENTS,
-    "sheets": _XLSX_SHEET_ELEMENTS,
-}
 
 
-def _count_elements(archive: zipfile.ZipFile) -> None:
+def _budgets(limits: Limits) -> dict[str, int]:
+    return {
+        "parts": limits.part_elements,
+        "strings": limits.string_elements,
+        "sheets": limits.sheet_elements,
+    }
+
+
+def _count_elements(archive: zipfile.ZipFile, limits: Limits) -> None:
     """Refuses the workbook before openpyxl parses a part made of too many elements."""
-    counted = dict.fromkeys(_BUDGETS, 0)
+    budgets = _budgets(limits)
+    counted = dict.fromkeys(budgets, 0)
     names = set(archive.namelist())
     strings: set[str] = set()
     whole = {"xl/styles.xml", "docProps/core.xml", "docProps/custom.xml"}
     if _CONTENT_TYPES in names:
-        _PartCount(counted, "parts").count(archive, _CONTENT_TYPES)
+        _PartCount(counted, budgets, "parts").count(archive, _CONTENT_TYPES)
         strings, workbooks = _strings_and_workbooks(archive)
         whole |= workbooks
     for name in names - {_CONTENT_TYPES}:
@@ -430,7 +571,7 @@ def _count_elements(archive: zipfile.ZipFile) -> None:
             budget = "parts"
         else:
             budget = None
-        _PartCount(counted, budget).count(archive, name)
+        _PartCount(counted, budgets, budget).count(archive, name)
 
 
 def _strings_and_workbooks(archive: zipfile.ZipFile) -> tuple[set[str], set[str]]:
@@ -456,8 +597,11 @@ class _PartCount:
     """Counts the elements of one part as expat reads it, against budgets the parts share.
     Without a budget given, the part's root element says which, if any."""
 
-    def __init__(self, counted: dict[str, int], budget: str | None) -> None:
+    def __init__(
+        self, counted: dict[str, int], budgets: dict[str, int], budget: str | None
+    ) -> None:
         self.counted = counted
+        self.budgets = budgets
         self.budget = budget
         self.sheet = self.sized = False
         self.parser = expat.ParserCreate(namespace_separator=" ")
@@ -487,7 +631,7 @@ class _PartCount:
                 raise _Enough
             self.budget = "sheets"
         self.counted[self.budget] += 1
-        if self.counted[self.budget] > _BUDGETS[self.budget]:
+        if self.counted[self.budget] > self.budgets[self.budget]:
             raise Rejected(Issue(_TOO_LARGE))
 
 
@@ -495,8 +639,9 @@ class _SheetGuard:
     """The first sheet's XML as openpyxl reads it, counted on the way: openpyxl builds a
     whole <row> before it hands it over, and keeps what follows the rows."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], elements: int) -> None:
         self.source = source
+        self.limit = elements
         self.elements = 0
         self.in_row = 0
         self.scan = expat.ParserCreate(namespace_separator=" ")
@@ -507,7 +652,7 @@ class _SheetGuard:
             self.in_row = 0
         self.elements += 1
         self.in_row += 1
-        if self.elements > _XLSX_SHEET_ELEMENTS or self.in_row > _XLSX_ROW_ELEMENTS:
+        if self.elements > self.limit or self.in_row > _XLSX_ROW_ELEMENTS:
             raise Rejected(Issue(_TOO_LARGE))
 
     def read(self, size: int = -1) -> bytes:
@@ -516,7 +661,7 @@ class _SheetGuard:
         return chunk
 
 
-def _first_sheet_records(workbook: Any) -> tuple[Record | None, list[Record]]:
+def _first_sheet_records(workbook: Any, limits: Limits) -> tuple[Record | None, list[Record]]:
     from openpyxl.worksheet._reader import WorkSheetParser
 
     if not workbook.worksheets:
@@ -526,7 +671,7 @@ def _first_sheet_records(workbook: Any) -> tuple[Record | None, list[Record]]:
     # without the empty rows it makes up for the gaps, and keeping the merged ranges.
     with sheet._get_source() as source:
         parser = WorkSheetParser(
-            _SheetGuard(source),
+            _SheetGuard(source, limits.sheet_elements),
             sheet._shared_strings,
             data_only=False,
             epoch=workbook.epoch,
@@ -558,21 +703,23 @@ def _first_sheet_records(workbook: Any) -> tuple[Record | None, list[Record]]:
             if _empty(record):  # blank rows must not count against the limit
                 continue
             kept += len(record)
-            if kept > MAX_XLSX_CELLS:
+            if kept > limits.xlsx_cells:
                 raise Rejected(Issue(_TOO_LARGE))
             records.append((number, record))
-            if len(records) > MAX_ROWS:
-                break  # _sheet_from_records says the file has too many rows
+            if len(records) > limits.max_rows:
+                break  # the RowStream says the file has too many rows
         else:
             if header is not None and parser.merged_cells is not None:
-                issues += _merged_issues(parser.merged_cells.mergeCell, header, records, width)
+                issues += _merged_issues(
+                    parser.merged_cells.mergeCell, header, records, width, limits
+                )
     if issues:
-        raise Refused(_counted(records), *issues)
+        raise Refused(_counted(records, limits), *issues)
     return header, records
 
 
 def _merged_issues(
-    ranges: list[Any], header: Record, records: list[Record], width: int
+    ranges: list[Any], header: Record, records: list[Record], width: int, limits: Limits
 ) -> list[Issue]:
     """Every merged cell but the top-left one, which holds the value, in the rows read."""
     header_number, names = header
@@ -586,7 +733,7 @@ def _merged_issues(
             for column in range(cells.min_col, min(cells.max_col, width) + 1):
                 if (number, column) != (cells.min_row, cells.min_col):
                     found.append((number, column, cells.coord))
-        if len(found) > MAX_XLSX_CELLS:
+        if len(found) > limits.xlsx_cells:
             raise Rejected(Issue(_TOO_LARGE))
     return [
         Issue(
@@ -662,13 +809,8 @@ def _yaml_sheet(data: bytes, spec: Mapping[str, tuple[str, ...]]) -> Sheet:
     rows: list[Row] = []
     issues: list[Issue] = []
     seen: set[int] = set()
-    if len(entries) > MAX_ROWS:
-        raise Rejected(
-            Issue(
-                N_("The file has more than %(limit)s rows; split it or remove empty rows."),
-                params={"limit": f"{MAX_ROWS:,}"},
-            )
-        )
+    if len(entries) > YAML_LIMITS.max_rows:
+        raise _too_many_rows(YAML_LIMITS)
     for position, entry in enumerate(entries):
         number = position + 2  # as if a header row came first, like the other formats
         if not isinstance(entry, yaml.MappingNode):

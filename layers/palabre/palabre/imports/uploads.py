@@ -13,7 +13,7 @@ from palabre.core.models import Member, Role
 from palabre.core.text import is_email, one_line
 from palabre.imports.importer import Importer, Organisation
 from palabre.imports.report import KINDS, ImportReport, Issue, Kind
-from palabre.imports.tabular import MAX_BYTES
+from palabre.imports.tabular import LIMITS
 from palabre.mail.mime import build_message
 from palabre.mail.outbox import Outbox
 from palabre.mail.render import in_language, render
@@ -117,7 +117,7 @@ class UploadHandler:
         if kind is None or is_report(key):
             logger.info("not an upload to import", extra={"key": key})
             return None
-        fetched = self._fetch(key, size)
+        fetched = self._fetch(key, size, LIMITS[kind].max_bytes)
         uploader = fetched.uploader
         admins = self.importer.members.with_role(Role.ADMIN)
         refusal = self._refusal(kind, uploader, admins)
@@ -128,7 +128,7 @@ class UploadHandler:
         locale = next((a.locale for a in admins if a.email == uploader), self.org.locale)
         tr = translations(self.mailroom.templates_dir, locale)
         if fetched.data is None:
-            report = ImportReport.rejected(kind, 0, [_too_large()], tr)
+            report = ImportReport.rejected(kind, 0, [_too_large(kind)], tr)
         else:
             report = self.importer.run(
                 kind,
@@ -241,10 +241,10 @@ class UploadHandler:
         logger.warning("upload refused", extra={"key": key, "reason": refusal.message})
         return report
 
-    def _fetch(self, key: str, size: int | None) -> Fetched:
+    def _fetch(self, key: str, size: int | None, limit: int) -> Fetched:
         """Who uploaded the file, when (S3's LastModified), how (its metadata), and its
-        bytes (None: too large)."""
-        if size is not None and size > MAX_BYTES:
+        bytes (None: larger than `limit`)."""
+        if size is not None and size > limit:
             head = self.s3.head_object(Bucket=self.bucket, Key=key)
             metadata = head.get("Metadata", {})
             return Fetched(
@@ -252,12 +252,12 @@ class UploadHandler:
             )
         obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         # Read one byte past the limit: enough to know the file is too large.
-        data = obj["Body"].read(MAX_BYTES + 1)
+        data = obj["Body"].read(limit + 1)
         metadata = obj.get("Metadata", {})
         return Fetched(
             _uploader(metadata),
             obj["LastModified"],
-            None if len(data) > MAX_BYTES else data,
+            None if len(data) > limit else data,
             metadata,
             obj.get("ETag", ""),
         )
@@ -378,5 +378,8 @@ def _uploader(metadata: Mapping[str, str]) -> str:
     return address if is_email(address) else ""
 
 
-def _too_large() -> Issue:
-    return Issue(N_("The file is larger than 5 MB; split it."))
+def _too_large(kind: Kind) -> Issue:
+    return Issue(
+        N_("The file is larger than %(limit)s MB; split it."),
+        params={"limit": LIMITS[kind].megabytes},
+    )

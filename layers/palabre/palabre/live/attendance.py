@@ -19,7 +19,7 @@ from palabre.core.models import Member, Theme, ThemeKind
 from palabre.core.text import fold
 from palabre.core.tokens import InvalidToken, Purpose, Signer
 from palabre.store import keys
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.sessions import Invitee, SessionStore
 from palabre.store.table import Table
 from palabre.store.themes import theme_from
@@ -99,7 +99,7 @@ class Attendance:
             )
         }
         theme = theme_from(found["THEME"]) if "THEME" in found else None
-        admin = member_from(found["PROFILE"]) if "PROFILE" in found else None
+        admin = profile_member(found.get("PROFILE"), self.table)
         if theme is None or theme.kind is not ThemeKind.LIVE or theme.starts_at is None:
             raise InvalidToken
         if admin is None or not admin.is_admin:

@@ -58,7 +58,9 @@ class LiveNoticeDelivery:
             theme=theme_from(theme) if theme else None,
             prompt=prompt,
             rsvp=rsvp,
-            recipient=recipient_from({sk: i for (pk, sk), i in found.items() if pk == partition}),
+            recipient=recipient_from(
+                {sk: i for (pk, sk), i in found.items() if pk == partition}, self.table
+            ),
         )
 
     def _change(self, job: ThemeJob, state: NoticeState, now: datetime) -> Delivery:

@@ -17,7 +17,7 @@ from palabre.core.models import (
 )
 from palabre.core.retention import expires_at
 from palabre.store import keys
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
 
@@ -99,12 +99,13 @@ class AnswerStore:
         }
         record = found.get(f"PROMPT#{member_id}")
         answer = found.get(f"ANSWER#{member_id}")
+        member = profile_member(found.get("PROFILE"), self.table)
         return AnswerSlot(
             theme=theme_from(found["THEME"]) if "THEME" in found else None,
             prompt=Prompt.model_validate(record) if record else None,
             answer=Answer.model_validate(answer) if answer else None,
-            last_initial=initial(found.get("PROFILE", {}).get("last_name", "")),
-            member=member_from(found["PROFILE"]) if "PROFILE" in found else None,
+            last_initial=initial(member.last_name if member else ""),
+            member=member,
         )
 
     def write(

@@ -27,6 +27,29 @@ def member(member_id: str) -> dict[str, str]:
     return {"PK": f"MEMBER#{member_id}", "SK": "PROFILE"}
 
 
+PROFILE, STAGED_PROFILE = "PROFILE", "PROFILE#NEXT"
+
+
+def staged_member(member_id: str) -> dict[str, str]:
+    """A member's profile as a roster apply stages it, when its listings (circle, team,
+    role, timezone) change: visible from the version it names (store/roster_apply.py)."""
+    return {"PK": f"MEMBER#{member_id}", "SK": STAGED_PROFILE}
+
+
+# The roster's version pointer: the version readers see, and the apply in flight if any.
+ROSTER = {"PK": ORG, "SK": "ROSTER"}
+ROSTER_CHUNKS = "ROSTER#"
+
+
+def roster_chunk(version: int, number: int) -> dict[str, str]:
+    """One chunk of a roster apply: the members it changes (written before its message)."""
+    return {"PK": ORG, "SK": f"{roster_chunks(version)}{number:06d}"}
+
+
+def roster_chunks(version: int) -> str:
+    return f"{ROSTER_CHUNKS}{version:010d}#"
+
+
 def roster_partition(role_or_inactive: str) -> str:
     return f"ROSTER#{role_or_inactive}"
 

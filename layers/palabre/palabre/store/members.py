@@ -38,11 +38,74 @@ def member_item(m: Member, expires: int | None = None) -> Item:
 
 
 def member_from(item: Item) -> Member:
+    """The member an item holds itself (a profile, a staged profile, or a `next` map)."""
     return Member(
         **{f: item.get(f, "") for f in _FIELDS},
         role=Role(item["role"]),
         active=item["active"],
     )
+
+
+def member_fields(m: Member) -> dict[str, Any]:
+    """A member as a staged profile's `next` map holds it."""
+    return {**{f: getattr(m, f) for f in _FIELDS}, "role": m.role.value, "active": m.active}
+
+
+class RosterVersion:
+    """The roster version readers see (the pointer `ORG`/`ROSTER`, store/roster_apply.py).
+    Read, strongly consistent, only when a reader meets an item a roster apply staged, and
+    once per reader: in the steady state a roster costs its readers nothing more."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._current: int | None = None
+
+    def current(self) -> int:
+        if self._current is None:
+            pointer = self.table.get(keys.ROSTER, consistent=True) or {}
+            self._current = int(pointer.get("current", 0))
+        return self._current
+
+
+def profile_member(item: Item | None, table: Table | RosterVersion) -> Member | None:
+    """A member's PROFILE item as readers see it: while an apply stages a new version of
+    it (`next`, `next_version`), the old one until the pointer reaches that version, the
+    new one from then on. None: no such member (or one the apply only stages)."""
+    if item is None:
+        return None
+    staged = item.get("next_version")
+    if staged is not None and int(staged) == _version(table).current():
+        return member_from(item["next"])
+    return member_from(item) if "role" in item else None
+
+
+def visible_profiles(items: Iterable[Item], table: Table | RosterVersion) -> Iterator[Item]:
+    """The items of a roster listing (GSI1, GSI2, GSI3: PROFILE and PROFILE#NEXT items)
+    that the current version holds: each member once, in the listing's order. A profile
+    whose new version is listed elsewhere (another circle, team, role or timezone) leaves
+    this listing when its staged item (PROFILE#NEXT) enters the other."""
+    version = _version(table)
+    # While a member settles, their PROFILE is written before their PROFILE#NEXT is
+    # deleted: both may be read for a moment, the same member, listed once.
+    seen: set[str] = set()
+    for item in items:
+        if item["SK"] == keys.PROFILE:
+            staged = item.get("next_version")
+            if staged is None:
+                shown: Item | None = item
+            elif int(staged) == version.current():
+                shown = {**item, **item["next"]} if item.get("next_listed") else None
+            else:
+                shown = item if "role" in item else None
+        else:
+            shown = item if int(item.get("version", -1)) == version.current() else None
+        if shown is not None and shown["PK"] not in seen:
+            seen.add(shown["PK"])
+            yield shown
+
+
+def _version(table: Table | RosterVersion) -> RosterVersion:
+    return table if isinstance(table, RosterVersion) else RosterVersion(table)
 
 
 @dataclass(frozen=True)
@@ -91,14 +154,17 @@ class MemberStore:
     def roster(self) -> dict[str, Member]:
         """Everyone ever imported, active or not, by email."""
         partitions = [*(r.value for r in Role), keys.INACTIVE]
+        version = RosterVersion(self.table)
         return {
             m.email: m
             for p in partitions
-            for m in self._listed(self.table.query(keys.roster_partition(p), index="GSI1"))
+            for m in self._listed(self.table.query(keys.roster_partition(p), index="GSI1"), version)
         }
 
     def with_role(self, role: Role) -> list[Member]:
-        return list(self._listed(self.table.query(keys.roster_partition(role), index="GSI1")))
+        return list(
+            self._listed(self.table.query(keys.roster_partition(role), index="GSI1"), self.table)
+        )
 
     def page_of(
         self, part: str, zone: str, *, limit: int, start: dict[str, Any] | None
@@ -106,20 +172,20 @@ class MemberStore:
         """One page of the members of a dispatch part (role:<r>, circle:<key> or
         team:<key>) who live in `zone`, and where the next page starts (None: the end)."""
         index, partition = _listing(part)
-        return self.table.page(
+        items, position = self.table.page(
             partition, index=index, prefix=keys.member_in_zone(zone), limit=limit, start=start
         )
+        return list(visible_profiles(items, self.table)), position
 
     def get(self, member_id: str) -> Member | None:
-        item = self.table.get(keys.member(member_id))
-        return member_from(item) if item else None
+        return profile_member(self.table.get(keys.member(member_id)), self.table)
 
     def recipient(self, member_id: str) -> Recipient | None:
         """Profile, preferences and suppression in one Query of the member's partition."""
         items = self.table.query(
             keys.member_partition(member_id), between=(keys.STATE_FROM, keys.STATE_TO)
         )
-        return recipient_from({i["SK"]: i for i in items})
+        return recipient_from({i["SK"]: i for i in items}, self.table)
 
     def suppressed(self, addresses: Iterable[str]) -> set[str]:
         """Which of `addresses` bounced or complained (members or not): one BatchGetItem."""
@@ -244,9 +310,40 @@ class MemberStore:
         self.table.put(head)
         self.table.delete_many(old)
 
+    def stage_directory(self, directory: Directory) -> Item:
+        """The pages of a new version of the directory, and the head that will name them
+        (put when the roster that makes it switches: store/roster_apply.py)."""
+        head, *pages = directory_items(directory, uuid.uuid4().hex[:16])
+        self.table.put_many(pages)
+        return head
+
+    def delete_directory_pages(self, *, of: str | None = None, but: str | None = None) -> None:
+        """The pages `of` one version (an abandoned apply's), or `but` one (the old pages,
+        once the head names the new version)."""
+        prefix = f"{keys.DIRECTORY_PREFIX}#{of}#" if of else f"{keys.DIRECTORY_PREFIX}#"
+        kept = f"{keys.DIRECTORY_PREFIX}#{but}#" if but else None
+        self.table.delete_many(
+            {"PK": i["PK"], "SK": i["SK"]}
+            for i in self.table.query(keys.ORG, prefix=prefix, attributes=("PK", "SK"))
+            if kept is None or not i["SK"].startswith(kept)
+        )
+
+    def profiles(self) -> dict[str, Item]:
+        """Everyone ever imported, active or not, by email: their profile items as readers
+        see them (what a roster is compared with)."""
+        partitions = [*(r.value for r in Role), keys.INACTIVE]
+        version = RosterVersion(self.table)
+        return {
+            str(i["email"]): i
+            for p in partitions
+            for i in visible_profiles(
+                self.table.query(keys.roster_partition(p), index="GSI1"), version
+            )
+        }
+
     @staticmethod
-    def _listed(items: Iterable[Item]) -> Iterator[Member]:
-        return (member_from(i) for i in items)
+    def _listed(items: Iterable[Item], table: Table | RosterVersion) -> Iterator[Member]:
+        return (member_from(i) for i in visible_profiles(items, table))
 
 
 def _listing(part: str) -> tuple[str, str]:
@@ -270,13 +367,14 @@ def ranked(score: Item | None) -> tuple[int, int]:
     return int((score or {}).get("rank", 0)), int((score or {}).get("ranked_of", 0))
 
 
-def recipient_from(items: Mapping[str, Item]) -> Recipient | None:
+def recipient_from(items: Mapping[str, Item], table: Table) -> Recipient | None:
     """A member's state from their partition's items, by sort key (None: not a member)."""
-    if "PROFILE" not in items:
+    member = profile_member(items.get(keys.PROFILE), table)
+    if member is None:
         return None
     prefs = items.get("PREFS", {})
     return Recipient(
-        member=member_from(items["PROFILE"]),
+        member=member,
         subscription=Subscription(prefs.get("subscription", Subscription.ALL.value)),
         suppressed="SUPPRESSED" in items,
         points=items.get("SCORE", {}).get("points", 0),

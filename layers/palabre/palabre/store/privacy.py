@@ -20,7 +20,7 @@ from palabre.core.local_time import iso_week
 from palabre.core.models import Response, ThemeKind
 from palabre.store import keys
 from palabre.store.library import LATEST, LibraryStore, latest_entries
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.rsvps import ChangedMeanwhile, RsvpStore
 from palabre.store.table import Item, Table
 from palabre.store.themes import ThemeStore
@@ -203,7 +203,9 @@ class PrivacyStore:
         profile = held.profile
         if profile is None:
             return  # a second run: the first gave the seats up before removing the profile
-        rsvps, person = RsvpStore(self.table), member_from(profile)
+        rsvps, person = RsvpStore(self.table), profile_member(profile, self.table)
+        if person is None:
+            return  # a profile a roster apply only stages: no one who could hold a seat
         for item in held.sessions:
             if not item["SK"].startswith(keys.RSVPS) or item.get("response") != "yes":
                 continue

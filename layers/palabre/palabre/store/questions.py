@@ -22,7 +22,7 @@ from palabre.core.models import Member, Theme, ThemeKind
 from palabre.core.retention import expires_at
 from palabre.store import keys
 from palabre.store.dispatch import dispatch_item, iso
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.table import ConditionFailed, Item, Put, Table, TransactionCancelled
 from palabre.store.themes import theme_from, theme_item
 
@@ -134,7 +134,7 @@ class QuestionStore:
         }
         profile, latest = found.get("PROFILE"), found.get(keys.ASKING)
         return (
-            member_from(profile) if profile else None,
+            profile_member(profile, self.table),
             question_from(latest) if latest else None,
         )
 
@@ -147,7 +147,7 @@ class QuestionStore:
             )
         }
         theme, profile = found.get("THEME"), found.get("PROFILE")
-        return (theme_from(theme) if theme else None, member_from(profile) if profile else None)
+        return (theme_from(theme) if theme else None, profile_member(profile, self.table))
 
     def recent(self, member_id: str, limit: int = RECENT) -> list[AskedQuestion]:
         """The member's latest questions, newest first, each with its answers counted:

@@ -22,7 +22,7 @@ from palabre.core.models import Member, Response, Rsvp, Theme
 from palabre.core.retention import expires_at
 from palabre.store import keys
 from palabre.store.dispatch import iso
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.table import (
     Action,
     ConditionFailed,
@@ -103,7 +103,7 @@ class RsvpStore:
         theme, mine, seats, profile = (found.get((k["PK"], k["SK"])) for k in wanted)
         return Seating(
             theme=theme_from(theme) if theme else None,
-            member=member_from(profile) if profile else None,
+            member=profile_member(profile, self.table),
             rsvp=rsvp_from(mine) if mine else None,
             taken=int(seats.get("taken", 0)) if seats else 0,
         )

@@ -61,7 +61,9 @@ class SendRecords:
             theme=self._themes.get(theme_id),
             prompt=Prompt.model_validate(record) if record else None,
             answered=(answer["PK"], answer["SK"]) in found,
-            recipient=recipient_from({sk: i for (pk, sk), i in found.items() if pk == partition}),
+            recipient=recipient_from(
+                {sk: i for (pk, sk), i in found.items() if pk == partition}, self.table
+            ),
         )
 
     def prompt_sent(

@@ -80,7 +80,9 @@ class SessionStore:
         response = found.get((rsvp["PK"], rsvp["SK"]))
         return SessionJobState(
             theme=theme_from(theme) if theme is not None else None,
-            recipient=recipient_from({sk: i for (pk, sk), i in found.items() if pk == partition}),
+            recipient=recipient_from(
+                {sk: i for (pk, sk), i in found.items() if pk == partition}, self.table
+            ),
             rsvp=rsvp_from(response) if response else None,
             record=found.get((record["PK"], record["SK"])),
         )

@@ -38,7 +38,7 @@ from palabre.core.models import (
 from palabre.core.streaks import StreakFigures, StreakState, advance_streak, figures
 from palabre.store import keys
 from palabre.store.library import LATEST, NewEntry, latest_entries
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.members import ranked as member_rank
 from palabre.store.rsvps import RsvpStore, waiting_order
 from palabre.store.sends import SendRecords, prompt_fact, streak_state
@@ -141,7 +141,7 @@ class SpaceReads:
         profile = found.get((partition, "PROFILE"))
         if not sent and profile is None:
             return None
-        member = member_from(profile) if profile else None
+        member = profile_member(profile, self.table)
         mine = {p.theme_id for p in sent if _pair(keys.answer(p.theme_id, member_id)) in found}
         themes = {
             pk.removeprefix("THEME#"): theme_from(item)
@@ -229,7 +229,7 @@ class SpaceReads:
         theme_item = found.get(_pair(keys.theme(theme_id)))
         prompt_item = found.get(_pair(keys.prompt(theme_id, member_id)))
         profile = found.get(_pair(keys.member(member_id)))
-        member = member_from(profile) if profile else None
+        member = profile_member(profile, self.table)
         prompt = Prompt.model_validate(prompt_item) if prompt_item else None
         if theme_item is None:
             return None
@@ -280,7 +280,7 @@ class SpaceReads:
         profile = found.get((keys.member_partition(member_id), "PROFILE"))
         if not page and profile is None:
             return None
-        member = member_from(profile) if profile else None
+        member = profile_member(profile, self.table)
         entries = []
         for prompt in page:
             theme = found.get(_pair(keys.theme(prompt.theme_id)))

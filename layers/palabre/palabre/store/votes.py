@@ -8,7 +8,7 @@ from datetime import datetime
 from palabre.core.models import Answer, Member, Theme
 from palabre.core.retention import expires_at
 from palabre.store import keys
-from palabre.store.members import member_from
+from palabre.store.members import profile_member
 from palabre.store.table import ConditionFailed, Table
 from palabre.store.themes import theme_from
 
@@ -44,7 +44,7 @@ class VoteStore:
         return Ballot(
             theme=theme_from(found["THEME"]) if "THEME" in found else None,
             answer=Answer.model_validate(answer) if answer else None,
-            voter=member_from(found["PROFILE"]) if "PROFILE" in found else None,
+            voter=profile_member(found.get("PROFILE"), self.table),
             cast=f"VOTE#{author_id}#{voter_id}" in found,
         )
 
