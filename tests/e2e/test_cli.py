@@ -136,6 +136,7 @@ def test_dead_letters_are_listed_and_replayed_from_the_command_line(local: Local
         "FeedbackFailureQueue",
         "ImportFailureQueue",
         "InboundFailureQueue",
+        "RosterApplyDeadLetterQueue",
         "ScheduleFailureQueue",
         "ScoreFailureQueue",
         "SendDeadLetterQueue",

@@ -93,6 +93,17 @@ def _gone_table(stack: LocalStack) -> None:
     stack.drain()
     sqs.send_message(QueueUrl=send_queue, MessageBody=json.dumps(job))
     sqs.receive_message(QueueUrl=send_queue, VisibilityTimeout=43200)
+    # An admin opens their space; a chunk of a roster being applied fails (its own
+    # retries take hours: one parked earlier waits in its dead-letter queue)
+    admin = signer(stack).hide(member_id("camille@client.example"), Purpose.ADMIN)
+    token = signer(stack).sign(Purpose.ADMIN, [admin], START + timedelta(days=14))
+    stack.api(method="GET", path=f"/admin/{token}", query="", headers={}, body=b"")
+    chunk = json.dumps({"version": 2, "chunk": 0, "phase": "staging"})
+    sqs.send_message(QueueUrl=stack.provisioned.queues["RosterApplyQueue"].url, MessageBody=chunk)
+    sqs.send_message(
+        QueueUrl=stack.provisioned.queues["RosterApplyDeadLetterQueue"].url, MessageBody=chunk
+    )
+    stack.drain()
     # An hour goes by: ticks fail and are parked, the failing job reaches its dead letters
     stack.advance_to(stack.clock() + timedelta(minutes=65))
 

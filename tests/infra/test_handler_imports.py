@@ -73,6 +73,10 @@ ALLOWED = {
         *PAGES,
         "palabre.admin",
     },
+    "RosterApplyFunction": {
+        "aws_lambda_powertools.utilities.parser",  # its records are parsed by their model
+        "palabre.imports",  # a roster's chunks: no spreadsheet read
+    },
     "ScoreStreamFunction": {"palabre.scoring"},
     "WeeklyDigestFunction": {"palabre.digest"},
     "SesFeedbackFunction": {"palabre.bounces"},  # (and its guard's store/sending.py)
@@ -96,6 +100,7 @@ _BUILD = {
     "AdminSpaceFunction": (
         "[f(AdminSettings.from_env(), fakes) for f in (wiring.admin_pages, wiring.dashboard_pages)]"
     ),
+    "RosterApplyFunction": "wiring.roster_apply(RosterChunkSettings.from_env(), fakes)",
     "ScoreStreamFunction": "wiring.score_keeper(ScoreSettings.from_env(), fakes)",
     "WeeklyDigestFunction": "wiring.digest_builder(DigestSettings.from_env(), fakes)",
     "SesFeedbackFunction": "wiring.table(FeedbackSettings.from_env(), fakes)",
@@ -141,6 +146,7 @@ ENVIRONMENT = {
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "DEAD_LETTER_QUEUES": "send=https://sqs.example/send-dlq",
     "SEND_QUEUE_URL": "https://sqs.example/send",
+    "ROSTER_APPLY_QUEUE_URL": "https://sqs.example/roster-apply",
     "RETRY_FUNCTIONS": "score=palabre-score,schedule=palabre-tick+palabre-digest",
     "SEND_RATE_SHARE": "100",
     "MAX_DEACTIVATION": "20",
@@ -200,5 +206,7 @@ def test_a_function_loads_only_what_its_journey_needs(function: str) -> None:
 
     assert on_import <= with_journey
     assert with_journey - ALLOWED[function] == set(), f"{function} loads more than it needs"
-    if function != "ImportUploadFunction":
+    if function not in ("ImportUploadFunction", "RosterApplyFunction"):
         assert not {"openpyxl", "yaml", "palabre.imports"} & with_journey
+    # a roster's chunks need the import's code, never its spreadsheet readers
+    assert not {"openpyxl", "yaml"} & (with_journey - ALLOWED[function])
