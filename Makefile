@@ -16,7 +16,7 @@ PARALLEL ?= -n auto --dist loadfile
 # doubles it runs on.
 MYPY_PATHS := layers/palabre/palabre functions cli/palabre_cli cli/sam_moto bench   tests/fakes.py tests/doubles.py
 
-.PHONY: help venv run test lint format check-template unit functional infra e2e bench build lock chromium clean messages
+.PHONY: help venv run test lint format check-template unit functional infra e2e bench build lock chromium clean messages screenshots
 
 help:
 	@echo "make run     start the local stack (PORT=3000 DEMO=1 CLOCK_START=ISO-8601)"
@@ -80,6 +80,12 @@ e2e: venv chromium
 test:
 	@$(MAKE) --no-print-directory -j2 venv chromium lint check-template build
 	$(BIN)/pytest -q $(PARALLEL) --durations=15
+
+# The admin space's screenshots in docs/images/ (docs/admin.md), taken again by the
+# browser tests that show each page (tests/e2e/conftest.py screenshot_path).
+screenshots: venv chromium
+	PALABRE_SCREENSHOTS=docs $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_admin_dashboard_page.py \
+	  tests/e2e/test_admin_imports.py tests/e2e/test_admin_deliverability_page.py tests/e2e/test_admin_exports_page.py
 
 # Re-extract translatable messages into the French catalog (then translate the new ones).
 messages: venv

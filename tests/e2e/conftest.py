@@ -20,6 +20,17 @@ import pytest
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "artifacts"
+DOCS_IMAGES = ROOT / "docs" / "images"
+
+
+def screenshot_path(name: str, *, docs: bool = False) -> Path:
+    """Where a screenshot goes: artifacts/; a screenshot the documentation shows (`docs`)
+    goes to docs/images/ instead when `make screenshots` asks for them
+    (PALABRE_SCREENSHOTS=docs), so a test run never changes the repository."""
+    wanted = docs and os.environ.get("PALABRE_SCREENSHOTS") == "docs"
+    folder = DOCS_IMAGES if wanted else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 THIS_TREE = {
     "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "palabre"), str(ROOT / "cli"), str(ROOT)])
 }

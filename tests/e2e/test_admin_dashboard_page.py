@@ -14,7 +14,7 @@ import pytest
 
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import screenshot_path
 from tests.functional.admin import admin_path
 from tests.functional.conftest import make_stack, mocked_aws
 from tests.functional.test_admin_dashboard import (
@@ -111,6 +111,6 @@ def test_the_dashboard_fits_and_draws_its_chart_without_script(
         assert page.locator("svg.chart rect").count() == 2
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         assert not [e for e in errors if "Content Security Policy" in e], errors
-        page.screenshot(path=str(ARTIFACTS / f"dashboard-{device}.png"), full_page=True)
+        page.screenshot(path=str(screenshot_path(f"admin-dashboard-{device}.png", docs=True)), full_page=True)
     finally:
         context.close()

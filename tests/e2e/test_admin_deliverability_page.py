@@ -19,7 +19,7 @@ from palabre.store.members import MemberStore
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import screenshot_path
 from tests.functional.admin import admin_path
 from tests.functional.conftest import demo_organisation, dynamodb_item, make_stack, mocked_aws
 from tests.functional.test_dispatch import SARAH
@@ -100,7 +100,7 @@ def test_an_admin_retries_and_allows_an_address_again_on_her_phone(
     assert fits(phone)
     assert phone.locator("img").count() == 0
     assert phone.get_by_text("1 email est en attente").count() == 1
-    phone.screenshot(path=str(ARTIFACTS / "deliverability-phone.png"), full_page=True)
+    phone.screenshot(path=str(screenshot_path("admin-deliverability-phone.png", docs=True)), full_page=True)
 
     # When she clicks Retry
     with phone.expect_navigation():

@@ -16,7 +16,7 @@ import pytest
 
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import screenshot_path
 from tests.functional.admin import admin_path
 from tests.functional.conftest import demo_organisation, make_stack, mocked_aws
 
@@ -82,7 +82,7 @@ def test_the_exports_page_fits_a_phone_and_each_link_leads_to_its_file(
         assert box is not None
         assert box["height"] >= 44  # a finger's target
         assert box["x"] + box["width"] <= PHONE["width"]
-    phone.screenshot(path=str(ARTIFACTS / "admin-exports-phone.png"), full_page=True)
+    phone.screenshot(path=str(screenshot_path("admin-exports-phone.png", docs=True)), full_page=True)
 
     # And each link answers with the redirect to its file, built now
     for n in range(6):

@@ -8,10 +8,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 import yaml
 
 from palabre_cli import demo
-from tests.e2e.conftest import ARTIFACTS, Local
+from tests.e2e.accessibility import accessibility_problems, layout_problems
+from tests.e2e.conftest import Local, screenshot_path
 
 PHONE = {"width": 375, "height": 812}
 
@@ -48,7 +50,7 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
         assert local.request("POST", "/_local/drain").status == 200
         page.reload()
         fits_the_phone(page)
-        page.screenshot(path=str(ARTIFACTS / "admin-imports-phone.png"), full_page=True)
+        page.screenshot(path=str(screenshot_path("admin-imports-phone.png", docs=True)), full_page=True)
 
         # Then its page names the three themes it would cancel, by title and date
         page.locator("ul.uploads a", has_text="fevrier.yaml").first.click()
@@ -57,7 +59,7 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
             assert title in text
         assert re.search(r"5 janvier 2027|January 5, 2027", text)
         fits_the_phone(page)
-        page.screenshot(path=str(ARTIFACTS / "admin-preview-phone.png"), full_page=True)
+        page.screenshot(path=str(screenshot_path("admin-preview-phone.png", docs=True)), full_page=True)
 
         # And when she declines it, nothing is applied, and the page says so
         with page.expect_navigation():
@@ -72,3 +74,38 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
     # The calendar is as it was: its live session is still on
     report = local.upload("calendar", "again.yaml", demo.calendar(date(2026, 11, 30))).json()
     assert (report["status"], report["created"], report["unchanged"]) == ("applied", 0, 6)
+
+
+SCREENS = {"phone": {"width": 375, "height": 812}, "laptop": {"width": 1280, "height": 800}}
+PAGES = ("", "/imports", "/deliverability", "/exports", "/activity")
+"""the space's pages: its home (the dashboard), then its sections"""
+
+
+@pytest.mark.parametrize("device", SCREENS)
+def test_every_page_of_the_space_is_accessible_on_a_phone_and_a_laptop(
+    local: Local, browser: Any, device: str
+) -> None:
+    """Given Camille's admin link on the demo (its uploads, its activity)
+    When she opens each page of her space at 375 px and at 1280 px, without script
+    Then each page has its fields labelled, its controls named, one h1 and headings in
+    order, text (the footer's too) at 4.5:1 or more, nothing wider than the screen and
+    targets of 44 px (the dashboard, with figures, is shot for docs/admin.md by
+    test_admin_dashboard_page.py)."""
+    response = local.request("GET", "/_local/admin-link?" + urlencode({"email": demo.ADMIN}))
+    link = response.body.decode().strip()
+    viewport = SCREENS[device]
+    context = browser.new_context(
+        viewport=viewport, is_mobile=device == "phone", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        for path in PAGES:
+            loaded = page.goto(f"{link}{path}")
+            assert loaded is not None
+            assert loaded.status == 200, path
+            assert accessibility_problems(page) == [], path
+            assert layout_problems(page) == [], path
+            name = path.strip("/") or "dashboard"
+            page.screenshot(path=str(screenshot_path(f"admin-tour-{name}-{device}.png")), full_page=True)
+    finally:
+        context.close()
