@@ -31,6 +31,8 @@ def screenshot_path(name: str, *, docs: bool = False) -> Path:
     folder = DOCS_IMAGES if wanted else ARTIFACTS
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
 THIS_TREE = {
     "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "palabre"), str(ROOT / "cli"), str(ROOT)])
 }

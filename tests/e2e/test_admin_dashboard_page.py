@@ -111,6 +111,8 @@ def test_the_dashboard_fits_and_draws_its_chart_without_script(
         assert page.locator("svg.chart rect").count() == 2
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         assert not [e for e in errors if "Content Security Policy" in e], errors
-        page.screenshot(path=str(screenshot_path(f"admin-dashboard-{device}.png", docs=True)), full_page=True)
+        page.screenshot(
+            path=str(screenshot_path(f"admin-dashboard-{device}.png", docs=True)), full_page=True
+        )
     finally:
         context.close()

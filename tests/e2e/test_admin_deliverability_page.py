@@ -100,7 +100,9 @@ def test_an_admin_retries_and_allows_an_address_again_on_her_phone(
     assert fits(phone)
     assert phone.locator("img").count() == 0
     assert phone.get_by_text("1 email est en attente").count() == 1
-    phone.screenshot(path=str(screenshot_path("admin-deliverability-phone.png", docs=True)), full_page=True)
+    phone.screenshot(
+        path=str(screenshot_path("admin-deliverability-phone.png", docs=True)), full_page=True
+    )
 
     # When she clicks Retry
     with phone.expect_navigation():

@@ -82,7 +82,9 @@ def test_the_exports_page_fits_a_phone_and_each_link_leads_to_its_file(
         assert box is not None
         assert box["height"] >= 44  # a finger's target
         assert box["x"] + box["width"] <= PHONE["width"]
-    phone.screenshot(path=str(screenshot_path("admin-exports-phone.png", docs=True)), full_page=True)
+    phone.screenshot(
+        path=str(screenshot_path("admin-exports-phone.png", docs=True)), full_page=True
+    )
 
     # And each link answers with the redirect to its file, built now
     for n in range(6):

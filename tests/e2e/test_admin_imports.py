@@ -50,7 +50,9 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
         assert local.request("POST", "/_local/drain").status == 200
         page.reload()
         fits_the_phone(page)
-        page.screenshot(path=str(screenshot_path("admin-imports-phone.png", docs=True)), full_page=True)
+        page.screenshot(
+            path=str(screenshot_path("admin-imports-phone.png", docs=True)), full_page=True
+        )
 
         # Then its page names the three themes it would cancel, by title and date
         page.locator("ul.uploads a", has_text="fevrier.yaml").first.click()
@@ -59,7 +61,9 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
             assert title in text
         assert re.search(r"5 janvier 2027|January 5, 2027", text)
         fits_the_phone(page)
-        page.screenshot(path=str(screenshot_path("admin-preview-phone.png", docs=True)), full_page=True)
+        page.screenshot(
+            path=str(screenshot_path("admin-preview-phone.png", docs=True)), full_page=True
+        )
 
         # And when she declines it, nothing is applied, and the page says so
         with page.expect_navigation():
@@ -106,6 +110,8 @@ def test_every_page_of_the_space_is_accessible_on_a_phone_and_a_laptop(
             assert accessibility_problems(page) == [], path
             assert layout_problems(page) == [], path
             name = path.strip("/") or "dashboard"
-            page.screenshot(path=str(screenshot_path(f"admin-tour-{name}-{device}.png")), full_page=True)
+            page.screenshot(
+                path=str(screenshot_path(f"admin-tour-{name}-{device}.png")), full_page=True
+            )
     finally:
         context.close()
