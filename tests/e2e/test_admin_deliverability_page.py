@@ -109,7 +109,7 @@ def test_an_admin_retries_and_allows_an_address_again_on_her_phone(
         phone.get_by_role("button", name="Réessayer").click()
     # Then the page says it was sent back, and nothing waits any more
     assert phone.locator("[role=status]").inner_text().startswith("1 a été renvoyé")
-    assert phone.get_by_text("Rien n’attend").count() == 1
+    assert phone.get_by_text("Rien n'attend").count() == 1
     assert fits(phone)
 
     # When she allows emails again to the address that complained, the box ticked

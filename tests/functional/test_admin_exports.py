@@ -192,6 +192,10 @@ def test_the_answers_xlsx_holds_each_answer_as_attributed_with_its_votes_to_date
     assert cell.quotePrefix  # shown as text, kept text when edited
     for secret in SECRETS.values():
         assert by_text[secret][3:6] == ["Anonyme", None, None]
+        # its day, never its minute: beside who answered when, a minute names its author
+        answered = by_text[secret][8]
+        assert isinstance(answered, datetime)
+        assert (answered.hour, answered.minute, answered.second) == (0, 0, 0)
     assert by_text[SECRETS[MANON]][6] == "Son cercle"
     assert by_text["Pratique signée de Jade."][3:5] == ["Jade M.", "Passeurs"]
     # Named answers first, then anonymous ones: a row's place tells no author

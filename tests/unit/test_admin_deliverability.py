@@ -145,15 +145,39 @@ def test_queues_are_listed_emails_and_scores_first_unknown_last() -> None:
     assert kind_of("score") is ParkedKind.SCORE
 
 
-def test_a_page_lists_the_newest_suppressed_addresses_and_counts_the_others() -> None:
+def test_a_page_lists_the_newest_suppressed_addresses_and_says_others_exist() -> None:
     """Given 205 suppressed addresses
-    Then the page's list holds the 200 newest, and says 5 more are left out."""
+    Then the page's list holds the 200 newest, and says older ones are left out."""
     page, members, _ = deliverability()
     for n in range(205):
         members.suppress(f"a{n:03d}@example.com", "bounce", "", NOW + timedelta(minutes=n))
 
     shown, older = page.suppressed()
 
-    assert (len(shown), older) == (200, 5)
+    assert (len(shown), older) == (200, True)
     assert shown[0].email == "a204@example.com"
     assert shown[-1].email == "a005@example.com"
+
+
+def test_the_newest_suppressed_addresses_are_listed_and_the_older_only_said() -> None:
+    """Given five suppressed addresses, When the page lists three, Then it lists the three
+    newest, newest first, and says older ones exist, having read four items at most."""
+    page, members, _ = deliverability()
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    for n in range(5):
+        members.suppress(f"a{n}@example.org", "bounce", "550", start + timedelta(hours=n))
+    reads: list[int] = []
+    query = members.table.query
+
+    def counted(*args: object, **kwargs: object) -> object:
+        found = list(query(*args, **kwargs))  # type: ignore[arg-type]
+        reads.append(len(found))
+        return iter(found)
+
+    members.table.query = counted  # type: ignore[method-assign]
+    listed, older = page.suppressed(shown=3)
+
+    assert [s.email for s in listed] == ["a4@example.org", "a3@example.org", "a2@example.org"]
+    assert older
+    assert reads == [4]
+    assert page.suppressed(shown=5)[1] is False

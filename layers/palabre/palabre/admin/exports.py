@@ -237,7 +237,12 @@ class AdminExports:
                     "" if anonymous else a.team,
                     words(SHARED_WITH[a.visibility]),
                     a.useful,
-                    a.created_at.astimezone(self.zone),
+                    # An anonymous answer's minute, beside a list of who answered when
+                    # (two exports, the dashboard's non-responders), would name its
+                    # author: its day only.
+                    a.created_at.astimezone(self.zone).date()
+                    if anonymous
+                    else a.created_at.astimezone(self.zone),
                     a.text,
                 ]
             )

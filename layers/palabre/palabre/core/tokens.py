@@ -59,6 +59,10 @@ class Purpose(StrEnum):
     """an admin's link to the animators' space (palabre.admin)"""
 
 
+CURRENT_KEY_ONLY = frozenset({Purpose.ADMIN})
+"""the links a key rotation revokes (the others verify under every key the secret holds)"""
+
+
 class InvalidToken(Exception):
     """Forged, unknown, expired or for another purpose: the caller cannot tell which."""
 
@@ -116,8 +120,13 @@ class Signer:
         self.keys = list(keys)
         self.signs = signs
         # The purpose is the salt: a different derived key, not just a field to check.
+        # An admin's link is verified with the current key only: rotating the key revokes
+        # every admin link at once, while members' links signed before still open.
         self._serializers = {
-            purpose: URLSafeSerializer(self.keys, salt=f"palabre.{purpose.value}")
+            purpose: URLSafeSerializer(
+                self.keys[-1:] if purpose in CURRENT_KEY_ONLY else self.keys,
+                salt=f"palabre.{purpose.value}",
+            )
             for purpose in Purpose
         }
         # itsdangerous derives the signing key again for every token; a digest of a

@@ -245,13 +245,21 @@ class MemberStore:
             }
         )
 
-    def suppressions(self, *, detail: bool = False) -> list[dict[str, str]]:
+    def suppressions(
+        self, *, detail: bool = False, newest: int | None = None
+    ) -> list[dict[str, str]]:
         """Every suppressed address, oldest first, with why and when (and, with `detail`,
-        what SES said: the bounce's diagnostic, the complaint's feedback type)."""
+        what SES said: the bounce's diagnostic, the complaint's feedback type); with
+        `newest`, only that many, newest first (a Query that stops there)."""
+        found = (
+            self.table.query(keys.SUPPRESSED, index="GSI1")
+            if newest is None
+            else self.table.query(keys.SUPPRESSED, index="GSI1", forward=False, limit=newest)
+        )
         return [
             {"email": i.get("email", ""), "reason": i.get("reason", ""), "at": i.get("at", "")}
             | ({"detail": i.get("detail", "")} if detail else {})
-            for i in self.table.query(keys.SUPPRESSED, index="GSI1")
+            for i in found
         ]
 
     def suppression(self, email: str) -> dict[str, str] | None:
