@@ -331,6 +331,18 @@ def test_the_participation_export_counts_each_theme_in_all_by_circle_and_by_team
     csv_rows = read_csv(download(stack, "participation.csv")[1], ";")
     assert csv_rows[1][3:] == ["Ouvert", "Organisation", "", "17", "4", "23,5"]
 
+    # The figures come from each theme's tally; a theme sent before tallies were kept is
+    # counted from its send records, to the same figures
+    dynamodb, table = stack.client("dynamodb"), stack.provisioned.tables["PalabreTable"]
+    key = {"PK": {"S": "THEME#demo-1"}, "SK": {"S": "TALLY"}}
+    tally = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    dynamodb.delete_item(TableName=table, Key=key)
+    try:
+        _, rows_again = sheet_rows(download(stack, "participation.xlsx")[1])
+    finally:
+        dynamodb.put_item(TableName=table, Item=tally)
+    assert [row for row in rows_again[1:] if row[0] == "demo-1"] == demo1
+
 
 # ---------------------------------------------------------------------------- activity
 def test_every_download_is_recorded_in_the_activity_with_its_file(

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from palabre.admin.access import AdminView
 from palabre.core.attribution import byline, shown
+from palabre.core.directory import Directory
 from palabre.core.i18n import N_
 from palabre.core.local_time import deadline_day
 from palabre.core.models import Answer, Role, Theme, Visibility, group_key
@@ -36,6 +37,7 @@ from palabre.store.activity import Action, ActivityLog
 from palabre.store.answers import AnswerStore
 from palabre.store.members import MemberStore
 from palabre.store.sends import SendRecords, streak_state
+from palabre.store.tallies import Tally, TallyStore
 from palabre.store.table import Item, Table
 from palabre.store.themes import ThemeStore
 
@@ -162,6 +164,7 @@ class AdminExports:
         self.answers = AnswerStore(table)
         self.records = SendRecords(table)
         self.members = MemberStore(table)
+        self.tallies = TallyStore(table)
 
     def download(self, view: AdminView, wanted: Wanted, now: datetime) -> Download:
         """The file built now, stored for a day, its download recorded in the activity."""
@@ -282,16 +285,26 @@ class AdminExports:
     def _participation(
         self, now: datetime, locale: str, words: Callable[[str], str]
     ) -> list[list[Cell]]:
+        """From each theme's tally (store/tallies.py: one BatchGetItem per hundred themes,
+        whatever the audience); a theme sent before tallies were kept is counted from its
+        send records, until `palabre tally rebuild` writes its tally."""
         today = now.astimezone(self.zone).date()
+        themes = self.recent_themes(now)
+        tallies = self.tallies.of(t.id for t in themes)
+        names = _group_names(self.members.directory() or Directory())
         rows: list[list[Cell]] = []
-        for theme in self.recent_themes(now):
-            sent, answered = self.records.of_theme(theme.id)
+        for theme in themes:
             status = words(STATUS["closed" if deadline_day(theme) < today else "open"])
             head: list[Cell] = [theme.id, theme.send_on, str(theme.title_for(locale)), status]
-            for by, name, prompts in _groups(sent):
-                answers = sum(1 for p in prompts if p["member_id"] in answered)
-                rate = round(100 * answers / len(prompts), 1) if prompts else 0.0
-                rows.append([*head, words(GROUPS[by]), name, len(prompts), answers, rate])
+            tally = tallies.get(theme.id)
+            counts = (
+                _tallied(tally, names)
+                if tally is not None
+                else _recorded(*self.records.of_theme(theme.id))
+            )
+            for by, name, prompts, answers in counts:
+                rate = round(100 * answers / prompts, 1) if prompts else 0.0
+                rows.append([*head, words(GROUPS[by]), name, prompts, answers, rate])
         return rows
 
 
@@ -301,13 +314,35 @@ def _author(answer: Answer) -> str:
     return byline(answer.model_copy(update={"circle": ""}))
 
 
-def _groups(sent: list[Item]) -> Iterable[tuple[str, str, list[Item]]]:
-    """The prompts of a theme in all, then by circle, then by team (by name)."""
-    yield "organisation", "", sent
+type Counted = Iterable[tuple[str, str, int, int]]
+"""(organisation | circle | team, the group's name, prompts sent, answers), in all first"""
+
+
+def _group_names(directory: Directory) -> dict[str, dict[str, str]]:
+    """Each circle's and team's name as the roster spells it, by folded name."""
+    return {
+        "circle": {k: g.name for k, g in directory.circles.items()},
+        "team": {k: g.name for k, g in directory.teams.items()},
+    }
+
+
+def _tallied(tally: Tally, names: dict[str, dict[str, str]]) -> Counted:
+    """A theme's counts as its tally kept them (a group gone from the roster keeps its
+    folded name)."""
+    yield "organisation", "", tally.total.prompts, tally.total.answers
+    for by in ("circle", "team"):
+        groups = tally.groups.get(by, {})
+        for key, count in sorted(groups.items()):  # by folded name, as _recorded
+            yield by, names[by].get(key, key), count.prompts, count.answers
+
+
+def _recorded(sent: list[Item], answered: set[str]) -> Counted:
+    """A theme's counts from its send records: in all, then by circle, then by team."""
+    yield "organisation", "", len(sent), sum(1 for p in sent if p["member_id"] in answered)
     for by in ("circle", "team"):
         grouped: dict[str, tuple[str, list[Item]]] = {}
         for prompt in sent:
             name = str(prompt.get(by, ""))
             grouped.setdefault(group_key(name), (name, []))[1].append(prompt)
         for _, (name, prompts) in sorted(grouped.items()):
-            yield by, name, prompts
+            yield by, name, len(prompts), sum(1 for p in prompts if p["member_id"] in answered)
