@@ -37,8 +37,8 @@ from palabre.store.activity import Action, ActivityLog
 from palabre.store.answers import AnswerStore
 from palabre.store.members import MemberStore
 from palabre.store.sends import SendRecords, streak_state
-from palabre.store.tallies import Tally, TallyStore
 from palabre.store.table import Item, Table
+from palabre.store.tallies import Tally, TallyStore
 from palabre.store.themes import ThemeStore
 
 if TYPE_CHECKING:
