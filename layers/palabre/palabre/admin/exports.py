@@ -29,7 +29,6 @@ from palabre.admin.access import AdminView
 from palabre.core.attribution import byline, shown
 from palabre.core.directory import Directory
 from palabre.core.i18n import N_
-from palabre.core.local_time import deadline_day
 from palabre.core.models import Answer, Role, Theme, Visibility, group_key
 from palabre.spreadsheets import Cell, Sheet, csv_bytes, xlsx_bytes
 from palabre.store import keys
@@ -38,7 +37,7 @@ from palabre.store.answers import AnswerStore
 from palabre.store.members import MemberStore
 from palabre.store.sends import SendRecords, streak_state
 from palabre.store.table import Item, Table
-from palabre.store.tallies import Tally, TallyStore
+from palabre.store.tallies import Tally, TallyStore, closes
 from palabre.store.themes import ThemeStore
 
 if TYPE_CHECKING:
@@ -288,13 +287,16 @@ class AdminExports:
         """From each theme's tally (store/tallies.py: one BatchGetItem per hundred themes,
         whatever the audience); a theme sent before tallies were kept is counted from its
         send records, until `palabre tally rebuild` writes its tally."""
-        today = now.astimezone(self.zone).date()
         themes = self.recent_themes(now)
         tallies = self.tallies.of(t.id for t in themes)
-        names = _group_names(self.members.directory() or Directory())
+        directory = self.members.directory() or Directory()
+        names = _group_names(directory)
+        # Closed as the dashboard says it: once its deadline has passed in the last of the
+        # roster's timezones (its figure final)
+        zones = list(directory.zones) or [str(self.zone)]
         rows: list[list[Cell]] = []
         for theme in themes:
-            status = words(STATUS["closed" if deadline_day(theme) < today else "open"])
+            status = words(STATUS["closed" if now >= closes(theme, zones) else "open"])
             head: list[Cell] = [theme.id, theme.send_on, str(theme.title_for(locale)), status]
             tally = tallies.get(theme.id)
             counts = (
