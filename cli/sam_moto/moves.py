@@ -43,6 +43,12 @@ class BadRequest(ConsoleError):
     status = 400
 
 
+class ForeignPage(ConsoleError):
+    """A POST to the console from another site's page (its Origin): refused, nothing done."""
+
+    status = 403
+
+
 class Conflict(ConsoleError):
     status = 409
 

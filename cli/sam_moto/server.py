@@ -23,6 +23,7 @@ from sam_moto.moves import (
     BadRequest,
     ConsoleError,
     Failed,
+    ForeignPage,
     Move,
     NotFound,
     NotReady,
@@ -131,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
                     "will answer in a few seconds."
                 )
             if url.path == "/_local" or url.path.startswith("/_local/"):
+                if method != "GET":
+                    self._same_origin()
                 self._console(method, url.path.removeprefix("/_local").rstrip("/"), url.query, body)
             else:
                 status, headers, data = self.server.stack.api(
@@ -144,6 +147,17 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(status, data, headers)
         except ConsoleError as error:
             self._refuse(error)
+
+    def _same_origin(self) -> None:
+        """A browser says where a POST comes from (Origin): any web page the developer
+        visits could otherwise post a roster, move the clock or replay dead letters on
+        their local stack. A program (the CLI, curl, the tests) sends no Origin."""
+        origin = self.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != self.headers.get("Host", ""):
+            raise ForeignPage(
+                "This request came from another site's page, so the console did nothing: "
+                "use the console's own buttons."
+            )
 
     def _refuse(self, error: ConsoleError) -> None:
         """One sentence: on the console's page for a browser, as JSON for a program."""

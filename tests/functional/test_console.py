@@ -19,6 +19,7 @@ from tests.conftest import TEMPLATES
 from tests.functional.conftest import make_stack, mocked_aws, organisation_items
 from tests.functional.console_http import (
     BROWSER,
+    FORM,
     browser_post,
     call,
     json_post,
@@ -89,6 +90,24 @@ def assert_one_sentence(sentence: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the clock
+def test_a_post_from_another_sites_page_does_nothing(console: LocalServer, unchanged: None) -> None:
+    """Given a web page elsewhere that posts to the developer's local console (a clock
+    move, a drain) When their browser sends it (with that page's Origin)
+    Then the console refuses it in one sentence, and nothing moves."""
+    for path, body in (("/_local/clock", b"by=P7D"), ("/_local/drain", b"")):
+        answer = call(
+            console,
+            "POST",
+            path,
+            body,
+            {"Content-Type": FORM, "Accept": BROWSER, "Origin": "https://evil.example"},
+        )
+        assert answer.status == 403, path
+        [alert] = answer.alerts()
+        assert alert.startswith("This request came from another site's page"), alert
+        assert_one_sentence(alert)
+
+
 @pytest.mark.parametrize(
     ("form", "status", "sentence"),
     [
