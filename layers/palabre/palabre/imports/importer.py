@@ -353,12 +353,20 @@ class Importer:
             if preview:
                 # Nothing is written, so no lock: what it shows is what the file would
                 # change now; Apply plans again under the lock.
-                plan = self._plan(kind, checked, now, settle=False)
+                plan = self._plan(kind, checked, now)
                 return self._report(plan, "previewed", translations)
             with ImportLock(self.table, kind, now, uploaded) as lock:
                 plan = self._plan(kind, checked, now)
                 if plan.guard and not confirmed:
                     return self._report(plan, "needs_confirmation", translations)
+                # Only a file that will be written settles or abandons the roster apply in
+                # flight: one held or refused leaves it to end. Readers saw the same roster
+                # before as after (switched: the new one; not: the old one), but the
+                # profiles as stored changed: the plan is made again from them.
+                if kind == "roster" and self.roster_apply.resolve(now) is not None:
+                    plan = self._plan(kind, checked, now)
+                    if plan.guard and not confirmed:
+                        return self._report(plan, "needs_confirmation", translations)
                 if isinstance(plan, RosterPlan):
                     self._write_roster(plan, now)
                 else:
@@ -380,11 +388,9 @@ class Importer:
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
         return self._report(plan, "applied", translations)
 
-    def _plan(
-        self, kind: Kind, checked: Checked, now: datetime, *, settle: bool = True
-    ) -> "RosterPlan | CalendarPlan":
+    def _plan(self, kind: Kind, checked: Checked, now: datetime) -> "RosterPlan | CalendarPlan":
         if kind == "roster":
-            return self._roster_plan(checked, now, settle=settle)
+            return self._roster_plan(checked, now)
         return self._calendar_plan(checked, now)
 
     def _report(
@@ -415,13 +421,10 @@ class Importer:
             locale=self.org.locale,
         )
 
-    def _roster_plan(self, checked: Checked, now: datetime, *, settle: bool) -> "RosterPlan":
+    def _roster_plan(self, checked: Checked, now: datetime) -> "RosterPlan":
         """What the roster would change, read from the roster readers see; nothing is
-        written but, when `settle` (under the lock), the settling or abandoning of an apply
-        still in flight: the file is compared with the roster readers see, and no two
-        applies ever stage at once."""
-        if settle:
-            self.roster_apply.resolve(now)
+        written (an apply still in flight is settled or abandoned by `run`, once it knows
+        the file will be written: no two applies ever stage at once)."""
         stored = self.members.profiles()
         existing = {email: member_from(item) for email, item in stored.items()}
         skipped = self._erased_rows(checked, existing)
