@@ -38,6 +38,8 @@ report, what is larger than it reads (imports/tabular.py)"""
 FORM_LIFETIME = timedelta(hours=1)
 """how long an upload form's signature holds (a page left open longer: reload it)"""
 WEB_FOLDER = "web"
+FORM_UPLOADER = "uploader"
+"""the metadata the form's policy forces on anything it writes (the import's `uploader`)"""
 CHANGES_SHOWN = 50
 """names shown per list of changes on a page (the report's counts say how many more)"""
 
@@ -165,7 +167,7 @@ class ImportPages:
     def _form(self, view: AdminView, kind: str, now: datetime, back_to: str) -> UploadForm:
         folder = f"{kind}/{WEB_FOLDER}/{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}/"
         fields = {
-            "x-amz-meta-uploader": view.admin.email,
+            f"x-amz-meta-{FORM_UPLOADER}": view.admin.email,
             "x-amz-meta-mode": "preview",
             "success_action_redirect": back_to,
         }
@@ -183,11 +185,18 @@ class ImportPages:
         return UploadForm(kind, post["url"], dict(post["fields"]))
 
     def _json(self, key: str) -> dict[str, Any] | None:
+        """A report or preview the import function wrote (None: there is none)."""
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
             return None
-        found: dict[str, Any] = json.loads(body)
+        if FORM_UPLOADER in obj.get("Metadata", {}):
+            # The upload form may write any key of its folder, reports included, and
+            # always with an uploader; the import function writes its reports without
+            # one. A report the form wrote is a forgery: never shown as the file's.
+            logger.warning("a report not written by the import is ignored", extra={"key": key})
+            return None
+        found: dict[str, Any] = json.loads(obj["Body"].read())
         # A theme's send date, to be written in the admin's language.
         for changes in found.get("changes", {}).values():
             for change in changes:
