@@ -271,9 +271,13 @@ def test_apply_applies_the_previewed_file_as_the_links_admin(org: LocalStack) ->
     head = org.client("s3").head_object(
         Bucket=org.uploads_bucket("roster"), Key="roster/roster.csv"
     )
-    assert head["Metadata"] == {"uploader": ADMIN, "confirm": "yes", "history": upload_id}
     upload = history(org).get(upload_id)
     assert upload is not None
+    assert head["Metadata"] == {
+        "uploader": ADMIN,
+        "history": upload_id,
+        "previewed": upload.confirms,
+    }
     assert (upload.status, upload.decided_by, upload.deactivated) == ("applied", ADMIN, 5)
     [message] = sent(org)
     assert message["To"] == ADMIN
@@ -607,7 +611,7 @@ def test_apply_of_an_old_preview_deactivating_more_now_waits_with_a_fresh_previe
     org.clear_mail()
     path = admin_path(org, ADMIN)
 
-    status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
     assert headers["Location"].endswith("?notice=applying")
     org.drain()
 
@@ -618,6 +622,7 @@ def test_apply_of_an_old_preview_deactivating_more_now_waits_with_a_fresh_previe
     assert upload is not None
     assert (upload.status, upload.deactivated) == ("needs_confirmation", 11)
     status, page = admin_get(org, f"{path}/imports/{upload_id}")
+    assert status == 200
     assert "Nouveau N0" in page
     assert f"{path}/imports/{upload_id}/apply" in page
     assert "11" in page

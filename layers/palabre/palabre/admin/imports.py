@@ -6,8 +6,9 @@ goes through the function) under `<kind>/web/<instant>-<random>/`, with the link
 as uploader and `mode=preview`: the POST policy's conditions forbid any other key, uploader
 or mode. The import function then writes the preview and records the upload; nothing is
 applied. Apply copies the previewed object onto itself (the same bytes: the copy is
-conditional on its ETag) with the link's admin as uploader and `confirm=yes`, so the
-import function applies it through the same path as any file, past the guards. Decline
+conditional on its ETag) with the link's admin as uploader and `previewed=<what the
+preview showed>`, so the import function applies it through the same path as any file,
+past the guards for the deactivations or cancellations the admin saw, and no others. Decline
 only records the decision: the file stays in the bucket as history, until the bucket's
 lifecycle forgets it (FileRetentionDays)."""
 
@@ -125,14 +126,20 @@ class ImportPages:
             return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
         try:
             # The same bytes as previewed (If-Match on its ETag), the link's admin as
-            # uploader whoever the first upload named, past the guards.
+            # uploader whoever the first upload named, past the guards for what the
+            # preview showed only: a file that would now deactivate or cancel anything
+            # else (the roster or calendar changed since) waits again, with a new preview.
             self.s3.copy_object(
                 Bucket=self.bucket,
                 Key=upload.key,
                 CopySource={"Bucket": self.bucket, "Key": upload.key},
                 CopySourceIfMatch=upload.etag,
                 MetadataDirective="REPLACE",
-                Metadata={"uploader": view.admin.email, "confirm": "yes", "history": upload.id},
+                Metadata={
+                    FORM_UPLOADER: view.admin.email,
+                    "history": upload.id,
+                    "previewed": upload.confirms,
+                },
             )
         except ClientError as error:
             self.history.undo(upload)

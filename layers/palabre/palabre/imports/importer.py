@@ -1,6 +1,7 @@
 """Importing a roster or calendar: validate everything, then write all of it or nothing."""
 
 import gettext
+import hashlib
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -183,6 +184,9 @@ class RosterPlan:
     def counts(self) -> dict[str, int]:
         return _counts(self.incoming, self.created, self.updated, self.leaving)
 
+    def confirms(self) -> str:
+        return _digest(m.email for m in self.leaving)
+
     def changes(self) -> Changes:
         def change(m: Member, fields: list[str] | None = None) -> Change:
             return Change(name=m.display_name, detail=m.email, fields=fields or [])
@@ -215,6 +219,9 @@ class CalendarPlan:
 
     def counts(self) -> dict[str, int]:
         return _counts(self.incoming, self.created, self.updated, self.cancelled)
+
+    def confirms(self) -> str:
+        return _digest(t.id for t in self.cancelled)
 
     def changes(self) -> Changes:
         def change(t: Theme, fields: list[str] | None = None) -> Change:
@@ -284,6 +291,12 @@ def _by_date(themes: list[Theme]) -> list[Theme]:
     return sorted(themes, key=lambda t: (t.send_on, t.send_at, t.id))
 
 
+def _digest(ids: Iterable[str]) -> str:
+    """What the guards weigh in a plan, in a few bytes: an Apply carries it (object
+    metadata) to confirm these deactivations or cancellations, and no others."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:32]
+
+
 def _names(names: Iterable[str]) -> str:
     """Names for one sentence: the first NAMES_IN_GUARD, then how many more."""
     listed = list(names)
@@ -328,6 +341,7 @@ class Importer:
         uploaded: datetime | None = None,
         preview: bool = False,
         confirmed: bool = False,
+        previewed: str | None = None,
     ) -> ImportReport:
         """Validate the whole file first: a rejected file writes nothing, not even a lock.
         `uploaded` (the object's LastModified) orders imports: a file older than the last
@@ -335,7 +349,10 @@ class Importer:
 
         `preview`: only say what the file would change, writing nothing. Otherwise the
         file is applied, unless it deactivates or cancels more than the guards allow and
-        is not `confirmed`: then nothing is written, and the report says why, by name."""
+        is not `confirmed` (all of it: `palabre upload --confirm`), nor `previewed` with
+        exactly the deactivations or cancellations it would make now (the report's
+        `confirms` of the preview an admin applied): then nothing is written, and the
+        report says why, by name."""
         checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
         if checked.issues:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
@@ -357,7 +374,7 @@ class Importer:
                 return self._report(plan, "previewed", translations)
             with ImportLock(self.table, kind, now, uploaded) as lock:
                 plan = self._plan(kind, checked, now)
-                if plan.guard and not confirmed:
+                if plan.guard and not (confirmed or previewed == plan.confirms()):
                     return self._report(plan, "needs_confirmation", translations)
                 # Only a file that will be written settles or abandons the roster apply in
                 # flight: one held or refused leaves it to end. Readers saw the same roster
@@ -365,7 +382,7 @@ class Importer:
                 # profiles as stored changed: the plan is made again from them.
                 if kind == "roster" and self.roster_apply.resolve(now) is not None:
                     plan = self._plan(kind, checked, now)
-                    if plan.guard and not confirmed:
+                    if plan.guard and not (confirmed or previewed == plan.confirms()):
                         return self._report(plan, "needs_confirmation", translations)
                 if isinstance(plan, RosterPlan):
                     self._write_roster(plan, now)
@@ -409,6 +426,7 @@ class Importer:
             warnings=report_errors(plan.warnings, translations),
             changes=plan.changes(),
             guard=[issue.text(translations) for issue in plan.guard if not applied],
+            confirms=plan.confirms(),
             **plan.counts(),
         )
 

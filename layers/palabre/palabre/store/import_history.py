@@ -40,6 +40,9 @@ class Upload:
     """the object as previewed: Apply copies that one, not one put over it since"""
     decided_by: str = ""
     decided_at: datetime | None = None
+    confirms: str = ""
+    """what Apply confirms: the guarded changes the upload's preview showed (a digest of
+    the members it deactivates or the themes it cancels, imports/importer.py)"""
 
     @property
     def pending(self) -> bool:
@@ -64,6 +67,7 @@ class Upload:
             etag=item.get("etag", ""),
             decided_by=item.get("decided_by", ""),
             decided_at=datetime.fromisoformat(decided) if decided else None,
+            confirms=item.get("confirms", ""),
         )
 
 
@@ -87,23 +91,35 @@ class ImportHistory:
         etag: str,
         now: datetime,
         upload_id: str = "",
+        confirms: str = "",
     ) -> str:
         """A new upload's outcome, or (`upload_id`: the one an admin applied) its new
-        status. Returns the upload's id."""
+        status. Returns the upload's id.
+
+        Any file may name an upload (its `history` metadata): only the upload of the same
+        key that an Apply moved to "applying" takes the outcome; anything else is
+        recorded as an upload of its own."""
         figures = {name: int(counts.get(name, 0)) for name in _FIGURES}
         if upload_id:
             try:
                 self.table.update(
                     keys.import_upload(upload_id),
-                    "SET #s = :status, etag = :etag, "
+                    "SET #s = :status, etag = :etag, confirms = :confirms, "
                     + ", ".join(f"{name} = :{name}" for name in figures),
-                    {":status": status, ":etag": etag, **{f":{n}": v for n, v in figures.items()}},
-                    names={"#s": "status"},
-                    condition="attribute_exists(PK)",
+                    {
+                        ":status": status,
+                        ":etag": etag,
+                        ":confirms": confirms,
+                        ":key": key,
+                        ":applying": "applying",
+                        **{f":{n}": v for n, v in figures.items()},
+                    },
+                    names={"#s": "status", "#k": "key"},
+                    condition="#k = :key AND #s = :applying",
                 )
                 return upload_id
             except ConditionFailed:
-                pass  # gone (expired): recorded anew below
+                pass  # gone (expired), or not the upload applied: recorded anew below
         made = f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
         self.table.put(
             {
@@ -115,6 +131,7 @@ class ImportHistory:
                 "at": now.astimezone(UTC).isoformat(),
                 "status": status,
                 "etag": etag,
+                "confirms": confirms,
                 "expires_at": expires_at(now, self.table.retention_months),
                 **figures,
             }
