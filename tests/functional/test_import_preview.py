@@ -707,3 +707,70 @@ def test_a_file_naming_another_uploads_id_does_not_rewrite_its_history(org: Loca
     assert {i: history(org).get(i) for i in (previewed, applying)} == before
     files = [u.file for u in history(org).latest()[0]]
     assert files[:2] == ["other.csv", "other.csv"]
+
+
+# ---------------------------------------------------------------------------- an Apply cut short
+def test_an_upload_left_applying_by_an_apply_cut_short_can_be_applied_after_ten_minutes(
+    org: LocalStack,
+) -> None:
+    """Given an Apply that stopped between its decision and its copy 11 minutes ago (the
+    upload says "applying", the file was never copied), when an admin applies it again,
+    then it is applied."""
+    upload_id = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(upload_id, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=11))
+    path = admin_path(org, ADMIN)
+
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+
+    assert headers["Location"].endswith("?notice=applying")
+    org.drain()
+    assert not active(org, LEAVING[0])
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.decided_by) == ("applied", ADMIN)
+
+
+def test_an_upload_applying_for_less_than_ten_minutes_or_copied_is_not_taken_again(
+    org: LocalStack,
+) -> None:
+    """Given an Apply decided 5 minutes ago, and another 11 minutes ago whose file was
+    copied (its import is on its way), when an admin applies or declines either, then
+    nothing is done: the Apply in flight stays the one."""
+    recent = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(recent, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=5))
+    org.upload("roster", "copied.csv", roster_without(), {"uploader": ADMIN, "mode": "preview"})
+    [copied_upload, *_] = history(org).latest()[0]
+    copied = copied_upload.id
+    history(org).decide(copied, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=11))
+    bucket = org.uploads_bucket("roster")
+    org.client("s3").copy_object(
+        Bucket=bucket,
+        Key=copied_upload.key,
+        CopySource={"Bucket": bucket, "Key": copied_upload.key},
+        MetadataDirective="REPLACE",
+        Metadata={"uploader": OTHER_ADMIN, "history": copied},
+    )
+    path = admin_path(org, ADMIN)
+
+    for upload_id in (recent, copied):
+        for action in ("apply", "decline"):
+            _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/{action}")
+            assert headers["Location"].endswith("?notice=decided"), (upload_id, action)
+        upload = history(org).get(upload_id)
+        assert upload is not None
+        assert (upload.status, upload.decided_by) == ("applying", OTHER_ADMIN)
+
+
+def test_an_upload_left_applying_can_be_declined_after_ten_minutes(org: LocalStack) -> None:
+    upload_id = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(upload_id, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=11))
+    path = admin_path(org, ADMIN)
+
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/decline")
+
+    assert headers["Location"].endswith("?notice=declined")
+    org.drain()
+    assert active(org, LEAVING[0])
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.decided_by) == ("declined", ADMIN)

@@ -39,6 +39,9 @@ report, what is larger than it reads (imports/tabular.py)"""
 FORM_LIFETIME = timedelta(hours=1)
 """how long an upload form's signature holds (a page left open longer: reload it)"""
 WEB_FOLDER = "web"
+STUCK_AFTER = timedelta(minutes=10)
+"""how long an upload may say "applying" with its file not copied before Apply or Decline
+may take it again (an Apply cut short between its decision and its copy)"""
 FORM_UPLOADER = "uploader"
 """the metadata the form's policy forces on anything it writes (the import's `uploader`)"""
 CHANGES_SHOWN = 50
@@ -121,7 +124,9 @@ class ImportPages:
     def apply(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
         upload = self._known(upload_id)
         try:
-            self.history.decide(upload.id, "applying", view.admin.email, now)
+            self.history.decide(
+                upload.id, "applying", view.admin.email, now, stuck_before=self._stuck(upload, now)
+            )
         except NotPending:
             return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
         try:
@@ -156,7 +161,9 @@ class ImportPages:
     def decline(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
         upload = self._known(upload_id)
         try:
-            self.history.decide(upload.id, "declined", view.admin.email, now)
+            self.history.decide(
+                upload.id, "declined", view.admin.email, now, stuck_before=self._stuck(upload, now)
+            )
         except NotPending:
             return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
         self.activity.record(
@@ -170,6 +177,24 @@ class ImportPages:
         if upload is None:
             raise InvalidToken  # the plain 404, as for any bad link
         return upload
+
+    def _stuck(self, upload: Upload, now: datetime) -> datetime | None:
+        """For an upload "applying" for more than STUCK_AFTER whose file was never
+        copied (an Apply stopped between its decision and its copy): the instant before
+        which its decision may be taken again. None: it is not stuck."""
+        if upload.status != "applying" or upload.decided_at is None:
+            return None
+        if now - upload.decided_at <= STUCK_AFTER:
+            return None
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=upload.key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") not in ("404", "NoSuchKey"):
+                raise
+            return now - STUCK_AFTER  # gone: its Apply will find it changed
+        if head.get("Metadata", {}).get("history") == upload.id:
+            return None  # copied: its import records the outcome
+        return now - STUCK_AFTER
 
     def _form(self, view: AdminView, kind: str, now: datetime, back_to: str) -> UploadForm:
         folder = f"{kind}/{WEB_FOLDER}/{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}/"

@@ -159,21 +159,36 @@ class ImportHistory:
         more = len(items) > limit
         return page, page[-1].id if more and page else ""
 
-    def decide(self, upload_id: str, status: str, admin: str, now: datetime) -> Upload:
-        """An admin applies ("applying") or declines ("declined") a pending upload: once."""
+    def decide(
+        self,
+        upload_id: str,
+        status: str,
+        admin: str,
+        now: datetime,
+        *,
+        stuck_before: datetime | None = None,
+    ) -> Upload:
+        """An admin applies ("applying") or declines ("declined") a pending upload: once.
+        `stuck_before`: an upload an Apply moved to "applying" before then is taken too
+        (the caller knows its file was never copied: that Apply stopped short)."""
+        values = {
+            ":status": status,
+            ":admin": admin,
+            ":at": now.astimezone(UTC).isoformat(),
+            ":previewed": PENDING[0],
+            ":waiting": PENDING[1],
+        }
+        condition = "#s IN (:previewed, :waiting)"
+        if stuck_before is not None:
+            condition += " OR (#s = :applying AND decided_at < :stuck)"
+            values |= {":applying": "applying", ":stuck": stuck_before.astimezone(UTC).isoformat()}
         try:
             item = self.table.update(
                 keys.import_upload(upload_id),
                 "SET #s = :status, decided_by = :admin, decided_at = :at",
-                {
-                    ":status": status,
-                    ":admin": admin,
-                    ":at": now.astimezone(UTC).isoformat(),
-                    ":previewed": PENDING[0],
-                    ":waiting": PENDING[1],
-                },
+                values,
                 names={"#s": "status"},
-                condition="#s IN (:previewed, :waiting)",
+                condition=condition,
                 returns="ALL_NEW",
             )
         except ConditionFailed:
@@ -181,11 +196,12 @@ class ImportHistory:
         return Upload.of(item)
 
     def undo(self, upload: Upload) -> None:
-        """An Apply whose copy failed: the upload is pending again, as it was."""
+        """An Apply whose copy failed: the upload is pending again, as it was (previewed,
+        if it was taken stuck in "applying")."""
         self.table.update(
             keys.import_upload(upload.id),
             "SET #s = :status REMOVE decided_by, decided_at",
-            {":status": upload.status, ":applying": "applying"},
+            {":status": upload.status if upload.pending else PENDING[0], ":applying": "applying"},
             names={"#s": "status"},
             condition="#s = :applying",
         )
