@@ -176,6 +176,8 @@ def test_a_roster_in_chunks_is_seen_old_until_every_chunk_is_staged_then_new_at_
     assert report["ok"] is True
     assert (report["created"], report["updated"], report["deactivated"]) == (2, 2, 1)
     assert pointer(stack)["chunks"] == 3
+    [in_parts] = report["warnings"]  # "applied" is its start: the report says so
+    assert " 3 " in in_parts["message"]
     run_chunks(stack, 2)  # two chunks of three staged
     assert roster_view(table) == before
     assert staged_items(stack)  # ... while the staged members are there

@@ -125,7 +125,7 @@ class RosterApply:
     def start(self, changes: Sequence[Change], directory: Item | None, now: datetime) -> int:
         """Plans the apply of `changes` (and the directory's new head): the chunks are
         written, then queued, or, for one chunk, applied at once. The number of chunks
-        (0: no member changes, nothing is staged)."""
+        queued (0: applied at once, or no member changes: nothing is staged)."""
         if not changes:
             if directory:  # a directory stored in an older shape, its members unchanged
                 self.members.table.put(directory)
@@ -145,8 +145,8 @@ class RosterApply:
         )
         if self.queue is None or len(chunks) == 1:
             self.drive(messages, now)
-        else:
-            self.queue.send(messages)
+            return 0
+        self.queue.send(messages)
         return len(chunks)
 
     def drive(self, messages: list[ChunkMessage], now: datetime) -> None:

@@ -3,7 +3,7 @@
 import gettext
 import hashlib
 from collections.abc import Callable, Iterable, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -385,7 +385,9 @@ class Importer:
                     if plan.guard and not (confirmed or previewed == plan.confirms()):
                         return self._report(plan, "needs_confirmation", translations)
                 if isinstance(plan, RosterPlan):
-                    self._write_roster(plan, now)
+                    parts = self._write_roster(plan, now)
+                    if parts:
+                        plan = replace(plan, warnings=(*plan.warnings, _in_parts(parts)))
                 else:
                     self._write_calendar(plan, now)
                 lock.applied()
@@ -491,7 +493,8 @@ class Importer:
             )
         ]
 
-    def _write_roster(self, plan: "RosterPlan", now: datetime) -> None:
+    def _write_roster(self, plan: "RosterPlan", now: datetime) -> int:
+        """The parts the roster is applied in, from the queue (0: applied at once)."""
         existing, stored = plan.existing, plan.stored
         # A member who leaves is kept RetentionMonths (their profile's TTL), one who
         # comes back is put without it.
@@ -514,7 +517,7 @@ class Importer:
         staged = None
         if head is None or directory_fields(head) != directory_fields(directory):
             staged = self.members.stage_directory(directory)
-        self.roster_apply.start(changes, staged, now)
+        return self.roster_apply.start(changes, staged, now)
 
     def _erased_rows(self, checked: Checked, existing: dict[str, Member]) -> list[Issue]:
         """The rows of people erased at their request (GDPR Art. 17), not re-created.
@@ -680,6 +683,18 @@ class NoAdminLeft(Exception):
                 "give at least one other row the role admin."
             )
         )
+
+
+def _in_parts(parts: int) -> Issue:
+    """What the report of a roster applied in parts says: its "applied" is the start."""
+    return Issue(
+        N_(
+            "This roster is applied in %(parts)s parts over the next minutes: until the "
+            "last one is written, everyone sees the previous roster, then the whole new "
+            "one at once."
+        ),
+        params={"parts": parts},
+    )
 
 
 def _live_ahead(theme: Theme, now: datetime) -> bool:
