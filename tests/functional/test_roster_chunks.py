@@ -547,21 +547,50 @@ def roster_without(*addresses: str) -> bytes:
 QUARTER = [f"{name}{DOMAIN}" for name in ("gabriel.richard", "chloe.robert", "manon.petit")]
 
 
-def test_a_roster_held_by_the_guard_leaves_the_apply_in_flight_to_end(
-    demo_stack: LocalStack,
+def erase(stack: LocalStack, *addresses: str) -> None:
+    from palabre.store.privacy import PrivacyStore
+
+    privacy = PrivacyStore(handlers_table(stack))
+    for address in addresses:
+        privacy.erase(privacy.holdings(member_id(address), stack.clock().date()), stack.clock())
+
+
+ERASED_ADMIN = QUARTER[0]
+ADMINS = (ADMIN, f"alice.david{DOMAIN}")
+
+
+def only_admin_erased(stack: LocalStack) -> bytes:
+    """A roster whose only admin row names a person erased meanwhile: refused."""
+    erase(stack, ERASED_ADMIN)
+    return "".join(
+        line.replace(";member", ";admin") if line.startswith(ERASED_ADMIN) else line
+        for line in roster_without(*ADMINS).decode().splitlines(keepends=True)
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("newer", "status"),
+    [
+        (lambda stack: roster_without(LEAVING, *QUARTER, MOVED), "needs_confirmation"),
+        (only_admin_erased, "rejected"),
+    ],
+    ids=["held by the guard", "refused: no admin left"],
+)
+def test_a_roster_held_or_refused_leaves_the_apply_in_flight_to_end(
+    demo_stack: LocalStack, newer: Any, status: str
 ) -> None:
     """Given a roster reported applied whose apply staged one chunk of three, when a newer
-    roster that deactivates more than MaxDeactivation allows is dropped unconfirmed, then
-    it waits for a confirmation and the apply in flight is not abandoned: its last chunks
-    come and the first roster is applied, as its report said."""
+    roster is dropped that deactivates more than MaxDeactivation allows (unconfirmed), or
+    whose only admin was erased, then it is held or refused and the apply in flight is not
+    abandoned: its last chunks come and the first roster is applied, as its report said."""
     stack = demo_stack
     first = import_roster(stack, "next-roster.csv", next_roster())
     assert first["status"] == "applied"
     run_chunks(stack, 1)
 
-    held = import_roster(stack, "mass-leave.csv", roster_without(LEAVING, *QUARTER, MOVED))
+    held = import_roster(stack, "newer.csv", newer(stack))
 
-    assert held["status"] == "needs_confirmation"
+    assert held["status"] == status
     assert pointer(stack)["applying"] == 2  # still in flight
     run_chunks(stack)
     roster = MemberStore(handlers_table(stack)).roster()
@@ -571,14 +600,6 @@ def test_a_roster_held_by_the_guard_leaves_the_apply_in_flight_to_end(
     assert roster[LEAVING].active is False
     assert roster[PIONEER].circle == "Pionniers"
     assert staged_items(stack) == []
-
-
-def erase(stack: LocalStack, *addresses: str) -> None:
-    from palabre.store.privacy import PrivacyStore
-
-    privacy = PrivacyStore(handlers_table(stack))
-    for address in addresses:
-        privacy.erase(privacy.holdings(member_id(address), stack.clock().date()), stack.clock())
 
 
 def test_people_erased_while_staged_stay_erased_when_a_newer_roster_abandons_the_apply(
