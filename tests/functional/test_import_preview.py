@@ -774,3 +774,41 @@ def test_an_upload_left_applying_can_be_declined_after_ten_minutes(org: LocalSta
     upload = history(org).get(upload_id)
     assert upload is not None
     assert (upload.status, upload.decided_by) == ("declined", ADMIN)
+
+
+def test_apply_of_a_calendar_preview_confirms_the_cancellations_it_showed_and_no_others(
+    org: LocalStack,
+) -> None:
+    """Given a calendar previewed cancelling three themes, when another upload adds a
+    theme the previewed file does not list before it is applied, then Apply holds it (it
+    would now cancel four) with a fresh preview; applied again, the four are cancelled."""
+    org.upload(
+        "calendar",
+        "fevrier.yaml",
+        calendar_of(org, 3, february=True),
+        {"uploader": ADMIN, "mode": "preview"},
+    )
+    [upload, *_] = history(org).latest()[0]
+    assert (upload.status, upload.deactivated) == ("previewed", 3)
+    grown = yaml.safe_load(demo.calendar(org.clock().date()))["themes"]
+    grown.append(grown[-1] | {"id": "extra", "title": "En plus"})
+    extra = yaml.safe_dump({"themes": grown}, allow_unicode=True).encode()
+    assert drop(org, "calendar", "grown.yaml", extra)["status"] == "applied"
+    path = admin_path(org, ADMIN)
+
+    admin_post(org, f"{path}/imports/{upload.id}/apply")
+    org.drain()
+
+    held = history(org).get(upload.id)
+    assert held is not None
+    assert (held.status, held.deactivated) == ("needs_confirmation", 4)
+    assert dynamodb_item(org, "THEME#extra", "THEME")["active"] == {"BOOL": True}
+    assert "En plus" in admin_get(org, f"{path}/imports/{upload.id}")[1]
+
+    admin_post(org, f"{path}/imports/{upload.id}/apply")
+    org.drain()
+
+    applied = history(org).get(upload.id)
+    assert applied is not None
+    assert applied.status == "applied"
+    assert dynamodb_item(org, "THEME#extra", "THEME")["active"] == {"BOOL": False}
