@@ -8,9 +8,10 @@ or mode. The import function then writes the preview and records the upload; not
 applied. Apply copies the previewed object onto itself (the same bytes: the copy is
 conditional on its ETag) with the link's admin as uploader and `previewed=<what the
 preview showed>`, so the import function applies it through the same path as any file,
-past the guards for the deactivations or cancellations the admin saw, and no others. Decline
-only records the decision: the file stays in the bucket as history, until the bucket's
-lifecycle forgets it (FileRetentionDays)."""
+past the guards for the deactivations or cancellations the admin saw, and no others.
+Decline only records the decision: the file stays in the bucket as history, until the
+bucket's lifecycle forgets it (FileRetentionDays). Reports and previews are read only if
+the import function wrote them (the form could write any key of its folder)."""
 
 import json
 import secrets
