@@ -14,6 +14,7 @@ import requests
 import yaml
 
 from palabre.core.models import member_id
+from palabre.imports.report import Change, Changes, ImportReport
 from palabre.store.activity import ActivityLog
 from palabre.store.import_history import ImportHistory
 from palabre.store.table import DynamoTable
@@ -270,9 +271,13 @@ def test_apply_applies_the_previewed_file_as_the_links_admin(org: LocalStack) ->
     head = org.client("s3").head_object(
         Bucket=org.uploads_bucket("roster"), Key="roster/roster.csv"
     )
-    assert head["Metadata"] == {"uploader": ADMIN, "confirm": "yes", "history": upload_id}
     upload = history(org).get(upload_id)
     assert upload is not None
+    assert head["Metadata"] == {
+        "uploader": ADMIN,
+        "history": upload_id,
+        "previewed": upload.confirms,
+    }
     assert (upload.status, upload.decided_by, upload.deactivated) == ("applied", ADMIN, 5)
     [message] = sent(org)
     assert message["To"] == ADMIN
@@ -586,3 +591,224 @@ def test_palabre_upload_confirm_applies_past_the_guard(org: LocalStack, tmp_path
     assert head["Metadata"] == {"uploader": ADMIN, "confirm": "yes"}
     org.drain()
     assert not any(active(org, address) for address in LEAVING)
+
+
+# ---------------------------------------------------------------------------- what Apply binds
+def test_apply_of_an_old_preview_deactivating_more_now_waits_with_a_fresh_preview(
+    org: LocalStack,
+) -> None:
+    """Given Alice's preview of a roster that would deactivate one person, when the roster
+    changes since (another admin adds newcomers the file does not list) and Camille
+    applies the old preview, then nothing is deactivated past the guard: the upload waits
+    for a confirmation with a fresh preview naming everyone it would now deactivate, and
+    a second Apply, of that preview, applies it."""
+    upload_id = preview_as(org, OTHER_ADMIN, roster_without(LEAVING[0]))
+    newcomers = "".join(
+        f"new{n}@demo.palabre.example;Nouveau;N{n};Passeurs;Produit;fr;Europe/Paris;member\n"
+        for n in range(10)
+    )
+    assert drop(org, "roster", "grown.csv", roster_without(extra=newcomers))["status"] == "applied"
+    org.clear_mail()
+    path = admin_path(org, ADMIN)
+
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+    assert headers["Location"].endswith("?notice=applying")
+    org.drain()
+
+    # 11 of the 30 active would leave: held, and nothing changed
+    assert active(org, LEAVING[0])
+    assert active(org, "new0@demo.palabre.example")
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.deactivated) == ("needs_confirmation", 11)
+    status, page = admin_get(org, f"{path}/imports/{upload_id}")
+    assert status == 200
+    assert "Nouveau N0" in page
+    assert f"{path}/imports/{upload_id}/apply" in page
+    assert "11" in page
+
+    # When she applies what she now sees, it is applied
+    admin_post(org, f"{path}/imports/{upload_id}/apply")
+    org.drain()
+    assert not active(org, LEAVING[0])
+    assert not active(org, "new0@demo.palabre.example")
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.deactivated) == ("applied", 11)
+
+
+def test_apply_of_a_preview_past_the_guard_applies_what_it_showed(org: LocalStack) -> None:
+    """Given a preview deactivating 5 of 20 (past the guard) and a roster unchanged since,
+    when it is applied, then the preview is the confirmation: it is applied."""
+    upload_id = preview_as(org, ADMIN, roster_without(*LEAVING))
+    path = admin_path(org, ADMIN)
+
+    admin_post(org, f"{path}/imports/{upload_id}/apply")
+    org.drain()
+
+    assert not any(active(org, address) for address in LEAVING)
+    head = org.client("s3").head_object(
+        Bucket=org.uploads_bucket("roster"), Key="roster/roster.csv"
+    )
+    assert "confirm" not in head["Metadata"]  # no blanket confirmation
+
+
+# ---------------------------------------------------------------------------- forged reports
+def test_a_report_or_preview_posted_through_the_upload_form_is_never_shown(
+    form: tuple[LocalStack, str, str, dict[str, str]],
+) -> None:
+    """Given a harmful roster uploaded through the form (it deactivates 5 people), when
+    the same form posts a forged report and preview beside it that show nothing harmful,
+    then the upload's page never shows them as the file's report or preview."""
+    org, path, action, fields = form
+    assert post_file(action, fields, "harm.csv", roster_without(*LEAVING)).status_code == 303
+    org.drain()
+    upload, *_ = history(org).latest()[0]
+    forged = ImportReport(
+        ok=True,
+        kind="roster",
+        rows=20,
+        status="previewed",
+        created=1,
+        changes=Changes(created=[Change(name="Forged Harmless", detail="x@y.example")]),
+    ).model_dump()
+    for suffix in (".report.json", ".preview.json"):
+        response = post_file(action, fields, f"harm.csv{suffix}", json.dumps(forged).encode())
+        assert response.status_code == 303, response.text
+    org.drain()
+
+    _status, page = admin_get(org, f"{path}/imports/{upload.id}")
+    assert _status == 200
+    assert "Forged Harmless" not in page
+    # applied, its page offers no forged preview either
+    admin_post(org, f"{path}/imports/{upload.id}/apply")
+    org.drain()
+    post_file(action, fields, "harm.csv.preview.json", json.dumps(forged).encode())
+    org.drain()
+    for query in ("", "show=preview"):
+        status, page = admin_get(org, f"{path}/imports/{upload.id}", query)
+        assert status == 200
+        assert "Forged Harmless" not in page
+
+
+# ---------------------------------------------------------------------------- the history's ids
+def test_a_file_naming_another_uploads_id_does_not_rewrite_its_history(org: LocalStack) -> None:
+    """Given an upload previewed (and another being applied), when a file is dropped in
+    the bucket with `history=<its id>`, then neither upload's history changes: the file
+    is recorded as an upload of its own."""
+    previewed = preview_as(org, ADMIN, roster_without(*LEAVING))
+    applying = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(applying, "applying", ADMIN, org.clock())
+    before = {i: history(org).get(i) for i in (previewed, applying)}
+
+    for upload_id in (previewed, applying):
+        drop(org, "roster", "other.csv", demo.roster(), history=upload_id, confirm="yes")
+
+    assert {i: history(org).get(i) for i in (previewed, applying)} == before
+    files = [u.file for u in history(org).latest()[0]]
+    assert files[:2] == ["other.csv", "other.csv"]
+
+
+# ---------------------------------------------------------------------------- an Apply cut short
+def test_an_upload_left_applying_by_an_apply_cut_short_can_be_applied_after_ten_minutes(
+    org: LocalStack,
+) -> None:
+    """Given an Apply that stopped between its decision and its copy 11 minutes ago (the
+    upload says "applying", the file was never copied), when an admin applies it again,
+    then it is applied."""
+    upload_id = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(upload_id, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=11))
+    path = admin_path(org, ADMIN)
+
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+
+    assert headers["Location"].endswith("?notice=applying")
+    org.drain()
+    assert not active(org, LEAVING[0])
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.decided_by) == ("applied", ADMIN)
+
+
+def test_an_upload_applying_for_less_than_ten_minutes_or_copied_is_not_taken_again(
+    org: LocalStack,
+) -> None:
+    """Given an Apply decided 5 minutes ago, and another 11 minutes ago whose file was
+    copied (its import is on its way), when an admin applies or declines either, then
+    nothing is done: the Apply in flight stays the one."""
+    recent = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(recent, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=5))
+    org.upload("roster", "copied.csv", roster_without(), {"uploader": ADMIN, "mode": "preview"})
+    [copied_upload, *_] = history(org).latest()[0]
+    copied = copied_upload.id
+    history(org).decide(copied, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=11))
+    bucket = org.uploads_bucket("roster")
+    org.client("s3").copy_object(
+        Bucket=bucket,
+        Key=copied_upload.key,
+        CopySource={"Bucket": bucket, "Key": copied_upload.key},
+        MetadataDirective="REPLACE",
+        Metadata={"uploader": OTHER_ADMIN, "history": copied},
+    )
+    path = admin_path(org, ADMIN)
+
+    for upload_id in (recent, copied):
+        for action in ("apply", "decline"):
+            _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/{action}")
+            assert headers["Location"].endswith("?notice=decided"), (upload_id, action)
+        upload = history(org).get(upload_id)
+        assert upload is not None
+        assert (upload.status, upload.decided_by) == ("applying", OTHER_ADMIN)
+
+
+def test_an_upload_left_applying_can_be_declined_after_ten_minutes(org: LocalStack) -> None:
+    upload_id = preview_as(org, ADMIN, roster_without(LEAVING[0]))
+    history(org).decide(upload_id, "applying", OTHER_ADMIN, org.clock() - timedelta(minutes=11))
+    path = admin_path(org, ADMIN)
+
+    _status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/decline")
+
+    assert headers["Location"].endswith("?notice=declined")
+    org.drain()
+    assert active(org, LEAVING[0])
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert (upload.status, upload.decided_by) == ("declined", ADMIN)
+
+
+def test_apply_of_a_calendar_preview_confirms_the_cancellations_it_showed_and_no_others(
+    org: LocalStack,
+) -> None:
+    """Given a calendar previewed cancelling three themes, when another upload adds a
+    theme the previewed file does not list before it is applied, then Apply holds it (it
+    would now cancel four) with a fresh preview; applied again, the four are cancelled."""
+    org.upload(
+        "calendar",
+        "fevrier.yaml",
+        calendar_of(org, 3, february=True),
+        {"uploader": ADMIN, "mode": "preview"},
+    )
+    [upload, *_] = history(org).latest()[0]
+    assert (upload.status, upload.deactivated) == ("previewed", 3)
+    grown = yaml.safe_load(demo.calendar(org.clock().date()))["themes"]
+    grown.append(grown[-1] | {"id": "extra", "title": "En plus"})
+    extra = yaml.safe_dump({"themes": grown}, allow_unicode=True).encode()
+    assert drop(org, "calendar", "grown.yaml", extra)["status"] == "applied"
+    path = admin_path(org, ADMIN)
+
+    admin_post(org, f"{path}/imports/{upload.id}/apply")
+    org.drain()
+
+    held = history(org).get(upload.id)
+    assert held is not None
+    assert (held.status, held.deactivated) == ("needs_confirmation", 4)
+    assert dynamodb_item(org, "THEME#extra", "THEME")["active"] == {"BOOL": True}
+    assert "En plus" in admin_get(org, f"{path}/imports/{upload.id}")[1]
+
+    admin_post(org, f"{path}/imports/{upload.id}/apply")
+    org.drain()
+
+    applied = history(org).get(upload.id)
+    assert applied is not None
+    assert applied.status == "applied"
+    assert dynamodb_item(org, "THEME#extra", "THEME")["active"] == {"BOOL": False}

@@ -176,6 +176,8 @@ def test_a_roster_in_chunks_is_seen_old_until_every_chunk_is_staged_then_new_at_
     assert report["ok"] is True
     assert (report["created"], report["updated"], report["deactivated"]) == (2, 2, 1)
     assert pointer(stack)["chunks"] == 3
+    [in_parts] = report["warnings"]  # "applied" is its start: the report says so
+    assert " 3 " in in_parts["message"]
     run_chunks(stack, 2)  # two chunks of three staged
     assert roster_view(table) == before
     assert staged_items(stack)  # ... while the staged members are there
@@ -532,3 +534,124 @@ def test_an_admin_whose_profile_is_staged_opens_their_space_under_the_roster_rea
 
     assert status == 200
     assert "Camille-Anne" not in page
+
+
+def roster_without(*addresses: str) -> bytes:
+    return "".join(
+        line
+        for line in demo.roster().decode().splitlines(keepends=True)
+        if not line.startswith(addresses)
+    ).encode()
+
+
+QUARTER = [f"{name}{DOMAIN}" for name in ("gabriel.richard", "chloe.robert", "manon.petit")]
+
+
+def erase(stack: LocalStack, *addresses: str) -> None:
+    from palabre.store.privacy import PrivacyStore
+
+    privacy = PrivacyStore(handlers_table(stack))
+    for address in addresses:
+        privacy.erase(privacy.holdings(member_id(address), stack.clock().date()), stack.clock())
+
+
+ERASED_ADMIN = QUARTER[0]
+ADMINS = (ADMIN, f"alice.david{DOMAIN}")
+
+
+def only_admin_erased(stack: LocalStack) -> bytes:
+    """A roster whose only admin row names a person erased meanwhile: refused."""
+    erase(stack, ERASED_ADMIN)
+    return "".join(
+        line.replace(";member", ";admin") if line.startswith(ERASED_ADMIN) else line
+        for line in roster_without(*ADMINS).decode().splitlines(keepends=True)
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("newer", "status"),
+    [
+        (lambda stack: roster_without(LEAVING, *QUARTER, MOVED), "needs_confirmation"),
+        (only_admin_erased, "rejected"),
+    ],
+    ids=["held by the guard", "refused: no admin left"],
+)
+def test_a_roster_held_or_refused_leaves_the_apply_in_flight_to_end(
+    demo_stack: LocalStack, newer: Any, status: str
+) -> None:
+    """Given a roster reported applied whose apply staged one chunk of three, when a newer
+    roster is dropped that deactivates more than MaxDeactivation allows (unconfirmed), or
+    whose only admin was erased, then it is held or refused and the apply in flight is not
+    abandoned: its last chunks come and the first roster is applied, as its report said."""
+    stack = demo_stack
+    first = import_roster(stack, "next-roster.csv", next_roster())
+    assert first["status"] == "applied"
+    run_chunks(stack, 1)
+
+    held = import_roster(stack, "newer.csv", newer(stack))
+
+    assert held["status"] == status
+    assert pointer(stack)["applying"] == 2  # still in flight
+    run_chunks(stack)
+    roster = MemberStore(handlers_table(stack)).roster()
+    assert pointer(stack)["current"] == 2
+    assert "applying" not in pointer(stack)
+    assert roster[MOVED].circle == "Passeurs"
+    assert roster[LEAVING].active is False
+    assert roster[PIONEER].circle == "Pionniers"
+    assert staged_items(stack) == []
+
+
+def test_people_erased_while_staged_stay_erased_when_a_newer_roster_abandons_the_apply(
+    demo_stack: LocalStack,
+) -> None:
+    """Given a roster whose apply staged a member who moves (and one who joins), when both
+    are erased (GDPR Art. 17) and a newer roster that lists them abandons the apply, then
+    undoing it does not put their old profiles back: they stay erased, and the newer
+    roster's report lists their rows as skipped."""
+    stack = demo_stack
+    table = handlers_table(stack)
+    import_roster(stack, "next-roster.csv", next_roster())
+    run_chunks(stack, 2)  # the new members, then the moved and the renamed, staged
+    erase(stack, JOINING, MOVED)
+    newer = (
+        demo.roster() + f"{JOINING};Nina;Roux;Passeurs;Produit;fr;Europe/Paris;member\n".encode()
+    )
+
+    report = import_roster(stack, "newer-roster.csv", newer)
+
+    assert report["ok"] is True
+    assert sorted(s["value"] for s in report["skipped"]) == sorted([JOINING, MOVED])
+    for address in (JOINING, MOVED):
+        assert table.get(keys.member(member_id(address)), consistent=True) is None
+        assert table.get(keys.staged_member(member_id(address)), consistent=True) is None
+    roster = MemberStore(table).roster()
+    assert JOINING not in roster
+    assert MOVED not in roster
+    assert roster[RENAMED].first_name == "Léa"  # undone, as it was
+    assert staged_items(stack) == []
+
+
+def test_people_erased_before_their_chunk_is_staged_are_never_staged(
+    demo_stack: LocalStack,
+) -> None:
+    """Given a roster planned in three chunks, none staged yet, when a member who moves and
+    one who joins are erased, then staging writes nothing of them: readers never see
+    them, not even between the switch and the settling."""
+    stack = demo_stack
+    table = handlers_table(stack)
+    import_roster(stack, "next-roster.csv", next_roster())
+    erase(stack, JOINING, MOVED)
+
+    run_chunks(stack, 3)  # every chunk staged: switched, not settled
+    assert pointer(stack)["phase"] == "settling"
+
+    view = roster_view(table)
+    for address in (JOINING, MOVED):
+        assert address not in view["roster"]
+        assert view["by key"][address] is None
+        assert table.get(keys.member(member_id(address)), consistent=True) is None
+    assert view["roster"][PIONEER].circle == "Pionniers"
+    run_chunks(stack)
+    assert JOINING not in MemberStore(table).roster()
+    assert staged_items(stack) == []

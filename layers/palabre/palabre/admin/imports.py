@@ -6,10 +6,12 @@ goes through the function) under `<kind>/web/<instant>-<random>/`, with the link
 as uploader and `mode=preview`: the POST policy's conditions forbid any other key, uploader
 or mode. The import function then writes the preview and records the upload; nothing is
 applied. Apply copies the previewed object onto itself (the same bytes: the copy is
-conditional on its ETag) with the link's admin as uploader and `confirm=yes`, so the
-import function applies it through the same path as any file, past the guards. Decline
-only records the decision: the file stays in the bucket as history, until the bucket's
-lifecycle forgets it (FileRetentionDays)."""
+conditional on its ETag) with the link's admin as uploader and `previewed=<what the
+preview showed>`, so the import function applies it through the same path as any file,
+past the guards for the deactivations or cancellations the admin saw, and no others.
+Decline only records the decision: the file stays in the bucket as history, until the
+bucket's lifecycle forgets it (FileRetentionDays). Reports and previews are read only if
+the import function wrote them (the form could write any key of its folder)."""
 
 import json
 import secrets
@@ -38,6 +40,11 @@ report, what is larger than it reads (imports/tabular.py)"""
 FORM_LIFETIME = timedelta(hours=1)
 """how long an upload form's signature holds (a page left open longer: reload it)"""
 WEB_FOLDER = "web"
+STUCK_AFTER = timedelta(minutes=10)
+"""how long an upload may say "applying" with its file not copied before Apply or Decline
+may take it again (an Apply cut short between its decision and its copy)"""
+FORM_UPLOADER = "uploader"
+"""the metadata the form's policy forces on anything it writes (the import's `uploader`)"""
 CHANGES_SHOWN = 50
 """names shown per list of changes on a page (the report's counts say how many more)"""
 
@@ -118,19 +125,27 @@ class ImportPages:
     def apply(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
         upload = self._known(upload_id)
         try:
-            self.history.decide(upload.id, "applying", view.admin.email, now)
+            self.history.decide(
+                upload.id, "applying", view.admin.email, now, stuck_before=self._stuck(upload, now)
+            )
         except NotPending:
             return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
         try:
             # The same bytes as previewed (If-Match on its ETag), the link's admin as
-            # uploader whoever the first upload named, past the guards.
+            # uploader whoever the first upload named, past the guards for what the
+            # preview showed only: a file that would now deactivate or cancel anything
+            # else (the roster or calendar changed since) waits again, with a new preview.
             self.s3.copy_object(
                 Bucket=self.bucket,
                 Key=upload.key,
                 CopySource={"Bucket": self.bucket, "Key": upload.key},
                 CopySourceIfMatch=upload.etag,
                 MetadataDirective="REPLACE",
-                Metadata={"uploader": view.admin.email, "confirm": "yes", "history": upload.id},
+                Metadata={
+                    FORM_UPLOADER: view.admin.email,
+                    "history": upload.id,
+                    "previewed": upload.confirms,
+                },
             )
         except ClientError as error:
             self.history.undo(upload)
@@ -147,7 +162,9 @@ class ImportPages:
     def decline(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
         upload = self._known(upload_id)
         try:
-            self.history.decide(upload.id, "declined", view.admin.email, now)
+            self.history.decide(
+                upload.id, "declined", view.admin.email, now, stuck_before=self._stuck(upload, now)
+            )
         except NotPending:
             return self.pages.redirect(view, f"imports/{upload.id}", "notice=decided")
         self.activity.record(
@@ -162,10 +179,28 @@ class ImportPages:
             raise InvalidToken  # the plain 404, as for any bad link
         return upload
 
+    def _stuck(self, upload: Upload, now: datetime) -> datetime | None:
+        """For an upload "applying" for more than STUCK_AFTER whose file was never
+        copied (an Apply stopped between its decision and its copy): the instant before
+        which its decision may be taken again. None: it is not stuck."""
+        if upload.status != "applying" or upload.decided_at is None:
+            return None
+        if now - upload.decided_at <= STUCK_AFTER:
+            return None
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=upload.key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") not in ("404", "NoSuchKey"):
+                raise
+            return now - STUCK_AFTER  # gone: its Apply will find it changed
+        if head.get("Metadata", {}).get("history") == upload.id:
+            return None  # copied: its import records the outcome
+        return now - STUCK_AFTER
+
     def _form(self, view: AdminView, kind: str, now: datetime, back_to: str) -> UploadForm:
         folder = f"{kind}/{WEB_FOLDER}/{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}/"
         fields = {
-            "x-amz-meta-uploader": view.admin.email,
+            f"x-amz-meta-{FORM_UPLOADER}": view.admin.email,
             "x-amz-meta-mode": "preview",
             "success_action_redirect": back_to,
         }
@@ -183,11 +218,18 @@ class ImportPages:
         return UploadForm(kind, post["url"], dict(post["fields"]))
 
     def _json(self, key: str) -> dict[str, Any] | None:
+        """A report or preview the import function wrote (None: there is none)."""
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
             return None
-        found: dict[str, Any] = json.loads(body)
+        if FORM_UPLOADER in obj.get("Metadata", {}):
+            # The upload form may write any key of its folder, reports included, and
+            # always with an uploader; the import function writes its reports without
+            # one. A report the form wrote is a forgery: never shown as the file's.
+            logger.warning("a report not written by the import is ignored", extra={"key": key})
+            return None
+        found: dict[str, Any] = json.loads(obj["Body"].read())
         # A theme's send date, to be written in the admin's language.
         for changes in found.get("changes", {}).values():
             for change in changes:

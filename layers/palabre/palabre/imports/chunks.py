@@ -112,7 +112,11 @@ class RosterApply:
         for chunk in range(pointer.chunks):
             changes = self.store.chunk(version, chunk)
             if changes is not None:
-                self.store.undo(changes)
+                # A person erased while the roster was staged (GDPR Art. 17) is not put
+                # back as they were: whatever was staged of them goes.
+                erased = self.privacy.erased(c.member.id for c in changes)
+                self.store.undo([c for c in changes if c.member.id not in erased])
+                self.store.forget([c.member for c in changes if c.member.id in erased])
         if pointer.directory:
             self.members.delete_directory_pages(of=str(pointer.directory["version"]))
         self.store.finish(version)
@@ -121,7 +125,7 @@ class RosterApply:
     def start(self, changes: Sequence[Change], directory: Item | None, now: datetime) -> int:
         """Plans the apply of `changes` (and the directory's new head): the chunks are
         written, then queued, or, for one chunk, applied at once. The number of chunks
-        (0: no member changes, nothing is staged)."""
+        queued (0: applied at once, or no member changes: nothing is staged)."""
         if not changes:
             if directory:  # a directory stored in an older shape, its members unchanged
                 self.members.table.put(directory)
@@ -141,8 +145,8 @@ class RosterApply:
         )
         if self.queue is None or len(chunks) == 1:
             self.drive(messages, now)
-        else:
-            self.queue.send(messages)
+            return 0
+        self.queue.send(messages)
         return len(chunks)
 
     def drive(self, messages: list[ChunkMessage], now: datetime) -> None:
@@ -181,7 +185,10 @@ class RosterApply:
         changes = self.store.chunk(version, message.chunk)
         if changes is None:
             raise LookupError(f"chunk {message.chunk} of roster version {version} is missing")
-        written = self.store.stage(changes, version)
+        # A person erased since the roster was planned is not staged: readers would see
+        # them from the switch to the settling.
+        erased = self.privacy.erased(c.member.id for c in changes)
+        written = self.store.stage([c for c in changes if c.member.id not in erased], version)
         logger.info(
             "roster chunk staged", extra={**message.model_dump(), "written": written.written}
         )

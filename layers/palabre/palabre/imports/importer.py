@@ -1,8 +1,9 @@
 """Importing a roster or calendar: validate everything, then write all of it or nothing."""
 
 import gettext
+import hashlib
 from collections.abc import Callable, Iterable, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -183,6 +184,9 @@ class RosterPlan:
     def counts(self) -> dict[str, int]:
         return _counts(self.incoming, self.created, self.updated, self.leaving)
 
+    def confirms(self) -> str:
+        return _digest(m.email for m in self.leaving)
+
     def changes(self) -> Changes:
         def change(m: Member, fields: list[str] | None = None) -> Change:
             return Change(name=m.display_name, detail=m.email, fields=fields or [])
@@ -215,6 +219,9 @@ class CalendarPlan:
 
     def counts(self) -> dict[str, int]:
         return _counts(self.incoming, self.created, self.updated, self.cancelled)
+
+    def confirms(self) -> str:
+        return _digest(t.id for t in self.cancelled)
 
     def changes(self) -> Changes:
         def change(t: Theme, fields: list[str] | None = None) -> Change:
@@ -284,6 +291,12 @@ def _by_date(themes: list[Theme]) -> list[Theme]:
     return sorted(themes, key=lambda t: (t.send_on, t.send_at, t.id))
 
 
+def _digest(ids: Iterable[str]) -> str:
+    """What the guards weigh in a plan, in a few bytes: an Apply carries it (object
+    metadata) to confirm these deactivations or cancellations, and no others."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:32]
+
+
 def _names(names: Iterable[str]) -> str:
     """Names for one sentence: the first NAMES_IN_GUARD, then how many more."""
     listed = list(names)
@@ -328,6 +341,7 @@ class Importer:
         uploaded: datetime | None = None,
         preview: bool = False,
         confirmed: bool = False,
+        previewed: str | None = None,
     ) -> ImportReport:
         """Validate the whole file first: a rejected file writes nothing, not even a lock.
         `uploaded` (the object's LastModified) orders imports: a file older than the last
@@ -335,7 +349,10 @@ class Importer:
 
         `preview`: only say what the file would change, writing nothing. Otherwise the
         file is applied, unless it deactivates or cancels more than the guards allow and
-        is not `confirmed`: then nothing is written, and the report says why, by name."""
+        is not `confirmed` (all of it: `palabre upload --confirm`), nor `previewed` with
+        exactly the deactivations or cancellations it would make now (the report's
+        `confirms` of the preview an admin applied): then nothing is written, and the
+        report says why, by name."""
         checked = check(kind, filename, data, self.org, lambda: self._calendar_context(now))
         if checked.issues:
             return ImportReport.rejected(kind, checked.rows, checked.issues, translations)
@@ -353,14 +370,24 @@ class Importer:
             if preview:
                 # Nothing is written, so no lock: what it shows is what the file would
                 # change now; Apply plans again under the lock.
-                plan = self._plan(kind, checked, now, settle=False)
+                plan = self._plan(kind, checked, now)
                 return self._report(plan, "previewed", translations)
             with ImportLock(self.table, kind, now, uploaded) as lock:
                 plan = self._plan(kind, checked, now)
-                if plan.guard and not confirmed:
+                if plan.guard and not (confirmed or previewed == plan.confirms()):
                     return self._report(plan, "needs_confirmation", translations)
+                # Only a file that will be written settles or abandons the roster apply in
+                # flight: one held or refused leaves it to end. Readers saw the same roster
+                # before as after (switched: the new one; not: the old one), but the
+                # profiles as stored changed: the plan is made again from them.
+                if kind == "roster" and self.roster_apply.resolve(now) is not None:
+                    plan = self._plan(kind, checked, now)
+                    if plan.guard and not (confirmed or previewed == plan.confirms()):
+                        return self._report(plan, "needs_confirmation", translations)
                 if isinstance(plan, RosterPlan):
-                    self._write_roster(plan, now)
+                    parts = self._write_roster(plan, now)
+                    if parts:
+                        plan = replace(plan, warnings=(*plan.warnings, _in_parts(parts)))
                 else:
                     self._write_calendar(plan, now)
                 lock.applied()
@@ -380,11 +407,9 @@ class Importer:
             return ImportReport.rejected(kind, checked.rows, [issue], translations)
         return self._report(plan, "applied", translations)
 
-    def _plan(
-        self, kind: Kind, checked: Checked, now: datetime, *, settle: bool = True
-    ) -> "RosterPlan | CalendarPlan":
+    def _plan(self, kind: Kind, checked: Checked, now: datetime) -> "RosterPlan | CalendarPlan":
         if kind == "roster":
-            return self._roster_plan(checked, now, settle=settle)
+            return self._roster_plan(checked, now)
         return self._calendar_plan(checked, now)
 
     def _report(
@@ -403,6 +428,7 @@ class Importer:
             warnings=report_errors(plan.warnings, translations),
             changes=plan.changes(),
             guard=[issue.text(translations) for issue in plan.guard if not applied],
+            confirms=plan.confirms(),
             **plan.counts(),
         )
 
@@ -415,13 +441,10 @@ class Importer:
             locale=self.org.locale,
         )
 
-    def _roster_plan(self, checked: Checked, now: datetime, *, settle: bool) -> "RosterPlan":
+    def _roster_plan(self, checked: Checked, now: datetime) -> "RosterPlan":
         """What the roster would change, read from the roster readers see; nothing is
-        written but, when `settle` (under the lock), the settling or abandoning of an apply
-        still in flight: the file is compared with the roster readers see, and no two
-        applies ever stage at once."""
-        if settle:
-            self.roster_apply.resolve(now)
+        written (an apply still in flight is settled or abandoned by `run`, once it knows
+        the file will be written: no two applies ever stage at once)."""
         stored = self.members.profiles()
         existing = {email: member_from(item) for email, item in stored.items()}
         skipped = self._erased_rows(checked, existing)
@@ -470,7 +493,8 @@ class Importer:
             )
         ]
 
-    def _write_roster(self, plan: "RosterPlan", now: datetime) -> None:
+    def _write_roster(self, plan: "RosterPlan", now: datetime) -> int:
+        """The parts the roster is applied in, from the queue (0: applied at once)."""
         existing, stored = plan.existing, plan.stored
         # A member who leaves is kept RetentionMonths (their profile's TTL), one who
         # comes back is put without it.
@@ -493,7 +517,7 @@ class Importer:
         staged = None
         if head is None or directory_fields(head) != directory_fields(directory):
             staged = self.members.stage_directory(directory)
-        self.roster_apply.start(changes, staged, now)
+        return self.roster_apply.start(changes, staged, now)
 
     def _erased_rows(self, checked: Checked, existing: dict[str, Member]) -> list[Issue]:
         """The rows of people erased at their request (GDPR Art. 17), not re-created.
@@ -659,6 +683,18 @@ class NoAdminLeft(Exception):
                 "give at least one other row the role admin."
             )
         )
+
+
+def _in_parts(parts: int) -> Issue:
+    """What the report of a roster applied in parts says: its "applied" is the start."""
+    return Issue(
+        N_(
+            "This roster is applied in %(parts)s parts over the next minutes: until the "
+            "last one is written, everyone sees the previous roster, then the whole new "
+            "one at once."
+        ),
+        params={"parts": parts},
+    )
 
 
 def _live_ahead(theme: Theme, now: datetime) -> bool:

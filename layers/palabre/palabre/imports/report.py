@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from palabre.core.i18n import translate
 
@@ -107,6 +107,10 @@ class ImportReport(BaseModel):
     """what was (or, previewed, would be) created, updated, deactivated or cancelled"""
     guard: list[str] = []
     """why the file waits for a confirmation: too many deactivated or cancelled"""
+    confirms: str = Field(default="", exclude=True)
+    """what the guards weigh, as a digest of the members deactivated or themes cancelled:
+    an Apply of this preview confirms exactly these (imports/importer.py). Kept in the
+    history, never published: a report stored in the bucket is not what Apply trusts."""
 
     @classmethod
     def rejected(

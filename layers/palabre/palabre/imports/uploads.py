@@ -29,9 +29,13 @@ UPLOADER_METADATA = "uploader"
 MODE_METADATA = "mode"
 """`preview` (the admin space's upload form): say what the file would change, write nothing"""
 CONFIRM_METADATA = "confirm"
-"""`yes` (`palabre upload --confirm`, the admin space's Apply): past the guards"""
+"""`yes` (`palabre upload --confirm`): past the guards, whatever the file deactivates or
+cancels"""
 HISTORY_METADATA = "history"
 """the upload an admin applied from the admin space (its id in the history)"""
+PREVIEWED_METADATA = "previewed"
+"""what the admin space's Apply confirms: the `confirms` of the preview the admin saw (the
+file is held again if it would now deactivate or cancel anything else)"""
 ERRORS_IN_EMAIL = 100
 NAMES_IN_EMAIL = 30
 """names per list of changes (deactivated, created, updated) in a report's email"""
@@ -75,6 +79,10 @@ class Fetched:
     @property
     def confirmed(self) -> bool:
         return self.metadata.get(CONFIRM_METADATA, "") == "yes"
+
+    @property
+    def previewed(self) -> str | None:
+        return self.metadata.get(PREVIEWED_METADATA)
 
     @property
     def upload_id(self) -> str:
@@ -139,6 +147,7 @@ class UploadHandler:
                 uploaded=fetched.uploaded,
                 preview=fetched.preview,
                 confirmed=fetched.confirmed,
+                previewed=fetched.previewed,
             )
         self._publish(key, report, locale, now)
         self._record(key, kind, fetched, report, now)
@@ -178,6 +187,7 @@ class UploadHandler:
             etag=fetched.etag,
             now=now,
             upload_id=fetched.upload_id,
+            confirms=report.confirms,
         )
 
     def _refusal(self, kind: Kind, uploader: str, admins: list[Member]) -> Issue | None:

@@ -40,6 +40,9 @@ class Upload:
     """the object as previewed: Apply copies that one, not one put over it since"""
     decided_by: str = ""
     decided_at: datetime | None = None
+    confirms: str = ""
+    """what Apply confirms: the guarded changes the upload's preview showed (a digest of
+    the members it deactivates or the themes it cancels, imports/importer.py)"""
 
     @property
     def pending(self) -> bool:
@@ -64,6 +67,7 @@ class Upload:
             etag=item.get("etag", ""),
             decided_by=item.get("decided_by", ""),
             decided_at=datetime.fromisoformat(decided) if decided else None,
+            confirms=item.get("confirms", ""),
         )
 
 
@@ -87,23 +91,35 @@ class ImportHistory:
         etag: str,
         now: datetime,
         upload_id: str = "",
+        confirms: str = "",
     ) -> str:
         """A new upload's outcome, or (`upload_id`: the one an admin applied) its new
-        status. Returns the upload's id."""
+        status. Returns the upload's id.
+
+        Any file may name an upload (its `history` metadata): only the upload of the same
+        key that an Apply moved to "applying" takes the outcome; anything else is
+        recorded as an upload of its own."""
         figures = {name: int(counts.get(name, 0)) for name in _FIGURES}
         if upload_id:
             try:
                 self.table.update(
                     keys.import_upload(upload_id),
-                    "SET #s = :status, etag = :etag, "
+                    "SET #s = :status, etag = :etag, confirms = :confirms, "
                     + ", ".join(f"{name} = :{name}" for name in figures),
-                    {":status": status, ":etag": etag, **{f":{n}": v for n, v in figures.items()}},
-                    names={"#s": "status"},
-                    condition="attribute_exists(PK)",
+                    {
+                        ":status": status,
+                        ":etag": etag,
+                        ":confirms": confirms,
+                        ":key": key,
+                        ":applying": "applying",
+                        **{f":{n}": v for n, v in figures.items()},
+                    },
+                    names={"#s": "status", "#k": "key"},
+                    condition="#k = :key AND #s = :applying",
                 )
                 return upload_id
             except ConditionFailed:
-                pass  # gone (expired): recorded anew below
+                pass  # gone (expired), or not the upload applied: recorded anew below
         made = f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
         self.table.put(
             {
@@ -115,6 +131,7 @@ class ImportHistory:
                 "at": now.astimezone(UTC).isoformat(),
                 "status": status,
                 "etag": etag,
+                "confirms": confirms,
                 "expires_at": expires_at(now, self.table.retention_months),
                 **figures,
             }
@@ -142,21 +159,36 @@ class ImportHistory:
         more = len(items) > limit
         return page, page[-1].id if more and page else ""
 
-    def decide(self, upload_id: str, status: str, admin: str, now: datetime) -> Upload:
-        """An admin applies ("applying") or declines ("declined") a pending upload: once."""
+    def decide(
+        self,
+        upload_id: str,
+        status: str,
+        admin: str,
+        now: datetime,
+        *,
+        stuck_before: datetime | None = None,
+    ) -> Upload:
+        """An admin applies ("applying") or declines ("declined") a pending upload: once.
+        `stuck_before`: an upload an Apply moved to "applying" before then is taken too
+        (the caller knows its file was never copied: that Apply stopped short)."""
+        values = {
+            ":status": status,
+            ":admin": admin,
+            ":at": now.astimezone(UTC).isoformat(),
+            ":previewed": PENDING[0],
+            ":waiting": PENDING[1],
+        }
+        condition = "#s IN (:previewed, :waiting)"
+        if stuck_before is not None:
+            condition += " OR (#s = :applying AND decided_at < :stuck)"
+            values |= {":applying": "applying", ":stuck": stuck_before.astimezone(UTC).isoformat()}
         try:
             item = self.table.update(
                 keys.import_upload(upload_id),
                 "SET #s = :status, decided_by = :admin, decided_at = :at",
-                {
-                    ":status": status,
-                    ":admin": admin,
-                    ":at": now.astimezone(UTC).isoformat(),
-                    ":previewed": PENDING[0],
-                    ":waiting": PENDING[1],
-                },
+                values,
                 names={"#s": "status"},
-                condition="#s IN (:previewed, :waiting)",
+                condition=condition,
                 returns="ALL_NEW",
             )
         except ConditionFailed:
@@ -164,11 +196,12 @@ class ImportHistory:
         return Upload.of(item)
 
     def undo(self, upload: Upload) -> None:
-        """An Apply whose copy failed: the upload is pending again, as it was."""
+        """An Apply whose copy failed: the upload is pending again, as it was (previewed,
+        if it was taken stuck in "applying")."""
         self.table.update(
             keys.import_upload(upload.id),
             "SET #s = :status REMOVE decided_by, decided_at",
-            {":status": upload.status, ":applying": "applying"},
+            {":status": upload.status if upload.pending else PENDING[0], ":applying": "applying"},
             names={"#s": "status"},
             condition="#s = :applying",
         )

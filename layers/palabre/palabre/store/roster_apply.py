@@ -256,6 +256,12 @@ class RosterApplyStore:
     def undo(self, changes: Sequence[Change]) -> Written:
         return self._write(a for c in changes for a in _undone(c))
 
+    def forget(self, members: Sequence[Member]) -> Written:
+        """Deletes whatever an apply staged of `members` (people erased meanwhile)."""
+        return self._write(
+            Delete(key) for m in members for key in (keys.member(m.id), keys.staged_member(m.id))
+        )
+
     def _write(self, actions: Iterable[Put | Delete]) -> Written:
         """Plain batched writes, 25 a request, each counted once: an apply costs one
         write per item it stages, settles or undoes (a transaction would cost two). The
