@@ -181,7 +181,7 @@ def test_a_calendar_cancelling_three_scheduled_themes_waits_naming_each_by_title
         ("Atelier live : le feedback en pratique", (first + timedelta(weeks=5)).isoformat(), True),
     ]
     [reason] = report["guard"]
-    assert "“Atelier live : le feedback en pratique” (2027-01-05)" in reason
+    assert "«\u00a0Atelier live : le feedback en pratique\u00a0» (5 janvier 2027)" in reason
     [created] = report["changes"]["created"]
     assert created["name"] == "Février : nos réussites"
     plain = sent(org)[-1].get_body(("plain",)).get_content()

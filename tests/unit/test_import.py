@@ -519,7 +519,7 @@ def test_a_calendar_cancelling_three_themes_one_a_session_already_announced_is_h
     assert [w for w in table.writes if w[1]["SK"] != "LOCK#import-calendar"] == []
     [reason] = report.guard
     assert "3" in reason
-    assert "“Atelier de février” (2027-02-26)" in reason
+    assert "“Atelier de février” (February 26, 2027)" in reason
     removed = {c.name: c for c in report.changes.removed}
     assert set(removed) == {"Printemps", "Été", "Atelier de février"}
     assert (removed["Atelier de février"].live, removed["Atelier de février"].sent) == (True, True)

@@ -11,6 +11,7 @@ standard library reads without Babel.
 
 import gettext
 import re
+from datetime import date
 from collections.abc import Mapping
 from functools import cache
 from io import BytesIO
@@ -93,7 +94,28 @@ def translate(
     return translated % {k: _grouped(v, locale) if k in shown else v for k, v in params.items()}
 
 
+class Dated(tuple[tuple[str, date], ...]):
+    """Titles with their dates, for one sentence (a calendar's themes it would cancel):
+    written as the reader writes them — « Titre » (22 décembre 2026), “Title” (December
+    22, 2026) — the first `shown`, then how many more."""
+
+    shown = 10
+
+    def text(self, locale: str) -> str:
+        from babel.dates import format_date  # loaded only where a date is shown
+
+        left, right = ("«\u00a0", "\u00a0»") if locale == "fr" else ("“", "”")
+        listed = [
+            f"{left}{title}{right} ({format_date(day, 'long', locale=locale)})"
+            for title, day in self[: self.shown]
+        ]
+        more = len(self) - self.shown
+        return ", ".join(listed) + (f" (+{more})" if more > 0 else "")
+
+
 def _grouped(value: object, locale: str) -> object:
+    if isinstance(value, Dated):
+        return value.text(locale)
     if isinstance(value, int) and not isinstance(value, bool):
         from babel.numbers import format_decimal  # loaded only where a number is shown
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from palabre.core.directory import Directory
-from palabre.core.i18n import N_
+from palabre.core.i18n import N_, Dated
 from palabre.core.local_time import (
     WORK_WEEK,
     earliest_send,
@@ -591,8 +591,8 @@ class Importer:
                 params={
                     "count": len(cancelled),
                     "limit": limit,
-                    "names": _names(
-                        f"“{t.title}” ({t.send_on.isoformat()})"
+                    "names": Dated(
+                        (t.title, t.send_on)
                         for t in sorted(cancelled, key=lambda t: (t.send_on, t.id))
                     ),
                 },
