@@ -11,8 +11,8 @@ standard library reads without Babel.
 
 import gettext
 import re
-from datetime import date
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from io import BytesIO
 from pathlib import Path
