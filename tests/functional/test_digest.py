@@ -13,6 +13,8 @@ import pytest
 import requests
 
 from palabre.core.models import member_id
+from palabre.store.members import MemberStore
+from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.functional.admin import admin_get
@@ -349,10 +351,22 @@ def test_the_report_says_what_is_parked_in_words_with_a_link_to_retry_it(
     )
     for _ in range(2):
         sqs.send_message(QueueUrl=org.provisioned.queues["ScoreFailureQueue"].url, MessageBody="{}")
+    # ... and an address that bounced, one marked our email as spam
+    members = MemberStore(
+        DynamoTable(org.client("dynamodb"), org.provisioned.tables["PalabreTable"])
+    )
+    members.suppress("gone@client.example", "bounce", "550 5.1.1", org.clock())
+    members.suppress("angry@client.example", "complaint", "abuse", org.clock())
     monday(org)
     [report] = [m for m in sent(org) if m["To"] == ADMIN and "Rapport" in m["Subject"]]
     body = text(report)
     assert "!! 1 email est en attente\n!! 2 mises à jour des points sont en attente\n" in body
+    # suppressed addresses in words, with where to allow them again
+    # (no French space after an address: typography leaves addresses alone)
+    assert "- gone@client.example: rejetée" in body
+    assert "- angry@client.example: a signalé nos emails comme indésirables" in body
+    assert "bounce\n" not in body
+    assert "depuis votre espace des animateurs\u00a0: http" in body
     assert "palabre dlq" not in body
     [retry] = re.findall(r"Réessayer depuis votre espace des animateurs\u00a0: (\S+)", body)
     assert urlsplit(retry).path.endswith("/deliverability")
