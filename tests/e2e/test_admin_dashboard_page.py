@@ -5,9 +5,7 @@ bars, each wide table scrolls inside its own box.
 The browser talks to the local stack's API gateway in this process, behind a plain HTTP
 server, as tests/e2e/test_attendance_page.py does."""
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,61 +13,25 @@ import pytest
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.e2e.conftest import screenshot_path
+from tests.e2e.gateway import serve_gateway
 from tests.functional.admin import admin_path
 from tests.functional.conftest import make_stack, mocked_aws
 from tests.functional.test_admin_dashboard import (
-    FIRST_SENT,
     RITUALS,
-    SECOND_SENT,
-    TRUST,
-    VIEWED,
-    answer_to,
+    viewed_organisation,
 )
-from tests.functional.test_dispatch import LEA
-from tests.functional.test_scores import HUGO, MANON
 
 
 @pytest.fixture(scope="module")
 def org() -> Iterator[LocalStack]:
     with pytest.MonkeyPatch.context() as env, mocked_aws(env):
-        stack = make_stack()
-        stack.upload("roster", "demo-roster.csv", demo.roster())
-        stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
-        stack.advance_to(FIRST_SENT)
-        for address in (LEA, HUGO, MANON):
-            answer_to(stack, address, RITUALS, "Un tour de table le lundi.")
-        stack.advance_to(SECOND_SENT)
-        answer_to(stack, LEA, TRUST, "Je tiens ce que je promets.")
-        stack.advance_to(VIEWED)
-        stack.drain()
-        yield stack
+        yield viewed_organisation(make_stack())
 
 
 @pytest.fixture(scope="module")
 def served(org: LocalStack) -> Iterator[str]:
-    class Gateway(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            org.hooks.use_clock(org.clock)
-            path, _, query = self.path.partition("?")
-            status, headers, body = org.api(
-                method="GET", path=path, query=query, headers=dict(self.headers.items()), body=b""
-            )
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_gateway(org) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

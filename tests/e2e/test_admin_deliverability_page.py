@@ -7,9 +7,7 @@ The browser talks to the local stack's API gateway in this process, behind a pla
 server, so that the page's own origin posts its forms."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.e2e.conftest import screenshot_path
+from tests.e2e.gateway import serve_gateway
 from tests.functional.admin import admin_path
 from tests.functional.conftest import demo_organisation, dynamodb_item, make_stack, mocked_aws
 from tests.functional.test_dispatch import SARAH
@@ -48,35 +47,8 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
 
 @pytest.fixture
 def served(org: LocalStack) -> Iterator[str]:
-    class Gateway(BaseHTTPRequestHandler):
-        def _forward(self) -> None:
-            path, _, query = self.path.partition("?")
-            length = int(self.headers.get("Content-Length") or 0)
-            status, headers, body = org.api(
-                method=self.command,
-                path=path,
-                query=query,
-                headers=dict(self.headers.items()),
-                body=self.rfile.read(length),
-            )
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = _forward
-
-        def log_message(self, *_: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_gateway(org) as url:
+        yield url
 
 
 @pytest.fixture

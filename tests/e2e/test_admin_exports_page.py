@@ -7,9 +7,7 @@ server (the file itself is at a presigned URL of the in-process moto, out of the
 browser's reach: the redirect is what is checked here, the file in
 tests/functional/test_admin_exports.py)."""
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
 from tests.e2e.conftest import screenshot_path
+from tests.e2e.gateway import serve_gateway
 from tests.functional.admin import admin_path
 from tests.functional.conftest import demo_organisation, make_stack, mocked_aws
 
@@ -32,28 +31,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
 
 @pytest.fixture
 def served(stack: LocalStack) -> Iterator[str]:
-    class Gateway(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path, _, query = self.path.partition("?")
-            status, headers, body = stack.api(
-                method="GET", path=path, query=query, headers=dict(self.headers.items()), body=b""
-            )
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_gateway(stack) as url:
+        yield url
 
 
 def test_the_exports_page_fits_a_phone_and_each_link_leads_to_its_file(

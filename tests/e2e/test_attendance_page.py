@@ -6,9 +6,7 @@ The browser talks to the local stack's API gateway in this process, behind a pla
 server, so the stack's clock, emails and table are at hand."""
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from palabre.core.models import member_id
 from sam_moto.stack import LocalStack
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.gateway import serve_gateway
 from tests.functional.conftest import dynamodb_item, mocked_aws
 from tests.functional.test_dispatch import GABRIEL, KENJI, LEA
 from tests.functional.test_live_sessions import (
@@ -45,36 +44,8 @@ def ended(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
 def served(ended: LocalStack) -> Iterator[str]:
     """The stack's API gateway behind a real HTTP server on a free port (the browser
     follows the form's redirect itself)."""
-
-    class Gateway(BaseHTTPRequestHandler):
-        def _forward(self) -> None:
-            path, _, query = self.path.partition("?")
-            length = int(self.headers.get("Content-Length") or 0)
-            status, headers, body = ended.api(
-                method=self.command,
-                path=path,
-                query=query,
-                headers=dict(self.headers.items()),
-                body=self.rfile.read(length),
-            )
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = _forward
-
-        def log_message(self, *_: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_gateway(ended) as url:
+        yield url
 
 
 @pytest.fixture

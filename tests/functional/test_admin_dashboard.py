@@ -56,22 +56,26 @@ def answer_to(stack: LocalStack, address: str, title: str, text: str) -> None:
     assert status == 303
 
 
+def viewed_organisation(stack: LocalStack) -> LocalStack:
+    """The demo on `stack`, up to VIEWED: demo-1 (everyone) answered by Léa, Hugo
+    (Bâtisseurs) and Manon (Éclaireurs), closed; demo-2 (Bâtisseurs and Éclaireurs)
+    answered by Léa, open until the 15th."""
+    stack.upload("roster", "demo-roster.csv", demo.roster())
+    stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
+    stack.advance_to(FIRST_SENT)
+    for address in (LEA, HUGO, MANON):
+        answer_to(stack, address, RITUALS, "Un tour de table le lundi.")
+    stack.advance_to(SECOND_SENT)
+    answer_to(stack, LEA, TRUST, "Je tiens ce que je promets.")
+    stack.advance_to(VIEWED)
+    stack.drain()
+    return stack
+
+
 @pytest.fixture(scope="module")
 def viewed() -> Iterator[LocalStack]:
-    """demo-1 (everyone) answered by Léa, Hugo (Bâtisseurs) and Manon (Éclaireurs), closed;
-    demo-2 (Bâtisseurs and Éclaireurs) answered by Léa, open until the 15th."""
     with pytest.MonkeyPatch.context() as env, mocked_aws(env):
-        stack = make_stack()
-        stack.upload("roster", "demo-roster.csv", demo.roster())
-        stack.upload("calendar", "demo-calendar.yaml", demo.calendar(stack.clock().date()))
-        stack.advance_to(FIRST_SENT)
-        for address in (LEA, HUGO, MANON):
-            answer_to(stack, address, RITUALS, "Un tour de table le lundi.")
-        stack.advance_to(SECOND_SENT)
-        answer_to(stack, LEA, TRUST, "Je tiens ce que je promets.")
-        stack.advance_to(VIEWED)
-        stack.drain()
-        yield stack
+        yield viewed_organisation(make_stack())
 
 
 @pytest.fixture

@@ -160,6 +160,20 @@ def demo_stack(stack: LocalStack) -> LocalStack:
     return stack
 
 
+def stage_renamed_admin(stack: LocalStack) -> None:
+    """A roster renaming Camille (the admin), Hugo and Léa, its chunk holding Camille
+    staged, the other not: the version not yet switched."""
+    renamed = (
+        demo.roster()
+        .replace(b";Camille;Martin;", b";Camille-Anne;Martin;")
+        .replace(b";Hugo;", b";Hugo-Paul;")
+        .replace(";Léa;".encode(), ";Léa-Marie;".encode())
+    )
+    import_roster(stack, "renamed.csv", renamed)
+    run_chunks(stack, 1)  # Camille's chunk staged, not the other
+    assert pointer(stack)["phase"] == "staging"
+
+
 def test_a_roster_in_chunks_is_seen_old_until_every_chunk_is_staged_then_new_at_once(
     demo_stack: LocalStack,
 ) -> None:
@@ -437,15 +451,7 @@ def test_a_pause_while_a_roster_is_staged_tells_the_admins_of_the_roster_readers
     from tests.functional.conftest import sent
 
     stack = demo_stack
-    renamed = (
-        demo.roster()
-        .replace(b";Camille;Martin;", b";Camille-Anne;Martin;")
-        .replace(b";Hugo;", b";Hugo-Paul;")
-        .replace(";Léa;".encode(), ";Léa-Marie;".encode())
-    )
-    import_roster(stack, "renamed.csv", renamed)
-    run_chunks(stack, 1)  # Camille's chunk staged, not the other
-    assert pointer(stack)["phase"] == "staging"
+    stage_renamed_admin(stack)
     camille = handlers_table(stack).get(keys.member(member_id(ADMIN)))
     assert camille is not None
     assert "next_version" in camille
@@ -520,15 +526,7 @@ def test_an_admin_whose_profile_is_staged_opens_their_space_under_the_roster_rea
     from tests.functional.admin import admin_get, admin_path
 
     stack = demo_stack
-    renamed = (
-        demo.roster()
-        .replace(b";Camille;Martin;", b";Camille-Anne;Martin;")
-        .replace(b";Hugo;", b";Hugo-Paul;")
-        .replace(";Léa;".encode(), ";Léa-Marie;".encode())
-    )
-    import_roster(stack, "renamed.csv", renamed)
-    run_chunks(stack, 1)  # Camille's chunk staged, not the other
-    assert pointer(stack)["phase"] == "staging"
+    stage_renamed_admin(stack)
 
     status, page = admin_get(stack, admin_path(stack, ADMIN))
 

@@ -58,18 +58,26 @@ class JobQueue:
 
     def _batch(self, batch: Sequence[Sequence[Job]]) -> None:
         entries = {str(i): message_body(jobs) for i, jobs in enumerate(batch)}
-        for _ in range(3):
-            response = self.sqs.send_message_batch(
-                QueueUrl=self.url,
-                Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()],
-            )
-            failed = {f["Id"] for f in response.get("Failed", [])}
-            entries = {i: body for i, body in entries.items() if i in failed}
-            if not entries:
-                return
-        # Raising leaves the cursor where it was: the whole page is queued again later
-        # and the sender's send record absorbs the entries that did get through.
-        raise QueueError(f"SQS refused {len(entries)} messages: {json.dumps(list(entries))}")
+        refused = send_batch(self.sqs, self.url, entries)
+        if refused:
+            # Raising leaves the cursor where it was: the whole page is queued again later
+            # and the sender's send record absorbs the entries that did get through.
+            raise QueueError(f"SQS refused {len(refused)} messages: {json.dumps(list(refused))}")
+
+
+def send_batch(sqs: BatchSender, url: str, entries: dict[str, str]) -> dict[str, str]:
+    """One SendMessageBatch of up to ten bodies (by entry id), the entries SQS refused
+    sent again, three times at most; returns those it still refused."""
+    for _ in range(3):
+        response = sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()],
+        )
+        failed = {f["Id"] for f in response.get("Failed", [])}
+        entries = {i: body for i, body in entries.items() if i in failed}
+        if not entries:
+            break
+    return entries
 
 
 def messages(jobs: Sequence[Job]) -> list[Sequence[Job]]:

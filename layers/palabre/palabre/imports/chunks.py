@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from palabre.imports.arrivals import LateArrivals
 from palabre.observability import logger
+from palabre.queue import BATCH, send_batch
 from palabre.store.members import MemberStore
 from palabre.store.privacy import PrivacyStore
 from palabre.store.roster_apply import Change, Pointer, RosterApplyStore, chunked
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 CHUNK_MEMBERS = 500
 """members a chunk changes: its writes (at most 2 a member) take a few seconds, its item
 (compressed) stays far under DynamoDB's 400 KB"""
-BATCH = 10  # SendMessageBatch's limit
 
 
 class ChunkMessage(BaseModel):
@@ -55,17 +55,9 @@ class SqsChunkQueue:
             entries = {
                 str(n): m.model_dump_json() for n, m in enumerate(messages[start : start + BATCH])
             }
-            for _ in range(3):
-                response = self.sqs.send_message_batch(
-                    QueueUrl=self.url,
-                    Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()],
-                )
-                failed = {f["Id"] for f in response.get("Failed", [])}
-                entries = {i: body for i, body in entries.items() if i in failed}
-                if not entries:
-                    break
-            else:
-                raise RuntimeError(f"SQS refused {len(entries)} chunk messages")
+            refused = send_batch(self.sqs, self.url, entries)
+            if refused:
+                raise RuntimeError(f"SQS refused {len(refused)} chunk messages")
 
 
 class RosterApply:
