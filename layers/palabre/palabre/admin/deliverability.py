@@ -18,7 +18,7 @@ from palabre.core.i18n import N_, Translatable
 from palabre.core.models import Member, member_id
 from palabre.core.text import is_email
 from palabre.store import keys
-from palabre.store.members import MemberStore, profile_member
+from palabre.store.members import MemberStore, RosterVersion, profile_member
 from palabre.store.sending import SendingHealth
 
 SHOWN = 200
@@ -72,8 +72,8 @@ class Deliverability:
         kept = entries[:shown]
         wanted = [keys.member(member_id(e["email"])) for e in kept]
         profiles = self.members.table.get_many(wanted) if wanted else []
-        table = self.members.table
-        by_id = {i["PK"].removeprefix("MEMBER#"): profile_member(i, table) for i in profiles}
+        version = RosterVersion(self.members.table)  # the pointer read once, if at all
+        by_id = {i["PK"].removeprefix("MEMBER#"): profile_member(i, version) for i in profiles}
         return [
             Suppressed(
                 e["email"],

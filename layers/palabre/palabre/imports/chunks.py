@@ -8,7 +8,6 @@ chunks; the last settled forgets the apply. A roster of one chunk takes the same
 run at once by the import itself, without the queue.
 """
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -120,8 +119,7 @@ class RosterApply:
         queued (0: applied at once, or no member changes: nothing is staged)."""
         if not changes:
             if directory:  # a directory stored in an older shape, its members unchanged
-                self.members.table.put(directory)
-                self.members.delete_directory_pages(but=str(directory["version"]))
+                self.members.switch_directory(directory)
             return 0
         version = self.store.pointer().next_version
         chunks = list(chunked(changes, self.chunk_members))
@@ -224,7 +222,3 @@ class RosterApply:
                 self.members.delete_directory_pages(but=str(after.directory["version"]))
             self.store.finish(version)
             logger.info("roster apply settled", extra={"version": version})
-
-
-def chunk_message(body: str) -> ChunkMessage:
-    return ChunkMessage.model_validate(json.loads(body))

@@ -322,8 +322,8 @@ class Importer:
         self.privacy = PrivacyStore(table)
         self.rsvps = RsvpStore(table)
         self.org = org
-        self.queue = queue
-        """where prompts go for members who join while a theme is open (None: nowhere)"""
+        # `queue`: where prompts go for members who join while a theme is open (None:
+        # nowhere)
         self.roster_apply = RosterApply(
             table, LateArrivals(table, org.zone, org.work_week, queue), chunks
         )

@@ -133,7 +133,8 @@ class UploadHandler:
             refused = self._refuse(key, kind, refusal, admins, now)
             self._record(key, kind, fetched, refused, now)
             return refused
-        locale = next((a.locale for a in admins if a.email == uploader), self.org.locale)
+        admin = next((a for a in admins if a.email == uploader), None)
+        locale = admin.locale if admin is not None else self.org.locale
         tr = translations(self.mailroom.templates_dir, locale)
         if fetched.data is None:
             report = ImportReport.rejected(kind, 0, [_too_large(kind)], tr)
@@ -151,7 +152,6 @@ class UploadHandler:
             )
         self._publish(key, report, locale, now)
         self._record(key, kind, fetched, report, now)
-        admin = next((a for a in admins if a.email == uploader), None)
         if fetched.preview and admin is not None:
             # Sent from the admin space (its form sets the mode): the upload is theirs.
             self.activity.record(admin, Action.UPLOAD, now, file=PurePosixPath(key).name, kind=kind)
@@ -233,19 +233,17 @@ class UploadHandler:
         """Nothing is imported; the report is stored beside the file, and the active
         admins (or, before there is one, the AdminAddress) hear of it, each in their own
         language. The uploader named in the file hears nothing: they may be anyone."""
-        tr = translations(self.mailroom.templates_dir, self.org.locale)
-        report = ImportReport.rejected(kind, 0, [refusal], tr).model_copy(
-            update={"status": "refused"}
-        )
-        self._publish(key, report, self.org.locale, now, refused=True)
-        readers = [(admin.email, admin.locale) for admin in admins]
-        if not readers and self.mailroom.admin_address:
-            readers = [(self.mailroom.admin_address.strip().lower(), self.org.locale)]
 
         def translated(locale: str) -> ImportReport:
             return ImportReport.rejected(
                 kind, 0, [refusal], translations(self.mailroom.templates_dir, locale)
             ).model_copy(update={"status": "refused"})
+
+        report = translated(self.org.locale)
+        self._publish(key, report, self.org.locale, now, refused=True)
+        readers = [(admin.email, admin.locale) for admin in admins]
+        if not readers and self.mailroom.admin_address:
+            readers = [(self.mailroom.admin_address.strip().lower(), self.org.locale)]
 
         self._email(key, translated, readers, now, refused=True)
         logger.warning("upload refused", extra={"key": key, "reason": refusal.message})
@@ -276,6 +274,7 @@ class UploadHandler:
         self, key: str, report: ImportReport, locale: str, now: datetime, *, refused: bool = False
     ) -> None:
         json_key, text_key = report_keys(key)
+        body = json.dumps(report.model_dump(), ensure_ascii=False, indent=2).encode()
         text = render(
             self.mailroom.templates_dir,
             "email/import_report.txt",
@@ -285,7 +284,7 @@ class UploadHandler:
         self.s3.put_object(
             Bucket=self.bucket,
             Key=json_key,
-            Body=json.dumps(report.model_dump(), ensure_ascii=False, indent=2).encode(),
+            Body=body,
             ContentType="application/json",
         )
         self.s3.put_object(
@@ -295,7 +294,7 @@ class UploadHandler:
             self.s3.put_object(
                 Bucket=self.bucket,
                 Key=preview_key(key),
-                Body=json.dumps(report.model_dump(), ensure_ascii=False, indent=2).encode(),
+                Body=body,
                 ContentType="application/json",
             )
 

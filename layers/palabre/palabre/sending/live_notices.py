@@ -9,13 +9,13 @@ from typing import Any
 
 from palabre.core.jobs import Delivery, JobKind, Outcome, SkipReason, ThemeJob
 from palabre.core.links import Links
-from palabre.core.models import Response, Role, Subscription, Theme, ThemeKind
+from palabre.core.models import Response, Role, Theme, ThemeKind
 from palabre.mail.outbox import Outbox
 from palabre.mail.personal import Letterhead
 from palabre.observability import logger
 from palabre.sending.live_mail import compose_change, compose_seat
 from palabre.store import keys
-from palabre.store.members import Recipient, recipient_from, recipient_keys
+from palabre.store.members import Recipient, recipient_from, recipient_keys, unreachable
 from palabre.store.rsvps import RsvpStore, rsvp_from
 from palabre.store.table import ConditionFailed, Item, Table
 from palabre.store.themes import theme_from
@@ -130,14 +130,8 @@ def _session_over(theme: Theme, now: datetime, *, started: bool = False) -> Skip
 
 
 def _unreachable(recipient: Recipient | None) -> SkipReason | None:
-    if recipient is None:
-        return SkipReason.NOT_IN_ROSTER
-    if not recipient.member.active:
-        return SkipReason.INACTIVE
-    if recipient.member.role is Role.OBSERVER:
+    """Who may be emailed at all (store.members.unreachable), observers left out: a
+    session's notices go to those it invited, and observers are never invited."""
+    if recipient is not None and recipient.member.active and recipient.member.role is Role.OBSERVER:
         return SkipReason.OBSERVER
-    if recipient.suppressed:
-        return SkipReason.SUPPRESSED
-    if recipient.subscription is Subscription.NOTHING:
-        return SkipReason.UNSUBSCRIBED
-    return None
+    return unreachable(recipient)

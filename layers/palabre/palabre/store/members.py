@@ -309,14 +309,13 @@ class MemberStore:
     def save_directory(self, directory: Directory) -> None:
         """The pages of a new version first, then the head that points at them, then the
         old pages: a reader sees the old directory or the new one, never a mix."""
-        old = [
-            {"PK": i["PK"], "SK": i["SK"]}
-            for i in self.table.query(keys.ORG, prefix=f"{keys.DIRECTORY_PREFIX}#")
-        ]
-        head, *pages = directory_items(directory, uuid.uuid4().hex[:16])
-        self.table.put_many(pages)
+        self.switch_directory(self.stage_directory(directory))
+
+    def switch_directory(self, head: Item) -> None:
+        """Readers to the directory version `head` names (its pages staged), then the
+        pages of every other version deleted."""
         self.table.put(head)
-        self.table.delete_many(old)
+        self.delete_directory_pages(but=str(head["version"]))
 
     def stage_directory(self, directory: Directory) -> Item:
         """The pages of a new version of the directory, and the head that will name them

@@ -116,10 +116,9 @@ def pointer_from(item: Item | None) -> Pointer:
 
 @dataclass(frozen=True)
 class Written:
-    """What a chunk's writes cost: items written, and BatchWriteItem requests."""
+    """What a chunk's writes cost: items written."""
 
     written: int = 0
-    requests: int = 0
 
 
 class RosterApplyStore:
@@ -275,7 +274,7 @@ class RosterApplyStore:
             else:
                 deletes.append(dict(action.key))
         written = self.table.put_many(puts) + self.table.delete_many(deletes)
-        return Written(written=written, requests=-(-len(puts) // 25) - (-len(deletes) // 25))
+        return Written(written=written)
 
 
 def _staged(change: Change, version: int) -> list[Put | Delete]:

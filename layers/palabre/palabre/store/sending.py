@@ -57,18 +57,17 @@ class SendingHealth:
             start = max(start, since + timedelta(hours=1))
             if hour_of(start) > hour_of(now):
                 return Figures()  # resumed this hour: nothing to judge yet
-        first = keys.sending_hour(hour_of(start))
-        last = keys.sending_hour(hour_of(now))
-        total = Figures()
-        for item in self.table.query(keys.SENDING, between=(first["SK"], last["SK"])):
-            total += Figures(*(int(item.get(f, 0)) for f in _FIELDS))
-        return total
+        return self._hours(start, now)
 
     def last_week(self, now: datetime) -> Figures:
         """The last seven days' counts (this hour and the 167 before): one Query of 168
         small items at most."""
-        first = keys.sending_hour(hour_of(now - WEEK + timedelta(hours=1)))
-        last = keys.sending_hour(hour_of(now))
+        return self._hours(now - WEEK + timedelta(hours=1), now)
+
+    def _hours(self, start: datetime, end: datetime) -> Figures:
+        """The hourly counts from `start`'s hour to `end`'s, added up: one Query."""
+        first = keys.sending_hour(hour_of(start))
+        last = keys.sending_hour(hour_of(end))
         total = Figures()
         for item in self.table.query(keys.SENDING, between=(first["SK"], last["SK"])):
             total += Figures(*(int(item.get(f, 0)) for f in _FIELDS))
