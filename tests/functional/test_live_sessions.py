@@ -187,7 +187,7 @@ def test_the_reminder_email_says_when_where_and_how_to_change(live: LocalStack) 
     assert "Bonjour Léa," in text
     assert "jeudi 7 janvier 2027, 14:00 (heure\u00a0: France)" in text
     assert 'href="https://meet.example.com/palabre-atelier"' in html
-    [change] = re.findall(r"https://\S+/rsvp/\S+", text.split("--")[0])
+    [change] = re.findall(r"https://\S+/rsvp/\S+", text.split("\n-- \n")[0])
     assert f'href="{change}"' in html
     assert re.fullmatch(
         rf"<session_reminder\.{THEME}\.session-eve\.[a-z2-7]{{26}}@example\.com>",
