@@ -1015,6 +1015,24 @@ def test_a_malformed_attendance_is_a_poison_record(fields: dict[str, Any]) -> No
         change_of(attendance(True, 1, **fields), DAY)
 
 
+def test_a_tick_and_its_untick_in_one_batch_cancel_out_without_failing_the_batch() -> None:
+    # Given an animator ticks Léa present and unticks her a moment later: both revisions
+    # reach the score stream in one batch, adding nothing to her score or the tally
+    table = FakeTable()
+    revisions = [
+        change_of(attendance(True, 1), DAY),
+        change_of(attendance(False, 2), DAY, old=attendance(True, 1)),
+    ]
+    # When the batch is counted (an item with nothing to add would be an empty update,
+    # which DynamoDB refuses: the batch would fail for ever)
+    ScoreKeeper(table).apply([c for c in revisions if c is not None])
+    # Then both causes are kept, nothing moved
+    score = table.get({"PK": "MEMBER#lea", "SK": "SCORE"}) or {}
+    assert (score.get("points", 0), score.get("answers", 0)) == (0, 0)
+    board = table.get({"PK": "BOARD#circle", "SK": group_key("Bâtisseurs")}) or {}
+    assert {"attended#live#lea#1", "attended#live#lea#2"} <= set(board[f"seen_{DAY}"])
+
+
 def test_a_tick_untick_and_tick_again_count_each_once_whatever_the_retries() -> None:
     table = FakeTable()
     keeper = ScoreKeeper(table)

@@ -85,7 +85,9 @@ class ScoreStore:
         transaction_size); returns how many items it wrote. Raises AlreadyCounted when a
         cause was counted before (see `counted`), Contention when another transaction got
         in the way: then nothing was written."""
-        actions = [_action(totals) for totals in _updates(changes).values()]
+        # Changes that cancel out (a tick and its untick in one batch) leave an item with
+        # nothing to add: no action for it (an empty update is refused).
+        actions = [a for a in map(_action, _updates(changes).values()) if a.expression]
         try:
             self.table.transact(actions)
         except TransactionCancelled as cancelled:
