@@ -2,7 +2,6 @@
 policy, the same headers (decoded), the same parts, charsets, transfer encodings and
 content, whatever the names, subjects and bodies hold."""
 
-import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
@@ -239,17 +238,21 @@ NAME = st.text(
     name="0" * 9 + " " + "\xa0" * 9 + "\u0800" * 2 + "\U00010000" * 3, subject="0", text="", html=""
 )
 @example(name="0" * 7 + "\xa0" * 10 + "\u0800" + "\U00010000" * 4, subject="0", text="", html="")
+@example(  # a space where the words are cut: the standard library's own reading is right
+    name="0" * 7 + "\xa0" * 10 + "\U00010000" * 4 + " ¡", subject="0", text="", html=""
+)
 def test_any_names_subjects_and_bodies_read_as_the_standard_librarys(
     name: str, subject: str, text: str, html: str
 ) -> None:
-    ours, reference = both(
-        sender=(name, "palabre@example.com"),
-        to=["a@example.com"],
-        subject=subject,
-        text=text,
-        html=html,
-        attachments=[INVITATION],
-    )
+    fields: dict[str, Any] = {
+        "sender": (name, "palabre@example.com"),
+        "to": ["a@example.com"],
+        "subject": subject,
+        "text": text,
+        "html": html,
+        "attachments": [INVITATION],
+    }
+    ours, reference = both(**fields)
 
     ours_headers, reference_headers = headers(ours), headers(reference)
     ours_from, reference_from = ours_headers.pop("From"), reference_headers.pop("From")
@@ -257,11 +260,14 @@ def test_any_names_subjects_and_bodies_read_as_the_standard_librarys(
     [sender] = ours["From"].addresses  # type: ignore[union-attr]
     assert sender.addr_spec == "palabre@example.com"
     if ours_from != reference_from:
-        # Where ours differs, it reads back as the name but for its spaces (Python's
-        # reader drops Unicode spaces after a space, and may join or part two encoded
-        # words where they meet) and the standard library's does not (it writes ": ¡" as
-        # an address group, read as "¡")
+        # Where ours differs, Python's address reader reads it back as the name but for
+        # its spaces (it drops Unicode spaces after a space, and puts a space between two
+        # encoded words, which RFC 2047 says to ignore; the standard library's writer
+        # drops a space where it folds, and writes ": ¡" as an address group, read "¡")
         assert "".join(sender.display_name.split()) == "".join(name.split())
-        standard = [a.display_name for a in reference["From"].addresses]  # type: ignore[union-attr]
-        assert standard != [name] or re.search(r" [^\S ]", name)
+    if not name.isascii():
+        # ... and a reader that follows RFC 2047 (as mail clients do: decode_header joins
+        # adjacent encoded words) reads the name exactly, wherever its words were cut
+        raw = message_from_bytes(build_message(date=DATE, **fields).data)["From"]
+        assert str(make_header(decode_header(raw))) == f"{name} <palabre@example.com>"
     assert described(ours) == described(reference)
