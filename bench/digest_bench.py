@@ -18,6 +18,7 @@ from palabre.core.tokens import Signer
 from palabre.digest.editions import DigestAnswer, DigestTheme, Edition, Rate
 from palabre.store import keys
 from palabre.store.members import directory_items, member_item
+from palabre.store.sends import silent_keys
 from palabre.store.themes import theme_item
 
 if TYPE_CHECKING:
@@ -69,6 +70,15 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
         week_id = f"{iso_year}-W{iso_week:02d}"
         for member in members:
             mid = member.id
+            answered = rng.random() >= 0.5
+            # an unanswered prompt keeps its place among the theme's silent ones
+            silent = (
+                {}
+                if answered
+                else silent_keys(
+                    theme.id, member.circle, member.team, member.first_name, member.email
+                )
+            )
             items.append(
                 {
                     **keys.prompt(theme.id, mid),
@@ -83,9 +93,10 @@ def _history(members: list[Member], weeks: int) -> list[dict[str, Any]]:
                     "team": member.team,
                     "GSI1PK": keys.member_partition(mid),
                     "GSI1SK": f"PROMPT#{sent_at.isoformat()}#{theme.id}",
+                    **silent,
                 }
             )
-            if rng.random() < 0.5:
+            if not answered:
                 continue
             circle = group_key(member.circle)
             items.append(

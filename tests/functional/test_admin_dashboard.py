@@ -243,6 +243,66 @@ def test_the_open_themes_non_responders_exactly(org: LocalStack) -> None:
     assert {row[1] for row in rows} == ECLAIREURS
 
 
+def partitions_queried(stack: LocalStack, query: str = "") -> list[tuple[str, str]]:
+    """The (index, partition) of each Query one view of the dashboard makes."""
+    queried: list[tuple[str, str]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        queried.append(
+            (params.get("IndexName", ""), params["ExpressionAttributeValues"][":pk"]["S"])
+        )
+
+    events = palabre.aws.client("dynamodb").meta.events
+    events.register("provide-client-params.dynamodb.Query", record)
+    try:
+        assert dashboard(stack, query)[0] == 200
+    finally:
+        events.unregister("provide-client-params.dynamodb.Query", record)
+    return queried
+
+
+def test_the_non_responders_come_from_the_silent_index_never_the_themes_records(
+    org: LocalStack,
+) -> None:
+    # When the admin views the dashboard, whole or one team's
+    for query in ("", "team=Op%C3%A9rations"):
+        queried = partitions_queried(org, query)
+        # Then the open theme's non-responders are one Query of its silent prompts, by
+        # circle (GSI2) or by team (GSI3), and no theme's records are read
+        index = "GSI3" if query else "GSI2"
+        assert (index, "SILENT#demo-2") in queried
+        assert not [p for _, p in queried if p.startswith("THEME#")]
+
+
+def test_a_theme_sent_before_the_silent_index_lists_its_non_responders_all_the_same(
+    org: LocalStack,
+) -> None:
+    # Given demo-2's send records without their place among the silent (as a theme sent
+    # before that index was kept)
+    client, table = org.client("dynamodb"), org.provisioned.tables["PalabreTable"]
+    records = client.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+        ExpressionAttributeValues={":pk": {"S": "THEME#demo-2"}, ":p": {"S": "PROMPT#"}},
+    )["Items"]
+    assert [r["email"]["S"] for r in records if "GSI2PK" not in r] == [LEA]  # she answered
+    try:
+        for record in records:
+            client.put_item(
+                TableName=table,
+                Item={k: v for k, v in record.items() if not k.startswith(("GSI2", "GSI3"))},
+            )
+        # When the admin views the dashboard
+        _, page = dashboard(org)
+        # Then its eleven non-responders are listed, read from the theme's records
+        rows = cells(section(page, "silent").split('id="silent-demo-2"')[1])[1:]
+        assert {row[1] for row in rows} == (BATISSEURS | ECLAIREURS) - {LEA}
+        assert ("", "THEME#demo-2") in partitions_queried(org)
+    finally:
+        for record in records:
+            client.put_item(TableName=table, Item=record)
+
+
 def test_a_members_link_is_no_way_into_the_dashboard(org: LocalStack) -> None:
     assert dashboard(org, who=LEA)[0] == 404
     assert dashboard(org, "circle=B%C3%A2tisseurs", who=LEA)[0] == 404

@@ -6,8 +6,8 @@ answered the open themes yet.
 What a view reads does not grow with the history or the roster: the calendar of the
 weeks shown (one Query), the tallies of the themes sent (one BatchGetItem,
 store/tallies.py), both standings (two Queries), the directory (one Query); and the open
-themes' records (one Query each), for their non-responders — the one read that follows
-an audience's size, never the history's. Members' questions are their circles' own,
+themes' silent prompts (one Query each, SILENT_LISTED at most: a sparse index the
+score stream keeps, store/sends.py). Members' questions are their circles' own,
 not the calendar's: left out.
 """
 
@@ -223,7 +223,7 @@ class DashboardReader:
         circles, circles_more = _rows("circle", directory, recent, tallies)
         teams, teams_more = _rows("team", directory, recent, tallies)
         circle_board = self.scores.standings("circle")
-        open_themes = [f.theme for f in shown if not f.final]
+        open_themes = [f for f in shown if not f.final]
         return Dashboard(
             today=today,
             weeks=weeks,
@@ -243,8 +243,8 @@ class DashboardReader:
                 ]
             ),
             open_themes=tuple(
-                self._silent(t, admin, chosen, closes(t, zones).astimezone(mine))
-                for t in open_themes
+                self._silent(f, admin, chosen, closes(f.theme, zones).astimezone(mine))
+                for f in open_themes
             ),
             chosen=chosen,
             circle_names=_names(directory.circles if directory else {}),
@@ -253,30 +253,54 @@ class DashboardReader:
         )
 
     def _silent(
-        self, theme: Theme, admin: Member, chosen: GroupFilter | None, closes: datetime
+        self, figures: ThemeFigures, admin: Member, chosen: GroupFilter | None, closes: datetime
     ) -> OpenTheme:
-        prompts, answered = self.records.of_theme(theme.id)
-        silent = sorted(
-            (
-                Silent(
-                    first_name=str(p.get("first_name", "")),
-                    email=str(p.get("email", "")),
-                    circle=str(p.get("circle", "")),
-                    team=str(p.get("team", "")),
-                )
-                for p in prompts
-                if p["member_id"] not in answered
-                and (chosen is None or group_key(str(p.get(chosen.kind, ""))) == chosen.key)
-            ),
-            key=lambda s: (group_key(s.circle), group_key(s.first_name), s.email),
+        """The first SILENT_LISTED who have not answered, and how many others: a Query
+        of the theme's silent prompts (store/sends.py), counted by its tally. A theme
+        sent before that index was kept is read whole, as is one whose index is empty
+        while its tally says some are silent (the stream a moment behind)."""
+        theme = figures.theme
+        waiting = figures.count.prompts - figures.count.answers
+        within = (chosen.kind, chosen.key) if chosen else None
+        found = (
+            self.records.silent(theme.id, SILENT_LISTED, within)
+            if figures.counted and waiting > 0
+            else []
         )
+        if figures.counted and (found or waiting <= 0):
+            silent, total = sorted(map(_silent_one, found), key=_silent_order), waiting
+        else:
+            prompts, answered = self.records.of_theme(theme.id)
+            silent = sorted(
+                (
+                    _silent_one(p)
+                    for p in prompts
+                    if p["member_id"] not in answered
+                    and (chosen is None or group_key(str(p.get(chosen.kind, ""))) == chosen.key)
+                ),
+                key=_silent_order,
+            )
+            total = len(silent)
         return OpenTheme(
             theme_id=theme.id,
             title=theme.title_for(admin.locale),
             closes=closes,
             silent=tuple(silent[:SILENT_LISTED]),
-            more=max(0, len(silent) - SILENT_LISTED),
+            more=max(0, total - min(len(silent), SILENT_LISTED)),
         )
+
+
+def _silent_one(prompt: Mapping[str, object]) -> Silent:
+    return Silent(
+        first_name=str(prompt.get("first_name", "")),
+        email=str(prompt.get("email", "")),
+        circle=str(prompt.get("circle", "")),
+        team=str(prompt.get("team", "")),
+    )
+
+
+def _silent_order(s: Silent) -> tuple[str, str, str]:
+    return group_key(s.circle), group_key(s.first_name), s.email
 
 
 def _count(tally: Tally | None, chosen: GroupFilter | None) -> Count:

@@ -28,6 +28,7 @@ from palabre.store.scores import (
     touched,
     transaction_size,
 )
+from palabre.store.sends import SendRecords
 from palabre.store.table import Table
 
 ATTEMPTS = 6
@@ -167,13 +168,31 @@ def chunks(changes: list[Change]) -> list[list[Change]]:
 class ScoreKeeper:
     def __init__(self, table: Table) -> None:
         self.scores = ScoreStore(table)
+        self.records = SendRecords(table)
 
     def apply(self, changes: Iterable[Change]) -> Applied:
         unique = list({c.cause: c for c in changes}.values())
         outcome = Applied()
         for chunk in chunks(unique):
             self._count(chunk, outcome)
+        self._follow_silence(unique, outcome)
         return outcome
+
+    def _follow_silence(self, changes: list[Change], outcome: Applied) -> None:
+        """Once counted, a member who answered (or was ticked present) leaves their
+        theme's silent prompts, and one unticked without an answer comes back (store/
+        sends.py): the last word of the batch for each, after the counts, so that the
+        dashboard's list never runs ahead of its tally. Again is harmless."""
+        last: dict[tuple[str, str], int] = {}
+        for change in changes:
+            if change.theme and change.answers:
+                last[(change.theme, change.member)] = change.answers
+        for (theme, member), answers in last.items():
+            if answers > 0:
+                self.records.answered(theme, member)
+            else:
+                self.records.unanswered(theme, member)
+            outcome.writes += 1
 
     def _count(self, chunk: list[Change], outcome: Applied) -> None:
         for attempt in range(ATTEMPTS):

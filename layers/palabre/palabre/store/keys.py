@@ -133,6 +133,34 @@ def prompt_in_history(sent_at: str, theme_id: str) -> str:
     return f"{PROMPT_HISTORY}{sent_at}#{theme_id}"
 
 
+SILENT = "SILENT#"
+"""partition, in GSI2 and GSI3, of a theme's prompts not answered yet"""
+
+
+def silent_partition(theme_id: str) -> str:
+    return f"{SILENT}{theme_id}"
+
+
+_PART_BYTES = 240
+"""each part of a silent prompt's sort key at most: four fit in a sort key's 1,024 bytes"""
+
+
+def silent_sort(*parts: str) -> str:
+    """A silent prompt's sort key: its parts (folded names, then the address) in order,
+    each cut to fit; "\x01" sorts before any character a part holds."""
+    return "\x01".join(_cut(p) for p in parts)
+
+
+def silent_prefix(group: str) -> str:
+    """The sort-key prefix of one circle's (GSI2) or team's (GSI3) silent prompts, by
+    the group's folded name: names cut alike share it, so a reader checks the name."""
+    return _cut(group) + "\x01"
+
+
+def _cut(part: str) -> str:
+    return part.encode()[:_PART_BYTES].decode(errors="ignore").replace("\x01", "")
+
+
 def answer(theme_id: str, member_id: str) -> dict[str, str]:
     return {"PK": theme_partition(theme_id), "SK": f"{ANSWERS}{member_id}"}
 

@@ -5,6 +5,7 @@ A prompt's record (PROMPT#<member> in the theme's partition) also carries what t
 page needs about the member, its reminder and the member's streak index (GSI1).
 """
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,14 +14,31 @@ from zoneinfo import ZoneInfo
 
 from palabre.core.absences import Absence, away_on
 from palabre.core.jobs import SkipReason
-from palabre.core.models import Member, Prompt, Theme
+from palabre.core.models import Member, Prompt, Theme, group_key
 from palabre.core.retention import expires_at
 from palabre.core.streaks import PromptFact, StreakState
 from palabre.observability import logger
 from palabre.store import keys
 from palabre.store.members import Recipient, recipient_from, recipient_keys
 from palabre.store.table import ConditionFailed, Item, Table
+from palabre.store.tallies import Kind
 from palabre.store.themes import theme_from
+
+_SILENT_ATTRIBUTES = ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+
+
+def silent_keys(
+    theme_id: str, circle: str, team: str, first_name: str, email: str
+) -> dict[str, str]:
+    """A prompt's place among its theme's silent ones (sparse: removed once answered),
+    ordered as the dashboard lists them; by team in GSI3, to list one team's."""
+    by_circle = (group_key(circle), group_key(first_name), email)
+    return {
+        "GSI2PK": keys.silent_partition(theme_id),
+        "GSI2SK": keys.silent_sort(*by_circle),
+        "GSI3PK": keys.silent_partition(theme_id),
+        "GSI3SK": keys.silent_sort(group_key(team), *by_circle),
+    }
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,9 @@ class SendRecords:
                 "team": member.team,
                 "GSI1PK": keys.member_partition(member.id),
                 "GSI1SK": keys.prompt_in_history(now.isoformat(), theme_id),
+                **silent_keys(
+                    theme_id, member.circle, member.team, member.first_name, member.email
+                ),
             },
         )
 
@@ -125,6 +146,59 @@ class SendRecords:
             # Two deliveries of the same job ran at once and both reached SES.
             logger.warning(
                 "send record already written", extra={"theme": theme_id, "member": member_id}
+            )
+
+    # ------------------------------------------------------------------ silent ones
+    def silent(
+        self, theme_id: str, limit: int, within: tuple[Kind, str] | None = None
+    ) -> list[Item]:
+        """The theme's prompts sent and not answered yet, by circle, first name and
+        address (`within` one circle or team, by its folded name): one Query of the
+        sparse index the score stream keeps (`answered`), `limit` at most."""
+        index, prefix = "GSI2", None
+        if within is not None:
+            index = "GSI2" if within[0] == "circle" else "GSI3"
+            prefix = keys.silent_prefix(within[1])
+        found = self.table.query(
+            keys.silent_partition(theme_id), index=index, prefix=prefix, limit=limit
+        )
+        if within is None:
+            return list(found)
+        kind, key = within
+        return [i for i in found if group_key(str(i.get(kind, ""))) == key]
+
+    def answered(self, theme_id: str, member_id: str) -> None:
+        """Takes the prompt out of the theme's silent ones: an answer, or an attendance,
+        was counted (the score stream). Again is harmless; no prompt, nothing to do (a
+        walk-in to a live session)."""
+        with contextlib.suppress(ConditionFailed):
+            self.table.update(
+                keys.prompt(theme_id, member_id),
+                "REMOVE " + ", ".join(_SILENT_ATTRIBUTES),
+                condition="attribute_exists(PK)",
+            )
+
+    def unanswered(self, theme_id: str, member_id: str) -> None:
+        """Puts the prompt back among the silent ones: an attendance was unticked, and
+        the member has no answer of their own (one strongly consistent read of both)."""
+        prompt, answer = keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)
+        found = {i["SK"]: i for i in self.table.get_many([prompt, answer], consistent=True)}
+        record = found.get(prompt["SK"])
+        if record is None or record.get("status") != "sent" or answer["SK"] in found:
+            return
+        back = silent_keys(
+            theme_id,
+            str(record.get("circle", "")),
+            str(record.get("team", "")),
+            str(record.get("first_name", "")),
+            str(record.get("email", "")),
+        )
+        with contextlib.suppress(ConditionFailed):  # erased meanwhile
+            self.table.update(
+                prompt,
+                "SET " + ", ".join(f"{a} = :{a}" for a in back),
+                {f":{a}": v for a, v in back.items()},
+                condition="attribute_exists(PK)",
             )
 
     def any_sent(self, theme_id: str) -> bool:
