@@ -726,10 +726,11 @@ def test_a_lowered_capacity_keeps_the_seats_held_and_frees_one_only_below_it(
     # Then the report says so, by row and column, and those who hold seats keep them
     [warning] = report["warnings"]
     assert (warning["row"], warning["column"], warning["value"]) == (2, "capacity", "2")
-    assert warning["message"].startswith(f"4 seats are taken at “{TITLE}”, more than the new")
+    quoted = f"4 seats are taken at “{TITLE}” (December 3, 2026), more than the new capacity 2:"
+    assert warning["message"].startswith(quoted)
     emailed = [m for m in sent(session) if "Palabre import of" in m["Subject"]][-1]
     assert "1 thing to know:" in text_of(emailed)
-    assert f"4 seats are taken at “{TITLE}”" in text_of(emailed)
+    assert quoted in text_of(emailed)
     assert "4 seats are taken at" in html_of(emailed)
     assert responses(session, LEA, HUGO, LUCAS, CHLOE) == ["yes"] * 4
     # …a new yes waits, and the scheduler gives it nothing while the session is full

@@ -18,9 +18,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.dates import get_timezone_location
 from packaging.utils import canonicalize_name
 
+from palabre.core.dates import format_date, format_datetime
 from palabre.core.models import Locale
 from palabre_cli import built
 from palabre_cli.template import Translated, load_source, translate
@@ -62,7 +63,8 @@ _DATES_PROBE = """
 import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
-from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.dates import get_timezone_location
+from palabre.core.dates import format_date, format_datetime
 import babel
 print(json.dumps({"babel": babel.__file__, "dates": [
     [format_date(date(2026, 12, 1), f, locale=l) for f in ("full", "long", "d MMMM y")]
@@ -303,7 +305,7 @@ def test_french_and_english_dates_render_through_the_built_layer_as_in_the_tests
     assert result["babel"].startswith(str(layer))
     assert result["dates"] == _dates(ORGANISATION_LOCALES)
     french = result["dates"][ORGANISATION_LOCALES.index("fr")]
-    assert french[0] == "mardi 1 décembre 2026"
+    assert french[0] == "mardi 1er décembre 2026"
 
 
 # ---------------------------------------------------------------- lean and precompiled

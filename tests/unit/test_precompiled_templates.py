@@ -210,7 +210,7 @@ def test_a_report_renders_the_same_from_the_compiled_templates(built: Path) -> N
     assert compiled == source
     plain, html = source[0][1], source[1][1]
     assert "Thèmes clos cette semaine\u00a0: participation finale" in html
-    assert "clos le 1 décembre" in plain
+    assert "clos le 1er décembre" in plain
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     # each question's title, asker and circle escaped; a cancel link for the open one only

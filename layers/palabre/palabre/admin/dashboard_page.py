@@ -9,7 +9,6 @@ from gettext import NullTranslations
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_skeleton
 from babel.numbers import format_percent
 
 from palabre.admin.chart import Bar, WeekBars, participation_chart
@@ -21,6 +20,7 @@ from palabre.admin.dashboard import (
     chosen_group,
 )
 from palabre.admin.pages import AdminPages
+from palabre.core.dates import format_skeleton
 from palabre.core.i18n import N_, translate, translations
 
 QUERY_LIMIT = 200

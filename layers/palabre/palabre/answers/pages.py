@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_date, get_timezone_location
+from babel.dates import get_timezone_location
 
 from palabre.answers.answers import (
     MAX_ANSWER,
@@ -22,6 +22,7 @@ from palabre.answers.answers import (
     EditedMeanwhile,
     parse_form,
 )
+from palabre.core.dates import format_date
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day

@@ -102,7 +102,7 @@ class Dated(tuple[tuple[str, date], ...]):
     shown = 10
 
     def text(self, locale: str) -> str:
-        from babel.dates import format_date  # loaded only where a date is shown
+        from palabre.core.dates import format_date  # loaded only where a date is shown
 
         left, right = ("«\u00a0", "\u00a0»") if locale == "fr" else ("“", "”")
         listed = [

@@ -124,6 +124,6 @@ def _competency(group: CompetencyGroup, locale: str) -> dict[str, Any]:
 def _long_date(day: date, locale: str) -> str:
     """Remembered: a page of 500 entries formats each day they entered on once (Babel
     took 4 ms for the 500)."""
-    from babel.dates import format_date  # only the pages that show a day load Babel
+    from palabre.core.dates import format_date  # only the pages that show a day load Babel
 
     return format_date(day, "long", locale=locale)

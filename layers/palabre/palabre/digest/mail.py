@@ -5,8 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
+from palabre.core.dates import format_date
 from palabre.core.i18n import N_, translations
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links

@@ -12,6 +12,7 @@ from palabre.core.i18n import N_, Dated
 from palabre.core.local_time import (
     WORK_WEEK,
     earliest_send,
+    session_start,
 )
 from palabre.core.models import Locale, Member, Theme, ThemeKind, member_id
 from palabre.core.retention import TTL_ATTRIBUTE, expires_at
@@ -622,7 +623,7 @@ class Importer:
         return [
             Issue(
                 N_(
-                    "%(taken)s seats are taken at “%(title)s”, more than the new capacity "
+                    "%(taken)s seats are taken at %(session)s, more than the new capacity "
                     "%(capacity)s: those who hold them keep them, and a yes joins the "
                     "waiting list until fewer than %(capacity)s seats are taken."
                 ),
@@ -631,13 +632,17 @@ class Importer:
                 value=theme.capacity,
                 params={
                     "taken": taken[theme.id],
-                    "title": theme.title,
+                    # quoted as the reader quotes, with its day in the organisation's
+                    "session": Dated([(theme.title, self._session_day(theme))]),
                     "capacity": theme.capacity,
                 },
             )
             for theme in lowered
             if theme.capacity is not None and taken.get(theme.id, 0) > theme.capacity
         ]
+
+    def _session_day(self, theme: Theme) -> date:
+        return session_start(theme).astimezone(self.org.zone).date()
 
     def _sequenced(self, theme: Theme, before: Theme | None, now: datetime) -> Theme:
         """The theme with its stored sequence, one more when a live session's time,

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from botocore.exceptions import ClientError
 
 from palabre.answers.answers import (
@@ -39,6 +38,7 @@ from palabre.answers.answers import (
     Saved,
     parse_form,
 )
+from palabre.core.dates import format_date
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.links import REPLY_PREFIX, Links, Offboarded, in_roster, writer
 from palabre.core.local_time import deadline_day, link_expiry

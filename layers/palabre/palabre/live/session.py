@@ -3,8 +3,9 @@
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, get_timezone_location
+from babel.dates import get_timezone_location
 
+from palabre.core.dates import format_datetime
 from palabre.core.links import Links
 from palabre.core.models import Theme, ThemeKind
 

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_time
 from babel.numbers import format_decimal
 from jinja2 import (
     BaseLoader,
@@ -34,6 +34,7 @@ from jinja2 import (
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
+from palabre.core.dates import format_date, format_datetime
 from palabre.core.i18n import translations
 from palabre.core.text import without_spoofing
 from palabre.core.typography import END, FOREIGN, finish, foreign

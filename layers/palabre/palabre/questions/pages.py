@@ -10,9 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_date
 
 from palabre.core.attribution import byline, shown
+from palabre.core.dates import format_date
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.markdown import prompt_html
 from palabre.core.models import Answer, readable_in

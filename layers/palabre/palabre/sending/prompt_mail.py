@@ -4,8 +4,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
+from palabre.core.dates import format_date
 from palabre.core.i18n import N_, translations
 from palabre.core.jobs import JobKind
 from palabre.core.links import Links

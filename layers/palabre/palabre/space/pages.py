@@ -9,10 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_date
 
 from palabre.core import models
 from palabre.core.attribution import byline, shown
+from palabre.core.dates import format_date
 from palabre.core.links import Links
 from palabre.core.local_time import deadline_day, link_expiry
 from palabre.core.markdown import prompt_html

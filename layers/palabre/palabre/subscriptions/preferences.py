@@ -11,9 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
-from babel.dates import format_date
 
 from palabre.core.absences import Absence, added, removed
+from palabre.core.dates import format_date
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.links import writer
 from palabre.store.members import MemberStore
