@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     tally = commands.add_parser(
         "tally",
         help="rebuild the participation tallies of the themes closed in the last weeks from "
-        "their records (once, for themes sent before tallies were kept)",
+        "their records, and place the open ones' non-responders (once, for themes sent "
+        "before tallies and that index were kept)",
     )
     tally.add_argument("action", choices=["rebuild"])
     tally.add_argument("--weeks", type=_weeks, default=12, help="how far back (default: 12)")
@@ -637,9 +638,11 @@ def _weeks(text: str) -> int:
 
 
 def _tally(args: argparse.Namespace) -> int:
-    """Each closed theme's tally counted again from its records, written whole."""
+    """Each closed theme's tally counted again from its records, written whole; each
+    open one's prompts put in their place among its silent ones."""
     from palabre import aws
     from palabre.core import clock
+    from palabre.store.sends import SendRecords
     from palabre.store.table import DynamoTable
     from palabre.store.tallies import rebuild_closed
 
@@ -655,8 +658,14 @@ def _tally(args: argparse.Namespace) -> int:
     rebuilt, still_open = rebuild_closed(table, clock.now(), args.weeks, "UTC")
     for theme in rebuilt:
         print(f"{theme}: counted again")
+    records = SendRecords(table)
     for theme in still_open:
-        print(f"{theme}: still open somewhere, left as it is: run this again once it has closed")
+        # its non-responders listed by the dashboard, if sent before that index was kept
+        placed = records.place_silent(theme)
+        print(
+            f"{theme}: still open somewhere, left as it is: run this again once it has "
+            f"closed; {placed} of its prompts placed among its non-responders"
+        )
     if not rebuilt and not still_open:
         print(f"no theme was sent in the last {args.weeks} weeks")
     return 0

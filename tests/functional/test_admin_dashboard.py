@@ -274,8 +274,25 @@ def test_the_non_responders_come_from_the_silent_index_never_the_themes_records(
         assert not [p for _, p in queried if p.startswith("THEME#")]
 
 
+def test_the_silent_index_says_who_even_when_the_tally_runs_short(org: LocalStack) -> None:
+    # Given demo-2's tally short of its prompts (a batch of them parked, not counted yet):
+    # it counts as many answers as prompts
+    client, table = org.client("dynamodb"), org.provisioned.tables["PalabreTable"]
+    key = {"PK": {"S": "THEME#demo-2"}, "SK": {"S": "TALLY"}}
+    tally = client.get_item(TableName=table, Key=key)["Item"]
+    try:
+        client.put_item(TableName=table, Item={**tally, "prompts": {"N": "1"}})
+        # When the admin views the dashboard
+        _, page = dashboard(org)
+        # Then the eleven who have not answered are listed all the same
+        rows = cells(section(page, "silent").split('id="silent-demo-2"')[1])[1:]
+        assert {row[1] for row in rows} == (BATISSEURS | ECLAIREURS) - {LEA}
+    finally:
+        client.put_item(TableName=table, Item=tally)
+
+
 def test_a_theme_sent_before_the_silent_index_lists_its_non_responders_all_the_same(
-    org: LocalStack,
+    org: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given demo-2's send records without their place among the silent (as a theme sent
     # before that index was kept)
@@ -298,6 +315,17 @@ def test_a_theme_sent_before_the_silent_index_lists_its_non_responders_all_the_s
         rows = cells(section(page, "silent").split('id="silent-demo-2"')[1])[1:]
         assert {row[1] for row in rows} == (BATISSEURS | ECLAIREURS) - {LEA}
         assert ("", "THEME#demo-2") in partitions_queried(org)
+
+        # When an operator places them (once, after deploying the index)
+        assert main(["tally", "rebuild", "--table", table, "--weeks", "4"]) == 0
+        printed = capsys.readouterr().out
+        assert "demo-2: still open somewhere" in printed
+        assert "11 of its prompts placed among its non-responders" in printed
+
+        # Then the same eleven are listed from the index, the records no longer read
+        _, again = dashboard(org)
+        assert cells(section(again, "silent").split('id="silent-demo-2"')[1])[1:] == rows
+        assert not [p for _, p in partitions_queried(org) if p.startswith("THEME#")]
     finally:
         for record in records:
             client.put_item(TableName=table, Item=record)
@@ -325,7 +353,8 @@ def test_a_theme_sent_before_tallies_were_kept_is_counted_once_rebuilt(
     # Then demo-1, closed, is counted from its records; demo-2, open, is left as it is
     assert capsys.readouterr().out.splitlines() == [
         "demo-1: counted again",
-        "demo-2: still open somewhere, left as it is: run this again once it has closed",
+        "demo-2: still open somewhere, left as it is: run this again once it has closed; "
+        "0 of its prompts placed among its non-responders",
     ]
     _, page = dashboard(org)
     assert figures(page)["Nos rituels d&#39;équipe"] == ("16\u00a0%", "3", "19")

@@ -256,19 +256,18 @@ class DashboardReader:
         self, figures: ThemeFigures, admin: Member, chosen: GroupFilter | None, closes: datetime
     ) -> OpenTheme:
         """The first SILENT_LISTED who have not answered, and how many others: a Query
-        of the theme's silent prompts (store/sends.py), counted by its tally. A theme
-        sent before that index was kept is read whole, as is one whose index is empty
-        while its tally says some are silent (the stream a moment behind)."""
+        of the theme's silent prompts (store/sends.py) — who is silent is the index's
+        word, how many more its tally's. A theme without a tally, or whose index is
+        empty while its tally says some are silent (sent before the index was kept and
+        not placed yet, or the stream a moment behind), is read whole."""
         theme = figures.theme
         waiting = figures.count.prompts - figures.count.answers
         within = (chosen.kind, chosen.key) if chosen else None
-        found = (
-            self.records.silent(theme.id, SILENT_LISTED, within)
-            if figures.counted and waiting > 0
-            else []
-        )
+        found = self.records.silent(theme.id, SILENT_LISTED, within) if figures.counted else []
         if figures.counted and (found or waiting <= 0):
-            silent, total = sorted(map(_silent_one, found), key=_silent_order), waiting
+            silent = sorted(map(_silent_one, found), key=_silent_order)
+            # fewer than asked: they are all (the tally may count some erased since)
+            total = max(waiting, len(found)) if len(found) == SILENT_LISTED else len(found)
         else:
             prompts, answered = self.records.of_theme(theme.id)
             silent = sorted(

@@ -181,18 +181,11 @@ class ScoreKeeper:
     def _follow_silence(self, changes: list[Change], outcome: Applied) -> None:
         """Once counted, a member who answered (or was ticked present) leaves their
         theme's silent prompts, and one unticked without an answer comes back (store/
-        sends.py): the last word of the batch for each, after the counts, so that the
-        dashboard's list never runs ahead of its tally. Again is harmless."""
-        last: dict[tuple[str, str], int] = {}
-        for change in changes:
-            if change.theme and change.answers:
-                last[(change.theme, change.member)] = change.answers
-        for (theme, member), answers in last.items():
-            if answers > 0:
-                self.records.answered(theme, member)
-            else:
-                self.records.unanswered(theme, member)
-            outcome.writes += 1
+        sends.py), each from what is there now, after the counts: the dashboard's list
+        never runs ahead of its tally, and a batch replayed late changes nothing."""
+        members = {(c.theme, c.member) for c in changes if c.theme and c.answers}
+        for theme, member in sorted(members):
+            outcome.writes += self.records.settle_silence(theme, member)
 
     def _count(self, chunk: list[Change], outcome: Applied) -> None:
         for attempt in range(ATTEMPTS):

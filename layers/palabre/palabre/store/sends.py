@@ -167,39 +167,55 @@ class SendRecords:
         kind, key = within
         return [i for i in found if group_key(str(i.get(kind, ""))) == key]
 
-    def answered(self, theme_id: str, member_id: str) -> None:
-        """Takes the prompt out of the theme's silent ones: an answer, or an attendance,
-        was counted (the score stream). Again is harmless; no prompt, nothing to do (a
-        walk-in to a live session)."""
-        with contextlib.suppress(ConditionFailed):
-            self.table.update(
-                keys.prompt(theme_id, member_id),
-                "REMOVE " + ", ".join(_SILENT_ATTRIBUTES),
-                condition="attribute_exists(PK)",
-            )
-
-    def unanswered(self, theme_id: str, member_id: str) -> None:
-        """Puts the prompt back among the silent ones: an attendance was unticked, and
-        the member has no answer of their own (one strongly consistent read of both)."""
+    def settle_silence(self, theme_id: str, member_id: str) -> bool:
+        """Puts the prompt among its theme's silent ones, or takes it out, from what is
+        there now — silent while sent, not answered and not ticked present (the send
+        record carries `attended`) — so that a batch replayed late or out of order
+        (a parked one retried) leaves it right. The score stream calls it once it has
+        counted an answer or an attendance. One strongly consistent read of the prompt
+        and the answer; a write only when its place changes. Returns whether it wrote."""
         prompt, answer = keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)
         found = {i["SK"]: i for i in self.table.get_many([prompt, answer], consistent=True)}
         record = found.get(prompt["SK"])
-        if record is None or record.get("status") != "sent" or answer["SK"] in found:
-            return
-        back = silent_keys(
-            theme_id,
-            str(record.get("circle", "")),
-            str(record.get("team", "")),
-            str(record.get("first_name", "")),
-            str(record.get("email", "")),
-        )
+        if record is None or record.get("status") != "sent":
+            return False  # none (erased), or skipped: never silent
+        silent = answer["SK"] not in found and record.get("attended") is not True
+        return self._place(record, silent)
+
+    def place_silent(self, theme_id: str) -> int:
+        """Puts every prompt of a theme in its place among the silent ones, from one
+        Query of its partition: for a theme sent before the index was kept (`palabre
+        tally rebuild`, once, after deploying it). Returns the prompts written."""
+        prompts, answered = self.of_theme(theme_id)
+        return sum(self._place(p, p["member_id"] not in answered) for p in prompts)
+
+    def _place(self, record: Item, silent: bool) -> bool:
+        if silent == ("GSI2PK" in record):
+            return False
+        key = {"PK": record["PK"], "SK": record["SK"]}
         with contextlib.suppress(ConditionFailed):  # erased meanwhile
-            self.table.update(
-                prompt,
-                "SET " + ", ".join(f"{a} = :{a}" for a in back),
-                {f":{a}": v for a, v in back.items()},
-                condition="attribute_exists(PK)",
-            )
+            if silent:
+                back = silent_keys(
+                    str(record["theme_id"]),
+                    str(record.get("circle", "")),
+                    str(record.get("team", "")),
+                    str(record.get("first_name", "")),
+                    str(record.get("email", "")),
+                )
+                self.table.update(
+                    key,
+                    "SET " + ", ".join(f"{a} = :{a}" for a in back),
+                    {**{f":{a}": v for a, v in back.items()}, ":present": True},
+                    condition="attribute_exists(PK) AND NOT attended = :present",
+                )
+            else:
+                self.table.update(
+                    key,
+                    "REMOVE " + ", ".join(_SILENT_ATTRIBUTES),
+                    condition="attribute_exists(PK)",
+                )
+            return True
+        return False
 
     def any_sent(self, theme_id: str) -> bool:
         """Whether any prompt of the theme went out (skipped ones do not count): a Query of
