@@ -653,3 +653,38 @@ def test_people_erased_before_their_chunk_is_staged_are_never_staged(
     run_chunks(stack)
     assert JOINING not in MemberStore(table).roster()
     assert staged_items(stack) == []
+
+
+def test_the_imports_page_follows_a_roster_applied_in_parts_until_it_is_whole(
+    demo_stack: LocalStack,
+) -> None:
+    """Given a roster applied in three parts (its report already says "applied"), when an
+    animator opens the space's imports page at each step, then it says how far the apply
+    is — parts ready while everyone sees the former roster, the new one in place while it
+    tidies up — and nothing once it is whole."""
+    from html import unescape
+
+    from tests.functional.admin import admin_get, admin_path
+
+    stack = demo_stack
+    space = admin_path(stack, ADMIN)
+
+    def progress() -> str:
+        status, page = admin_get(stack, f"{space}/imports")
+        assert status == 200
+        found = page.split('id="roster-apply"')
+        return unescape(found[1].split("</div>")[0]) if len(found) > 1 else ""
+
+    assert progress() == ""
+    report = import_roster(stack, "next-roster.csv", next_roster())
+    assert report["status"] == "applied"
+
+    assert "0 of 3 parts ready" in progress()
+    assert "Everyone still sees the former roster" in progress()
+    run_chunks(stack, 2)
+    assert "2 of 3 parts ready" in progress()
+    assert f"{space}/deliverability#waiting" in progress()
+    run_chunks(stack, 1)  # the last part ready: switched
+    assert "The new roster is in place" in progress()
+    run_chunks(stack)
+    assert progress() == ""

@@ -554,6 +554,7 @@ def import_pages(settings: AdminSettings, adapters: Adapters | None = None) -> I
     from palabre.admin.imports import ImportPages
     from palabre.store.activity import ActivityLog
     from palabre.store.import_history import ImportHistory
+    from palabre.store.roster_apply import RosterApplyStore
 
     table_ = table(settings, adapters)
     return ImportPages(
@@ -562,6 +563,7 @@ def import_pages(settings: AdminSettings, adapters: Adapters | None = None) -> I
         ActivityLog(table_),
         _s3(adapters),
         settings.uploads_bucket,
+        RosterApplyStore(table_),
     )
 
 

@@ -29,6 +29,7 @@ from palabre.core.tokens import InvalidToken
 from palabre.observability import logger
 from palabre.store.activity import Action, ActivityLog
 from palabre.store.import_history import ImportHistory, NotPending, Upload
+from palabre.store.roster_apply import RosterApplyStore
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -56,6 +57,17 @@ class UploadForm:
     fields: dict[str, str]
 
 
+@dataclass(frozen=True)
+class RosterProgress:
+    phase: str
+    """staging (everyone sees the former roster), settling (switched: everyone sees the
+    new one), abandoning (a newer file replaced it)"""
+    done: int
+    """parts staged (while staging) or settled (while settling)"""
+    parts: int
+    started: datetime | None
+
+
 class ImportPages:
     def __init__(
         self,
@@ -64,12 +76,14 @@ class ImportPages:
         activity: ActivityLog,
         s3: "S3Client",
         bucket: str,
+        rosters: RosterApplyStore,
     ) -> None:
         self.pages = pages
         self.history = history
         self.activity = activity
         self.s3 = s3
         self.bucket = bucket
+        self.rosters = rosters
 
     # ------------------------------------------------------------------ pages
     def imports(
@@ -98,6 +112,7 @@ class ImportPages:
             pending=[u for u in uploads if u.pending] if not cursor else [],
             more=more,
             checking=checking,
+            roster_apply=self._roster_apply(),
         )
 
     def upload(
@@ -119,7 +134,19 @@ class ImportPages:
             has_preview=preview is not None,
             notice=notice if notice in NOTICES else "",
             shown=CHANGES_SHOWN,
+            roster_apply=self._roster_apply() if upload.kind == "roster" else None,
         )
+
+    def _roster_apply(self) -> RosterProgress | None:
+        """A roster being applied in parts, and how far (one GetItem of the pointer):
+        its report says "applied" once its parts are queued, minutes before everyone
+        sees it on a large roster."""
+        pointer = self.rosters.pointer()
+        if pointer.applying is None:
+            return None
+        done = pointer.settled if pointer.phase == "settling" else pointer.staged
+        started = datetime.fromisoformat(pointer.started_at) if pointer.started_at else None
+        return RosterProgress(pointer.phase, len(done), pointer.chunks, started)
 
     # ------------------------------------------------------------------ actions
     def apply(self, view: AdminView, upload_id: str, now: datetime) -> Response[str]:
