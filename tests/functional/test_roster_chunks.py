@@ -679,12 +679,13 @@ def test_the_imports_page_follows_a_roster_applied_in_parts_until_it_is_whole(
     report = import_roster(stack, "next-roster.csv", next_roster())
     assert report["status"] == "applied"
 
-    assert "0 of 3 parts ready" in progress()
-    assert "Everyone still sees the former roster" in progress()
+    # (in the demo admin's French)
+    assert "parties prêtes\u00a0: 0 sur 3" in progress()
+    assert "Chacun voit encore la liste précédente" in progress()
     run_chunks(stack, 2)
-    assert "2 of 3 parts ready" in progress()
+    assert "parties prêtes\u00a0: 2 sur 3" in progress()
     assert f"{space}/deliverability#waiting" in progress()
     run_chunks(stack, 1)  # the last part ready: switched
-    assert "The new roster is in place" in progress()
+    assert "La nouvelle liste de membres est en place" in progress()
     run_chunks(stack)
     assert progress() == ""

@@ -28,7 +28,17 @@ from palabre.admin.pages import AdminPages
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger
 from palabre.store.activity import Action, ActivityLog
-from palabre.store.import_history import ImportHistory, NotPending, Upload
+from palabre.store.import_history import (
+    HISTORY_METADATA,
+    MODE_METADATA,
+    PREVIEWED_METADATA,
+    UPLOADER_METADATA,
+    ImportHistory,
+    NotPending,
+    Upload,
+    preview_key,
+    report_keys,
+)
 from palabre.store.roster_apply import RosterApplyStore
 
 if TYPE_CHECKING:
@@ -44,8 +54,6 @@ WEB_FOLDER = "web"
 STUCK_AFTER = timedelta(minutes=10)
 """how long an upload may say "applying" with its file not copied before Apply or Decline
 may take it again (an Apply cut short between its decision and its copy)"""
-FORM_UPLOADER = "uploader"
-"""the metadata the form's policy forces on anything it writes (the import's `uploader`)"""
 CHANGES_SHOWN = 50
 """names shown per list of changes on a page (the report's counts say how many more)"""
 
@@ -129,7 +137,7 @@ class ImportPages:
             "admin_preview",
             section="imports",
             upload=upload,
-            report=preview if showing_preview else self._json(report_key(upload.key)),
+            report=preview if showing_preview else self._json(report_keys(upload.key)[0]),
             showing_preview=showing_preview,
             has_preview=preview is not None,
             notice=notice if notice in NOTICES else "",
@@ -169,9 +177,9 @@ class ImportPages:
                 CopySourceIfMatch=upload.etag,
                 MetadataDirective="REPLACE",
                 Metadata={
-                    FORM_UPLOADER: view.admin.email,
-                    "history": upload.id,
-                    "previewed": upload.confirms,
+                    UPLOADER_METADATA: view.admin.email,
+                    HISTORY_METADATA: upload.id,
+                    PREVIEWED_METADATA: upload.confirms,
                 },
             )
         except ClientError as error:
@@ -220,15 +228,15 @@ class ImportPages:
             if error.response.get("Error", {}).get("Code", "") not in ("404", "NoSuchKey"):
                 raise
             return now - STUCK_AFTER  # gone: its Apply will find it changed
-        if head.get("Metadata", {}).get("history") == upload.id:
+        if head.get("Metadata", {}).get(HISTORY_METADATA) == upload.id:
             return None  # copied: its import records the outcome
         return now - STUCK_AFTER
 
     def _form(self, view: AdminView, kind: str, now: datetime, back_to: str) -> UploadForm:
         folder = f"{kind}/{WEB_FOLDER}/{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}/"
         fields = {
-            f"x-amz-meta-{FORM_UPLOADER}": view.admin.email,
-            "x-amz-meta-mode": "preview",
+            f"x-amz-meta-{UPLOADER_METADATA}": view.admin.email,
+            f"x-amz-meta-{MODE_METADATA}": "preview",
             "success_action_redirect": back_to,
         }
         post = self.s3.generate_presigned_post(
@@ -250,7 +258,7 @@ class ImportPages:
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
             return None
-        if FORM_UPLOADER in obj.get("Metadata", {}):
+        if UPLOADER_METADATA in obj.get("Metadata", {}):
             # The upload form may write any key of its folder, reports included, and
             # always with an uploader; the import function writes its reports without
             # one. A report the form wrote is a forgery: never shown as the file's.
@@ -268,16 +276,6 @@ class ImportPages:
 
 NOTICES = ("applying", "declined", "decided", "changed")
 """what the upload's page says after an action"""
-
-
-def report_key(key: str) -> str:
-    """The report of a file's latest import, which the import writes beside it."""
-    return f"{key}.report.json"
-
-
-def preview_key(key: str) -> str:
-    """What a file would change, which the import keeps beside it once previewed."""
-    return f"{key}.preview.json"
 
 
 def _from_the_space(key: str) -> bool:

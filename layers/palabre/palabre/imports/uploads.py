@@ -19,23 +19,24 @@ from palabre.mail.outbox import Outbox
 from palabre.mail.render import in_language, render
 from palabre.observability import logger
 from palabre.store.activity import Action, ActivityLog
-from palabre.store.import_history import PENDING, ImportHistory
+from palabre.store.import_history import (
+    HISTORY_METADATA,
+    MODE_METADATA,
+    PENDING,
+    PREVIEWED_METADATA,
+    REPORT_SUFFIXES,
+    UPLOADER_METADATA,
+    ImportHistory,
+    preview_key,
+    report_keys,
+)
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
-REPORT_SUFFIXES = (".report.json", ".report.txt", ".preview.json")
-UPLOADER_METADATA = "uploader"
-MODE_METADATA = "mode"
-"""`preview` (the admin space's upload form): say what the file would change, write nothing"""
 CONFIRM_METADATA = "confirm"
 """`yes` (`palabre upload --confirm`): past the guards, whatever the file deactivates or
 cancels"""
-HISTORY_METADATA = "history"
-"""the upload an admin applied from the admin space (its id in the history)"""
-PREVIEWED_METADATA = "previewed"
-"""what the admin space's Apply confirms: the `confirms` of the preview the admin saw (the
-file is held again if it would now deactivate or cancel anything else)"""
 ERRORS_IN_EMAIL = 100
 NAMES_IN_EMAIL = 30
 """names per list of changes (deactivated, created, updated) in a report's email"""
@@ -51,16 +52,6 @@ def kind_of(key: str) -> Kind | None:
 def is_report(key: str) -> bool:
     """Reports are written beside the upload; their own notification is ignored."""
     return key.endswith(REPORT_SUFFIXES)
-
-
-def report_keys(key: str) -> tuple[str, str]:
-    return f"{key}.report.json", f"{key}.report.txt"
-
-
-def preview_key(key: str) -> str:
-    """What a file would change, kept beside it once previewed (the report that follows
-    an Apply replaces the report, not the preview)."""
-    return f"{key}.preview.json"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,30 @@ PENDING = ("previewed", "needs_confirmation")
 """statuses an admin may still apply or decline"""
 PAGE = 25
 
+# What an upload's object and the files written beside it are called: the import
+# (imports/uploads.py) writes them, the admin space (admin/imports.py) reads and forms them.
+UPLOADER_METADATA = "uploader"
+"""who uploaded the file (the admin space's upload form forces the link's admin)"""
+MODE_METADATA = "mode"
+"""`preview` (the admin space's upload form): say what the file would change, write nothing"""
+HISTORY_METADATA = "history"
+"""the upload an admin applied from the admin space (its id in the history)"""
+PREVIEWED_METADATA = "previewed"
+"""what the admin space's Apply confirms: the `confirms` of the preview the admin saw (the
+file is held again if it would now deactivate or cancel anything else)"""
+REPORT_SUFFIXES = (".report.json", ".report.txt", ".preview.json")
+
+
+def report_keys(key: str) -> tuple[str, str]:
+    """The report of a file's latest import, as JSON and as text, written beside it."""
+    return f"{key}.report.json", f"{key}.report.txt"
+
+
+def preview_key(key: str) -> str:
+    """What a file would change, kept beside it once previewed (the report that follows
+    an Apply replaces the report, not the preview)."""
+    return f"{key}.preview.json"
+
 
 @dataclass(frozen=True)
 class Upload:
