@@ -24,8 +24,7 @@ from datetime import date, datetime, timedelta
 from palabre.core.points import Change, Standing, ranked
 from palabre.store import keys
 from palabre.store.table import Item, Table, TransactionCancelled, Update
-from palabre.store.tallies import Kind as TallyKind
-from palabre.store.tallies import tally_field
+from palabre.store.tallies import tally_adds
 
 TRANSACTION_LIMIT = 100
 CAUSES_LIMIT = 80
@@ -180,16 +179,8 @@ def _moves(change: Change) -> Iterator[tuple[dict[str, str], str, dict[str, int]
     if change.useful:
         yield keys.answer(*change.useful), "", {"useful": 1}
     if change.theme and (change.prompts or change.answers):
-        counts = {"prompts": change.prompts, "answers": change.answers}
-        groups: tuple[tuple[TallyKind, str], ...] = (
-            ("circle", change.circle),
-            ("team", change.team),
-        )
-        for tally_kind, name in groups:
-            if name:
-                counts[tally_field("prompts", tally_kind, name)] = change.prompts
-                counts[tally_field("answers", tally_kind, name)] = change.answers
-        yield keys.tally(change.theme), "", counts
+        adds = tally_adds(change.prompts, change.answers, change.circle, change.team)
+        yield keys.tally(change.theme), "", adds
 
 
 def _updates(changes: Sequence[Change]) -> dict[tuple[str, str], _Totals]:

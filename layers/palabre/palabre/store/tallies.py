@@ -12,6 +12,7 @@ keys). A theme sent before tallies were kept has none until `rebuild` counts it 
 partition once (`palabre tally`).
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,18 @@ def tally_field(what: Literal["prompts", "answers"], kind: Kind, name: str) -> s
     """The attribute of a tally counting one group's prompts or answers."""
     short = _PROMPTS if what == "prompts" else _ANSWERS
     return f"{short}#{kind}#{group_key(name)}"
+
+
+def tally_adds(prompts: int, answers: int, circle: str, team: str) -> dict[str, int]:
+    """What prompts and answers of one circle and team add to their theme's tally: in
+    all, and to the circle's and the team's own counts."""
+    adds = {"prompts": prompts, "answers": answers}
+    named: tuple[tuple[Kind, str], ...] = (("circle", circle), ("team", team))
+    for kind, name in named:
+        if name:
+            adds[tally_field("prompts", kind, name)] = prompts
+            adds[tally_field("answers", kind, name)] = answers
+    return adds
 
 
 @dataclass(frozen=True)
@@ -81,29 +94,20 @@ def tally_from(item: Mapping[str, Any]) -> Tally:
 def counted(theme_id: str, partition: Iterable[Item]) -> Tally:
     """A theme's tally as its partition holds it: the prompts sent, the answers, the
     attendances ticked (what each counts, as the stream counted it)."""
-    total: dict[str, int] = {"prompts": 0, "answers": 0}
-    fields: dict[str, int] = {}
-
-    def add(what: Literal["prompts", "answers"], circle: str, team: str, n: int) -> None:
-        total[what] += n
-        named: tuple[tuple[Kind, str], ...] = (("circle", circle), ("team", team))
-        for kind, name in named:
-            if name:
-                attribute = tally_field(what, kind, name)
-                fields[attribute] = fields.get(attribute, 0) + n
-
+    counts: Counter[str] = Counter({"prompts": 0, "answers": 0})
     for item in partition:
         sort_key = item["SK"]
         circle, team = str(item.get("circle", "")), str(item.get("team", ""))
         if sort_key.startswith(keys.PROMPTS) and item.get("status") == "sent":
-            add("prompts", circle, team, 1)
+            counts.update(tally_adds(1, 0, circle, team))
         elif sort_key.startswith(keys.ANSWERS):
-            add("answers", circle, team, 1)
+            counts.update(tally_adds(0, 1, circle, team))
         elif sort_key.startswith(keys.RSVPS) and item.get("attended") is True:
             answers = int(item.get("attended_answers", 0))
             circle = str(item.get("attended_circle", ""))
-            add("answers", circle, str(item.get("attended_team", "")), answers)
-    return tally_from({**keys.tally(theme_id), **total, **fields})
+            counts.update(tally_adds(0, answers, circle, str(item.get("attended_team", ""))))
+    kept = {k: n for k, n in counts.items() if n or k in ("prompts", "answers")}
+    return tally_from({**keys.tally(theme_id), **kept})
 
 
 class TallyStore:
