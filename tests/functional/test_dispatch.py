@@ -87,13 +87,16 @@ def prompt_record(stack: LocalStack, address: str, theme: str = "demo-1") -> dic
 
 
 def assert_unsubscribe_headers(message: EmailMessage) -> None:
-    """RFC 8058 one-click through the https link, and no mailto address: nothing reads
-    the mail sent to Palabre, so an unsubscribe by email would be lost."""
+    """RFC 8058 one-click through the https link, first; then the address of the inbound
+    domain a mail client may write to instead (the stack reads replies: palabre.inbound),
+    never Palabre's own address, which nothing reads."""
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    [https] = (v.strip("<> ") for v in message["List-Unsubscribe"].split(","))
+    https, mailto = (v.strip("<> ") for v in message["List-Unsubscribe"].split(","))
     assert https.startswith("https://")
     assert "/unsubscribe/" in https
-    assert "mailto:" not in message["List-Unsubscribe"]
+    assert re.fullmatch(
+        r"mailto:unsubscribe\+[a-z2-7]{48}@inbound\.palabre\.localhost\?subject=unsubscribe", mailto
+    )
 
 
 # ---------------------------------------------------------------------------- scheduler

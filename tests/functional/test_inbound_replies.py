@@ -17,6 +17,7 @@ import pytest
 import palabre.aws
 from palabre.core.deliverability import Figures
 from palabre.core.i18n import translate, translations
+from palabre.core.links import Links
 from palabre.core.models import member_id
 from palabre.core.typography import french
 from palabre.store.sending import SendingHealth
@@ -158,6 +159,8 @@ def test_without_an_inbound_domain_there_is_no_reply_to_and_the_email_says_repli
     assert prompts
     for message in prompts:
         assert message["Reply-To"] is None
+        # …nor an unsubscribe address: nothing would read it (the one-click link stays)
+        assert re.fullmatch(r"<https://\S+/unsubscribe/[^>]+>", str(message["List-Unsubscribe"]))
     lea = next(m for m in prompts if m["To"] == LEA)
     assert fr("Replies to this email are not read: to answer, use the Answer link above.") in (
         plain(lea)
@@ -720,3 +723,120 @@ def test_a_message_no_rule_takes_is_refused_by_the_stack(replies: LocalStack) ->
     message.set_content("Hi")
     with pytest.raises(NotReceived):
         replies.receive_mail(message.as_bytes())
+
+
+# ------------------------------------------------------------------ unsubscribing by email
+EMMA = "emma.laurent@demo.palabre.example"
+ADAM = "adam.lefebvre@demo.palabre.example"
+JADE = "jade.michel@demo.palabre.example"
+
+
+def subscription(stack: LocalStack, address: str) -> str:
+    return str(
+        dynamodb_item(stack, f"MEMBER#{member_id(address)}", "PREFS")
+        .get("subscription", {})
+        .get("S", "all")
+    )
+
+
+def unsubscribe_address(message: EmailMessage) -> str:
+    """The mailto: of the email's List-Unsubscribe, as a mail client reads it."""
+    [address] = re.findall(
+        r"<mailto:([^?>]+)\?subject=unsubscribe>", str(message["List-Unsubscribe"])
+    )
+    return address
+
+
+def write_to(stack: LocalStack, sender: str, to: str) -> Received:
+    """What a mail client sends when its reader presses its Unsubscribe button: a short
+    message to the mailto: address (RFC 2369), no DKIM signature of its own."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = "unsubscribe"
+    message["Message-ID"] = make_msgid(domain="client.example")
+    message["Auto-Submitted"] = "auto-generated"  # as some clients mark it
+    message.set_content("This message was sent automatically to unsubscribe.\n")
+    return stack.receive_mail(message.as_bytes())
+
+
+def test_each_email_offers_to_unsubscribe_by_email_at_the_inbound_domain(
+    replies: LocalStack,
+) -> None:
+    # Given the theme's email to Emma
+    message = prompt_of(replies, EMMA)
+
+    # Then List-Unsubscribe offers the one-click link first, then an address of the
+    # inbound domain whose local part fits RFC 5321 and reads the same lower-cased
+    unsubscribe = str(message["List-Unsubscribe"])
+    assert re.fullmatch(r"<https://\S+/unsubscribe/[^>]+>, <mailto:[^>]+>", unsubscribe)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    local, _, domain = unsubscribe_address(message).partition("@")
+    assert domain == DOMAIN
+    assert local.startswith("unsubscribe+")
+    assert len(local.encode()) <= 64
+    assert local == local.lower()
+
+
+def test_writing_to_the_unsubscribe_address_stops_everything_and_sends_nothing_back(
+    replies: LocalStack,
+) -> None:
+    # Given Emma's mail client, which unsubscribes by email, and whose domain SES's
+    # checks do not vouch for (the address itself is the authority, as the link is)
+    address = unsubscribe_address(prompt_of(replies, EMMA))
+    before = len(sent(replies))
+
+    # When she presses its Unsubscribe button (the address upper-cased on the way)
+    received = write_to(replies, EMMA, address.upper())
+
+    # Then she receives nothing more, and no email answers hers
+    assert outcome(received) == "unsubscribed"
+    assert subscription(replies, EMMA) == "nothing"
+    assert len(sent(replies)) == before
+
+
+def test_a_digests_unsubscribe_address_stops_the_digests_and_never_turns_back_on_more(
+    replies: LocalStack,
+) -> None:
+    # Given the addresses of a digest (stops the digests) and of a theme (stops all)
+    links = Links("https://palabre.example", signer(replies), DOMAIN)
+    now = replies.clock()
+    digest = links.unsubscribe_address(member_id(ADAM), now, scope="no_digest")
+    theme = unsubscribe_address(prompt_of(replies, ADAM))
+
+    # When Adam unsubscribes from the digests by email
+    assert outcome(write_to(replies, ADAM, digest)) == "unsubscribed"
+    # Then only the digests stop
+    assert subscription(replies, ADAM) == "no_digest"
+
+    # When he stops everything, then an older digest's button is pressed again
+    assert outcome(write_to(replies, ADAM, theme)) == "unsubscribed"
+    assert outcome(write_to(replies, ADAM, digest)) == "unsubscribed"
+    # Then everything stays stopped
+    assert subscription(replies, ADAM) == "nothing"
+
+
+def test_a_forged_or_expired_unsubscribe_address_changes_nothing(replies: LocalStack) -> None:
+    # Given Jade's own address, and addresses that are not valid unsubscribe addresses
+    own = unsubscribe_address(prompt_of(replies, JADE))
+    local, _, domain = own.partition("@")
+    token = local.removeprefix("unsubscribe+")
+    flipped = token[:-1] + ("a" if token[-1] != "a" else "b")
+    reply_token = str(prompt_of(replies, JADE)["Reply-To"]).split("+", 1)[1].split("@")[0]
+    forged = [
+        f"unsubscribe+{flipped}@{domain}",  # one character changed
+        f"unsubscribe+{reply_token}@{domain}",  # a reply address's token
+        "unsubscribe+@" + domain,
+    ]
+    for address in forged:
+        # When someone writes to it
+        received = write_to(replies, JADE, address)
+        # Then nothing changes, nobody is told
+        assert outcome(received) == "unknown"
+    assert subscription(replies, JADE) == "all"
+
+    # …nor one that has expired (400 days after the email it came with)
+    links = Links("https://palabre.example", signer(replies), DOMAIN)
+    expired = links.unsubscribe_address(member_id(JADE), replies.clock() - timedelta(days=401))
+    assert outcome(write_to(replies, JADE, expired)) == "unknown"
+    assert subscription(replies, JADE) == "all"

@@ -735,3 +735,64 @@ def test_a_signer_without_a_current_key_mints_no_reply_address() -> None:
         Signer(["k1"], signs=False).reply_token(LEA_ID, "demo-1", LATER)
     with pytest.raises(ValueError, match="member id"):
         Signer(["k1"]).reply_token("someone", "demo-1", LATER)
+
+
+# ------------------------------------------------------------------ unsubscribe addresses
+def test_an_unsubscribe_address_fits_an_smtp_local_part_and_reads_back_its_scope() -> None:
+    signer = Signer(["k1"])
+    links = Links("https://palabre.example", signer, "replies.example.com")
+
+    for scope in ("nothing", "no_digest"):
+        address = links.unsubscribe_address(LEA_ID, NOW, scope)
+        local, _, domain = address.partition("@")
+        assert domain == "replies.example.com"
+        assert local.startswith("unsubscribe+")
+        assert len(local.encode()) <= 64  # RFC 5321
+        assert LEA_ID[1:] not in local
+        token = local.removeprefix("unsubscribe+")
+        for spelling in (token, token.upper()):
+            claims = signer.unsubscribe_claims(spelling, NOW)
+            assert (claims.member_id, claims.scope) == (LEA_ID, scope)
+    # …and without an inbound domain, there is none
+    assert Links("https://palabre.example", signer).unsubscribe_address(LEA_ID, NOW) == ""
+
+
+def test_an_unsubscribe_token_is_no_reply_token_and_a_reply_token_no_unsubscribe_one() -> None:
+    signer = Signer(["k1"])
+    reply = signer.reply_token(LEA_ID, "demo-1", LATER)
+    unsubscribe = signer.unsubscribe_token(LEA_ID, "nothing", LATER)
+
+    with pytest.raises(InvalidToken):
+        signer.unsubscribe_claims(reply, NOW)
+    with pytest.raises(InvalidToken):
+        signer.reply_claims(unsubscribe, NOW)
+    # …even cut or padded to the other's length
+    with pytest.raises(InvalidToken):
+        signer.unsubscribe_claims(reply[: len(unsubscribe)], NOW)
+
+
+@pytest.mark.parametrize("position", [0, 11, 30, 40, 47])
+def test_an_unsubscribe_token_changed_anywhere_expired_or_under_another_secret_is_refused(
+    position: int,
+) -> None:
+    signer = Signer(["k1"])
+    token = signer.unsubscribe_token(LEA_ID, "no_digest", LATER)
+    changed = token[:position] + ("b" if token[position] != "b" else "c") + token[position + 1 :]
+
+    with pytest.raises(InvalidToken):
+        signer.unsubscribe_claims(changed, NOW)
+    with pytest.raises(InvalidToken):
+        signer.unsubscribe_claims(token, LATER)
+    with pytest.raises(InvalidToken):
+        Signer(["k2"]).unsubscribe_claims(token, NOW)
+    # A rotated secret still reads the addresses already sent
+    assert Signer(["k1", "k2"]).unsubscribe_claims(token, NOW).scope == "no_digest"
+
+
+def test_an_unsubscribe_token_of_a_scope_this_version_does_not_know_is_refused() -> None:
+    # Given a token signed over a scope byte past the known ones (a later version's)
+    signer = Signer(["k1"])
+    token = signer._address_token(signer._unsubscribe_keys, LEA_ID, bytes([7]), LATER)
+
+    with pytest.raises(InvalidToken):
+        signer.unsubscribe_claims(token, NOW)

@@ -35,6 +35,8 @@ ADMIN_LIFETIME = timedelta(days=14)
 
 REPLY_PREFIX = "reply+"
 """the local part of a reply address, before its token"""
+UNSUBSCRIBE_PREFIX = "unsubscribe+"
+"""the local part of an unsubscribe address (List-Unsubscribe's mailto:), before its token"""
 
 
 class Offboarded(InvalidToken):
@@ -96,6 +98,25 @@ class Links:
             Purpose.UNSUBSCRIBE, [member, scope], issued + UNSUBSCRIBE_LIFETIME
         )
         return f"{self.base_url}/unsubscribe/{token}"
+
+    def unsubscribe_address(self, member_id: str, issued: datetime, scope: str = "nothing") -> str:
+        """The address a mail client writes to when its reader unsubscribes by email
+        (List-Unsubscribe's mailto:, read by palabre.inbound): the link's scope and
+        lifetime; "" when no inbound domain is set."""
+        if not self.inbound_domain:
+            return ""
+        token = self.signer.unsubscribe_token(member_id, scope, issued + UNSUBSCRIBE_LIFETIME)
+        return f"{UNSUBSCRIBE_PREFIX}{token}@{self.inbound_domain}"
+
+    def unsubscribing(
+        self, member_id: str, issued: datetime, scope: str = "nothing"
+    ) -> dict[str, str]:
+        """An email's ways to unsubscribe, as its context carries them (mail/personal.py
+        writes them in List-Unsubscribe): the link, and the address if replies are read."""
+        return {
+            "unsubscribe_url": self.unsubscribe(member_id, issued, scope),
+            "unsubscribe_address": self.unsubscribe_address(member_id, issued, scope),
+        }
 
     def export(self, week: str, name: str, member_id: str, issued: datetime) -> str:
         member = self.signer.hide(member_id, Purpose.EXPORT, week, name)

@@ -97,12 +97,24 @@ class ReplyClaims:
 # keystream drawn from that MAC (SIV, as Signer.seal), a 5-byte reference of the theme
 # (theme_ref) and the expiry in seconds (4 bytes): 34 bytes, 55 characters, and
 # "reply+" makes 61.
+# An unsubscribe address (unsubscribe_token) is built alike, the theme's reference
+# replaced by the scope (1 byte): 30 bytes, 48 characters, and "unsubscribe+" makes 60.
 _REPLY_MAC = 10
 _REPLY_MEMBER = 15
 _THEME_REF = 5
 _REPLY_BYTES = _REPLY_MAC + _REPLY_MEMBER + _THEME_REF + 4
 _MEMBER_ID = re.compile(r"m[a-z2-7]{24}")
-_REPLY_TOKEN = re.compile(r"[a-z2-7]{55}")
+_BASE32 = re.compile(r"[a-z2-7]+")
+_SCOPES = ("nothing", "no_digest")
+"""what an unsubscribe address stops, by its byte (core.models.Subscription's values)"""
+
+
+@dataclass(frozen=True)
+class UnsubscribeClaims:
+    """What an unsubscribe address names: a member, and what it stops."""
+
+    member_id: str
+    scope: str
 
 
 def theme_ref(theme_id: str) -> str:
@@ -143,50 +155,81 @@ class Signer:
             hmac.new(key.encode(), b"palabre.seal", hashlib.sha256).digest()
             for key in reversed(self.keys)
         ]
-        # Reply addresses' keys, newest first (reply_token).
+        # Reply and unsubscribe addresses' keys, newest first (reply_token,
+        # unsubscribe_token): one purpose's address never opens as the other's.
         self._reply_keys = [
             hmac.new(key.encode(), b"palabre.reply", hashlib.sha256).digest()
+            for key in reversed(self.keys)
+        ]
+        self._unsubscribe_keys = [
+            hmac.new(key.encode(), b"palabre.unsubscribe-address", hashlib.sha256).digest()
             for key in reversed(self.keys)
         ]
 
     def reply_token(self, member_id: str, theme_id: str, expires: datetime) -> str:
         """The local part, after "reply+", of the address a member replies to about a
         theme: 55 lower-case base32 characters (see _REPLY_BYTES)."""
-        self._can_sign()
-        if not _MEMBER_ID.fullmatch(member_id):
-            raise ValueError("a reply address carries a member id of core.models.member_id")
-        member = base64.b32decode(member_id[1:].upper())
         ref = bytes.fromhex(theme_ref(theme_id))
-        seconds = int(expires.timestamp()).to_bytes(4, "big")
-        key = self._reply_keys[0]
-        mac = _mac(key, b"mac", member, ref, seconds)[:_REPLY_MAC]
-        hidden = _xor(member, _mac(key, b"member", mac)[:_REPLY_MEMBER])
-        return base64.b32encode(mac + hidden + ref + seconds).decode().rstrip("=").lower()
+        return self._address_token(self._reply_keys, member_id, ref, expires)
 
     def reply_claims(self, token: str, now: datetime) -> ReplyClaims:
         """What `reply_token` wrote, in any case (mail servers may change it), under any
         key the secret holds, before its expiry; InvalidToken otherwise."""
-        text = token.lower()
-        if not _REPLY_TOKEN.fullmatch(text):
+        member_id, ref, expires = self._address_claims(self._reply_keys, token, _THEME_REF, now)
+        return ReplyClaims(member_id, ref.hex(), expires)
+
+    def unsubscribe_token(self, member_id: str, scope: str, expires: datetime) -> str:
+        """The local part, after "unsubscribe+", of the address a mail client writes to
+        when its reader unsubscribes (List-Unsubscribe's mailto:): 48 characters."""
+        return self._address_token(
+            self._unsubscribe_keys, member_id, bytes([_SCOPES.index(scope)]), expires
+        )
+
+    def unsubscribe_claims(self, token: str, now: datetime) -> UnsubscribeClaims:
+        """What `unsubscribe_token` wrote, as `reply_claims` reads a reply address."""
+        member_id, scope, _ = self._address_claims(self._unsubscribe_keys, token, 1, now)
+        if scope[0] >= len(_SCOPES):
             raise InvalidToken
-        data = base64.b32decode(text.upper() + "=")
+        return UnsubscribeClaims(member_id, _SCOPES[scope[0]])
+
+    def _address_token(
+        self, keys: list[bytes], member_id: str, payload: bytes, expires: datetime
+    ) -> str:
+        """A token that fits an address's local part: a 10-byte MAC, the member id
+        encrypted under a keystream drawn from it, `payload`, the expiry in seconds."""
+        self._can_sign()
+        if not _MEMBER_ID.fullmatch(member_id):
+            raise ValueError("an address carries a member id of core.models.member_id")
+        member = base64.b32decode(member_id[1:].upper())
+        seconds = int(expires.timestamp()).to_bytes(4, "big")
+        key = keys[0]
+        mac = _mac(key, b"mac", member, payload, seconds)[:_REPLY_MAC]
+        hidden = _xor(member, _mac(key, b"member", mac)[:_REPLY_MEMBER])
+        return base64.b32encode(mac + hidden + payload + seconds).decode().rstrip("=").lower()
+
+    def _address_claims(
+        self, keys: list[bytes], token: str, payload_size: int, now: datetime
+    ) -> tuple[str, bytes, datetime]:
+        """The member id, payload and expiry `_address_token` wrote with one of `keys`;
+        InvalidToken for any other text, or once expired."""
+        text = token.lower()
+        size = _REPLY_MAC + _REPLY_MEMBER + payload_size + 4
+        if len(text) != -(-size * 8 // 5) or not _BASE32.fullmatch(text):
+            raise InvalidToken
+        data = base64.b32decode(text.upper() + "=" * (-len(text) % 8))
         # The last character's unused bits must be zero: only the text that was written.
         if base64.b32encode(data).decode().rstrip("=").lower() != text:
             raise InvalidToken
-        mac, rest = data[:_REPLY_MAC], data[_REPLY_MAC:]
-        hidden, ref, seconds = (
-            rest[:_REPLY_MEMBER],
-            rest[_REPLY_MEMBER : _REPLY_MEMBER + _THEME_REF],
-            rest[_REPLY_MEMBER + _THEME_REF :],
-        )
-        for key in self._reply_keys:
+        mac, hidden = data[:_REPLY_MAC], data[_REPLY_MAC : _REPLY_MAC + _REPLY_MEMBER]
+        payload, seconds = data[_REPLY_MAC + _REPLY_MEMBER : -4], data[-4:]
+        for key in keys:
             member = _xor(hidden, _mac(key, b"member", mac)[:_REPLY_MEMBER])
-            if hmac.compare_digest(_mac(key, b"mac", member, ref, seconds)[:_REPLY_MAC], mac):
+            if hmac.compare_digest(_mac(key, b"mac", member, payload, seconds)[:_REPLY_MAC], mac):
                 expires = datetime.fromtimestamp(int.from_bytes(seconds, "big"), UTC)
                 if now >= expires:
                     raise InvalidToken
                 member_id = "m" + base64.b32encode(member).decode().rstrip("=").lower()
-                return ReplyClaims(member_id, ref.hex(), expires)
+                return member_id, payload, expires
         raise InvalidToken
 
     def seal(self, value: str, *context: str) -> str:

@@ -161,14 +161,13 @@ def _weekly(
         translations(letterhead.templates_dir, locale).gettext(SUBJECTS[kind]) % {"date": start},
         locale,
     )
-    unsubscribe = links.unsubscribe(member.id, week_closed(days[1]), scope="no_digest")
     context = {
         "subject": subject,
         "organisation": letterhead.organisation,
         "first_name": member.first_name or member.display_name,
         "start": start,
         "end": format_date(days[1], "d MMMM y", locale=locale),
-        "unsubscribe_url": unsubscribe,
+        **links.unsubscribing(member.id, week_closed(days[1]), scope="no_digest"),
         "space_url": links.space(member.id, week_closed(days[1])),
         **content,
     }

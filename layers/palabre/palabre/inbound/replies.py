@@ -40,9 +40,23 @@ from palabre.answers.answers import (
 )
 from palabre.core.dates import format_date
 from palabre.core.i18n import N_, Translatable, translations
-from palabre.core.links import REPLY_PREFIX, Links, Offboarded, in_roster, writer
+from palabre.core.links import (
+    REPLY_PREFIX,
+    UNSUBSCRIBE_PREFIX,
+    Links,
+    Offboarded,
+    in_roster,
+    writer,
+)
 from palabre.core.local_time import deadline_day, link_expiry
-from palabre.core.models import Attribution, Member, ThemeKind, Visibility, member_id
+from palabre.core.models import (
+    Attribution,
+    Member,
+    Subscription,
+    ThemeKind,
+    Visibility,
+    member_id,
+)
 from palabre.core.tokens import InvalidToken
 from palabre.core.typography import marked
 from palabre.inbound.alignment import domain_of, vouched
@@ -52,7 +66,7 @@ from palabre.mail.outbox import Outbox, refused
 from palabre.mail.render import in_language, render
 from palabre.observability import logger
 from palabre.store.inbound import InboundStore
-from palabre.store.members import MemberStore
+from palabre.store.members import MemberStore, recipient_from, recipient_keys
 from palabre.store.sending import SendingHealth
 
 INBOUND_PREFIX = "inbound/"
@@ -78,6 +92,9 @@ class Outcome(StrEnum):
     CLOSED = "closed"
     INVALID = "invalid"
     """empty once quotes and signature are left out, too long, or control characters"""
+    UNSUBSCRIBED = "unsubscribed"
+    """written to an unsubscribe address (List-Unsubscribe's mailto:): its scope applied,
+    as a one-click unsubscribe applies it; no email in return"""
 
 
 class Told(StrEnum):
@@ -245,6 +262,13 @@ class Replies:
         self, receipt: Receipt, mail: IncomingMail, now: datetime
     ) -> tuple[Outcome, Notice | Told]:
         """What becomes of the reply, and the email it gets (or why none)."""
+        tokens = self._addressed(receipt, UNSUBSCRIBE_PREFIX)
+        if tokens:
+            # As the one-click link: the address is the member's authority, whoever's
+            # mail client writes (a member's domain may not pass SES's checks, a client
+            # may mark its message automatic); nothing is sent from it, so nothing
+            # bounces to it.
+            return self._unsubscribe(tokens, now), Told.NOBODY
         if mail.automatic:
             return Outcome.AUTOMATIC, Told.NOBODY
         if not receipt.vouches_for(mail):
@@ -289,16 +313,42 @@ class Replies:
             member, saved, answer_url
         )
 
+    def _addressed(self, receipt: Receipt, prefix: str) -> list[str]:
+        """The tokens of the recipients at the inbound domain whose local part starts
+        with `prefix`."""
+        domain = self.links.inbound_domain.lower()
+        found = []
+        for address in receipt.recipients:
+            local, at, host = address.lower().rpartition("@")
+            if at and host == domain and local.startswith(prefix):
+                found.append(local.removeprefix(prefix))
+        return found
+
+    def _unsubscribe(self, tokens: list[str], now: datetime) -> Outcome:
+        """The scope of the first valid unsubscribe address applied, never loosening
+        what the member stopped already (as the one-click POST)."""
+        for token in tokens:
+            try:
+                claims = self.links.signer.unsubscribe_claims(token, now)
+            except InvalidToken:
+                continue
+            # profile, preferences, suppression: one BatchGetItem, as the sender reads them
+            table = self.members.table
+            state = table.get_many(recipient_keys(claims.member_id), consistent=True)
+            recipient = recipient_from({i["SK"]: i for i in state}, table)
+            if recipient is None:
+                continue
+            stopped = recipient.subscription.at_least(Subscription(claims.scope))
+            self.members.choose(claims.member_id, stopped, now)
+            return Outcome.UNSUBSCRIBED
+        return Outcome.UNKNOWN
+
     def _view(self, receipt: Receipt, now: datetime) -> AnswerView | None:
         """The member's answer to the theme the reply address names; None when the
         address is not one of ours, is forged or expired, or names no theme of theirs."""
-        domain = "@" + self.links.inbound_domain.lower()
-        for recipient in receipt.recipients:
-            local, _, _ = recipient.partition("@")
-            if not (recipient.endswith(domain) and local.startswith(REPLY_PREFIX)):
-                continue
+        for token in self._addressed(receipt, REPLY_PREFIX):
             try:
-                claims = self.links.signer.reply_claims(local.removeprefix(REPLY_PREFIX), now)
+                claims = self.links.signer.reply_claims(token, now)
             except InvalidToken:
                 continue
             theme_id = self.store.theme_of(claims.member_id, claims.theme_ref)

@@ -68,7 +68,7 @@ def session_reminder(
         "kind": kind.value,
         "change_url": links.rsvp(theme.id, member.id, session_end(theme)),
         "space_url": links.space(member.id, issued),
-        "unsubscribe_url": links.unsubscribe(member.id, issued),
+        **links.unsubscribing(member.id, issued),
     }
     # A session moved is owed its reminders again: a Message-ID of their own, or mail
     # clients would take them for the ones already received.
@@ -99,6 +99,6 @@ def attendance_list(
         ],
         "attendance_url": links.attendance(theme.id, admin.id, issued),
         "space_url": links.space(admin.id, issued),
-        "unsubscribe_url": links.unsubscribe(admin.id, issued),
+        **links.unsubscribing(admin.id, issued),
     }
     return personal_email("attendance", theme.id, admin, letterhead, now, context)

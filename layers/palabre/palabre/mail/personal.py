@@ -52,7 +52,9 @@ def personal_email(
     `about`, member), and the unsubscribe headers; `reply_to`, where replies are read."""
     name = f"email/{kind}"
     templates = letterhead.templates_dir
-    headers = list_headers(context["unsubscribe_url"], member)
+    headers = list_headers(
+        context["unsubscribe_url"], member, context.get("unsubscribe_address", "")
+    )
     if reply_to:
         headers["Reply-To"] = reply_to
     return build_message(
@@ -68,12 +70,18 @@ def personal_email(
     )
 
 
-def list_headers(unsubscribe_url: str, member: Member) -> dict[str, str]:
+def list_headers(
+    unsubscribe_url: str, member: Member, unsubscribe_address: str = ""
+) -> dict[str, str]:
+    # RFC 8058 one-click: mailbox providers show an unsubscribe button. A mailto: too
+    # (RFC 2369) where replies are read (the inbound domain: palabre.inbound), for the
+    # clients that unsubscribe by email; none otherwise, as nothing would read it
+    # (docs/journeys.md#unsubscribe).
+    ways = [f"<{unsubscribe_url}>"]
+    if unsubscribe_address:
+        ways.append(f"<mailto:{unsubscribe_address}?subject=unsubscribe>")
     return {
-        # RFC 8058 one-click: mailbox providers show an unsubscribe button. No mailto:
-        # nothing reads the mail sent to Palabre's address, so an unsubscribe by email
-        # would be lost (docs/journeys.md#unsubscribe).
-        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe": ", ".join(ways),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Content-Language": member.locale,
     }

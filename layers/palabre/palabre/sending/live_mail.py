@@ -43,7 +43,7 @@ def compose_change(
         "cancelled": not theme.active,
         "response": response.value if response else "",
         "rsvp": rsvp_links(links, theme, member.id) if theme.active else {},
-        "unsubscribe_url": links.unsubscribe(member.id, issued),
+        **links.unsubscribing(member.id, issued),
         "space_url": links.space(member.id, issued),
     }
     return personal_email(
@@ -73,7 +73,7 @@ def compose_seat(
         "subject": session_subject(SEAT, theme, locale, letterhead),
         "live": live_session(theme, zone, locale) or {},
         "rsvp_url": links.rsvp(theme.id, member.id, issued),
-        "unsubscribe_url": links.unsubscribe(member.id, issued),
+        **links.unsubscribing(member.id, issued),
         "space_url": links.space(member.id, issued),
     }
     return personal_email(

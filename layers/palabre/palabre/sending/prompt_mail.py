@@ -76,7 +76,7 @@ def compose(
         "prompt_html": prompt_html(theme, locale),
         "prompt_text": Localized(to_text(prompt), prompt.lang),
         "answer_url": links.answer(theme.id, member.id, closes),
-        "unsubscribe_url": links.unsubscribe(member.id, closes),
+        **links.unsubscribing(member.id, closes),
         "space_url": links.space(member.id, closes),
         "last_day": last_day,
         "points": theme.points,
