@@ -840,3 +840,19 @@ def test_a_forged_or_expired_unsubscribe_address_changes_nothing(replies: LocalS
     expired = links.unsubscribe_address(member_id(JADE), replies.clock() - timedelta(days=401))
     assert outcome(write_to(replies, JADE, expired)) == "unknown"
     assert subscription(replies, JADE) == "all"
+
+
+def test_a_reply_that_also_writes_to_the_unsubscribe_address_is_saved_and_unsubscribes(
+    replies: LocalStack,
+) -> None:
+    # Given Raphaël's reply, its client copying the unsubscribe address too
+    raphael = "raphael.bertrand@demo.palabre.example"
+    cc = unsubscribe_address(prompt_of(replies, raphael))
+
+    # When it arrives
+    received = reply(replies, raphael, "Un point chaque lundi.", headers=[("Cc", cc)])
+
+    # Then the reply is his answer, and he has stopped receiving emails
+    assert outcome(received) == "saved"
+    assert answer_of(replies, raphael)["text"]["S"] == "Un point chaque lundi."
+    assert subscription(replies, raphael) == "nothing"

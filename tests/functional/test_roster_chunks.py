@@ -343,6 +343,47 @@ def test_a_newer_roster_settles_an_apply_already_switched_then_compares_with_it(
     assert MemberStore(handlers_table(stack)).roster()[MOVED].circle == "Passeurs"
 
 
+def test_an_apply_switched_while_a_newer_roster_meant_to_abandon_it_is_settled_not_undone(
+    demo_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a roster with two chunks of three staged, read as staging by a newer
+    roster's import, when its last chunk switches it before that import abandons it,
+    then the import settles it instead (readers see it already): nothing is undone, and
+    the newer roster is compared with it."""
+    from palabre.store.roster_apply import RosterApplyStore
+
+    stack = demo_stack
+    import_roster(stack, "next-roster.csv", next_roster())
+    run_chunks(stack, 2)
+    stale = RosterApplyStore(handlers_table(stack)).pointer()
+    assert stale.phase == "staging"
+    real = RosterApplyStore.pointer
+    reads: list[str] = []
+
+    def raced(store: RosterApplyStore) -> Any:
+        # the newer import's first read sees it staging; the last chunk switches it then
+        if not reads:
+            reads.append("stale")
+            run_chunks(stack, 1)
+            assert pointer(stack)["phase"] == "settling"
+            return stale
+        return real(store)
+
+    monkeypatch.setattr(RosterApplyStore, "pointer", raced)
+
+    report = import_roster(stack, "again.csv", next_roster())
+
+    assert report["ok"] is True
+    assert (report["created"], report["updated"], report["deactivated"]) == (0, 0, 0)
+    monkeypatch.setattr(RosterApplyStore, "pointer", real)
+    run_chunks(stack)
+    assert staged_items(stack) == []
+    assert pointer(stack)["current"] == 2
+    roster = MemberStore(handlers_table(stack)).roster()
+    assert roster[MOVED].circle == "Passeurs"
+    assert roster[RENAMED].first_name == "Léa-Marie"
+
+
 def test_members_who_join_in_a_chunk_get_the_open_theme_once_their_chunk_settles(
     demo_stack: LocalStack,
 ) -> None:

@@ -20,7 +20,7 @@ from palabre.queue import BATCH, send_batch
 from palabre.store.members import MemberStore
 from palabre.store.privacy import PrivacyStore
 from palabre.store.roster_apply import Change, Pointer, RosterApplyStore, chunked
-from palabre.store.table import Item, Table
+from palabre.store.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
@@ -99,7 +99,10 @@ class RosterApply:
             "a newer roster abandons the apply in flight: its staged members are undone",
             extra={"version": version, "staged": len(pointer.staged), "chunks": pointer.chunks},
         )
-        self.store.abandoning(version)
+        try:
+            self.store.abandoning(version)
+        except ConditionFailed:  # switched since it was read: readers see it, settle it
+            return self.resolve(now)
         for chunk in range(pointer.chunks):
             changes = self.store.chunk(version, chunk)
             if changes is not None:

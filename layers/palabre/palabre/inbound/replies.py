@@ -7,7 +7,9 @@ member and the theme, the sender must be the member and SES's checks must vouch 
 From address (inbound/alignment.py), and the reply's own text is saved exactly as the
 answer form saves it (answers/answers.py: the same limits, deadline, edit and scoring).
 The member is told, in their language: a short confirmation with their answer's link, or
-why nothing was recorded.
+why nothing was recorded. A message to an unsubscribe address (`unsubscribe+<token>@`,
+List-Unsubscribe's mailto:) applies its scope as the one-click link does, and gets no
+email back.
 
 Loop and backscatter guards: an automatic message (auto-reply, bounce, list) gets
 nothing; a message whose From SES's checks do not vouch for gets nothing (it may be
@@ -263,12 +265,14 @@ class Replies:
     ) -> tuple[Outcome, Notice | Told]:
         """What becomes of the reply, and the email it gets (or why none)."""
         tokens = self._addressed(receipt, UNSUBSCRIBE_PREFIX)
-        if tokens:
+        if tokens and not self._addressed(receipt, REPLY_PREFIX):
             # As the one-click link: the address is the member's authority, whoever's
             # mail client writes (a member's domain may not pass SES's checks, a client
             # may mark its message automatic); nothing is sent from it, so nothing
-            # bounces to it.
+            # bounces to it. (Written to a reply address too, it is a reply: below.)
             return self._unsubscribe(tokens, now), Told.NOBODY
+        if tokens:
+            self._unsubscribe(tokens, now)
         if mail.automatic:
             return Outcome.AUTOMATIC, Told.NOBODY
         if not receipt.vouches_for(mail):
@@ -325,8 +329,9 @@ class Replies:
         return found
 
     def _unsubscribe(self, tokens: list[str], now: datetime) -> Outcome:
-        """The scope of the first valid unsubscribe address applied, never loosening
-        what the member stopped already (as the one-click POST)."""
+        """The scope of each valid unsubscribe address applied, never loosening what
+        the member stopped already (as the one-click POST)."""
+        outcome = Outcome.UNKNOWN
         for token in tokens:
             try:
                 claims = self.links.signer.unsubscribe_claims(token, now)
@@ -340,8 +345,8 @@ class Replies:
                 continue
             stopped = recipient.subscription.at_least(Subscription(claims.scope))
             self.members.choose(claims.member_id, stopped, now)
-            return Outcome.UNSUBSCRIBED
-        return Outcome.UNKNOWN
+            outcome = Outcome.UNSUBSCRIBED
+        return outcome
 
     def _view(self, receipt: Receipt, now: datetime) -> AnswerView | None:
         """The member's answer to the theme the reply address names; None when the

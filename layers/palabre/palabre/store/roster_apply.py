@@ -198,12 +198,14 @@ class RosterApplyStore:
         )
 
     def abandoning(self, version: int) -> None:
-        """No chunk of `version` is staged from now on: its staged members are undone."""
+        """No chunk of `version` is staged from now on: its staged members are undone.
+        Only while it is not switched (ConditionFailed: its last chunk switched it since
+        it was read, and readers see it: it is to be settled, never undone)."""
         self.table.update(
             keys.ROSTER,
             "SET phase = :abandoning",
-            {":abandoning": "abandoning", ":v": version},
-            condition="applying = :v",
+            {":abandoning": "abandoning", ":staging": "staging", ":v": version},
+            condition="applying = :v AND phase IN (:staging, :abandoning)",
         )
 
     def finish(self, version: int) -> None:

@@ -185,9 +185,15 @@ class SendRecords:
     def place_silent(self, theme_id: str) -> int:
         """Puts every prompt of a theme in its place among the silent ones, from one
         Query of its partition: for a theme sent before the index was kept (`palabre
-        tally rebuild`, once, after deploying it). Returns the prompts written."""
+        tally rebuild`, once, after deploying it). Each prompt the Query finds out of place
+        is settled from a read of its own (`settle_silence`): a member who answers while
+        this runs is not put back. Returns the prompts written."""
         prompts, answered = self.of_theme(theme_id)
-        return sum(self._place(p, p["member_id"] not in answered) for p in prompts)
+        return sum(
+            self.settle_silence(theme_id, p["member_id"])
+            for p in prompts
+            if (p["member_id"] not in answered) != ("GSI2PK" in p)
+        )
 
     def _place(self, record: Item, silent: bool) -> bool:
         if silent == ("GSI2PK" in record):
