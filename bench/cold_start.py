@@ -4,11 +4,16 @@ the layers' python/, the runtime's boto3, the standard library; palabre_cli.buil
 as a ratio to `import boto3` in the same run, so that the machine's speed cancels out.
 
 - `import app`: the handler module alone (goal <= 2.0x).
-- `+ its journey`: with the modules palabre.wiring's factory imports on the first call.
+- `+ its journey`: with what its first call imports: its settings (palabre.config, the
+  handler imports them with its first call), what else the handler imports then, and the
+  modules palabre.wiring's factory imports.
 - the personal links function's first request: `import app`, then a GET of the answer
-  form rendered from an in-memory table and signer (goal <= 2.5x). The table and signer
-  are injected after the timed import through palabre.wiring.override, outside the timed
-  part: the real first request also creates its DynamoDB and Secrets Manager clients.
+  form rendered from an in-memory table and signer (goal <= 2.5x). The table's items and
+  the link are made by this process and handed over as JSON, so the probe imports nothing
+  of Palabre's outside the timed part but tests/fakes.py (and the palabre.store.table it
+  stands in for, a few milliseconds the request would import too); the table and signer
+  are injected through palabre.wiring.override. The real first request also creates its
+  DynamoDB and Secrets Manager clients.
 """
 
 import json
@@ -16,9 +21,15 @@ import statistics
 import subprocess
 import tempfile
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from palabre.core.models import Audience, Member, Prompt, Theme
+from palabre.core.tokens import Purpose, Signer
+from palabre.store import keys
+from palabre.store.members import member_item
+from palabre.store.themes import theme_item
 from palabre_cli import built
 
 RUNS = 7
@@ -26,28 +37,79 @@ IMPORT_GOAL = 2.0
 FIRST_REQUEST_GOAL = 2.5
 FIRST_REQUEST_FUNCTION = "PersonalLinksFunction"
 ROOT = Path(__file__).resolve().parents[1]
-# What palabre.wiring's factory for each handler imports when first called.
+SETTINGS = "palabre.config"
+PARAMETERS = "aws_lambda_powertools.utilities.parameters"  # the link secret, for a signer
+# What each handler's first call imports: its settings, what the handler imports with
+# them, then what palabre.wiring's factory imports (the first page of an HTTP function).
 JOURNEY_MODULES = {
+    "AdminSpaceFunction": [
+        SETTINGS,
+        "palabre.admin.access",
+        "palabre.admin.pages",
+        "palabre.admin.dashboard",
+        "palabre.admin.dashboard_page",
+        PARAMETERS,
+    ],
     "ImportUploadFunction": [
+        SETTINGS,
         "palabre.imports.importer",
         "palabre.imports.uploads",
         "palabre.mail.outbox",
     ],
-    "SchedulePromptsFunction": ["palabre.dispatch.dispatcher", "palabre.core.jobs"],
+    "InboundReplyFunction": [
+        SETTINGS,
+        "palabre.inbound.replies",
+        "palabre.answers.answers",
+        "palabre.store.inbound",
+        PARAMETERS,
+    ],
+    "PersonalLinksFunction": [
+        SETTINGS,
+        "palabre.answers.pages",
+        "palabre.answers.answers",
+        PARAMETERS,
+    ],
+    "RosterApplyFunction": [
+        SETTINGS,
+        "palabre.imports.chunk_record",
+        "palabre.imports.chunks",
+        "palabre.imports.arrivals",
+    ],
+    "SchedulePromptsFunction": [
+        SETTINGS,
+        "palabre.core.local_time",
+        "palabre.dispatch.dispatcher",
+        "palabre.core.jobs",
+    ],
+    "ScoreStreamFunction": [
+        SETTINGS,
+        "palabre.scoring.awards",
+        "palabre.store.table",
+        "palabre.store.library",
+    ],
     "SendEmailFunction": [
+        SETTINGS,
+        "palabre.sending.job_record",
+        "palabre.mail.outbox",
+        "palabre.sending.batch",
         "palabre.sending.sender",
         "palabre.core.links",
         "palabre.core.tokens",
-        "aws_lambda_powertools.utilities.parameters",
+        PARAMETERS,
     ],
-    "PersonalLinksFunction": [
-        "palabre.answers.pages",
-        "palabre.answers.answers",
-        "palabre.web",
-        "aws_lambda_powertools.utilities.parameters",
+    "SesFeedbackFunction": [
+        SETTINGS,
+        "palabre.bounces.feedback",
+        "palabre.bounces.guard",
+        "palabre.store.sending",
+        "palabre.store.table",
     ],
-    "WeeklyDigestFunction": ["palabre.digest.builder", "palabre.core.jobs"],
-    # ScoreStreamFunction and SesFeedbackFunction import their journey with the handler.
+    "WeeklyDigestFunction": [
+        SETTINGS,
+        "palabre.core.local_time",
+        "palabre.digest.builder",
+        "palabre.core.jobs",
+    ],
 }
 
 _IMPORT = """
@@ -58,42 +120,27 @@ for name in json.loads(sys.argv[1]):
 print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
-# `import app` timed; then, untimed, an in-memory table holding one theme and the prompt
-# a member was sent, and a signer; then the first request, timed: GET /answer/<token>.
+# `import app` timed; then, untimed, an in-memory table holding the items this process
+# made (one theme, the prompt a member was sent, the member) and a signer; then the first
+# request, timed: GET /answer/<token>.
 _FIRST_REQUEST = """
 import importlib.util, json, time
 started = time.perf_counter()
 import app
 imported = time.perf_counter() - started
 
-from datetime import UTC, date, datetime, timedelta
-from palabre.core.models import Audience, Member, Prompt, Theme
-from palabre.core.tokens import Purpose, Signer
-from palabre.store import keys
-from palabre.store.members import member_item
-from palabre.store.themes import theme_item
+from palabre.core.tokens import Signer
 from palabre.wiring import Adapters, override
 
 spec = importlib.util.spec_from_file_location("fakes", sys.argv[1])
 fakes = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fakes)
-now = datetime.now(UTC)
-theme = Theme(id="listening", send_on=now.date(), title="Listening",
-              prompt="What did you **hear** this week?",
-              prompt_html="<p>What did you <strong>hear</strong> this week?</p>\\n",
-              audience=Audience(everyone=True))  # as the calendar import stores it
-lina = Member(email="lina@example.com", first_name="Lina", circle="Nord", locale="fr",
-              timezone="Europe/Paris")  # in the roster: her link may write
-prompt = Prompt(theme_id=theme.id, member_id=lina.id, status="sent", at=now,
-                sent_at=now - timedelta(hours=1), deadline=now + timedelta(days=6),
-                first_name="Lina", locale="fr", timezone="Europe/Paris", circle="Nord")
-sent = {**keys.prompt(theme.id, prompt.member_id), **prompt.model_dump(mode="json")}
-table = fakes.FakeTable([theme_item(theme), sent, member_item(lina)])
-signer = Signer(["k" * 64])
-token = signer.sign(Purpose.ANSWER, [theme.id, prompt.member_id], now + timedelta(days=6))
+fixture = json.loads(open(sys.argv[3], encoding="utf-8").read())
+table = fakes.FakeTable(fixture["items"])
+signer = Signer(fixture["keys"])
 event = json.loads(open(sys.argv[2], encoding="utf-8").read())
 old = event["pathParameters"]["token"]
-event = json.loads(json.dumps(event).replace(old, token))
+event = json.loads(json.dumps(event).replace(old, fixture["token"]))
 
 class Context:
     function_name = "PersonalLinksFunction"
@@ -141,12 +188,59 @@ class Lambda:
         return result
 
 
-def _probes(artifact: Lambda) -> dict[tuple[str, str], tuple[str, str, list[str]]]:
+def _answer_fixture(folder: Path) -> Path:
+    """The first request's table items (a theme, the prompt a member was sent, the member,
+    as the calendar and roster imports store them), its signing keys and the link, as
+    JSON: made here, so that the probe's interpreter imports none of it untimed."""
+    now = datetime.now(UTC)
+    theme = Theme(
+        id="listening",
+        send_on=now.date(),
+        title="Listening",
+        prompt="What did you **hear** this week?",
+        prompt_html="<p>What did you <strong>hear</strong> this week?</p>\n",
+        audience=Audience(everyone=True),
+    )
+    lina = Member(  # in the roster: her link may write
+        email="lina@example.com",
+        first_name="Lina",
+        circle="Nord",
+        locale="fr",
+        timezone="Europe/Paris",
+    )
+    prompt = Prompt(
+        theme_id=theme.id,
+        member_id=lina.id,
+        status="sent",
+        at=now,
+        sent_at=now - timedelta(hours=1),
+        deadline=now + timedelta(days=6),
+        first_name="Lina",
+        locale="fr",
+        timezone="Europe/Paris",
+        circle="Nord",
+    )
+    sent = {**keys.prompt(theme.id, prompt.member_id), **prompt.model_dump(mode="json")}
+    secret = ["k" * 64]
+    token = Signer(secret).sign(
+        Purpose.ANSWER, [theme.id, prompt.member_id], now + timedelta(days=6)
+    )
+    fixture = {
+        "items": [theme_item(theme), sent, member_item(lina)],
+        "keys": secret,
+        "token": token,
+    }
+    path = folder / "answer-fixture.json"
+    path.write_text(json.dumps(fixture), encoding="utf-8")
+    return path
+
+
+def _probes(artifact: Lambda, folder: Path) -> dict[tuple[str, str], tuple[str, str, list[str]]]:
     """(function or "boto3", what) -> (the function whose path it runs with, code, args)"""
     probes = {("boto3", ""): (FIRST_REQUEST_FUNCTION, _IMPORT, [json.dumps(["boto3"])])}
     for logical_id, function in artifact.functions.items():
         probes[logical_id, "import"] = (logical_id, _IMPORT, [json.dumps([function.module])])
-        if logical_id in JOURNEY_MODULES:  # else the handler imports its journey itself
+        if logical_id in JOURNEY_MODULES:
             journey = [function.module, *JOURNEY_MODULES[logical_id]]
             probes[logical_id, "journey"] = (logical_id, _IMPORT, [json.dumps(journey)])
     probes[FIRST_REQUEST_FUNCTION, "first request"] = (
@@ -155,6 +249,7 @@ def _probes(artifact: Lambda) -> dict[tuple[str, str], tuple[str, str, list[str]
         [
             str(ROOT / "tests" / "fakes.py"),
             str(ROOT / "events" / "personal_links" / "show-answer.json"),
+            str(_answer_fixture(folder)),
         ],
     )
     return probes
@@ -169,7 +264,7 @@ def measure(runs: int = RUNS) -> dict[str, Any]:
     samples: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as folder:
         artifact = Lambda(Path(folder))
-        probes = _probes(artifact)
+        probes = _probes(artifact, Path(folder))
         for _ in range(runs):
             for key, (logical_id, code, args) in probes.items():
                 samples[key].append(artifact.run(logical_id, code, *args)["seconds"])
@@ -188,7 +283,8 @@ def first_request() -> float:
     page it gets)."""
     with tempfile.TemporaryDirectory() as folder:
         artifact = Lambda(Path(folder))
-        logical_id, code, args = _probes(artifact)[FIRST_REQUEST_FUNCTION, "first request"]
+        probes = _probes(artifact, Path(folder))
+        logical_id, code, args = probes[FIRST_REQUEST_FUNCTION, "first request"]
         return float(artifact.run(logical_id, code, *args)["seconds"])
 
 

@@ -3,11 +3,12 @@ the dashboard, the uploads with their preview, deliverability, exports and the a
 of admins. GET only ever shows; every POST must come from the space's own pages (its
 Origin), and is recorded in the activity log."""
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from palabre.admin.access import AdminView, ForeignOrigin, check_origin
-from palabre.config import AdminSettings
+from palabre.admin.origin import ForeignOrigin, check_origin
 from palabre.core import clock
 from palabre.observability import logger, metrics
 from palabre.web import answer_bad_links, body_text, form_fields, http_handler
@@ -20,16 +21,28 @@ from palabre.wiring import (
     pages,
 )
 
+if TYPE_CHECKING:
+    from palabre.admin.access import AdminView
+    from palabre.config import AdminSettings
+
 app = APIGatewayHttpResolver()
 
 FORM_LIMIT = 8192
 
 
-def admin_form(token: str) -> tuple[AdminView, dict[str, list[str]]]:
+def admin_settings() -> "AdminSettings":
+    """Read on each call. Imported by the first: the settings' pydantic models were a
+    third of a cold start (docs/performance.md)."""
+    from palabre.config import AdminSettings
+
+    return AdminSettings.from_env()
+
+
+def admin_form(token: str) -> tuple["AdminView", dict[str, list[str]]]:
     """A POST's admin and form, read only once the link is known good (a bad link gets
     the plain 404 whatever its body) and the request comes from the space's own pages
     (ForeignOrigin: a 403 page, nothing done)."""
-    settings = AdminSettings.from_env()
+    settings = admin_settings()
     view = admin_pages(settings).open(token, clock.now())
     event = app.current_event
     host = event.request_context.domain_name
@@ -44,18 +57,18 @@ def show_dashboard(token: str) -> Response[str]:
     """The space's home: participation, the leaderboard, the themes to come, who has not
     answered yet (`?circle=` or `?team=` filters it)."""
     query = app.current_event.query_string_parameters or {}
-    return dashboard_pages(AdminSettings.from_env()).show(token, clock.now(), query)
+    return dashboard_pages(admin_settings()).show(token, clock.now(), query)
 
 
 @app.get("/admin/<token>/activity")
 def show_activity(token: str) -> Response[str]:
     before = app.current_event.get_query_string_value("before") or ""
-    return admin_pages(AdminSettings.from_env()).activity_page(token, clock.now(), before)
+    return admin_pages(admin_settings()).activity_page(token, clock.now(), before)
 
 
 @app.get("/admin/<token>/deliverability")
 def show_deliverability(token: str) -> Response[str]:
-    settings = AdminSettings.from_env()
+    settings = admin_settings()
     view = admin_pages(settings).open(token, clock.now())
     return deliverability_pages(settings).show(view, clock.now())
 
@@ -63,24 +76,24 @@ def show_deliverability(token: str) -> Response[str]:
 @app.post("/admin/<token>/deliverability/unsuppress")
 def unsuppress(token: str) -> Response[str]:
     view, form = admin_form(token)
-    return deliverability_pages(AdminSettings.from_env()).lift(view, form, clock.now())
+    return deliverability_pages(admin_settings()).lift(view, form, clock.now())
 
 
 @app.post("/admin/<token>/deliverability/retry")
 def retry_parked(token: str) -> Response[str]:
     view, form = admin_form(token)
-    return deliverability_pages(AdminSettings.from_env()).retry(view, form, clock.now())
+    return deliverability_pages(admin_settings()).retry(view, form, clock.now())
 
 
 @app.get("/admin/<token>/exports")
 def show_exports(token: str) -> Response[str]:
-    return export_pages(AdminSettings.from_env()).show(token, clock.now())
+    return export_pages(admin_settings()).show(token, clock.now())
 
 
 @app.get("/admin/<token>/exports/<name>")
 def download_export(token: str, name: str) -> Response[str]:
     """A spreadsheet built now: a redirect to a five-minute presigned URL of it."""
-    return export_pages(AdminSettings.from_env()).download(token, name, clock.now())
+    return export_pages(admin_settings()).download(token, name, clock.now())
 
 
 def here(path: str) -> str:
@@ -94,7 +107,7 @@ def here(path: str) -> str:
 @app.get("/admin/<token>/imports")
 def show_imports(token: str) -> Response[str]:
     query = app.current_event.get_query_string_value
-    return import_pages(AdminSettings.from_env()).imports(
+    return import_pages(admin_settings()).imports(
         token,
         clock.now(),
         back_to=here(f"/admin/{token}/imports"),
@@ -106,7 +119,7 @@ def show_imports(token: str) -> Response[str]:
 @app.get("/admin/<token>/imports/<upload_id>")
 def show_upload(token: str, upload_id: str) -> Response[str]:
     query = app.current_event.get_query_string_value
-    return import_pages(AdminSettings.from_env()).upload(
+    return import_pages(admin_settings()).upload(
         token, upload_id, clock.now(), notice=query("notice") or "", show=query("show") or ""
     )
 
@@ -114,24 +127,24 @@ def show_upload(token: str, upload_id: str) -> Response[str]:
 @app.post("/admin/<token>/imports/<upload_id>/apply")
 def apply_upload(token: str, upload_id: str) -> Response[str]:
     view, _ = admin_form(token)
-    return import_pages(AdminSettings.from_env()).apply(view, upload_id, clock.now())
+    return import_pages(admin_settings()).apply(view, upload_id, clock.now())
 
 
 @app.post("/admin/<token>/imports/<upload_id>/decline")
 def decline_upload(token: str, upload_id: str) -> Response[str]:
     view, _ = admin_form(token)
-    return import_pages(AdminSettings.from_env()).decline(view, upload_id, clock.now())
+    return import_pages(admin_settings()).decline(view, upload_id, clock.now())
 
 
 def foreign_origin(refused: ForeignOrigin) -> Response[str]:
     metrics.add_metric(name="AdminForeignOrigin", unit=MetricUnit.Count, value=1)
     logger.warning("admin POST from another origin", origin=app.current_event.headers.get("origin"))
-    settings = AdminSettings.from_env()
+    settings = admin_settings()
     return admin_pages(settings).forbidden(refused.locale or settings.default_locale)
 
 
 app.exception_handler(ForeignOrigin)(foreign_origin)
-answer_bad_links(app, lambda: pages(AdminSettings.from_env()))
+answer_bad_links(app, lambda: pages(admin_settings()))
 
 
 lambda_handler = http_handler(app)

@@ -7,7 +7,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import ImportSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics, tracer
 from palabre.wiring import upload_handler
@@ -18,6 +17,8 @@ from palabre.wiring import upload_handler
 @tracer.capture_lambda_handler
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
+    from palabre.config import ImportSettings  # pydantic's: the first call's, not the cold start's
+
     uploads = upload_handler(ImportSettings.from_env())
     reports = {}
     for record in event.records:

@@ -6,9 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import InboundReplySettings
 from palabre.core import clock
-from palabre.inbound.replies import Receipt
 from palabre.observability import logger, metrics, tracer
 from palabre.wiring import inbound_replies
 
@@ -17,6 +15,11 @@ from palabre.wiring import inbound_replies
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The first call imports the settings and the journey (pydantic's models, the mail
+    # reader and renderer), not the cold start (docs/performance.md).
+    from palabre.config import InboundReplySettings
+    from palabre.inbound.replies import Receipt
+
     replies = inbound_replies(InboundReplySettings.from_env())
     outcomes = []
     for record in event["Records"]:

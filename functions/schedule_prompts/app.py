@@ -6,8 +6,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import DispatchSettings
-from palabre.core.local_time import ScheduledEvent
 from palabre.observability import logger, metrics, tracer
 from palabre.wiring import dispatcher
 
@@ -16,6 +14,11 @@ from palabre.wiring import dispatcher
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The first call imports the settings and the event's model (pydantic's), not the
+    # cold start (docs/performance.md).
+    from palabre.config import DispatchSettings
+    from palabre.core.local_time import ScheduledEvent
+
     tick = ScheduledEvent.model_validate(event)
     settings = DispatchSettings.from_env()
     report = dispatcher(

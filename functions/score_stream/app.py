@@ -2,7 +2,7 @@
 attendance changed) -> points and standings, and the library's entries by votes."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
@@ -12,13 +12,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.config import ScoreSettings
 from palabre.core import clock
-from palabre.core.points import Change
 from palabre.observability import logger, metrics, tracer
-from palabre.scoring.awards import change_of
-from palabre.store.table import from_dynamo
 from palabre.wiring import library, score_keeper
+
+if TYPE_CHECKING:
+    from palabre.core.points import Change
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -27,6 +26,12 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # The first call imports the settings and the journey (pydantic's models, the score
+    # and library stores), not the cold start (docs/performance.md).
+    from palabre.config import ScoreSettings
+    from palabre.scoring.awards import change_of
+    from palabre.store.table import from_dynamo
+
     settings = ScoreSettings.from_env()
     keeper = score_keeper(settings)
     changes: list[Change] = []

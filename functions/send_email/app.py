@@ -1,6 +1,7 @@
 """SQS batch of send jobs -> emails through SES, each recorded exactly once."""
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -9,29 +10,27 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models.sqs import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Json
 
 from palabre import aws
-from palabre.config import SenderSettings
 from palabre.core import clock
-from palabre.core.jobs import Delivery, JobMessage, jobs_in
-from palabre.mail.outbox import QuotaExhausted
 from palabre.observability import logger, metrics, tracer
-from palabre.sending.batch import THROTTLES
 from palabre.wiring import send_batch
 
-
-class JobRecord(SqsRecordModel):
-    """A message of the send queue: its body is one job, or two (see palabre.queue). A
-    body that is not fails its record alone, which the queue retries, then parks in its
-    dead-letter queue."""
-
-    body: Json[JobMessage]  # parsed jobs where SqsRecordModel has text
+if TYPE_CHECKING:
+    from palabre.core.jobs import Delivery
+    from palabre.sending.job_record import JobRecord
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
+@cache
+def processor() -> BatchProcessor:
+    """Built by the first call, with its record model: Powertools' parser and pydantic
+    were a third of a cold start (docs/performance.md)."""
+    from palabre.sending.job_record import JobRecord
+
+    return BatchProcessor(event_type=EventType.SQS, model=JobRecord)
+
+
 # SES's daily quota is a rolling 24 hours: a job refused for it waits this long before
 # its next try, so its few receives (the queue's maxReceiveCount) outlast the quota.
 QUOTA_BACKOFF_SECONDS = 6 * 3600
@@ -43,6 +42,11 @@ SPARE_MS = 5000
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # The first call imports the settings and the journey, not the cold start.
+    from palabre.config import SenderSettings
+    from palabre.core.jobs import jobs_in
+    from palabre.mail.outbox import QuotaExhausted
+
     settings = SenderSettings.from_env()
     batch = send_batch(settings)
     if batch.pace is not None:
@@ -51,7 +55,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         batch.pace.expect(sum(jobs_in(r.get("body", "")) for r in event.get("Records", [])))
     waiting: list[JobRecord] = []
 
-    def record_handler(record: JobRecord) -> str:
+    def record_handler(record: "JobRecord") -> str:
         if waiting:
             waiting.append(record)  # the quota is spent: leave the rest queued, untried
             raise QuotaExhausted("daily quota already reached in this batch")
@@ -76,7 +80,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
 
     try:
         return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event, record_handler=record_handler, processor=processor(), context=context
         )
     finally:
         # Also when every job of the batch failed, and Powertools raises instead of returning
@@ -85,18 +89,20 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         batch.count(clock.now())
 
 
-def _throttles(record: JobRecord) -> int:
+def _throttles(record: "JobRecord") -> int:
+    from palabre.sending.batch import THROTTLES  # imported by the first call's journey
+
     attribute = record.messageAttributes.get(THROTTLES)
     return int(attribute.stringValue or 0) if attribute is not None else 0
 
 
-def _count(delivery: Delivery) -> None:
+def _count(delivery: "Delivery") -> None:
     metrics.add_metric(name=f"Delivery_{delivery.outcome}", unit=MetricUnit.Count, value=1)
     if delivery.reason is not None:
         metrics.add_metric(name=f"Skipped_{delivery.reason}", unit=MetricUnit.Count, value=1)
 
 
-def _postpone(url: str, records: list[JobRecord]) -> None:
+def _postpone(url: str, records: "list[JobRecord]") -> None:
     sqs = aws.client("sqs")
     for start in range(0, len(records), 10):
         sqs.change_message_visibility_batch(

@@ -7,12 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from palabre.bounces.feedback import suppress, suppressions_in
-from palabre.bounces.guard import notice_due, watch
-from palabre.config import FeedbackSettings
 from palabre.core import clock
 from palabre.observability import logger, metrics, tracer
-from palabre.store.sending import SendingHealth
 from palabre.wiring import pause_notice, sending_table, table
 
 
@@ -21,6 +17,13 @@ from palabre.wiring import pause_notice, sending_table, table
 @tracer.capture_lambda_handler
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    # The first call imports the settings and the journey (pydantic's models, the member
+    # and sending stores), not the cold start (docs/performance.md).
+    from palabre.bounces.feedback import suppress, suppressions_in
+    from palabre.bounces.guard import notice_due, watch
+    from palabre.config import FeedbackSettings
+    from palabre.store.sending import SendingHealth
+
     settings = FeedbackSettings.from_env()
     store = table(settings)
     health = SendingHealth(sending_table(settings))

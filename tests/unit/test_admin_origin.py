@@ -2,7 +2,7 @@
 
 import pytest
 
-from palabre.admin.access import ForeignOrigin, check_origin
+from palabre.admin.origin import ForeignOrigin, check_origin
 
 HOST = "palabre.example.org"
 

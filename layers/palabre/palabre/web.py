@@ -4,8 +4,6 @@ that keep the personal link in the URL private and forbid inline script."""
 import base64
 import hashlib
 from collections.abc import Callable
-from email import policy
-from email.parser import BytesParser
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -81,6 +79,10 @@ def form_fields(
 
 
 def _multipart(body: str, content_type: str, fields: int) -> dict[str, list[str]]:
+    # The email package's parser loads with the first such form, not with the handler.
+    from email import policy
+    from email.parser import BytesParser
+
     head = f"Content-Type: {content_type}\r\n\r\n".encode()
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body.encode())
     if not message.is_multipart():

@@ -50,7 +50,7 @@ class AdminPages:
             paused=self._paused(view),
             **context,
         )
-        # Its forms must carry their Origin (access.check_origin): under the members'
+        # Its forms must carry their Origin (origin.check_origin): under the members'
         # pages' no-referrer, browsers send "Origin: null" with every POST. same-origin
         # still keeps the link out of any other site's logs.
         page.headers["Referrer-Policy"] = "same-origin"
