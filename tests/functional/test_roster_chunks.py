@@ -534,16 +534,11 @@ def test_people_erased_while_a_roster_is_applied_are_not_written_back(
     """Given a roster whose staged chunks hold a new member and one who moves, when both
     are erased (GDPR Art. 17) before the apply ends, then their staged profiles go with
     the erasure and the settling chunks do not write them back."""
-    from palabre.store.privacy import PrivacyStore
-
     stack = demo_stack
     import_roster(stack, "next-roster.csv", next_roster())
     run_chunks(stack, 2)  # the new members, then the moved and the renamed, staged
     table = handlers_table(stack)
-    privacy = PrivacyStore(table)
-    for address in (JOINING, MOVED):
-        held = privacy.holdings(member_id(address), stack.clock().date())
-        privacy.erase(held, stack.clock())
+    erase(stack, JOINING, MOVED)
     assert table.get(keys.staged_member(member_id(MOVED))) is None
 
     run_chunks(stack)

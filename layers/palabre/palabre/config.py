@@ -133,10 +133,9 @@ class DeliverabilitySettings(TableSettings, SendingTableSettings):
     """The admin space's deliverability page: suppressions, and the hourly counts."""
 
 
-class RetrySettings(DeadLetterSettings, RosterApplySettings):
+class RetrySettings(DeadLetterSettings, RosterApplySettings, QueueSettings):
     """Where the admin space's Retry sends parked work back (admin/parked.py)."""
 
-    send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=1)
     retry_functions: dict[str, tuple[str, ...]] = Field(alias="RETRY_FUNCTIONS")
     """queue name -> the functions its messages go back to: `score=f,schedule=f1+f2`"""
 

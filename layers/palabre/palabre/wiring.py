@@ -519,13 +519,11 @@ def deliverability_pages(
     settings: AdminSettings, adapters: Adapters | None = None
 ) -> DeliverabilityPages:
     from palabre.admin.deliverability_pages import DeliverabilityPages
-    from palabre.store.activity import ActivityLog
 
     return DeliverabilityPages(
         deliverability(settings, adapters),
         parked_work(settings, adapters),
         admin_pages(settings, adapters),
-        ActivityLog(table(settings, adapters)),
         settings.templates_dir,
     )
 
@@ -552,7 +550,6 @@ def export_pages(settings: AdminSettings, adapters: Adapters | None = None) -> E
 
 def import_pages(settings: AdminSettings, adapters: Adapters | None = None) -> ImportPages:
     from palabre.admin.imports import ImportPages
-    from palabre.store.activity import ActivityLog
     from palabre.store.import_history import ImportHistory
     from palabre.store.roster_apply import RosterApplyStore
 
@@ -560,7 +557,6 @@ def import_pages(settings: AdminSettings, adapters: Adapters | None = None) -> I
     return ImportPages(
         admin_pages(settings, adapters),
         ImportHistory(table_),
-        ActivityLog(table_),
         _s3(adapters),
         settings.uploads_bucket,
         RosterApplyStore(table_),

@@ -158,8 +158,7 @@ def chosen_group(query: Mapping[str, str], directory: Directory | None) -> Group
         name = query.get(kind, "").strip()
         if not name:
             continue
-        groups = (directory.circles if kind == "circle" else directory.teams) if directory else {}
-        found = groups.get(group_key(name))
+        found = _groups(directory, kind).get(group_key(name))
         if found is None:
             if kind == "circle":
                 raise UnknownGroup(N_("No circle is named “%(name)s” in the roster."), name=name)
@@ -247,8 +246,8 @@ class DashboardReader:
                 for f in open_themes
             ),
             chosen=chosen,
-            circle_names=_names(directory.circles if directory else {}),
-            team_names=_names(directory.teams if directory else {}),
+            circle_names=_names(_groups(directory, "circle")),
+            team_names=_names(_groups(directory, "team")),
             tallies_missing=sum(1 for f in shown if not f.counted),
         )
 
@@ -310,6 +309,13 @@ def _count(tally: Tally | None, chosen: GroupFilter | None) -> Count:
     return tally.of(chosen.kind, chosen.key)
 
 
+def _groups(directory: Directory | None, kind: str) -> Mapping[str, Group]:
+    """The roster's circles or teams, by folded name (none without a directory)."""
+    if directory is None:
+        return {}
+    return directory.circles if kind == "circle" else directory.teams
+
+
 def _names(groups: Mapping[str, Group]) -> tuple[str, ...]:
     return tuple(sorted((g.name for g in groups.values()), key=group_key))
 
@@ -320,7 +326,7 @@ def _rows(
     recent: tuple[ThemeFigures, ...],
     tallies: Mapping[str, Tally],
 ) -> tuple[tuple[GroupRow, ...], int]:
-    groups = (directory.circles if kind == "circle" else directory.teams) if directory else {}
+    groups = _groups(directory, kind)
     rows = []
     for key, group in sorted(groups.items()):
         cells = []
@@ -342,9 +348,7 @@ def _upcoming(
     else:
         reached_set: set[str] = set()
         for kind, names in (("circle", audience.circles), ("team", audience.teams)):
-            groups = (
-                (directory.circles if kind == "circle" else directory.teams) if directory else {}
-            )
+            groups = _groups(directory, kind)
             for name in names:
                 group = groups.get(group_key(name))
                 parts.append(

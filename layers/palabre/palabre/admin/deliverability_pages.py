@@ -19,7 +19,7 @@ from palabre.admin.parked import NotRetryable, ParkedWork
 from palabre.core.deliverability import MIN_SENDS
 from palabre.core.i18n import N_, Translatable, translations
 from palabre.core.parked import QUEUES, kind_of, waiting
-from palabre.store.activity import Action, ActivityLog
+from palabre.store.activity import Action
 
 PAGE = "admin_deliverability"
 NO_NOTICE: dict[str, Any] = {
@@ -57,13 +57,12 @@ class DeliverabilityPages:
         deliverability: Deliverability,
         parked: ParkedWork,
         pages: AdminPages,
-        activity: ActivityLog,
         templates_dir: Path,
     ) -> None:
         self.deliverability = deliverability
         self.parked = parked
         self.pages = pages
-        self.activity = activity
+        self.activity = pages.activity
         self.templates_dir = templates_dir
 
     def show(

@@ -27,7 +27,7 @@ from palabre.admin.access import AdminView
 from palabre.admin.pages import AdminPages
 from palabre.core.tokens import InvalidToken
 from palabre.observability import logger
-from palabre.store.activity import Action, ActivityLog
+from palabre.store.activity import Action
 from palabre.store.import_history import (
     HISTORY_METADATA,
     MODE_METADATA,
@@ -81,14 +81,13 @@ class ImportPages:
         self,
         pages: AdminPages,
         history: ImportHistory,
-        activity: ActivityLog,
         s3: "S3Client",
         bucket: str,
         rosters: RosterApplyStore,
     ) -> None:
         self.pages = pages
         self.history = history
-        self.activity = activity
+        self.activity = pages.activity
         self.s3 = s3
         self.bucket = bucket
         self.rosters = rosters

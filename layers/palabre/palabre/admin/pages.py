@@ -14,9 +14,6 @@ from palabre.store.activity import ActivityLog
 from palabre.store.sending import SendingHealth
 from palabre.web import Pages, headers
 
-SECTIONS = ("imports", "deliverability", "exports", "activity")
-"""the space's pages under its home, in the navigation's order"""
-
 
 class AdminPages:
     def __init__(

@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from palabre.aws import LambdaClient
 from palabre.core.parked import RETRY_LIMIT, RETRY_LIMITS, ParkedKind, kind_of, listed
 from palabre.observability import logger
+from palabre.queue import dead_letter_counts
 
 if TYPE_CHECKING:
     from types_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -129,21 +130,11 @@ class ParkedWork:
     def queues_now(self) -> list[Queue]:
         """Every dead-letter queue, in the order animators read them, with its count: one
         GetQueueAttributes each."""
-        found = []
-        for name in sorted(self.queues, key=listed):
-            attributes = self.sqs.get_queue_attributes(
-                QueueUrl=self.queues[name],
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                ],
-            )["Attributes"]
-            count = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
-                attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
-            )
-            kind = kind_of(name)
-            found.append(Queue(name, kind, count, self.retryable(kind)))
-        return found
+        counts = dead_letter_counts(self.sqs, self.queues)
+        return [
+            Queue(name, kind_of(name), counts[name], self.retryable(kind_of(name)))
+            for name in sorted(counts, key=listed)
+        ]
 
     def retry(self, name: str) -> Retried:
         """Sends a click's worth of the queue's messages back (RETRY_LIMITS); raises

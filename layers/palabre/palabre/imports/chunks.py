@@ -10,6 +10,7 @@ run at once by the import itself, without the queue.
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import batched
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -19,7 +20,7 @@ from palabre.observability import logger
 from palabre.queue import BATCH, send_batch
 from palabre.store.members import MemberStore
 from palabre.store.privacy import PrivacyStore
-from palabre.store.roster_apply import Change, Pointer, RosterApplyStore, chunked
+from palabre.store.roster_apply import Change, Pointer, RosterApplyStore
 from palabre.store.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
@@ -65,8 +66,6 @@ class RosterApply:
         table: Table,
         arrivals: LateArrivals,
         queue: ChunkQueue | None = None,
-        *,
-        chunk_members: int | None = None,
     ) -> None:
         self.store = RosterApplyStore(table)
         self.members = MemberStore(table)
@@ -74,7 +73,6 @@ class RosterApply:
         self.arrivals = arrivals
         self.queue = queue
         """where the chunks of a roster of more than one go (None: applied at once)"""
-        self.chunk_members = chunk_members or CHUNK_MEMBERS
 
     # ------------------------------------------------------------ the import's side
     def resolve(self, now: datetime) -> str | None:
@@ -125,7 +123,7 @@ class RosterApply:
                 self.members.switch_directory(directory)
             return 0
         version = self.store.pointer().next_version
-        chunks = list(chunked(changes, self.chunk_members))
+        chunks = list(batched(changes, CHUNK_MEMBERS))
         self.store.begin(version, len(chunks), directory, now)
         for number, chunk in enumerate(chunks):
             self.store.put_chunk(version, number, chunk)
@@ -182,9 +180,7 @@ class RosterApply:
         # them from the switch to the settling.
         erased = self.privacy.erased(c.member.id for c in changes)
         written = self.store.stage([c for c in changes if c.member.id not in erased], version)
-        logger.info(
-            "roster chunk staged", extra={**message.model_dump(), "written": written.written}
-        )
+        logger.info("roster chunk staged", extra={**message.model_dump(), "written": written})
         after = self.store.mark(version, "staging", message.chunk)
         if after.applying != version or len(after.staged) < after.chunks:
             return []
@@ -212,7 +208,7 @@ class RosterApply:
             self.store.undo([Change(c.member) for c in changes if c.member.id in erased])
         logger.info(
             "roster chunk settled",
-            extra={**message.model_dump(), "written": written.written, "erased": len(erased)},
+            extra={**message.model_dump(), "written": written, "erased": len(erased)},
         )
         # Now that readers see them (the sender would skip a member it cannot read yet);
         # again if the chunk is retried: the sender sends a prompt once.

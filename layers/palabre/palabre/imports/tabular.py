@@ -81,7 +81,6 @@ ROSTER_LIMITS = Limits(
 # a YAML file keeps the calendar's limits, whatever its kind.
 YAML_LIMITS = CALENDAR_LIMITS
 LIMITS = {"roster": ROSTER_LIMITS, "calendar": CALENDAR_LIMITS}
-MAX_BYTES = CALENDAR_LIMITS.max_bytes
 MAX_ROWS = CALENDAR_LIMITS.max_rows
 # Each level is one recursive call of PyYAML's composer: a file of 50,000 "[" would end in
 # RecursionError. A roster or calendar needs 4 (root, list, entry, list of values).

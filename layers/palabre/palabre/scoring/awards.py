@@ -183,9 +183,9 @@ class ScoreKeeper:
         theme's silent prompts, and one unticked without an answer comes back (store/
         sends.py), each from what is there now, after the counts: the dashboard's list
         never runs ahead of its tally, and a batch replayed late changes nothing."""
-        members = {(c.theme, c.member) for c in changes if c.theme and c.answers}
-        for theme, member in sorted(members):
-            outcome.writes += self.records.settle_silence(theme, member)
+        outcome.writes += self.records.settle_silence(
+            (c.theme, c.member) for c in changes if c.theme and c.answers
+        )
 
     def _count(self, chunk: list[Change], outcome: Applied) -> None:
         for attempt in range(ATTEMPTS):

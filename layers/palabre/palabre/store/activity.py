@@ -11,7 +11,7 @@ from enum import StrEnum
 from palabre.core.models import Member
 from palabre.core.retention import TTL_ATTRIBUTE, expires_at
 from palabre.store import keys
-from palabre.store.table import Item, Table
+from palabre.store.table import Item, Table, newest_page
 
 PAGE = 50
 """actions per page of the activity page"""
@@ -67,16 +67,9 @@ class ActivityLog:
     def recent(self, before: str = "", limit: int = PAGE) -> tuple[list[Activity], str]:
         """A page of actions, newest first, from before `before` (a cursor a page gave;
         "": the newest), and the cursor of the next page ("": no more). One Query."""
-        # `between` includes its bounds: the cursor's own item is read again, and dropped.
-        upper, extra = (before, 2) if before else ("~", 1)
-        found = list(
-            self.table.query(
-                keys.ACTIVITY, between=("0", upper), forward=False, limit=limit + extra
-            )
-        )
-        found = [i for i in found if i["SK"] != before]
-        page = [_activity(i) for i in found[:limit]]
-        return page, page[-1].cursor if len(found) > limit else ""
+        items, more = newest_page(self.table, keys.ACTIVITY, before, limit)
+        page = [_activity(i) for i in items]
+        return page, page[-1].cursor if more else ""
 
 
 def _bounded(value: str | int) -> str | int:

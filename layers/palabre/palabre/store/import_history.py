@@ -12,7 +12,7 @@ from typing import Any
 
 from palabre.core.retention import expires_at
 from palabre.store import keys
-from palabre.store.table import ConditionFailed, Table
+from palabre.store.table import ConditionFailed, Table, newest_page
 
 UPLOAD_ID = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")
 """an upload's id: its instant (UTC, to the microsecond) and a random part, safe in a URL"""
@@ -171,16 +171,8 @@ class ImportHistory:
     def latest(self, before: str = "", limit: int = PAGE) -> tuple[list[Upload], str]:
         """A page of uploads, newest first, and the id the next page starts before ("":
         none)."""
-        bound = before if before else "~"
-        items = [
-            i
-            for i in self.table.query(
-                keys.IMPORTS, between=("0", bound), forward=False, limit=limit + 2
-            )
-            if i["SK"] != before
-        ]
-        page = [Upload.of(i) for i in items[:limit]]
-        more = len(items) > limit
+        items, more = newest_page(self.table, keys.IMPORTS, before, limit)
+        page = [Upload.of(i) for i in items]
         return page, page[-1].id if more and page else ""
 
     def decide(

@@ -153,13 +153,7 @@ class MemberStore:
 
     def roster(self) -> dict[str, Member]:
         """Everyone ever imported, active or not, by email."""
-        partitions = [*(r.value for r in Role), keys.INACTIVE]
-        version = RosterVersion(self.table)
-        return {
-            m.email: m
-            for p in partitions
-            for m in self._listed(self.table.query(keys.roster_partition(p), index="GSI1"), version)
-        }
+        return {email: member_from(item) for email, item in self.profiles().items()}
 
     def with_role(self, role: Role) -> list[Member]:
         return list(

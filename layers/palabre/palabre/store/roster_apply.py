@@ -18,7 +18,7 @@ retried writes them again, and nothing else.
 
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,13 +112,6 @@ def pointer_from(item: Item | None) -> Pointer:
         settle_queued=bool(item.get("settle_queued", False)),
         started_at=str(item.get("started_at", "")),
     )
-
-
-@dataclass(frozen=True)
-class Written:
-    """What a chunk's writes cost: items written."""
-
-    written: int = 0
 
 
 class RosterApplyStore:
@@ -248,22 +241,22 @@ class RosterApplyStore:
         return [Change.load(c) for c in json.loads(zlib.decompress(raw))]
 
     # ------------------------------------------------------------ members
-    def stage(self, changes: Sequence[Change], version: int) -> Written:
+    def stage(self, changes: Sequence[Change], version: int) -> int:
         return self._write(a for c in changes for a in _staged(c, version))
 
-    def settle(self, changes: Sequence[Change]) -> Written:
+    def settle(self, changes: Sequence[Change]) -> int:
         return self._write(a for c in changes for a in _settled(c))
 
-    def undo(self, changes: Sequence[Change]) -> Written:
+    def undo(self, changes: Sequence[Change]) -> int:
         return self._write(a for c in changes for a in _undone(c))
 
-    def forget(self, members: Sequence[Member]) -> Written:
+    def forget(self, members: Sequence[Member]) -> int:
         """Deletes whatever an apply staged of `members` (people erased meanwhile)."""
         return self._write(
             Delete(key) for m in members for key in (keys.member(m.id), keys.staged_member(m.id))
         )
 
-    def _write(self, actions: Iterable[Put | Delete]) -> Written:
+    def _write(self, actions: Iterable[Put | Delete]) -> int:
         """Plain batched writes, 25 a request, each counted once: an apply costs one
         write per item it stages, settles or undoes (a transaction would cost two). The
         handlers check the pointer before each chunk; docs/data-model.md says what a
@@ -275,8 +268,7 @@ class RosterApplyStore:
                 puts.append(dict(action.item))
             else:
                 deletes.append(dict(action.key))
-        written = self.table.put_many(puts) + self.table.delete_many(deletes)
-        return Written(written=written)
+        return self.table.put_many(puts) + self.table.delete_many(deletes)
 
 
 def _staged(change: Change, version: int) -> list[Put | Delete]:
@@ -327,8 +319,3 @@ def _undone(change: Change) -> list[Put | Delete]:
 def own(item: Item) -> Item:
     """A stored profile's own attributes, without what an apply staged on it."""
     return {k: v for k, v in item.items() if k not in STAGING}
-
-
-def chunked[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

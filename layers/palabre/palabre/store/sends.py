@@ -6,7 +6,7 @@ page needs about the member, its reminder and the member's streak index (GSI1).
 """
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -167,30 +167,41 @@ class SendRecords:
         kind, key = within
         return [i for i in found if group_key(str(i.get(kind, ""))) == key]
 
-    def settle_silence(self, theme_id: str, member_id: str) -> bool:
-        """Puts the prompt among its theme's silent ones, or takes it out, from what is
-        there now — silent while sent, not answered and not ticked present (the send
-        record carries `attended`) — so that a batch replayed late or out of order
-        (a parked one retried) leaves it right. The score stream calls it once it has
-        counted an answer or an attendance. One strongly consistent read of the prompt
-        and the answer; a write only when its place changes. Returns whether it wrote."""
-        prompt, answer = keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)
-        found = {i["SK"]: i for i in self.table.get_many([prompt, answer], consistent=True)}
-        record = found.get(prompt["SK"])
-        if record is None or record.get("status") != "sent":
-            return False  # none (erased), or skipped: never silent
-        silent = answer["SK"] not in found and record.get("attended") is not True
-        return self._place(record, silent)
+    def settle_silence(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Puts each (theme, member)'s prompt among its theme's silent ones, or takes it
+        out, from what is there now — silent while sent, not answered and not ticked
+        present (the send record carries `attended`) — so that a batch replayed late or
+        out of order (a parked one retried) leaves it right. The score stream calls it
+        once it has counted answers or attendances. One strongly consistent read of the
+        prompts and answers (a hundred keys a request); a write only where a place
+        changes. Returns the writes."""
+        wanted = sorted(set(pairs))
+        found = {
+            (i["PK"], i["SK"]): i
+            for i in self.table.get_many(
+                (k for t, m in wanted for k in (keys.prompt(t, m), keys.answer(t, m))),
+                consistent=True,
+            )
+        }
+        written = 0
+        for theme_id, member_id in wanted:
+            prompt, answer = keys.prompt(theme_id, member_id), keys.answer(theme_id, member_id)
+            record = found.get((prompt["PK"], prompt["SK"]))
+            if record is None or record.get("status") != "sent":
+                continue  # none (erased), or skipped: never silent
+            answered = (answer["PK"], answer["SK"]) in found
+            written += self._place(record, not answered and record.get("attended") is not True)
+        return written
 
     def place_silent(self, theme_id: str) -> int:
         """Puts every prompt of a theme in its place among the silent ones, from one
         Query of its partition: for a theme sent before the index was kept (`palabre
-        tally rebuild`, once, after deploying it). Each prompt the Query finds out of place
-        is settled from a read of its own (`settle_silence`): a member who answers while
-        this runs is not put back. Returns the prompts written."""
+        tally rebuild`, once, after deploying it). The prompts the Query finds out of
+        place are settled from a read of their own (`settle_silence`): a member who
+        answers while this runs is not put back. Returns the prompts written."""
         prompts, answered = self.of_theme(theme_id)
-        return sum(
-            self.settle_silence(theme_id, p["member_id"])
+        return self.settle_silence(
+            (theme_id, p["member_id"])
             for p in prompts
             if (p["member_id"] not in answered) != ("GSI2PK" in p)
         )

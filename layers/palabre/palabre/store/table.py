@@ -195,6 +195,20 @@ class Table(Protocol):
     def transact(self, actions: Sequence[Action]) -> None: ...
 
 
+def newest_page(table: Table, partition: str, before: str, limit: int) -> tuple[list[Item], bool]:
+    """A page of a partition's items, newest first (sort keys before `before`; "": from
+    the newest), and whether more follow: one Query. Its bound is inclusive, so the
+    cursor's own item is read again, and dropped; one more tells of a next page."""
+    found = [
+        i
+        for i in table.query(
+            partition, between=("0", before or "~"), forward=False, limit=limit + 2
+        )
+        if i["SK"] != before
+    ]
+    return found[:limit], len(found) > limit
+
+
 class DynamoTable:
     """Table over the DynamoDB client: (de)serialisation, paging, batching, retries."""
 
