@@ -812,3 +812,29 @@ def test_apply_of_a_calendar_preview_confirms_the_cancellations_it_showed_and_no
     assert applied is not None
     assert applied.status == "applied"
     assert dynamodb_item(org, "THEME#extra", "THEME")["active"] == {"BOOL": False}
+
+
+def test_a_file_sent_again_under_the_same_name_never_lends_its_report_to_the_former(
+    org: LocalStack,
+) -> None:
+    """Given a roster dropped in the bucket and held (5 people would leave), when another
+    file is dropped under the same name (its report written over the first's), then the
+    first upload's page says its report was replaced and offers no Apply, and the second's
+    shows its own report."""
+    drop(org, "roster", "roster.csv", roster_without(*LEAVING))
+    held = history(org).latest()[0][0]
+    drop(org, "roster", "roster.csv", roster_without(LEAVING[0]))
+    latest = history(org).latest()[0][0]
+    assert (held.deactivated, latest.deactivated) == (5, 1)
+
+    space = admin_path(org, ADMIN)
+    status, page = admin_get(org, f"{space}/imports/{held.id}")
+    assert status == 200
+    assert "imports/" + held.id + "/apply" not in page
+    assert "imports/" + held.id + "/decline" in page
+    assert "Léa Dubois" not in page  # nothing of the later file's report
+    assert 'role="status"' in page
+
+    status, page = admin_get(org, f"{space}/imports/{latest.id}")
+    assert status == 200
+    assert "Hugo Bernard" in html.unescape(page)

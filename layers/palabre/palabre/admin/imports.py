@@ -33,6 +33,7 @@ from palabre.store.import_history import (
     MODE_METADATA,
     PREVIEWED_METADATA,
     UPLOADER_METADATA,
+    WRITTEN_FOR_METADATA,
     ImportHistory,
     NotPending,
     Upload,
@@ -129,16 +130,20 @@ class ImportPages:
         Apply and Decline. `show=preview`: the preview an applied file was applied from."""
         view = self.pages.open(token, now)
         upload = self._known(upload_id)
-        preview = self._json(preview_key(upload.key)) if upload.status == "applied" else None
+        preview = (
+            self._json(preview_key(upload.key), upload) if upload.status == "applied" else None
+        )
         showing_preview = show == "preview" and preview is not None
+        report = preview if showing_preview else self._json(report_keys(upload.key)[0], upload)
         return self.pages.render(
             view,
             "admin_preview",
             section="imports",
             upload=upload,
-            report=preview if showing_preview else self._json(report_keys(upload.key)[0]),
+            report=None if report is REPLACED else report,
+            replaced=report is REPLACED,
             showing_preview=showing_preview,
-            has_preview=preview is not None,
+            has_preview=preview is not None and preview is not REPLACED,
             notice=notice if notice in NOTICES else "",
             shown=CHANGES_SHOWN,
             roster_apply=self._roster_apply() if upload.kind == "roster" else None,
@@ -251,12 +256,16 @@ class ImportPages:
         )
         return UploadForm(kind, post["url"], dict(post["fields"]))
 
-    def _json(self, key: str) -> dict[str, Any] | None:
-        """A report or preview the import function wrote (None: there is none)."""
+    def _json(self, key: str, upload: Upload) -> dict[str, Any] | None:
+        """A report or preview the import function wrote for `upload` (None: there is
+        none yet; REPLACED: a later file of the same name wrote over it)."""
         try:
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
             return None
+        written_for = obj.get("Metadata", {}).get(WRITTEN_FOR_METADATA)
+        if written_for is not None and written_for != upload.etag:
+            return REPLACED
         if UPLOADER_METADATA in obj.get("Metadata", {}):
             # The upload form may write any key of its folder, reports included, and
             # always with an uploader; the import function writes its reports without
@@ -273,6 +282,8 @@ class ImportPages:
         return found
 
 
+REPLACED: dict[str, Any] = {}
+"""what `_json` gives for a report or preview written for another upload of the file"""
 NOTICES = ("applying", "declined", "decided", "changed")
 """what the upload's page says after an action"""
 

@@ -26,6 +26,7 @@ from palabre.store.import_history import (
     PREVIEWED_METADATA,
     REPORT_SUFFIXES,
     UPLOADER_METADATA,
+    WRITTEN_FOR_METADATA,
     ImportHistory,
     preview_key,
     report_keys,
@@ -121,7 +122,7 @@ class UploadHandler:
         admins = self.importer.members.with_role(Role.ADMIN)
         refusal = self._refusal(kind, uploader, admins)
         if refusal is not None:
-            refused = self._refuse(key, kind, refusal, admins, now)
+            refused = self._refuse(key, kind, refusal, admins, now, fetched.etag)
             self._record(key, kind, fetched, refused, now)
             return refused
         admin = next((a for a in admins if a.email == uploader), None)
@@ -141,7 +142,7 @@ class UploadHandler:
                 confirmed=fetched.confirmed,
                 previewed=fetched.previewed,
             )
-        self._publish(key, report, locale, now)
+        self._publish(key, report, locale, now, fetched.etag)
         self._record(key, kind, fetched, report, now)
         if fetched.preview and admin is not None:
             # Sent from the admin space (its form sets the mode): the upload is theirs.
@@ -219,7 +220,13 @@ class UploadHandler:
         )
 
     def _refuse(
-        self, key: str, kind: Kind, refusal: Issue, admins: list[Member], now: datetime
+        self,
+        key: str,
+        kind: Kind,
+        refusal: Issue,
+        admins: list[Member],
+        now: datetime,
+        etag: str,
     ) -> ImportReport:
         """Nothing is imported; the report is stored beside the file, and the active
         admins (or, before there is one, the AdminAddress) hear of it, each in their own
@@ -231,7 +238,7 @@ class UploadHandler:
             ).model_copy(update={"status": "refused"})
 
         report = translated(self.org.locale)
-        self._publish(key, report, self.org.locale, now, refused=True)
+        self._publish(key, report, self.org.locale, now, etag, refused=True)
         readers = [(admin.email, admin.locale) for admin in admins]
         if not readers and self.mailroom.admin_address:
             readers = [(self.mailroom.admin_address.strip().lower(), self.org.locale)]
@@ -262,9 +269,19 @@ class UploadHandler:
         )
 
     def _publish(
-        self, key: str, report: ImportReport, locale: str, now: datetime, *, refused: bool = False
+        self,
+        key: str,
+        report: ImportReport,
+        locale: str,
+        now: datetime,
+        etag: str,
+        *,
+        refused: bool = False,
     ) -> None:
+        """The report (JSON and text) beside the file, and its preview while it waits,
+        each saying which upload of the file it was written for (its ETag)."""
         json_key, text_key = report_keys(key)
+        written_for = {WRITTEN_FOR_METADATA: etag}
         body = json.dumps(report.model_dump(), ensure_ascii=False, indent=2).encode()
         text = render(
             self.mailroom.templates_dir,
@@ -277,9 +294,14 @@ class UploadHandler:
             Key=json_key,
             Body=body,
             ContentType="application/json",
+            Metadata=written_for,
         )
         self.s3.put_object(
-            Bucket=self.bucket, Key=text_key, Body=text.encode(), ContentType="text/plain"
+            Bucket=self.bucket,
+            Key=text_key,
+            Body=text.encode(),
+            ContentType="text/plain",
+            Metadata=written_for,
         )
         if report.status in PENDING:
             self.s3.put_object(
@@ -287,6 +309,7 @@ class UploadHandler:
                 Key=preview_key(key),
                 Body=body,
                 ContentType="application/json",
+                Metadata=written_for,
             )
 
     def _context(

@@ -31,6 +31,9 @@ HISTORY_METADATA = "history"
 PREVIEWED_METADATA = "previewed"
 """what the admin space's Apply confirms: the `confirms` of the preview the admin saw (the
 file is held again if it would now deactivate or cancel anything else)"""
+WRITTEN_FOR_METADATA = "written-for"
+"""on a report or preview: the ETag of the upload it was written for (a later file of the
+same name writes over them: the history's page of the former must not show the latter's)"""
 REPORT_SUFFIXES = (".report.json", ".report.txt", ".preview.json")
 
 
