@@ -645,7 +645,8 @@ class Provisioner:
 
     # ------------------------------------------------------------------ functions
     def _AWS_Lambda_Function(self, logical_id: str, props: dict[str, Any]) -> None:
-        name = props.get("FunctionName") or self._name(logical_id)
+        named = props.get("FunctionName")
+        name = str(self.resolve(named)) if named else self._name(logical_id)
         arn = self._arn("lambda", f"function:{name}")
         self.out.physical[logical_id] = name
         self.out.attributes[(logical_id, "Arn")] = arn

@@ -24,6 +24,7 @@ from palabre.wiring import Adapters, override
 from palabre_cli import demo
 from sam_moto import events
 from sam_moto.stack import LocalStack
+from tests.conftest import load_event
 from tests.doubles import Intercepted, failing
 from tests.functional.admin import admin_get, admin_path, admin_post
 from tests.functional.conftest import (
@@ -469,25 +470,72 @@ def test_a_parked_import_runs_again(org: LocalStack) -> None:
     assert parked(org, "ImportFailureQueue") == 0
 
 
-def test_a_queue_the_space_does_not_retry_is_said_with_its_command(org: LocalStack) -> None:
-    """Given a bounce notification parked in FeedbackFailureQueue
-    Then the page says it in words with the command that replays it, offers no Retry,
-    and a crafted Retry of it is refused with nothing changed."""
-    url = queue_url(org, "FeedbackFailureQueue")
-    org.client("sqs").send_message(QueueUrl=url, MessageBody="{}")
-    try:
-        path, page = page_of(org)
-        waiting = page.split('id="waiting"')[1].split("</section>")[0]
-        assert "1 avis de rejet ou de signalement est en attente" in waiting
-        assert "palabre dlq replay FeedbackFailureQueue" in waiting
-        assert 'value="feedback"' not in waiting
-        for queue in ("feedback", "<script>", "send,score"):
-            status, _, page = admin_post(org, f"{path}/deliverability/retry", {"queue": queue})
-            assert status == 400
-            assert "<script>" not in page
-        assert parked(org, "FeedbackFailureQueue") == 1
-    finally:
-        org.client("sqs").purge_queue(QueueUrl=url)
+def test_a_parked_bounce_notice_runs_again_and_suppresses_the_address(org: LocalStack) -> None:
+    """Given a permanent bounce's notification, parked by Lambda after its retries in
+    FeedbackFailureQueue (the feedback function is named, not referenced: a cycle)
+    When the admin clicks Retry on '1 bounce or complaint notice is waiting'
+    Then the feedback function runs again with it, the address is suppressed, and the
+    queue is empty."""
+    feedback = org.provisioned.functions["SesFeedbackFunction"]
+    event = load_event("ses_feedback/permanent-bounce.json")
+    notice = json.loads(event["Records"][0]["Sns"]["Message"])
+    [bounced] = [r["emailAddress"] for r in notice["bounce"]["bouncedRecipients"]]
+    record = events.async_failure(
+        function_arn=feedback.arn,
+        payload=event,
+        error={"errorMessage": "DynamoDB unavailable"},
+        attempts=3,
+        at=org.clock(),
+    )
+    org.client("sqs").send_message(
+        QueueUrl=queue_url(org, "FeedbackFailureQueue"), MessageBody=json.dumps(record)
+    )
+    before = len([i for i in org.runtime.history if i.function == feedback.logical_id])
+    path, page = page_of(org)
+    waiting = page.split('id="waiting"')[1].split("</section>")[0]
+    assert "1 avis de rejet ou de signalement est en attente" in waiting
+    assert 'value="feedback"' in waiting
+
+    status, _, page = admin_post(org, f"{path}/deliverability/retry", {"queue": "feedback"})
+
+    assert status == 200
+    assert "1 a été renvoyé" in page
+    ran = [i for i in org.runtime.history if i.function == feedback.logical_id][before:]
+    assert [r.error for r in ran] == [None]
+    assert parked(org, "FeedbackFailureQueue") == 0
+    assert dynamodb_item(org, f"MEMBER#{member_id(bounced)}", "SUPPRESSED")
+
+
+def test_a_parked_reply_goes_back_to_the_inbound_function_and_no_other(org: LocalStack) -> None:
+    """Given a received reply's run parked by Lambda in InboundFailureQueue, and a crafted
+    record in the same queue naming the members' pages function
+    When the admin clicks Retry on '2 replies received by email are waiting'
+    Then the reply goes back to the inbound function (named, as the feedback one) and
+    leaves the queue; the other is refused and still waits."""
+    functions = org.provisioned.functions
+    url = queue_url(org, "InboundFailureQueue")
+    for function in (functions["InboundReplyFunction"], functions["PersonalLinksFunction"]):
+        record = events.async_failure(
+            function_arn=function.arn,
+            payload={"Records": []},
+            error={"errorMessage": "DynamoDB unavailable"},
+            attempts=3,
+            at=org.clock(),
+        )
+        org.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    before = len([i for i in org.runtime.history if i.function == "InboundReplyFunction"])
+    path, page = page_of(org)
+    assert 'value="inbound"' in page.split('id="waiting"')[1].split("</section>")[0]
+
+    status, _, page = admin_post(org, f"{path}/deliverability/retry", {"queue": "inbound"})
+
+    assert status == 200
+    assert "1 a été renvoyé" in page
+    assert "1 a de nouveau échoué" in page
+    ran = [i for i in org.runtime.history if i.function == "InboundReplyFunction"][before:]
+    assert [r.error for r in ran] == [None]
+    assert parked(org, "InboundFailureQueue") == 1
+    org.client("sqs").purge_queue(QueueUrl=url)
 
 
 # ------------------------------------------------------------------ least privilege
@@ -508,10 +556,10 @@ def invoke(logical_id: str) -> Callable[[LocalStack], Any]:
         ("scan the table", scan),
         ("delete a theme", delete("THEME#t")),
         ("receive the send queue's messages", receive("SendQueue")),
-        ("take a queue it does not retry", receive("FeedbackFailureQueue")),
+        ("take the roster's queue", receive("RosterApplyQueue")),
         ("park a message", send_to("ScoreFailureQueue")),
         ("invoke the members' pages", invoke("PersonalLinksFunction")),
-        ("invoke the bounce handler", invoke("SesFeedbackFunction")),
+        ("invoke the sender", invoke("SendEmailFunction")),
         ("invoke itself", invoke("AdminSpaceFunction")),
     ],
 )

@@ -58,14 +58,28 @@ def test_retry_sends_each_queue_back_to_the_functions_the_template_parks_it_from
     its role may invoke them and no other."""
     function = translated.resources["AdminSpaceFunction"]["Properties"]
     text = function["Environment"]["Variables"]["RETRY_FUNCTIONS"]["Fn::Sub"]
+    # A function is named by a reference, or (where a reference would be a cycle) by
+    # its FunctionName, written the same way
+    by_name = {
+        props["FunctionName"]["Fn::Sub"]: logical_id
+        for logical_id, resource in translated.resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and isinstance((props := resource["Properties"]).get("FunctionName"), dict)
+    }
+
+    def logical(name: str) -> str:
+        return by_name.get(name) or name.removeprefix("${").removesuffix("}")
+
     named = {
-        kind: {f.strip("${}") for f in functions.split("+")}
+        kind: {logical(f) for f in functions.split("+")}
         for kind, functions in (pair.split("=") for pair in text.split(","))
     }
     queues = {
         "score": "ScoreFailureQueue",
         "import": "ImportFailureQueue",
         "schedule": "ScheduleFailureQueue",
+        "feedback": "FeedbackFailureQueue",
+        "inbound": "InboundFailureQueue",
     }
     assert set(named) == set(queues)
     parked_from: dict[str, set[str]] = {}
@@ -85,6 +99,8 @@ def test_retry_sends_each_queue_back_to_the_functions_the_template_parks_it_from
     role = translated.resources[function["Role"]["Fn::GetAtt"][0]]["Properties"]
     invokable = {
         resource["Fn::GetAtt"][0]
+        if "Fn::GetAtt" in resource
+        else logical(resource["Fn::Sub"].split(":function:")[1])
         for policy in role["Policies"]
         for statement in policy["PolicyDocument"]["Statement"]
         if "lambda:InvokeFunction" in statement["Action"]
