@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 ROWS = 200_000
 """rows validated: the largest roster accepted"""
 APPLIED = 5_000
+WRITES_PER_CHANGE = 2
+"""the apply's goal: bounded by DynamoDB writes only — 2 per member changed (staged,
+settled), none for one unchanged; beside them a few per chunk and per roster (its chunk
+item, the pointer, the directory, the history)"""
+OVERHEAD_WRITES = 50
+"""writes the goal allows beside those of the members, per roster"""
 """rows applied through the handlers on moto (ten chunks): enough to see the cost per
 write, which is what a larger roster's apply is made of"""
 GOAL_ROWS_PER_SECOND = 20_000
@@ -156,6 +162,7 @@ def measure() -> dict[str, Any]:
                 "rows/s": APPLIED / elapsed,
                 "requests": dict(requests),
                 "writes": total,
+                "changed": report["created"] + report["updated"] + report["deactivated"],
                 "chunk invocations": len(chunks),
                 "ms per write": elapsed * 1000 / total if total else 0.0,
             }

@@ -3,6 +3,8 @@ set goals for still hold (the bench prints them at full scale)."""
 
 import importlib
 
+import pytest
+
 from bench import (
     cold_start,
     dashboard_bench,
@@ -17,6 +19,25 @@ from palabre_cli.template import translate
 
 def test_the_import_bench_validates_every_row() -> None:
     assert roster_import.validate_rate(roster_import.roster(rows=200)) > 0
+
+
+def test_the_roster_apply_bench_counts_two_writes_per_member_changed_and_none_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from palabre.imports import chunks
+
+    monkeypatch.setattr(roster_import, "ROWS", 300)
+    monkeypatch.setattr(roster_import, "APPLIED", 600)
+    monkeypatch.setattr(chunks, "CHUNK_MEMBERS", 250)  # three chunks
+    figures = roster_import.measure()
+
+    first, again = figures["first upload"], figures["same file again"]
+    assert first["chunk invocations"] >= 3
+    assert first["changed"] == 600
+    allowed = roster_import.WRITES_PER_CHANGE * 600 + roster_import.OVERHEAD_WRITES
+    assert 2 * 600 <= first["writes"] <= allowed
+    assert (again["changed"], again["chunk invocations"]) == (0, 0)
+    assert again["writes"] <= roster_import.OVERHEAD_WRITES
 
 
 def test_the_whole_path_of_a_prompt_through_palabre_local_is_counted_and_explained() -> None:

@@ -448,7 +448,7 @@ def generated_roster(count: int) -> bytes:
 
 
 ROWS = 1_200
-"""a roster of many chunks through the whole upload path (`make bench` applies 50,000)"""
+"""a roster of many chunks through the whole upload path (`make bench` applies 5,000)"""
 
 
 def test_a_large_roster_uploaded_is_applied_end_to_end_through_its_chunks(
