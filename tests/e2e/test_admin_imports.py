@@ -61,6 +61,8 @@ def test_an_animator_reads_which_themes_a_calendar_would_cancel_and_declines_it(
             assert title in text
         assert re.search(r"5 janvier 2027|January 5, 2027", text)
         fits_the_phone(page)
+        assert accessibility_problems(page) == []  # the preview, with Apply and Decline
+        assert layout_problems(page) == []
         page.screenshot(
             path=str(screenshot_path("admin-preview-phone.png", docs=True)), full_page=True
         )
@@ -113,5 +115,12 @@ def test_every_page_of_the_space_is_accessible_on_a_phone_and_a_laptop(
             page.screenshot(
                 path=str(screenshot_path(f"admin-tour-{name}-{device}.png")), full_page=True
             )
+        # ...and an upload's own page, its report (the demo's roster, applied)
+        page.goto(f"{link}/imports")
+        with page.expect_navigation():
+            page.locator("ul.uploads a").first.click()
+        assert "/imports/" in page.url
+        assert accessibility_problems(page) == [], page.url
+        assert layout_problems(page) == [], page.url
     finally:
         context.close()

@@ -838,3 +838,17 @@ def test_a_file_sent_again_under_the_same_name_never_lends_its_report_to_the_for
     status, page = admin_get(org, f"{space}/imports/{latest.id}")
     assert status == 200
     assert "Hugo Bernard" in html.unescape(page)
+
+
+def test_the_page_of_a_file_applied_without_a_preview_shows_its_report(org: LocalStack) -> None:
+    """Given the demo roster dropped in the bucket and applied at once (no preview kept,
+    and the space's role may not list the bucket: S3 answers 403 for the missing preview)
+    When its page in the history is opened
+    Then it shows its report, with no link to a preview."""
+    upload = next(u for u in history(org).latest()[0] if u.file == "demo-roster.csv")
+
+    status, page = admin_get(org, f"{admin_path(org, ADMIN)}/imports/{upload.id}")
+
+    assert status == 200
+    assert "demo-roster.csv" in page
+    assert "show=preview" not in page

@@ -261,7 +261,12 @@ class ImportPages:
         none yet; REPLACED: a later file of the same name wrote over it)."""
         try:
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
-        except self.s3.exceptions.NoSuchKey:
+        except ClientError as error:
+            # This role may not list the bucket: S3 answers 403, not NoSuchKey, for a key
+            # that is not there (the preview of a file applied without one, a report past
+            # the bucket's lifecycle). It may read every key it asks for: missing.
+            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "AccessDenied"):
+                raise
             return None
         written_for = obj.get("Metadata", {}).get(WRITTEN_FOR_METADATA)
         if written_for is not None and written_for != upload.etag:
