@@ -12,6 +12,7 @@ import pytest
 
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
+from tests.e2e.accessibility import accessibility_problems
 from tests.e2e.conftest import screenshot_path
 from tests.e2e.gateway import serve_gateway
 from tests.functional.admin import admin_path
@@ -54,6 +55,7 @@ def test_the_dashboard_fits_and_draws_its_chart_without_script(
 
         # Then nothing sticks out of the window: wide tables scroll in their own box
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert accessibility_problems(page) == []  # with its figures, filters and chart
         # ... the chart is drawn, within the page, its bars named for whoever cannot see
         chart = page.locator("svg.chart")
         box = chart.bounding_box()

@@ -17,6 +17,7 @@ from palabre.store.members import MemberStore
 from palabre.store.table import DynamoTable
 from palabre_cli import demo
 from sam_moto.stack import LocalStack
+from tests.e2e.accessibility import accessibility_problems
 from tests.e2e.conftest import screenshot_path
 from tests.e2e.gateway import serve_gateway
 from tests.functional.admin import admin_path
@@ -70,6 +71,7 @@ def test_an_admin_retries_and_allows_an_address_again_on_her_phone(
     assert phone.title().startswith("Délivrabilité")
     # Then it fits, hostile text is text, and what waits is said in words
     assert fits(phone)
+    assert accessibility_problems(phone) == []  # with its Retry and unsuppress forms
     assert phone.locator("img").count() == 0
     assert phone.get_by_text("1 email est en attente").count() == 1
     phone.screenshot(
