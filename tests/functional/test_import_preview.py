@@ -852,3 +852,62 @@ def test_the_page_of_a_file_applied_without_a_preview_shows_its_report(org: Loca
     assert status == 200
     assert "demo-roster.csv" in page
     assert "show=preview" not in page
+
+
+def test_a_file_applied_keeps_its_preview_though_the_copy_has_another_etag(
+    org: LocalStack,
+) -> None:
+    """Given a previewed roster applied from the space, its copy given another ETag than
+    the file sent (as S3 gives the copy of a file sent in parts: "…-2" becomes a plain
+    one), its report written for the copy
+    When its page is opened
+    Then the preview it was applied from is still linked and shown (it was written for
+    the file as sent), and its report is its own."""
+    upload_id = preview_as(org, OTHER_ADMIN, roster_without(*LEAVING))
+    path = admin_path(org, ADMIN)
+    admin_post(org, f"{path}/imports/{upload_id}/apply")
+    org.drain()
+    # the copy's ETag, as S3 would give it for a file sent in parts
+    copied = '"0123456789abcdef0123456789abcdef"'
+    table = org.provisioned.tables["PalabreTable"]
+    org.client("dynamodb").update_item(
+        TableName=table,
+        Key={"PK": {"S": "IMPORTS"}, "SK": {"S": upload_id}},
+        UpdateExpression="SET etag = :e",
+        ExpressionAttributeValues={":e": {"S": copied}},
+    )
+    s3, bucket = org.client("s3"), org.uploads_bucket("roster")
+    key = "roster/roster.csv.report.json"
+    s3.copy_object(
+        Bucket=bucket,
+        Key=key,
+        CopySource={"Bucket": bucket, "Key": key},
+        MetadataDirective="REPLACE",
+        Metadata={"written-for": copied},
+        ContentType="application/json",
+    )
+
+    status, page = admin_get(org, f"{path}/imports/{upload_id}")
+
+    assert status == 200
+    assert f"{path}/imports/{upload_id}?show=preview" in html.unescape(page)
+    assert "Léa Dubois" in admin_get(org, f"{path}/imports/{upload_id}", "show=preview")[1]
+
+
+def test_a_file_deleted_since_its_preview_is_not_applied_and_says_so(org: LocalStack) -> None:
+    """Given a previewed roster whose file was deleted since (the bucket's lifecycle, an
+    operator), which this role sees as a 403: it may not list the bucket
+    When Camille applies it
+    Then nothing is applied and the page says the file is no longer the one checked."""
+    upload_id = preview_as(org, ADMIN, roster_without(*LEAVING))
+    org.client("s3").delete_object(Bucket=org.uploads_bucket("roster"), Key="roster/roster.csv")
+    path = admin_path(org, ADMIN)
+
+    status, headers, _ = admin_post(org, f"{path}/imports/{upload_id}/apply")
+
+    assert status == 303
+    assert headers["Location"].endswith("?notice=changed")
+    assert all(active(org, address) for address in LEAVING)
+    upload = history(org).get(upload_id)
+    assert upload is not None
+    assert upload.pending

@@ -131,10 +131,14 @@ class ImportPages:
         view = self.pages.open(token, now)
         upload = self._known(upload_id)
         preview = (
-            self._json(preview_key(upload.key), upload) if upload.status == "applied" else None
+            self._json(preview_key(upload.key), upload.sent_etag)
+            if upload.status == "applied"
+            else None
         )
+        if preview is REPLACED:
+            preview = None  # a later file of the same name's: not this upload's
         showing_preview = show == "preview" and preview is not None
-        report = preview if showing_preview else self._json(report_keys(upload.key)[0], upload)
+        report = preview if showing_preview else self._json(report_keys(upload.key)[0], upload.etag)
         return self.pages.render(
             view,
             "admin_preview",
@@ -143,7 +147,7 @@ class ImportPages:
             report=None if report is REPLACED else report,
             replaced=report is REPLACED,
             showing_preview=showing_preview,
-            has_preview=preview is not None and preview is not REPLACED,
+            has_preview=preview is not None,
             notice=notice if notice in NOTICES else "",
             shown=CHANGES_SHOWN,
             roster_apply=self._roster_apply() if upload.kind == "roster" else None,
@@ -190,7 +194,8 @@ class ImportPages:
             self.history.undo(upload)
             code = error.response.get("Error", {}).get("Code", "")
             logger.warning("apply refused by S3", extra={"key": upload.key, "code": code})
-            if code not in ("PreconditionFailed", "NoSuchKey", "412", "404"):
+            # (AccessDenied: this role may not list the bucket, so a file gone is a 403)
+            if code not in ("PreconditionFailed", "NoSuchKey", "AccessDenied", "412", "404"):
                 raise
             return self.pages.redirect(view, f"imports/{upload.id}", "notice=changed")
         self.activity.record(
@@ -229,7 +234,8 @@ class ImportPages:
         try:
             head = self.s3.head_object(Bucket=self.bucket, Key=upload.key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code", "") not in ("404", "NoSuchKey"):
+            # (403: this role may not list the bucket, so a file gone is a 403)
+            if error.response.get("Error", {}).get("Code", "") not in ("403", "404", "NoSuchKey"):
                 raise
             return now - STUCK_AFTER  # gone: its Apply will find it changed
         if head.get("Metadata", {}).get(HISTORY_METADATA) == upload.id:
@@ -256,9 +262,10 @@ class ImportPages:
         )
         return UploadForm(kind, post["url"], dict(post["fields"]))
 
-    def _json(self, key: str, upload: Upload) -> dict[str, Any] | None:
-        """A report or preview the import function wrote for `upload` (None: there is
-        none yet; REPLACED: a later file of the same name wrote over it)."""
+    def _json(self, key: str, etag: str) -> dict[str, Any] | None:
+        """A report or preview the import function wrote for the upload of the file
+        whose ETag is `etag` (None: there is none yet; REPLACED: a later file of the same
+        name wrote over it)."""
         try:
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
@@ -269,7 +276,7 @@ class ImportPages:
                 raise
             return None
         written_for = obj.get("Metadata", {}).get(WRITTEN_FOR_METADATA)
-        if written_for is not None and written_for != upload.etag:
+        if written_for is not None and written_for != etag:
             return REPLACED
         if UPLOADER_METADATA in obj.get("Metadata", {}):
             # The upload form may write any key of its folder, reports included, and

@@ -10,8 +10,9 @@ functions:
 - an import or a scheduled task: its function is invoked again, asynchronously, with the
   event it failed on (a new failure parks it again).
 
-The functions a kind may go back to are the settings' (RETRY_FUNCTIONS): a queue without
-any (bounce notices, replies by email) is not retried from here. A message is deleted
+The functions a kind may go back to are the settings' (RETRY_FUNCTIONS; the feedback and
+inbound functions named by their FunctionName: a reference would be a template cycle): a
+queue without any is not retried from here. A message is deleted
 only once its source took it; one that fails is put back once the click is over (visible
 again) and counted. Two Retries at once never send one message twice: a
 received message is hidden from the other for as long as it is being sent back, and

@@ -64,6 +64,9 @@ class Upload:
     deactivated: int = 0
     errors: int = 0
     etag: str = ""
+    sent_etag: str = ""
+    """the file as it was sent (its preview was written for it): an Apply's copy of a
+    file sent in parts has another ETag (`etag`, from then on)"""
     """the object as previewed: Apply copies that one, not one put over it since"""
     decided_by: str = ""
     decided_at: datetime | None = None
@@ -92,6 +95,7 @@ class Upload:
             deactivated=int(item.get("deactivated", 0)),
             errors=int(item.get("errors", 0)),
             etag=item.get("etag", ""),
+            sent_etag=item.get("sent_etag", item.get("etag", "")),
             decided_by=item.get("decided_by", ""),
             decided_at=datetime.fromisoformat(decided) if decided else None,
             confirms=item.get("confirms", ""),
@@ -158,6 +162,7 @@ class ImportHistory:
                 "at": now.astimezone(UTC).isoformat(),
                 "status": status,
                 "etag": etag,
+                "sent_etag": etag,
                 "confirms": confirms,
                 "expires_at": expires_at(now, self.table.retention_months),
                 **figures,

@@ -200,8 +200,8 @@ class SendRecords:
         place are settled from a read of their own (`settle_silence`): a member who
         answers while this runs is not put back. Returns the prompts written."""
         prompts, answered = self.of_theme(theme_id)
-        return self.settle_silence(
-            (theme_id, p["member_id"])
+        return sum(
+            self.settle_silence([(theme_id, p["member_id"])])  # read just before its write
             for p in prompts
             if (p["member_id"] not in answered) != ("GSI2PK" in p)
         )
