@@ -71,11 +71,12 @@ def main() -> None:
                 f"settled); {roster_import.ROWS:,} new members would take about "
                 f"{run['ms per write'] * 2 * roster_import.ROWS / 1000:,.0f} s here"
             )
-        allowed = roster_import.WRITES_PER_CHANGE * run["changed"] + roster_import.OVERHEAD_WRITES
+        allowed = roster_import.allowed_writes(run["changed"])
         print(
             f"    {run['writes']:,} writes for {run['changed']:,} members changed (goal <= "
-            f"{roster_import.WRITES_PER_CHANGE} per member changed + "
-            f"{roster_import.OVERHEAD_WRITES}: {allowed:,}): " + _verdict(run["writes"] <= allowed)
+            f"{roster_import.WRITES_PER_CHANGE} per member changed, "
+            f"{roster_import.WRITES_PER_CHUNK} per chunk, {roster_import.WRITES_PER_ROSTER} "
+            f"per roster: {allowed:,}): " + _verdict(run["writes"] <= allowed)
         )
 
     _section("dispatch")

@@ -22,10 +22,20 @@ ROWS = 200_000
 APPLIED = 5_000
 WRITES_PER_CHANGE = 2
 """the apply's goal: bounded by DynamoDB writes only — 2 per member changed (staged,
-settled), none for one unchanged; beside them a few per chunk and per roster (its chunk
-item, the pointer, the directory, the history)"""
-OVERHEAD_WRITES = 50
-"""writes the goal allows beside those of the members, per roster"""
+settled), none for one unchanged; beside them a few per chunk (its item put and deleted,
+the pointer's marks) and per roster (the pointer, the directory, the history)"""
+WRITES_PER_CHUNK = 5
+WRITES_PER_ROSTER = 20
+
+
+def allowed_writes(changed: int) -> int:
+    """The writes the goal allows an apply of `changed` members."""
+    from palabre.imports.chunks import CHUNK_MEMBERS
+
+    chunks = -(-changed // CHUNK_MEMBERS)
+    return WRITES_PER_CHANGE * changed + WRITES_PER_CHUNK * chunks + WRITES_PER_ROSTER
+
+
 """rows applied through the handlers on moto (ten chunks): enough to see the cost per
 write, which is what a larger roster's apply is made of"""
 GOAL_ROWS_PER_SECOND = 20_000

@@ -34,10 +34,9 @@ def test_the_roster_apply_bench_counts_two_writes_per_member_changed_and_none_un
     first, again = figures["first upload"], figures["same file again"]
     assert first["chunk invocations"] >= 3
     assert first["changed"] == 600
-    allowed = roster_import.WRITES_PER_CHANGE * 600 + roster_import.OVERHEAD_WRITES
-    assert 2 * 600 <= first["writes"] <= allowed
+    assert 2 * 600 <= first["writes"] <= roster_import.allowed_writes(600)
     assert (again["changed"], again["chunk invocations"]) == (0, 0)
-    assert again["writes"] <= roster_import.OVERHEAD_WRITES
+    assert again["writes"] <= roster_import.allowed_writes(0)
 
 
 def test_the_whole_path_of_a_prompt_through_palabre_local_is_counted_and_explained() -> None:
